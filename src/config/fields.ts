@@ -1,0 +1,51 @@
+/**
+ * The declarative schema for config sections. Each component type declares its keys once, with
+ * kind, default and documentation; `parse.ts` coerces and validates a TOML table against it and
+ * `scripts`/docs can list every key from the same table. Keys match case-insensitively (as the
+ * original's viper did); names and map keys keep their case.
+ */
+
+export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'stringList' | 'stringMap';
+
+/** Value types after parsing. Durations are milliseconds. */
+export interface FieldValueByKind {
+  string: string;
+  int: number;
+  bool: boolean;
+  duration: number;
+  stringList: string[];
+  stringMap: Record<string, string>;
+}
+
+export interface FieldSpec<K extends FieldKind = FieldKind> {
+  kind: K;
+  /** One line for docs and the annotated example. */
+  doc: string;
+  required?: boolean;
+  default?: FieldValueByKind[K];
+  /** Other accepted spellings (e.g. `stateFile` for `boltdb`). The first name in the spec is canonical. */
+  aliases?: readonly string[];
+  /** Returns what is expected when the value is out of range, e.g. "> 0"; undefined when valid. */
+  check?: (value: FieldValueByKind[K]) => string | undefined;
+  /** True for keys the original v1.1.0 had (marked in the docs). */
+  original?: boolean;
+}
+
+export type SectionSpec = Readonly<Record<string, FieldSpec>>;
+
+/** The parsed, typed section: required or defaulted keys are present, others may be undefined. */
+export type Resolved<S extends SectionSpec> = {
+  -readonly [K in keyof S]: S[K] extends FieldSpec<infer Kind>
+    ? S[K] extends { required: true } | { default: unknown }
+      ? FieldValueByKind[Kind]
+      : FieldValueByKind[Kind] | undefined
+    : never;
+};
+
+/** Identity helper that keeps the literal types of a spec for `Resolved`. */
+export function defineSection<const S extends SectionSpec>(spec: S): S {
+  return spec;
+}
+
+export const positive = (v: number): string | undefined => (v > 0 ? undefined : '> 0');
+export const nonNegative = (v: number): string | undefined => (v >= 0 ? undefined : '>= 0');

@@ -1,0 +1,41 @@
+import type { Resolved, SectionSpec } from '../config/fields.ts';
+import type { Logger } from './logger.ts';
+import type { StateStore } from '../state/store.ts';
+
+/** A problem found by a component type's cross-key validation, reported with the config file's other errors. */
+export interface OptionProblem {
+  /** Key within the section, e.g. `topicFallback`. */
+  key: string;
+  /** What is wrong and what is expected. */
+  message: string;
+}
+
+/** What a component gets from the composition root. */
+export interface ComponentDeps {
+  log: Logger;
+  store: StateStore;
+}
+
+/**
+ * Declares one `type = "..."` of `[source.NAME]` or `[sink.NAME]`: its keys (one source of truth for
+ * defaults and docs) and how to build it. `create` imports heavy modules lazily, so a config that
+ * does not use Kafka never loads the Kafka client.
+ */
+export interface ComponentType<S extends SectionSpec, C> {
+  /** Value of `type` in the config. */
+  type: string;
+  /** Type string for logs, stats and metric labels (`Sink-Stub`, `Source-PSQL`, ...). */
+  componentType: string;
+  /** Keys besides `type` (and `sources` for sinks). */
+  options: S;
+  /** Keys the original accepted but ignored; accepted here with a warning. */
+  ignoredKeys?: readonly string[];
+  /** Cross-key checks after every key parsed. */
+  validate?(options: Resolved<S>): OptionProblem[];
+  create(name: string, options: Resolved<S>, deps: ComponentDeps): Promise<C>;
+}
+
+/** Helper that keeps literal spec types while type-checking the declaration. */
+export function defineComponentType<const S extends SectionSpec, C>(def: ComponentType<S, C>): ComponentType<S, C> {
+  return def;
+}

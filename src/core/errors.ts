@@ -1,0 +1,63 @@
+/**
+ * One error shape for the whole program: a stable code, the component that raised it, whether a
+ * retry can help, and the cause. Logged once, where it is handled.
+ */
+export type ErrorCode =
+  | 'CONFIG'
+  | 'SINK_WRITE'
+  | 'SINK_PERMANENT'
+  | 'SOURCE'
+  | 'STATE_STORE'
+  | 'PIPELINE_STOPPED'
+  | 'SHUTDOWN_TIMEOUT'
+  | 'INTERNAL';
+
+export interface StreamerErrorOptions {
+  /** Component prefix, e.g. `Sink-Kafka (k1)`. */
+  component?: string;
+  /** Whether retrying the same operation can succeed. Defaults to true (as the original). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class StreamerError extends Error {
+  readonly code: ErrorCode;
+  readonly component: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: StreamerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StreamerError';
+    this.code = code;
+    this.component = options.component;
+    this.retryable = options.retryable ?? true;
+  }
+}
+
+/** A sink error that no retry can fix (e.g. a message too large and no dead-letter topic). */
+export function permanentError(message: string, options: Omit<StreamerErrorOptions, 'retryable'> = {}): StreamerError {
+  return new StreamerError('SINK_PERMANENT', message, { ...options, retryable: false });
+}
+
+/** Errors are retryable unless they say otherwise (the original's default, minus its bugs). */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof StreamerError) return err.retryable;
+  if (typeof err === 'object' && err !== null && 'retryable' in err) return Boolean((err as { retryable: unknown }).retryable);
+  return true;
+}
+
+/** Message of any thrown value, with causes appended (`a: b: c`). */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Error) {
+      if (current.message && !parts.includes(current.message)) parts.push(current.message);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(': ') || 'unknown error';
+}

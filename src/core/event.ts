@@ -1,0 +1,64 @@
+/**
+ * The change event: the unit that flows from a source through the pipeline to every sink.
+ * Richer than the original's event (DESIGN.md §5); `passthrough.ts` encodes it in the original's
+ * JSON layout with the new fields appended.
+ */
+
+/** What happened to the row(s). `truncate` carries no columns. */
+export type Action = 'insert' | 'update' | 'delete' | 'truncate';
+
+/**
+ * JSON text that is already encoded and is written into the output verbatim.
+ * Used where a JS number would lose precision (int8 beyond 2^53, numeric) or where the source
+ * already holds JSON (json/jsonb columns, events relayed from Kafka).
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+/** A column value after type conversion. `bigint` is written as a JSON integer with every digit. */
+export type ColumnValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | RawJson
+  | readonly ColumnValue[]
+  | { readonly [key: string]: ColumnValue };
+
+export type Columns = Record<string, ColumnValue>;
+
+export interface ChangeEvent {
+  /** Config name of the source that produced the event. */
+  source: string;
+  /** `host` of the source connection (the original's `Host`; "unknown" when not given). */
+  host: string;
+  /** Database name (the original's `Database`). */
+  database: string;
+  /** Schema (namespace) of the table; empty when unknown (e.g. events relayed from the original). */
+  schema: string;
+  /** Bare relation name, without schema (the original's `Table`). */
+  table: string;
+  action: Action;
+  /** LSN of the change itself (the original's `WALPosition`, written as a decimal integer). */
+  lsn: bigint;
+  /** Commit LSN of the transaction; the position that is persisted once the event is delivered. */
+  commitLsn?: bigint;
+  /** Transaction id. */
+  xid?: number;
+  /** Commit time as RFC 3339 text (microsecond precision from PostgreSQL). */
+  commitTime?: string;
+  /** Processing time as RFC 3339 with nanoseconds and local offset (the original's `Timestamp`). */
+  timestamp: string;
+  /** Random v4 UUID, lowercase with hyphens. */
+  uuid: string;
+  /** New row (insert/update) or the old row/key PostgreSQL sent (delete). */
+  columns: Columns;
+  /** Old row or old key for update/delete, when PostgreSQL sends it. */
+  old?: Columns;
+  /** Names of the replica-identity (key) columns. */
+  key?: string[];
+  /** Columns whose value is an unchanged TOAST datum: present here, absent from `columns`. */
+  unchanged?: string[];
+}

@@ -1,0 +1,17 @@
+import type { Component } from '../core/component.ts';
+import type { ChangeEvent } from '../core/event.ts';
+
+/**
+ * A destination for events. `write` resolving means the batch is delivered as durably as this sink
+ * promises (Kafka: acknowledged per `requiredAcks`; file: written and flushed to the OS).
+ *
+ * - Rejecting with a retryable error: the pipeline retries the same batch with backoff.
+ * - Rejecting with a non-retryable error (`isRetryable(err) === false`): the pipeline stops.
+ * - The batch array must not be kept after `write` settles.
+ * - Several pipelines (sources) may call `write` concurrently on one sink.
+ */
+export interface Sink extends Component {
+  write(batch: readonly ChangeEvent[]): Promise<void>;
+  /** Flush and release resources. Called after every pipeline feeding it has stopped. */
+  close(): Promise<void>;
+}

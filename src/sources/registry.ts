@@ -1,0 +1,11 @@
+import type { SectionSpec } from '../config/fields.ts';
+import type { ComponentType } from '../core/component-type.ts';
+import type { Source } from './source.ts';
+import { postgresSourceType } from '../postgres/source-spec.ts';
+import { kafkaSourceType } from '../kafka/source-spec.ts';
+
+/** Every source type, by its config `type`. */
+export const sourceTypes: Readonly<Record<string, ComponentType<SectionSpec, Source>>> = {
+  postgres: postgresSourceType,
+  kafka: kafkaSourceType,
+};
