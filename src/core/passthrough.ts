@@ -1,0 +1,35 @@
+/**
+ * The `passthrough` encoding: one event as the original psql-streamer's JSON object. The first eight
+ * keys are the original's, in its order (`Host, Database, Table, Action, WALPosition, Timestamp,
+ * UUID, Columns`); our additions follow and are omitted when unknown, so a consumer of the original
+ * keeps working (DESIGN.md §5).
+ */
+import type { ChangeEvent } from './event.ts';
+import { goJsonObject, goJsonString } from './go-json.ts';
+
+/** Encodes an event as a JSON object (no trailing newline). */
+export function encodePassthrough(event: ChangeEvent): string {
+  let out =
+    '{"Host":' + goJsonString(event.host) +
+    ',"Database":' + goJsonString(event.database) +
+    ',"Table":' + goJsonString(event.table) +
+    ',"Action":' + goJsonString(event.action) +
+    ',"WALPosition":' + event.lsn.toString() +
+    ',"Timestamp":' + goJsonString(event.timestamp) +
+    ',"UUID":' + goJsonString(event.uuid) +
+    ',"Columns":' + goJsonObject(event.columns);
+  if (event.schema) out += ',"Schema":' + goJsonString(event.schema);
+  if (event.xid !== undefined) out += ',"XID":' + event.xid;
+  if (event.commitLsn !== undefined) out += ',"CommitLSN":' + event.commitLsn.toString();
+  if (event.commitTime !== undefined) out += ',"CommitTime":' + goJsonString(event.commitTime);
+  if (event.old !== undefined) out += ',"Old":' + goJsonObject(event.old);
+  if (event.key !== undefined) out += ',"Key":' + stringArray(event.key);
+  if (event.unchanged !== undefined && event.unchanged.length > 0) out += ',"Unchanged":' + stringArray(event.unchanged);
+  return out + '}';
+}
+
+function stringArray(items: readonly string[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + goJsonString(items[i] as string);
+  return out + ']';
+}

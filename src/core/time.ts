@@ -1,0 +1,49 @@
+/**
+ * Timestamps in the original's format: RFC 3339 with fractional seconds (trailing zeros trimmed,
+ * as Go's RFC3339Nano) and the local zone offset, `Z` when the offset is zero.
+ */
+
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+let cachedSuffix = '';
+
+const pad2 = (n: number) => (n < 10 ? '0' + n : String(n));
+
+function offsetSuffix(date: Date): string {
+  const offsetMin = -date.getTimezoneOffset();
+  if (offsetMin === 0) return 'Z';
+  const sign = offsetMin > 0 ? '+' : '-';
+  const abs = Math.abs(offsetMin);
+  return `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+function yearText(y: number): string {
+  return y >= 0 ? String(y).padStart(4, '0') : '-' + String(-y).padStart(4, '0');
+}
+
+/** Formats epoch microseconds as local RFC 3339 with up to 6 fractional digits. */
+export function formatLocalTimestamp(epochMicros: number): string {
+  const second = Math.floor(epochMicros / 1_000_000);
+  if (second !== cachedSecond) {
+    // Formatting the calendar part costs more than the rest of an event; do it once per second.
+    const d = new Date(second * 1000);
+    cachedPrefix = `${yearText(d.getFullYear())}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    cachedSuffix = offsetSuffix(d);
+    cachedSecond = second;
+  }
+  const micros = epochMicros - second * 1_000_000;
+  if (micros === 0) return cachedPrefix + cachedSuffix;
+  const fraction = String(micros).padStart(6, '0').replace(/0+$/, '');
+  return cachedPrefix + '.' + fraction + cachedSuffix;
+}
+
+/** Current time in epoch microseconds (sub-millisecond from the monotonic clock). */
+export function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** The processing timestamp of an event being built now (the original's `Timestamp`). */
+export function processingTimestamp(): string {
+  return formatLocalTimestamp(nowMicros());
+}
