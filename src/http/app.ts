@@ -1,0 +1,74 @@
+/**
+ * The HTTP API as a function of its dependencies (no server here; `src/app.ts` serves it).
+ * Paths and bodies are the original's (DESIGN.md §7); `/status` works (the original panicked).
+ */
+import { Hono, type Context } from 'hono';
+import type { Component } from '../core/component.ts';
+
+export interface HttpDeps {
+  /** Every component in display order: sources, pipelines, then sinks. */
+  components: () => readonly Component[];
+  /** Prometheus exposition text and its content type. */
+  metrics: () => Promise<{ body: string; contentType: string }>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+function text(c: Context, body: string, status: 200 | 400 | 404 | 500 = 200): Response {
+  return c.body(body, status, { 'Content-Type': TEXT });
+}
+
+/** One `<Type> (<name>): <reason or OK>` line per component; 500 when any is unhealthy. */
+export function renderStatus(components: readonly Component[]): { body: string; healthy: boolean } {
+  let body = '';
+  let healthy = true;
+  for (const component of components) {
+    const problem = component.status();
+    if (problem !== null) healthy = false;
+    body += `${component.type} (${component.name}): ${problem ?? 'OK'}\n`;
+  }
+  return { body, healthy };
+}
+
+/** One `(Ticker) <Type> (<name>): <stats>` line per component, as the original's `/stats` and ticker. */
+export function renderStats(components: readonly Component[]): string {
+  let body = '';
+  for (const component of components) body += `(Ticker) ${component.type} (${component.name}): ${component.stats()}\n`;
+  return body;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  // strict routing: `/debug` and `/debug/` are different paths, as in Go's ServeMux.
+  const app = new Hono({ strict: true });
+
+  app.all('/health', (c) => text(c, 'Alive and well\n'));
+
+  app.all('/status', (c) => {
+    const { body, healthy } = renderStatus(deps.components());
+    return text(c, body, healthy ? 200 : 500);
+  });
+
+  app.all('/stats', (c) => text(c, renderStats(deps.components())));
+
+  app.all('/debug', (c) => c.redirect('/debug/', 301));
+
+  app.all('/debug/*', (c) => {
+    const rest = c.req.path.slice('/debug/'.length);
+    if (rest.includes('/')) return text(c, 'Request should be in form /debug/[off|on]\n', 400);
+    if (rest !== 'on' && rest !== 'off') return text(c, 'Debug can be [on] or [off]\n', 400);
+    const on = rest === 'on';
+    for (const component of deps.components()) component.setDebug(on);
+    return text(c, `Debug is now ${on}\n`);
+  });
+
+  app.all('/metrics', async (c) => {
+    const { body, contentType } = await deps.metrics();
+    return c.body(body, 200, { 'Content-Type': contentType });
+  });
+
+  app.notFound((c) => text(c, '404 page not found\n', 404));
+
+  app.onError((err, c) => text(c, `Internal error: ${err.message}\n`, 500));
+
+  return app;
+}
