@@ -1,0 +1,129 @@
+import { Database, type Statement } from 'bun:sqlite';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StreamerError, describeError } from '../core/errors.ts';
+import type { StateStore } from './store.ts';
+
+/** Bumped when the schema changes; `PRAGMA user_version` records what a file holds. */
+const SCHEMA_VERSION = 1;
+
+/** Waits this long for another connection's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS positions (
+    source     TEXT PRIMARY KEY NOT NULL,
+    position   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT`;
+
+/**
+ * Opens (creating when missing) the SQLite state file: WAL journal, `synchronous=FULL` so a
+ * committed position survives power loss, one row per source with the position as decimal text
+ * (a 64-bit LSN does not fit SQLite's signed integer). Throws StreamerError('STATE_STORE') naming
+ * the path and the cause when the file cannot be used.
+ */
+export function openSqliteStateStore(path: string): StateStore {
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { create: true, readwrite: true, strict: true });
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const mode = db.query<{ journal_mode: string }, []>('PRAGMA journal_mode = WAL').get()?.journal_mode;
+    if (mode?.toLowerCase() !== 'wal') throw new Error(`cannot switch the journal to WAL (got ${mode})`);
+    db.run('PRAGMA synchronous = FULL');
+    migrate(db, path);
+    return new SqliteStateStore(db, path);
+  } catch (err) {
+    db?.close();
+    if (err instanceof StreamerError) throw err;
+    throw new StreamerError('STATE_STORE', `Cannot open state file '${path}': ${diagnose(path, err)}`, {
+      retryable: false,
+      cause: err,
+    });
+  }
+}
+
+function migrate(db: Database, path: string): void {
+  const version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
+  if (version > SCHEMA_VERSION) {
+    throw new StreamerError('STATE_STORE',
+      `State file '${path}' has schema version ${version}, newer than this program understands (${SCHEMA_VERSION}); use a newer psql-streamer`,
+      { retryable: false });
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    db.run(SCHEMA);
+    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** Names the likely cause of an open failure; SQLite only says "unable to open database file". */
+function diagnose(path: string, err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const detail = describeError(err);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return `the file is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s): ${detail}`;
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return `not a SQLite database or corrupted: ${detail}`;
+  const dir = dirname(resolve(path));
+  const stat = (p: string) => { try { return statSync(p); } catch { return undefined; } };
+  const dirStat = stat(dir);
+  if (!dirStat) return `directory '${dir}' does not exist`;
+  if (!dirStat.isDirectory()) return `'${dir}' is not a directory`;
+  const fileStat = stat(path);
+  if (fileStat?.isDirectory()) return 'it is a directory';
+  try {
+    accessSync(fileStat ? path : dir, constants.R_OK | constants.W_OK);
+  } catch {
+    return fileStat ? 'permission denied (the file must be readable and writable)' : `permission denied (cannot create files in '${dir}')`;
+  }
+  return detail;
+}
+
+class SqliteStateStore implements StateStore {
+  private readonly select: Statement<{ position: string }, [string]>;
+  private readonly upsert: Statement<unknown, [string, string, string]>;
+  private closed = false;
+
+  constructor(private readonly db: Database, private readonly path: string) {
+    this.select = db.query('SELECT position FROM positions WHERE source = ?1');
+    this.upsert = db.query(
+      'INSERT INTO positions (source, position, updated_at) VALUES (?1, ?2, ?3) ' +
+      'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+    );
+  }
+
+  getPosition(source: string): bigint | undefined {
+    this.checkOpen();
+    const row = this.run('read', () => this.select.get(source));
+    return row ? BigInt(row.position) : undefined;
+  }
+
+  setPosition(source: string, position: bigint): void {
+    this.checkOpen();
+    this.run('write', () => this.upsert.run(source, position.toString(), new Date().toISOString()));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.select.finalize();
+    this.upsert.finalize();
+    this.db.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StreamerError('STATE_STORE', `State file '${this.path}' is closed`, { retryable: false });
+  }
+
+  /** Maps SQLite errors; they are retryable (a full disk or a lock may clear). */
+  private run<T>(what: string, op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      throw new StreamerError('STATE_STORE', `Cannot ${what} state file '${this.path}': ${describeError(err)}`, { cause: err });
+    }
+  }
+}
+
+export { createMemoryStateStore } from './memory-store.ts';

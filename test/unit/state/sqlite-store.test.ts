@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { Database } from 'bun:sqlite';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamerError } from '../../../src/core/errors.ts';
+import { openSqliteStateStore } from '../../../src/state/sqlite-store.ts';
+import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
+import type { StateStore } from '../../../src/state/store.ts';
+
+let dir: string;
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'state-store-')); });
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function openError(path: string): StreamerError {
+  try {
+    openSqliteStateStore(path).close();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StreamerError);
+    return err as StreamerError;
+  }
+  throw new Error(`opening ${path} unexpectedly succeeded`);
+}
+
+describe.each([
+  ['sqlite', () => openSqliteStateStore(join(dir, 'state.db'))],
+  ['memory', () => createMemoryStateStore()],
+] as const)('%s store', (_kind, open: () => StateStore) => {
+  test('round trip, overwrite, unknown source', () => {
+    const store = open();
+    expect(store.getPosition('db1')).toBeUndefined();
+    store.setPosition('db1', 42n);
+    expect(store.getPosition('db1')).toBe(42n);
+    store.setPosition('db1', 43n);
+    expect(store.getPosition('db1')).toBe(43n);
+    expect(store.getPosition('DB1')).toBeUndefined();
+    store.close();
+  });
+
+  test('keeps 64-bit positions exact', () => {
+    const store = open();
+    const beyond = 2n ** 53n + 1n;
+    const maxLsn = 2n ** 64n - 1n;
+    store.setPosition('a', beyond);
+    store.setPosition('b', maxLsn);
+    store.setPosition('c', 0n);
+    expect(store.getPosition('a')).toBe(beyond);
+    expect(store.getPosition('b')).toBe(maxLsn);
+    expect(store.getPosition('c')).toBe(0n);
+    store.close();
+  });
+
+  test('many sources are independent', () => {
+    const store = open();
+    for (let i = 0; i < 200; i++) store.setPosition(`source-${i}`, BigInt(i) * 1_000_000_007n);
+    for (let i = 0; i < 200; i++) expect(store.getPosition(`source-${i}`)).toBe(BigInt(i) * 1_000_000_007n);
+    store.close();
+  });
+
+  test('use after close is a clear error', () => {
+    const store = open();
+    store.close();
+    expect(() => store.getPosition('db1')).toThrow(/closed/);
+    expect(() => store.setPosition('db1', 1n)).toThrow(/closed/);
+  });
+});
+
+describe('sqlite file', () => {
+  test('reopening finds what was persisted', () => {
+    const path = join(dir, 'state.db');
+    const first = openSqliteStateStore(path);
+    first.setPosition('db1', 123456789012345678n);
+    first.setPosition('kafka-in', 7n);
+    first.close();
+    const second = openSqliteStateStore(path);
+    expect(second.getPosition('db1')).toBe(123456789012345678n);
+    expect(second.getPosition('kafka-in')).toBe(7n);
+    second.close();
+  });
+
+  test('uses a WAL journal and records its schema version; rows hold decimal text', () => {
+    const path = join(dir, 'state.db');
+    const store = openSqliteStateStore(path);
+    store.setPosition('db1', 2n ** 63n);
+    const peek = new Database(path, { readonly: true });
+    expect(peek.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    const row = peek.query('SELECT source, position, updated_at FROM positions').get() as Record<string, string>;
+    expect(row.source).toBe('db1');
+    expect(row.position).toBe('9223372036854775808');
+    expect(Number.isNaN(Date.parse(row.updated_at!))).toBe(false);
+    peek.close();
+    store.close();
+  });
+
+  test('a missing directory is named in the error', () => {
+    const err = openError(join(dir, 'no', 'such', 'state.db'));
+    expect(err.code).toBe('STATE_STORE');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe(`Cannot open state file '${join(dir, 'no', 'such', 'state.db')}': directory '${join(dir, 'no', 'such')}' does not exist`);
+  });
+
+  test('a directory in place of the file is named in the error', () => {
+    mkdirSync(join(dir, 'state.db'));
+    expect(openError(join(dir, 'state.db')).message).toBe(`Cannot open state file '${join(dir, 'state.db')}': it is a directory`);
+  });
+
+  test('a file that is not a database is reported as such', () => {
+    const path = join(dir, 'state.db');
+    writeFileSync(path, 'this is not sqlite, just some text that is long enough to fill a header '.repeat(20));
+    expect(openError(path).message).toContain(`Cannot open state file '${path}': not a SQLite database or corrupted`);
+  });
+
+  test('a file from a newer version is refused, not rewritten', () => {
+    const path = join(dir, 'state.db');
+    const db = new Database(path, { create: true });
+    db.run('PRAGMA user_version = 99');
+    db.close();
+    expect(openError(path).message).toContain('schema version 99, newer than this program understands (1)');
+  });
+});
