@@ -5,14 +5,19 @@
  * original's viper did); names and map keys keep their case.
  */
 
-export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'stringList' | 'stringMap';
+export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size' | 'lsn' | 'stringList' | 'stringMap';
 
-/** Value types after parsing. Durations are milliseconds. */
+/**
+ * Value types after parsing. Durations are milliseconds (fractional below 1 ms); sizes are bytes
+ * (an integer or a string such as "64MiB"); LSNs are a decimal integer or "X/Y", kept as bigint.
+ */
 export interface FieldValueByKind {
   string: string;
   int: number;
   bool: boolean;
   duration: number;
+  size: number;
+  lsn: bigint;
   stringList: string[];
   stringMap: Record<string, string>;
 }
@@ -29,9 +34,23 @@ export interface FieldSpec<K extends FieldKind = FieldKind> {
   check?: (value: FieldValueByKind[K]) => string | undefined;
   /** True for keys the original v1.1.0 had (marked in the docs). */
   original?: boolean;
+  /**
+   * Allowed values of a string key (or of each entry of a list), matched case-insensitively; the
+   * value becomes the spelling given here.
+   */
+  choices?: readonly string[];
+  /** For lists: a repeated entry is an error (the original rejected duplicate topics, handlers and sources). */
+  unique?: boolean;
+  /** Docs text for a default computed from other keys (e.g. "max(10000, 4 × batchSize)"). */
+  defaultText?: string;
+  /** Holds a secret (password, DSN): never logged or echoed in messages. */
+  secret?: boolean;
 }
 
-export type SectionSpec = Readonly<Record<string, FieldSpec>>;
+/** One field spec of any kind, with `check` and `default` typed for that kind. */
+export type AnyFieldSpec = { [K in FieldKind]: FieldSpec<K> }[FieldKind];
+
+export type SectionSpec = Readonly<Record<string, AnyFieldSpec>>;
 
 /** The parsed, typed section: required or defaulted keys are present, others may be undefined. */
 export type Resolved<S extends SectionSpec> = {

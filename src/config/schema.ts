@@ -1,0 +1,179 @@
+/**
+ * The shape of a loaded configuration and the keys that are not specific to one component type:
+ * the global keys, the pipeline keys of every `[source.NAME]`, and the keys every source or sink
+ * carries. Component keys live next to their component (`src/<component>/*-spec.ts`).
+ */
+import type { ComponentType, OptionProblem } from '../core/component-type.ts';
+import type { LogFormat, LogLevel } from '../core/logger.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { Source } from '../sources/source.ts';
+import { defineSection, nonNegative, positive, type Resolved, type SectionSpec } from './fields.ts';
+import { formatDuration } from './duration.ts';
+import type { ConfigProblem, Location } from './problems.ts';
+
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.%\w]+\]|[^\s:[\]]*):(\d{1,5})$/;
+
+/** Checks a `host:port` address (host may be empty for all interfaces, or a bracketed IPv6 address). */
+export function hostPort(value: string): string | undefined {
+  const m = HOST_PORT.exec(value);
+  return m && Number(m[1]) <= 65535 ? undefined : 'host:port, e.g. "127.0.0.1:12080"';
+}
+
+/** Top-level keys (besides the `[source.*]` and `[sink.*]` tables). */
+export const globalSpec = defineSection({
+  http: {
+    kind: 'string', required: true, original: true, check: hostPort,
+    doc: 'Listen address of the HTTP API (/health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
+  },
+  tickerInterval: {
+    kind: 'duration', default: 0, original: true, check: nonNegative,
+    doc: 'How often every source and sink logs its statistics; "0" turns it off',
+  },
+  boltdb: {
+    kind: 'string', aliases: ['stateFile'], original: true,
+    doc: 'Path of the state file (SQLite) that keeps each source\'s position across restarts; required when a postgres source is configured',
+  },
+  logLevel: {
+    kind: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'],
+    doc: 'Least severe log level written to stderr',
+  },
+  logFormat: {
+    kind: 'string', default: 'text', choices: ['text', 'json'],
+    doc: 'Log line format: "text" (the original\'s layout, with levels) or "json" (one object per line)',
+  },
+  shutdownTimeout: {
+    kind: 'duration', default: 30_000, check: positive,
+    doc: 'On SIGTERM/SIGINT, how long to wait for in-flight batches to be delivered and persisted before forcing exit',
+  },
+});
+
+/** Batching, retry and memory keys of every `[source.NAME]`: they configure the source's pipeline. */
+export const pipelineSpec = defineSection({
+  batchSize: {
+    kind: 'int', default: 100, original: true, check: positive,
+    doc: 'Events per batch delivered to the sinks; a full batch is flushed at once',
+  },
+  batchFlushInterval: {
+    kind: 'duration', default: 1000, original: true, check: positive,
+    doc: 'A batch that is not full is flushed after this long',
+  },
+  sendRetryInterval: {
+    kind: 'duration', default: 100, original: true, check: positive,
+    doc: 'First wait before retrying a batch a sink failed; later waits double up to maxRetryInterval',
+  },
+  maxRetryInterval: {
+    kind: 'duration', defaultText: 'max(30s, sendRetryInterval)', check: positive,
+    doc: 'Cap of the exponential retry backoff; at least sendRetryInterval',
+  },
+  maxBufferedEvents: {
+    kind: 'int', defaultText: 'max(10000, 4 × batchSize)', check: positive,
+    doc: 'Events held between the source and its sinks before the source stops reading (back-pressure); at least batchSize',
+  },
+  maxBufferedBytes: {
+    kind: 'size', default: 64 * 2 ** 20, check: positive,
+    doc: 'Bytes of events held between the source and its sinks before the source stops reading (back-pressure)',
+  },
+});
+
+/** Keys every source and sink accepts. */
+export const flagsSpec = defineSection({
+  verbose: { kind: 'bool', default: false, original: true, doc: 'Log one line per event' },
+  debug: { kind: 'bool', default: false, original: true, doc: 'Debug logging for this component; can be toggled at runtime with /debug/on and /debug/off' },
+});
+
+/** Keys every sink accepts besides the flags. */
+export const subscriptionSpec = defineSection({
+  sources: {
+    kind: 'stringList', required: true, unique: true, original: true,
+    doc: 'Names of the sources whose events this sink receives (exact, case-sensitive)',
+  },
+});
+
+/** The pipeline of one source, resolved. Durations in milliseconds. */
+export interface PipelineSettings {
+  batchSize: number;
+  batchFlushIntervalMs: number;
+  sendRetryIntervalMs: number;
+  maxRetryIntervalMs: number;
+  maxBufferedEvents: number;
+  maxBufferedBytes: number;
+}
+
+/** One `[source.NAME]`. `options` holds the values of `kind.options` (as `Resolved<typeof kind.options>`). */
+export interface SourceConfig {
+  name: string;
+  type: string;
+  kind: ComponentType<SectionSpec, Source>;
+  options: Resolved<SectionSpec>;
+  pipeline: PipelineSettings;
+  verbose: boolean;
+  debug: boolean;
+  /** Where the section starts in the file, for runtime messages. */
+  location?: Location;
+}
+
+/** One `[sink.NAME]`. `options` holds the values of `kind.options` (as `Resolved<typeof kind.options>`). */
+export interface SinkConfig {
+  name: string;
+  type: string;
+  kind: ComponentType<SectionSpec, Sink>;
+  options: Resolved<SectionSpec>;
+  /** Names of the sources it subscribes to, each defined in `Config.sources`. */
+  sources: string[];
+  verbose: boolean;
+  debug: boolean;
+  location?: Location;
+}
+
+/** A loaded, validated configuration file. Sections are in file order. */
+export interface Config {
+  file: string;
+  http: string;
+  tickerIntervalMs: number;
+  /** Path of the SQLite state file (`boltdb`/`stateFile`); undefined when not set. */
+  stateFile?: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  shutdownTimeoutMs: number;
+  sources: SourceConfig[];
+  sinks: SinkConfig[];
+  /** Accepted but worth telling the operator (ignored keys, a source no sink reads, ...). */
+  warnings: ConfigProblem[];
+}
+
+/**
+ * A component type that keeps positions in the state file (the postgres source) declares
+ * `needsStateFile: true`; a config using it without `boltdb`/`stateFile` is rejected.
+ */
+export function needsStateFile(kind: ComponentType<SectionSpec, unknown>): boolean {
+  return (kind as { needsStateFile?: unknown }).needsStateFile === true;
+}
+
+/**
+ * The pipeline settings of a source from its parsed `pipelineSpec` values, with the defaults that
+ * depend on other keys and the rules between keys.
+ */
+export function resolvePipeline(values: Record<string, unknown>): { pipeline: PipelineSettings; problems: OptionProblem[] } {
+  const v = values as Resolved<typeof pipelineSpec>;
+  const problems: OptionProblem[] = [];
+  let maxRetryIntervalMs = v.maxRetryInterval ?? Math.max(30_000, v.sendRetryInterval);
+  if (maxRetryIntervalMs < v.sendRetryInterval) {
+    problems.push({ key: 'maxRetryInterval', message: `expected at least sendRetryInterval (${formatDuration(v.sendRetryInterval)}), found ${formatDuration(maxRetryIntervalMs)}` });
+    maxRetryIntervalMs = v.sendRetryInterval;
+  }
+  const maxBufferedEvents = v.maxBufferedEvents ?? Math.max(10_000, 4 * v.batchSize);
+  if (maxBufferedEvents < v.batchSize) {
+    problems.push({ key: 'maxBufferedEvents', message: `expected at least batchSize (${v.batchSize}) so that a full batch fits, found ${maxBufferedEvents}` });
+  }
+  return {
+    pipeline: {
+      batchSize: v.batchSize,
+      batchFlushIntervalMs: v.batchFlushInterval,
+      sendRetryIntervalMs: v.sendRetryInterval,
+      maxRetryIntervalMs,
+      maxBufferedEvents,
+      maxBufferedBytes: v.maxBufferedBytes,
+    },
+    problems,
+  };
+}

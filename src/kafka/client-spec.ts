@@ -1,0 +1,51 @@
+/** Connection keys shared by the Kafka source and the Kafka sink: brokers, client id, TLS, SASL. */
+import type { OptionProblem } from '../core/component-type.ts';
+import { defineSection, type Resolved } from '../config/fields.ts';
+
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/;
+
+/** Every broker address is host:port. */
+function brokerList(hosts: string[]): string | undefined {
+  const bad = hosts.find((h) => !HOST_PORT.test(h));
+  return bad === undefined ? undefined : `every host as host:port, e.g. "kafka1:9092" (${JSON.stringify(bad)} is not)`;
+}
+
+export const kafkaClientOptions = defineSection({
+  hosts: {
+    kind: 'stringList', required: true, original: true, check: brokerList,
+    doc: 'Bootstrap brokers as host:port',
+  },
+  clientId: { kind: 'string', default: 'psql-streamer', doc: 'Client id sent to the brokers (shows in broker logs and quotas)' },
+  tls: { kind: 'bool', default: false, doc: 'Connect to the brokers over TLS; implied by any tls*File key' },
+  tlsCaFile: { kind: 'string', doc: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs)' },
+  tlsCertFile: { kind: 'string', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
+  tlsKeyFile: { kind: 'string', doc: 'PEM private key of tlsCertFile', secret: true },
+  saslMechanism: {
+    kind: 'string', choices: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+    doc: 'SASL authentication mechanism (with saslUsername and saslPassword); unset means no SASL',
+  },
+  saslUsername: { kind: 'string', doc: 'SASL user name' },
+  saslPassword: { kind: 'string', secret: true, doc: 'SASL password; keep it out of the file with "${KAFKA_PASSWORD}"' },
+});
+
+/** The resolved connection keys. */
+export type KafkaClientOptions = Resolved<typeof kafkaClientOptions>;
+
+/** Cross-key rules of the connection keys: TLS pairs and SASL credentials. */
+export function validateKafkaClient(o: KafkaClientOptions): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  if (o.tlsCertFile && !o.tlsKeyFile) problems.push({ key: 'tlsCertFile', message: 'needs tlsKeyFile (the private key of the client certificate)' });
+  if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
+  if (o.saslMechanism) {
+    if (!o.saslUsername) problems.push({ key: 'saslMechanism', message: `${o.saslMechanism} needs saslUsername` });
+    if (o.saslPassword === undefined) problems.push({ key: 'saslMechanism', message: `${o.saslMechanism} needs saslPassword` });
+  } else if (o.saslUsername || o.saslPassword) {
+    problems.push({ key: o.saslUsername ? 'saslUsername' : 'saslPassword', message: 'needs saslMechanism ("PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512")' });
+  }
+  return problems;
+}
+
+/** Whether the connection uses TLS (explicitly or through a certificate key). */
+export function usesTls(o: KafkaClientOptions): boolean {
+  return o.tls || Boolean(o.tlsCaFile || o.tlsCertFile || o.tlsKeyFile);
+}
