@@ -4,6 +4,8 @@ import { RawJson } from '../../src/core/event.ts';
 /** A deterministic change event numbered `i`; its UUID encodes source and number so order can be checked. */
 export function makeTestEvent(i: number, source = 'db1', table = 'items'): ChangeEvent {
   const hex = i.toString(16).padStart(12, '0');
+  let tag = 0;
+  for (const ch of source) tag = (tag * 31 + ch.charCodeAt(0)) >>> 0;
   return {
     source,
     host: 'localhost',
@@ -15,7 +17,7 @@ export function makeTestEvent(i: number, source = 'db1', table = 'items'): Chang
     commitLsn: 0x1000000n + BigInt(i),
     xid: 1000 + i,
     timestamp: '2026-01-02T03:04:05.123456789+00:00',
-    uuid: `00000000-0000-4000-8000-${hex}`,
+    uuid: `${tag.toString(16).padStart(8, '0')}-0000-4000-8000-${hex}`,
     columns: { id: i, name: `row ${i}`, big: 9007199254740993n, doc: new RawJson('{"a":[1,2]}'), note: 'quote " and \n newline' },
   };
 }

@@ -1,0 +1,208 @@
+/**
+ * `type = "file"`: appends each event as one line of passthrough JSON to a file, or to standard
+ * output with `path = "-"`. A batch is one `write` (looped on partial writes); `write()` resolves
+ * only after the kernel accepted every byte (and, with `fsync = true`, after fsync), so an
+ * acknowledged position never runs ahead of what is in the file.
+ */
+import { close, fstat, fsync, ftruncate, open, write } from 'node:fs';
+import { promisify } from 'node:util';
+import { defineSection } from '../config/fields.ts';
+import { defineComponentType } from '../core/component-type.ts';
+import { StreamerError, describeError, permanentError } from '../core/errors.ts';
+import type { ChangeEvent } from '../core/event.ts';
+import type { Logger } from '../core/logger.ts';
+import { encodePassthrough } from '../core/passthrough.ts';
+import { sinkErrors } from '../http/metrics.ts';
+import { countSinkEvents } from './count-events.ts';
+import type { Sink } from './sink.ts';
+
+const FILE_TYPE = 'Sink-File';
+const STDOUT_FD = 1;
+
+const openFile = promisify(open);
+const closeFd = promisify(close);
+const fsyncFd = promisify(fsync);
+const fstatFd = promisify(fstat);
+const truncateFd = promisify(ftruncate);
+const writeFd = (fd: number, data: Uint8Array, offset: number, length: number) =>
+  new Promise<number>((resolve, reject) => {
+    write(fd, data, offset, length, null, (err, written) => (err ? reject(err) : resolve(written)));
+  });
+
+/**
+ * Errors no retry can fix: the descriptor is gone or unusable, or nobody reads standard output any
+ * more. Everything else (ENOSPC, EIO, EDQUOT, ...) is retried: the disk may come back.
+ */
+const PERMANENT_CODES = new Set(['EBADF', 'EPIPE', 'EINVAL', 'EISDIR']);
+/** The write would block (non-blocking stdout pipe) or was interrupted: try again shortly. */
+const AGAIN_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
+
+const errorCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
+
+const fileOptions = defineSection({
+  path: { kind: 'string', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
+  fsync: { kind: 'bool', default: false, doc: 'fsync after every batch, so acknowledged events survive power loss (slower)' },
+});
+
+class FileSink implements Sink {
+  readonly type = FILE_TYPE;
+  private events = 0;
+  private bytes = 0;
+  /** Writes run one after another; this is the last one queued (never rejects). */
+  private tail: Promise<void> = Promise.resolve();
+  private closed = false;
+  private lastError: string | null = null;
+  private readonly component: string;
+
+  constructor(
+    readonly name: string,
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly fsync: boolean,
+    private readonly log: Logger,
+  ) {
+    this.component = `${FILE_TYPE} (${name})`;
+  }
+
+  private get isStdout(): boolean {
+    return this.fd === STDOUT_FD;
+  }
+
+  write(batch: readonly ChangeEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(permanentError(`file sink '${this.name}' is closed`, { component: this.component }));
+    if (batch.length === 0) return Promise.resolve();
+    let data: Uint8Array;
+    try {
+      data = this.encode(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Several pipelines may write at once: queue behind the previous batch so lines never interleave.
+    const job = this.tail.then(() => this.writeBatch(batch, data));
+    this.tail = job.catch(() => {});
+    return job;
+  }
+
+  stats(): string {
+    return `events: ${this.events}, bytes: ${this.bytes}`;
+  }
+
+  status(): string | null {
+    return this.lastError;
+  }
+
+  setDebug(on: boolean): void {
+    this.log.setDebug(on);
+  }
+
+  /** Waits for queued writes, then closes the file (standard output stays open). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    if (!this.isStdout) await closeFd(this.fd);
+  }
+
+  private encode(batch: readonly ChangeEvent[]): Uint8Array {
+    let text = '';
+    for (const event of batch) {
+      try {
+        text += encodePassthrough(event) + '\n';
+      } catch (err) {
+        sinkErrors.inc({ sinkName: this.name, sinkType: this.type, table: event.table });
+        throw permanentError(
+          `cannot encode event ${event.uuid} (${event.schema}.${event.table}, LSN ${event.lsn}): ${describeError(err)}`,
+          { component: this.component, cause: err },
+        );
+      }
+    }
+    return Buffer.from(text, 'utf8');
+  }
+
+  private async writeBatch(batch: readonly ChangeEvent[], data: Uint8Array): Promise<void> {
+    let written = 0;
+    try {
+      while (written < data.length) {
+        try {
+          written += await writeFd(this.fd, data, written, data.length - written);
+        } catch (err) {
+          if (!AGAIN_CODES.has(errorCode(err) ?? '')) throw err;
+          await Bun.sleep(1);
+        }
+      }
+      if (this.fsync) await this.sync();
+    } catch (err) {
+      if (written > 0) await this.rollback(written);
+      const message = `cannot write to '${this.path}': ${describeError(err)}`;
+      this.lastError = message;
+      throw new StreamerError(PERMANENT_CODES.has(errorCode(err) ?? '') ? 'SINK_PERMANENT' : 'SINK_WRITE', message, {
+        component: this.component,
+        retryable: !PERMANENT_CODES.has(errorCode(err) ?? ''),
+        cause: err,
+      });
+    }
+    this.lastError = null;
+    this.events += batch.length;
+    this.bytes += data.length;
+    countSinkEvents(this.name, this.type, batch);
+    if (this.log.debugEnabled) this.log.debug(`Wrote ${batch.length} events (${data.length} bytes)`);
+    if (this.log.verboseEnabled) {
+      for (const event of batch) this.log.verboseEvent(event.uuid, `${event.action} ${event.schema}.${event.table} written`);
+    }
+  }
+
+  private async sync(): Promise<void> {
+    try {
+      await fsyncFd(this.fd);
+    } catch (err) {
+      // Standard output may be a pipe or terminal, which cannot be synced: nothing more to do.
+      if (this.isStdout && (errorCode(err) === 'EINVAL' || errorCode(err) === 'ENOTSUP')) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Removes the part of a failed batch that did reach the file, so the retry does not leave a torn
+   * line before the batch's full copy. Writes are serialised, so those bytes are the file's tail.
+   */
+  private async rollback(written: number): Promise<void> {
+    if (this.isStdout) return;
+    try {
+      const { size } = await fstatFd(this.fd);
+      await truncateFd(this.fd, Math.max(0, size - written));
+    } catch (err) {
+      this.log.warn(`Cannot remove a partly written batch from '${this.path}' (its retry appends it whole): ${describeError(err)}`);
+    }
+  }
+}
+
+async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger): Promise<Sink> {
+  if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log);
+  try {
+    const fd = await openFile(options.path, 'a', 0o644);
+    return new FileSink(name, fd, options.path, options.fsync, log);
+  } catch (err) {
+    const reasons: Record<string, string> = {
+      ENOENT: 'the directory does not exist',
+      EACCES: 'permission denied',
+      EISDIR: 'it is a directory',
+      ENOTDIR: 'a part of the path is not a directory',
+      EROFS: 'the file system is read-only',
+    };
+    const reason = reasons[errorCode(err) ?? ''] ?? describeError(err);
+    throw new StreamerError('SINK_WRITE', `Cannot open '${options.path}' for appending: ${reason}`, {
+      component: `${FILE_TYPE} (${name})`,
+      retryable: false,
+      cause: err,
+    });
+  }
+}
+
+/** `type = "file"`: JSON lines appended to a file or written to standard output. */
+export const fileSinkType = defineComponentType({
+  type: 'file',
+  componentType: FILE_TYPE,
+  options: fileOptions,
+  validate: (options) => (options.path.trim() === '' ? [{ key: 'path', message: 'must name a file, or "-" for standard output' }] : []),
+  create: (name, options, deps) => openFileSink(name, options, deps.log),
+});
