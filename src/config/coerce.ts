@@ -17,12 +17,20 @@ export type Coerced<T> = { ok: true; value: T } | { ok: false; message: string }
 const ok = <T>(value: T): Coerced<T> => ({ ok: true, value });
 const fail = (message: string): Coerced<never> => ({ ok: false, message });
 
-const isTable = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && Object.getPrototypeOf(v) === Object.prototype;
+/** A TOML table (smol-toml builds them with a null prototype), not an array or a date. */
+function isTable(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === null || proto === Object.prototype;
+}
 
 /** How a raw value is shown in "found ..." (secrets are not echoed). */
 export function describeValue(value: unknown, secret = false): string {
-  if (Array.isArray(value)) return 'an array';
+  if (Array.isArray(value)) {
+    const scalars = value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean');
+    const text = scalars && !secret ? `[${value.map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v))).join(', ')}]` : '';
+    return text !== '' && text.length <= 80 ? text : 'an array';
+  }
   if (isTable(value)) return 'a table';
   if (value instanceof Date) return 'a date';
   if (secret) return `a ${typeof value === 'string' ? 'string' : typeof value} (value hidden)`;

@@ -44,7 +44,8 @@ export function interpolate(text: string, env: Readonly<Record<string, string | 
   }
   if (missing.length > 0) {
     const names = missing.map((n) => `$${n}`).join(', ');
-    return { ok: false, reason: `environment variable ${names} ${missing.length > 1 ? 'are' : 'is'} not set (referenced as \${...}; use \${NAME:-default} for a fallback)` };
+    const subject = missing.length > 1 ? `environment variables ${names} are` : `environment variable ${names} is`;
+    return { ok: false, reason: `${subject} not set (referenced as \${...}; use \${NAME:-default} for a fallback)` };
   }
   return { ok: true, value: out };
 }

@@ -52,13 +52,19 @@ export type AnyFieldSpec = { [K in FieldKind]: FieldSpec<K> }[FieldKind];
 
 export type SectionSpec = Readonly<Record<string, AnyFieldSpec>>;
 
-/** The parsed, typed section: required or defaulted keys are present, others may be undefined. */
+/** The parsed type of one field: present when required or defaulted, otherwise possibly undefined. */
+export type FieldValue<F> = F extends FieldSpec<infer Kind>
+  ? F extends { required: true } | { default: unknown }
+    ? FieldValueByKind[Kind]
+    : FieldValueByKind[Kind] | undefined
+  : never;
+
+/**
+ * The parsed, typed section: required or defaulted keys are present, others may be undefined.
+ * For a general `SectionSpec` every key is the union of all value types (or undefined).
+ */
 export type Resolved<S extends SectionSpec> = {
-  -readonly [K in keyof S]: S[K] extends FieldSpec<infer Kind>
-    ? S[K] extends { required: true } | { default: unknown }
-      ? FieldValueByKind[Kind]
-      : FieldValueByKind[Kind] | undefined
-    : never;
+  -readonly [K in keyof S]: FieldValue<S[K]>;
 };
 
 /** Identity helper that keeps the literal types of a spec for `Resolved`. */

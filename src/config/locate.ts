@@ -202,6 +202,7 @@ const startsWith = (path: readonly string[], prefix: readonly string[]) =>
  * keys); else the nearest enclosing table or key that is written (e.g. the section of a missing key).
  */
 export function locate(entries: readonly KeyEntry[], path: readonly string[]): Location | undefined {
+  if (path.length === 0) return undefined;
   const pick = (e: KeyEntry | undefined) => (e === undefined ? undefined : { line: e.line, column: e.column });
   const exact = entries.find((e) => e.path.length === path.length && startsWith(e.path, path));
   if (exact) return pick(exact);

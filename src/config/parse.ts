@@ -150,8 +150,9 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
 
   const sourceEntries = byPosition(collectEntries(raw, 'source', findings), keys);
   const sinkEntries = byPosition(collectEntries(raw, 'sink', findings), keys);
-  if (sourceEntries.length === 0) findings.error(['source'], ['source'], 'no sources defined: add at least one [source.NAME] table');
-  if (sinkEntries.length === 0) findings.error(['sink'], ['sink'], 'no sinks defined: add at least one [sink.NAME] table');
+  const malformed = (side: Side) => findings.errors.some((f) => f.raw.length === 1 && f.shown[0] === side);
+  if (sourceEntries.length === 0 && !malformed('source')) findings.error(['source'], ['source'], 'no sources defined: add at least one [source.NAME] table');
+  if (sinkEntries.length === 0 && !malformed('sink')) findings.error(['sink'], ['sink'], 'no sinks defined: add at least one [sink.NAME] table');
 
   const sourceCommon = { ...pipelineSpec, ...flagsSpec };
   const sinkCommon = { ...subscriptionSpec, ...flagsSpec };

@@ -42,7 +42,7 @@ export interface SectionResult {
 }
 
 function expectedRequired(spec: AnyFieldSpec): string {
-  return `required key is missing (${spec.doc})`;
+  return `required key is missing: ${spec.doc.charAt(0).toLowerCase()}${spec.doc.slice(1)}`;
 }
 
 function isEmpty(value: unknown): boolean {
@@ -109,8 +109,7 @@ export function parseSection(input: SectionInput): SectionResult {
     }
     const value = coerced.value;
     if (field.required && isEmpty(value)) {
-      const what = Array.isArray(value) ? 'at least one entry, found an empty list' : 'a non-empty value, found ""';
-      result.errors.push(at(key, name, `expected ${what} (${field.doc})`));
+      result.errors.push(at(key, name, Array.isArray(value) ? 'expected at least one entry, found an empty list' : 'expected a non-empty value, found ""'));
       continue;
     }
     const expected = (field.check as ((v: unknown) => string | undefined) | undefined)?.(value);
