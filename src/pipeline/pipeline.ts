@@ -137,6 +137,8 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     const { event, position } = item;
     if (!event && position === undefined) return !this.full;
     const bytes = item.bytes ?? (event ? estimateEventBytes(event) : POSITION_ONLY_BYTES);
+    // Bare positions waiting for the loop go ahead on their own rather than wait for this event's batch.
+    if (event && this.open.events.length === 0 && this.open.positions.length > 0) this.sealed.push(this.sealOpen());
     const open = this.open;
     if (event) {
       if (open.events.length === 0) this.startFlushTimer();

@@ -38,7 +38,7 @@ export class ManualTimers implements Timers {
 }
 
 /** Waits until `cond()` holds, checking after each macrotask; fails after a generous deadline. */
-export async function until(cond: () => boolean, what = 'condition', deadlineMs = 10_000): Promise<void> {
+export async function until(cond: () => boolean, what = 'condition', deadlineMs = 4_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > deadlineMs) throw new Error(`timed out waiting for ${what}`);

@@ -490,6 +490,26 @@ describe('bare positions', () => {
     await until(() => source.flat().length === 3, 'all acks');
     expect(source.acks).toEqual([[1], [2, 3]]);
   });
+
+  test('with a large batchSize, a later event does not hold back earlier bare positions', async () => {
+    const timers = new ManualTimers();
+    const source = fakeSource();
+    const sink = fakeSink('s');
+    sink.gated = true;
+    const p = makePipeline(source, [sink], { timers, batchSize: 2 });
+    p.push(item(0));
+    p.push(item(1));
+    await until(() => sink.waiting === 1, 'batch in flight');
+    p.push({ position: 2 });
+    p.push({ event: makeTestEvent(3) });
+    sink.releaseOne();
+    await until(() => source.flat().length === 3, 'acks up to 2');
+    expect(source.acks).toEqual([[0, 1], [2]]);
+    expect(sink.waiting).toBe(0); // event 3 waits for its own flush timer
+    timers.advance(60_000);
+    await until(() => sink.waiting === 1, 'event 3 flushed');
+    sink.releaseOne();
+  });
 });
 
 describe('shutdown drain', () => {
