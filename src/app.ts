@@ -1,0 +1,160 @@
+/**
+ * The composition root: the only module that knows every concrete part. Builds the state store,
+ * sinks, sources and one pipeline per source from a validated config, serves HTTP, runs the stats
+ * ticker, and stops everything in the order that keeps the delivery contract (DESIGN.md §4).
+ */
+import type { Config } from './config/schema.ts';
+import type { Component } from './core/component.ts';
+import { describeError, StreamerError } from './core/errors.ts';
+import { Logger, configureLogging, log } from './core/logger.ts';
+import { createHttpApp, renderStats } from './http/app.ts';
+import { componentUp, metricsRegistry } from './http/metrics.ts';
+import { Pipeline } from './pipeline/pipeline.ts';
+import type { Sink } from './sinks/sink.ts';
+import type { Source } from './sources/source.ts';
+import { createMemoryStateStore, openSqliteStateStore } from './state/sqlite-store.ts';
+import type { StateStore } from './state/store.ts';
+
+export interface App {
+  /** Address the HTTP API listens on, e.g. `http://127.0.0.1:12080`. */
+  readonly httpUrl: string;
+  /** Sources, pipelines, then sinks: what `/status` and `/stats` list. */
+  components(): readonly Component[];
+  /**
+   * Graceful stop: HTTP, ticker, sources stop reading, pipelines deliver and acknowledge what is in
+   * flight, sources close (final confirmation), sinks close, store closes. Resolves true when
+   * everything drained cleanly within `shutdownTimeout`.
+   */
+  stop(): Promise<boolean>;
+}
+
+interface Running {
+  source: Source;
+  pipeline: Pipeline<unknown>;
+}
+
+/** Splits `host:port` (IPv6 in brackets) for Bun.serve; an empty host means loopback. */
+export function parseListenAddress(address: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!match) throw new StreamerError('CONFIG', `http = "${address}": expected host:port, e.g. "127.0.0.1:12080"`, { retryable: false });
+  const hostname = match[1] ?? match[2] ?? '';
+  return { hostname: hostname === '' ? '127.0.0.1' : hostname, port: Number(match[3]) };
+}
+
+/** Builds and starts everything described by `config`. Throws (after cleaning up) when start fails. */
+export async function startApp(config: Config): Promise<App> {
+  configureLogging({ level: config.logLevel, format: config.logFormat });
+  const store: StateStore = config.stateFile ? openSqliteStateStore(config.stateFile) : createMemoryStateStore();
+  const sinks: Sink[] = [];
+  const running: Running[] = [];
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+
+  const components = (): Component[] => [
+    ...running.map((r) => r.source),
+    ...running.map((r) => r.pipeline),
+    ...sinks,
+  ];
+
+  const closeAll = async (): Promise<void> => {
+    for (const sink of sinks) await sink.close().catch((err) => log.error(`Unable to close sink '${sink.name}': ${describeError(err)}`));
+    store.close();
+  };
+
+  try {
+    const sinksBySource = new Map<string, Sink[]>();
+    for (const sinkConfig of config.sinks) {
+      const logger = Logger.for(sinkConfig.kind.componentType, sinkConfig.name, { debug: sinkConfig.debug, verbose: sinkConfig.verbose });
+      const sink = await sinkConfig.kind.create(sinkConfig.name, sinkConfig.options, { log: logger, store });
+      sinks.push(sink);
+      for (const sourceName of sinkConfig.sources) {
+        sinksBySource.set(sourceName, [...(sinksBySource.get(sourceName) ?? []), sink]);
+      }
+      log.info(`Sink '${sinkConfig.name}' loaded (subscribed to: ${sinkConfig.sources.join(', ')})`);
+    }
+
+    for (const sourceConfig of config.sources) {
+      const logger = Logger.for(sourceConfig.kind.componentType, sourceConfig.name, { debug: sourceConfig.debug, verbose: sourceConfig.verbose });
+      const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, { log: logger, store });
+      const pipeline = new Pipeline<unknown>({
+        name: sourceConfig.name,
+        source,
+        sinks: sinksBySource.get(sourceConfig.name) ?? [],
+        log: Logger.for('Pipeline', sourceConfig.name, { debug: sourceConfig.debug }),
+        ...sourceConfig.pipeline,
+      });
+      running.push({ source, pipeline });
+      log.info(`Source '${sourceConfig.name}' loaded`);
+    }
+
+    const http = createHttpApp({
+      components,
+      metrics: async () => {
+        for (const c of components()) componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
+        return { body: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType };
+      },
+    });
+    const { hostname, port } = parseListenAddress(config.http);
+    try {
+      server = Bun.serve({ hostname, port, fetch: http.fetch });
+    } catch (err) {
+      throw new StreamerError('INTERNAL', `HTTP: unable to listen on ${config.http}`, { cause: err, retryable: false });
+    }
+    log.info(`HTTP listening to ${server.url.origin}`);
+
+    for (const { source } of running) await source.start(running.find((r) => r.source === source)!.pipeline);
+
+    if (config.tickerIntervalMs > 0) {
+      ticker = setInterval(() => {
+        for (const line of renderStats(components()).trimEnd().split('\n')) if (line) log.info(line);
+      }, config.tickerIntervalMs);
+      log.info(`Ticker started with ${config.tickerIntervalMs}ms interval`);
+    }
+  } catch (err) {
+    server?.stop(true);
+    for (const { source, pipeline } of running) {
+      await source.stop().catch(() => {});
+      pipeline.close();
+      await source.close().catch(() => {});
+    }
+    await closeAll();
+    throw err;
+  }
+
+  const httpServer = server;
+  let stopping: Promise<boolean> | undefined;
+
+  const stop = async (): Promise<boolean> => {
+    log.info('Performing graceful shutdown');
+    await httpServer.stop();
+    if (ticker) clearInterval(ticker);
+    let clean = true;
+    await Promise.all(
+      running.map(async ({ source, pipeline }) => {
+        try {
+          await source.stop();
+          await pipeline.drain();
+        } catch (err) {
+          clean = false;
+          log.error(`Source '${source.name}': shutdown did not deliver everything in flight (it will be re-read on restart): ${describeError(err)}`);
+        } finally {
+          pipeline.close();
+          await source.close().catch((err) => {
+            clean = false;
+            log.error(`Unable to close source '${source.name}': ${describeError(err)}`);
+          });
+          log.info(`Source '${source.name}' closed: ${source.stats()}`);
+        }
+      }),
+    );
+    await closeAll();
+    log.info('Service shutdown complete');
+    return clean;
+  };
+
+  return {
+    httpUrl: httpServer.url.origin,
+    components,
+    stop: () => (stopping ??= stop()),
+  };
+}

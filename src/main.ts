@@ -1,0 +1,65 @@
+#!/usr/bin/env bun
+/**
+ * Entry point: argv → command, config → app, signals → graceful stop, outcome → exit code
+ * (0 success, 1 runtime failure, 2 usage or configuration error).
+ */
+import { USAGE, parseArgs } from './cli.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { formatProblem } from './config/parse.ts';
+import type { Config } from './config/schema.ts';
+import { describeError } from './core/errors.ts';
+import { log } from './core/logger.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, runUntilSignal } from './run.ts';
+import { VERSION } from './version.ts';
+
+async function load(file: string): Promise<Config | undefined> {
+  try {
+    const config = await loadConfig(file);
+    for (const warning of config.warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+      process.stderr.write(`${err.problems.length} problem(s) in ${file}\n`);
+    } else {
+      process.stderr.write(`${describeError(err)}\n`);
+    }
+    return undefined;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  switch (command.kind) {
+    case 'version':
+      process.stdout.write(`psql-streamer ${VERSION}\n`);
+      return EXIT_OK;
+    case 'help':
+      process.stdout.write(USAGE);
+      return EXIT_OK;
+    case 'usage-error':
+      process.stderr.write(`${command.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    case 'check': {
+      const config = await load(command.configFile);
+      if (!config) return EXIT_USAGE;
+      process.stdout.write(`${command.configFile}: OK (${config.sources.length} source(s), ${config.sinks.length} sink(s))\n`);
+      return EXIT_OK;
+    }
+    case 'run': {
+      const config = await load(command.configFile);
+      if (!config) return EXIT_USAGE;
+      log.info(`psql-streamer ${VERSION}: configuration loaded from ${command.configFile}`);
+      return runUntilSignal(config);
+    }
+  }
+}
+
+// A rejection nobody handled is a bug; crash loudly rather than run in an unknown state. Nothing is
+// lost: positions only ever advance after delivery, so a restart re-reads what was in flight.
+process.on('unhandledRejection', (reason) => {
+  log.error(`Internal error (unhandled rejection): ${describeError(reason)}`);
+  process.exit(EXIT_RUNTIME);
+});
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,62 @@
+/**
+ * Runs the app until SIGTERM/SIGINT, then stops it gracefully. A second signal, or a stop that
+ * outlasts `shutdownTimeout`, ends the wait with a failure exit code (what was in flight is
+ * re-read on the next start, so nothing is lost; it may be delivered twice).
+ */
+import type { Config } from './config/schema.ts';
+import { describeError } from './core/errors.ts';
+import { log } from './core/logger.ts';
+import type { App } from './app.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
+
+type StartApp = (config: Config) => Promise<App>;
+
+/** Starts the app and resolves with the process exit code once it has stopped. */
+export async function runUntilSignal(config: Config, start?: StartApp): Promise<number> {
+  // Imported lazily so `--version` and `check` never load the app's modules.
+  const startApp = start ?? (await import('./app.ts')).startApp;
+  let app: App;
+  try {
+    app = await startApp(config);
+  } catch (err) {
+    log.error(`Startup failed: ${describeError(err)}`);
+    return EXIT_RUNTIME;
+  }
+  return await new Promise<number>((resolve) => {
+    let signals = 0;
+    const finish = (code: number) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(code);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log.error(`${signal} received again: exiting without finishing the shutdown`);
+        finish(EXIT_RUNTIME);
+        return;
+      }
+      log.info(`${signal} received`);
+      const timer = setTimeout(() => {
+        log.error(`Shutdown did not finish within ${config.shutdownTimeoutMs}ms: exiting (undelivered events will be re-read on restart)`);
+        finish(EXIT_RUNTIME);
+      }, config.shutdownTimeoutMs);
+      app.stop().then(
+        (clean) => {
+          clearTimeout(timer);
+          finish(clean ? EXIT_OK : EXIT_RUNTIME);
+        },
+        (err) => {
+          clearTimeout(timer);
+          log.error(`Shutdown failed: ${describeError(err)}`);
+          finish(EXIT_RUNTIME);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
