@@ -261,6 +261,8 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
       for (let batch = this.nextBatch(); batch; batch = this.nextBatch()) {
         this.inFlight = batch;
         await this.deliver(batch);
+        // close() may have come while the sinks were writing: a closed source takes no more acks.
+        if (this.closed || this.halted) throw STOP;
         await this.acknowledge(batch);
         this.inFlight = undefined;
         this.release(batch);

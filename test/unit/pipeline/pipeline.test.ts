@@ -330,6 +330,20 @@ describe('failing sinks', () => {
     expect(source.calls).toBe(0);
     expect(p.push(item(1))).toBe(false);
   });
+
+  test('a write that completes after close() is not acknowledged', async () => {
+    const source = fakeSource();
+    const sink = fakeSink('s');
+    sink.gated = true;
+    const p = makePipeline(source, [sink], { batchSize: 1 });
+    p.push(item(0));
+    await until(() => sink.waiting === 1, 'write in flight');
+    p.close();
+    sink.releaseOne();
+    await until(() => sink.batches.length === 1, 'write completed');
+    await settle();
+    expect(source.calls).toBe(0);
+  });
 });
 
 describe('back-pressure', () => {
