@@ -84,7 +84,10 @@ interface ParsedSection<C> {
   name: string;
   type: string;
   kind: ComponentType<SectionSpec, C>;
+  /** Keys that parsed; a key with an error is absent. */
   values: Record<string, unknown>;
+  /** True when every key parsed and the type's own rules hold. */
+  ok: boolean;
   place: SectionPlace;
   written: Map<string, string>;
 }
@@ -120,12 +123,15 @@ function parseComponent<C>(
   const spec: SectionSpec = side === 'source' ? { ...kind.options, ...commonSpec } : { ...commonSpec, ...kind.options };
   const section = parseSection({ spec, table, place, env, ignoredKeys: kind.ignoredKeys, reservedKeys: ['type'] });
   findings.add(section);
-  if (section.errors.length > 0) return undefined;
+  const parsed = { name: entry.name, type: type.value, kind, values: section.values, ok: section.errors.length === 0, place, written: section.written };
+  // Cross-key rules assume every key parsed; with key errors they would only add noise.
+  if (!parsed.ok) return parsed;
   const options = pick(section.values, Object.keys(kind.options));
   for (const problem of kind.validate?.(options as Resolved<SectionSpec>) ?? []) {
     findings.error([...place.raw, section.written.get(problem.key) ?? problem.key], [...place.shown, problem.key], problem.message);
+    parsed.ok = false;
   }
-  return { name: entry.name, type: type.value, kind, values: section.values, place, written: section.written };
+  return parsed;
 }
 
 function pick(values: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
@@ -156,12 +162,27 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
 
   const sourceCommon = { ...pipelineSpec, ...flagsSpec };
   const sinkCommon = { ...subscriptionSpec, ...flagsSpec };
+  const parsedSources = sourceEntries.map((e) => parseComponent(e, 'source', types.sources, sourceCommon, ctx.env, findings));
+  const parsedSinks = sinkEntries.map((e) => parseComponent(e, 'sink', types.sinks, sinkCommon, ctx.env, findings));
+  const sourceNames = sourceEntries.map((e) => e.name);
+  const keyOf = (p: ParsedSection<unknown>, key: string) => ({ raw: [...p.place.raw, p.written.get(key) ?? key], shown: [...p.place.shown, key] });
+
   const sources: SourceConfig[] = [];
-  for (const entry of sourceEntries) {
-    const parsed = parseComponent(entry, 'source', types.sources, sourceCommon, ctx.env, findings);
+  for (const parsed of parsedSources) {
     if (!parsed) continue;
+    const stateFileBroken = top.written.has('boltdb') && global.boltdb === undefined;
+    if (!global.boltdb && !stateFileBroken && needsStateFile(parsed.kind)) {
+      findings.error(parsed.place.raw, parsed.place.shown, `${parsed.type} source "${parsed.name}" needs a state file to keep its position: set boltdb = "/var/lib/psql-streamer/state.db" (or stateFile = ...) at the top of the file`);
+    }
+    if (!parsedSinks.some((sink) => (sink?.values.sources as string[] | undefined)?.includes(parsed.name)) && sinkEntries.length > 0) {
+      findings.warnings.push({ ...parsed.place, message: 'no sink lists this source in its sources: its events will be read and dropped' });
+    }
+    if (!parsed.ok) continue;
     const { pipeline, problems } = resolvePipeline(pick(parsed.values, Object.keys(pipelineSpec)));
-    for (const p of problems) findings.error([...parsed.place.raw, parsed.written.get(p.key) ?? p.key], [...parsed.place.shown, p.key], p.message);
+    for (const p of problems) {
+      const at = keyOf(parsed, p.key);
+      findings.error(at.raw, at.shown, p.message);
+    }
     sources.push({
       name: parsed.name,
       type: parsed.type,
@@ -174,16 +195,16 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
     });
   }
 
-  const sourceNames = sourceEntries.map((e) => e.name);
   const sinks: SinkConfig[] = [];
-  for (const entry of sinkEntries) {
-    const parsed = parseComponent(entry, 'sink', types.sinks, sinkCommon, ctx.env, findings);
+  for (const parsed of parsedSinks) {
     if (!parsed) continue;
-    const subscribed = parsed.values.sources as string[];
-    for (const name of subscribed.filter((n) => !sourceNames.includes(n))) {
+    const subscribed = parsed.values.sources as string[] | undefined;
+    for (const name of (subscribed ?? []).filter((n) => !sourceNames.includes(n))) {
       const hint = didYouMean(name, sourceNames) || `; defined sources: ${sourceNames.map((n) => `"${n}"`).join(', ') || 'none'}`;
-      findings.error([...parsed.place.raw, parsed.written.get('sources') ?? 'sources'], [...parsed.place.shown, 'sources'], `source "${name}" is not defined${hint}`);
+      const at = keyOf(parsed, 'sources');
+      findings.error(at.raw, at.shown, `source "${name}" is not defined${hint}`);
     }
+    if (!parsed.ok || subscribed === undefined) continue;
     sinks.push({
       name: parsed.name,
       type: parsed.type,
@@ -196,24 +217,13 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
     });
   }
 
-  const stateFile = global.boltdb === '' ? undefined : global.boltdb;
-  for (const source of sources) {
-    const place = sourceEntries.find((e) => e.name === source.name)!.place;
-    if (stateFile === undefined && needsStateFile(source.kind)) {
-      findings.error(place.raw, place.shown, `${source.type} source "${source.name}" needs a state file to keep its position: set boltdb = "/var/lib/psql-streamer/state.db" (or stateFile = ...) at the top of the file`);
-    }
-    if (!sinks.some((s) => s.sources.includes(source.name)) && sinkEntries.length > 0) {
-      findings.warnings.push({ ...place, message: 'no sink lists this source in its sources: its events will be read and dropped' });
-    }
-  }
-
   if (findings.errors.length > 0) return fail();
   return {
     config: {
       file: ctx.file,
       http: global.http!,
       tickerIntervalMs: global.tickerInterval!,
-      stateFile,
+      stateFile: global.boltdb === '' ? undefined : global.boltdb,
       logLevel: global.logLevel as Config['logLevel'],
       logFormat: global.logFormat as Config['logFormat'],
       shutdownTimeoutMs: global.shutdownTimeout!,

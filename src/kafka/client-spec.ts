@@ -4,15 +4,9 @@ import { defineSection, type Resolved } from '../config/fields.ts';
 
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/;
 
-/** Every broker address is host:port. */
-function brokerList(hosts: string[]): string | undefined {
-  const bad = hosts.find((h) => !HOST_PORT.test(h));
-  return bad === undefined ? undefined : `every host as host:port, e.g. "kafka1:9092" (${JSON.stringify(bad)} is not)`;
-}
-
 export const kafkaClientOptions = defineSection({
   hosts: {
-    kind: 'stringList', required: true, original: true, check: brokerList,
+    kind: 'stringList', required: true, original: true,
     doc: 'Bootstrap brokers as host:port',
   },
   clientId: { kind: 'string', default: 'psql-streamer', doc: 'Client id sent to the brokers (shows in broker logs and quotas)' },
@@ -31,9 +25,12 @@ export const kafkaClientOptions = defineSection({
 /** The resolved connection keys. */
 export type KafkaClientOptions = Resolved<typeof kafkaClientOptions>;
 
-/** Cross-key rules of the connection keys: TLS pairs and SASL credentials. */
+/** Rules of the connection keys: broker addresses, TLS pairs and SASL credentials. */
 export function validateKafkaClient(o: KafkaClientOptions): OptionProblem[] {
   const problems: OptionProblem[] = [];
+  for (const host of o.hosts.filter((h) => !HOST_PORT.test(h))) {
+    problems.push({ key: 'hosts', message: `expected host:port, e.g. "kafka1:9092", found ${JSON.stringify(host)}` });
+  }
   if (o.tlsCertFile && !o.tlsKeyFile) problems.push({ key: 'tlsCertFile', message: 'needs tlsKeyFile (the private key of the client certificate)' });
   if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
   if (o.saslMechanism) {

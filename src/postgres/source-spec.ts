@@ -22,7 +22,7 @@ export const postgresSourceOptions = defineSection({
   },
   startRetryInterval: {
     kind: 'duration', default: 5000, original: true, check: positive,
-    doc: 'First wait before reconnecting after a replication error; later waits grow up to 1 minute',
+    doc: 'First wait before reconnecting after a replication error; later waits grow (capped exponential backoff)',
   },
   timeout: { kind: 'duration', default: 2000, original: true, check: positive, doc: 'Connect timeout of the PostgreSQL connection' },
   walPositionOverride: {

@@ -56,6 +56,12 @@ describe('global keys', () => {
     ]);
   });
 
+  test('a malformed boltdb is reported once, not again as a missing state file', () => {
+    expect(problems(BASE.replace('boltdb = "/tmp/state.db"', 'boltdb = ["/tmp/state.db"]'))).toEqual([
+      'test.toml:2:1: boltdb: expected a string, found ["/tmp/state.db"]',
+    ]);
+  });
+
   test('boltdb and stateFile together', () => {
     expect(problems(`stateFile = "/tmp/b.db"\n${BASE}`)).toEqual([
       'test.toml:3:1: boltdb: set twice, as "stateFile" and as "boltdb" (keys are case-insensitive and aliases count as the same key); keep one',
@@ -235,7 +241,7 @@ describe('kafka sink', () => {
 
   test('hosts need a port', () => {
     expect(problems(KAFKA_SINK.replace('["kafka1:9092"]', '["kafka1:9092", "kafka2"]') + 'topicFallback = "t"\n')).toEqual([
-      'test.toml:17:1: sink.k1.hosts: expected every host as host:port, e.g. "kafka1:9092" ("kafka2" is not), found ["kafka1:9092", "kafka2"]',
+      'test.toml:17:1: sink.k1.hosts: expected host:port, e.g. "kafka1:9092", found "kafka2"',
     ]);
   });
 
@@ -357,8 +363,10 @@ timeout = 5
       'test.toml:1:1: http: expected host:port, e.g. "127.0.0.1:12080", found "nowhere"',
       'test.toml:2:1: tickerInterval: expected a duration string such as "10s", found the bare number 10; a bare number is ambiguous (the original read it as nanoseconds)',
       'test.toml:4:1: source.db1.replicationSlot: required key is missing: logical replication slot (pgoutput); created when missing, never dropped',
+      'test.toml:4:1: source.db1: postgres source "db1" needs a state file to keep its position: set boltdb = "/var/lib/psql-streamer/state.db" (or stateFile = ...) at the top of the file',
       'test.toml:8:1: source.db1.batchSize: expected an integer, found "many"',
       'test.toml:11:1: sink.out.type: unknown sink type: expected one of "kafka", "stub_log", "stub_discard", "file", found "stub_dicsard"; did you mean "stub_discard"?',
+      'test.toml:16:1: sink.k.sources: source "db2" is not defined; did you mean "db1"?',
       'test.toml:20:1: sink.k.timeout: expected a duration string such as "5s", found the bare number 5; a bare number is ambiguous (the original read it as nanoseconds)',
     ]);
   });
