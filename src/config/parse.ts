@@ -67,7 +67,7 @@ function collectEntries(root: Record<string, unknown>, side: Side, findings: Fin
   for (const [key, value] of Object.entries(root)) {
     if (key.toLowerCase() !== side) continue;
     if (!isTable(value)) {
-      findings.error([key], [side], `expected [${side}.NAME] tables, found a ${Array.isArray(value) ? 'array' : 'value'}`);
+      findings.error([key], [side], `expected [${side}.NAME] tables, found ${Array.isArray(value) ? 'an array' : 'a value'}`);
       continue;
     }
     for (const [name, table] of Object.entries(value)) {
@@ -174,7 +174,9 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
     if (!global.boltdb && !stateFileBroken && needsStateFile(parsed.kind)) {
       findings.error(parsed.place.raw, parsed.place.shown, `${parsed.type} source "${parsed.name}" needs a state file to keep its position: set boltdb = "/var/lib/psql-streamer/state.db" (or stateFile = ...) at the top of the file`);
     }
-    if (!parsedSinks.some((sink) => (sink?.values.sources as string[] | undefined)?.includes(parsed.name)) && sinkEntries.length > 0) {
+    // Only when every sink's subscriptions are known: a broken sink may be the one that lists it.
+    const subscriptionsKnown = parsedSinks.every((sink) => sink?.values.sources !== undefined);
+    if (subscriptionsKnown && sinkEntries.length > 0 && !parsedSinks.some((sink) => (sink?.values.sources as string[]).includes(parsed.name))) {
       findings.warnings.push({ ...parsed.place, message: 'no sink lists this source in its sources: its events will be read and dropped' });
     }
     if (!parsed.ok) continue;

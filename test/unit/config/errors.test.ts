@@ -18,6 +18,12 @@ describe('file-level problems', () => {
     ]);
   });
 
+  test('[[sink]] arrays of tables are not sinks', () => {
+    expect(problems(`${BASE.replace(/\[sink\.out\][^]*$/, '')}[[sink]]\ntype = "stub_log"\n`)).toEqual([
+      'test.toml:10:1: sink: expected [sink.NAME] tables, found an array',
+    ]);
+  });
+
   test('source and sink must be tables of tables', () => {
     expect(problems('http = "127.0.0.1:12080"\nsource = "db1"\n[sink.out]\ntype = "stub_log"\nsources = []\n')).toEqual([
       'test.toml:2:1: source: expected [source.NAME] tables, found a value',
