@@ -146,7 +146,7 @@ export interface Config {
  * `needsStateFile: true`; a config using it without `boltdb`/`stateFile` is rejected.
  */
 export function needsStateFile(kind: ComponentType<SectionSpec, unknown>): boolean {
-  return (kind as { needsStateFile?: unknown }).needsStateFile === true;
+  return kind.needsStateFile === true;
 }
 
 /**

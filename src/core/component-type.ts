@@ -28,6 +28,8 @@ export interface ComponentType<S extends SectionSpec, C> {
   componentType: string;
   /** Keys besides `type` (and `sources` for sinks). */
   options: S;
+  /** True when the component keeps positions in the state file, so `boltdb`/`stateFile` is required. */
+  needsStateFile?: boolean;
   /** Keys the original accepted but ignored; accepted here with a warning. */
   ignoredKeys?: readonly string[];
   /** Cross-key checks after every key parsed. */

@@ -48,14 +48,12 @@ export const postgresSourceOptions = defineSection({
 export type PostgresSourceOptions = Resolved<typeof postgresSourceOptions>;
 
 /** `type = "postgres"` sources. They keep their position in the state file (`boltdb`). */
-export const postgresSourceType = {
-  ...defineComponentType<typeof postgresSourceOptions, Source>({
-    type: 'postgres',
-    componentType: 'Source-PSQL',
-    options: postgresSourceOptions,
-    create() {
-      return Promise.reject(new StreamerError('CONFIG', 'the postgres source is not available in this build yet (issue 3)', { retryable: false }));
-    },
-  }),
+export const postgresSourceType = defineComponentType<typeof postgresSourceOptions, Source>({
+  type: 'postgres',
+  componentType: 'Source-PSQL',
+  options: postgresSourceOptions,
   needsStateFile: true,
-};
+  create() {
+    return Promise.reject(new StreamerError('CONFIG', 'the postgres source is not available in this build yet (issue 3)', { retryable: false }));
+  },
+});
