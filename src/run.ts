@@ -16,47 +16,58 @@ type StartApp = (config: Config) => Promise<App>;
 
 /** Starts the app and resolves with the process exit code once it has stopped. */
 export async function runUntilSignal(config: Config, start?: StartApp): Promise<number> {
-  // Imported lazily so `--version` and `check` never load the app's modules.
-  const startApp = start ?? (await import('./app.ts')).startApp;
-  let app: App;
+  let app: App | undefined;
+  let signals = 0;
+  let stopRequested = false;
+  let finish!: (code: number) => void;
+  const exitCode = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
+  const beginStop = (running: App) => {
+    const timer = setTimeout(() => {
+      log.error(`Shutdown did not finish within ${config.shutdownTimeoutMs}ms: exiting (undelivered events will be re-read on restart)`);
+      finish(EXIT_RUNTIME);
+    }, config.shutdownTimeoutMs);
+    running.stop().then(
+      (clean) => {
+        clearTimeout(timer);
+        finish(clean ? EXIT_OK : EXIT_RUNTIME);
+      },
+      (err) => {
+        clearTimeout(timer);
+        log.error(`Shutdown failed: ${describeError(err)}`);
+        finish(EXIT_RUNTIME);
+      },
+    );
+  };
+
+  // Handlers go in before startup so a signal during startup is never lost to the default action.
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.error(`${signal} received again: exiting without finishing the shutdown`);
+      finish(EXIT_RUNTIME);
+      return;
+    }
+    log.info(`${signal} received`);
+    stopRequested = true;
+    if (app) beginStop(app);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   try {
+    // Imported lazily so `--version` and `check` never load the app's modules.
+    const startApp = start ?? (await import('./app.ts')).startApp;
     app = await startApp(config);
+    if (stopRequested) beginStop(app);
   } catch (err) {
     log.error(`Startup failed: ${describeError(err)}`);
-    return EXIT_RUNTIME;
+    finish(EXIT_RUNTIME);
   }
-  return await new Promise<number>((resolve) => {
-    let signals = 0;
-    const finish = (code: number) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(code);
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        log.error(`${signal} received again: exiting without finishing the shutdown`);
-        finish(EXIT_RUNTIME);
-        return;
-      }
-      log.info(`${signal} received`);
-      const timer = setTimeout(() => {
-        log.error(`Shutdown did not finish within ${config.shutdownTimeoutMs}ms: exiting (undelivered events will be re-read on restart)`);
-        finish(EXIT_RUNTIME);
-      }, config.shutdownTimeoutMs);
-      app.stop().then(
-        (clean) => {
-          clearTimeout(timer);
-          finish(clean ? EXIT_OK : EXIT_RUNTIME);
-        },
-        (err) => {
-          clearTimeout(timer);
-          log.error(`Shutdown failed: ${describeError(err)}`);
-          finish(EXIT_RUNTIME);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const code = await exitCode;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return code;
 }
