@@ -1,3 +1,4 @@
+import type { PipelineSettings } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
 import { StreamerError, describeError, isRetryable } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -23,18 +24,12 @@ export type PipelineSink = Pick<Sink, 'name' | 'write'>;
 /** What the pipeline needs of a source: somewhere to hand back delivered positions. */
 export type PipelineSource<P> = Pick<Source<P>, 'ack'>;
 
-/** Settings of one pipeline; durations in milliseconds. */
-export interface PipelineOptions<P> {
+/** What one pipeline is built from: the source's settings (durations in ms) and its parts. */
+export interface PipelineOptions<P> extends PipelineSettings {
   /** Name of the source this pipeline serves. */
   name: string;
   source: PipelineSource<P>;
   sinks: readonly PipelineSink[];
-  batchSize: number;
-  batchFlushIntervalMs: number;
-  sendRetryIntervalMs: number;
-  maxRetryIntervalMs: number;
-  maxBufferedEvents: number;
-  maxBufferedBytes: number;
   log: Logger;
   timers?: Timers;
 }

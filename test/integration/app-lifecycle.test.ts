@@ -73,6 +73,20 @@ sources = ["numbers"]
 `;
 }
 
+/** A source whose only sink never finishes a write: shutdown can never drain. */
+function stuckSinkConfig(shutdownTimeout: string): string {
+  return `
+http = "127.0.0.1:0"
+shutdownTimeout = "${shutdownTimeout}"
+[source.numbers]
+type = "counting"
+count = 10
+[sink.stuck]
+type = "hanging"
+sources = ["numbers"]
+`;
+}
+
 describe('app lifecycle', () => {
   test('SIGTERM drains in-flight batches, persists the last position and exits 0; a restart resumes from it', async () => {
     const out = join(dir, 'drain.jsonl');
@@ -107,17 +121,7 @@ describe('app lifecycle', () => {
   });
 
   test('a shutdown that cannot finish is cut off by shutdownTimeout with exit 1', async () => {
-    const config = `
-http = "127.0.0.1:0"
-shutdownTimeout = "300ms"
-[source.numbers]
-type = "counting"
-count = 10
-[sink.stuck]
-type = "hanging"
-sources = ["numbers"]
-`;
-    const child = spawnApp(config, 'timeout');
+    const child = spawnApp(stuckSinkConfig('300ms'), 'timeout');
     await waitFor('startup', () => child.stderr().includes('HTTP listening'));
     child.proc.kill('SIGTERM');
     expect(await child.exited).toBe(1);
@@ -125,17 +129,7 @@ sources = ["numbers"]
   });
 
   test('a second signal forces exit 1 at once', async () => {
-    const config = `
-http = "127.0.0.1:0"
-shutdownTimeout = "1m"
-[source.numbers]
-type = "counting"
-count = 10
-[sink.stuck]
-type = "hanging"
-sources = ["numbers"]
-`;
-    const child = spawnApp(config, 'twice');
+    const child = spawnApp(stuckSinkConfig('1m'), 'twice');
     await waitFor('startup', () => child.stderr().includes('HTTP listening'));
     child.proc.kill('SIGINT');
     await waitFor('the first signal to be seen', () => child.stderr().includes('SIGINT received'));

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../src/core/event.ts';
 import { StreamerError, permanentError } from '../../../src/core/errors.ts';
-import { Logger, configureLogging, logSettings, type LogSettings } from '../../../src/core/logger.ts';
+import { Logger } from '../../../src/core/logger.ts';
 import { Pipeline, type PipelineOptions, type PipelineSink } from '../../../src/pipeline/pipeline.ts';
 import type { PipelineItem } from '../../../src/sources/source.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { ManualTimers, deferred, settle, until } from './helpers.ts';
+import { captureLogs } from '../../helpers/capture-logs.ts';
 
-const logLines: string[] = [];
-let savedWrite: LogSettings['write'];
-beforeAll(() => {
-  savedWrite = logSettings().write;
-  configureLogging({ write: (line) => logLines.push(line) });
-});
-afterAll(() => configureLogging({ write: savedWrite }));
-beforeEach(() => { logLines.length = 0; });
+const logLines = captureLogs();
 
 /** A source that records what it is acknowledged and fails the test on concurrent acks. */
 function fakeSource<P = number>(options: { failFirst?: number; failWith?: () => unknown } = {}) {

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamerError, isRetryable } from '../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../src/core/event.ts';
-import { Logger, configureLogging, logSettings, type LogSettings } from '../../../src/core/logger.ts';
+import { Logger } from '../../../src/core/logger.ts';
 import { encodePassthrough } from '../../../src/core/passthrough.ts';
 import { sinkErrors } from '../../../src/http/metrics.ts';
 import { fileSinkType } from '../../../src/sinks/file.ts';
@@ -12,14 +12,9 @@ import type { Sink } from '../../../src/sinks/sink.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { runSinkContract } from '../../contract/sink.contract.ts';
+import { captureLogs } from '../../helpers/capture-logs.ts';
 
-const logLines: string[] = [];
-let savedWrite: LogSettings['write'];
-beforeAll(() => {
-  savedWrite = logSettings().write;
-  configureLogging({ write: (line) => logLines.push(line) });
-});
-afterAll(() => configureLogging({ write: savedWrite }));
+const logLines = captureLogs();
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'file-sink-')); });

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { Logger, configureLogging, logSettings, type LogSettings } from '../../../src/core/logger.ts';
+import { expect, test } from 'bun:test';
+import { Logger } from '../../../src/core/logger.ts';
 import { stubDiscardSinkType, stubLogSinkType } from '../../../src/sinks/stub.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { runSinkContract } from '../../contract/sink.contract.ts';
+import { captureLogs } from '../../helpers/capture-logs.ts';
 
-const logLines: string[] = [];
-let savedWrite: LogSettings['write'];
-beforeAll(() => {
-  savedWrite = logSettings().write;
-  configureLogging({ write: (line) => logLines.push(line) });
-});
-afterAll(() => configureLogging({ write: savedWrite }));
+const logLines = captureLogs();
 
 let seq = 0;
 const deps = (name: string) => ({ log: Logger.for('Sink-Stub', name), store: createMemoryStateStore() });
