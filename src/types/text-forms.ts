@@ -1,0 +1,115 @@
+/**
+ * Types whose value stays text but whose text needs a small fix so that it is lossless, valid
+ * inside a JSON event, or compatible with the original: inet, bytea, json and jsonb.
+ */
+import { RawJson } from '../core/event.ts';
+import type { Converter, Fail } from './converter.ts';
+
+const BACKSLASH = 92;
+const LOWER_X = 120;
+const QUOTE = 34;
+
+/**
+ * inet: PostgreSQL's text with host bits kept (the original masked them to the network). A bare
+ * address gets its full-length prefix, `/32` or `/128`, as the original always printed it, so
+ * consumers that parse every value as CIDR keep working.
+ */
+export const inetText: Converter = (text) => {
+  if (text.indexOf('/') !== -1) return text;
+  return text.indexOf(':') === -1 ? text + '/32' : text + '/128';
+};
+
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function isOctal(c: number): boolean {
+  return c >= 48 && c <= 55;
+}
+
+/**
+ * Rewrites bytea `escape` output (`abc\\\001`) as `hex` output (`\x6162635c01`), or undefined when
+ * the text is not valid escape output. Escape output is ASCII: printable bytes as themselves, a
+ * backslash doubled, anything else as a three-digit octal escape.
+ */
+export function byteaEscapeToHex(text: string): string | undefined {
+  let out = '\\x';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== BACKSLASH) {
+      if (c > 0xff) return undefined;
+      out += HEX_BYTE[c];
+    } else if (text.charCodeAt(i + 1) === BACKSLASH) {
+      out += '5c';
+      i++;
+    } else {
+      const a = text.charCodeAt(i + 1);
+      const b = text.charCodeAt(i + 2);
+      const d = text.charCodeAt(i + 3);
+      if (!isOctal(a) || !isOctal(b) || !isOctal(d) || a > 51) return undefined; // max \377
+      out += HEX_BYTE[(a - 48) * 64 + (b - 48) * 8 + (d - 48)];
+      i += 3;
+    }
+  }
+  return out;
+}
+
+/**
+ * bytea: always PostgreSQL's hex form `\x0a1b…` (lossless ASCII; the original decoded the bytes
+ * into a string and corrupted binary data). `escape` output is rewritten to hex.
+ */
+export function makeBytea(fail: Fail): Converter {
+  return (text) => {
+    if (text.charCodeAt(0) === BACKSLASH && text.charCodeAt(1) === LOWER_X) {
+      return (text.length & 1) === 0 ? text : fail(text, 'odd number of hex digits in bytea');
+    }
+    return byteaEscapeToHex(text) ?? fail(text, 'not bytea hex or escape output');
+  };
+}
+
+// First character of a JSON value: { [ " - 0-9 t f n (after optional whitespace).
+function startsLikeJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    return c === 123 || c === 91 || c === QUOTE || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
+  }
+  return false;
+}
+
+/**
+ * Removes the whitespace outside strings from JSON text. `json` keeps its input verbatim, line
+ * breaks included, and a line break inside an event would break line-based sinks (JSON lines);
+ * returns undefined when a string is left unterminated.
+ */
+export function compactJson(text: string): string | undefined {
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === BACKSLASH) i++;
+        else if (s === QUOTE) break;
+      }
+      if (i >= text.length) return undefined;
+    } else if (c === 32 || c === 9 || c === 10 || c === 13) {
+      out += text.slice(start, i);
+      start = i + 1;
+    }
+  }
+  return out + text.slice(start);
+}
+
+/**
+ * json and jsonb: nested JSON, the server's text written verbatim (RawJson), so numbers such as
+ * 1e1000 or 0.10000000000000000001 keep every digit. PostgreSQL validated the text on input; here
+ * only its first character is checked, and json text with line breaks is compacted.
+ */
+export function makeJson(fail: Fail): Converter {
+  return (text) => {
+    if (!startsLikeJson(text)) return fail(text, 'not JSON');
+    if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return new RawJson(text);
+    const compact = compactJson(text);
+    return compact === undefined ? fail(text, 'unterminated JSON string') : new RawJson(compact);
+  };
+}
