@@ -67,16 +67,17 @@ export function parseArrayLiteral(text: string, delimiter: string, element: Conv
 
 /** Parses one brace level starting at '{'; leaves the cursor after its '}'. */
 function parseLevel(cursor: Cursor): ColumnValue[] | undefined {
-  const { text, delimiter } = cursor;
+  const { text, delimiter, element } = cursor;
   const items: ColumnValue[] = [];
-  let i = skipSpace(text, cursor.i + 1);
+  let i = cursor.i + 1;
+  if (isSpace(text.charCodeAt(i))) i = skipSpace(text, i);
   if (text.charCodeAt(i) === RIGHT_BRACE) {
     cursor.i = i + 1;
     return items;
   }
   for (;;) {
-    i = skipSpace(text, i);
-    const c = text.charCodeAt(i);
+    let c = text.charCodeAt(i);
+    if (isSpace(c)) c = text.charCodeAt((i = skipSpace(text, i)));
     if (c === LEFT_BRACE) {
       if (cursor.depth === MAX_DEPTH) return undefined;
       cursor.i = i;
@@ -90,11 +91,22 @@ function parseLevel(cursor: Cursor): ColumnValue[] | undefined {
       i = parseQuoted(cursor, i, items);
       if (i < 0) return undefined;
     } else {
-      i = parseUnquoted(cursor, i, items);
-      if (i < 0) return undefined;
+      // Fast path: a plain element (what array_out prints unquoted) up to the delimiter or '}'.
+      let j = i;
+      while (c !== delimiter && c !== RIGHT_BRACE && c > 32 && c !== BACKSLASH && c !== QUOTE && c !== LEFT_BRACE) {
+        c = text.charCodeAt(++j); // NaN at the end stops the loop
+      }
+      if (j > i && (c === delimiter || c === RIGHT_BRACE)) {
+        const value = text.slice(i, j);
+        items.push(isNullWord(value) ? null : element(value));
+        i = j;
+      } else {
+        i = parseUnquoted(cursor, i, items); // escapes or whitespace
+        if (i < 0) return undefined;
+      }
     }
-    i = skipSpace(text, i);
-    const next = text.charCodeAt(i);
+    let next = text.charCodeAt(i);
+    if (isSpace(next)) next = text.charCodeAt((i = skipSpace(text, i)));
     if (next === delimiter) {
       i++;
     } else if (next === RIGHT_BRACE) {

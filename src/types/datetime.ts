@@ -87,6 +87,34 @@ export function formatDate(text: string): string | undefined {
  * undefined when it is not ISO output.
  */
 export function formatTimestamp(text: string, zoned: boolean): string | undefined {
+  return formatCommonTimestamp(text, zoned) ?? formatAnyTimestamp(text, zoned);
+}
+
+/**
+ * Fast path for what the streamer's session (TimeZone=UTC) sends nearly always:
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" plus "+00" when zoned. Anything else: undefined.
+ */
+function formatCommonTimestamp(text: string, zoned: boolean): string | undefined {
+  const length = text.length;
+  const end = zoned ? length - 3 : length;
+  if (end < 19 || text.charCodeAt(4) !== MINUS || text.charCodeAt(7) !== MINUS || text.charCodeAt(10) !== SPACE ||
+      text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON ||
+      !twoDigits(text, 0) || !twoDigits(text, 2) || !twoDigits(text, 5) || !twoDigits(text, 8) ||
+      !twoDigits(text, 11) || !twoDigits(text, 14) || !twoDigits(text, 17)) {
+    return undefined;
+  }
+  if (zoned && (text.charCodeAt(end) !== PLUS || text.charCodeAt(end + 1) !== ZERO || text.charCodeAt(end + 2) !== ZERO)) {
+    return undefined;
+  }
+  if (end > 19) {
+    // A fraction without trailing zeros (PostgreSQL never prints them; the general path trims).
+    if (text.charCodeAt(19) !== DOT || end === 20 || text.charCodeAt(end - 1) === ZERO) return undefined;
+    for (let i = 20; i < end; i++) if (!isDigit(text.charCodeAt(i))) return undefined;
+  }
+  return text.slice(0, 10) + 'T' + text.slice(11, end) + 'Z';
+}
+
+function formatAnyTimestamp(text: string, zoned: boolean): string | undefined {
   if (text === 'infinity' || text === '-infinity') return text;
   const bc = isBC(text);
   const end = bc ? text.length - 3 : text.length;

@@ -35,7 +35,7 @@ export function byteaEscapeToHex(text: string): string | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c !== BACKSLASH) {
-      if (c > 0xff) return undefined;
+      if (c < 0x20 || c > 0x7e) return undefined; // escape output prints only these unescaped
       out += HEX_BYTE[c];
     } else if (text.charCodeAt(i + 1) === BACKSLASH) {
       out += '5c';
@@ -65,14 +65,32 @@ export function makeBytea(fail: Fail): Converter {
   };
 }
 
-// First character of a JSON value: { [ " - 0-9 t f n (after optional whitespace).
-function startsLikeJson(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
-    return c === 123 || c === 91 || c === QUOTE || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Whether the first and last characters (around whitespace) can open and close one JSON value:
+ * `{…}`, `[…]`, `"…"`, a number, true, false or null. Not a validation — PostgreSQL validated the
+ * text on input — but it catches text that is not JSON at all or was cut short.
+ */
+function looksLikeJson(text: string): boolean {
+  let first = 0;
+  let last = text.length - 1;
+  while (first <= last && isJsonSpace(text.charCodeAt(first))) first++;
+  while (last > first && isJsonSpace(text.charCodeAt(last))) last--;
+  if (first > last) return false;
+  const open = text.charCodeAt(first);
+  const close = text.charCodeAt(last);
+  switch (open) {
+    case 123: return close === 125 && last > first; // { }
+    case 91: return close === 93 && last > first; // [ ]
+    case QUOTE: return close === QUOTE && last > first;
+    case 116: // true
+    case 102: return close === 101; // false
+    case 110: return close === 108; // null
+    default: return (open === 45 || (open >= 48 && open <= 57)) && close >= 48 && close <= 57;
   }
-  return false;
 }
 
 /**
@@ -92,7 +110,7 @@ export function compactJson(text: string): string | undefined {
         else if (s === QUOTE) break;
       }
       if (i >= text.length) return undefined;
-    } else if (c === 32 || c === 9 || c === 10 || c === 13) {
+    } else if (isJsonSpace(c)) {
       out += text.slice(start, i);
       start = i + 1;
     }
@@ -103,11 +121,11 @@ export function compactJson(text: string): string | undefined {
 /**
  * json and jsonb: nested JSON, the server's text written verbatim (RawJson), so numbers such as
  * 1e1000 or 0.10000000000000000001 keep every digit. PostgreSQL validated the text on input; here
- * only its first character is checked, and json text with line breaks is compacted.
+ * only its ends are checked (looksLikeJson), and json text with line breaks is compacted.
  */
 export function makeJson(fail: Fail): Converter {
   return (text) => {
-    if (!startsLikeJson(text)) return fail(text, 'not JSON');
+    if (!looksLikeJson(text)) return fail(text, 'not JSON');
     if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return new RawJson(text);
     const compact = compactJson(text);
     return compact === undefined ? fail(text, 'unterminated JSON string') : new RawJson(compact);
