@@ -1,0 +1,390 @@
+/**
+ * One PostgreSQL connection over node:net / node:tls: the only module of the client that touches a
+ * socket. It connects (TCP with keepalive, or a unix socket), negotiates TLS per libpq's sslmode,
+ * runs the read loop and hands messages to the state machine in protocol.ts
+ * (https://www.postgresql.org/docs/current/protocol-flow.html).
+ *
+ * The read loop (`drain`) pulls frames straight out of the received chunks (frames.ts). A CopyData of
+ * a running copy-both stream goes to the caller as a view into the chunk, with no copy and no other
+ * allocation; `pause()` stops both the loop and the socket, so the server's walsender blocks.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { log } from '../core/logger.ts';
+import { PgConnectError, PgError, type PgNotice } from './errors.ts';
+import { FrameDecoder } from './frames.ts';
+import { encodeSSLRequest, encodeTerminate } from './frontend.ts';
+import { Backend } from './messages.ts';
+import type { ConnectOptions } from './options.ts';
+import { type CopyBothHandlers, PgProtocol, type ProtocolIo, type QueryResult } from './protocol.ts';
+import { connectErrorFrom, type Target, tlsConnectionOptions, verifiesChain } from './tls-options.ts';
+
+export type { ConnectOptions, SslMode } from './options.ts';
+export type { CopyBothHandlers, QueryResult } from './protocol.ts';
+export { parseServerVersion } from './protocol.ts';
+
+/** TCP keepalive, as the original (30 s). */
+const KEEPALIVE_MS = 30_000;
+/** How long close() waits for the server to close before destroying the socket. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** Connect progress, shared with the timeout so it can say where it stopped and cut the socket. */
+interface ConnectState {
+  socket: net.Socket | undefined;
+  stage: string;
+  timedOut: boolean;
+  tlsUsed: boolean;
+}
+
+type TlsPolicy = 'off' | 'try' | 'must';
+
+const isUnixSocket = (options: ConnectOptions): boolean => options.host.startsWith('/') && options.hostaddr === undefined;
+
+function targetOf(options: ConnectOptions): Target {
+  if (isUnixSocket(options)) {
+    return { host: options.host, port: options.port, label: `socket ${options.host}/.s.PGSQL.${options.port}` };
+  }
+  const address = options.hostaddr ?? options.host;
+  return { host: address, port: options.port, label: `${address.includes(':') ? `[${address}]` : address}:${options.port}` };
+}
+
+/** A connection to PostgreSQL; see the module comment. Create one with `PgConnection.connect`. */
+export class PgConnection {
+  private readonly protocol: PgProtocol;
+  private readonly decoder = new FrameDecoder();
+  private paused = false;
+  private draining = false;
+  private closing = false;
+  private failure: Error | undefined;
+  private readonly closeWaiters: (() => void)[] = [];
+  private warningHandler: (message: string) => void;
+
+  private constructor(private readonly socket: net.Socket, private readonly options: ConnectOptions, private readonly target: Target) {
+    this.warningHandler = (message) => log.warn(`PostgreSQL ${target.label}: ${message}`);
+    const io: ProtocolIo = {
+      label: target.label,
+      host: target.host,
+      port: target.port,
+      send: (bytes) => {
+        if (!socket.destroyed) socket.write(bytes);
+      },
+      fail: (err) => this.fail(err),
+      warn: (message) => this.warningHandler(message),
+    };
+    this.protocol = new PgProtocol(io, options.user, options.password);
+    socket.on('data', (chunk: Uint8Array) => {
+      this.decoder.push(chunk);
+      this.drain();
+    });
+    socket.on('error', (err) => this.fail(connectErrorFrom(err, target)));
+    socket.on('close', () => this.ended());
+  }
+
+  /**
+   * Opens a connection: TCP (keepalive 30 s) or unix socket, TLS per `sslmode`, startup and
+   * authentication, all within `connectTimeoutMs`. Rejects with PgConnectError (refused, timeout,
+   * TLS, unsupported authentication) or PgError (the server refused, e.g. 28P01 wrong password).
+   */
+  static async connect(options: ConnectOptions): Promise<PgConnection> {
+    const target = targetOf(options);
+    const state: ConnectState = { socket: undefined, stage: 'connecting', timedOut: false, tlsUsed: false };
+    const run = PgConnection.establish(options, target, state);
+    const ms = options.connectTimeoutMs;
+    if (!(ms > 0)) return run;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        state.timedOut = true;
+        state.socket?.destroy();
+        reject(new PgConnectError('timeout', `connection to ${target.label} timed out after ${ms} ms (${state.stage})`, target));
+      }, ms);
+    });
+    try {
+      return await Promise.race([run, timeout]);
+    } finally {
+      clearTimeout(timer);
+      // A connection completing after the timeout fired is closed, not leaked.
+      run.then((conn) => state.timedOut && void conn.close(), () => {});
+    }
+  }
+
+  /** libpq's sslmode plan: which attempts to make, and when to fall back to the other kind. */
+  private static async establish(options: ConnectOptions, target: Target, state: ConnectState): Promise<PgConnection> {
+    // libpq never uses TLS on unix sockets, whatever sslmode says.
+    const mode = isUnixSocket(options) ? 'disable' : options.sslmode;
+    const attempt = (policy: TlsPolicy) => PgConnection.attempt(options, target, state, policy);
+    if (mode === 'disable') return attempt('off');
+    if (mode === 'allow') {
+      try {
+        return await attempt('off');
+      } catch (err) {
+        if (!(err instanceof PgError) || state.timedOut) throw err;
+        return attempt('must');
+      }
+    }
+    if (mode === 'prefer') {
+      try {
+        return await attempt('try');
+      } catch (err) {
+        const retry = state.tlsUsed && !state.timedOut && (err instanceof PgError || (err instanceof PgConnectError && err.kind === 'tls'));
+        if (!retry) throw err;
+        try {
+          return await attempt('off');
+        } catch (plainErr) {
+          // "no pg_hba.conf entry ... no encryption" hides the real reason, which the TLS attempt had.
+          throw plainErr instanceof PgError && plainErr.code === '28000' ? err : plainErr;
+        }
+      }
+    }
+    return attempt('must');
+  }
+
+  /** One attempt: socket, optional TLS, startup; the socket is destroyed on failure. */
+  private static async attempt(options: ConnectOptions, target: Target, state: ConnectState, policy: TlsPolicy): Promise<PgConnection> {
+    state.stage = 'connecting';
+    state.tlsUsed = false;
+    let socket = await PgConnection.openSocket(options, target, state);
+    try {
+      if (policy !== 'off') socket = await PgConnection.negotiateTls(socket, options, target, state, policy === 'must');
+      state.stage = 'authentication';
+      const conn = new PgConnection(socket, options, target);
+      await conn.startup();
+      await conn.checkTargetSession();
+      return conn;
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+  }
+
+  private static openSocket(options: ConnectOptions, target: Target, state: ConnectState): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const unix = isUnixSocket(options);
+      const socket = unix
+        ? net.connect({ path: `${options.host}/.s.PGSQL.${options.port}` })
+        : net.connect({ host: options.hostaddr ?? options.host, port: options.port });
+      state.socket = socket;
+      const onError = (err: Error) => reject(connectErrorFrom(err, target));
+      socket.once('error', onError);
+      socket.once('close', () => reject(new PgConnectError('closed', `connection to ${target.label} closed while connecting`, target)));
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        socket.removeAllListeners('close');
+        if (!unix) {
+          socket.setKeepAlive(true, KEEPALIVE_MS);
+          socket.setNoDelay(true);
+        }
+        resolve(socket);
+      });
+    });
+  }
+
+  /**
+   * SSLRequest, then the server's one-byte answer: 'S' → TLS handshake, 'N' → stay plain (unless
+   * required). Bytes after the answer are refused: they were sent before encryption and could have
+   * been injected by a man in the middle (CVE-2021-23222).
+   */
+  private static negotiateTls(socket: net.Socket, options: ConnectOptions, target: Target, state: ConnectState, required: boolean): Promise<net.Socket> {
+    state.stage = 'SSL negotiation';
+    return new Promise((resolve, reject) => {
+      const failed = (text: string) => reject(new PgConnectError('tls', `connection to ${target.label} failed: ${text}`, target));
+      const onError = (err: Error) => reject(connectErrorFrom(err, target));
+      const onClose = () => reject(new PgConnectError('closed', `connection to ${target.label} closed by the server during SSL negotiation`, target));
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.once('data', (chunk: Uint8Array) => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        const answer = String.fromCharCode(chunk[0]!);
+        if (chunk.length !== 1 || (answer !== 'S' && answer !== 'N')) {
+          return failed(`unexpected answer to SSLRequest (${chunk.length} bytes starting with '${answer}')`);
+        }
+        if (answer === 'N') {
+          if (required) return failed(`the server does not support SSL, but sslmode=${options.sslmode} requires it`);
+          return resolve(socket);
+        }
+        state.stage = 'TLS handshake';
+        state.tlsUsed = true;
+        let secure: tls.TLSSocket;
+        try {
+          secure = tls.connect(tlsConnectionOptions(options, target, socket));
+        } catch (err) {
+          return reject(connectErrorFrom(err, target));
+        }
+        state.socket = secure;
+        // Errors of the raw socket surface on the TLS socket; an unheard 'error' event would crash the process.
+        socket.on('error', () => {});
+        secure.once('error', (err) => reject(connectErrorFrom(err, target)));
+        secure.once('close', onClose);
+        secure.once('secureConnect', () => {
+          secure.removeAllListeners('error');
+          secure.off('close', onClose);
+          // node:tls already refused an unverified peer (rejectUnauthorized); this guards against a runtime that did not.
+          if (verifiesChain(options) && !secure.authorized) return failed(`TLS: ${String(secure.authorizationError)}`);
+          resolve(secure);
+        });
+      });
+      socket.write(encodeSSLRequest());
+    });
+  }
+
+  /** StartupMessage with user, database, replication, application_name, params and client_encoding=UTF8. */
+  private startup(): Promise<void> {
+    const params: Record<string, string> = { user: this.options.user, database: this.options.database };
+    if (this.options.replication) params.replication = this.options.replication;
+    if (this.options.applicationName) params.application_name = this.options.applicationName;
+    Object.assign(params, this.options.params);
+    // Every text value is decoded as UTF-8, so the server must send UTF-8.
+    params.client_encoding = 'UTF8';
+    return this.protocol.startup(params);
+  }
+
+  /** target_session_attrs as libpq checks it, after connecting to the one host. */
+  private async checkTargetSession(): Promise<void> {
+    const wanted = this.options.targetSessionAttrs ?? 'any';
+    if (wanted === 'any' || wanted === 'prefer-standby') return;
+    let ok: boolean;
+    if (wanted === 'read-write' || wanted === 'read-only') {
+      const [result] = await this.simpleQuery('SHOW transaction_read_only');
+      ok = (result?.rows[0]?.[0] === 'on') === (wanted === 'read-only');
+    } else {
+      const hotStandby = this.parameters.get('in_hot_standby'); // reported since PostgreSQL 14
+      const inRecovery = hotStandby !== undefined
+        ? hotStandby === 'on'
+        : (await this.simpleQuery('SELECT pg_is_in_recovery()'))[0]?.rows[0]?.[0] === 't';
+      ok = inRecovery === (wanted === 'standby');
+    }
+    if (!ok) {
+      await this.close();
+      throw new PgConnectError('unreachable', `connection to ${this.target.label} failed: the server is not ${wanted} (target_session_attrs)`, this.target);
+    }
+  }
+
+  /** ParameterStatus values reported by the server (server_version, TimeZone, ...). */
+  get parameters(): ReadonlyMap<string, string> {
+    return this.protocol.parameters;
+  }
+
+  /** Server version as a number, e.g. 150018 for 15.18, from server_version. */
+  get serverVersionNum(): number {
+    return this.protocol.serverVersionNum;
+  }
+
+  /** The backend's process id (BackendKeyData), e.g. for pg_terminate_backend. */
+  get processId(): number {
+    return this.protocol.processId;
+  }
+
+  /** `host:port` or `socket /dir/.s.PGSQL.port`. */
+  get label(): string {
+    return this.target.label;
+  }
+
+  /** True once close() was called or the connection ended. */
+  get closed(): boolean {
+    return this.closing || this.protocol.ended;
+  }
+
+  private endedError(): Error {
+    return this.failure ?? new PgConnectError('closed', `connection to ${this.target.label} is closed`, this.target);
+  }
+
+  /** Runs `sql` with the simple query protocol: one QueryResult per statement; PgError after ReadyForQuery. */
+  simpleQuery(sql: string): Promise<QueryResult[]> {
+    if (this.closed) return Promise.reject(this.endedError());
+    return this.protocol.simpleQuery(sql);
+  }
+
+  /**
+   * Sends `sql` (START_REPLICATION ...) and resolves once CopyBothResponse arrives. Every later
+   * CopyData payload goes to onData as a view valid only during the call; onEnd is called once when
+   * copy mode or the connection ends.
+   */
+  startCopyBoth(sql: string, handlers: CopyBothHandlers): Promise<void> {
+    if (this.closed) return Promise.reject(this.endedError());
+    return this.protocol.startCopyBoth(sql, handlers);
+  }
+
+  /** Sends a frontend CopyData ('d'), e.g. a StandbyStatusUpdate, during copy-both mode. */
+  sendCopyData(payload: Uint8Array): void {
+    this.protocol.sendCopyData(payload);
+  }
+
+  /** Ends copy-both mode from our side (CopyDone); onEnd(undefined) follows once the server has finished. */
+  endCopy(): void {
+    this.protocol.endCopy();
+  }
+
+  /** Stops reading: no more onData until resume(), and the server's sender blocks once the buffers fill. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  /** Restarts reading: messages already received are delivered first, then the socket is read again. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    // Buffered messages are delivered from a microtask, so resume() never re-enters onData.
+    if (this.decoder.buffered > 0) queueMicrotask(() => this.drain());
+    if (!this.closing) this.socket.resume();
+  }
+
+  /** Receives every NoticeResponse (default: ignored). A notice never ends anything. */
+  onNotice(handler: (notice: PgNotice) => void): void {
+    this.protocol.noticeHandler = handler;
+  }
+
+  /** Receives a description of each unexpected message, which is then skipped (default: a warning log line). */
+  onProtocolWarning(handler: (message: string) => void): void {
+    this.warningHandler = handler;
+  }
+
+  /** Sends Terminate and closes the socket; resolves once it is closed. Idempotent. */
+  close(): Promise<void> {
+    if (this.protocol.ended) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    if (!this.closing) {
+      this.closing = true;
+      // Reading again lets the server's FIN arrive: a paused socket might never report 'close'.
+      this.socket.resume();
+      if (!this.socket.destroyed) this.socket.end(encodeTerminate());
+      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    return done;
+  }
+
+  /** The read loop: frames straight from the received chunks; stops while paused or closing. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    const decoder = this.decoder;
+    const protocol = this.protocol;
+    try {
+      while (!this.paused && !this.closing && decoder.next()) {
+        const handlers = protocol.copyHandlers;
+        if (decoder.type === Backend.CopyData && handlers !== undefined) handlers.onData(decoder.payload);
+        else protocol.handle(decoder.type, decoder.payload);
+      }
+    } catch (err) {
+      // A ProtocolError from the stream, or an exception from onData: the connection cannot go on.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Records the first error and tears the connection down. */
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.socket.destroy();
+    this.ended();
+  }
+
+  /** The socket is closed: settle the protocol state, then close() callers. */
+  private ended(): void {
+    this.protocol.transportEnded(this.failure, this.closing);
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The message-level state machine of one connection, without the socket
+ * (https://www.postgresql.org/docs/current/protocol-flow.html): startup and authentication, simple
+ * queries (queued, one at a time), copy-both mode, and the messages that may arrive at any time.
+ * connection.ts feeds it backend messages (`handle`) and gives it a way to send (`ProtocolIo`);
+ * tests can drive it with hand-built messages.
+ *
+ * Every backend message is dispatched through one table (`HANDLERS`, built once) to a method named
+ * after the message. NoticeResponse, ParameterStatus and NotificationResponse never disturb what is in
+ * progress; an unexpected message is reported to `warn` and skipped.
+ */
+import { AuthError } from './auth.ts';
+import { PgConnectError, PgError, type PgNotice, ProtocolError } from './errors.ts';
+import { encodeCopyData, encodeCopyDone, encodeCopyFail, encodeQuery, encodeStartup } from './frontend.ts';
+import {
+  Backend, decodeAuthentication, decodeBackendKeyData, decodeCommandComplete, decodeDataRow, decodeErrorFields,
+  decodeNegotiateProtocolVersion, decodeParameterStatus, decodeReadyForQuery, decodeRowDescription,
+} from './messages.ts';
+import { Authenticator } from './startup.ts';
+
+/** The result of one statement of a simple query, values in text format. */
+export interface QueryResult {
+  /** Command tag, e.g. `SELECT 2`, `INSERT 0 1`, `IDENTIFY_SYSTEM`. */
+  command: string;
+  fields: string[];
+  /** Type OID of each field. */
+  typeOids: number[];
+  rows: (string | null)[][];
+}
+
+/** Receivers of a copy-both stream. */
+export interface CopyBothHandlers {
+  /** A CopyData payload: a view into the socket buffer, valid only during the call. */
+  onData(payload: Uint8Array): void;
+  /** Called once: PgError (ErrorResponse), a socket or protocol error, or undefined on a clean end. */
+  onEnd(err: Error | undefined): void;
+}
+
+/** What the state machine needs from the transport. */
+export interface ProtocolIo {
+  /** `127.0.0.1:5432` or `socket /path/.s.PGSQL.5432`, for messages. */
+  readonly label: string;
+  readonly host: string;
+  readonly port: number;
+  send(bytes: Uint8Array): void;
+  /** Tears the transport down because of `err`; the transport then calls `ended`. */
+  fail(err: Error): void;
+  warn(message: string): void;
+}
+
+type Phase = 'startup' | 'ready' | 'query' | 'copy-start' | 'copy' | 'copy-end' | 'closed';
+
+interface QueryRequest {
+  kind: 'query';
+  sql: string;
+  resolve(results: QueryResult[]): void;
+  reject(err: Error): void;
+  results: QueryResult[];
+  current: QueryResult | undefined;
+  error: Error | undefined;
+}
+
+interface CopyRequest {
+  kind: 'copy';
+  sql: string;
+  handlers: CopyBothHandlers;
+  resolve(): void;
+  reject(err: Error): void;
+  error: Error | undefined;
+  sentCopyDone: boolean;
+}
+
+type Handler = (this: PgProtocol, payload: Uint8Array) => void;
+
+/** Backend type byte → handler; filled once by PgProtocol's static block (the handlers are its private methods). */
+const HANDLERS: (Handler | undefined)[] = new Array(256).fill(undefined);
+
+/** `150018` from `15.18 (Debian 15.18-1.pgdg120+1)`, `100023` from `10.23`, `90624` from `9.6.24`. */
+export function parseServerVersion(text: string): number {
+  const match = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
+  if (!match) return 0;
+  const major = Number(match[1]);
+  const minor = Number(match[2] ?? 0);
+  return major >= 10 ? major * 10000 + minor : major * 10000 + minor * 100 + Number(match[3] ?? 0);
+}
+
+/** Connection state after the socket (and TLS) is up; see the module comment. */
+export class PgProtocol {
+  /** ParameterStatus values reported by the server (server_version, TimeZone, ...). */
+  readonly parameters = new Map<string, string>();
+  serverVersionNum = 0;
+  processId = 0;
+  /** Transaction status of the last ReadyForQuery: 'I' idle, 'T' in transaction, 'E' failed. */
+  transactionStatus: 'I' | 'T' | 'E' = 'I';
+  /** Receivers of the running copy-both stream; the transport hands CopyData straight to them. */
+  copyHandlers: CopyBothHandlers | undefined;
+  noticeHandler: (notice: PgNotice) => void = () => {};
+
+  private phase: Phase = 'startup';
+  private readonly waiting: (QueryRequest | CopyRequest)[] = [];
+  private active: QueryRequest | CopyRequest | undefined;
+  private startupWaiter: { resolve(): void; reject(err: Error): void } | undefined;
+  private readonly authenticator: Authenticator;
+  /** A FATAL the server sent outside any request, reported when the connection ends. */
+  private lastFatal: PgError | undefined;
+
+  constructor(private readonly io: ProtocolIo, user: string, password: string | undefined) {
+    this.authenticator = new Authenticator(user, password);
+  }
+
+  /** True once the transport ended. */
+  get ended(): boolean {
+    return this.phase === 'closed';
+  }
+
+  /** Sends the StartupMessage; resolves at the first ReadyForQuery, after authentication. */
+  startup(params: Record<string, string>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.startupWaiter = { resolve, reject };
+      this.io.send(encodeStartup(params));
+    });
+  }
+
+  /** Queues a simple query: one QueryResult per statement; PgError after ReadyForQuery. */
+  simpleQuery(sql: string): Promise<QueryResult[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ kind: 'query', sql, resolve, reject, results: [], current: undefined, error: undefined });
+      this.pump();
+    });
+  }
+
+  /** Queues `sql` (START_REPLICATION ...); resolves once CopyBothResponse arrives. */
+  startCopyBoth(sql: string, handlers: CopyBothHandlers): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ kind: 'copy', sql, handlers, resolve, reject, error: undefined, sentCopyDone: false });
+      this.pump();
+    });
+  }
+
+  /** Frontend CopyData during copy-both mode. */
+  sendCopyData(payload: Uint8Array): void {
+    const copy = this.active;
+    if (this.phase !== 'copy' || copy?.kind !== 'copy' || copy.sentCopyDone) throw new Error('sendCopyData: not in copy-both mode');
+    this.io.send(encodeCopyData(payload));
+  }
+
+  /** Ends copy-both mode from our side (CopyDone); onEnd follows once the server has finished. */
+  endCopy(): void {
+    const copy = this.active;
+    if (this.phase !== 'copy' || copy?.kind !== 'copy' || copy.sentCopyDone) return;
+    copy.sentCopyDone = true;
+    this.io.send(encodeCopyDone());
+  }
+
+  /** Handles one backend message (CopyData of a running stream may bypass this for speed). */
+  handle(type: number, payload: Uint8Array): void {
+    const handler = HANDLERS[type];
+    if (handler === undefined) this.unexpected(type, payload);
+    else handler.call(this, payload);
+  }
+
+  /**
+   * The transport ended: settles everything still waiting, exactly once. `failure` is why; with none,
+   * the end is clean if we closed the connection and "closed by the server" otherwise. A running
+   * stream gets the reason in onEnd; requests still waiting are rejected.
+   */
+  transportEnded(failure: Error | undefined, closedByUs: boolean): void {
+    if (this.phase === 'closed') return;
+    const startup = this.phase === 'startup';
+    this.phase = 'closed';
+    const why = failure ?? this.lastFatal ?? (closedByUs
+      ? undefined
+      : new PgConnectError('closed', `connection to ${this.io.label} closed by the server${startup ? ' during startup' : ''}`, this.io));
+    const lost = why ?? new PgConnectError('closed', `connection to ${this.io.label} is closed`, this.io);
+    this.startupWaiter?.reject(lost);
+    this.startupWaiter = undefined;
+    const active = this.active;
+    this.active = undefined;
+    if (active !== undefined && this.copyHandlers !== undefined) this.endCopyStream(active.error ?? why);
+    else if (active !== undefined) active.reject(active.error ?? lost);
+    for (const request of this.waiting.splice(0)) request.reject(lost);
+  }
+
+  /** Sends the next queued request when the connection is idle. */
+  private pump(): void {
+    if (this.phase !== 'ready' || this.active !== undefined) return;
+    const next = this.waiting.shift();
+    if (next === undefined) return;
+    let query: Uint8Array;
+    try {
+      query = encodeQuery(next.sql);
+    } catch (err) {
+      // A NUL in the text: nothing was sent, the connection stays usable.
+      next.reject(err as Error);
+      return this.pump();
+    }
+    this.active = next;
+    this.phase = next.kind === 'query' ? 'query' : 'copy-start';
+    this.io.send(query);
+  }
+
+  private unexpected(type: number, payload: Uint8Array): void {
+    this.io.warn(`unexpected message '${String.fromCharCode(type)}' (${payload.length} bytes) while ${this.phase}; skipped`);
+  }
+
+  /** Calls onEnd once and stops delivering CopyData. */
+  private endCopyStream(err: Error | undefined): void {
+    const handlers = this.copyHandlers;
+    this.copyHandlers = undefined;
+    if (handlers === undefined) return;
+    try {
+      handlers.onEnd(err);
+    } catch (callbackErr) {
+      this.io.warn(`onEnd threw: ${(callbackErr as Error).message}`);
+    }
+  }
+
+  // --- Message handlers, named as in protocol-message-formats.html -----------------------------
+
+  private Authentication(payload: Uint8Array): void {
+    if (this.phase !== 'startup') return this.unexpected(Backend.Authentication, payload);
+    this.authenticator.respond(decodeAuthentication(payload)).then(
+      (reply) => {
+        if (reply !== undefined && this.phase === 'startup') this.io.send(reply);
+      },
+      (err: Error) => {
+        this.io.fail(err instanceof AuthError
+          ? new PgConnectError('auth', `connection to ${this.io.label} failed: ${err.message}`, this.io, err)
+          : err);
+      },
+    );
+  }
+
+  private ParameterStatus(payload: Uint8Array): void {
+    const { name, value } = decodeParameterStatus(payload);
+    this.parameters.set(name, value);
+    if (name === 'server_version') this.serverVersionNum = parseServerVersion(value);
+  }
+
+  private BackendKeyData(payload: Uint8Array): void {
+    this.processId = decodeBackendKeyData(payload).processId;
+  }
+
+  private ReadyForQuery(payload: Uint8Array): void {
+    this.transactionStatus = decodeReadyForQuery(payload);
+    const active = this.active;
+    switch (this.phase) {
+      case 'startup':
+        this.phase = 'ready';
+        this.startupWaiter?.resolve();
+        this.startupWaiter = undefined;
+        return;
+      case 'query':
+        if (active?.kind === 'query') {
+          if (active.error) active.reject(active.error);
+          else active.resolve(active.results);
+        }
+        break;
+      case 'copy-start':
+        // An error (or an ordinary result) instead of CopyBothResponse: copy mode never started.
+        active?.reject(active.error ?? new ProtocolError('the server did not enter copy-both mode'));
+        break;
+      case 'copy-end':
+        this.endCopyStream(active?.error);
+        break;
+      default:
+        return this.unexpected(Backend.ReadyForQuery, payload);
+    }
+    this.phase = 'ready';
+    this.active = undefined;
+    this.pump();
+  }
+
+  private ErrorResponse(payload: Uint8Array): void {
+    const fields = decodeErrorFields(payload);
+    const active = this.active;
+    switch (this.phase) {
+      case 'startup':
+        // Startup errors are FATAL and end the connection; name the server, as libpq does.
+        return this.io.fail(new PgError(fields, `connection to ${this.io.label} failed`));
+      case 'query':
+      case 'copy-start':
+        if (active) active.error ??= new PgError(fields);
+        return;
+      case 'copy':
+      case 'copy-end':
+        // The stream is over; onEnd gets the error at ReadyForQuery, or when a FATAL closes the socket.
+        if (active) active.error ??= new PgError(fields);
+        this.phase = 'copy-end';
+        return;
+      default:
+        // Outside any request: a FATAL before the server closes (shutdown, pg_terminate_backend).
+        this.lastFatal ??= new PgError(fields);
+    }
+  }
+
+  private NoticeResponse(payload: Uint8Array): void {
+    const notice = decodeErrorFields(payload);
+    try {
+      this.noticeHandler(notice);
+    } catch (err) {
+      this.io.warn(`notice handler threw: ${(err as Error).message}`);
+    }
+  }
+
+  private NotificationResponse(): void {
+    // LISTEN/NOTIFY is not used here; a notification is harmless and ignored.
+  }
+
+  private NegotiateProtocolVersion(payload: Uint8Array): void {
+    const { minorVersion, unrecognized } = decodeNegotiateProtocolVersion(payload);
+    this.io.warn(`server supports protocol 3.${minorVersion} only; unrecognized options: ${unrecognized.join(', ') || 'none'}`);
+  }
+
+  private RowDescription(payload: Uint8Array): void {
+    const active = this.active;
+    if (this.phase !== 'query' || active?.kind !== 'query') return this.unexpected(Backend.RowDescription, payload);
+    const fields = decodeRowDescription(payload);
+    active.current = { command: '', fields: fields.map((f) => f.name), typeOids: fields.map((f) => f.typeOid), rows: [] };
+  }
+
+  private DataRow(payload: Uint8Array): void {
+    const active = this.active;
+    if (this.phase !== 'query' || active?.kind !== 'query' || active.current === undefined) return this.unexpected(Backend.DataRow, payload);
+    active.current.rows.push(decodeDataRow(payload));
+  }
+
+  private CommandComplete(payload: Uint8Array): void {
+    const active = this.active;
+    const command = decodeCommandComplete(payload);
+    // After copy-both ends (a timeline switch) the server may send a result set: not a query's.
+    if (this.phase === 'copy-end') return;
+    if (this.phase !== 'query' || active?.kind !== 'query') return this.unexpected(Backend.CommandComplete, payload);
+    const result = active.current ?? { command: '', fields: [], typeOids: [], rows: [] };
+    result.command = command;
+    active.results.push(result);
+    active.current = undefined;
+  }
+
+  private EmptyQueryResponse(): void {
+    // An empty query string: no statement, so no result.
+  }
+
+  private CopyBothResponse(payload: Uint8Array): void {
+    const active = this.active;
+    if (this.phase === 'copy-start' && active?.kind === 'copy') {
+      this.phase = 'copy';
+      this.copyHandlers = active.handlers;
+      active.resolve();
+      return;
+    }
+    // Copy-both outside startCopyBoth (START_REPLICATION sent as simpleQuery) cannot be served.
+    this.io.fail(new ProtocolError(`CopyBothResponse (${payload.length} bytes) outside startCopyBoth`));
+  }
+
+  private CopyInResponse(payload: Uint8Array): void {
+    if (this.phase !== 'query') return this.unexpected(Backend.CopyInResponse, payload);
+    // COPY FROM STDIN: refused; the server answers with ErrorResponse and ReadyForQuery.
+    this.io.send(encodeCopyFail('COPY FROM STDIN is not supported by this client'));
+  }
+
+  private CopyOutResponse(payload: Uint8Array): void {
+    // COPY TO STDOUT in a simple query: its CopyData are dropped; CommandComplete reports the count.
+    if (this.phase !== 'query') this.unexpected(Backend.CopyOutResponse, payload);
+  }
+
+  private CopyData(payload: Uint8Array): void {
+    if (this.copyHandlers !== undefined) this.copyHandlers.onData(payload);
+    else if (this.phase !== 'query') this.unexpected(Backend.CopyData, payload);
+  }
+
+  private CopyDone(payload: Uint8Array): void {
+    const active = this.active;
+    if (this.phase === 'query') return;
+    if ((this.phase === 'copy' || this.phase === 'copy-end') && active?.kind === 'copy') {
+      // The server ended the stream; CopyDone back unless we sent ours already.
+      if (!active.sentCopyDone) {
+        active.sentCopyDone = true;
+        this.io.send(encodeCopyDone());
+      }
+      this.phase = 'copy-end';
+      return;
+    }
+    this.unexpected(Backend.CopyDone, payload);
+  }
+
+  static {
+    const table: Record<number, Handler> = {
+      [Backend.Authentication]: PgProtocol.prototype.Authentication,
+      [Backend.ParameterStatus]: PgProtocol.prototype.ParameterStatus,
+      [Backend.BackendKeyData]: PgProtocol.prototype.BackendKeyData,
+      [Backend.ReadyForQuery]: PgProtocol.prototype.ReadyForQuery,
+      [Backend.ErrorResponse]: PgProtocol.prototype.ErrorResponse,
+      [Backend.NoticeResponse]: PgProtocol.prototype.NoticeResponse,
+      [Backend.NotificationResponse]: PgProtocol.prototype.NotificationResponse,
+      [Backend.NegotiateProtocolVersion]: PgProtocol.prototype.NegotiateProtocolVersion,
+      [Backend.RowDescription]: PgProtocol.prototype.RowDescription,
+      [Backend.DataRow]: PgProtocol.prototype.DataRow,
+      [Backend.CommandComplete]: PgProtocol.prototype.CommandComplete,
+      [Backend.EmptyQueryResponse]: PgProtocol.prototype.EmptyQueryResponse,
+      [Backend.CopyBothResponse]: PgProtocol.prototype.CopyBothResponse,
+      [Backend.CopyInResponse]: PgProtocol.prototype.CopyInResponse,
+      [Backend.CopyOutResponse]: PgProtocol.prototype.CopyOutResponse,
+      [Backend.CopyData]: PgProtocol.prototype.CopyData,
+      [Backend.CopyDone]: PgProtocol.prototype.CopyDone,
+    };
+    for (const [type, handler] of Object.entries(table)) HANDLERS[Number(type)] = handler;
+  }
+}
