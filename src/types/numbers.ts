@@ -52,7 +52,7 @@ function parseLongInteger(text: string, start: number): number | bigint | undefi
   return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
 }
 
-/** int2, int4, int8, oid, xid, cid, xid8, regtype-free integer types: exact integers. */
+/** int2, int4, int8, oid, xid, cid, xid8: exact integers. */
 export function makeInteger(fail: Fail): Converter {
   return (text) => parseInteger(text) ?? fail(text, 'not an integer');
 }

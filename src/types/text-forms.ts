@@ -15,7 +15,7 @@ const QUOTE = 34;
  * consumers that parse every value as CIDR keep working.
  */
 export const inetText: Converter = (text) => {
-  if (text.indexOf('/') !== -1) return text;
+  if (text.length === 0 || text.indexOf('/') !== -1) return text;
   return text.indexOf(':') === -1 ? text + '/32' : text + '/128';
 };
 
