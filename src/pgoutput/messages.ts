@@ -4,7 +4,9 @@
  * https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
  * LSNs are bigint, timestamps are bigint µs since 2000-01-01 (pgTimeToIso formats them), OIDs and
  * xids are unsigned 32-bit numbers. `xid` on data messages is set only inside a streamed
- * transaction (protocol 2+, between Stream Start and Stream Stop), otherwise undefined.
+ * transaction (protocol 2+, between Stream Start and Stream Stop), otherwise undefined; it is the
+ * xid of the (sub)transaction that made the change, so it may differ from Stream Start's
+ * top-level xid (a Stream Abort with that subXid then discards exactly those changes).
  */
 import type { Lsn } from '../replication/lsn.ts';
 

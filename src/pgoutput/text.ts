@@ -38,7 +38,7 @@ const WINDOW = 512;
 export class TextSlicer {
   private windowText = '';
   private windowStart = 0;
-  private windowEnd = 0;
+  private windowEnd = -1;
 
   constructor(private readonly bytes: Uint8Array) {}
 
