@@ -148,6 +148,18 @@ export const twoPhaseV3: Scenario = {
 /** Every scenario, in capture order. */
 export const scenarios: Scenario[] = [changesV1, streamingV2, twoPhaseV3];
 
+/**
+ * Run live only (no fixture): the row-change scenario under later protocol versions, whose
+ * messages outside streams must be the same. Also covers protocol 3 where the server has no
+ * prepared transactions for the two-phase scenario.
+ */
+export const liveOnlyScenarios: Scenario[] = [2, 3, 4].map((protoVersion) => ({
+  ...changesV1,
+  name: `v${protoVersion}-changes`,
+  protoVersion,
+  options: { ...changesV1.options, streaming: 'on' },
+}));
+
 /** Rows per large transaction: enough to pass a 64kB logical_decoding_work_mem several times. */
 const STREAM_ROWS = 400;
 

@@ -8,12 +8,12 @@ import { describe, expect, test } from 'bun:test';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { encodePgoutput } from '../../helpers/pgoutput-frames.ts';
 import { capture, decodeCapture, supports } from './capture.ts';
-import { scenarios } from './scenarios.ts';
+import { liveOnlyScenarios, scenarios } from './scenarios.ts';
 
 describe('pgoutput frames from the real server', () => {
   const pg = usePostgres();
 
-  for (const scenario of scenarios) {
+  for (const scenario of [...scenarios, ...liveOnlyScenarios]) {
     test(`${scenario.name} (proto_version ${scenario.protoVersion}, ${JSON.stringify(scenario.options)})`, async () => {
       const sql = pg.sql({ max: 2 });
       const unsupported = await supports(sql, scenario);
