@@ -4,9 +4,9 @@
  * (https://www.postgresql.org/docs/current/protocol-overview.html#PROTOCOL-MESSAGE-CONCEPTS).
  *
  * Pure and pull-based: `push(chunk)` hands over a received chunk, `next()` exposes the following
- * complete message as `type`/`payload`, where `payload` is a view into the chunk (no copy). A message
- * split across chunks is assembled once into a buffer of its exact size, so a 100 MB message arriving
- * in 64 KB chunks costs one copy, not a quadratic series. Because the caller pulls, stopping (for
+ * complete message as `type`/`payload`, where `payload` is a view into the chunk (no copy). Only a
+ * message split across chunks is copied, into an assembly buffer that grows by doubling, so a 100 MB
+ * message arriving in 64 KB chunks costs about two copies, not a quadratic series. Because the caller pulls, stopping (for
  * back-pressure) simply means not calling `next()`: the rest of the chunk waits here.
  *
  * Buffers handed out are never written again, so a payload view stays intact; callers should still
@@ -99,6 +99,10 @@ export class FrameDecoder {
   /**
    * Moves queued bytes behind the unread rest of `buf` until it holds `need` bytes (or the queue is
    * empty). Returns false when nothing could be added.
+   *
+   * The assembly buffer grows by doubling up to `need`, sized by the bytes actually received, never
+   * by the length a message claims: a corrupt or hostile length of 1 GiB costs no more memory than
+   * the bytes that really arrive, and the copying stays linear.
    */
   private fill(need: number): boolean {
     if (this.queue.length === 0) return false;
@@ -110,17 +114,21 @@ export class FrameDecoder {
       this.owned = false;
       return true;
     }
-    if (!this.owned || this.pos !== 0 || this.buf.length < need) {
-      const assembled = new Uint8Array(need);
+    let queued = 0;
+    for (const chunk of this.queue) queued += chunk.length;
+    const target = Math.min(need, available + queued);
+    if (!this.owned || this.pos !== 0 || this.buf.length < target) {
+      const capacity = this.owned && this.pos === 0 ? Math.min(need, Math.max(target, this.buf.length * 2)) : target;
+      const assembled = new Uint8Array(capacity);
       assembled.set(this.buf.subarray(this.pos, this.end));
       this.buf = assembled;
       this.pos = 0;
       this.end = available;
       this.owned = true;
     }
-    while (this.end < need && this.queue.length > 0) {
+    while (this.end < target) {
       const chunk = this.queue[0]!;
-      const take = Math.min(chunk.length, need - this.end);
+      const take = Math.min(chunk.length, target - this.end);
       this.buf.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.end);
       this.end += take;
       if (take === chunk.length) this.queue.shift();

@@ -176,6 +176,7 @@ export function decodeRowDescription(payload: Uint8Array): FieldDescription[] {
 export function decodeDataRow(payload: Uint8Array): (string | null)[] {
   const r = new Reader(payload);
   const count = r.i16();
+  if (count < 0) throw new ProtocolError(`DataRow with ${count} columns`, 0);
   const values: (string | null)[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const length = r.i32();

@@ -20,6 +20,7 @@ export class Writer {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Reserves `n` bytes and returns their offset. Call it before touching buf/view: it may replace them. */
   private ensure(n: number): number {
     const at = this.pos;
     if (at + n > this.buf.length) {
@@ -49,27 +50,32 @@ export class Writer {
   }
 
   u8(value: number): this {
-    this.buf[this.ensure(1)] = value;
+    const at = this.ensure(1);
+    this.buf[at] = value;
     return this;
   }
 
   i16(value: number): this {
-    this.view.setInt16(this.ensure(2), value);
+    const at = this.ensure(2);
+    this.view.setInt16(at, value);
     return this;
   }
 
   i32(value: number): this {
-    this.view.setInt32(this.ensure(4), value);
+    const at = this.ensure(4);
+    this.view.setInt32(at, value);
     return this;
   }
 
   u64(value: bigint): this {
-    this.view.setBigUint64(this.ensure(8), value);
+    const at = this.ensure(8);
+    this.view.setBigUint64(at, value);
     return this;
   }
 
   i64(value: bigint): this {
-    this.view.setBigInt64(this.ensure(8), value);
+    const at = this.ensure(8);
+    this.view.setBigInt64(at, value);
     return this;
   }
 
@@ -86,7 +92,8 @@ export class Writer {
   }
 
   bytes(data: Uint8Array): this {
-    this.buf.set(data, this.ensure(data.length));
+    const at = this.ensure(data.length);
+    this.buf.set(data, at);
     return this;
   }
 
