@@ -1,0 +1,97 @@
+/**
+ * Replication-protocol commands and the catalog queries run before streaming, as pure builders
+ * and parsers of their results. Identifiers and literals always go through `quoteIdent` /
+ * `quoteLiteral`: a slot or publication name never reaches the server unquoted.
+ * https://www.postgresql.org/docs/current/protocol-replication.html
+ */
+import { formatLsn, type Lsn } from './lsn.ts';
+
+/** `"name"` with embedded double quotes doubled. */
+export function quoteIdent(name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"';
+}
+
+/** `'text'` with embedded single quotes doubled; backslashes stay literal (standard strings). */
+export function quoteLiteral(text: string): string {
+  if (text.includes('\0')) throw new Error('a NUL character cannot be sent in a literal');
+  return "'" + text.replaceAll("'", "''") + "'";
+}
+
+/** The publication names of the config's comma list (`"a, b"` → `["a", "b"]`). */
+export function publicationNames(list: string): string[] {
+  return list.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+}
+
+/** pgoutput protocol version to request: the highest the server speaks (we enable no streaming). */
+export function protoVersionFor(serverVersionNum: number): number {
+  if (serverVersionNum >= 160000) return 4;
+  if (serverVersionNum >= 150000) return 3;
+  if (serverVersionNum >= 140000) return 2;
+  return 1;
+}
+
+/** Whether pgoutput accepts the `messages` option (logical decoding messages; PostgreSQL 14+). */
+export function supportsMessages(serverVersionNum: number): boolean {
+  return serverVersionNum >= 140000;
+}
+
+export const SHOW_WAL_LEVEL = 'SHOW wal_level';
+
+/** The publications of `names` that exist. */
+export function existingPublicationsSql(names: readonly string[]): string {
+  return `SELECT pubname FROM pg_catalog.pg_publication WHERE pubname IN (${names.map(quoteLiteral).join(', ')})`;
+}
+
+export interface SlotInfo {
+  plugin: string | null;
+  slotType: string;
+  database: string | null;
+  activePid: number | null;
+  confirmedFlush: Lsn | null;
+}
+
+/** The slot's row of pg_replication_slots (zero rows when it does not exist). */
+export function slotInfoSql(slot: string): string {
+  return 'SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn ' +
+    `FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
+}
+
+/** Parses the row of `slotInfoSql`; undefined when the slot does not exist. */
+export function parseSlotInfo(rows: readonly (readonly (string | null)[])[], parseLsn: (text: string) => Lsn): SlotInfo | undefined {
+  const row = rows[0];
+  if (!row) return undefined;
+  const [plugin, slotType, database, activePid, confirmedFlush] = row;
+  return {
+    plugin: plugin ?? null,
+    slotType: slotType ?? '',
+    database: database ?? null,
+    activePid: activePid ? Number(activePid) : null,
+    confirmedFlush: confirmedFlush ? parseLsn(confirmedFlush) : null,
+  };
+}
+
+/**
+ * A permanent pgoutput slot without an exported snapshot. The pre-15 syntax is used on purpose: it
+ * is accepted by every version from 10 on.
+ */
+export function createSlotCommand(slot: string): string {
+  return `CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput NOEXPORT_SNAPSHOT`;
+}
+
+export interface StartReplicationOptions {
+  slot: string;
+  start: Lsn;
+  protoVersion: number;
+  publications: readonly string[];
+  messages: boolean;
+}
+
+/** `START_REPLICATION SLOT "s" LOGICAL X/Y ("proto_version" '1', "publication_names" '"a","b"', ...)`. */
+export function startReplicationCommand(options: StartReplicationOptions): string {
+  // publication_names is itself a list of identifiers parsed by the server (SplitIdentifierString),
+  // so each name is quoted as an identifier inside the literal.
+  const publications = options.publications.map(quoteIdent).join(',');
+  const args = [`"proto_version" ${quoteLiteral(String(options.protoVersion))}`, `"publication_names" ${quoteLiteral(publications)}`];
+  if (options.messages) args.push(`"messages" 'true'`);
+  return `START_REPLICATION SLOT ${quoteIdent(options.slot)} LOGICAL ${formatLsn(options.start)} (${args.join(', ')})`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs psql-streamer (src/main.ts) as a child process, as an operator would, for integration and
+ * crash tests: writes the config, captures stderr, waits for log lines, signals or kills it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './env.ts';
+
+const MAIN = join(repoRoot, 'src', 'main.ts');
+
+export interface StreamerProcess {
+  proc: ReturnType<typeof Bun.spawn>;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  exited: Promise<number>;
+  /** Resolves when stderr matches `pattern`; rejects with the log so far after `timeoutMs`. */
+  waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  /** The HTTP API's origin, once it logged "HTTP listening to". */
+  httpUrl(): Promise<string>;
+}
+
+/** A fresh temp dir for a test's config, state and output files. */
+export function tempDir(prefix = 'psql-streamer-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, detail?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
+    await Bun.sleep(25);
+  }
+}
+
+/** Starts `psql-streamer -config <dir>/<name>.toml` with `configText`. */
+export function startStreamer(dir: string, configText: string, name = 'streamer', env: Record<string, string> = {}): StreamerProcess {
+  const configFile = join(dir, `${name}.toml`);
+  writeFileSync(configFile, configText);
+  const proc = Bun.spawn([process.execPath, MAIN, '-config', configFile], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, ...env },
+  });
+  let err = '';
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += decoder.decode(chunk, { stream: true });
+  })();
+  const matches = (pattern: RegExp | string) => (typeof pattern === 'string' ? err.includes(pattern) : pattern.test(err));
+  const streamer: StreamerProcess = {
+    proc,
+    stderr: () => err,
+    exited: proc.exited,
+    waitForLog: (pattern, timeoutMs = 20_000) => waitFor(`log ${String(pattern)}`, () => matches(pattern), timeoutMs, () => err),
+    async httpUrl() {
+      await streamer.waitForLog(/HTTP listening to http:\/\/\S+/);
+      return /HTTP listening to (http:\/\/\S+)/.exec(err)![1] as string;
+    },
+  };
+  return streamer;
+}

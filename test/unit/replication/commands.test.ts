@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'bun:test';
+import {
+  createSlotCommand,
+  existingPublicationsSql,
+  parseSlotInfo,
+  protoVersionFor,
+  publicationNames,
+  quoteIdent,
+  quoteLiteral,
+  slotInfoSql,
+  startReplicationCommand,
+  supportsMessages,
+} from '../../../src/replication/commands.ts';
+
+const lsn = (text: string) => {
+  const [hi, lo] = text.split('/');
+  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+};
+
+describe('quoting', () => {
+  test('identifiers double embedded quotes', () => {
+    expect(quoteIdent('slot')).toBe('"slot"');
+    expect(quoteIdent('we"ird')).toBe('"we""ird"');
+    expect(quoteIdent('x"; DROP TABLE t; --')).toBe('"x""; DROP TABLE t; --"');
+  });
+
+  test('literals double embedded single quotes and refuse NUL', () => {
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(quoteLiteral("'); DROP TABLE t; --")).toBe("'''); DROP TABLE t; --'");
+    expect(quoteLiteral('back\\slash')).toBe("'back\\slash'");
+    expect(() => quoteLiteral('a\0b')).toThrow('NUL');
+  });
+});
+
+describe('commands', () => {
+  test('publication lists split on commas and trim', () => {
+    expect(publicationNames('pub1')).toEqual(['pub1']);
+    expect(publicationNames(' a, b ,,c')).toEqual(['a', 'b', 'c']);
+  });
+
+  test('START_REPLICATION quotes the slot, formats the LSN and quotes each publication inside the literal', () => {
+    expect(startReplicationCommand({ slot: 'db1', start: lsn('16/B374D848'), protoVersion: 1, publications: ['pub1'], messages: false }))
+      .toBe(`START_REPLICATION SLOT "db1" LOGICAL 16/B374D848 ("proto_version" '1', "publication_names" '"pub1"')`);
+    expect(startReplicationCommand({ slot: 's', start: 0n, protoVersion: 4, publications: ['a', "o'k", 'Mixed'], messages: true }))
+      .toBe(`START_REPLICATION SLOT "s" LOGICAL 0/0 ("proto_version" '4', "publication_names" '"a","o''k","Mixed"', "messages" 'true')`);
+  });
+
+  test('slot creation is permanent pgoutput without a snapshot', () => {
+    expect(createSlotCommand('db1')).toBe('CREATE_REPLICATION_SLOT "db1" LOGICAL pgoutput NOEXPORT_SNAPSHOT');
+  });
+
+  test('catalog queries quote their literals', () => {
+    expect(slotInfoSql("a'b")).toContain("slot_name = 'a''b'");
+    expect(existingPublicationsSql(['p1', "p'2"])).toContain("IN ('p1', 'p''2')");
+  });
+
+  test('slot rows parse, and no row means no slot', () => {
+    expect(parseSlotInfo([], lsn)).toBeUndefined();
+    expect(parseSlotInfo([['pgoutput', 'logical', 'app', '4242', '0/16B3748']], lsn)).toEqual({
+      plugin: 'pgoutput', slotType: 'logical', database: 'app', activePid: 4242, confirmedFlush: 0x16b3748n,
+    });
+    expect(parseSlotInfo([[null, 'physical', null, null, null]], lsn)).toEqual({
+      plugin: null, slotType: 'physical', database: null, activePid: null, confirmedFlush: null,
+    });
+  });
+
+  test('protocol version and messages follow the server version', () => {
+    expect(protoVersionFor(100023)).toBe(1);
+    expect(protoVersionFor(130010)).toBe(1);
+    expect(protoVersionFor(140005)).toBe(2);
+    expect(protoVersionFor(150018)).toBe(3);
+    expect(protoVersionFor(170002)).toBe(4);
+    expect(supportsMessages(130000)).toBe(false);
+    expect(supportsMessages(140000)).toBe(true);
+  });
+});
