@@ -4,8 +4,11 @@
  * JSON layout with the new fields appended.
  */
 
-/** What happened to the row(s). `truncate` carries no columns. */
-export type Action = 'insert' | 'update' | 'delete' | 'truncate';
+/**
+ * What happened. `truncate` carries no columns; `message` is a logical decoding message
+ * (pg_logical_emit_message) with `prefix`, `content` and `transactional` as columns.
+ */
+export type Action = 'insert' | 'update' | 'delete' | 'truncate' | 'message';
 
 /**
  * JSON text that is already encoded and is written into the output verbatim.

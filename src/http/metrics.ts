@@ -106,3 +106,46 @@ export const componentUp = new Gauge({
   labelNames: ['name', 'type'] as const,
   registers: [metricsRegistry],
 });
+
+/** PostgreSQL source positions (LSNs as byte offsets; exact below 2^53 bytes of WAL). */
+export const walReceivedLsn = new Gauge({
+  name: 'source_wal_received_lsn',
+  help: 'Highest WAL position received from PostgreSQL by a postgres source',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const walPersistedLsn = new Gauge({
+  name: 'source_wal_persisted_lsn',
+  help: 'WAL position whose events every sink acknowledged, persisted in the state file',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const walConfirmedLsn = new Gauge({
+  name: 'source_wal_confirmed_lsn',
+  help: 'WAL position confirmed to PostgreSQL (persisted minus walRetain)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const walLagBytes = new Gauge({
+  name: 'source_wal_lag_bytes',
+  help: 'Bytes of WAL received but not yet delivered and persisted (received minus persisted)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const replicationReconnects = new Counter({
+  name: 'source_replication_reconnects_total',
+  help: 'Replication sessions that ended with an error and were restarted',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const pgoutputSkipped = new Counter({
+  name: 'source_pgoutput_skipped_total',
+  help: 'pgoutput messages deliberately not turned into events, by message kind (origin, type, stream, unknown, ...)',
+  labelNames: ['sourceName', 'kind'] as const,
+  registers: [metricsRegistry],
+});

@@ -1,6 +1,5 @@
 /** `[source.NAME]` with `type = "postgres"`: its keys, defaults and cross-key rules. */
 import { defineComponentType } from '../core/component-type.ts';
-import { StreamerError } from '../core/errors.ts';
 import { defineSection, nonNegative, positive, type Resolved } from '../config/fields.ts';
 import type { Source } from '../sources/source.ts';
 
@@ -53,7 +52,9 @@ export const postgresSourceType = defineComponentType<typeof postgresSourceOptio
   componentType: 'Source-PSQL',
   options: postgresSourceOptions,
   needsStateFile: true,
-  create() {
-    return Promise.reject(new StreamerError('CONFIG', 'the postgres source is not available in this build yet (issue 3)', { retryable: false }));
+  async create(name, options, deps) {
+    // Imported here: a config without a postgres source never loads the replication code.
+    const { createPostgresSource } = await import('./create.ts');
+    return createPostgresSource(name, options, deps);
   },
 });

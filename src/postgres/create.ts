@@ -1,0 +1,37 @@
+/** Builds a PostgresSource from its config section: resolves the DSN (libpq rules) into connection options. */
+import type { ComponentDeps } from '../core/component-type.ts';
+import { StreamerError, describeError } from '../core/errors.ts';
+import { loadDsn } from '../pg/dsn.ts';
+import { PostgresSource, SESSION_PARAMS } from './source.ts';
+import type { PostgresSourceOptions } from './source-spec.ts';
+
+export function createPostgresSource(name: string, options: PostgresSourceOptions, deps: ComponentDeps): PostgresSource {
+  let dsn;
+  try {
+    dsn = loadDsn(options.dsn, (message) => deps.log.warn(message));
+  } catch (err) {
+    throw new StreamerError('CONFIG', `source.${name}.dsn: ${describeError(err)}`, { cause: err, retryable: false });
+  }
+  return new PostgresSource(
+    name,
+    {
+      connection: {
+        ...dsn.options,
+        connectTimeoutMs: options.timeout,
+        applicationName: dsn.applicationName ?? options.applicationName,
+        replication: 'database',
+        params: { ...dsn.options.params, ...SESSION_PARAMS },
+      },
+      eventHost: dsn.eventHost,
+      eventDatabase: dsn.eventDatabase,
+      publication: options.publication,
+      slot: options.replicationSlot,
+      startRetryIntervalMs: options.startRetryInterval,
+      statusIntervalMs: options.statusInterval,
+      walRetain: options.walRetain,
+      walPositionOverride: options.walPositionOverride,
+    },
+    deps.store,
+    deps.log,
+  );
+}

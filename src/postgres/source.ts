@@ -1,0 +1,483 @@
+/**
+ * `type = "postgres"`: logical replication → events → the pipeline, with the delivery contract of
+ * DESIGN.md §4. Positions are commit end LSNs: a transaction's position is pushed after its last
+ * event, so it is acknowledged only when every event of it was delivered; then it is persisted
+ * (SQLite), and only then confirmed to PostgreSQL (minus walRetain). Connection problems are
+ * retried forever with capped exponential backoff; /status says why until streaming again.
+ */
+import type { Component } from '../core/component.ts';
+import { StreamerError, describeError } from '../core/errors.ts';
+import type { ChangeEvent } from '../core/event.ts';
+import type { Logger } from '../core/logger.ts';
+import {
+  pgoutputSkipped,
+  replicationReconnects,
+  sourceErrors,
+  sourceEventProcessingTime,
+  sourceEvents,
+  walConfirmedLsn,
+  walLagBytes,
+  walPersistedLsn,
+  walReceivedLsn,
+} from '../http/metrics.ts';
+import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
+import { decodePgoutput } from '../pgoutput/decode.ts';
+import { PgoutputDecodeError } from '../pgoutput/errors.ts';
+import type { PgoutputMessage } from '../pgoutput/messages.ts';
+import { RelationCache } from '../pgoutput/relations.ts';
+import { retryDelay } from '../pipeline/backoff.ts';
+import { publicationNames } from '../replication/commands.ts';
+import { decodeCopyBothMessage, pgTimeToIso, type XLogData } from '../replication/copy-both.ts';
+import { formatLsn, type Lsn } from '../replication/lsn.ts';
+import { ReplicationSession } from '../replication/session.ts';
+import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
+import type { StateStore } from '../state/store.ts';
+import { TypeRegistry, parseTypeLookupRow, typeLookupSql } from '../types/index.ts';
+import { EventFactory, type TransactionContext } from './events.ts';
+
+const TYPE = 'Source-PSQL';
+/** Reconnect waits grow from startRetryInterval up to this (or startRetryInterval when larger). */
+const MAX_RECONNECT_WAIT_MS = 60_000;
+
+/**
+ * Session settings that fix the text form of values, so type conversion sees one format whatever
+ * the server's defaults are (the original inherited them and broke on non-ISO DateStyle).
+ */
+export const SESSION_PARAMS: Readonly<Record<string, string>> = {
+  DateStyle: 'ISO, MDY',
+  TimeZone: 'UTC',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '3',
+  bytea_output: 'hex',
+  client_encoding: 'UTF8',
+};
+
+export interface PostgresSourceSettings {
+  connection: ConnectOptions;
+  /** The event's Host and Database (the original's rules: DSN host text or "unknown"; dbname or ""). */
+  eventHost: string;
+  eventDatabase: string;
+  publication: string;
+  slot: string;
+  startRetryIntervalMs: number;
+  statusIntervalMs: number;
+  walRetain: number;
+  /** Start here instead of the persisted position (0 = off). */
+  walPositionOverride: Lsn;
+}
+
+interface Transaction extends TransactionContext {
+  /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
+  skip: boolean;
+}
+
+export class PostgresSource implements Source<Lsn>, Component {
+  readonly type = TYPE;
+  private readonly relations = new RelationCache();
+  private readonly types: TypeRegistry;
+  private readonly events: EventFactory;
+  private readonly publications: string[];
+  private output: SourceOutput<Lsn> | undefined;
+  private session: ReplicationSession | undefined;
+  /** Increments per session, so callbacks of a dead session do nothing. */
+  private generation = 0;
+  private protoVersion = 1;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+
+  private txn: Transaction | undefined;
+  /** Transactions whose commit LSN is below this were delivered before (restart point of this session). */
+  private skipBefore: Lsn = 0n;
+  /** Highest position pushed to the pipeline: where a new session resumes without duplicates. */
+  private lastPushed: Lsn = 0n;
+  /** Frames held back while an async lookup (user-defined types) runs; undefined when not holding. */
+  private held: Uint8Array[] | undefined;
+  private waitingForRoom = false;
+  /** Why this source ended the current session itself (see failSession). */
+  private sessionError: Error | undefined;
+
+  private received: Lsn = 0n;
+  private persisted: Lsn = 0n;
+  private streaming = false;
+  private problem: string | null = 'not started';
+  private eventCount = 0;
+  private eventErrors = 0;
+  private replicaErrors = 0;
+  private persistErrors = 0;
+  private readonly warnedKinds = new Set<string>();
+  private readonly tableMetrics = new Map<string, { events: { inc(): void }; time: { observe(v: number): void } }>();
+
+  constructor(
+    readonly name: string,
+    private readonly settings: PostgresSourceSettings,
+    private readonly store: StateStore,
+    private readonly log: Logger,
+  ) {
+    this.types = new TypeRegistry({
+      onProblem: (oid, text, why) => {
+        this.eventErrors++;
+        this.log.debug(`value of type ${oid} kept as text (${why}): ${text.slice(0, 80)}`);
+      },
+    });
+    this.events = new EventFactory(name, settings.eventHost, settings.eventDatabase, this.types);
+    this.publications = publicationNames(settings.publication);
+  }
+
+  async start(output: SourceOutput<Lsn>): Promise<void> {
+    this.output = output;
+    const stored = this.store.getPosition(this.name) ?? 0n;
+    const override = this.settings.walPositionOverride;
+    if (override > 0n) this.log.warn(`walPositionOverride is set: starting at ${formatLsn(override)} instead of the saved position ${formatLsn(stored)}`);
+    this.persisted = override > 0n ? override : stored;
+    this.lastPushed = this.persisted;
+    this.statusTimer = setInterval(() => this.sendStatus(false), this.settings.statusIntervalMs);
+    this.running = this.run();
+  }
+
+  /** Reconnect loop: one session at a time until stopped. */
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.runSession();
+        failures = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        failures++;
+        this.replicaErrors++;
+        replicationReconnects.inc({ sourceName: this.name });
+        const wait = retryDelay(failures, this.settings.startRetryIntervalMs, Math.max(MAX_RECONNECT_WAIT_MS, this.settings.startRetryIntervalMs));
+        this.problem = `replication error: ${describeError(err)}`;
+        this.log.error(`Replication error (walPositionPersisted: ${this.persisted}): ${describeError(err)}; retrying in ${wait}ms`);
+        await this.pause(wait);
+      } finally {
+        this.endSession();
+      }
+    }
+  }
+
+  private async runSession(): Promise<void> {
+    const session = await ReplicationSession.open({
+      connection: this.settings.connection,
+      slot: this.settings.slot,
+      publications: this.publications,
+      log: this.log,
+    });
+    const generation = ++this.generation;
+    this.session = session;
+    if (this.stopping) return;
+    this.protoVersion = session.info.protoVersion;
+    const start = this.lastPushed;
+    this.skipBefore = start;
+    this.txn = undefined;
+    this.held = undefined;
+    this.sessionError = undefined;
+    const ended = new Promise<Error | undefined>((resolve) => {
+      void session.start(start, {
+        onCopyData: (payload) => {
+          if (generation === this.generation) this.onCopyData(payload);
+        },
+        onEnd: resolve,
+      }).then(
+        () => {
+          this.streaming = true;
+          this.problem = null;
+          this.log.info(`Streaming from ${formatLsn(start)} (slot "${this.settings.slot}", publication ${session.info.publications.join(',')}, pgoutput v${this.protoVersion}, server ${session.info.serverVersionNum})`);
+        },
+        resolve,
+      );
+    });
+    const endedWith = await ended;
+    const err = this.sessionError ?? endedWith;
+    if (this.stopping) return;
+    throw err ?? new StreamerError('SOURCE', 'the server ended the replication stream', { component: `${TYPE} (${this.name})` });
+  }
+
+  private endSession(): void {
+    this.streaming = false;
+    this.generation++;
+    this.held = undefined;
+    this.waitingForRoom = false;
+    const session = this.session;
+    this.session = undefined;
+    if (session && !session.closed) void session.close().catch(() => {});
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private onCopyData(payload: Uint8Array): void {
+    if (this.stopping) return;
+    // The payload is a view into the socket buffer: copy it only when it must wait.
+    if (this.held) {
+      this.held.push(payload.slice());
+      return;
+    }
+    try {
+      this.handleCopyData(payload);
+    } catch (err) {
+      this.failSession(err);
+    }
+  }
+
+  /**
+   * A message we cannot make sense of (malformed, or a change for a relation never described):
+   * end the session and reconnect from the last pushed commit, rather than skip data.
+   */
+  private failSession(err: unknown): void {
+    this.sessionError ??= err instanceof Error ? err : new Error(String(err));
+    this.eventErrors++;
+    sourceErrors.inc({ sourceName: this.name, sourceType: TYPE, table: '' });
+    void this.session?.close();
+  }
+
+  private handleCopyData(payload: Uint8Array): void {
+    const message = decodeCopyBothMessage(payload);
+    if (message.tag === 'keepalive') {
+      if (message.walEnd > this.received) this.received = message.walEnd;
+      // Between transactions everything up to walEnd was sent, so once what was pushed before is
+      // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
+      if (this.txn === undefined && message.walEnd > this.lastPushed) this.pushPosition(message.walEnd);
+      if (message.replyRequested) this.sendStatus(false);
+      return;
+    }
+    if (message.walStart > this.received) this.received = message.walStart;
+    this.handleXLogData(message);
+  }
+
+  private handleXLogData(x: XLogData): void {
+    let message: PgoutputMessage;
+    try {
+      message = decodePgoutput(x.data, { protoVersion: this.protoVersion });
+    } catch (err) {
+      if (err instanceof PgoutputDecodeError && err.unknownType) {
+        this.skipped(`unknown-${err.messageType}`, `pgoutput message type '${err.messageType}' is not known; skipped`);
+        return;
+      }
+      throw err;
+    }
+    switch (message.tag) {
+      case 'begin':
+        this.txn = {
+          xid: message.xid,
+          commitLsn: message.finalLsn,
+          commitTime: pgTimeToIso(message.commitTime),
+          skip: message.finalLsn < this.skipBefore,
+        };
+        return;
+      case 'commit':
+        if (this.txn && !this.txn.skip) this.pushPosition(message.endLsn);
+        this.txn = undefined;
+        return;
+      case 'relation':
+        this.relations.apply(message);
+        this.learnTypes(message.columns.map((c) => c.typeOid));
+        return;
+      case 'type':
+        this.relations.apply(message);
+        this.learnTypes([message.typeOid]);
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        if (this.txn?.skip) return;
+        const started = performance.now();
+        const relation = this.relations.require(message.relationId);
+        this.pushEvent(this.events.row(message, relation, x.walStart, this.txn), relation.name, started);
+        return;
+      }
+      case 'truncate': {
+        if (this.txn?.skip) return;
+        for (const id of message.relationIds) {
+          const started = performance.now();
+          const relation = this.relations.require(id);
+          this.pushEvent(this.events.truncate(relation, x.walStart, this.txn), relation.name, started);
+        }
+        return;
+      }
+      case 'message': {
+        if (message.transactional && this.txn?.skip) return;
+        this.pushEvent(this.events.message(message, x.walStart, message.transactional ? this.txn : undefined), '', performance.now());
+        return;
+      }
+      case 'origin':
+        pgoutputSkipped.inc({ sourceName: this.name, kind: 'origin' });
+        return;
+      default:
+        // Streaming and two-phase messages: we never ask for them (no 'streaming'/'two_phase' option).
+        this.skipped(message.tag, `pgoutput ${message.tag} message received although not requested; skipped`);
+    }
+  }
+
+  private skipped(kind: string, warning: string): void {
+    pgoutputSkipped.inc({ sourceName: this.name, kind });
+    if (!this.warnedKinds.has(kind)) {
+      this.warnedKinds.add(kind);
+      this.log.warn(warning);
+    }
+  }
+
+  private pushEvent(event: ChangeEvent, table: string, started: number): void {
+    this.eventCount++;
+    this.log.verboseEvent(event.uuid, `Event (${event.action} ${event.schema}.${event.table} at ${formatLsn(event.lsn)})`);
+    this.push({ event });
+    const metrics = this.metricsFor(table);
+    metrics.events.inc();
+    metrics.time.observe((performance.now() - started) / 1000);
+  }
+
+  private pushPosition(position: Lsn): void {
+    this.lastPushed = position;
+    this.push({ position });
+  }
+
+  private push(item: PipelineItem<Lsn>): void {
+    const output = this.output;
+    if (!output) return;
+    if (!output.push(item) && !this.waitingForRoom) {
+      // Back-pressure: stop reading the socket, so the walsender waits instead of our memory growing.
+      this.waitingForRoom = true;
+      this.session?.pause();
+      const generation = this.generation;
+      void output.drained().then(() => {
+        if (generation !== this.generation) return;
+        this.waitingForRoom = false;
+        this.resumeIfFree();
+      });
+    }
+  }
+
+  private resumeIfFree(): void {
+    if (!this.waitingForRoom && this.held === undefined && !this.stopping) this.session?.resume();
+  }
+
+  /** User-defined types in a Relation: learn them from the catalog before any row that uses them is converted. */
+  private learnTypes(oids: readonly number[]): void {
+    const unknown = [...new Set(oids.filter((oid) => this.types.needsLookup(oid)))];
+    if (unknown.length === 0) return;
+    const generation = this.generation;
+    this.held = [];
+    this.session?.pause();
+    void this.lookupTypes(unknown).then(() => {
+      if (generation !== this.generation) return;
+      const frames = this.held ?? [];
+      this.held = undefined;
+      try {
+        for (let i = 0; i < frames.length; i++) {
+          this.handleCopyData(frames[i] as Uint8Array);
+          if (this.held !== undefined) {
+            // Another lookup started: the rest waits behind it, in order.
+            (this.held as Uint8Array[]).push(...frames.slice(i + 1));
+            return;
+          }
+        }
+      } catch (err) {
+        this.failSession(err);
+        return;
+      }
+      this.resumeIfFree();
+    });
+  }
+
+  private async lookupTypes(oids: number[]): Promise<void> {
+    let conn: PgConnection | undefined;
+    try {
+      conn = await PgConnection.connect({ ...this.settings.connection, replication: undefined });
+      const [result] = await conn.simpleQuery(typeLookupSql(oids));
+      for (const row of result?.rows ?? []) this.types.define(parseTypeLookupRow(row));
+      this.events.resetConverters();
+      this.log.debug(`learnt ${result?.rows.length ?? 0} user-defined type(s) for OIDs ${oids.join(', ')}`);
+    } catch (err) {
+      this.eventErrors++;
+      sourceErrors.inc({ sourceName: this.name, sourceType: TYPE, table: '' });
+      this.log.warn(`Unable to look up user-defined types ${oids.join(', ')} (their values stay text): ${describeError(err)}`);
+    } finally {
+      await conn?.close().catch(() => {});
+    }
+  }
+
+  private metricsFor(table: string) {
+    let metrics = this.tableMetrics.get(table);
+    if (metrics === undefined) {
+      const labels = { sourceName: this.name, sourceType: TYPE, table };
+      metrics = { events: sourceEvents.labels(labels), time: sourceEventProcessingTime.labels(labels) };
+      this.tableMetrics.set(table, metrics);
+    }
+    return metrics;
+  }
+
+  /** Every sink has what came before and including the last position: persist it, then confirm it. */
+  async ack(positions: readonly Lsn[]): Promise<void> {
+    const position = positions[positions.length - 1];
+    if (position === undefined || position <= this.persisted) return;
+    try {
+      this.store.setPosition(this.name, position);
+    } catch (err) {
+      this.persistErrors++;
+      throw new StreamerError('STATE_STORE', `unable to persist position ${formatLsn(position)}`, { cause: err, component: `${TYPE} (${this.name})` });
+    }
+    this.persisted = position;
+    this.updateGauges();
+  }
+
+  private get confirmed(): Lsn {
+    const retained = this.persisted - BigInt(this.settings.walRetain);
+    return retained > 0n ? retained : 0n;
+  }
+
+  private sendStatus(replyRequested: boolean): void {
+    this.updateGauges();
+    // Never report more than was persisted; write = received is informational only.
+    if (this.session && !this.session.closed) this.session.sendStatus(this.received, this.confirmed, replyRequested);
+  }
+
+  private updateGauges(): void {
+    const labels = { sourceName: this.name };
+    walReceivedLsn.set(labels, Number(this.received));
+    walPersistedLsn.set(labels, Number(this.persisted));
+    walConfirmedLsn.set(labels, Number(this.confirmed));
+    walLagBytes.set(labels, this.received > this.persisted ? Number(this.received - this.persisted) : 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.session?.pause();
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    const session = this.session;
+    if (session && !session.closed) {
+      this.sendStatus(false);
+      await session.close().catch(() => {});
+    }
+    await this.running;
+  }
+
+  stats(): string {
+    return `events: ${this.eventCount}, eventErrors: ${this.eventErrors}, replicaErrors: ${this.replicaErrors}, ` +
+      `persistErrors: ${this.persistErrors}, walPos: ${this.received}, walPosPersist: ${this.persisted}`;
+  }
+
+  status(): string | null {
+    if (this.stopping) return null;
+    return this.streaming ? null : this.problem ?? 'connecting';
+  }
+
+  setDebug(on: boolean): void {
+    this.log.setDebug(on);
+  }
+}
