@@ -57,6 +57,7 @@ export class PgConnection {
   private closing = false;
   private failure: Error | undefined;
   private readonly closeWaiters: (() => void)[] = [];
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private warningHandler: (message: string) => void;
 
   private constructor(private readonly socket: net.Socket, private readonly options: ConnectOptions, private readonly target: Target) {
@@ -350,7 +351,7 @@ export class PgConnection {
       // Reading again lets the server's FIN arrive: a paused socket might never report 'close'.
       this.socket.resume();
       if (!this.socket.destroyed) this.socket.end(encodeTerminate());
-      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+      this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
     }
     return done;
   }
@@ -384,6 +385,7 @@ export class PgConnection {
 
   /** The socket is closed: settle the protocol state, then close() callers. */
   private ended(): void {
+    clearTimeout(this.closeTimer);
     this.protocol.transportEnded(this.failure, this.closing);
     for (const resolve of this.closeWaiters.splice(0)) resolve();
   }
