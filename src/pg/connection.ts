@@ -363,7 +363,8 @@ export class PgConnection {
     const decoder = this.decoder;
     const protocol = this.protocol;
     try {
-      while (!this.paused && !this.closing && decoder.next()) {
+      // A failure (a handler tore the connection down) stops the loop: nothing after it is trusted.
+      while (!this.paused && !this.closing && this.failure === undefined && decoder.next()) {
         const handlers = protocol.copyHandlers;
         if (decoder.type === Backend.CopyData && handlers !== undefined) handlers.onData(decoder.payload);
         else protocol.handle(decoder.type, decoder.payload);

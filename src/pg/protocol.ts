@@ -219,16 +219,21 @@ export class PgProtocol {
 
   private Authentication(payload: Uint8Array): void {
     if (this.phase !== 'startup') return this.unexpected(Backend.Authentication, payload);
-    this.authenticator.respond(decodeAuthentication(payload)).then(
-      (reply) => {
-        if (reply !== undefined && this.phase === 'startup') this.io.send(reply);
-      },
-      (err: Error) => {
-        this.io.fail(err instanceof AuthError
-          ? new PgConnectError('auth', `connection to ${this.io.label} failed: ${err.message}`, this.io, err)
-          : err);
-      },
-    );
+    const failed = (err: Error) => this.io.fail(err instanceof AuthError
+      ? new PgConnectError('auth', `connection to ${this.io.label} failed: ${err.message}`, this.io, err)
+      : err);
+    let reply: Uint8Array | Promise<Uint8Array> | undefined;
+    try {
+      reply = this.authenticator.respond(decodeAuthentication(payload));
+    } catch (err) {
+      // At once, so nothing after this message (AuthenticationOk, ReadyForQuery) is handled.
+      return failed(err as Error);
+    }
+    if (reply instanceof Promise) {
+      reply.then((bytes) => this.phase === 'startup' && this.io.send(bytes), failed);
+    } else if (reply !== undefined) {
+      this.io.send(reply);
+    }
   }
 
   private ParameterStatus(payload: Uint8Array): void {

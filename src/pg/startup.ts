@@ -25,8 +25,12 @@ export class Authenticator {
     return this.password;
   }
 
-  /** The reply to an authentication request, or undefined when none is due (ok, SASLFinal). */
-  async respond(request: AuthenticationRequest): Promise<Uint8Array | undefined> {
+  /**
+   * The reply to an authentication request, or undefined when none is due (ok, SASLFinal). Only the
+   * SCRAM client-final step is asynchronous (PBKDF2); every check throws synchronously, so a failed
+   * check stops the connection before any later message (AuthenticationOk, ReadyForQuery) is handled.
+   */
+  respond(request: AuthenticationRequest): Uint8Array | Promise<Uint8Array> | undefined {
     switch (request.kind) {
       case 'ok':
         // A server that skips SASLFinal never proved it knows the password (libpq refuses this too).
@@ -46,7 +50,7 @@ export class Authenticator {
       }
       case 'sasl-continue':
         if (this.scram === undefined) throw new AuthError('the server sent SASLContinue without a SASL exchange');
-        return encodeSASLResponse(utf8.encode(await this.scram.clientFinal(request.data)));
+        return this.scram.clientFinal(request.data).then((final) => encodeSASLResponse(utf8.encode(final)));
       case 'sasl-final':
         if (this.scram === undefined) throw new AuthError('the server sent SASLFinal without a SASL exchange');
         this.scram.verifyServerFinal(request.data);

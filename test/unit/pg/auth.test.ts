@@ -78,37 +78,52 @@ describe('md5', () => {
 });
 
 describe('Authenticator', () => {
-  const body = (bytes: Uint8Array | undefined) => {
-    const r = new Reader(bytes!);
+  const body = (bytes: Uint8Array | Promise<Uint8Array> | undefined) => {
+    if (!(bytes instanceof Uint8Array)) throw new Error('expected a synchronous reply');
+    const r = new Reader(bytes);
     expect(String.fromCharCode(r.u8())).toBe('p');
     r.i32();
     return r;
   };
 
-  test('cleartext and md5 answer with a PasswordMessage', async () => {
+  test('cleartext and md5 answer at once with a PasswordMessage', () => {
     const auth = new Authenticator('postgres', 'postgres');
-    expect(body(await auth.respond({ kind: 'cleartext' })).cstring()).toBe('postgres');
-    expect(body(await auth.respond({ kind: 'md5', salt: Uint8Array.of(1, 2, 3, 4) })).cstring()).toMatch(/^md5[0-9a-f]{32}$/);
-    expect(await auth.respond({ kind: 'ok' })).toBeUndefined();
+    expect(body(auth.respond({ kind: 'cleartext' })).cstring()).toBe('postgres');
+    expect(body(auth.respond({ kind: 'md5', salt: Uint8Array.of(1, 2, 3, 4) })).cstring()).toMatch(/^md5[0-9a-f]{32}$/);
+    expect(auth.respond({ kind: 'ok' })).toBeUndefined();
   });
 
-  test('a password request without a password says where to put one', async () => {
+  test('a password request without a password says where to put one', () => {
     const auth = new Authenticator('u', undefined);
-    await expect(auth.respond({ kind: 'md5', salt: new Uint8Array(4) })).rejects.toThrow(/none is set.*PGPASSWORD.*pgpass/);
-    await expect(auth.respond({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] })).rejects.toThrow(AuthError);
+    expect(() => auth.respond({ kind: 'md5', salt: new Uint8Array(4) })).toThrow(/none is set.*PGPASSWORD.*pgpass/);
+    expect(() => auth.respond({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] })).toThrow(AuthError);
   });
 
-  test('unsupported methods and a SASL exchange out of order are refused', async () => {
+  test('unsupported methods and a SASL exchange out of order are refused synchronously', () => {
     const auth = new Authenticator('u', 'p');
-    await expect(auth.respond({ kind: 'unsupported', code: 7, name: 'GSSAPI' })).rejects.toThrow(/GSSAPI authentication, which psql-streamer does not support/);
-    await expect(auth.respond({ kind: 'sasl-continue', data: 'r=x' })).rejects.toThrow(/without a SASL exchange/);
-    await expect(auth.respond({ kind: 'sasl-final', data: 'v=x' })).rejects.toThrow(/without a SASL exchange/);
+    expect(() => auth.respond({ kind: 'unsupported', code: 7, name: 'GSSAPI' })).toThrow(/GSSAPI authentication, which psql-streamer does not support/);
+    expect(() => auth.respond({ kind: 'sasl-continue', data: 'r=x' })).toThrow(/without a SASL exchange/);
+    expect(() => auth.respond({ kind: 'sasl-final', data: 'v=x' })).toThrow(/without a SASL exchange/);
   });
 
-  test('AuthenticationOk after SASL without SASLFinal is refused (server never proved itself)', async () => {
-    const auth = new Authenticator('u', 'p');
-    const initial = body(await auth.respond({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] }));
+  test('a full SCRAM exchange: initial response, asynchronous final, synchronous verification', async () => {
+    const auth = new Authenticator('u', 'pencil');
+    const initial = body(auth.respond({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] }));
     expect(initial.cstring()).toBe('SCRAM-SHA-256');
-    await expect(auth.respond({ kind: 'ok' })).rejects.toThrow(/without proving its identity/);
+    const clientFirst = initial.string(initial.i32());
+    const nonce = clientFirst.split('r=')[1]!;
+    const final = auth.respond({ kind: 'sasl-continue', data: `r=${nonce}server,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096` });
+    expect(final).toBeInstanceOf(Promise);
+    const reply = new Reader(await final!);
+    reply.u8();
+    reply.i32();
+    expect(reply.string(reply.remaining)).toMatch(/^c=biws,r=.*server,p=[A-Za-z0-9+/]+=*$/);
+    expect(() => auth.respond({ kind: 'sasl-final', data: 'v=AAAA' })).toThrow(/server signature is wrong/);
+  });
+
+  test('AuthenticationOk after SASL without SASLFinal is refused (server never proved itself)', () => {
+    const auth = new Authenticator('u', 'p');
+    body(auth.respond({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] }));
+    expect(() => auth.respond({ kind: 'ok' })).toThrow(/without proving its identity/);
   });
 });

@@ -298,3 +298,27 @@ test('server versions', () => {
   expect(parseServerVersion('16beta1')).toBe(160000);
   expect(parseServerVersion('weird')).toBe(0);
 });
+
+test('a failed SCRAM verification fails the transport before a following ReadyForQuery is handled', async () => {
+  const h = harness('pencil');
+  let resolved = false;
+  void h.protocol.startup({ user: 'alice', database: 'db' }).then(() => (resolved = true), () => {});
+  h.receive(m.authenticationSasl('SCRAM-SHA-256'));
+  const initial = new Reader(h.sent[1]!);
+  initial.u8();
+  initial.i32();
+  initial.cstring();
+  const nonce = initial.string(initial.i32()).split('r=')[1]!;
+  h.receive(m.authenticationSaslContinue(`r=${nonce}srv,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096`));
+  await Bun.sleep(20); // PBKDF2 runs off the event loop
+  expect(h.sentTypes()).toEqual(['?', 'p', 'p']);
+  h.receive(m.authenticationSaslFinal('v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='));
+  expect(h.failures.length).toBe(1);
+  expect(h.failures[0]).toBeInstanceOf(PgConnectError);
+  expect(h.failures[0]!.message).toContain('server signature is wrong');
+  // connection.ts stops reading at a failure; even a ReadyForQuery that slipped through resolves nothing.
+  h.protocol.transportEnded(h.failures[0], false);
+  h.receive(m.authenticationOk(), m.readyForQuery());
+  await Bun.sleep(0);
+  expect(resolved).toBe(false);
+});
