@@ -50,6 +50,15 @@ export class EventFactory {
     private readonly types: TypeRegistry,
   ) {}
 
+  /** Key column names that replace the Relation's flags (the primary key of a REPLICA IDENTITY FULL table). */
+  private readonly keyOverrides = new Map<number, readonly string[]>();
+
+  /** Sets (or with undefined, clears) the key columns reported for a relation. */
+  setKeyColumns(relationId: number, names: readonly string[] | undefined): void {
+    if (names === undefined) this.keyOverrides.delete(relationId);
+    else this.keyOverrides.set(relationId, names);
+  }
+
   /** Forgets cached converters (after the registry learnt new types). */
   resetConverters(): void {
     // WeakMap has no clear(); a new one is cheap and only happens after a type lookup.
@@ -79,7 +88,7 @@ export class EventFactory {
       ...this.base(relation, lsn, txn),
       action: message.tag,
       columns: change.columns as Columns,
-      key: [...change.key],
+      key: [...(this.keyOverrides.get(relation.relationId) ?? change.key)],
     };
     if (change.old !== undefined) event.old = change.old as Columns;
     if (change.unchanged.length > 0) event.unchanged = change.unchanged;

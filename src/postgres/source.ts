@@ -33,6 +33,7 @@ import { ReplicationSession } from '../replication/session.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
 import type { StateStore } from '../state/store.ts';
 import { TypeRegistry, parseTypeLookupRow, typeLookupSql } from '../types/index.ts';
+import { primaryKeySql } from './catalog.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
 
 const TYPE = 'Source-PSQL';
@@ -281,11 +282,11 @@ export class PostgresSource implements Source<Lsn>, Component {
         return;
       case 'relation':
         this.relations.apply(message);
-        this.learnTypes(message.columns.map((c) => c.typeOid));
+        this.learnFromCatalog(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);
         return;
       case 'type':
         this.relations.apply(message);
-        this.learnTypes([message.typeOid]);
+        this.learnFromCatalog([message.typeOid]);
         return;
       case 'insert':
       case 'update':
@@ -361,14 +362,19 @@ export class PostgresSource implements Source<Lsn>, Component {
     if (!this.waitingForRoom && this.held === undefined && !this.stopping) this.session?.resume();
   }
 
-  /** User-defined types in a Relation: learn them from the catalog before any row that uses them is converted. */
-  private learnTypes(oids: readonly number[]): void {
-    const unknown = [...new Set(oids.filter((oid) => this.types.needsLookup(oid)))];
-    if (unknown.length === 0) return;
+  /**
+   * Before any row of a relation is converted, learn from the catalog what the Relation message
+   * does not say: user-defined types (domains, enums, ...) and, for REPLICA IDENTITY FULL, the
+   * primary key (pgoutput then flags every column as key, which would make a poor event key).
+   * Later frames are held, in order, until the lookup finished.
+   */
+  private learnFromCatalog(typeOids: readonly number[], fullIdentityRelation?: number): void {
+    const unknownTypes = [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    if (unknownTypes.length === 0 && fullIdentityRelation === undefined) return;
     const generation = this.generation;
     this.held = [];
     this.session?.pause();
-    void this.lookupTypes(unknown).then(() => {
+    void this.queryCatalog(unknownTypes, fullIdentityRelation).then(() => {
       if (generation !== this.generation) return;
       const frames = this.held ?? [];
       this.held = undefined;
@@ -389,18 +395,25 @@ export class PostgresSource implements Source<Lsn>, Component {
     });
   }
 
-  private async lookupTypes(oids: number[]): Promise<void> {
+  private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {
     let conn: PgConnection | undefined;
     try {
       conn = await PgConnection.connect({ ...this.settings.connection, replication: undefined });
-      const [result] = await conn.simpleQuery(typeLookupSql(oids));
-      for (const row of result?.rows ?? []) this.types.define(parseTypeLookupRow(row));
-      this.events.resetConverters();
-      this.log.debug(`learnt ${result?.rows.length ?? 0} user-defined type(s) for OIDs ${oids.join(', ')}`);
+      if (typeOids.length > 0) {
+        const [result] = await conn.simpleQuery(typeLookupSql(typeOids));
+        for (const row of result?.rows ?? []) this.types.define(parseTypeLookupRow(row));
+        this.events.resetConverters();
+        this.log.debug(`learnt ${result?.rows.length ?? 0} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
+      }
+      if (fullIdentityRelation !== undefined) {
+        const [result] = await conn.simpleQuery(primaryKeySql(fullIdentityRelation));
+        const names = (result?.rows ?? []).map((row) => row[0]).filter((name): name is string => typeof name === 'string');
+        this.events.setKeyColumns(fullIdentityRelation, names.length > 0 ? names : undefined);
+      }
     } catch (err) {
       this.eventErrors++;
       sourceErrors.inc({ sourceName: this.name, sourceType: TYPE, table: '' });
-      this.log.warn(`Unable to look up user-defined types ${oids.join(', ')} (their values stay text): ${describeError(err)}`);
+      this.log.warn(`Unable to read the catalog (user-defined types ${typeOids.join(', ') || 'none'} stay text; key columns as PostgreSQL flags them): ${describeError(err)}`);
     } finally {
       await conn?.close().catch(() => {});
     }
