@@ -95,6 +95,15 @@ describe('sslmode', () => {
     expect(err.message).toBe('cannot read sslrootcert "/nonexistent/root.crt": no such file');
   });
 
+  test('a client certificate and key are presented when given (the server does not ask, so any valid pair works)', async () => {
+    const dir = `${pg.server.dir}/tls`;
+    await withConnection(tlsUser({ sslmode: 'verify-ca', sslrootcert: certificate(), sslcert: `${dir}/server.crt`, sslkey: `${dir}/server.key` }), async (conn) => {
+      expect(await encrypted(conn)).toBe('t');
+    });
+    const err = (await PgConnection.connect(tlsUser({ sslcert: '/nonexistent/client.crt' })).catch((e) => e)) as PgConnectError;
+    expect(err.message).toBe('cannot read sslcert "/nonexistent/client.crt": no such file');
+  });
+
   test('disable against the hostssl-only user fails with the server message (28000)', async () => {
     const err = (await PgConnection.connect(tlsUser({ sslmode: 'disable' })).catch((e) => e)) as PgError;
     expect(err).toBeInstanceOf(PgError);
