@@ -1,0 +1,19 @@
+/** The README's quickstart command works: it streams the demo's changes to the terminal and cleans up. */
+import { expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/env.ts';
+
+test('scripts/quickstart --exit prints one event per demo change and leaves nothing behind', async () => {
+  const proc = Bun.spawn([join(repoRoot, 'scripts', 'quickstart'), '--exit'], { stdout: 'pipe', stderr: 'pipe', cwd: repoRoot });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(code, stderr).toBe(0);
+  const events = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  expect(events.map((e) => `${e.Action}:${e.Columns.id ?? ''}`)).toEqual(['insert:1', 'insert:2', 'insert:3', 'update:1', 'delete:3', 'truncate:']);
+  expect(events[0].Table).toBe('psql_streamer_demo');
+  expect(events[0].Columns.details).toEqual({ items: [{ sku: 'A-1', qty: 2 }] });
+  expect(events[3].Columns.paid).toBe(true);
+  const work = /config (\S+)\/quickstart\.toml/.exec(stderr)?.[1];
+  expect(work).toBeDefined();
+  expect(existsSync(work as string)).toBe(false);
+}, 120_000);
