@@ -10,7 +10,7 @@ import type { Config } from './config/schema.ts';
 import { describeError } from './core/errors.ts';
 import { log } from './core/logger.ts';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, runUntilSignal } from './run.ts';
-import { VERSION } from './version.ts';
+import { VERSION_LINE } from './version.ts';
 
 async function load(file: string): Promise<Config | undefined> {
   try {
@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
   switch (command.kind) {
     case 'version':
-      process.stdout.write(`psql-streamer ${VERSION}\n`);
+      process.stdout.write(`${VERSION_LINE}\n`);
       return EXIT_OK;
     case 'help':
       process.stdout.write(USAGE);
@@ -49,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'run': {
       const config = await load(command.configFile);
       if (!config) return EXIT_USAGE;
-      log.info(`psql-streamer ${VERSION}: configuration loaded from ${command.configFile}`);
+      log.info(`${VERSION_LINE}: configuration loaded from ${command.configFile}`);
       return runUntilSignal(config);
     }
   }
