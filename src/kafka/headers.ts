@@ -1,0 +1,54 @@
+/**
+ * Headers on every message the Kafka sink writes, and the extra ones on dead-lettered messages.
+ * Values are UTF-8 text. Consumers can route or filter on them without parsing the JSON value.
+ */
+import type { ChangeEvent } from '../core/event.ts';
+import { formatLsn, isLsn } from '../replication/lsn.ts';
+import { qualifiedTable } from './message-key.ts';
+
+/** Name of the source (config name) that read the change, e.g. `db1`. */
+export const HEADER_SOURCE = 'psql-streamer-source';
+/** `schema.table` of the change (the bare table when the schema is unknown), e.g. `public.users`. */
+export const HEADER_TABLE = 'psql-streamer-table';
+/** Commit LSN of the change's transaction as `X/Y`, e.g. `0/16B3748` (the change LSN when unknown). */
+export const HEADER_LSN = 'psql-streamer-lsn';
+/** `insert`, `update`, `delete`, `truncate` or `message`. */
+export const HEADER_ACTION = 'psql-streamer-action';
+
+/** Dead-letter headers: why the message could not be written, and where it was meant to go. */
+export const HEADER_DLQ_ERROR = 'psql-streamer-error';
+/** Stable reason code, e.g. `MESSAGE_TOO_LARGE`, `UNKNOWN_TOPIC`, `INVALID_TOPIC`. */
+export const HEADER_DLQ_ERROR_CODE = 'psql-streamer-error-code';
+export const HEADER_DLQ_TOPIC = 'psql-streamer-original-topic';
+/** Partition the message was meant for; absent when it had none yet (unknown or invalid topic). */
+export const HEADER_DLQ_PARTITION = 'psql-streamer-original-partition';
+/** Size in bytes of the original value; set with an empty value when the value was too large for the dead-letter topic too. */
+export const HEADER_DLQ_DROPPED_VALUE_BYTES = 'psql-streamer-dropped-value-bytes';
+
+const keyBuffers = new Map<string, Buffer>();
+
+/** Interned UTF-8 bytes of a short, often repeated text (header names, source and table names, actions). */
+export function internedBytes(text: string): Buffer {
+  let bytes = keyBuffers.get(text);
+  if (bytes === undefined) {
+    if (keyBuffers.size > 100_000) keyBuffers.clear();
+    bytes = Buffer.from(text);
+    keyBuffers.set(text, bytes);
+  }
+  return bytes;
+}
+
+/** An LSN as `X/Y`, or its decimal text when it is not a valid LSN. */
+export function lsnText(lsn: bigint): string {
+  return isLsn(lsn) ? formatLsn(lsn) : lsn.toString();
+}
+
+/** The four headers of an event's message. */
+export function eventHeaders(event: ChangeEvent): Map<Buffer, Buffer> {
+  return new Map([
+    [internedBytes(HEADER_SOURCE), internedBytes(event.source)],
+    [internedBytes(HEADER_TABLE), internedBytes(qualifiedTable(event))],
+    [internedBytes(HEADER_LSN), Buffer.from(lsnText(event.commitLsn ?? event.lsn))],
+    [internedBytes(HEADER_ACTION), internedBytes(event.action)],
+  ]);
+}

@@ -1,0 +1,54 @@
+/**
+ * The key of an event's Kafka message (the sink's `key`), pure. The key decides the partition, so
+ * every change of one row keeps its order in one partition.
+ *
+ * - `row` (default): a JSON array, the table as `schema.table` followed by the values of the key
+ *   (replica identity) columns in key order, e.g. `["public.users",42]` or
+ *   `["shop.lines",1001,"A-7"]`. Values use the event JSON's encoding (int8 exact, text escaped as
+ *   Go does), so a key is stable and parseable, and two tables sharing a topic never share a key
+ *   (safe for log compaction). Values come from the new row, or from the old row/key when the new
+ *   row lacks the column (deletes). Events without key columns (truncate, logical messages, tables
+ *   with `REPLICA IDENTITY NOTHING`) get `["schema.table"]`.
+ * - `original`: `Host:Database:Table:Action`, the original psql-streamer's key.
+ * - `none`: no key; the sink spreads such messages round-robin over the partitions.
+ */
+import type { ChangeEvent, ColumnValue } from '../core/event.ts';
+import { goJsonString, goJsonValue } from '../core/go-json.ts';
+
+export type KeyMode = 'row' | 'original' | 'none';
+
+/** The `schema.table` name of an event (the bare table when the schema is unknown). */
+export function qualifiedTable(event: Pick<ChangeEvent, 'schema' | 'table'>): string {
+  return event.schema ? event.schema + '.' + event.table : event.table;
+}
+
+/** The row key: `["schema.table",v1,v2,...]`. */
+export function rowKey(event: ChangeEvent): string {
+  let out = '[' + goJsonString(qualifiedTable(event));
+  const names = event.key;
+  if (names !== undefined) {
+    for (const name of names) {
+      let value: ColumnValue | undefined = event.columns[name];
+      if (value === undefined) value = event.old?.[name];
+      out += ',' + goJsonValue(value ?? null);
+    }
+  }
+  return out + ']';
+}
+
+/** The original's key: `Host:Database:Table:Action`, e.g. `db1:shop:orders:insert`. */
+export function originalKey(event: ChangeEvent): string {
+  return event.host + ':' + event.database + ':' + event.table + ':' + event.action;
+}
+
+/** The key of an event's message in a mode, or undefined for no key. */
+export function messageKey(event: ChangeEvent, mode: KeyMode): string | undefined {
+  switch (mode) {
+    case 'row':
+      return rowKey(event);
+    case 'original':
+      return originalKey(event);
+    case 'none':
+      return undefined;
+  }
+}
