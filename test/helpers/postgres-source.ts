@@ -122,6 +122,21 @@ export class CollectingSink implements Sink {
   }
 }
 
+/** A memory state store that also records every position set, in order. */
+export function recordingStore(): StateStore & { positions: Lsn[] } {
+  const inner = createMemoryStateStore();
+  const positions: Lsn[] = [];
+  return {
+    positions,
+    getPosition: (source) => inner.getPosition(source),
+    setPosition(source, position) {
+      inner.setPosition(source, position);
+      positions.push(position);
+    },
+    close: () => inner.close(),
+  };
+}
+
 /** JSON.stringify replacer for values that may hold bigints. */
 export function jsonBigint(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `${value}n` : value;
@@ -161,6 +176,8 @@ export interface Harness {
   pipeline: Pipeline<Lsn>;
   sink: CollectingSink;
   store: StateStore;
+  /** Every position the pipeline acknowledged to the source, in order (the store keeps the last of each ack). */
+  acked: Lsn[];
   /** Resolves once status() is null (streaming). */
   streaming(timeoutMs?: number): Promise<void>;
   /** The position the store holds, or 0n. */
@@ -188,9 +205,15 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     ...options.source,
   };
   const source = createPostgresSource(name, sourceOptions, { log, store });
+  const acked: Lsn[] = [];
   const pipeline = new Pipeline<Lsn>({
     name,
-    source,
+    source: {
+      ack(positions) {
+        acked.push(...positions);
+        return source.ack(positions);
+      },
+    },
     sinks: [sink],
     log: Logger.for('Pipeline', name),
     batchSize: 100,
@@ -209,6 +232,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     pipeline,
     sink,
     store,
+    acked,
     streaming: (timeoutMs = 20_000) =>
       waitFor(`source ${name} streaming`, () => source.status() === null, timeoutMs, () => `status: ${source.status()}`),
     persisted: () => store.getPosition(name) ?? 0n,
