@@ -149,3 +149,49 @@ export const pgoutputSkipped = new Counter({
   labelNames: ['sourceName', 'kind'] as const,
   registers: [metricsRegistry],
 });
+
+/** Kafka sink: messages the brokers acknowledged, per topic (dead-letter topic included). */
+export const kafkaSinkMessages = new Counter({
+  name: 'kafka_sink_messages_total',
+  help: 'Messages a Kafka sink wrote and the brokers acknowledged, per topic',
+  labelNames: ['sinkName', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSinkBytes = new Counter({
+  name: 'kafka_sink_bytes_total',
+  help: 'Bytes (key, value and headers) of the messages a Kafka sink wrote, per topic',
+  labelNames: ['sinkName', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Failed produce requests, by Kafka error name or client error code (retried unless permanent). */
+export const kafkaSinkProduceErrors = new Counter({
+  name: 'kafka_sink_produce_errors_total',
+  help: 'Produce requests of a Kafka sink that failed, by error (e.g. PLT_KFK_NETWORK, MESSAGE_TOO_LARGE)',
+  labelNames: ['sinkName', 'error'] as const,
+  registers: [metricsRegistry],
+});
+
+/** One produce request: from handing the messages to the client until the brokers acknowledged them. */
+export const kafkaSinkProduceSeconds = new Histogram({
+  name: 'kafka_sink_produce_seconds',
+  help: 'Time of one produce request of a Kafka sink until acknowledged (per requiredAcks), including client retries, in seconds',
+  labelNames: ['sinkName'] as const,
+  buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [metricsRegistry],
+});
+
+export const kafkaSinkDeadLettered = new Counter({
+  name: 'kafka_sink_dead_lettered_total',
+  help: 'Messages a Kafka sink could never write to their topic and wrote to its deadLetterTopic, by original topic and reason',
+  labelNames: ['sinkName', 'topic', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSinkUnroutedEvents = new Counter({
+  name: 'kafka_sink_unrouted_events_total',
+  help: 'Events a Kafka sink dropped because neither tableTopicMapping nor topicFallback gives their table a topic',
+  labelNames: ['sinkName', 'table'] as const,
+  registers: [metricsRegistry],
+});
