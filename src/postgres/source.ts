@@ -146,6 +146,10 @@ export class PostgresSource implements Source<Lsn>, Component {
         failures = 0;
       } catch (err) {
         if (this.stopping) break;
+        // A session that was streaming starts a new series of failures (backoff from the start).
+        if (this.streaming) failures = 0;
+        // Unhealthy during the wait, not only while reconnecting.
+        this.endSession();
         failures++;
         this.replicaErrors++;
         replicationReconnects.inc({ sourceName: this.name });
