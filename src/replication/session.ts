@@ -172,7 +172,12 @@ export class ReplicationSession {
   /** Standby status update: `write` received, `flush`/`apply` durably delivered (minus walRetain). */
   sendStatus(write: Lsn, flush: Lsn, replyRequested = false): void {
     if (this.conn.closed) return;
-    this.conn.sendCopyData(encodeStandbyStatusUpdate({ write, flush, apply: flush, clientTime: pgTimeMicrosNow(), replyRequested }));
+    try {
+      this.conn.sendCopyData(encodeStandbyStatusUpdate({ write, flush, apply: flush, clientTime: pgTimeMicrosNow(), replyRequested }));
+    } catch {
+      // Not in copy mode: not started yet, or the server already ended the stream (an ErrorResponse
+      // or CopyDone came before the connection closed). onEnd reports why; a status has no use here.
+    }
   }
 
   pause(): void {
