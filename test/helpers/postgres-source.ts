@@ -48,6 +48,7 @@ export class CollectingSink implements Sink {
   async write(batch: readonly ChangeEvent[]): Promise<void> {
     this.writes++;
     this.pending = batch.length;
+    this.notify();
     try {
       if (this.gate) await this.gate;
       if (this.failure) throw this.failure;
