@@ -69,20 +69,30 @@ describe('row actions', () => {
     ]);
   });
 
-  test('REPLICA IDENTITY FULL: update and delete carry the whole old row', async () => {
-    const { h, names: [t] } = await stream(1, ([t]) => `CREATE TABLE ${t} (id int, name text, n int); ALTER TABLE ${t} REPLICA IDENTITY FULL`);
+  test('REPLICA IDENTITY FULL: update and delete carry the whole old row; Key is the primary key, or every column without one', async () => {
+    const { h, names: [t, nopk] } = await stream(2, ([t, nopk]) => `
+      CREATE TABLE ${t} (id int PRIMARY KEY, name text, n int); ALTER TABLE ${t} REPLICA IDENTITY FULL;
+      CREATE TABLE ${nopk} (id int, name text); ALTER TABLE ${nopk} REPLICA IDENTITY FULL`);
     await db.sql.unsafe(`INSERT INTO ${t} VALUES (1, 'one', 10)`);
     await db.sql.unsafe(`UPDATE ${t} SET n = 11 WHERE id = 1`);
     await db.sql.unsafe(`DELETE FROM ${t} WHERE id = 1`);
-    await h.sink.untilCount(3);
+    await db.sql.unsafe(`INSERT INTO ${nopk} VALUES (1, 'x')`);
+    await db.sql.unsafe(`DELETE FROM ${nopk}`);
+    await h.sink.untilCount(5);
     const events = h.sink.of(t!);
     expect(events.map(shape)).toEqual([
       { action: 'insert', columns: { id: 1, name: 'one', n: 10 } },
       { action: 'update', columns: { id: 1, name: 'one', n: 11 }, old: { id: 1, name: 'one', n: 10 } },
       { action: 'delete', columns: { id: 1, name: 'one', n: 11 }, old: { id: 1, name: 'one', n: 11 } },
     ]);
-    // With FULL every column is part of the identity.
-    expect(events[2]!.key).toEqual(['id', 'name', 'n']);
+    for (const e of events) expect(e.key).toEqual(['id']);
+    const noKey = h.sink.of(nopk!);
+    expect(noKey.map(shape)).toEqual([
+      { action: 'insert', columns: { id: 1, name: 'x' } },
+      { action: 'delete', columns: { id: 1, name: 'x' }, old: { id: 1, name: 'x' } },
+    ]);
+    // Without a primary key every column is part of the identity.
+    for (const e of noKey) expect(e.key).toEqual(['id', 'name']);
   });
 
   test('REPLICA IDENTITY USING INDEX: the index columns are the key', async () => {
