@@ -46,13 +46,14 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
-/** Message of any thrown value, with causes appended (`a: b: c`). */
+/** Message of any thrown value, with causes appended (`a: b: c`); a cause the text already says is not repeated. */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
   for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
     if (current instanceof Error) {
-      if (current.message && !parts.includes(current.message)) parts.push(current.message);
+      const message = current.message;
+      if (message && !parts.some((part) => part.includes(message))) parts.push(message);
       current = current.cause;
     } else {
       parts.push(String(current));
