@@ -1,0 +1,122 @@
+/**
+ * Offset bookkeeping of the Kafka source, pure: which partitions this member owns, and which
+ * offsets to commit for positions every sink delivered.
+ *
+ * The pipeline acknowledges positions in push order, and the source pushes every message of a
+ * partition in offset order (malformed ones as bare positions), from the group's committed offset
+ * on. So when a position is acknowledged, every earlier message of its partition was delivered, and
+ * committing its offset + 1 never passes an undelivered message. Partitions are independent.
+ */
+
+/** Where a message is: the position the Kafka source pushes with it. */
+export interface KafkaPosition {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Leader epoch of the record, sent with the commit (KIP-320); -1 when unknown. */
+  leaderEpoch: number;
+}
+
+/** One OffsetCommit entry: `offset` is the next offset to read (last delivered + 1). */
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
+}
+
+/** Partitions of one topic, as the group assigns them. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: readonly number[];
+}
+
+/** What a call to `commitsFor` decided. */
+export interface CommitPlan {
+  /** Highest delivered offset + 1 per owned partition, when beyond what was committed already. */
+  commits: OffsetCommit[];
+  /** Positions of partitions this member does not own (any more): not committed. */
+  notOwned: number;
+}
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/**
+ * Owned partitions and the offsets committed while owning them.
+ *
+ * - After a partition is revoked, its late acknowledgements are not committed: its new owner
+ *   re-reads from the last commit (at-least-once) and commits its own progress, which a late,
+ *   lower commit of ours would move back.
+ * - While owned, a commit never goes backwards: after a rebalance the group re-reads from the
+ *   committed offset, and the acknowledgements of those re-read messages must not undo a commit
+ *   made in between.
+ */
+export class OffsetTracker {
+  /** Owned partitions → offset committed during this ownership (undefined: none yet). */
+  private readonly owned = new Map<string, bigint | undefined>();
+
+  /** Replaces the assignment; returns the partitions that were revoked and added. */
+  assign(assignments: readonly TopicPartitions[] | null | undefined): { revoked: string[]; added: string[] } {
+    const next = new Set<string>();
+    for (const { topic, partitions } of assignments ?? []) for (const p of partitions) next.add(partitionKey(topic, p));
+    const revoked = [...this.owned.keys()].filter((key) => !next.has(key));
+    const added = [...next].filter((key) => !this.owned.has(key));
+    for (const key of revoked) this.owned.delete(key);
+    for (const key of added) this.owned.set(key, undefined);
+    return { revoked, added };
+  }
+
+  /** Left the group: owns nothing. */
+  clear(): void {
+    this.owned.clear();
+  }
+
+  owns(topic: string, partition: number): boolean {
+    return this.owned.has(partitionKey(topic, partition));
+  }
+
+  /** Owned partition keys (`topic:partition`). */
+  ownedPartitions(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  /** Offset committed during the current ownership of the partition. */
+  committed(topic: string, partition: number): bigint | undefined {
+    return this.owned.get(partitionKey(topic, partition));
+  }
+
+  /** The commits that make `positions` (delivered, in push order) durable. */
+  commitsFor(positions: readonly KafkaPosition[]): CommitPlan {
+    const highest = new Map<string, KafkaPosition>();
+    let notOwned = 0;
+    for (const position of positions) {
+      const key = partitionKey(position.topic, position.partition);
+      if (!this.owned.has(key)) {
+        notOwned++;
+        continue;
+      }
+      const current = highest.get(key);
+      if (current === undefined || position.offset > current.offset) highest.set(key, position);
+    }
+    const commits: OffsetCommit[] = [];
+    for (const [key, position] of highest) {
+      const next = position.offset + 1n;
+      const committed = this.owned.get(key);
+      if (committed !== undefined && next <= committed) continue;
+      commits.push({ topic: position.topic, partition: position.partition, offset: next, leaderEpoch: position.leaderEpoch });
+    }
+    return { commits, notOwned };
+  }
+
+  /** The broker accepted `commits`; partitions revoked meanwhile stay forgotten. */
+  markCommitted(commits: readonly OffsetCommit[]): void {
+    for (const commit of commits) {
+      const key = partitionKey(commit.topic, commit.partition);
+      if (!this.owned.has(key)) continue;
+      const committed = this.owned.get(key);
+      if (committed === undefined || commit.offset > committed) this.owned.set(key, commit.offset);
+    }
+  }
+}
