@@ -1,0 +1,519 @@
+/**
+ * Crash-safety harness shared by crash.test.ts and scripts/soak-crash: runs psql-streamer as a
+ * child process (PostgreSQL source → file sink, SQLite state), kills it with SIGKILL at random
+ * moments while a writer commits transactions, restarts it, and checks the delivery contract of
+ * DESIGN.md §4 on the file it wrote:
+ *
+ * - every committed (row id, version) is in the file at least once (nothing lost);
+ * - per row, the first occurrences of its versions are in commit order (replays may repeat);
+ * - every transaction arrives whole (its events share one CommitLSN), events of one run are in
+ *   commit order, and after a crash only transactions at or after the persisted position are
+ *   replayed (duplicates only for what was in flight);
+ * - at every kill, the persisted position (state file) never runs ahead of the file, and the slot's
+ *   confirmed_flush_lsn never runs ahead of the persisted position (persist first, then confirm).
+ *
+ * Each run's output is a segment of the file (its byte range is known from the file size at each
+ * kill), so a line torn by the kill is recognised as such and not mistaken for corruption.
+ */
+import { Database } from 'bun:sqlite';
+import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type postgres from 'postgres';
+import { dropSlot, pgClient, uniqueName, type PgServer } from '../../helpers/pg.ts';
+import { startStreamer, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+
+const SOURCE = 'crash';
+
+/** One event line of the file sink, reduced to what the checks need. */
+export interface SeenEvent {
+  id: number;
+  version: number;
+  commitLsn: bigint;
+  segment: number;
+}
+
+export interface CrashCycle {
+  /** 'streaming': killed a random time after it logged "Streaming from"; 'startup': counted from spawn. */
+  phase: 'streaming' | 'startup';
+  runMs: number;
+  /** The streamer had exited by itself before the kill (a bug: its log is in problems). */
+  diedEarly: boolean;
+  /** File size after the process was gone: the end of this run's segment. */
+  fileSize: number;
+  /** Position in the state file after the kill (0 when none yet). */
+  persisted: bigint;
+  /** The slot's confirmed_flush_lsn after the kill. */
+  confirmed: bigint;
+}
+
+export interface CrashOptions {
+  server: PgServer;
+  /** Temp dir for config, state and output files. */
+  dir: string;
+  /** Number of start → run → SIGKILL cycles before the final run. */
+  cycles: number;
+  minRunMs?: number;
+  maxRunMs?: number;
+  /** Share of cycles killed a random time after spawn (often during startup) instead of after streaming began. */
+  startupKillShare?: number;
+  /** Row changes per transaction (inserts and updates); every transaction has exactly this many events. */
+  changesPerTxn?: number;
+  /** Probability that a change inserts a new row rather than updating an existing one. */
+  insertShare?: number;
+  /** Pause of the writer between transactions (0 = as fast as it can). */
+  writerPauseMs?: number;
+  batchSize?: number;
+  batchFlushInterval?: string;
+  catchUpTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface CrashReport {
+  cycles: CrashCycle[];
+  transactions: number;
+  /** Committed row versions (one per insert or update). */
+  committedChanges: number;
+  rows: number;
+  eventsInFile: number;
+  distinctEvents: number;
+  duplicates: number;
+  /** Lines cut short by a kill (their events were replayed by the next run). */
+  tornLines: number;
+  /** Time from the final start until every committed change was in the file. */
+  catchUpMs: number;
+  finalExitCode: number;
+  /** Everything that broke the contract; empty when the run passed. */
+  problems: string[];
+  totalMs: number;
+}
+
+const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
+
+/** Commits transactions of inserts and updates and remembers what was committed (only once COMMIT returned). */
+class Writer {
+  /** Row id → highest committed version; versions of a row are 1..max, committed in that order. */
+  readonly committed = new Map<number, number>();
+  private readonly ids: number[] = [];
+  private nextId = 1;
+  transactions = 0;
+  changes = 0;
+  error: unknown;
+  private stopped = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly table: string,
+    private readonly changesPerTxn: number,
+    private readonly insertShare: number,
+    private readonly pauseMs: number,
+  ) {}
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+    if (this.error !== undefined) throw this.error;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        await this.transaction();
+        if (this.pauseMs > 0) await Bun.sleep(this.pauseMs);
+      }
+    } catch (err) {
+      this.error = err;
+    }
+  }
+
+  private async transaction(): Promise<void> {
+    const pending = new Map<number, number>();
+    const fresh: number[] = [];
+    await this.sql.begin(async (tx) => {
+      for (let i = 0; i < this.changesPerTxn; i++) {
+        const candidates = this.ids.length + fresh.length;
+        const payload = 'p'.repeat(randomBetween(1, 120));
+        if (candidates === 0 || Math.random() < this.insertShare) {
+          const id = this.nextId++;
+          await tx`insert into ${tx(this.table)} (id, version, payload) values (${id}, 1, ${payload})`;
+          pending.set(id, 1);
+          fresh.push(id);
+        } else {
+          const pick = Math.floor(Math.random() * candidates);
+          const id = (pick < this.ids.length ? this.ids[pick] : fresh[pick - this.ids.length]) as number;
+          const version = (pending.get(id) ?? this.committed.get(id) ?? 0) + 1;
+          await tx`update ${tx(this.table)} set version = ${version}, payload = ${payload} where id = ${id}`;
+          pending.set(id, version);
+        }
+      }
+    });
+    // COMMIT returned: only now are these versions promised to be delivered.
+    for (const [id, version] of pending) this.committed.set(id, version);
+    this.ids.push(...fresh);
+    this.transactions++;
+    this.changes += this.changesPerTxn;
+  }
+}
+
+/** Reads bytes [from, to) of a file. */
+function readRange(path: string, from: number, to: number): Buffer {
+  const buffer = Buffer.alloc(to - from);
+  if (to <= from) return buffer;
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < buffer.length) {
+      const n = readSync(fd, buffer, done, buffer.length - done, from + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export const fileSize = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
+
+/** Complete lines of one run's output; a last line without newline was cut by the kill. */
+export function parseSegment(bytes: Buffer, segment: number): { events: SeenEvent[]; torn: number; bad: string[] } {
+  const lines = bytes.toString('utf8').split('\n');
+  const tail = lines.pop() ?? '';
+  const events: SeenEvent[] = [];
+  const bad: string[] = [];
+  for (const line of lines) {
+    if (line === '') continue;
+    try {
+      const parsed = JSON.parse(line) as { Columns: { id: number; version: number }; CommitLSN: number };
+      // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
+      const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
+      events.push({ id: parsed.Columns.id, version: parsed.Columns.version, commitLsn, segment });
+    } catch {
+      bad.push(line.slice(0, 200));
+    }
+  }
+  return { events, torn: tail === '' ? 0 : 1, bad };
+}
+
+/** The persisted position, read from a copy of the state file so the next start still recovers it itself. */
+export function readPersisted(stateFile: string, source = SOURCE): bigint {
+  if (!existsSync(stateFile)) return 0n;
+  const scratch = mkdtempSync(join(stateFile, '..', 'state-copy-'));
+  try {
+    const copy = join(scratch, 'state.db');
+    copyFileSync(stateFile, copy);
+    if (existsSync(`${stateFile}-wal`)) copyFileSync(`${stateFile}-wal`, `${copy}-wal`);
+    const db = new Database(copy);
+    try {
+      const row = db.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
+      return BigInt(row?.position ?? 0);
+    } catch {
+      return 0n; // not created yet (killed during its first start)
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function slotConfirmed(sql: postgres.Sql, slot: string): Promise<bigint> {
+  const [row] = await sql<{ lsn: string | null }[]>`
+    select (confirmed_flush_lsn - '0/0')::text as lsn from pg_replication_slots where slot_name = ${slot}`;
+  return BigInt(row?.lsn ?? 0);
+}
+
+/** Creates table, publication and slot (before any data, so everything committed later is in the slot). */
+export async function createStream(sql: postgres.Sql, prefix: string, columns: string): Promise<{ table: string; publication: string; slot: string; slotStart: bigint }> {
+  const table = uniqueName(`${prefix}_t`);
+  const publication = uniqueName(`${prefix}_pub`);
+  const slot = uniqueName(`${prefix}_slot`);
+  await sql.unsafe(`create table ${table} (${columns})`);
+  await sql.unsafe(`create publication ${publication} for table ${table}`);
+  const [row] = await sql<{ lsn: string }[]>`
+    select (lsn - '0/0')::text as lsn from pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  return { table, publication, slot, slotStart: BigInt(row?.lsn ?? 0) };
+}
+
+export function streamerConfig(options: {
+  server: PgServer;
+  stateFile: string;
+  outFile: string;
+  publication: string;
+  slot: string;
+  batchSize: number;
+  batchFlushInterval: string;
+}): string {
+  const { server } = options;
+  return `
+http = "127.0.0.1:0"
+boltdb = "${options.stateFile}"
+shutdownTimeout = "20s"
+
+[source.${SOURCE}]
+type = "postgres"
+dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user}"
+publication = "${options.publication}"
+replicationSlot = "${options.slot}"
+startRetryInterval = "100ms"
+statusInterval = "1s"
+batchSize = ${options.batchSize}
+batchFlushInterval = "${options.batchFlushInterval}"
+
+[sink.out]
+type = "file"
+sources = ["${SOURCE}"]
+path = "${options.outFile}"
+`;
+}
+
+/** SIGKILL and wait until the process is gone. */
+async function kill9(streamer: StreamerProcess): Promise<void> {
+  streamer.proc.kill('SIGKILL');
+  await streamer.exited;
+}
+
+/**
+ * The crash run: `cycles` × (start, run a random 150–800 ms while the writer commits, SIGKILL),
+ * then the writer stops, a last start must deliver everything and exit 0 on SIGTERM.
+ */
+export async function runCrashCycles(options: CrashOptions): Promise<CrashReport> {
+  const began = performance.now();
+  const minRunMs = options.minRunMs ?? 150;
+  const maxRunMs = options.maxRunMs ?? 800;
+  const startupKillShare = options.startupKillShare ?? 0.2;
+  const changesPerTxn = options.changesPerTxn ?? 5;
+  const log = options.log ?? (() => {});
+  const problems: string[] = [];
+  const problem = (text: string) => {
+    if (problems.length < 50) problems.push(text);
+  };
+
+  const sql = pgClient(options.server, { max: 2 });
+  const stateFile = join(options.dir, 'state.db');
+  const outFile = join(options.dir, 'out.jsonl');
+  let slot: string | undefined;
+  try {
+    const stream = await createStream(sql, 'crash', 'id int primary key, version int not null, payload text');
+    slot = stream.slot;
+    const config = streamerConfig({
+      server: options.server,
+      stateFile,
+      outFile,
+      publication: stream.publication,
+      slot: stream.slot,
+      batchSize: options.batchSize ?? 100,
+      batchFlushInterval: options.batchFlushInterval ?? '20ms',
+    });
+    const writer = new Writer(sql, stream.table, changesPerTxn, options.insertShare ?? 0.3, options.writerPauseMs ?? 0);
+    writer.start();
+
+    const cycles: CrashCycle[] = [];
+    for (let i = 0; i < options.cycles; i++) {
+      const phase = Math.random() < startupKillShare ? 'startup' : 'streaming';
+      const runMs = randomBetween(minRunMs, maxRunMs);
+      const streamer = startStreamer(options.dir, config, `run-${i}`);
+      let diedEarly = false;
+      try {
+        if (phase === 'streaming') await streamer.waitForLog('Streaming from', 30_000);
+        await Promise.race([Bun.sleep(runMs), streamer.exited]);
+        diedEarly = streamer.proc.exitCode !== null || streamer.proc.signalCode !== null;
+      } catch (err) {
+        diedEarly = streamer.proc.exitCode !== null;
+        if (!diedEarly) problem(`cycle ${i}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (diedEarly) problem(`cycle ${i}: the streamer exited by itself (code ${streamer.proc.exitCode}) before the kill:\n${streamer.stderr()}`);
+      await kill9(streamer);
+      if (writer.error !== undefined) throw writer.error;
+      const cycle: CrashCycle = {
+        phase,
+        runMs,
+        diedEarly,
+        fileSize: fileSize(outFile),
+        persisted: readPersisted(stateFile),
+        confirmed: await slotConfirmed(sql, stream.slot),
+      };
+      cycles.push(cycle);
+      log(`cycle ${i + 1}/${options.cycles}: killed ${cycle.phase === 'streaming' ? `${runMs} ms after streaming began` : `${runMs} ms after spawn`}; ` +
+        `file ${cycle.fileSize} bytes, persisted ${cycle.persisted}, confirmed ${cycle.confirmed}; writer ${writer.transactions} txns`);
+    }
+
+    await writer.stop();
+    log(`writer stopped: ${writer.transactions} transactions, ${writer.changes} changes, ${writer.committed.size} rows`);
+
+    // The final run: everything committed must arrive; then a graceful stop.
+    const finalStart = performance.now();
+    const streamer = startStreamer(options.dir, config, 'final');
+    const remaining = new Map(writer.committed);
+    let offset = 0;
+    let carry = Buffer.alloc(0);
+    const absorb = () => {
+      const size = fileSize(outFile);
+      if (size <= offset) return;
+      const bytes = Buffer.concat([carry, readRange(outFile, offset, size)]);
+      offset = size;
+      const end = bytes.lastIndexOf(10);
+      carry = end < 0 ? bytes : bytes.subarray(end + 1);
+      if (end < 0) return;
+      for (const event of parseSegment(bytes.subarray(0, end + 1), -1).events) {
+        // Versions of a row arrive in order, so the highest seen one tells how far it got.
+        if (remaining.get(event.id) === event.version) remaining.delete(event.id);
+      }
+    };
+    try {
+      await waitFor('every committed change in the file', () => {
+        absorb();
+        return remaining.size === 0 || streamer.proc.exitCode !== null;
+      }, options.catchUpTimeoutMs ?? 30_000, () => `${remaining.size} rows incomplete\n${streamer.stderr()}`);
+    } catch (err) {
+      problem(err instanceof Error ? err.message : String(err));
+    }
+    const catchUpMs = performance.now() - finalStart;
+    streamer.proc.kill('SIGTERM');
+    const finalExitCode = await Promise.race([streamer.exited, Bun.sleep(25_000).then(() => -1)]);
+    if (finalExitCode === -1) await kill9(streamer);
+    if (finalExitCode !== 0) problem(`final run: exit code ${finalExitCode} after SIGTERM (expected 0)\n${streamer.stderr()}`);
+
+    const analysis = analyse({
+      outFile,
+      cycles,
+      committed: writer.committed,
+      transactions: writer.transactions,
+      changesPerTxn,
+      slotStart: stream.slotStart,
+      problem,
+    });
+    return {
+      cycles,
+      transactions: writer.transactions,
+      committedChanges: writer.changes,
+      rows: writer.committed.size,
+      ...analysis,
+      catchUpMs,
+      finalExitCode,
+      problems,
+      totalMs: performance.now() - began,
+    };
+  } finally {
+    if (slot !== undefined) await dropSlot(sql, slot).catch(() => {});
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function analyse(input: {
+  outFile: string;
+  cycles: CrashCycle[];
+  committed: Map<number, number>;
+  transactions: number;
+  changesPerTxn: number;
+  slotStart: bigint;
+  problem: (text: string) => void;
+}): { eventsInFile: number; distinctEvents: number; duplicates: number; tornLines: number } {
+  const { cycles, committed, problem } = input;
+  const ends = [...cycles.map((c) => c.fileSize), fileSize(input.outFile)];
+  const events: SeenEvent[] = [];
+  const segmentEnds: number[] = []; // index into events where each segment ends
+  let tornLines = 0;
+  let from = 0;
+  ends.forEach((to, segment) => {
+    const parsed = parseSegment(readRange(input.outFile, from, to), segment);
+    tornLines += parsed.torn;
+    for (const line of parsed.bad) problem(`run ${segment}: unparsable complete line: ${line}`);
+    if (parsed.torn > 0 && segment === ends.length - 1) problem('the final run (graceful stop) left a torn last line');
+    events.push(...parsed.events);
+    segmentEnds.push(events.length);
+    from = Math.max(from, to);
+  });
+
+  // Nothing lost, nothing invented; per row, first occurrences in commit order.
+  const versionsById = new Map<number, number[]>();
+  for (const e of events) {
+    let versions = versionsById.get(e.id);
+    if (versions === undefined) versionsById.set(e.id, (versions = []));
+    versions.push(e.version);
+  }
+  let missing = 0;
+  let outOfOrder = 0;
+  let distinctEvents = 0;
+  for (const [id, max] of committed) {
+    const versions = versionsById.get(id) ?? [];
+    const first = new Set<number>();
+    let last = 0;
+    for (const v of versions) {
+      if (first.has(v)) continue;
+      first.add(v);
+      if (v <= last && ++outOfOrder <= 5) problem(`row ${id}: version ${v} first appears after version ${last} (not in commit order): ${versions.join(',')}`);
+      last = Math.max(last, v);
+      if ((v < 1 || v > max)) problem(`row ${id}: version ${v} was never committed (committed 1..${max})`);
+    }
+    distinctEvents += first.size;
+    for (let v = 1; v <= max; v++) {
+      if (!first.has(v) && ++missing <= 5) problem(`row ${id} version ${v}: committed but not in the file`);
+    }
+  }
+  if (missing > 5) problem(`... ${missing} committed row versions missing in all`);
+  if (outOfOrder > 5) problem(`... ${outOfOrder} row versions out of commit order in all`);
+  for (const id of versionsById.keys()) if (!committed.has(id)) problem(`row ${id} is in the file but was never committed`);
+
+  // Whole transactions: each CommitLSN carries exactly changesPerTxn distinct changes.
+  const byCommit = new Map<bigint, Set<string>>();
+  for (const e of events) {
+    let set = byCommit.get(e.commitLsn);
+    if (set === undefined) byCommit.set(e.commitLsn, (set = new Set()));
+    set.add(`${e.id}:${e.version}`);
+  }
+  if (byCommit.size !== input.transactions) problem(`${byCommit.size} distinct CommitLSNs in the file, ${input.transactions} transactions committed`);
+  let partial = 0;
+  for (const [lsn, set] of byCommit) {
+    if (set.size !== input.changesPerTxn && ++partial <= 5) problem(`transaction with CommitLSN ${lsn} has ${set.size} distinct changes, expected ${input.changesPerTxn}`);
+  }
+
+  // Per run: commit order; after a crash, nothing at or before the persisted position is replayed;
+  // at each kill, every transaction before the persisted position is completely in the file.
+  let start = 0;
+  let previousPersisted = 0n;
+  const seenSoFar = new Map<bigint, Set<string>>();
+  segmentEnds.forEach((end, segment) => {
+    let lastLsn = -1n;
+    for (let i = start; i < end; i++) {
+      const e = events[i] as SeenEvent;
+      if (e.commitLsn < lastLsn) problem(`run ${segment}: CommitLSN ${e.commitLsn} after ${lastLsn} (not in commit order)`);
+      lastLsn = e.commitLsn;
+      if (e.commitLsn < previousPersisted) problem(`run ${segment}: replayed transaction ${e.commitLsn} that was already persisted (${previousPersisted}) before the crash`);
+      let set = seenSoFar.get(e.commitLsn);
+      if (set === undefined) seenSoFar.set(e.commitLsn, (set = new Set()));
+      set.add(`${e.id}:${e.version}`);
+    }
+    start = end;
+    const cycle = cycles[segment];
+    if (cycle === undefined) return; // the final run
+    if (cycle.persisted < previousPersisted) problem(`run ${segment}: persisted position went back from ${previousPersisted} to ${cycle.persisted}`);
+    if (cycle.confirmed > cycle.persisted && cycle.confirmed > input.slotStart) {
+      problem(`run ${segment}: slot confirmed_flush_lsn ${cycle.confirmed} is ahead of the persisted position ${cycle.persisted}`);
+    }
+    for (const [lsn, set] of seenSoFar) {
+      if (lsn < cycle.persisted && set.size !== input.changesPerTxn) {
+        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${lsn} has only ${set.size} of ${input.changesPerTxn} changes in the file`);
+      }
+    }
+    previousPersisted = cycle.persisted > previousPersisted ? cycle.persisted : previousPersisted;
+  });
+
+  return { eventsInFile: events.length, distinctEvents, duplicates: events.length - distinctEvents, tornLines };
+}
+
+/** Human-readable summary of a report. */
+export function summarize(report: CrashReport): string {
+  const streaming = report.cycles.filter((c) => c.phase === 'streaming').length;
+  return [
+    `${report.cycles.length} kill -9 cycles (${streaming} while streaming, ${report.cycles.length - streaming} counted from spawn), then a final run`,
+    `${report.transactions} transactions, ${report.committedChanges} committed changes on ${report.rows} rows`,
+    `${report.eventsInFile} events in the file: ${report.distinctEvents} distinct, ${report.duplicates} duplicates (replays after kills), ${report.tornLines} torn lines`,
+    `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
+    report.problems.length === 0 ? 'contract held: nothing lost, per-row commit order, whole transactions, no replay before the persisted position' : `${report.problems.length} problem(s):\n${report.problems.join('\n')}`,
+  ].join('\n');
+}
