@@ -195,3 +195,61 @@ export const kafkaSinkUnroutedEvents = new Counter({
   labelNames: ['sinkName', 'table'] as const,
   registers: [metricsRegistry],
 });
+
+/** Kafka source: messages read, by topic (events and malformed ones; re-read duplicates not counted). */
+export const kafkaSourceMessages = new Counter({
+  name: 'kafka_source_messages_total',
+  help: 'Messages a Kafka source read and handed to its pipeline, by topic (malformed ones included)',
+  labelNames: ['sourceName', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceMalformed = new Counter({
+  name: 'kafka_source_malformed_total',
+  help: 'Messages of a Kafka source that are not valid events (counted, logged, dead-lettered when configured, committed in order)',
+  labelNames: ['sourceName', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceDeadLettered = new Counter({
+  name: 'kafka_source_dead_lettered_total',
+  help: 'Malformed messages a Kafka source wrote to its deadLetterTopic',
+  labelNames: ['sourceName', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceFetchErrors = new Counter({
+  name: 'kafka_source_fetch_errors_total',
+  help: 'Failed fetches or group joins of a Kafka source (each retried with backoff)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceCommitErrors = new Counter({
+  name: 'kafka_source_commit_errors_total',
+  help: 'Failed offset commits of a Kafka source (the pipeline retries the acknowledgement)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Per partition: the log end offset minus the group's committed (or fetch start) offset. */
+export const kafkaSourceLag = new Gauge({
+  name: 'kafka_source_consumer_lag',
+  help: 'Messages of a partition this Kafka source owns that are not committed yet (log end offset minus committed offset)',
+  labelNames: ['sourceName', 'topic', 'partition'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceCommittedOffset = new Gauge({
+  name: 'kafka_source_committed_offset',
+  help: 'Offset a Kafka source last committed per partition (next offset to read), after every sink delivered what came before',
+  labelNames: ['sourceName', 'topic', 'partition'] as const,
+  registers: [metricsRegistry],
+});
+
+export const kafkaSourceAssignedPartitions = new Gauge({
+  name: 'kafka_source_assigned_partitions',
+  help: 'Partitions the consumer group currently assigns to a Kafka source',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});

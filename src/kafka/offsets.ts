@@ -54,8 +54,8 @@ export function partitionKey(topic: string, partition: number): string {
  *   made in between.
  */
 export class OffsetTracker {
-  /** Owned partitions → offset committed during this ownership (undefined: none yet). */
-  private readonly owned = new Map<string, bigint | undefined>();
+  /** Owned partitions → what happened during this ownership. */
+  private readonly owned = new Map<string, Ownership>();
 
   /** Replaces the assignment; returns the partitions that were revoked and added. */
   assign(assignments: readonly TopicPartitions[] | null | undefined): { revoked: string[]; added: string[] } {
@@ -64,7 +64,7 @@ export class OffsetTracker {
     const revoked = [...this.owned.keys()].filter((key) => !next.has(key));
     const added = [...next].filter((key) => !this.owned.has(key));
     for (const key of revoked) this.owned.delete(key);
-    for (const key of added) this.owned.set(key, undefined);
+    for (const key of added) this.owned.set(key, {});
     return { revoked, added };
   }
 
@@ -84,7 +84,22 @@ export class OffsetTracker {
 
   /** Offset committed during the current ownership of the partition. */
   committed(topic: string, partition: number): bigint | undefined {
-    return this.owned.get(partitionKey(topic, partition));
+    return this.owned.get(partitionKey(topic, partition))?.committed;
+  }
+
+  /**
+   * Decides about a fetched message: `new` (push it), `duplicate` (pushed already during this
+   * ownership: the group re-reads from its committed offset after a rejoin or a new fetch stream,
+   * while the pipeline still holds the first copy, which it delivers or the process dies and
+   * nothing was committed), or `not-owned` (a late fetch result of a revoked partition, whose new
+   * owner reads it).
+   */
+  accept(topic: string, partition: number, offset: bigint): 'new' | 'duplicate' | 'not-owned' {
+    const ownership = this.owned.get(partitionKey(topic, partition));
+    if (ownership === undefined) return 'not-owned';
+    if (ownership.pushed !== undefined && offset <= ownership.pushed) return 'duplicate';
+    ownership.pushed = offset;
+    return 'new';
   }
 
   /** The commits that make `positions` (delivered, in push order) durable. */
@@ -103,7 +118,7 @@ export class OffsetTracker {
     const commits: OffsetCommit[] = [];
     for (const [key, position] of highest) {
       const next = position.offset + 1n;
-      const committed = this.owned.get(key);
+      const committed = this.owned.get(key)?.committed;
       if (committed !== undefined && next <= committed) continue;
       commits.push({ topic: position.topic, partition: position.partition, offset: next, leaderEpoch: position.leaderEpoch });
     }
@@ -113,10 +128,16 @@ export class OffsetTracker {
   /** The broker accepted `commits`; partitions revoked meanwhile stay forgotten. */
   markCommitted(commits: readonly OffsetCommit[]): void {
     for (const commit of commits) {
-      const key = partitionKey(commit.topic, commit.partition);
-      if (!this.owned.has(key)) continue;
-      const committed = this.owned.get(key);
-      if (committed === undefined || commit.offset > committed) this.owned.set(key, commit.offset);
+      const ownership = this.owned.get(partitionKey(commit.topic, commit.partition));
+      if (ownership === undefined) continue;
+      if (ownership.committed === undefined || commit.offset > ownership.committed) ownership.committed = commit.offset;
     }
   }
+}
+
+interface Ownership {
+  /** Offset committed during this ownership. */
+  committed?: bigint;
+  /** Highest offset pushed to the pipeline during this ownership. */
+  pushed?: bigint;
 }

@@ -93,3 +93,26 @@ describe('OffsetTracker: assignment changes', () => {
     expect(partitionKey('a:1', 2)).not.toBe(partitionKey('a', 12));
   });
 });
+
+describe('OffsetTracker.accept', () => {
+  test('new offsets in order; re-read ones are duplicates; revoked partitions are not owned', () => {
+    const offsets = tracker({ t: [0, 1] });
+    expect(offsets.accept('t', 0, 0n)).toBe('new');
+    expect(offsets.accept('t', 0, 1n)).toBe('new');
+    expect(offsets.accept('t', 1, 0n)).toBe('new');
+    // A new fetch stream re-reads from the committed offset (0): the pipeline has 0 and 1 already.
+    expect(offsets.accept('t', 0, 0n)).toBe('duplicate');
+    expect(offsets.accept('t', 0, 1n)).toBe('duplicate');
+    expect(offsets.accept('t', 0, 2n)).toBe('new');
+    expect(offsets.accept('t', 2, 0n)).toBe('not-owned');
+  });
+
+  test('a partition assigned again is read again from wherever the group resumes', () => {
+    const offsets = tracker({ t: [0] });
+    expect(offsets.accept('t', 0, 5n)).toBe('new');
+    offsets.assign([]);
+    expect(offsets.accept('t', 0, 6n)).toBe('not-owned');
+    offsets.assign([{ topic: 't', partitions: [0] }]);
+    expect(offsets.accept('t', 0, 3n)).toBe('new');
+  });
+});
