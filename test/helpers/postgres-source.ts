@@ -14,6 +14,7 @@ import type { PostgresSource } from '../../src/postgres/source.ts';
 import type { PostgresSourceOptions } from '../../src/postgres/source-spec.ts';
 import { parseLsn, type Lsn } from '../../src/replication/lsn.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
+import type { SourceOutput } from '../../src/sources/source.ts';
 import { createMemoryStateStore } from '../../src/state/memory-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
 import { dropSlot, pgClient, uniqueName, usePostgres, type PgFixture, type PgServer } from './pg.ts';
@@ -169,6 +170,8 @@ export interface HarnessOptions {
   /** Overrides of the pipeline settings (durations in ms). */
   pipeline?: Partial<{ batchSize: number; batchFlushIntervalMs: number; sendRetryIntervalMs: number; maxRetryIntervalMs: number; maxBufferedEvents: number; maxBufferedBytes: number }>;
   log?: Logger;
+  /** Stands between the source and the pipeline (e.g. to watch every push). */
+  wrapOutput?: (pipeline: Pipeline<Lsn>) => SourceOutput<Lsn>;
 }
 
 export interface Harness {
@@ -225,7 +228,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     maxBufferedBytes: 64 * 2 ** 20,
     ...options.pipeline,
   });
-  await source.start(pipeline);
+  await source.start(options.wrapOutput ? options.wrapOutput(pipeline) : pipeline);
   let stopped: Promise<void> | undefined;
   return {
     name,
