@@ -22,6 +22,10 @@ export const HEADER_DLQ_ERROR_CODE = 'psql-streamer-error-code';
 export const HEADER_DLQ_TOPIC = 'psql-streamer-original-topic';
 /** Partition the message was meant for; absent when it had none yet (unknown or invalid topic). */
 export const HEADER_DLQ_PARTITION = 'psql-streamer-original-partition';
+/** Change LSN of the event as a decimal integer (the value's `WALPosition`). */
+export const HEADER_DLQ_WAL_POSITION = 'psql-streamer-wal-position';
+/** The event's UUID (the value's `UUID`). */
+export const HEADER_DLQ_UUID = 'psql-streamer-uuid';
 /** Size in bytes of the original value; set with an empty value when the value was too large for the dead-letter topic too. */
 export const HEADER_DLQ_DROPPED_VALUE_BYTES = 'psql-streamer-dropped-value-bytes';
 

@@ -1,7 +1,6 @@
 /** `[sink.NAME]` with `type = "kafka"`: its keys, defaults and cross-key rules. */
 import type { OptionProblem } from '../core/component-type.ts';
 import { defineComponentType } from '../core/component-type.ts';
-import { StreamerError } from '../core/errors.ts';
 import { defineSection, positive, type Resolved } from '../config/fields.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { kafkaClientOptions, validateKafkaClient } from './client-spec.ts';
@@ -95,7 +94,9 @@ export const kafkaSinkType = defineComponentType<typeof kafkaSinkOptions, Sink>(
   options: kafkaSinkOptions,
   ignoredKeys: ['domain'],
   validate: validateKafkaSink,
-  create() {
-    return Promise.reject(new StreamerError('CONFIG', 'the kafka sink is not available in this build yet (issue 4)', { retryable: false }));
+  async create(name, options, deps) {
+    // Imported here so that @platformatic/kafka loads only when a Kafka sink is configured.
+    const { createKafkaSink } = await import('./sink.ts');
+    return createKafkaSink(name, options, deps);
   },
 });

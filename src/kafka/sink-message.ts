@@ -1,0 +1,111 @@
+/**
+ * The Kafka sink's unit of work: one message on its way to a topic partition, and how a batch's
+ * messages are cut into produce requests. Pure.
+ */
+import type { ChangeEvent } from '../core/event.ts';
+import {
+  HEADER_DLQ_DROPPED_VALUE_BYTES,
+  HEADER_DLQ_ERROR,
+  HEADER_DLQ_ERROR_CODE,
+  HEADER_DLQ_PARTITION,
+  HEADER_DLQ_TOPIC,
+  HEADER_DLQ_UUID,
+  HEADER_DLQ_WAL_POSITION,
+  internedBytes,
+} from './headers.ts';
+
+/** Why a message can never be written where it was meant to go. */
+export interface Undeliverable {
+  /** Stable reason code, also the dead-letter `psql-streamer-error-code` header: `MESSAGE_TOO_LARGE`, `UNKNOWN_TOPIC`, ... */
+  code: string;
+  /** What happened, for logs and the dead-letter `psql-streamer-error` header. */
+  message: string;
+}
+
+export interface OutMessage {
+  /** The event this message carries. */
+  readonly event: ChangeEvent;
+  readonly topic: string;
+  readonly key: Buffer | undefined;
+  value: Buffer | undefined;
+  readonly headers: Map<Buffer, Buffer>;
+  /** Assigned once the topic's partition count is known; -1 until then. */
+  partition: number;
+  /** Set when the message is known to be undeliverable before any produce (encoding failed, invalid topic). */
+  undeliverable?: Undeliverable;
+  /** For a dead-letter message: the message it replaces. */
+  readonly deadLetterOf?: OutMessage;
+  /** For the original of a dead-lettered message: why. */
+  deadLetterReason?: Undeliverable;
+}
+
+/** Approximate bytes of a message inside a record batch (record framing ~ 20 bytes, plus the data). */
+export function messageBytes(message: Pick<OutMessage, 'key' | 'value' | 'headers'>): number {
+  let bytes = 20 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of message.headers) bytes += 2 + name.length + value.length;
+  return bytes;
+}
+
+/** `topic` + partition as one map key. */
+export function partitionKey(topic: string, partition: number): string {
+  return topic + '\u0000' + partition;
+}
+
+export interface ChunkLimits {
+  /** Messages per partition in one produce request (the sink's `batchSize`). */
+  maxMessages: number;
+  /** Bytes per partition in one produce request; a single larger message still goes, alone. */
+  maxBytes: number;
+  /** Partitions whose messages go one per request (isolating a message the broker refuses). */
+  single?: ReadonlySet<string>;
+}
+
+/**
+ * The next produce request: from `pending` (in batch order, partitions assigned), for each partition
+ * the longest prefix of its messages within the limits. Every partition's messages stay in order:
+ * a partition that is full for this request takes none of its later messages.
+ */
+export function takeChunk(pending: readonly OutMessage[], limits: ChunkLimits): OutMessage[] {
+  const chunk: OutMessage[] = [];
+  const used = new Map<string, { messages: number; bytes: number; full: boolean }>();
+  for (const message of pending) {
+    const key = partitionKey(message.topic, message.partition);
+    let u = used.get(key);
+    if (u === undefined) {
+      u = { messages: 0, bytes: 0, full: false };
+      used.set(key, u);
+    }
+    if (u.full) continue;
+    const bytes = messageBytes(message);
+    const maxMessages = limits.single?.has(key) ? 1 : limits.maxMessages;
+    if (u.messages > 0 && (u.messages >= maxMessages || u.bytes + bytes > limits.maxBytes)) {
+      u.full = true;
+      continue;
+    }
+    u.messages++;
+    u.bytes += bytes;
+    chunk.push(message);
+  }
+  return chunk;
+}
+
+/**
+ * The dead-letter copy of a message that can never be written to its topic: same key, value and
+ * headers, plus headers naming the error and where the message was meant to go.
+ */
+export function deadLetterMessage(original: OutMessage, reason: Undeliverable, topic: string): OutMessage {
+  const headers = new Map(original.headers);
+  headers.set(internedBytes(HEADER_DLQ_ERROR), Buffer.from(reason.message));
+  headers.set(internedBytes(HEADER_DLQ_ERROR_CODE), internedBytes(reason.code));
+  headers.set(internedBytes(HEADER_DLQ_TOPIC), internedBytes(original.topic));
+  if (original.partition >= 0) headers.set(internedBytes(HEADER_DLQ_PARTITION), Buffer.from(String(original.partition)));
+  headers.set(internedBytes(HEADER_DLQ_WAL_POSITION), Buffer.from(original.event.lsn.toString()));
+  headers.set(internedBytes(HEADER_DLQ_UUID), Buffer.from(original.event.uuid));
+  return { event: original.event, topic, key: original.key, value: original.value, headers, partition: -1, deadLetterOf: original };
+}
+
+/** Drops the value of a dead-letter message the dead-letter topic refuses as too large, keeping its headers. */
+export function dropValue(message: OutMessage): void {
+  message.headers.set(internedBytes(HEADER_DLQ_DROPPED_VALUE_BYTES), Buffer.from(String(message.value?.length ?? 0)));
+  message.value = undefined;
+}
