@@ -4,7 +4,7 @@
  * an in-memory or SQLite state store. Waits are event-driven (the sink wakes waiters on each write)
  * or poll cheaply with generous timeouts; nothing sleeps as an assertion.
  */
-import { afterAll, beforeAll } from 'bun:test';
+import { afterAll, beforeAll, setDefaultTimeout } from 'bun:test';
 import type postgres from 'postgres';
 import type { ChangeEvent } from '../../src/core/event.ts';
 import { Logger } from '../../src/core/logger.ts';
@@ -297,10 +297,12 @@ export interface SourceTests {
 }
 
 /**
- * usePostgres() plus cleanup in the right order: harnesses shut down, then slots dropped, then the
+ * usePostgres() (and a 60 s default test timeout) plus cleanup in the right order: harnesses shut down, then slots dropped, then the
  * SQL client ended (usePostgres's own clients end in its afterAll, which runs before ours).
  */
 export function useSourceTests(): SourceTests {
+  // As scripts/test does, so a direct `bun test <file>` does not cut the generous waits at 5 s.
+  setDefaultTimeout(60_000);
   const pg = usePostgres();
   let client: postgres.Sql | undefined;
   const harnesses: Harness[] = [];
