@@ -1,8 +1,7 @@
 /** `[source.NAME]` with `type = "kafka"`: its keys, defaults and cross-key rules. */
 import type { OptionProblem } from '../core/component-type.ts';
 import { defineComponentType } from '../core/component-type.ts';
-import { StreamerError } from '../core/errors.ts';
-import { defineSection, type Resolved } from '../config/fields.ts';
+import { defineSection, positive, type Resolved } from '../config/fields.ts';
 import type { Source } from '../sources/source.ts';
 import { kafkaClientOptions, validateKafkaClient } from './client-spec.ts';
 
@@ -20,6 +19,14 @@ export const kafkaSourceOptions = defineSection({
     kind: 'string',
     doc: 'Topic for messages that are not valid events, with the error and their offset in headers; unset means they are counted, logged and skipped',
   },
+  sessionTimeout: {
+    kind: 'duration', default: 30_000, check: positive,
+    doc: 'A group member not heard of for this long (e.g. killed) is dropped and its partitions go to the others; the brokers allow 6s to 30m by default',
+  },
+  heartbeatInterval: {
+    kind: 'duration', default: 3_000, check: positive,
+    doc: 'How often the consumer tells the group it is alive (and learns of a rebalance); below sessionTimeout',
+  },
 });
 
 /** Resolved keys of a Kafka source. */
@@ -35,6 +42,9 @@ export function validateKafkaSource(o: KafkaSourceOptions): OptionProblem[] {
       problems.push({ key: 'deadLetterTopic', message: `${JSON.stringify(o.deadLetterTopic)} is also in topics: expected a topic this source does not read` });
     }
   }
+  if (o.heartbeatInterval >= o.sessionTimeout) {
+    problems.push({ key: 'heartbeatInterval', message: `expected less than sessionTimeout (${o.sessionTimeout}ms), found ${o.heartbeatInterval}ms` });
+  }
   return problems;
 }
 
@@ -44,7 +54,16 @@ export const kafkaSourceType = defineComponentType<typeof kafkaSourceOptions, So
   componentType: 'Source-Kafka',
   options: kafkaSourceOptions,
   validate: validateKafkaSource,
-  create() {
-    return Promise.reject(new StreamerError('CONFIG', 'the kafka source is not available in this build yet (issue 4)', { retryable: false }));
+  async create(name, options, deps) {
+    // Imported here: a config without Kafka never loads @platformatic/kafka (its import is slow).
+    const [{ KafkaSource }, { kafkaConnectionOptions }] = await Promise.all([import('./source.ts'), import('./client-options.ts')]);
+    return new KafkaSource(name, {
+      connection: kafkaConnectionOptions(options),
+      topics: options.topics,
+      groupId: options.groupID,
+      deadLetterTopic: options.deadLetterTopic,
+      sessionTimeoutMs: options.sessionTimeout,
+      heartbeatIntervalMs: options.heartbeatInterval,
+    }, deps.log);
   },
 });

@@ -58,6 +58,8 @@ describe("the original's example file", async () => {
       tls: false,
       topics: ['topic1', 'topic2'],
       groupID: 'bar',
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
     });
     expect(kafka1.pipeline).toEqual({
       batchSize: 400,
