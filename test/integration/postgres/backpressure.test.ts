@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { uniqueName } from '../../helpers/pg.ts';
-import { useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
+import { dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
 
 const db = useSourceTests();
 
@@ -70,4 +70,31 @@ describe('back-pressure', () => {
     expect(maxHeld).toBeLessThanOrEqual(MAX_BUFFERED + SLACK);
     console.log(`back-pressure: held while blocked ${heldWhileBlocked}, max held ${maxHeld}, RSS +${((rssBlocked - rssBefore) / 2 ** 20).toFixed(1)} MiB while blocked`);
   }, 120_000);
+
+  test('a sink blocked for several times wal_sender_timeout: the paused stream stays connected (status updates keep it alive)', async () => {
+    const t = uniqueName('t');
+    await db.sql.unsafe(`CREATE TABLE ${t} (id int PRIMARY KEY)`);
+    const { slot, publication } = await db.prepare([t]);
+    // wal_sender_timeout is a per-connection setting: a DSN key that is not a connection keyword
+    // is sent as a startup parameter.
+    const h = await db.start({
+      slot,
+      publication,
+      dsn: `${dsnFor(db.pg.server)} wal_sender_timeout=1000`,
+      pipeline: { batchSize: 100, maxBufferedEvents: 500 },
+    });
+    await h.streaming();
+    const [row] = await db.sql<{ pid: number }[]>`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = ${slot}`;
+    const release = h.sink.block();
+    await db.sql.unsafe(`INSERT INTO ${t} SELECT i FROM generate_series(1, 20000) i`);
+    await h.sink.until('the first blocked write', () => h.sink.pending > 0);
+    // The scenario itself, not an assertion on time: paused for three walsender timeouts.
+    await Bun.sleep(3_000);
+    release();
+    await h.sink.untilCount(20_000);
+    expect(h.source.stats()).toMatch(/replicaErrors: 0/);
+    const [after] = await db.sql<{ pid: number }[]>`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = ${slot}`;
+    expect(after!.pid).toBe(row!.pid);
+    expect(h.sink.of(t).map((e) => e.columns.id)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+  });
 });
