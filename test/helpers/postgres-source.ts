@@ -17,7 +17,9 @@ import type { Sink } from '../../src/sinks/sink.ts';
 import type { SourceOutput } from '../../src/sources/source.ts';
 import { createMemoryStateStore } from '../../src/state/memory-store.ts';
 import type { StateStore } from '../../src/state/store.ts';
-import { dropSlot, pgClient, uniqueName, usePostgres, type PgFixture, type PgServer } from './pg.ts';
+import { join } from 'node:path';
+import { runScript } from './env.ts';
+import { dropSlot, pgClient, pgServerFromEnv, uniqueName, usePostgres, type PgFixture, type PgServer } from './pg.ts';
 import { waitFor } from './streamer.ts';
 
 /** Polls `check` every 25 ms until it holds; throws with `detail()` after `timeoutMs`. */
@@ -338,4 +340,30 @@ export function useSourceTests(): SourceTests {
     },
   };
   return tests;
+}
+
+/** A throwaway cluster of a test's own (to restart it or change its settings without disturbing others). */
+export interface PrivateCluster {
+  server: PgServer;
+  /** pg_ctl restart (mode fast), as the cluster's owner; waits until it accepts connections. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs a server binary as the cluster's owner (postgres when we are root, as scripts/pg does). */
+async function asOwner(command: string[]): Promise<void> {
+  const argv = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...command] : command;
+  const child = Bun.spawn(argv, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+  const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}: ${stderr}`);
+}
+
+/** Starts `scripts/pg start --private` (≈0.7 s); stop() removes it. */
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const server = pgServerFromEnv(await runScript('pg', ['start', '--private']));
+  return {
+    server,
+    restart: () => asOwner([join(server.binDir, 'pg_ctl'), '-D', join(server.dir, 'data'), '-l', join(server.dir, 'postgres.log'), '-m', 'fast', '-w', '-t', '60', 'restart']),
+    stop: async () => void (await runScript('pg', ['stop', '--dir', server.dir])),
+  };
 }
