@@ -6,9 +6,9 @@
  *
  * - every committed (row id, version) is in the file at least once (nothing lost);
  * - per row, the first occurrences of its versions are in commit order (replays may repeat);
- * - every transaction arrives whole (its events share one CommitLSN), events of one run are in
- *   commit order, and after a crash only transactions at or after the persisted position are
- *   replayed (duplicates only for what was in flight);
+ * - every transaction arrives whole (all its changes, under one CommitLSN), CommitLSNs follow the
+ *   writer's commit order, events of one run are in commit order, and after a crash only
+ *   transactions after the persisted position are replayed (duplicates only for what was in flight);
  * - at every kill, the persisted position (state file) never runs ahead of the file, and the slot's
  *   confirmed_flush_lsn never runs ahead of the persisted position (persist first, then confirm).
  *
@@ -28,6 +28,8 @@ const SOURCE = 'crash';
 export interface SeenEvent {
   id: number;
   version: number;
+  /** The writer's transaction number (1, 2, ...: commit order, since the writer is sequential). */
+  txn: number;
   commitLsn: bigint;
   segment: number;
 }
@@ -62,6 +64,9 @@ export interface CrashOptions {
   insertShare?: number;
   /** Pause of the writer between transactions (0 = as fast as it can). */
   writerPauseMs?: number;
+  /** Every this many transactions, one large transaction inserting bigTxnRows rows (0 = never). */
+  bigTxnEvery?: number;
+  bigTxnRows?: number;
   batchSize?: number;
   batchFlushInterval?: string;
   catchUpTimeoutMs?: number;
@@ -73,6 +78,7 @@ export interface CrashReport {
   transactions: number;
   /** Committed row versions (one per insert or update). */
   committedChanges: number;
+  bigTransactions: number;
   rows: number;
   eventsInFile: number;
   distinctEvents: number;
@@ -89,14 +95,19 @@ export interface CrashReport {
 
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
 
-/** Commits transactions of inserts and updates and remembers what was committed (only once COMMIT returned). */
+/**
+ * Commits transactions of inserts and updates and remembers what was committed (only once COMMIT
+ * returned). Every row carries its version and the number of the transaction that wrote it.
+ */
 class Writer {
   /** Row id → highest committed version; versions of a row are 1..max, committed in that order. */
   readonly committed = new Map<number, number>();
+  /** Transaction number → its number of row changes (index 0 unused). */
+  readonly sizes: number[] = [0];
   private readonly ids: number[] = [];
   private nextId = 1;
-  transactions = 0;
   changes = 0;
+  bigTransactions = 0;
   error: unknown;
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
@@ -104,10 +115,12 @@ class Writer {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly table: string,
-    private readonly changesPerTxn: number,
-    private readonly insertShare: number,
-    private readonly pauseMs: number,
+    private readonly options: { changesPerTxn: number; insertShare: number; pauseMs: number; bigTxnEvery: number; bigTxnRows: number },
   ) {}
+
+  get transactions(): number {
+    return this.sizes.length - 1;
+  }
 
   start(): void {
     this.done = this.loop();
@@ -122,40 +135,67 @@ class Writer {
   private async loop(): Promise<void> {
     try {
       while (!this.stopped) {
-        await this.transaction();
-        if (this.pauseMs > 0) await Bun.sleep(this.pauseMs);
+        const txn = this.sizes.length;
+        const { bigTxnEvery } = this.options;
+        if (bigTxnEvery > 0 && txn % bigTxnEvery === 0) await this.bigTransaction(txn);
+        else await this.transaction(txn);
+        if (this.options.pauseMs > 0) await Bun.sleep(this.options.pauseMs);
       }
     } catch (err) {
       this.error = err;
     }
   }
 
-  private async transaction(): Promise<void> {
+  private async transaction(txn: number): Promise<void> {
     const pending = new Map<number, number>();
     const fresh: number[] = [];
+    const table = this.table;
     await this.sql.begin(async (tx) => {
-      for (let i = 0; i < this.changesPerTxn; i++) {
+      for (let i = 0; i < this.options.changesPerTxn; i++) {
         const candidates = this.ids.length + fresh.length;
         const payload = 'p'.repeat(randomBetween(1, 120));
-        if (candidates === 0 || Math.random() < this.insertShare) {
+        if (candidates === 0 || Math.random() < this.options.insertShare) {
           const id = this.nextId++;
-          await tx`insert into ${tx(this.table)} (id, version, payload) values (${id}, 1, ${payload})`;
+          await tx`insert into ${tx(table)} (id, version, txn, payload) values (${id}, 1, ${txn}, ${payload})`;
           pending.set(id, 1);
           fresh.push(id);
         } else {
+          // Also rows inserted or updated earlier in this transaction: several versions in one commit.
           const pick = Math.floor(Math.random() * candidates);
           const id = (pick < this.ids.length ? this.ids[pick] : fresh[pick - this.ids.length]) as number;
           const version = (pending.get(id) ?? this.committed.get(id) ?? 0) + 1;
-          await tx`update ${tx(this.table)} set version = ${version}, payload = ${payload} where id = ${id}`;
+          await tx`update ${tx(table)} set version = ${version}, txn = ${txn}, payload = ${payload} where id = ${id}`;
           pending.set(id, version);
         }
       }
     });
-    // COMMIT returned: only now are these versions promised to be delivered.
+    this.committed_(txn, pending, fresh, this.options.changesPerTxn);
+  }
+
+  private async bigTransaction(txn: number): Promise<void> {
+    const rows = this.options.bigTxnRows;
+    const first = this.nextId;
+    this.nextId += rows;
+    await this.sql.unsafe(
+      `insert into ${this.table} (id, version, txn, payload) select g, 1, ${txn}, repeat('b', 100) from generate_series(${first}, ${first + rows - 1}) g`,
+    );
+    const pending = new Map<number, number>();
+    const fresh: number[] = [];
+    for (let id = first; id < first + rows; id++) {
+      pending.set(id, 1);
+      fresh.push(id);
+    }
+    this.committed_(txn, pending, fresh, rows);
+    this.bigTransactions++;
+  }
+
+  /** COMMIT returned: only now are these versions promised to be delivered. */
+  private committed_(txn: number, pending: Map<number, number>, fresh: number[], changes: number): void {
     for (const [id, version] of pending) this.committed.set(id, version);
-    this.ids.push(...fresh);
-    this.transactions++;
-    this.changes += this.changesPerTxn;
+    for (const id of fresh) this.ids.push(id);
+    this.sizes.push(changes);
+    if (this.sizes.length - 1 !== txn) throw new Error(`writer: transaction ${txn} recorded out of order`);
+    this.changes += changes;
   }
 }
 
@@ -188,10 +228,10 @@ export function parseSegment(bytes: Buffer, segment: number): { events: SeenEven
   for (const line of lines) {
     if (line === '') continue;
     try {
-      const parsed = JSON.parse(line) as { Columns: { id: number; version: number }; CommitLSN: number };
+      const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number } };
       // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
       const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
-      events.push({ id: parsed.Columns.id, version: parsed.Columns.version, commitLsn, segment });
+      events.push({ id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, segment });
     } catch {
       bad.push(line.slice(0, 200));
     }
@@ -298,7 +338,7 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
   const outFile = join(options.dir, 'out.jsonl');
   let slot: string | undefined;
   try {
-    const stream = await createStream(sql, 'crash', 'id int primary key, version int not null, payload text');
+    const stream = await createStream(sql, 'crash', 'id int primary key, version int not null, txn int not null, payload text');
     slot = stream.slot;
     const config = streamerConfig({
       server: options.server,
@@ -309,7 +349,13 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       batchSize: options.batchSize ?? 100,
       batchFlushInterval: options.batchFlushInterval ?? '20ms',
     });
-    const writer = new Writer(sql, stream.table, changesPerTxn, options.insertShare ?? 0.3, options.writerPauseMs ?? 0);
+    const writer = new Writer(sql, stream.table, {
+      changesPerTxn,
+      insertShare: options.insertShare ?? 0.3,
+      pauseMs: options.writerPauseMs ?? 0,
+      bigTxnEvery: options.bigTxnEvery ?? 0,
+      bigTxnRows: options.bigTxnRows ?? 5000,
+    });
     writer.start();
 
     const cycles: CrashCycle[] = [];
@@ -374,7 +420,9 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
     }
     const catchUpMs = performance.now() - finalStart;
     streamer.proc.kill('SIGTERM');
-    const finalExitCode = await Promise.race([streamer.exited, Bun.sleep(25_000).then(() => -1)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finalExitCode = await Promise.race([streamer.exited, new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), 25_000)))]);
+    clearTimeout(timer);
     if (finalExitCode === -1) await kill9(streamer);
     if (finalExitCode !== 0) problem(`final run: exit code ${finalExitCode} after SIGTERM (expected 0)\n${streamer.stderr()}`);
 
@@ -382,8 +430,7 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       outFile,
       cycles,
       committed: writer.committed,
-      transactions: writer.transactions,
-      changesPerTxn,
+      sizes: writer.sizes,
       slotStart: stream.slotStart,
       problem,
     });
@@ -391,6 +438,7 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       cycles,
       transactions: writer.transactions,
       committedChanges: writer.changes,
+      bigTransactions: writer.bigTransactions,
       rows: writer.committed.size,
       ...analysis,
       catchUpMs,
@@ -408,12 +456,12 @@ function analyse(input: {
   outFile: string;
   cycles: CrashCycle[];
   committed: Map<number, number>;
-  transactions: number;
-  changesPerTxn: number;
+  /** Transaction number → number of changes. */
+  sizes: readonly number[];
   slotStart: bigint;
   problem: (text: string) => void;
 }): { eventsInFile: number; distinctEvents: number; duplicates: number; tornLines: number } {
-  const { cycles, committed, problem } = input;
+  const { cycles, committed, sizes, problem } = input;
   const ends = [...cycles.map((c) => c.fileSize), fileSize(input.outFile)];
   const events: SeenEvent[] = [];
   const segmentEnds: number[] = []; // index into events where each segment ends
@@ -448,7 +496,7 @@ function analyse(input: {
       first.add(v);
       if (v <= last && ++outOfOrder <= 5) problem(`row ${id}: version ${v} first appears after version ${last} (not in commit order): ${versions.join(',')}`);
       last = Math.max(last, v);
-      if ((v < 1 || v > max)) problem(`row ${id}: version ${v} was never committed (committed 1..${max})`);
+      if (v < 1 || v > max) problem(`row ${id}: version ${v} was never committed (committed 1..${max})`);
     }
     distinctEvents += first.size;
     for (let v = 1; v <= max; v++) {
@@ -459,34 +507,48 @@ function analyse(input: {
   if (outOfOrder > 5) problem(`... ${outOfOrder} row versions out of commit order in all`);
   for (const id of versionsById.keys()) if (!committed.has(id)) problem(`row ${id} is in the file but was never committed`);
 
-  // Whole transactions: each CommitLSN carries exactly changesPerTxn distinct changes.
-  const byCommit = new Map<bigint, Set<string>>();
+  // Whole transactions: each carries all its changes under one CommitLSN, and CommitLSNs follow
+  // the writer's commit order.
+  const txnChanges = new Map<number, Set<string>>();
+  const txnLsn = new Map<number, bigint>();
   for (const e of events) {
-    let set = byCommit.get(e.commitLsn);
-    if (set === undefined) byCommit.set(e.commitLsn, (set = new Set()));
+    let set = txnChanges.get(e.txn);
+    if (set === undefined) txnChanges.set(e.txn, (set = new Set()));
     set.add(`${e.id}:${e.version}`);
+    const lsn = txnLsn.get(e.txn);
+    if (lsn === undefined) txnLsn.set(e.txn, e.commitLsn);
+    else if (lsn !== e.commitLsn) problem(`transaction ${e.txn}: events with CommitLSN ${lsn} and ${e.commitLsn}`);
   }
-  if (byCommit.size !== input.transactions) problem(`${byCommit.size} distinct CommitLSNs in the file, ${input.transactions} transactions committed`);
-  let partial = 0;
-  for (const [lsn, set] of byCommit) {
-    if (set.size !== input.changesPerTxn && ++partial <= 5) problem(`transaction with CommitLSN ${lsn} has ${set.size} distinct changes, expected ${input.changesPerTxn}`);
+  let incomplete = 0;
+  for (let txn = 1; txn < sizes.length; txn++) {
+    const seen = txnChanges.get(txn)?.size ?? 0;
+    if (seen !== sizes[txn] && ++incomplete <= 5) problem(`transaction ${txn}: ${seen} of its ${sizes[txn]} changes in the file`);
+  }
+  for (const txn of txnChanges.keys()) if (txn < 1 || txn >= sizes.length) problem(`transaction ${txn} is in the file but was never committed`);
+  let previous = -1n;
+  for (let txn = 1; txn < sizes.length; txn++) {
+    const lsn = txnLsn.get(txn);
+    if (lsn === undefined) continue;
+    if (lsn <= previous) problem(`transaction ${txn} has CommitLSN ${lsn}, not after its predecessor's ${previous}`);
+    previous = lsn;
   }
 
-  // Per run: commit order; after a crash, nothing at or before the persisted position is replayed;
+  // Per run: commit order; after a crash, nothing before the persisted position is replayed;
   // at each kill, every transaction before the persisted position is completely in the file.
   let start = 0;
   let previousPersisted = 0n;
-  const seenSoFar = new Map<bigint, Set<string>>();
+  const seenSoFar = new Map<number, { lsn: bigint; changes: Set<string> }>();
   segmentEnds.forEach((end, segment) => {
-    let lastLsn = -1n;
+    let lastTxn = 0;
+    let replayed = 0;
     for (let i = start; i < end; i++) {
       const e = events[i] as SeenEvent;
-      if (e.commitLsn < lastLsn) problem(`run ${segment}: CommitLSN ${e.commitLsn} after ${lastLsn} (not in commit order)`);
-      lastLsn = e.commitLsn;
-      if (e.commitLsn < previousPersisted) problem(`run ${segment}: replayed transaction ${e.commitLsn} that was already persisted (${previousPersisted}) before the crash`);
-      let set = seenSoFar.get(e.commitLsn);
-      if (set === undefined) seenSoFar.set(e.commitLsn, (set = new Set()));
-      set.add(`${e.id}:${e.version}`);
+      if (e.txn < lastTxn) problem(`run ${segment}: transaction ${e.txn} after ${lastTxn} (not in commit order)`);
+      lastTxn = e.txn;
+      if (e.commitLsn < previousPersisted && ++replayed <= 3) problem(`run ${segment}: replayed transaction ${e.txn} (CommitLSN ${e.commitLsn}) although position ${previousPersisted} was persisted before the crash`);
+      let seen = seenSoFar.get(e.txn);
+      if (seen === undefined) seenSoFar.set(e.txn, (seen = { lsn: e.commitLsn, changes: new Set() }));
+      seen.changes.add(`${e.id}:${e.version}`);
     }
     start = end;
     const cycle = cycles[segment];
@@ -495,12 +557,12 @@ function analyse(input: {
     if (cycle.confirmed > cycle.persisted && cycle.confirmed > input.slotStart) {
       problem(`run ${segment}: slot confirmed_flush_lsn ${cycle.confirmed} is ahead of the persisted position ${cycle.persisted}`);
     }
-    for (const [lsn, set] of seenSoFar) {
-      if (lsn < cycle.persisted && set.size !== input.changesPerTxn) {
-        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${lsn} has only ${set.size} of ${input.changesPerTxn} changes in the file`);
+    for (const [txn, seen] of seenSoFar) {
+      if (seen.lsn < cycle.persisted && seen.changes.size !== sizes[txn]) {
+        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${txn} (CommitLSN ${seen.lsn}) has only ${seen.changes.size} of ${sizes[txn]} changes in the file`);
       }
     }
-    previousPersisted = cycle.persisted > previousPersisted ? cycle.persisted : previousPersisted;
+    if (cycle.persisted > previousPersisted) previousPersisted = cycle.persisted;
   });
 
   return { eventsInFile: events.length, distinctEvents, duplicates: events.length - distinctEvents, tornLines };
@@ -511,7 +573,7 @@ export function summarize(report: CrashReport): string {
   const streaming = report.cycles.filter((c) => c.phase === 'streaming').length;
   return [
     `${report.cycles.length} kill -9 cycles (${streaming} while streaming, ${report.cycles.length - streaming} counted from spawn), then a final run`,
-    `${report.transactions} transactions, ${report.committedChanges} committed changes on ${report.rows} rows`,
+    `${report.transactions} transactions (${report.bigTransactions} large), ${report.committedChanges} committed changes on ${report.rows} rows`,
     `${report.eventsInFile} events in the file: ${report.distinctEvents} distinct, ${report.duplicates} duplicates (replays after kills), ${report.tornLines} torn lines`,
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
     report.problems.length === 0 ? 'contract held: nothing lost, per-row commit order, whole transactions, no replay before the persisted position' : `${report.problems.length} problem(s):\n${report.problems.join('\n')}`,
