@@ -58,6 +58,8 @@ export interface KafkaSourceSettings {
   deadLetterTopic: string | undefined;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Failing fetches for this long make the source unhealthy (default 10 s). */
+  unhealthyAfterMs?: number;
 }
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -363,7 +365,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   status(): string | null {
     if (this.stopping || !this.started || this.failingSince === undefined) return null;
     const seconds = (Date.now() - this.failingSince) / 1000;
-    if (seconds * 1000 < UNHEALTHY_AFTER_MS) return null;
+    if (seconds * 1000 < (this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS)) return null;
     return `not fetching for ${seconds.toFixed(0)} s: ${this.failure}`;
   }
 
