@@ -169,6 +169,11 @@ export class PostgresSource implements Source<Lsn>, Component {
       slot: this.settings.slot,
       publications: this.publications,
       log: this.log,
+      onCreatingSlot: () => {
+        this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
+          '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
+        this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
+      },
     });
     const generation = ++this.generation;
     this.session = session;

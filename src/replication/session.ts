@@ -37,6 +37,11 @@ export interface SessionOptions {
   /** Publication names as configured; each is matched exactly, then lower-cased as the server would. */
   publications: readonly string[];
   log: Logger;
+  /**
+   * Called when the slot is about to be created: PostgreSQL then waits for every transaction running
+   * now to finish, which can take as long as the longest one (an idle-in-transaction session).
+   */
+  onCreatingSlot?: () => void;
 }
 
 export interface StreamHandlers {
@@ -96,10 +101,11 @@ async function checkPublications(conn: PgConnection, wanted: readonly string[]):
 }
 
 /** Makes sure a usable pgoutput slot exists; creates it only when missing (no ERROR noise in the server log). */
-async function ensureSlot(conn: PgConnection, slot: string, database: string): Promise<{ created: boolean; confirmedFlush: Lsn }> {
+async function ensureSlot(conn: PgConnection, slot: string, database: string, onCreating?: () => void): Promise<{ created: boolean; confirmedFlush: Lsn }> {
   const [result] = await conn.simpleQuery(slotInfoSql(slot));
   const info = parseSlotInfo(result?.rows ?? [], parseLsn);
   if (!info) {
+    onCreating?.();
     try {
       await conn.simpleQuery(createSlotCommand(slot));
     } catch (err) {
@@ -133,7 +139,7 @@ export class ReplicationSession {
     try {
       await checkWalLevel(conn);
       const publications = await checkPublications(conn, options.publications);
-      const slot = await ensureSlot(conn, options.slot, options.connection.database);
+      const slot = await ensureSlot(conn, options.slot, options.connection.database, options.onCreatingSlot);
       if (slot.created) options.log.info(`Created replication slot "${options.slot}" (pgoutput)`);
       const info: SessionInfo = {
         serverVersionNum: conn.serverVersionNum,
