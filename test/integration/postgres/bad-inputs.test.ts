@@ -100,6 +100,29 @@ describe('bad inputs give a clear status and the source keeps retrying', () => {
     expect(status).toMatch(/not a logical pgoutput slot/);
   }, SLOW);
 
+  test('slot creation held up by an open transaction: the status says what it waits for; streams once it ends', async () => {
+    const t = await table();
+    const { slot, publication } = await db.prepare([t], { createSlot: false });
+    const open = await db.sql.reserve();
+    try {
+      await open`BEGIN`;
+      await open.unsafe(`INSERT INTO ${t} VALUES (1)`);
+      const h = await db.start({ slot, publication, source: RETRY });
+      await waitFor('a status about the slot creation', () => /creating replication slot/.test(h.source.status() ?? ''), 20_000,
+        () => `status: ${h.source.status()}`);
+      expect(h.source.status()).toContain(`"${slot}"`);
+      expect(h.source.status()).toContain('pg_stat_activity');
+      await open`COMMIT`;
+      await h.streaming();
+      // The slot's consistent point is after that transaction: only later changes stream.
+      await db.sql.unsafe(`INSERT INTO ${t} VALUES (2)`);
+      await h.sink.untilCount(1);
+      expect(h.sink.events.map((e) => e.columns.id)).toEqual([2]);
+    } finally {
+      open.release();
+    }
+  }, SLOW);
+
   test('a slot of another database', async () => {
     const t = await table();
     const other = await db.pg.createDatabase('otherdb');
