@@ -179,6 +179,35 @@ describe('row actions', () => {
     expect(shape(touched!)).toEqual({ action: 'update', columns: { id: 1, big: 'small now', n: 3 } });
   });
 
+  test('a transaction replayed from another replication origin (an Origin message) streams its rows', async () => {
+    const { h, names: [t] } = await stream(1, ([t]) => `CREATE TABLE ${t} (id int PRIMARY KEY)`);
+    const origin = uniqueName('origin');
+    await db.sql`SELECT pg_replication_origin_create(${origin})`;
+    const conn = await db.sql.reserve();
+    try {
+      await conn`SELECT pg_replication_origin_session_setup(${origin})`;
+      await conn.unsafe(`INSERT INTO ${t} VALUES (1)`);
+      await conn`SELECT pg_replication_origin_session_reset()`;
+    } finally {
+      conn.release();
+      await db.sql`SELECT pg_replication_origin_drop(${origin})`;
+    }
+    await db.sql.unsafe(`INSERT INTO ${t} VALUES (2)`);
+    await h.sink.untilCount(2);
+    expect(h.sink.of(t!).map((e) => e.columns.id)).toEqual([1, 2]);
+  });
+
+  test('REPLICA IDENTITY FULL and an unchanged TOAST value: listed in Unchanged, absent from Columns, whole in Old', async () => {
+    const { h, names: [t] } = await stream(1, ([t]) => `CREATE TABLE ${t} (id int PRIMARY KEY, big text, n int); ALTER TABLE ${t} REPLICA IDENTITY FULL`);
+    await db.sql.unsafe(`INSERT INTO ${t} SELECT 1, string_agg(md5(i::text), ''), 1 FROM generate_series(1, 1000) i`);
+    await db.sql.unsafe(`UPDATE ${t} SET n = 2 WHERE id = 1`);
+    await h.sink.untilCount(2);
+    const [insert, update] = h.sink.of(t!);
+    const big = insert!.columns.big as string;
+    expect(big.length).toBe(32_000);
+    expect(shape(update!)).toEqual({ action: 'update', columns: { id: 1, n: 2 }, old: { id: 1, big, n: 1 }, unchanged: ['big'] });
+  });
+
   test('pg_logical_emit_message: transactional and non-transactional messages become message events', async () => {
     const { h, names: [t] } = await stream(1, ([t]) => `CREATE TABLE ${t} (id int PRIMARY KEY)`);
     const prefix = uniqueName('msg');
