@@ -384,7 +384,8 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.held = [];
     this.session?.pause();
     void this.queryCatalog(unknownTypes, fullIdentityRelation).then(() => {
-      if (generation !== this.generation) return;
+      // After stop() nothing more is pushed (Source contract): the held frames are re-read on the next start.
+      if (generation !== this.generation || this.stopping) return;
       const frames = this.held ?? [];
       this.held = undefined;
       try {
