@@ -63,6 +63,9 @@ const ASYNC_MAX_QUEUED_BYTES = 32 * 2 ** 20;
 /** While the brokers cannot be reached at startup, how often to try again. */
 const PROBE_INTERVAL_MS = 5_000;
 
+/** What the sink uses of the Kafka client. */
+export type KafkaProducer = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'send' | 'metadata' | 'clearMetadata' | 'close'>;
+
 /** What one batch has left to do; kept between retries of the same batch. */
 interface BatchProgress {
   /** Messages not yet acknowledged, in batch order (dead-letter copies take their original's place). */
@@ -88,6 +91,7 @@ interface Settings {
   batchSize: number;
   batchTimeoutMs: number;
   keyMode: KeyMode;
+  maxAttempts: number;
   deadLetterTopic: string | undefined;
   hosts: string;
 }
@@ -95,7 +99,7 @@ interface Settings {
 export class KafkaSink implements Sink {
   readonly type = SINK_TYPE;
 
-  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly producer: KafkaProducer;
   private readonly router: TopicRouter;
   private readonly partitionOf: (key: Uint8Array, partitions: number) => number;
   private readonly settings: Settings;
@@ -121,7 +125,8 @@ export class KafkaSink implements Sink {
   private asyncTimer: ReturnType<typeof setTimeout> | undefined;
   private asyncChain: Promise<void> = Promise.resolve();
 
-  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger) {
+  /** @param producer a client to use instead of a new @platformatic/kafka Producer (tests). */
+  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, producer?: KafkaProducer) {
     this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
     this.partitionOf = partitionerFor(options.partitioner as PartitionerName);
     this.settings = {
@@ -130,17 +135,22 @@ export class KafkaSink implements Sink {
       batchSize: options.batchSize,
       batchTimeoutMs: options.batchTimeout,
       keyMode: options.key as KeyMode,
+      maxAttempts: options.maxAttempts,
       deadLetterTopic: options.deadLetterTopic,
       hosts: options.hosts.join(','),
     };
-    this.producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    this.producer = producer ?? new Producer<Buffer, Buffer, Buffer, Buffer>({
       ...kafkaConnectionOptions(options, {
         connectTimeoutMs: options.timeout,
         requestTimeoutMs: Math.max(2 * options.timeout, options.timeout + 1000),
       }),
       timeout: options.timeout,
-      retries: options.maxAttempts - 1,
-      retryDelay: (_client, _operation, attempt) => Math.min(100 * 2 ** Math.max(0, attempt - 1), 1000),
+      // The client's own retries re-send a whole broker request, partitions already acknowledged
+      // included (duplicates); the sink retries only the partitions that failed (deliver()). An
+      // idempotent producer's re-sends are deduplicated by the broker, so it may retry inside.
+      retries: options.idempotent ? Math.max(2, options.maxAttempts - 1) : 0,
+      retryDelay: (_client, _operation, attempt) => retryDelayMs(attempt),
+      repeatOnStaleMetadata: false,
       metadataMaxAge: options.rebalanceInterval,
       autocreateTopics: true,
       acks: options.requiredAcks,
@@ -273,13 +283,29 @@ export class KafkaSink implements Sink {
     return message;
   }
 
-  /** Sends every pending message of a batch, or throws (retryable or permanent) with the rest still pending. */
+  /**
+   * Sends every pending message of a batch, or throws (retryable or permanent) with the rest still
+   * pending. A retryable failure is tried again up to `maxAttempts` times (100 ms, 200 ms, ... 1 s
+   * apart, as the original), re-sending only the partitions that were not acknowledged.
+   */
   private async deliver(p: BatchProgress): Promise<void> {
+    let attempt = 1;
     for (;;) {
-      await this.assignPartitions(p);
-      if (p.pending.length === 0) return;
-      const chunk = takeChunk(p.pending, { maxMessages: this.settings.batchSize, maxBytes: MAX_PARTITION_REQUEST_BYTES, single: p.single });
-      await this.produce(p, chunk);
+      try {
+        await this.assignPartitions(p);
+        if (p.pending.length === 0) return;
+        const chunk = takeChunk(p.pending, { maxMessages: this.settings.batchSize, maxBytes: MAX_PARTITION_REQUEST_BYTES, single: p.single });
+        const before = p.pending.length;
+        await this.produce(p, chunk);
+        if (p.pending.length < before) attempt = 1;
+      } catch (err) {
+        if (!(err instanceof StreamerError) || !err.retryable || attempt >= this.settings.maxAttempts || this.closed) throw err;
+        this.log.debug(`Attempt ${attempt} of ${this.settings.maxAttempts} failed, retrying: ${err.message}`);
+        // Leaders may have moved: ask the brokers again rather than trust the cached metadata.
+        this.producer.clearMetadata();
+        await Bun.sleep(retryDelayMs(attempt));
+        attempt++;
+      }
     }
   }
 
@@ -390,6 +416,9 @@ export class KafkaSink implements Sink {
     try {
       await this.producer.send({
         messages: chunk.map((m) => ({ topic: m.topic, partition: m.partition, key: m.key, value: m.value, headers: m.headers })),
+        // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
+        acks: this.settings.acks,
+        repeatOnStaleMetadata: false,
       });
     } catch (err) {
       const partitions = new Set(chunk.map((m) => partitionKey(m.topic, m.partition)));
@@ -558,6 +587,11 @@ export class KafkaSink implements Sink {
     }
     return timer;
   }
+}
+
+/** Wait before retry `attempt` (1-based): 100 ms doubling up to 1 s, the original's kafka-go backoff. */
+function retryDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 1000);
 }
 
 /** `public.users (LSN 0/16B3748)` */

@@ -2,13 +2,18 @@
  * Helpers of the Kafka sink's integration tests: build a sink from config-like options, read a
  * topic back (every partition, from the start) with a throwaway consumer group.
  */
-import { Consumer } from '@platformatic/kafka';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Connection, Consumer, type Admin } from '@platformatic/kafka';
 import type { SectionSpec } from '../../../src/config/fields.ts';
 import { Logger } from '../../../src/core/logger.ts';
 import { createKafkaSink } from '../../../src/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../src/kafka/sink-spec.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
 import { uniqueTopic } from '../../helpers/kafka.ts';
+
+const REPO_ROOT = resolve(import.meta.dir, '../../..');
 
 /** A message as read back from Kafka. */
 export interface ReadMessage {
@@ -41,11 +46,16 @@ export async function readTopic(brokers: string[], topic: string, count: number,
     groupId: uniqueTopic('reader'), clientId: 'test-reader', bootstrapBrokers: brokers, maxWaitTime: 100, autocommit: false,
   });
   const out: ReadMessage[] = [];
+  // A consumer can see a message twice (a fetch repeated around the group's first rebalance): keep one.
+  const seen = new Set<string>();
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
     const timer = setTimeout(() => void stream.close(), timeoutMs);
     try {
       for await (const m of stream) {
+        const position = `${m.partition}/${m.offset}`;
+        if (seen.has(position)) continue;
+        seen.add(position);
         const headers: Record<string, string> = {};
         for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
         out.push({
@@ -75,4 +85,112 @@ export async function topicSize(brokers: string[], topic: string): Promise<numbe
   } finally {
     await consumer.close(true).catch(() => {});
   }
+}
+
+/** Creates a topic with topic-level configs (e.g. max.message.bytes) and waits for its partition leaders. */
+export async function createTopicWithConfigs(admin: Admin, topic: string, partitions: number, configs: Record<string, string>): Promise<void> {
+  await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+    const described = metadata?.topics.get(topic);
+    if (described !== undefined && described.partitionsCount === partitions && described.partitions.every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 30 s`);
+    await Bun.sleep(50);
+  }
+}
+
+/** Sets topic-level configs of an existing topic. */
+export async function setTopicConfigs(admin: Admin, topic: string, configs: Record<string, string>): Promise<void> {
+  await admin.incrementalAlterConfigs({
+    resources: [{
+      resourceType: 2, // TOPIC
+      resourceName: topic,
+      configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })), // SET
+    }],
+  });
+}
+
+/**
+ * Partitions the Java client (kafka-clients, BuiltInPartitioner.partitionForKey: the default
+ * partitioner's murmur2) gives these keys, computed by a JVM from the broker's own jars.
+ */
+export async function javaPartitions(keys: readonly string[], partitions: number): Promise<number[]> {
+  const fetch = Bun.spawn([`${REPO_ROOT}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'pipe' });
+  const libs = (await new Response(fetch.stdout).text()).trim();
+  if ((await fetch.exited) !== 0) throw new Error('scripts/kafka/fetch failed');
+  const dir = mkdtempSync(join(tmpdir(), 'java-partitions-'));
+  try {
+    const source = join(dir, 'Partitions.java');
+    writeFileSync(source, `
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import java.util.HexFormat;
+public class Partitions {
+  public static void main(String[] args) {
+    int n = Integer.parseInt(args[0]);
+    for (int i = 1; i < args.length; i++) System.out.println(BuiltInPartitioner.partitionForKey(HexFormat.of().parseHex(args[i]), n));
+  }
+}
+`);
+    const args = keys.map((k) => Buffer.from(k).toString('hex'));
+    const java = Bun.spawn(['java', '-cp', `${libs}/*`, source, String(partitions), ...args], { stdout: 'pipe', stderr: 'pipe' });
+    const out = await new Response(java.stdout).text();
+    const err = await new Response(java.stderr).text();
+    if ((await java.exited) !== 0) throw new Error(`java failed: ${err}`);
+    return out.trim().split('\n').map(Number);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type SendFn = Connection['send'];
+
+/**
+ * Runs `body` and returns the `acks` field of every Produce request any client wrote to a broker
+ * meanwhile, read from the request bytes (Connection.send is wrapped for the duration).
+ */
+export async function captureProduceAcks(body: () => Promise<void>): Promise<number[]> {
+  const original = Connection.prototype.send;
+  const acks: number[] = [];
+  const record = (writer: { buffer: Buffer }, apiVersion: number) => acks.push(readProduceAcks(writer.buffer, apiVersion));
+  type Payload = ReturnType<Parameters<SendFn>[2]>;
+  const patched = function (this: Connection, ...args: Parameters<SendFn>) {
+    const [apiKey, apiVersion, createPayload] = args;
+    if (apiKey === 0) {
+      args[2] = (): Payload => {
+        const payload = createPayload();
+        if (payload instanceof Promise) return payload.then((w) => (record(w, apiVersion), w));
+        record(payload, apiVersion);
+        return payload;
+      };
+    }
+    return (original as (...a: Parameters<SendFn>) => void).apply(this, args);
+  };
+  Connection.prototype.send = patched as SendFn;
+  try {
+    await body();
+  } finally {
+    Connection.prototype.send = original;
+  }
+  return acks;
+}
+
+/** `acks` of a Produce request body: after transactional_id (compact string from v9, int16-length before). */
+function readProduceAcks(body: Buffer, apiVersion: number): number {
+  let offset = 0;
+  if (apiVersion >= 9) {
+    let length = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = body[offset++]!;
+      length |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7;
+    }
+    offset += Math.max(0, length - 1);
+  } else {
+    const length = body.readInt16BE(offset);
+    offset += 2 + Math.max(0, length);
+  }
+  return body.readInt16BE(offset);
 }
