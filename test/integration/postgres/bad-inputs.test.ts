@@ -48,6 +48,7 @@ describe('bad inputs give a clear status and the source keeps retrying', () => {
     const status = await expectStatus(h, /password authentication failed/);
     // Said once, not repeated through the error's cause.
     expect(status.match(/password authentication failed/g)?.length).toBe(1);
+    await h.shutdown();
     expect(status).toContain(user);
   }, SLOW);
 
@@ -88,6 +89,7 @@ describe('bad inputs give a clear status and the source keeps retrying', () => {
     const status = await expectStatus(h, /refused/i, 5_000);
     expect(status).toContain(`127.0.0.1:${port}`);
     expect(Date.now() - started).toBeLessThan(5_000);
+    await h.shutdown();
   }, SLOW);
 
   test('a slot created with another plugin (test_decoding)', async () => {
@@ -98,6 +100,7 @@ describe('bad inputs give a clear status and the source keeps retrying', () => {
     const status = await expectStatus(h, /test_decoding/);
     expect(status).toContain(`"${slot}"`);
     expect(status).toMatch(/not a logical pgoutput slot/);
+    await h.shutdown();
   }, SLOW);
 
   test('slot creation held up by an open transaction: the status says what it waits for; streams once it ends', async () => {
