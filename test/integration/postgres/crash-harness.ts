@@ -201,7 +201,7 @@ class Writer {
 
 /** Reads bytes [from, to) of a file. */
 function readRange(path: string, from: number, to: number): Buffer {
-  const buffer = Buffer.alloc(to - from);
+  const buffer = Buffer.alloc(Math.max(0, to - from));
   if (to <= from) return buffer;
   const fd = openSync(path, 'r');
   try {
@@ -217,7 +217,49 @@ function readRange(path: string, from: number, to: number): Buffer {
   }
 }
 
+const CHUNK = 16 * 1024 * 1024;
+
+/**
+ * Calls `onLine` for every complete line in bytes [from, to) of a file, reading it in chunks (the
+ * soak's file grows past a gigabyte). Returns the bytes after the last newline: a line the range
+ * cuts short (empty when the range ends with a newline).
+ */
+function forEachLine(path: string, from: number, to: number, onLine: (line: string) => void): Buffer {
+  let carry: Buffer = Buffer.alloc(0);
+  for (let at = from; at < to; at += CHUNK) {
+    const bytes = carry.length > 0 ? Buffer.concat([carry, readRange(path, at, Math.min(to, at + CHUNK))]) : readRange(path, at, Math.min(to, at + CHUNK));
+    const end = bytes.lastIndexOf(10);
+    if (end < 0) {
+      carry = bytes;
+      continue;
+    }
+    const text = bytes.toString('utf8', 0, end);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const line = nl < 0 ? text.slice(start) : text.slice(start, nl);
+      if (line !== '') onLine(line);
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    carry = bytes.subarray(end + 1);
+  }
+  return carry;
+}
+
 export const fileSize = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
+
+/** One line of the file sink as an event of the crash table; undefined when it is not valid JSON of one. */
+export function parseLine(line: string, segment: number): SeenEvent | undefined {
+  try {
+    const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number } };
+    // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
+    const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
+    return { id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, segment };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Complete lines of one run's output; a last line without newline was cut by the kill. */
 export function parseSegment(bytes: Buffer, segment: number): { events: SeenEvent[]; torn: number; bad: string[] } {
@@ -227,14 +269,9 @@ export function parseSegment(bytes: Buffer, segment: number): { events: SeenEven
   const bad: string[] = [];
   for (const line of lines) {
     if (line === '') continue;
-    try {
-      const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number } };
-      // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
-      const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
-      events.push({ id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, segment });
-    } catch {
-      bad.push(line.slice(0, 200));
-    }
+    const event = parseLine(line, segment);
+    if (event === undefined) bad.push(line.slice(0, 200));
+    else events.push(event);
   }
   return { events, torn: tail === '' ? 0 : 1, bad };
 }
@@ -396,19 +433,15 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
     const streamer = startStreamer(options.dir, config, 'final');
     const remaining = new Map(writer.committed);
     let offset = 0;
-    let carry = Buffer.alloc(0);
     const absorb = () => {
-      const size = fileSize(outFile);
+      const size = Math.min(fileSize(outFile), offset + CHUNK);
       if (size <= offset) return;
-      const bytes = Buffer.concat([carry, readRange(outFile, offset, size)]);
-      offset = size;
-      const end = bytes.lastIndexOf(10);
-      carry = end < 0 ? bytes : bytes.subarray(end + 1);
-      if (end < 0) return;
-      for (const event of parseSegment(bytes.subarray(0, end + 1), -1).events) {
-        // Versions of a row arrive in order, so the highest seen one tells how far it got.
-        if (remaining.get(event.id) === event.version) remaining.delete(event.id);
-      }
+      const tail = forEachLine(outFile, offset, size, (line) => {
+        const event = parseLine(line, -1);
+        // Versions of a row arrive in order, so the highest one tells how far it got (the full check follows).
+        if (event !== undefined && remaining.get(event.id) === event.version) remaining.delete(event.id);
+      });
+      offset = size - tail.length;
     };
     try {
       await waitFor('every committed change in the file', () => {
@@ -452,6 +485,10 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
   }
 }
 
+/**
+ * Checks the file against what was committed, one run's segment at a time (the soak's file holds
+ * millions of events: nothing is kept per event, only per row and per transaction).
+ */
 function analyse(input: {
   outFile: string;
   cycles: CrashCycle[];
@@ -462,110 +499,105 @@ function analyse(input: {
   problem: (text: string) => void;
 }): { eventsInFile: number; distinctEvents: number; duplicates: number; tornLines: number } {
   const { cycles, committed, sizes, problem } = input;
-  const ends = [...cycles.map((c) => c.fileSize), fileSize(input.outFile)];
-  const events: SeenEvent[] = [];
-  const segmentEnds: number[] = []; // index into events where each segment ends
-  let tornLines = 0;
-  let from = 0;
-  ends.forEach((to, segment) => {
-    const parsed = parseSegment(readRange(input.outFile, from, to), segment);
-    tornLines += parsed.torn;
-    for (const line of parsed.bad) problem(`run ${segment}: unparsable complete line: ${line}`);
-    if (parsed.torn > 0 && segment === ends.length - 1) problem('the final run (graceful stop) left a torn last line');
-    events.push(...parsed.events);
-    segmentEnds.push(events.length);
-    from = Math.max(from, to);
-  });
-
-  // Nothing lost, nothing invented; per row, first occurrences in commit order.
+  const txns = sizes.length;
+  /** Row id → its versions in order of first appearance. */
   const versionsById = new Map<number, number[]>();
-  for (const e of events) {
-    let versions = versionsById.get(e.id);
-    if (versions === undefined) versionsById.set(e.id, (versions = []));
-    versions.push(e.version);
-  }
-  let missing = 0;
-  let outOfOrder = 0;
+  /** Per transaction: distinct changes seen so far, and its CommitLSN (-1 = none seen). */
+  const txnSeen = new Int32Array(txns);
+  const txnLsn: bigint[] = new Array<bigint>(txns).fill(-1n);
+  /** Transactions seen but not yet complete. */
+  const incomplete = new Set<number>();
+  let eventsInFile = 0;
   let distinctEvents = 0;
-  for (const [id, max] of committed) {
-    const versions = versionsById.get(id) ?? [];
-    const first = new Set<number>();
-    let last = 0;
-    for (const v of versions) {
-      if (first.has(v)) continue;
-      first.add(v);
-      if (v <= last && ++outOfOrder <= 5) problem(`row ${id}: version ${v} first appears after version ${last} (not in commit order): ${versions.join(',')}`);
-      last = Math.max(last, v);
-      if (v < 1 || v > max) problem(`row ${id}: version ${v} was never committed (committed 1..${max})`);
-    }
-    distinctEvents += first.size;
-    for (let v = 1; v <= max; v++) {
-      if (!first.has(v) && ++missing <= 5) problem(`row ${id} version ${v}: committed but not in the file`);
-    }
-  }
-  if (missing > 5) problem(`... ${missing} committed row versions missing in all`);
-  if (outOfOrder > 5) problem(`... ${outOfOrder} row versions out of commit order in all`);
-  for (const id of versionsById.keys()) if (!committed.has(id)) problem(`row ${id} is in the file but was never committed`);
-
-  // Whole transactions: each carries all its changes under one CommitLSN, and CommitLSNs follow
-  // the writer's commit order.
-  const txnChanges = new Map<number, Set<string>>();
-  const txnLsn = new Map<number, bigint>();
-  for (const e of events) {
-    let set = txnChanges.get(e.txn);
-    if (set === undefined) txnChanges.set(e.txn, (set = new Set()));
-    set.add(`${e.id}:${e.version}`);
-    const lsn = txnLsn.get(e.txn);
-    if (lsn === undefined) txnLsn.set(e.txn, e.commitLsn);
-    else if (lsn !== e.commitLsn) problem(`transaction ${e.txn}: events with CommitLSN ${lsn} and ${e.commitLsn}`);
-  }
-  let incomplete = 0;
-  for (let txn = 1; txn < sizes.length; txn++) {
-    const seen = txnChanges.get(txn)?.size ?? 0;
-    if (seen !== sizes[txn] && ++incomplete <= 5) problem(`transaction ${txn}: ${seen} of its ${sizes[txn]} changes in the file`);
-  }
-  for (const txn of txnChanges.keys()) if (txn < 1 || txn >= sizes.length) problem(`transaction ${txn} is in the file but was never committed`);
-  let previous = -1n;
-  for (let txn = 1; txn < sizes.length; txn++) {
-    const lsn = txnLsn.get(txn);
-    if (lsn === undefined) continue;
-    if (lsn <= previous) problem(`transaction ${txn} has CommitLSN ${lsn}, not after its predecessor's ${previous}`);
-    previous = lsn;
-  }
-
-  // Per run: commit order; after a crash, nothing before the persisted position is replayed;
-  // at each kill, every transaction before the persisted position is completely in the file.
-  let start = 0;
+  let tornLines = 0;
+  let outOfOrder = 0;
   let previousPersisted = 0n;
-  const seenSoFar = new Map<number, { lsn: bigint; changes: Set<string> }>();
-  segmentEnds.forEach((end, segment) => {
+  let from = 0;
+  const ends = [...cycles.map((c) => c.fileSize), fileSize(input.outFile)];
+
+  ends.forEach((to, segment) => {
     let lastTxn = 0;
     let replayed = 0;
-    for (let i = start; i < end; i++) {
-      const e = events[i] as SeenEvent;
+    let bad = 0;
+    const tail = forEachLine(input.outFile, from, to, (line) => {
+      const e = parseLine(line, segment);
+      if (e === undefined) {
+        if (++bad <= 3) problem(`run ${segment}: unparsable complete line: ${line.slice(0, 200)}`);
+        return;
+      }
+      eventsInFile++;
+      // Per run, in commit order; after a crash nothing before the persisted position again.
       if (e.txn < lastTxn) problem(`run ${segment}: transaction ${e.txn} after ${lastTxn} (not in commit order)`);
       lastTxn = e.txn;
-      if (e.commitLsn < previousPersisted && ++replayed <= 3) problem(`run ${segment}: replayed transaction ${e.txn} (CommitLSN ${e.commitLsn}) although position ${previousPersisted} was persisted before the crash`);
-      let seen = seenSoFar.get(e.txn);
-      if (seen === undefined) seenSoFar.set(e.txn, (seen = { lsn: e.commitLsn, changes: new Set() }));
-      seen.changes.add(`${e.id}:${e.version}`);
+      if (e.commitLsn < previousPersisted && ++replayed <= 3) {
+        problem(`run ${segment}: replayed transaction ${e.txn} (CommitLSN ${e.commitLsn}) although position ${previousPersisted} was persisted before the crash`);
+      }
+      if (!(e.txn >= 1 && e.txn < txns)) {
+        problem(`transaction ${e.txn} is in the file but was never committed`);
+        return;
+      }
+      // One CommitLSN per transaction.
+      const lsn = txnLsn[e.txn] as bigint;
+      if (lsn === -1n) txnLsn[e.txn] = e.commitLsn;
+      else if (lsn !== e.commitLsn) problem(`transaction ${e.txn}: events with CommitLSN ${lsn} and ${e.commitLsn}`);
+      // Per row: first occurrences in commit order, only committed versions.
+      let versions = versionsById.get(e.id);
+      if (versions === undefined) versionsById.set(e.id, (versions = []));
+      if (versions.includes(e.version)) return; // a replay
+      const last = versions.at(-1) ?? 0;
+      if (e.version <= last && ++outOfOrder <= 5) problem(`row ${e.id}: version ${e.version} first appears after version ${last} (not in commit order)`);
+      const max = committed.get(e.id);
+      if (max === undefined || e.version < 1 || e.version > max) problem(`row ${e.id}: version ${e.version} was never committed (committed 1..${max ?? 0})`);
+      versions.push(e.version);
+      distinctEvents++;
+      txnSeen[e.txn]!++;
+      if (txnSeen[e.txn] === sizes[e.txn]) incomplete.delete(e.txn);
+      else incomplete.add(e.txn);
+    });
+    if (bad > 3) problem(`run ${segment}: ${bad} unparsable lines in all`);
+    if (tail.length > 0) {
+      tornLines++;
+      if (segment === ends.length - 1) problem('the final run (graceful stop) left a torn last line');
     }
-    start = end;
+    from = Math.max(from, to);
+
     const cycle = cycles[segment];
     if (cycle === undefined) return; // the final run
     if (cycle.persisted < previousPersisted) problem(`run ${segment}: persisted position went back from ${previousPersisted} to ${cycle.persisted}`);
     if (cycle.confirmed > cycle.persisted && cycle.confirmed > input.slotStart) {
       problem(`run ${segment}: slot confirmed_flush_lsn ${cycle.confirmed} is ahead of the persisted position ${cycle.persisted}`);
     }
-    for (const [txn, seen] of seenSoFar) {
-      if (seen.lsn < cycle.persisted && seen.changes.size !== sizes[txn]) {
-        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${txn} (CommitLSN ${seen.lsn}) has only ${seen.changes.size} of ${sizes[txn]} changes in the file`);
+    // The persisted position never runs ahead of the file: every transaction before it is whole.
+    for (const txn of incomplete) {
+      if ((txnLsn[txn] as bigint) < cycle.persisted) {
+        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${txn} (CommitLSN ${txnLsn[txn]}) has only ${txnSeen[txn]} of ${sizes[txn]} changes in the file`);
       }
     }
     if (cycle.persisted > previousPersisted) previousPersisted = cycle.persisted;
   });
 
-  return { eventsInFile: events.length, distinctEvents, duplicates: events.length - distinctEvents, tornLines };
+  // Nothing lost: every committed version of every row.
+  let missing = 0;
+  for (const [id, max] of committed) {
+    const seen = versionsById.get(id)?.length ?? 0;
+    if (seen !== max && ++missing <= 5) problem(`row ${id}: ${seen} of its ${max} committed versions in the file (${versionsById.get(id)?.join(',') ?? 'none'})`);
+  }
+  if (missing > 5) problem(`... ${missing} rows with missing versions in all`);
+  if (outOfOrder > 5) problem(`... ${outOfOrder} row versions out of commit order in all`);
+  for (const id of versionsById.keys()) if (!committed.has(id)) problem(`row ${id} is in the file but was never committed`);
+  // Whole transactions, with CommitLSNs in the writer's commit order.
+  let partial = 0;
+  let previous = -1n;
+  for (let txn = 1; txn < txns; txn++) {
+    if (txnSeen[txn] !== sizes[txn] && ++partial <= 5) problem(`transaction ${txn}: ${txnSeen[txn]} of its ${sizes[txn]} changes in the file`);
+    const lsn = txnLsn[txn] as bigint;
+    if (lsn === -1n) continue;
+    if (lsn <= previous) problem(`transaction ${txn} has CommitLSN ${lsn}, not after its predecessor's ${previous}`);
+    previous = lsn;
+  }
+  if (partial > 5) problem(`... ${partial} incomplete transactions in all`);
+
+  return { eventsInFile, distinctEvents, duplicates: eventsInFile - distinctEvents, tornLines };
 }
 
 /** Human-readable summary of a report. */

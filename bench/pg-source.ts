@@ -1,0 +1,402 @@
+#!/usr/bin/env bun
+/**
+ * PostgreSQL source benchmark (DESIGN.md §9): psql-streamer against pg_recvlogical, reading the
+ * same WAL through separate slots, in the same run. Run it through scripts/bench-pg, which starts
+ * a fresh throwaway cluster (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE and
+ * PSQL_STREAMER_PG_BIN, as `scripts/pg start` prints them).
+ *
+ * Scenarios (each: a table of 8 mixed columns int, bigint, text, numeric, bool, timestamptz,
+ * jsonb, uuid; slots created before the data, WAL generated with no consumer active):
+ *   batched  --rows rows in transactions of --txn-rows rows (default 1M in 1,000-row transactions)
+ *   single   --rows rows in one transaction
+ *
+ * Consumers, one at a time, each through its own slot, from the slot's start to the end LSN:
+ *   pg_recvlogical --start -o proto_version=1 -o publication_names=P -f /dev/null --endpos=END
+ *   psql-streamer (src/main.ts): postgres source → file sink writing every event's JSON to
+ *   /dev/null; done when its persisted position (state file) reaches END.
+ * Measured: wall time from spawn to END (rows/s), CPU (utime+stime from /proc) per event, peak
+ * RSS (VmHWM), the walsender's CPU (the server-side decoding both consumers wait on).
+ *
+ *   bun bench/pg-source.ts [--rows N] [--txn-rows N] [--runs N] [--scenarios batched,single]
+ *                          [--batch-size N] [--consumers recv,streamer] [--json FILE]
+ *                          [--cpu-prof DIR]   (streamer runs under `bun --cpu-prof`)
+ */
+import { Database } from 'bun:sqlite';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+
+const REPO = join(import.meta.dir, '..');
+const MAIN = join(REPO, 'src', 'main.ts');
+const CLK_TCK = 100; // USER_HZ on Linux: /proc times are in 1/100 s
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    'txn-rows': { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+    scenarios: { type: 'string', default: 'batched,single' },
+    consumers: { type: 'string', default: 'recv,streamer' },
+    'batch-size': { type: 'string', default: '5000' },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  process.stdout.write(readFileSync(import.meta.path, 'utf8').split('*/')[0]!.replace(/^#!.*\n/, '') + '*/\n');
+  process.exit(0);
+}
+
+const ROWS = Number(args.rows);
+const TXN_ROWS = Number(args['txn-rows']);
+const RUNS = Number(args.runs);
+const BATCH_SIZE = Number(args['batch-size']);
+const SCENARIOS = (args.scenarios ?? '').split(',').filter(Boolean) as ('batched' | 'single')[];
+const CONSUMERS = (args.consumers ?? '').split(',').filter(Boolean) as Consumer[];
+for (const s of SCENARIOS) if (s !== 'batched' && s !== 'single') throw new Error(`unknown scenario ${s}`);
+for (const c of CONSUMERS) if (c !== 'recv' && c !== 'streamer') throw new Error(`unknown consumer ${c}`);
+
+type Consumer = 'recv' | 'streamer';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through scripts/bench-pg (or eval "$(scripts/pg start)")`);
+  return value;
+};
+const PG = {
+  host: env('PGHOST'),
+  port: Number(env('PGPORT')),
+  user: env('PGUSER'),
+  database: env('PGDATABASE'),
+  bin: env('PSQL_STREAMER_PG_BIN'),
+};
+
+const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
+
+const log = (line: string) => process.stderr.write(`[bench-pg] ${line}\n`);
+const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+
+interface ProcSample {
+  /** utime + stime, in µs. */
+  cpuUs: number;
+  rssKb: number;
+  hwmKb: number;
+}
+
+/** CPU and memory of a live process from /proc; undefined once it is gone. */
+function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" of the command name: state is field 3; utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+async function walsenderPid(slot: string): Promise<number | undefined> {
+  const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
+  return row?.pid ?? undefined;
+}
+
+export interface RunResult {
+  scenario: string;
+  consumer: Consumer;
+  run: number;
+  rows: number;
+  wallMs: number;
+  /** Time to start streaming (streamer: until it logged "Streaming from"). */
+  startupMs: number;
+  rowsPerSec: number;
+  /** Rows per second after startup (streaming only). */
+  streamingRowsPerSec: number;
+  cpuUs: number;
+  cpuUsPerEvent: number;
+  /** CPU of the streaming part only (after startup), per event. */
+  streamingCpuUsPerEvent: number;
+  peakRssMb: number;
+  walsenderCpuMs: number;
+}
+
+async function createSlot(slot: string): Promise<void> {
+  await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+}
+
+async function dropSlot(slot: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
+    if (row === undefined) return;
+    if (row.pid === null) {
+      await sql`select pg_drop_replication_slot(${slot})`;
+      return;
+    }
+    await sql`select pg_terminate_backend(${row.pid})`;
+    await Bun.sleep(50);
+  }
+}
+
+/** Creates the scenario's table, publication and slots, then generates its WAL; returns the end LSN. */
+async function prepare(scenario: 'batched' | 'single', slots: string[]): Promise<{ table: string; publication: string; end: bigint; walBytes: bigint; generateMs: number }> {
+  const table = `bench_${scenario}`;
+  const publication = `bench_${scenario}_pub`;
+  await sql.unsafe(`drop publication if exists ${publication}`);
+  await sql.unsafe(`drop table if exists ${table}`);
+  await sql.unsafe(`create table ${table} (
+    id int primary key, big bigint, txt text, num numeric, flag bool, ts timestamptz, doc jsonb, uid uuid
+  ) with (autovacuum_enabled = false)`);
+  await sql.unsafe(`create publication ${publication} for table ${table}`);
+  for (const slot of slots) await createSlot(slot);
+  const [before] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
+  const rowsSql = (from: string, to: string) => `
+    insert into ${table}
+    select g, g::bigint * 1000003, 'customer ' || g || ' ' || md5(g::text), (g % 100000) + (g % 100) / 100.0,
+           g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 second',
+           jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b'), 'ok', g % 3 = 0),
+           md5(g::text)::uuid
+    from generate_series(${from}, ${to}) g`;
+  const started = performance.now();
+  if (scenario === 'single') {
+    await sql.unsafe(rowsSql('1', String(ROWS)));
+  } else {
+    // One round trip: a DO block committing after every TXN_ROWS rows.
+    await sql.unsafe(`do $$
+      begin
+        for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
+          ${rowsSql(`i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
+          commit;
+        end loop;
+      end $$`);
+  }
+  // Right after the last commit, in the same session: the end of its commit record (on an
+  // otherwise idle cluster nothing else writes WAL in between).
+  const [after] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
+  const generateMs = performance.now() - started;
+  const end = BigInt(after!.lsn);
+  return { table, publication, end, walBytes: end - BigInt(before!.lsn), generateMs };
+}
+
+/** Polls a live process (and the walsender serving it) until `done` says so. */
+async function watch(pid: number, slot: string, done: () => boolean | Promise<boolean>, exited: () => boolean, timeoutMs: number) {
+  let peakRssKb = 0;
+  let last: ProcSample | undefined;
+  let wsPid: number | undefined;
+  let ws: ProcSample | undefined;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sample = sampleProc(pid);
+    if (sample) {
+      last = sample;
+      peakRssKb = Math.max(peakRssKb, sample.rssKb, sample.hwmKb);
+    }
+    wsPid ??= await walsenderPid(slot);
+    if (wsPid !== undefined) ws = sampleProc(wsPid) ?? ws;
+    if (await done()) break;
+    if (exited()) break;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+  return { last, peakRssKb, walsenderCpuUs: ws?.cpuUs ?? 0 };
+}
+
+async function runRecv(scenario: string, run: number, slot: string, publication: string, end: bigint): Promise<RunResult> {
+  const started = performance.now();
+  const proc = Bun.spawn([
+    join(PG.bin, 'pg_recvlogical'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database,
+    `--slot=${slot}`, '--start', '--no-loop', '-o', 'proto_version=1', '-o', `publication_names=${publication}`,
+    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${lsnText(end)}`,
+  ], { stdout: 'ignore', stderr: 'pipe' });
+  let finished = false;
+  void proc.exited.then(() => { finished = true; });
+  const watched = await watch(proc.pid, slot, () => finished, () => finished, 600_000);
+  const code = await proc.exited;
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`pg_recvlogical exited with ${code}: ${await new Response(proc.stderr).text()}`);
+  const usage = proc.resourceUsage();
+  const cpuUs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : (watched.last?.cpuUs ?? 0);
+  const peakKb = usage ? Number(usage.maxRSS) : watched.peakRssKb;
+  return {
+    scenario, consumer: 'recv', run, rows: ROWS, wallMs, startupMs: 0,
+    rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / (wallMs / 1000),
+    cpuUs, cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: cpuUs / ROWS,
+    // ru_maxrss is in kB on Linux.
+    peakRssMb: peakKb / 1024,
+    walsenderCpuMs: watched.walsenderCpuUs / 1000,
+  };
+}
+
+function streamerConfig(dir: string, slot: string, publication: string): string {
+  return `
+http = "127.0.0.1:0"
+boltdb = "${join(dir, 'state.db')}"
+logLevel = "info"
+shutdownTimeout = "30s"
+
+[source.bench]
+type = "postgres"
+dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
+publication = "${publication}"
+replicationSlot = "${slot}"
+startRetryInterval = "100ms"
+statusInterval = "200ms"
+batchSize = ${BATCH_SIZE}
+batchFlushInterval = "100ms"
+
+[sink.devnull]
+type = "file"
+sources = ["bench"]
+path = "/dev/null"
+`;
+}
+
+async function runStreamer(scenario: string, run: number, slot: string, publication: string, end: bigint): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-'));
+  try {
+    const config = join(dir, 'bench.toml');
+    writeFileSync(config, streamerConfig(dir, slot, publication));
+    const profile = args['cpu-prof'];
+    const cmd = profile
+      ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${scenario}-${run}.cpuprofile`, MAIN, '-config', config]
+      : [process.execPath, MAIN, '-config', config];
+    const started = performance.now();
+    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
+    let stderr = '';
+    let startupMs = 0;
+    let startupCpuUs = 0;
+    const decoder = new TextDecoder();
+    void (async () => {
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+        stderr += decoder.decode(chunk, { stream: true });
+        if (startupMs === 0 && stderr.includes('Streaming from')) {
+          startupMs = performance.now() - started;
+          startupCpuUs = sampleProc(proc.pid)?.cpuUs ?? 0;
+        }
+      }
+    })();
+    let finished = false;
+    void proc.exited.then(() => { finished = true; });
+    let db: Database | undefined;
+    let persisted = 0n;
+    const reached = () => {
+      try {
+        db ??= new Database(join(dir, 'state.db'), { readonly: true });
+        const row = db.query('SELECT position FROM positions WHERE source = ?').get('bench') as { position: string } | null;
+        persisted = BigInt(row?.position ?? 0);
+      } catch {
+        // Not created yet.
+      }
+      return persisted >= end;
+    };
+    const watched = await watch(proc.pid, slot, reached, () => finished, 600_000);
+    const wallMs = performance.now() - started;
+    db?.close();
+    if (finished) throw new Error(`psql-streamer exited before reaching ${lsnText(end)} (persisted ${lsnText(persisted)}):\n${stderr}`);
+    const final = sampleProc(proc.pid) ?? watched.last;
+    proc.kill('SIGTERM');
+    const code = await proc.exited;
+    if (code !== 0) log(`warning: psql-streamer exited with ${code} after SIGTERM:\n${stderr}`);
+    const cpuUs = final?.cpuUs ?? 0;
+    const streamingMs = wallMs - startupMs;
+    return {
+      scenario, consumer: 'streamer', run, rows: ROWS, wallMs, startupMs,
+      rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / (streamingMs / 1000),
+      cpuUs, cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - startupCpuUs) / ROWS,
+      peakRssMb: Math.max(watched.peakRssKb, final?.hwmKb ?? 0) / 1024,
+      walsenderCpuMs: watched.walsenderCpuUs / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+const results: RunResult[] = [];
+const summary: Record<string, unknown>[] = [];
+const [server] = await sql<{ v: string }[]>`select version() as v`;
+log(`${server!.v.split(',')[0]}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); ${ROWS} rows per scenario, ${RUNS} runs, batchSize ${BATCH_SIZE}`);
+
+try {
+  for (const scenario of SCENARIOS) {
+    const slots = Array.from({ length: RUNS }, (_, i) => CONSUMERS.map((c) => `bench_${scenario}_${c}_${i + 1}`)).flat();
+    for (const slot of slots) await dropSlot(slot);
+    const data = await prepare(scenario, slots);
+    log(`${scenario}: ${ROWS} rows${scenario === 'batched' ? ` in ${Math.ceil(ROWS / TXN_ROWS)} transactions of ${TXN_ROWS}` : ' in one transaction'} ` +
+      `generated in ${fmt(data.generateMs)} ms: ${fmt(Number(data.walBytes) / 1048576, 1)} MiB of WAL, end ${lsnText(data.end)}`);
+    for (let run = 1; run <= RUNS; run++) {
+      // Alternate who goes first, so neither always gets the warmer cache.
+      const order = run % 2 === 1 ? CONSUMERS : [...CONSUMERS].reverse();
+      for (const consumer of order) {
+        const slot = `bench_${scenario}_${consumer}_${run}`;
+        const result = consumer === 'recv'
+          ? await runRecv(scenario, run, slot, data.publication, data.end)
+          : await runStreamer(scenario, run, slot, data.publication, data.end);
+        results.push(result);
+        log(`${scenario} run ${run} ${consumer.padEnd(8)}: ${fmt(result.wallMs)} ms, ${fmt(result.rowsPerSec)} rows/s` +
+          (consumer === 'streamer' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
+          `, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event` +
+          (consumer === 'streamer' ? ` (streaming ${fmt(result.streamingCpuUsPerEvent, 2)})` : '') +
+          `, peak RSS ${fmt(result.peakRssMb, 1)} MB, walsender CPU ${fmt(result.walsenderCpuMs)} ms`);
+        await dropSlot(slot);
+      }
+    }
+    await sql.unsafe(`drop publication ${data.publication}`);
+    await sql.unsafe(`drop table ${data.table}`);
+
+    const of = (consumer: Consumer) => results.filter((r) => r.scenario === scenario && r.consumer === consumer);
+    const row: Record<string, unknown> = { scenario, rows: ROWS, walMiB: Number(data.walBytes) / 1048576 };
+    for (const consumer of CONSUMERS) {
+      const rs = of(consumer);
+      row[consumer] = {
+        rowsPerSec: median(rs.map((r) => r.rowsPerSec)),
+        streamingRowsPerSec: median(rs.map((r) => r.streamingRowsPerSec)),
+        wallMs: median(rs.map((r) => r.wallMs)),
+        startupMs: median(rs.map((r) => r.startupMs)),
+        cpuUsPerEvent: median(rs.map((r) => r.cpuUsPerEvent)),
+        streamingCpuUsPerEvent: median(rs.map((r) => r.streamingCpuUsPerEvent)),
+        peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+        walsenderCpuMs: median(rs.map((r) => r.walsenderCpuMs)),
+      };
+    }
+    if (CONSUMERS.length === 2) {
+      // Ratio of medians, and the median of per-run ratios (the runs pair a recv and a streamer run).
+      const recv = of('recv');
+      const streamer = of('streamer');
+      row.ratio = (row.streamer as { rowsPerSec: number }).rowsPerSec / (row.recv as { rowsPerSec: number }).rowsPerSec;
+      row.medianRunRatio = median(streamer.map((s, i) => s.rowsPerSec / recv[i]!.rowsPerSec));
+    }
+    summary.push(row);
+  }
+} finally {
+  await sql.end({ timeout: 5 });
+}
+
+process.stdout.write('\nscenario  consumer        rows/s   wall ms  startup ms  CPU µs/event (streaming)  peak RSS MB  walsender CPU ms\n');
+for (const row of summary) {
+  for (const consumer of CONSUMERS) {
+    const r = row[consumer] as Record<string, number>;
+    process.stdout.write(
+      `${String(row.scenario).padEnd(9)} ${consumer.padEnd(9)} ${fmt(r.rowsPerSec!).padStart(12)} ${fmt(r.wallMs!).padStart(9)} ${fmt(r.startupMs!).padStart(11)}` +
+      `  ${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)} ${fmt(r.walsenderCpuMs!).padStart(17)}\n`,
+    );
+  }
+  if (row.ratio !== undefined) process.stdout.write(`${String(row.scenario).padEnd(9)} ratio streamer/pg_recvlogical: ${fmt(row.ratio as number, 2)} (median of per-run ratios ${fmt(row.medianRunRatio as number, 2)})\n`);
+}
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), server: server!.v, cpus: cpus().length, cpuModel: cpus()[0]?.model, rows: ROWS, txnRows: TXN_ROWS, runs: RUNS, batchSize: BATCH_SIZE, summary, results }, null, 2));
+  log(`results written to ${args.json}`);
+}
