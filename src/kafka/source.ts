@@ -48,6 +48,8 @@ const RETRY_MAX_MS = 30_000;
 /** A fetch waits this long for data on a quiet topic (the original waited 10 s for 1 MB). */
 const FETCH_MAX_WAIT_MS = 500;
 const LAG_INTERVAL_MS = 5_000;
+/** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
+const REQUEST_TIMEOUT_MS = 15_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -81,6 +83,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   /** Since when fetching has not worked (undefined: the last fetch worked), and why. */
   private failingSince: number | undefined;
   private failure = 'not started';
+  /** When the running stream last got an answer to a fetch (or started, or resumed). */
+  private lastFetchAt = 0;
 
   private readonly counts = { events: 0, errors: 0, fetchErrors: 0, malformed: 0, commitErrors: 0, duplicates: 0, notOwned: 0 };
   private readonly tableMetrics = new Map<string, { events: { inc(): void }; time: { observe(v: number): void } }>();
@@ -92,6 +96,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   ) {
     this.component = `${KAFKA_SOURCE_TYPE} (${name})`;
     this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      requestTimeout: REQUEST_TIMEOUT_MS,
       ...settings.connection,
       groupId: settings.groupId,
       autocommit: false,
@@ -165,10 +170,12 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   /** Runs one fetch stream: resolves when it closes, rejects with the error that ended it. */
   private drive(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, onFetched: () => void): Promise<void> {
     this.stream = stream;
+    this.lastFetchAt = Date.now();
     return new Promise((resolve, reject) => {
       let error: unknown;
       stream.on('data', (message: KafkaMessage) => this.onMessage(message));
       stream.on('fetch', () => {
+        this.lastFetchAt = Date.now();
         // An error of the same fetch destroys the stream synchronously after this event.
         queueMicrotask(() => {
           if (stream.destroyed) return;
@@ -275,6 +282,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     void output.drained().then(() => {
       if (this.stream !== stream) return;
       this.waitingForRoom = false;
+      this.lastFetchAt = Date.now();
       if (!this.stopping) stream.resume();
     });
   }
@@ -361,12 +369,23 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       `${this.deadLetters ? `deadLettered: ${this.deadLetters.count} ` : ''}partitions: ${this.offsets.ownedPartitions().length}, topics: ${this.settings.topics.join(', ')}`;
   }
 
-  /** Unhealthy while fetching has failed (or no group was joined) for UNHEALTHY_AFTER_MS. */
+  /**
+   * Unhealthy while fetching has failed (or no group was joined) for `unhealthyAfterMs`, or while
+   * the brokers have not answered a fetch for that long (a hung broker or connection: the request
+   * times out only after REQUEST_TIMEOUT_MS). Waiting for pipeline room is not a problem of the source.
+   */
   status(): string | null {
-    if (this.stopping || !this.started || this.failingSince === undefined) return null;
-    const seconds = (Date.now() - this.failingSince) / 1000;
-    if (seconds * 1000 < (this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS)) return null;
-    return `not fetching for ${seconds.toFixed(0)} s: ${this.failure}`;
+    if (this.stopping || !this.started) return null;
+    const limit = this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
+    const now = Date.now();
+    if (this.failingSince !== undefined) {
+      if (now - this.failingSince < limit) return null;
+      return `not fetching for ${((now - this.failingSince) / 1000).toFixed(0)} s: ${this.failure}`;
+    }
+    if (this.stream !== undefined && !this.waitingForRoom && now - this.lastFetchAt >= limit) {
+      return `no answer to a fetch from the brokers for ${((now - this.lastFetchAt) / 1000).toFixed(0)} s (${this.settings.connection.bootstrapBrokers.join(',')})`;
+    }
+    return null;
   }
 
   setDebug(on: boolean): void {

@@ -5,9 +5,12 @@
  * an unreachable broker.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodePassthrough } from '../../../src/core/passthrough.ts';
 import type { KafkaSource } from '../../../src/kafka/source.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
+import { runScript } from '../../helpers/env.ts';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { waitFor } from '../../helpers/streamer.ts';
 import { readTopic } from './sink-support.ts';
@@ -249,6 +252,37 @@ describe('flow control and the group', () => {
 });
 
 describe('health', () => {
+  test('a broker that stops answering: unhealthy with the reason, then fetching resumes by itself', async () => {
+    // A broker of this test alone, frozen with SIGSTOP (an unreachable broker) and thawed again.
+    const vars = await runScript('kafka/start', ['--private']);
+    const dir = vars.PSQL_STREAMER_KAFKA_DIR!;
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8').trim());
+    const brokers = [vars.KAFKA_BROKERS!];
+    try {
+      const topic = uniqueTopic('src-freeze');
+      await produce(brokers, topic, [{ value: originalEventJson(0) }]);
+      const source = makeSource('freeze', sourceSettings(brokers, [topic], { unhealthyAfterMs: 1500 }));
+      const output = start(source);
+      await waitFor('the first event', () => output.items.length === 1, 30_000);
+      expect(source.status()).toBeNull();
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await waitFor('unhealthy', () => source.status() !== null, 20_000);
+        expect(source.status()).toMatch(new RegExp(`^no answer to a fetch from the brokers for \\d+ s \\(${brokers[0]}\\)$`));
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await produce(brokers, topic, [{ value: originalEventJson(1) }]);
+      await waitFor('the second event', () => output.items.length === 2, 60_000);
+      await waitFor('healthy again', () => source.status() === null, 10_000);
+      await source.ack(output.positions);
+      await stopAndClose(source);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await runScript('kafka/stop', ['--dir', dir]);
+    }
+  }, 120_000);
+
   test('an unreachable broker: fetch errors counted, unhealthy with the reason after unhealthyAfterMs', async () => {
     const source = makeSource('down', sourceSettings(['127.0.0.1:1'], ['nowhere'], { unhealthyAfterMs: 1000 }));
     start(source);
