@@ -2,15 +2,16 @@
  * Helpers of the Kafka sink's integration tests: build a sink from config-like options, read a
  * topic back (every partition, from the start) with a throwaway consumer group.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Connection, Consumer, type Admin } from '@platformatic/kafka';
+import { Admin, Connection, Consumer } from '@platformatic/kafka';
 import type { SectionSpec } from '../../../src/config/fields.ts';
 import { Logger } from '../../../src/core/logger.ts';
 import { createKafkaSink } from '../../../src/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../src/kafka/sink-spec.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
+import { runScript } from '../../helpers/env.ts';
 import { uniqueTopic } from '../../helpers/kafka.ts';
 
 const REPO_ROOT = resolve(import.meta.dir, '../../..');
@@ -193,4 +194,86 @@ function readProduceAcks(body: Buffer, apiVersion: number): number {
     offset += 2 + Math.max(0, length);
   }
   return body.readInt16BE(offset);
+}
+
+/**
+ * A private broker (scripts/kafka/start --private) that a test can stop and start again on the same
+ * port and data, e.g. to cut Kafka away mid-stream. `stop()` is SIGTERM to the JVM (a clean broker
+ * shutdown); `start()` runs the same `kafka.Kafka server.properties` command as scripts/kafka/start.
+ * `destroy()` removes it with scripts/kafka/stop.
+ */
+export class RestartableBroker {
+  private constructor(readonly dir: string, readonly brokers: string[], private readonly libs: string) {}
+
+  static async create(): Promise<RestartableBroker> {
+    const vars = await runScript('kafka/start', ['--private']);
+    const fetch = Bun.spawn([`${REPO_ROOT}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'ignore' });
+    const libs = (await new Response(fetch.stdout).text()).trim();
+    await fetch.exited;
+    return new RestartableBroker(vars.PSQL_STREAMER_KAFKA_DIR!, [vars.KAFKA_BROKERS!], libs);
+  }
+
+  private get pid(): number {
+    return Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
+  }
+
+  /** Changes (or adds) a line of server.properties; takes effect at the next start. */
+  setProperty(name: string, value: string): void {
+    const file = join(this.dir, 'server.properties');
+    const lines = readFileSync(file, 'utf8').split('\n').filter((line) => !line.startsWith(`${name}=`));
+    writeFileSync(file, [...lines, `${name}=${value}`, ''].join('\n'));
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.pid;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + 30_000;
+    while (processAlive(pid)) {
+      if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+      await Bun.sleep(50);
+    }
+  }
+
+  async start(): Promise<void> {
+    const java = [
+      'setsid', 'java', '-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+      `-Dkafka.logs.dir=${join(this.dir, 'logs')}`, `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`,
+      '-cp', `${this.libs}/*`, 'kafka.Kafka', join(this.dir, 'server.properties'),
+    ];
+    const out = Bun.file(join(this.dir, 'stdout.log'));
+    const child = Bun.spawn(java, { stdin: 'ignore', stdout: out, stderr: out });
+    child.unref();
+    writeFileSync(join(this.dir, 'pid'), `${child.pid}\n`);
+    const admin = new Admin({ clientId: 'restart-probe', bootstrapBrokers: this.brokers, retries: 0 });
+    try {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const ok = await admin.metadata({ topics: [] }).then(() => true, () => false);
+        if (ok) return;
+        if (!processAlive(child.pid)) throw new Error(`the broker exited while starting; see ${this.dir}/stdout.log`);
+        if (Date.now() > deadline) throw new Error('the broker did not answer within 90 s');
+        await Bun.sleep(100);
+      }
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await runScript('kafka/stop', ['--dir', this.dir]);
+  }
+}
+
+/** Alive and not a zombie (scripts/lib/common.sh process_alive reads /proc the same way). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
 }
