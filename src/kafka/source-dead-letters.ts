@@ -119,7 +119,8 @@ export class DeadLetters {
     if (this.closed) return;
     letter.failed = false;
     letter.sending = this.client()
-      .send({ messages: [letter.record] })
+      // acks with every send: the client ignores the producer-level setting (and would use 1).
+      .send({ messages: [letter.record], acks: -1, autocreateTopics: true })
       .then(
         () => {
           this.sent++;
@@ -140,8 +141,6 @@ export class DeadLetters {
     this.producer ??= new Producer<Buffer, Buffer, Buffer, Buffer>({
       ...this.connection,
       clientId: `${this.connection.clientId}-dlq`,
-      acks: -1,
-      autocreateTopics: true,
     });
     return this.producer;
   }
