@@ -335,6 +335,11 @@ export class PgProtocol {
     const command = decodeCommandComplete(payload);
     // After copy-both ends (a timeline switch) the server may send a result set: not a query's.
     if (this.phase === 'copy-end') return;
+    // A walsender shutting down (fast shutdown, restart) ends the command without CopyDone.
+    if (this.phase === 'copy') {
+      this.phase = 'copy-end';
+      return;
+    }
     if (this.phase !== 'query' || active?.kind !== 'query') return this.unexpected(Backend.CommandComplete, payload);
     const result = active.current ?? { command: '', fields: [], typeOids: [], rows: [] };
     result.command = command;

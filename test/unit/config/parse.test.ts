@@ -247,9 +247,10 @@ describe('parseConfig', () => {
   });
 });
 
-describe('components not yet built', () => {
-  test('the postgres source says it is not available yet', async () => {
+describe('component creation', () => {
+  test('a postgres source with an unusable dsn fails to build with the config key named', async () => {
     const db1 = load(BASE).sources[0]!;
-    await expect(db1.kind.create('db1', db1.options, {} as never)).rejects.toThrow('the postgres source is not available in this build yet (issue 3)');
+    const log = { warn() {} };
+    await expect(db1.kind.create('db1', { ...db1.options, dsn: 'host=h port=notaport' }, { log, store: {} } as never)).rejects.toThrow('source.db1.dsn');
   });
 });
