@@ -8,6 +8,8 @@
  *   it runs in (autoload* off): an operator's cwd must not change what the binary does.
  * - Minified (names kept, so class names in errors and stack traces stay readable), with the
  *   source map embedded in the executable: stack traces name src/ files and lines.
+ * - Bytecode compiled ahead of time (ESM, so top-level await keeps working): start to
+ *   "Streaming from" in ~50 ms instead of ~100 ms, for ~5 MB more.
  * - `@platformatic/kafka` imports `@platformatic/wasm-utils` (CRC32C, snappy, lz4), whose default
  *   entry reads `../dist/native.wasm` from disk at load time: in a compiled binary that path is
  *   `/$bunfs/dist/native.wasm`, which does not exist, and merely importing the Kafka client fails
@@ -41,12 +43,21 @@ export function nativeTarget(): TargetName {
 }
 
 function git(...args: string[]): string | undefined {
-  const run = Bun.spawnSync(['git', ...args], { cwd: REPO_ROOT, stdout: 'pipe', stderr: 'ignore' });
-  return run.exitCode === 0 ? run.stdout.toString().trim() : undefined;
+  try {
+    const run = Bun.spawnSync(['git', ...args], { cwd: REPO_ROOT, stdout: 'pipe', stderr: 'ignore' });
+    return run.exitCode === 0 ? run.stdout.toString().trim() : undefined;
+  } catch {
+    return undefined; // no git on this machine (e.g. the Dockerfile's build stage)
+  }
 }
 
-/** "commit 1a2b3c4d5e6f" (+"-dirty" when sources differ from it), or '' outside a git checkout. */
+/**
+ * "commit 1a2b3c4d5e6f" (+"-dirty" when sources differ from it), or '' outside a git checkout.
+ * PSQL_STREAMER_COMMIT names the commit where there is no checkout (the Dockerfile's build arg).
+ */
 function commitInfo(): string {
+  const given = process.env.PSQL_STREAMER_COMMIT?.trim();
+  if (given) return `commit ${given}`;
   const commit = git('rev-parse', '--short=12', 'HEAD');
   if (commit === undefined) return '';
   const changed = git('status', '--porcelain', '--', 'src', 'package.json', 'bun.lock');
@@ -83,6 +94,8 @@ export async function buildTarget(target: TargetName, outDir: string, commit = c
       root: REPO_ROOT,
       minify: { whitespace: true, syntax: true, identifiers: true, keepNames: true },
       sourcemap: 'linked',
+      bytecode: true,
+      format: 'esm',
       define: { PSQL_STREAMER_BUILD_INFO: JSON.stringify(info) },
       plugins: [wasmUtilsBundled],
       throw: false,
