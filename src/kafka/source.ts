@@ -35,7 +35,7 @@ import {
 import { retryDelay } from '../pipeline/backoff.ts';
 import type { Source, SourceOutput } from '../sources/source.ts';
 import { describeKafkaError, type KafkaConnectionOptions } from './client-options.ts';
-import { decodeEvent } from './event-decode.ts';
+import { EventDecoder } from './event-decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './source-dead-letters.ts';
 
@@ -71,6 +71,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private readonly component: string;
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly offsets = new OffsetTracker();
+  private readonly decoder: EventDecoder;
   private readonly deadLetters: DeadLetters | undefined;
   private output: SourceOutput<KafkaPosition> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -95,6 +96,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     private readonly log: Logger,
   ) {
     this.component = `${KAFKA_SOURCE_TYPE} (${name})`;
+    this.decoder = new EventDecoder(name);
     this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       requestTimeout: REQUEST_TIMEOUT_MS,
       ...settings.connection,
@@ -247,7 +249,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     const started = performance.now();
     let event: ChangeEvent;
     try {
-      event = decodeEvent(message.value, this.name);
+      event = this.decoder.decode(message.value);
     } catch (err) {
       this.malformed(message, position, describeError(err));
       this.push({ position });
