@@ -1,0 +1,210 @@
+/**
+ * The compiled executable on its own, as an operator copies it onto a database host: built by
+ * scripts/build for this machine, copied ALONE into an empty directory (no node_modules, no
+ * sources, that directory as cwd, a bare environment), then `--version`, `check -config`, no .env
+ * or bunfig.toml autoloading, and real streams PostgreSQL → file sink and PostgreSQL → Kafka (lz4,
+ * so the Kafka client's WASM helper runs inside the binary). Prints the time from exec to the
+ * source's "Streaming from" line.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useKafka } from '../../helpers/kafka.ts';
+import { dropSlot, uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { repoRoot } from '../../helpers/env.ts';
+import { tempDir, waitFor } from '../../helpers/streamer.ts';
+import { readTopic } from '../kafka/sink-support.ts';
+import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from './support.ts';
+
+const work = tempDir('psql-streamer-binary-');
+/** The directory holding nothing but the executable; the children's cwd. */
+const alone = join(work, 'alone');
+const binary = join(alone, 'psql-streamer');
+/** A bare environment: nothing of the repository, no PG* variables. */
+const ENV = { PATH: '/usr/bin:/bin', HOME: alone, TZ: 'UTC' };
+const children: Child[] = [];
+const slots: string[] = [];
+
+// Registered before the server fixtures' hooks, so it runs while the servers are still there.
+afterAll(async () => {
+  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.exited));
+  const sql = pg.sql();
+  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+  rmSync(work, { recursive: true, force: true });
+});
+const pg = usePostgres();
+const kafka = useKafka();
+
+beforeAll(async () => {
+  const started = performance.now();
+  const built = await buildNative(join(work, 'build'));
+  const ms = performance.now() - started;
+  mkdirSync(alone);
+  copyFileSync(built, binary);
+  chmodSync(binary, 0o755);
+  rmSync(join(work, 'build'), { recursive: true });
+  console.log(`scripts/build ${nativeTarget()}: ${(statSync(binary).size / 1024 / 1024).toFixed(1)} MiB in ${ms.toFixed(0)} ms`);
+}, 120_000);
+
+function start(name: string, config: string): Child {
+  const file = join(alone, `${name}.toml`);
+  writeFileSync(file, config);
+  const child = spawnChild([binary, '-config', file], { cwd: alone, env: ENV });
+  children.push(child);
+  return child;
+}
+
+function source(server: PgServer, publication: string, slot: string): string {
+  return `
+[source.db1]
+type = "postgres"
+dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user} sslmode=disable"
+publication = "${publication}"
+replicationSlot = "${slot}"
+batchFlushInterval = "20ms"
+statusInterval = "500ms"
+`;
+}
+
+/** A table with a publication, and the slot name the program will create (dropped afterwards). */
+async function prepare(prefix: string): Promise<{ table: string; publication: string; slot: string }> {
+  const table = uniqueName(prefix);
+  const publication = uniqueName('pub');
+  const slot = uniqueName('slot');
+  slots.push(slot);
+  await pg.sql().unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY, name text); CREATE PUBLICATION ${publication} FOR TABLE ${table}`);
+  return { table, publication, slot };
+}
+
+async function writeRows(table: string): Promise<void> {
+  const sql = pg.sql();
+  await sql.unsafe(`INSERT INTO ${table} VALUES (1, 'one'), (2, 'two')`);
+  await sql.unsafe(`UPDATE ${table} SET name = 'uno' WHERE id = 1`);
+  await sql.unsafe(`DELETE FROM ${table} WHERE id = 2`);
+}
+
+const EXPECTED = [
+  { Action: 'insert', Columns: { id: 1, name: 'one' } },
+  { Action: 'insert', Columns: { id: 2, name: 'two' } },
+  { Action: 'update', Columns: { id: 1, name: 'uno' } },
+  { Action: 'delete', Columns: { id: 2, name: null } },
+];
+
+describe('the compiled binary alone in an empty directory', () => {
+  test('the directory holds only the executable, which is the native target', () => {
+    expect(readdirSync(alone)).toEqual(['psql-streamer']);
+    expect(existsSync(join(alone, 'node_modules'))).toBe(false);
+  });
+
+  test('--version: package version, commit, target and Bun version', async () => {
+    const result = await run([binary, '--version'], { cwd: alone, env: ENV });
+    expect(result.code).toBe(0);
+    const escaped = VERSION.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(result.stdout).toMatch(new RegExp(`^psql-streamer ${escaped} \\((?:commit [0-9a-f]{4,40}(?:-dirty)?, )?linux-${nativeTarget()}, bun ${Bun.version}\\)\\n$`));
+  });
+
+  test('check -config: the annotated example passes; a broken file is named with its problem (exit 2)', async () => {
+    copyFileSync(join(repoRoot, 'psql-streamer.toml'), join(alone, 'example.toml'));
+    const ok = await run([binary, 'check', '-config', 'example.toml'], { cwd: alone, env: ENV });
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe('example.toml: OK (1 source(s), 1 sink(s))\n');
+    expect(ok.code).toBe(0);
+
+    writeFileSync(join(alone, 'broken.toml'), '[sink.out]\ntype = "fil"\nsources = []\n');
+    const bad = await run([binary, 'check', '-config', 'broken.toml'], { cwd: alone, env: ENV });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('broken.toml');
+    expect(bad.stderr).toContain('fil');
+    expect(bad.stderr).not.toContain('    at ');
+    rmSync(join(alone, 'example.toml'));
+    rmSync(join(alone, 'broken.toml'));
+  });
+
+  test('reads no .env and no bunfig.toml from its working directory', async () => {
+    const dir = join(work, 'autoload');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.env'), 'PSQL_STREAMER_DOTENV_PROBE=0\n');
+    writeFileSync(join(dir, 'preload.js'), `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'preloaded'))}, 'x');\n`);
+    writeFileSync(join(dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
+    // Valid exactly when the variable is set.
+    writeFileSync(join(dir, 'probe.toml'), `http = "127.0.0.1:\${PSQL_STREAMER_DOTENV_PROBE}"
+boltdb = "state.db"
+[source.db1]
+type = "postgres"
+dsn = "host=127.0.0.1 dbname=app user=streamer"
+publication = "p"
+replicationSlot = "s"
+[sink.out]
+type = "stub_discard"
+sources = ["db1"]
+`);
+    const withVariable = await run([binary, 'check', '-config', 'probe.toml'], { cwd: dir, env: { ...ENV, PSQL_STREAMER_DOTENV_PROBE: '0' } });
+    expect(withVariable.stdout).toBe('probe.toml: OK (1 source(s), 1 sink(s))\n');
+    const result = await run([binary, 'check', '-config', 'probe.toml'], { cwd: dir, env: ENV });
+    // The variable is unset for the binary: .env was not loaded.
+    expect(result.stderr).toContain('environment variable $PSQL_STREAMER_DOTENV_PROBE is not set');
+    expect(result.code).toBe(2);
+    // bunfig.toml's preload did not run.
+    expect(existsSync(join(dir, 'preloaded'))).toBe(false);
+    // Bun itself would have used both there (as would a binary built with autoloading on).
+    const viaBun = await run([process.execPath, '-e', 'console.log(process.env.PSQL_STREAMER_DOTENV_PROBE)'], { cwd: dir, env: ENV });
+    expect(viaBun.stdout).toBe('0\n');
+    expect(existsSync(join(dir, 'preloaded'))).toBe(true);
+  });
+
+  test('PostgreSQL → file sink: the events, /status 200, SIGTERM exits 0; time from exec to "Streaming from"', async () => {
+    const { table, publication, slot } = await prepare('bin_file');
+    const out = join(work, 'file-out.jsonl');
+    const streamer = start('file', `
+http = "127.0.0.1:0"
+boltdb = "${join(work, 'file-state.db')}"
+${source(pg.server, publication, slot)}
+[sink.out]
+type = "file"
+path = "${out}"
+sources = ["db1"]
+`);
+    const streaming = await streamer.waitForLog('Streaming from');
+    console.log(`PostgreSQL → file: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms (slot created at startup)`);
+
+    await writeRows(table);
+    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    await waitFor('4 events in the file', () => lines().length >= 4, 20_000, () => streamer.stderr());
+    const events = lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.map(({ Action, Columns }) => ({ Action, Columns }))).toEqual(EXPECTED);
+    expect(events.every((e) => e.Table === table && e.Database === pg.server.database)).toBe(true);
+
+    const status = await fetch(`${await streamer.httpUrl()}/status`);
+    expect(status.status).toBe(200);
+    expect(await stop(streamer)).toBe(0);
+    expect(streamer.stderr()).toContain('Service shutdown complete');
+  });
+
+  test('PostgreSQL → Kafka (lz4): the messages in the original\'s format; time from exec to "Streaming from"', async () => {
+    const { table, publication, slot } = await prepare('bin_kafka');
+    const topic = await kafka.createTopic({ prefix: 'bin-kafka' });
+    const streamer = start('kafka', `
+http = "127.0.0.1:0"
+boltdb = "${join(work, 'kafka-state.db')}"
+${source(pg.server, publication, slot)}
+[sink.kafka]
+type = "kafka"
+sources = ["db1"]
+hosts = ${JSON.stringify(kafka.server.brokers)}
+handlers = ["passthrough"]
+topicFallback = "${topic}"
+compression = "lz4"
+`);
+    const streaming = await streamer.waitForLog('Streaming from');
+    console.log(`PostgreSQL → Kafka: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms`);
+
+    await writeRows(table);
+    const messages = await readTopic(kafka.server.brokers, topic, 4, 30_000);
+    const events = messages.map((m) => JSON.parse(m.value!) as Record<string, unknown>);
+    expect(events.map(({ Action, Columns }) => ({ Action, Columns }))).toEqual(EXPECTED);
+    expect(Object.keys(events[0]!).slice(0, 8)).toEqual(['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns']);
+    expect(await stop(streamer)).toBe(0);
+    expect(streamer.stderr()).not.toContain('ERROR');
+  });
+});
