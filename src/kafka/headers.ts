@@ -47,12 +47,26 @@ export function lsnText(lsn: bigint): string {
   return isLsn(lsn) ? formatLsn(lsn) : lsn.toString();
 }
 
-/** The four headers of an event's message. */
+const SOURCE = internedBytes(HEADER_SOURCE);
+const TABLE = internedBytes(HEADER_TABLE);
+const LSN = internedBytes(HEADER_LSN);
+const ACTION = internedBytes(HEADER_ACTION);
+
+// The events of one transaction share their commit LSN: its text is made once.
+let lastLsn = -1n;
+let lastLsnBytes = Buffer.alloc(0);
+
+/** The four headers of an event's message (header buffers are shared: never modify them). */
 export function eventHeaders(event: ChangeEvent): Map<Buffer, Buffer> {
+  const lsn = event.commitLsn ?? event.lsn;
+  if (lsn !== lastLsn) {
+    lastLsnBytes = Buffer.from(lsnText(lsn));
+    lastLsn = lsn;
+  }
   return new Map([
-    [internedBytes(HEADER_SOURCE), internedBytes(event.source)],
-    [internedBytes(HEADER_TABLE), internedBytes(qualifiedTable(event))],
-    [internedBytes(HEADER_LSN), Buffer.from(lsnText(event.commitLsn ?? event.lsn))],
-    [internedBytes(HEADER_ACTION), internedBytes(event.action)],
+    [SOURCE, internedBytes(event.source)],
+    [TABLE, internedBytes(qualifiedTable(event))],
+    [LSN, lastLsnBytes],
+    [ACTION, internedBytes(event.action)],
   ]);
 }

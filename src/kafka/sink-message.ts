@@ -29,8 +29,12 @@ export interface OutMessage {
   readonly key: Buffer | undefined;
   value: Buffer | undefined;
   readonly headers: Map<Buffer, Buffer>;
-  /** Assigned once the topic's partition count is known; -1 until then. */
+  /** Assigned once the topic's partition count is known (assignPartition); -1 until then. */
   partition: number;
+  /** `partitionKey(topic, partition)`, set with the partition; '' until then. */
+  partitionKey: string;
+  /** messageBytes() of the message, kept current. */
+  bytes: number;
   /** Set when the message is known to be undeliverable before any produce (encoding failed, invalid topic). */
   undeliverable?: Undeliverable;
   /** For a dead-letter message: the message it replaces. */
@@ -51,6 +55,21 @@ export function partitionKey(topic: string, partition: number): string {
   return topic + '\u0000' + partition;
 }
 
+/** A new message for `topic` (partition not yet assigned). */
+export function outMessage(
+  event: ChangeEvent, topic: string, key: Buffer | undefined, value: Buffer | undefined, headers: Map<Buffer, Buffer>, undeliverable?: Undeliverable,
+): OutMessage {
+  const message: OutMessage = { event, topic, key, value, headers, partition: -1, partitionKey: '', bytes: 0 };
+  if (undeliverable !== undefined) message.undeliverable = undeliverable;
+  message.bytes = messageBytes(message);
+  return message;
+}
+
+export function assignPartition(message: OutMessage, partition: number): void {
+  message.partition = partition;
+  message.partitionKey = partitionKey(message.topic, partition);
+}
+
 export interface ChunkLimits {
   /** Messages per partition in one produce request (the sink's `batchSize`). */
   maxMessages: number;
@@ -69,14 +88,14 @@ export function takeChunk(pending: readonly OutMessage[], limits: ChunkLimits): 
   const chunk: OutMessage[] = [];
   const used = new Map<string, { messages: number; bytes: number; full: boolean }>();
   for (const message of pending) {
-    const key = partitionKey(message.topic, message.partition);
+    const key = message.partitionKey;
     let u = used.get(key);
     if (u === undefined) {
       u = { messages: 0, bytes: 0, full: false };
       used.set(key, u);
     }
     if (u.full) continue;
-    const bytes = messageBytes(message);
+    const bytes = message.bytes;
     const maxMessages = limits.single?.has(key) ? 1 : limits.maxMessages;
     if (u.messages > 0 && (u.messages >= maxMessages || u.bytes + bytes > limits.maxBytes)) {
       u.full = true;
@@ -101,11 +120,14 @@ export function deadLetterMessage(original: OutMessage, reason: Undeliverable, t
   if (original.partition >= 0) headers.set(internedBytes(HEADER_DLQ_PARTITION), Buffer.from(String(original.partition)));
   headers.set(internedBytes(HEADER_DLQ_WAL_POSITION), Buffer.from(original.event.lsn.toString()));
   headers.set(internedBytes(HEADER_DLQ_UUID), Buffer.from(original.event.uuid));
-  return { event: original.event, topic, key: original.key, value: original.value, headers, partition: -1, deadLetterOf: original };
+  const copy: OutMessage = { event: original.event, topic, key: original.key, value: original.value, headers, partition: -1, partitionKey: '', bytes: 0, deadLetterOf: original };
+  copy.bytes = messageBytes(copy);
+  return copy;
 }
 
 /** Drops the value of a dead-letter message the dead-letter topic refuses as too large, keeping its headers. */
 export function dropValue(message: OutMessage): void {
   message.headers.set(internedBytes(HEADER_DLQ_DROPPED_VALUE_BYTES), Buffer.from(String(message.value?.length ?? 0)));
   message.value = undefined;
+  message.bytes = messageBytes(message);
 }

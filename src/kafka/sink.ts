@@ -40,10 +40,10 @@ import { partitionerFor, type PartitionerName } from './partitioner.ts';
 import { TopicRouter, invalidTopicReason } from './routing.ts';
 import type { KafkaSinkOptions } from './sink-spec.ts';
 import {
+  assignPartition,
   deadLetterMessage,
   dropValue,
-  messageBytes,
-  partitionKey,
+  outMessage,
   takeChunk,
   type OutMessage,
   type Undeliverable,
@@ -260,20 +260,12 @@ export class KafkaSink implements Sink {
     let message: OutMessage;
     try {
       const key = messageKey(event, this.settings.keyMode);
-      message = {
-        event,
-        topic,
-        key: key === undefined ? undefined : Buffer.from(key),
-        value: Buffer.from(encodePassthrough(event)),
-        headers: eventHeaders(event),
-        partition: -1,
-      };
+      message = outMessage(event, topic, key === undefined ? undefined : Buffer.from(key), Buffer.from(encodePassthrough(event)), eventHeaders(event));
       this.counts.handled++;
     } catch (err) {
-      message = {
-        event, topic, key: undefined, value: undefined, headers: eventHeaders(event), partition: -1,
-        undeliverable: { code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}` },
-      };
+      message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
+        code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}`,
+      });
     }
     const seconds = (performance.now() - started) / 1000;
     this.encodeTimer(event.table).observe(seconds);
@@ -330,11 +322,11 @@ export class KafkaSink implements Sink {
       }
       for (const message of messages) {
         if (message.key !== undefined) {
-          message.partition = this.partitionOf(message.key, partitions);
+          assignPartition(message, this.partitionOf(message.key, partitions));
         } else {
           const next = this.roundRobin.get(topic) ?? 0;
           this.roundRobin.set(topic, (next + 1) % partitions);
-          message.partition = next % partitions;
+          assignPartition(message, next % partitions);
         }
       }
     }
@@ -421,7 +413,7 @@ export class KafkaSink implements Sink {
         repeatOnStaleMetadata: false,
       });
     } catch (err) {
-      const partitions = new Set(chunk.map((m) => partitionKey(m.topic, m.partition)));
+      const partitions = new Set(chunk.map((m) => m.partitionKey));
       failed = produceOutcome(err, partitions).failed;
       const codes = new Set([...failed.values()].map((f) => f.code));
       for (const code of codes) kafkaSinkProduceErrors.inc({ sinkName: this.name, error: code });
@@ -431,7 +423,7 @@ export class KafkaSink implements Sink {
     const inChunk = new Set(chunk);
     const perPartition = new Map<string, number>();
     for (const m of chunk) {
-      const key = partitionKey(m.topic, m.partition);
+      const key = m.partitionKey;
       perPartition.set(key, (perPartition.get(key) ?? 0) + 1);
     }
     const acked: OutMessage[] = [];
@@ -444,7 +436,7 @@ export class KafkaSink implements Sink {
         stillPending.push(message);
         continue;
       }
-      const key = partitionKey(message.topic, message.partition);
+      const key = message.partitionKey;
       const failure = failed?.get(key);
       if (failure === undefined) {
         acked.push(message);
@@ -454,7 +446,7 @@ export class KafkaSink implements Sink {
       if (failure.kind === 'tooLarge' && (perPartition.get(key) ?? 0) > 1) {
         p.single.add(key); // several messages: find the one the broker refuses, one request each
       } else if (failure.kind === 'tooLarge') {
-        diverted.push([message, { code: 'MESSAGE_TOO_LARGE', message: `${messageBytes(message)} bytes is too large for topic "${message.topic}": ${failure.message}` }]);
+        diverted.push([message, { code: 'MESSAGE_TOO_LARGE', message: `${message.bytes} bytes is too large for topic "${message.topic}": ${failure.message}` }]);
       } else if (failure.kind === 'undeliverable') {
         diverted.push([message, { code: failure.code, message: failure.message }]);
       } else if (failure.kind === 'fatal') {
@@ -484,7 +476,7 @@ export class KafkaSink implements Sink {
       let t = perTopic.get(message.topic);
       if (t === undefined) perTopic.set(message.topic, (t = { messages: 0, bytes: 0 }));
       t.messages++;
-      t.bytes += messageBytes(message);
+      t.bytes += message.bytes;
       const original = message.deadLetterOf;
       if (original !== undefined) {
         this.counts.deadLettered++;
@@ -503,7 +495,7 @@ export class KafkaSink implements Sink {
     const { pending } = this.prepare(batch);
     for (const message of pending) {
       this.asyncQueue.push(message);
-      this.asyncBytes += messageBytes(message);
+      this.asyncBytes += message.bytes;
     }
     if (this.asyncBytes >= ASYNC_MAX_QUEUED_BYTES) {
       await this.flushAsync(); // back-pressure: memory stays bounded even when the brokers are slow

@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { deadLetterMessage, dropValue, messageBytes, partitionKey, takeChunk, type OutMessage } from '../../../../src/kafka/sink-message.ts';
+import { assignPartition, deadLetterMessage, dropValue, messageBytes, outMessage, partitionKey, takeChunk, type OutMessage } from '../../../../src/kafka/sink-message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 
 function message(i: number, topic: string, partition: number, valueBytes = 10): OutMessage {
-  return { event: makeTestEvent(i), topic, partition, key: Buffer.from(`k${i}`), value: Buffer.alloc(valueBytes, 120), headers: new Map() };
+  const m = outMessage(makeTestEvent(i), topic, Buffer.from(`k${i}`), Buffer.alloc(valueBytes, 120), new Map());
+  if (partition >= 0) assignPartition(m, partition);
+  return m;
 }
 const ids = (chunk: OutMessage[]) => chunk.map((m) => m.event.uuid.slice(-2));
 
@@ -43,6 +45,7 @@ test('messageBytes counts key, value, headers and record framing', () => {
 test('dead-letter copy: same key, value and headers plus the error, the original topic and partition, position and UUID', () => {
   const original = message(7, 'orders', 2);
   original.headers.set(Buffer.from('psql-streamer-source'), Buffer.from('db1'));
+  original.bytes = messageBytes(original);
   const copy = deadLetterMessage(original, { code: 'MESSAGE_TOO_LARGE', message: 'too big' }, 'dlq');
   expect(copy.topic).toBe('dlq');
   expect(copy.partition).toBe(-1);
@@ -62,7 +65,9 @@ test('dead-letter copy: same key, value and headers plus the error, the original
   expect(original.headers.size).toBe(1); // the original is untouched
   const unassigned = deadLetterMessage(message(8, 'bad name', -1), { code: 'INVALID_TOPIC', message: 'no' }, 'dlq');
   expect([...unassigned.headers.keys()].map(String)).not.toContain('psql-streamer-original-partition');
+  expect(copy.bytes).toBe(messageBytes(copy));
   dropValue(copy);
   expect(copy.value).toBeUndefined();
+  expect(copy.bytes).toBe(messageBytes(copy));
   expect(copy.headers.get([...copy.headers.keys()].find((k) => k.toString() === 'psql-streamer-dropped-value-bytes')!)!.toString()).toBe('10');
 });
