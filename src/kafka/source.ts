@@ -348,19 +348,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.wake?.();
     this.consumer.stopLagMonitoring();
     await this.stream?.close().catch(() => {});
-    await this.running;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.log.warn(`Leaving consumer group "${this.settings.groupId}" timed out after ${CLOSE_TIMEOUT_MS} ms; the group drops this member after sessionTimeout`);
-        resolve();
-      }, CLOSE_TIMEOUT_MS);
+    // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).
+    const left = await withTimeout(this.consumer.close(true), CLOSE_TIMEOUT_MS).catch((err: unknown) => {
+      this.log.warn(`Leaving consumer group "${this.settings.groupId}": ${describeKafkaError(err)}`);
+      return true;
     });
-    await Promise.race([
-      this.consumer.close(true).catch((err: unknown) => this.log.warn(`Leaving consumer group "${this.settings.groupId}": ${describeKafkaError(err)}`)),
-      timeout,
-    ]);
-    clearTimeout(timer);
+    if (!left) this.log.warn(`Leaving consumer group "${this.settings.groupId}" timed out after ${CLOSE_TIMEOUT_MS} ms; the group drops this member after sessionTimeout`);
+    await withTimeout(this.running ?? Promise.resolve(), CLOSE_TIMEOUT_MS);
     await this.deadLetters?.close();
   }
 
@@ -393,4 +387,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
+}
+
+/** Resolves true when `promise` settles in time (rejecting if it rejects), false after `ms`. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
