@@ -163,8 +163,15 @@ sources = ["relay"]
     for (const m of bad) expect(lettered.has(`${m.partition}@${Math.floor(m.i / 2)}`)).toBe(true);
     expect(letters.every((m) => m.headers['psql-streamer-error']?.startsWith('Unable to unmarshal event'))).toBe(true);
 
+    // Lag, measured every 5 s, reaches 0 on both partitions once everything is committed.
+    const url = await second.httpUrl();
+    await waitFor('lag 0', async () => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      return [0, 1].every((p) => metrics.includes(`kafka_source_consumer_lag{sourceName="relay",topic="${input}",partition="${p}"} 0`));
+    }, 30_000);
+
     // The restarted streamer counts the malformed messages it read.
-    const stats = await (await fetch(`${await second.httpUrl()}/stats`)).text();
+    const stats = await (await fetch(`${url}/stats`)).text();
     const malformed = Number(/malformed: (\d+)/.exec(stats)?.[1]);
     expect(malformed).toBeGreaterThanOrEqual(bad.filter((m) => Math.floor(m.i / 2) >= Math.min(...Object.values(committed), total)).length);
     second.proc.kill('SIGTERM');
