@@ -56,6 +56,8 @@ export function partitionKey(topic: string, partition: number): string {
 export class OffsetTracker {
   /** Owned partitions → what happened during this ownership. */
   private readonly owned = new Map<string, Ownership>();
+  /** The same by topic, then partition number: per-message lookups build no key string. */
+  private index = new Map<string, (Ownership | undefined)[]>();
 
   /** Replaces the assignment; returns the partitions that were revoked and added. */
   assign(assignments: readonly TopicPartitions[] | null | undefined): { revoked: string[]; added: string[] } {
@@ -65,16 +67,27 @@ export class OffsetTracker {
     const added = [...next].filter((key) => !this.owned.has(key));
     for (const key of revoked) this.owned.delete(key);
     for (const key of added) this.owned.set(key, {});
+    this.index = new Map();
+    for (const { topic, partitions } of assignments ?? []) {
+      const byPartition: (Ownership | undefined)[] = [];
+      for (const p of partitions) byPartition[p] = this.owned.get(partitionKey(topic, p));
+      this.index.set(topic, byPartition);
+    }
     return { revoked, added };
   }
 
   /** Left the group: owns nothing. */
   clear(): void {
     this.owned.clear();
+    this.index = new Map();
   }
 
   owns(topic: string, partition: number): boolean {
-    return this.owned.has(partitionKey(topic, partition));
+    return this.ownership(topic, partition) !== undefined;
+  }
+
+  private ownership(topic: string, partition: number): Ownership | undefined {
+    return this.index.get(topic)?.[partition];
   }
 
   /** Owned partition keys (`topic:partition`). */
@@ -84,7 +97,7 @@ export class OffsetTracker {
 
   /** Offset committed during the current ownership of the partition. */
   committed(topic: string, partition: number): bigint | undefined {
-    return this.owned.get(partitionKey(topic, partition))?.committed;
+    return this.ownership(topic, partition)?.committed;
   }
 
   /**
@@ -95,7 +108,7 @@ export class OffsetTracker {
    * owner reads it).
    */
   accept(topic: string, partition: number, offset: bigint): 'new' | 'duplicate' | 'not-owned' {
-    const ownership = this.owned.get(partitionKey(topic, partition));
+    const ownership = this.ownership(topic, partition);
     if (ownership === undefined) return 'not-owned';
     if (ownership.pushed !== undefined && offset <= ownership.pushed) return 'duplicate';
     ownership.pushed = offset;
@@ -104,21 +117,21 @@ export class OffsetTracker {
 
   /** The commits that make `positions` (delivered, in push order) durable. */
   commitsFor(positions: readonly KafkaPosition[]): CommitPlan {
-    const highest = new Map<string, KafkaPosition>();
+    const highest = new Map<Ownership, KafkaPosition>();
     let notOwned = 0;
     for (const position of positions) {
-      const key = partitionKey(position.topic, position.partition);
-      if (!this.owned.has(key)) {
+      const ownership = this.ownership(position.topic, position.partition);
+      if (ownership === undefined) {
         notOwned++;
         continue;
       }
-      const current = highest.get(key);
-      if (current === undefined || position.offset > current.offset) highest.set(key, position);
+      const current = highest.get(ownership);
+      if (current === undefined || position.offset > current.offset) highest.set(ownership, position);
     }
     const commits: OffsetCommit[] = [];
-    for (const [key, position] of highest) {
+    for (const [ownership, position] of highest) {
       const next = position.offset + 1n;
-      const committed = this.owned.get(key)?.committed;
+      const committed = ownership.committed;
       if (committed !== undefined && next <= committed) continue;
       commits.push({ topic: position.topic, partition: position.partition, offset: next, leaderEpoch: position.leaderEpoch });
     }
@@ -128,7 +141,7 @@ export class OffsetTracker {
   /** The broker accepted `commits`; partitions revoked meanwhile stay forgotten. */
   markCommitted(commits: readonly OffsetCommit[]): void {
     for (const commit of commits) {
-      const ownership = this.owned.get(partitionKey(commit.topic, commit.partition));
+      const ownership = this.ownership(commit.topic, commit.partition);
       if (ownership === undefined) continue;
       if (ownership.committed === undefined || commit.offset > ownership.committed) ownership.committed = commit.offset;
     }

@@ -48,6 +48,10 @@ const RETRY_MAX_MS = 30_000;
 /** A fetch waits this long for data on a quiet topic (the original waited 10 s for 1 MB). */
 const FETCH_MAX_WAIT_MS = 500;
 const LAG_INTERVAL_MS = 5_000;
+/** Memory of an event besides its columns, for the pipeline's byte bound (as estimate-bytes.ts). */
+const EVENT_OVERHEAD_BYTES = 256;
+/** How often per-event counts reach the Prometheus counters. */
+const METRICS_FLUSH_MS = 250;
 /** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
@@ -88,7 +92,11 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private lastFetchAt = 0;
 
   private readonly counts = { events: 0, errors: 0, fetchErrors: 0, malformed: 0, commitErrors: 0, duplicates: 0, notOwned: 0 };
-  private readonly tableMetrics = new Map<string, { events: { inc(): void }; time: { observe(v: number): void } }>();
+  /** Per-event counts, added to the Prometheus counters in bulk (a labelled inc costs ~0.3 µs). */
+  private readonly pendingEvents = new Map<string, number>();
+  private readonly pendingMessages = new Map<string, number>();
+  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly eventTimers = new Map<string, { observe(v: number): void }>();
 
   constructor(
     readonly name: string,
@@ -128,6 +136,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.log.info(`Consuming ${this.settings.topics.join(', ')} from ${this.settings.connection.bootstrapBrokers.join(',')} as group "${this.settings.groupId}"` +
       `${this.deadLetterNote()}`);
     this.consumer.startLagMonitoring({ topics: this.settings.topics }, LAG_INTERVAL_MS);
+    this.metricsTimer = setInterval(() => this.flushMetrics(), METRICS_FLUSH_MS);
+    this.metricsTimer.unref?.();
     this.running = this.run();
   }
 
@@ -244,7 +254,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       return;
     }
     this.counts.events++;
-    kafkaSourceMessages.inc({ sourceName: this.name, topic });
+    this.pendingMessages.set(topic, (this.pendingMessages.get(topic) ?? 0) + 1);
     const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1 };
     const started = performance.now();
     let event: ChangeEvent;
@@ -255,11 +265,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       this.push({ position });
       return;
     }
-    this.log.verboseEvent(event.uuid, `Event [topic ${topic} partition ${partition} offset ${offset}]: ${message.value?.toString() ?? ''}`);
-    this.push({ event, position });
-    const metrics = this.metricsFor(event.table);
-    metrics.events.inc();
-    metrics.time.observe((performance.now() - started) / 1000);
+    if (this.log.verboseEnabled) {
+      this.log.verboseEvent(event.uuid, `Event [topic ${topic} partition ${partition} offset ${offset}]: ${message.value?.toString() ?? ''}`);
+    }
+    // The JSON's length is a fair estimate of the decoded event's memory, and costs nothing.
+    this.push({ event, position, bytes: EVENT_OVERHEAD_BYTES + (message.value?.length ?? 0) });
+    this.pendingEvents.set(event.table, (this.pendingEvents.get(event.table) ?? 0) + 1);
+    this.eventTimer(event.table).observe((performance.now() - started) / 1000);
   }
 
   private malformed(message: KafkaMessage, position: KafkaPosition, reason: string): void {
@@ -272,7 +284,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.deadLetters?.add(position, { key: message.key, value: message.value, headers: message.headerEntries }, reason);
   }
 
-  private push(item: { event?: ChangeEvent; position: KafkaPosition }): void {
+  private push(item: { event?: ChangeEvent; position: KafkaPosition; bytes?: number }): void {
     const output = this.output as SourceOutput<KafkaPosition>;
     if (output.push(item) || this.waitingForRoom) return;
     // Back-pressure: stop fetching until the pipeline has room; messages already fetched stay in
@@ -289,14 +301,21 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     });
   }
 
-  private metricsFor(table: string) {
-    let metrics = this.tableMetrics.get(table);
-    if (metrics === undefined) {
-      const labels = { sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table };
-      metrics = { events: sourceEvents.labels(labels), time: sourceEventProcessingTime.labels(labels) };
-      this.tableMetrics.set(table, metrics);
+  private eventTimer(table: string): { observe(v: number): void } {
+    let timer = this.eventTimers.get(table);
+    if (timer === undefined) {
+      timer = sourceEventProcessingTime.labels({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table });
+      this.eventTimers.set(table, timer);
     }
-    return metrics;
+    return timer;
+  }
+
+  /** Adds the counts gathered since the last call to `source_events` and `kafka_source_messages_total`. */
+  private flushMetrics(): void {
+    for (const [table, count] of this.pendingEvents) sourceEvents.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table }, count);
+    for (const [topic, count] of this.pendingMessages) kafkaSourceMessages.inc({ sourceName: this.name, topic }, count);
+    this.pendingEvents.clear();
+    this.pendingMessages.clear();
   }
 
   /**
@@ -347,6 +366,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.stopping = true;
     this.wake?.();
     this.consumer.stopLagMonitoring();
+    clearInterval(this.metricsTimer);
+    this.flushMetrics();
     await this.stream?.close().catch(() => {});
     // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).
     const left = await withTimeout(this.consumer.close(true), CLOSE_TIMEOUT_MS).catch((err: unknown) => {
