@@ -50,8 +50,6 @@ const FETCH_MAX_WAIT_MS = 500;
 const LAG_INTERVAL_MS = 5_000;
 /** Memory of an event besides its columns, for the pipeline's byte bound (as estimate-bytes.ts). */
 const EVENT_OVERHEAD_BYTES = 256;
-/** How often per-event counts reach the Prometheus counters. */
-const METRICS_FLUSH_MS = 250;
 /** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
@@ -92,10 +90,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private lastFetchAt = 0;
 
   private readonly counts = { events: 0, errors: 0, fetchErrors: 0, malformed: 0, commitErrors: 0, duplicates: 0, notOwned: 0 };
-  /** Per-event counts, added to the Prometheus counters in bulk (a labelled inc costs ~0.3 µs). */
+  /**
+   * Per-event counts, added to the Prometheus counters once per burst of messages (a fetch
+   * response arrives as one synchronous burst): a labelled inc costs ~0.3 µs.
+   */
   private readonly pendingEvents = new Map<string, number>();
   private readonly pendingMessages = new Map<string, number>();
-  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private flushQueued = false;
   private readonly eventTimers = new Map<string, { observe(v: number): void }>();
 
   constructor(
@@ -136,8 +137,6 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.log.info(`Consuming ${this.settings.topics.join(', ')} from ${this.settings.connection.bootstrapBrokers.join(',')} as group "${this.settings.groupId}"` +
       `${this.deadLetterNote()}`);
     this.consumer.startLagMonitoring({ topics: this.settings.topics }, LAG_INTERVAL_MS);
-    this.metricsTimer = setInterval(() => this.flushMetrics(), METRICS_FLUSH_MS);
-    this.metricsTimer.unref?.();
     this.running = this.run();
   }
 
@@ -255,6 +254,10 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     }
     this.counts.events++;
     this.pendingMessages.set(topic, (this.pendingMessages.get(topic) ?? 0) + 1);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushMetrics());
+    }
     const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1 };
     const started = performance.now();
     let event: ChangeEvent;
@@ -310,8 +313,9 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     return timer;
   }
 
-  /** Adds the counts gathered since the last call to `source_events` and `kafka_source_messages_total`. */
+  /** Adds the counts of the last burst to `source_events` and `kafka_source_messages_total`. */
   private flushMetrics(): void {
+    this.flushQueued = false;
     for (const [table, count] of this.pendingEvents) sourceEvents.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table }, count);
     for (const [topic, count] of this.pendingMessages) kafkaSourceMessages.inc({ sourceName: this.name, topic }, count);
     this.pendingEvents.clear();
@@ -366,8 +370,6 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.stopping = true;
     this.wake?.();
     this.consumer.stopLagMonitoring();
-    clearInterval(this.metricsTimer);
-    this.flushMetrics();
     await this.stream?.close().catch(() => {});
     // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).
     const left = await withTimeout(this.consumer.close(true), CLOSE_TIMEOUT_MS).catch((err: unknown) => {
