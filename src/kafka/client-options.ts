@@ -17,9 +17,13 @@ export interface KafkaConnectionOptions {
   connectTimeout?: number;
   /** Time to wait for the answer to one request, ms. */
   requestTimeout?: number;
+  /**
+   * TLS settings. The TLS server name (SNI) is left to the runtime, which sends the broker's host name
+   * and none for an IP address; the client's `tlsServerName: true` would pass IP addresses too,
+   * which Bun refuses by throwing inside @platformatic/kafka's connect, where the error is lost and
+   * the request never settles.
+   */
   tls?: TlsOptions;
-  /** Send SNI: the broker's host name as TLS server name. */
-  tlsServerName?: boolean;
   sasl?: SASLOptions;
 }
 
@@ -42,7 +46,6 @@ export function kafkaConnectionOptions(o: KafkaClientOptions, timeouts: Connecti
     if (o.tlsCertFile) tls.cert = readPem('tlsCertFile', o.tlsCertFile);
     if (o.tlsKeyFile) tls.key = readPem('tlsKeyFile', o.tlsKeyFile);
     options.tls = tls;
-    options.tlsServerName = true;
   }
   if (o.saslMechanism) {
     // Validated by client-spec's choices: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512.

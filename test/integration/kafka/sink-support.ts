@@ -217,6 +217,12 @@ export class RestartableBroker {
     return Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
   }
 
+  /** A line of server.properties. */
+  property(name: string): string | undefined {
+    const line = readFileSync(join(this.dir, 'server.properties'), 'utf8').split('\n').find((l) => l.startsWith(`${name}=`));
+    return line?.slice(name.length + 1);
+  }
+
   /** Changes (or adds) a line of server.properties; takes effect at the next start. */
   setProperty(name: string, value: string): void {
     const file = join(this.dir, 'server.properties');
