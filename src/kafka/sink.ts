@@ -103,6 +103,8 @@ export class KafkaSink implements Sink {
   private readonly router: TopicRouter;
   private readonly partitionOf: (key: Uint8Array, partitions: number) => number;
   private readonly settings: Settings;
+  /** Longest a client call may take before the sink gives up on it (deadline()). */
+  private readonly deadlineMs: number;
   private readonly progress = new WeakMap<readonly ChangeEvent[], BatchProgress>();
   private readonly unknownSince = new Map<string, number>();
   private readonly missingTopics = new Map<string, TopicVerdict>();
@@ -125,8 +127,8 @@ export class KafkaSink implements Sink {
   private asyncTimer: ReturnType<typeof setTimeout> | undefined;
   private asyncChain: Promise<void> = Promise.resolve();
 
-  /** @param producer a client to use instead of a new @platformatic/kafka Producer (tests). */
-  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, producer?: KafkaProducer) {
+  /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
+  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, testing: { producer?: KafkaProducer; deadlineMs?: number } = {}) {
     this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
     this.partitionOf = partitionerFor(options.partitioner as PartitionerName);
     this.settings = {
@@ -139,16 +141,17 @@ export class KafkaSink implements Sink {
       deadLetterTopic: options.deadLetterTopic,
       hosts: options.hosts.join(','),
     };
-    this.producer = producer ?? new Producer<Buffer, Buffer, Buffer, Buffer>({
-      ...kafkaConnectionOptions(options, {
-        connectTimeoutMs: options.timeout,
-        requestTimeoutMs: Math.max(2 * options.timeout, options.timeout + 1000),
-      }),
+    const requestTimeoutMs = Math.max(2 * options.timeout, options.timeout + 1000);
+    const clientRetries = options.idempotent ? Math.max(2, options.maxAttempts - 1) : 0;
+    // Each attempt: connect, metadata, produce; plus the client's retry delays and some slack.
+    this.deadlineMs = testing.deadlineMs ?? (clientRetries + 1) * (options.timeout + 2 * requestTimeoutMs) + clientRetries * 1000 + 5000;
+    this.producer = testing.producer ?? new Producer<Buffer, Buffer, Buffer, Buffer>({
+      ...kafkaConnectionOptions(options, { connectTimeoutMs: options.timeout, requestTimeoutMs }),
       timeout: options.timeout,
       // The client's own retries re-send a whole broker request, partitions already acknowledged
       // included (duplicates); the sink retries only the partitions that failed (deliver()). An
       // idempotent producer's re-sends are deduplicated by the broker, so it may retry inside.
-      retries: options.idempotent ? Math.max(2, options.maxAttempts - 1) : 0,
+      retries: clientRetries,
       retryDelay: (_client, _operation, attempt) => retryDelayMs(attempt),
       repeatOnStaleMetadata: false,
       metadataMaxAge: options.rebalanceInterval,
@@ -341,7 +344,7 @@ export class KafkaSink implements Sink {
     const verdict = this.missingTopics.get(topic);
     if (verdict !== undefined && verdict.until > Date.now()) return verdict.missing;
     try {
-      const metadata = await this.producer.metadata({ topics: [topic] });
+      const metadata = await this.deadline(this.producer.metadata({ topics: [topic] }), `metadata of topic "${topic}"`);
       const described = metadata.topics.get(topic);
       if (described === undefined || described.partitionsCount === 0) {
         throw new StreamerError('SINK_WRITE', `the brokers returned no partitions for topic "${topic}"`, { component: this.component });
@@ -406,12 +409,12 @@ export class KafkaSink implements Sink {
     const started = performance.now();
     let failed: Map<string, PartitionFailure> | undefined;
     try {
-      await this.producer.send({
+      await this.deadline(this.producer.send({
         messages: chunk.map((m) => ({ topic: m.topic, partition: m.partition, key: m.key, value: m.value, headers: m.headers })),
         // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
         acks: this.settings.acks,
         repeatOnStaleMetadata: false,
-      });
+      }), `a produce request of ${chunk.length} message(s)`);
     } catch (err) {
       const partitions = new Set(chunk.map((m) => m.partitionKey));
       failed = produceOutcome(err, partitions).failed;
@@ -547,7 +550,7 @@ export class KafkaSink implements Sink {
   private async probe(): Promise<void> {
     if (this.closed) return;
     try {
-      const metadata = await this.producer.metadata({ topics: [] });
+      const metadata = await this.deadline(this.producer.metadata({ topics: [] }), 'metadata');
       if (this.probeProblem !== null) this.log.info(`Kafka brokers ${this.settings.hosts} reachable again`);
       this.log.debug(`Connected to Kafka cluster ${metadata.id} (${metadata.brokers.size} broker(s))`);
       this.probeProblem = null;
@@ -558,6 +561,21 @@ export class KafkaSink implements Sink {
       this.probeProblem = problem;
       this.probeTimer = setTimeout(() => void this.probe(), PROBE_INTERVAL_MS);
     }
+  }
+
+  /**
+   * Settles within deadlineMs, whatever the client does: a call the client never settles (it happens
+   * when a connection fails in an unexpected way) fails as a timeout instead of holding the pipeline
+   * forever without a word. The abandoned call may still complete: at worst a duplicate.
+   */
+  private deadline<T>(call: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new StreamerError('SINK_WRITE', `no answer from Kafka ${this.settings.hosts} for ${what} within ${this.deadlineMs / 1000}s`, { component: this.component }));
+      }, this.deadlineMs);
+    });
+    return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 
   private asStreamerError(err: unknown): StreamerError {

@@ -29,8 +29,8 @@ function options(overrides: Partial<KafkaSinkOptions>): KafkaSinkOptions {
   return { ...(defaults as KafkaSinkOptions), hosts: ['kafka:9092'], handlers: ['passthrough'], topicFallback: 't', ...overrides };
 }
 
-function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}): KafkaSink {
-  const sink = new KafkaSink('k', options(overrides), Logger.for('Sink-Kafka', 'k'), producer);
+function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}, deadlineMs?: number): KafkaSink {
+  const sink = new KafkaSink('k', options(overrides), Logger.for('Sink-Kafka', 'k'), { producer, deadlineMs });
   sinks.push(sink);
   return sink;
 }
@@ -282,6 +282,21 @@ describe('lifecycle', () => {
     expect(producer.written.length).toBe(1);
     const err = await rejection(sink.write([row(2, 2)]));
     expect(isRetryable(err)).toBe(false);
+  });
+
+  test('a client call that never settles fails as a retryable timeout instead of holding the pipeline', async () => {
+    const producer = new FakeProducer({ t: 1 });
+    const send = producer.send;
+    let hang = true;
+    producer.send = ((...args: Parameters<typeof send>) => (hang ? new Promise(() => {}) : send(...args))) as typeof send;
+    const sink = makeSink(producer, { maxAttempts: 1 }, 50);
+    const batch = [row(1, 1)];
+    const err = await rejection(sink.write(batch));
+    expect(isRetryable(err)).toBe(true);
+    expect(err.message).toContain('no answer from Kafka kafka:9092 for a produce request of 1 message(s) within 0.05s');
+    hang = false;
+    await sink.write(batch);
+    expect(producer.written.length).toBe(1);
   });
 
   test('an event that cannot be encoded is dead-lettered without value', async () => {
