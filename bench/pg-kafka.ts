@@ -1,0 +1,560 @@
+#!/usr/bin/env bun
+/**
+ * PostgreSQL → Kafka benchmark (DESIGN.md §9): psql-streamer with a Kafka sink (requiredAcks = -1,
+ * one local broker) against pg_recvlogical writing to /dev/null, on the same WAL, in the same run.
+ * Run it through scripts/bench-kafka, which starts a fresh throwaway PostgreSQL cluster and Kafka
+ * broker (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE, PSQL_STREAMER_PG_BIN and
+ * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
+ *
+ * Phase "throughput": the data of bench/pg-source.ts's batched scenario (a table of 8 mixed
+ * columns int, bigint, text, numeric, bool, timestamptz, jsonb, uuid; --rows rows in transactions
+ * of --txn-rows rows; slots created before the data, WAL generated with no consumer active), then
+ * one consumer at a time through its own slot, from the slot's start to the end LSN:
+ *   pg_recvlogical --start -o proto_version=1 -o publication_names=P -f /dev/null --endpos=END
+ *   psql-streamer (src/main.ts): postgres source → kafka sink (acks=all, key "row", a topic of
+ *   --partitions partitions); done when its persisted position reaches END, which it reaches only
+ *   after the broker acknowledged every message (the topic's size is checked afterwards).
+ * Measured: rows/s from spawn to END, CPU per event (utime+stime from /proc), peak RSS (VmHWM).
+ *
+ * Phase "latency": psql-streamer streaming while pgbench commits single-row transactions at a
+ * steady --rate per second for --seconds (after --warmup seconds). The topic stores the broker's
+ * append time (message.timestamp.type = LogAppendTime); each message's latency is its append time
+ * minus its transaction's CommitTime (PostgreSQL's commit timestamp, in the value): commit →
+ * broker acknowledgement, clocks of one host. Also: the sink's produce latency (histogram from
+ * /metrics) and the streamer's peak RSS.
+ *
+ *   bun bench/pg-kafka.ts [--phases throughput,latency] [--rows N] [--txn-rows N] [--runs N]
+ *                         [--partitions N] [--batch-size N] [--rate N] [--seconds N] [--warmup N]
+ *                         [--flush-interval D] [--json FILE]
+ */
+import { Database } from 'bun:sqlite';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Admin, Consumer } from '@platformatic/kafka';
+import postgres from 'postgres';
+
+const REPO = join(import.meta.dir, '..');
+const MAIN = join(REPO, 'src', 'main.ts');
+const CLK_TCK = 100; // USER_HZ on Linux: /proc times are in 1/100 s
+
+const { values: args } = parseArgs({
+  options: {
+    phases: { type: 'string', default: 'throughput,latency' },
+    rows: { type: 'string', default: '1000000' },
+    'txn-rows': { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '2' },
+    partitions: { type: 'string', default: '3' },
+    'batch-size': { type: 'string', default: '5000' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    'flush-interval': { type: 'string', default: '5ms' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  process.stdout.write(readFileSync(import.meta.path, 'utf8').split('*/')[0]!.replace(/^#!.*\n/, '') + '*/\n');
+  process.exit(0);
+}
+
+const PHASES = (args.phases ?? '').split(',').filter(Boolean);
+const ROWS = Number(args.rows);
+const TXN_ROWS = Number(args['txn-rows']);
+const RUNS = Number(args.runs);
+const PARTITIONS = Number(args.partitions);
+const BATCH_SIZE = Number(args['batch-size']);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const FLUSH_INTERVAL = args['flush-interval']!;
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through scripts/bench-kafka`);
+  return value;
+};
+const PG = { host: env('PGHOST'), port: Number(env('PGPORT')), user: env('PGUSER'), database: env('PGDATABASE'), bin: env('PSQL_STREAMER_PG_BIN') };
+const BROKERS = env('KAFKA_BROKERS').split(',');
+
+const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
+const admin = new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS });
+
+const log = (line: string) => process.stderr.write(`[bench-kafka] ${line}\n`);
+const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+// ---- processes ----
+
+interface ProcSample {
+  cpuUs: number;
+  rssKb: number;
+  hwmKb: number;
+}
+
+function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A running psql-streamer: its stderr, its persisted position, its peak RSS. */
+class Streamer {
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  readonly started = performance.now();
+  stderr = '';
+  startupMs = 0;
+  startupCpuUs = 0;
+  peakRssKb = 0;
+  finished = false;
+  private db: Database | undefined;
+
+  constructor(readonly dir: string, config: string) {
+    const file = join(dir, 'bench.toml');
+    writeFileSync(file, config);
+    const proc = Bun.spawn([process.execPath, MAIN, '-config', file], { stdout: 'ignore', stderr: 'pipe' });
+    this.proc = proc;
+    void proc.exited.then(() => { this.finished = true; });
+    const decoder = new TextDecoder();
+    void (async () => {
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+        this.stderr += decoder.decode(chunk, { stream: true });
+        if (this.startupMs === 0 && this.stderr.includes('Streaming from')) {
+          this.startupMs = performance.now() - this.started;
+          this.startupCpuUs = sampleProc(proc.pid)?.cpuUs ?? 0;
+        }
+      }
+    })();
+  }
+
+  sample(): ProcSample | undefined {
+    const s = sampleProc(this.proc.pid);
+    if (s) this.peakRssKb = Math.max(this.peakRssKb, s.rssKb, s.hwmKb);
+    return s;
+  }
+
+  persisted(): bigint {
+    try {
+      this.db ??= new Database(join(this.dir, 'state.db'), { readonly: true });
+      const row = this.db.query('SELECT position FROM positions WHERE source = ?').get('bench') as { position: string } | null;
+      return BigInt(row?.position ?? 0);
+    } catch {
+      return 0n;
+    }
+  }
+
+  async waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await done())) {
+      this.sample();
+      if (this.finished) throw new Error(`psql-streamer exited while waiting for ${what}:\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${this.stderr.slice(-3000)}`);
+      await Bun.sleep(10);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.db?.close();
+    this.proc.kill('SIGTERM');
+    const code = await this.proc.exited;
+    if (code !== 0) log(`warning: psql-streamer exited with ${code} after SIGTERM:\n${this.stderr.slice(-3000)}`);
+  }
+}
+
+function streamerConfig(dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string): string {
+  return `
+http = "127.0.0.1:0"
+boltdb = "${join(dir, 'state.db')}"
+logLevel = "info"
+shutdownTimeout = "30s"
+
+[source.bench]
+type = "postgres"
+dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
+publication = "${publication}"
+replicationSlot = "${slot}"
+startRetryInterval = "100ms"
+statusInterval = "200ms"
+batchSize = ${batchSize}
+batchFlushInterval = "${flushInterval}"
+
+[sink.kafka]
+type = "kafka"
+sources = ["bench"]
+hosts = ${JSON.stringify(BROKERS)}
+handlers = ["passthrough"]
+topicFallback = "${topic}"
+requiredAcks = -1
+batchSize = ${batchSize}
+`;
+}
+
+// ---- PostgreSQL and Kafka helpers ----
+
+async function dropSlot(slot: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
+    if (row === undefined) return;
+    if (row.pid === null) {
+      await sql`select pg_drop_replication_slot(${slot})`;
+      return;
+    }
+    await sql`select pg_terminate_backend(${row.pid})`;
+    await Bun.sleep(50);
+  }
+}
+
+async function currentLsn(): Promise<bigint> {
+  const [row] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
+  return BigInt(row!.lsn);
+}
+
+const TABLE_COLUMNS = 'id int primary key, big bigint, txt text, num numeric, flag bool, ts timestamptz, doc jsonb, uid uuid';
+
+/** The rows of bench/pg-source.ts, for ids `from`..`to` (SQL expressions over g). */
+const rowsSql = (table: string, from: string, to: string) => `
+  insert into ${table}
+  select g, g::bigint * 1000003, 'customer ' || g || ' ' || md5(g::text), (g % 100000) + (g % 100) / 100.0,
+         g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 second',
+         jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b'), 'ok', g % 3 = 0),
+         md5(g::text)::uuid
+  from generate_series(${from}, ${to}) g`;
+
+async function createTopic(topic: string, configs: Record<string, string> = {}): Promise<void> {
+  await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) });
+  for (let i = 0; i < 600; i++) {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+    const t = metadata?.topics.get(topic);
+    if (t && t.partitionsCount === PARTITIONS && t.partitions.every((p) => p.leader >= 0)) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`topic ${topic} has no leaders`);
+}
+
+async function topicSize(topic: string): Promise<number> {
+  const consumer = new Consumer({ groupId: `bench-size-${Date.now()}`, clientId: 'bench-size', bootstrapBrokers: BROKERS });
+  try {
+    const offsets = await consumer.listOffsets({ topics: [topic] });
+    return (offsets.get(topic) ?? []).reduce((sum, o) => sum + Number(o), 0);
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/**
+ * Every message of a LogAppendTime topic as [append time ms, CommitTime µs], read with raw fetches
+ * (the batch's maxTimestamp is the append time; @platformatic/kafka's messages carry the producer's).
+ */
+async function appendAndCommitTimes(topic: string): Promise<Array<[number, number, number]>> {
+  const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+  const described = metadata.topics.get(topic)!;
+  const consumer = new Consumer({ groupId: `bench-read-${Date.now()}`, clientId: 'bench-read', bootstrapBrokers: BROKERS });
+  const out: Array<[number, number, number]> = [];
+  try {
+    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic)!;
+    for (let partition = 0; partition < described.partitionsCount; partition++) {
+      let offset = 0n;
+      const end = ends[partition]!;
+      while (offset < end) {
+        const response = await consumer.fetch({
+          node: described.partitions[partition]!.leader,
+          topics: [{ topicId: described.id, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 8 * 2 ** 20 }] }],
+          maxBytes: 8 * 2 ** 20, minBytes: 1, maxWaitTime: 500,
+        });
+        const batches = response.responses[0]?.partitions[0]?.records ?? [];
+        for (const batch of batches) {
+          const logAppendTime = (batch.attributes & 0x08) !== 0;
+          batch.records.forEach((record, k) => {
+            if (batch.firstOffset + BigInt(record.offsetDelta) < offset) return;
+            const appendMs = Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta);
+            const value = record.value!.toString();
+            const commit = /"CommitTime":"([^"]+)"/.exec(value)?.[1];
+            const processed = /"Timestamp":"([^"]+)"/.exec(value)?.[1];
+            if (commit !== undefined && processed !== undefined) out.push([appendMs, rfc3339Micros(commit), rfc3339Micros(processed)]);
+            void k;
+          });
+          offset = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+        }
+        if (batches.length === 0) break;
+      }
+    }
+  } finally {
+    await consumer.close(true);
+  }
+  return out;
+}
+
+/** Microseconds since the epoch of an RFC 3339 time with up to 9 fraction digits. */
+function rfc3339Micros(text: string): number {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!match) throw new Error(`not RFC 3339: ${text}`);
+  const seconds = Date.parse(`${match[1]}${match[3]}`);
+  const fraction = Number(((match[2] ?? '') + '000000').slice(0, 6));
+  return seconds * 1000 + fraction;
+}
+
+/** p50/p99 of a Prometheus histogram's buckets (upper bounds), from /metrics text. */
+function histogramPercentiles(metrics: string, name: string): { p50: number; p99: number; count: number } {
+  const buckets: Array<[number, number]> = [];
+  for (const match of metrics.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) {
+    buckets.push([match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2])]);
+  }
+  const count = buckets.at(-1)?.[1] ?? 0;
+  const at = (p: number) => buckets.find(([, c]) => c >= p * count)?.[0] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), count };
+}
+
+// ---- phase: throughput ----
+
+interface ThroughputRun {
+  consumer: 'recv' | 'streamer';
+  run: number;
+  wallMs: number;
+  startupMs: number;
+  rowsPerSec: number;
+  streamingRowsPerSec: number;
+  cpuUsPerEvent: number;
+  streamingCpuUsPerEvent: number;
+  peakRssMb: number;
+}
+
+async function runRecv(run: number, slot: string, publication: string, end: bigint): Promise<ThroughputRun> {
+  const started = performance.now();
+  const proc = Bun.spawn([
+    join(PG.bin, 'pg_recvlogical'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database,
+    `--slot=${slot}`, '--start', '--no-loop', '-o', 'proto_version=1', '-o', `publication_names=${publication}`,
+    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${lsnText(end)}`,
+  ], { stdout: 'ignore', stderr: 'pipe' });
+  let peakKb = 0;
+  let finished = false;
+  void proc.exited.then(() => { finished = true; });
+  while (!finished) {
+    const s = sampleProc(proc.pid);
+    if (s) peakKb = Math.max(peakKb, s.rssKb, s.hwmKb);
+    await Bun.sleep(10);
+  }
+  const code = await proc.exited;
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`pg_recvlogical exited with ${code}: ${await new Response(proc.stderr).text()}`);
+  const usage = proc.resourceUsage();
+  const cpuUs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0;
+  return {
+    consumer: 'recv', run, wallMs, startupMs: 0, rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / (wallMs / 1000),
+    cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: cpuUs / ROWS, peakRssMb: peakKb / 1024,
+  };
+}
+
+async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint): Promise<ThroughputRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
+  const topic = `bench-throughput-${run}-${Date.now()}`;
+  await createTopic(topic);
+  try {
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms'));
+    await streamer.waitFor(`persisted position ${lsnText(end)}`, () => streamer.persisted() >= end, 900_000);
+    const wallMs = performance.now() - streamer.started;
+    const final = streamer.sample();
+    await streamer.stop();
+    const size = await topicSize(topic);
+    if (size !== ROWS) throw new Error(`the topic holds ${size} messages, expected ${ROWS}`);
+    const cpuUs = final?.cpuUs ?? 0;
+    return {
+      consumer: 'streamer', run, wallMs, startupMs: streamer.startupMs,
+      rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / ((wallMs - streamer.startupMs) / 1000),
+      cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - streamer.startupCpuUs) / ROWS,
+      peakRssMb: streamer.peakRssKb / 1024,
+    };
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function throughputPhase(): Promise<Record<string, unknown>> {
+  const table = 'bench_kafka_batched';
+  const publication = `${table}_pub`;
+  const slots = Array.from({ length: RUNS }, (_, i) => [`${table}_recv_${i + 1}`, `${table}_streamer_${i + 1}`]).flat();
+  for (const slot of slots) await dropSlot(slot);
+  await sql.unsafe(`drop publication if exists ${publication}`);
+  await sql.unsafe(`drop table if exists ${table}`);
+  await sql.unsafe(`create table ${table} (${TABLE_COLUMNS}) with (autovacuum_enabled = false)`);
+  await sql.unsafe(`create publication ${publication} for table ${table}`);
+  for (const slot of slots) await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  const before = await currentLsn();
+  const generated = performance.now();
+  await sql.unsafe(`do $$
+    begin
+      for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
+        ${rowsSql(table, `i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
+        commit;
+      end loop;
+    end $$`);
+  const end = await currentLsn();
+  log(`throughput: ${fmt(ROWS)} rows in ${fmt(Math.ceil(ROWS / TXN_ROWS))} transactions of ${TXN_ROWS} generated in ${fmt(performance.now() - generated)} ms: ` +
+    `${fmt(Number(end - before) / 1048576, 1)} MiB of WAL, end ${lsnText(end)}`);
+
+  const runs: ThroughputRun[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const order: Array<'recv' | 'streamer'> = run % 2 === 1 ? ['recv', 'streamer'] : ['streamer', 'recv'];
+    for (const consumer of order) {
+      const slot = `${table}_${consumer}_${run}`;
+      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamerToKafka(run, slot, publication, end);
+      runs.push(result);
+      log(`throughput run ${run} ${consumer.padEnd(8)}: ${fmt(result.wallMs)} ms, ${fmt(result.rowsPerSec)} rows/s` +
+        (consumer === 'streamer' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
+        `, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event, peak RSS ${fmt(result.peakRssMb, 1)} MB`);
+      await dropSlot(slot);
+    }
+  }
+  await sql.unsafe(`drop publication ${publication}`);
+  await sql.unsafe(`drop table ${table}`);
+  const of = (c: 'recv' | 'streamer') => runs.filter((r) => r.consumer === c);
+  const summarize = (rs: ThroughputRun[]) => ({
+    rowsPerSec: median(rs.map((r) => r.rowsPerSec)),
+    streamingRowsPerSec: median(rs.map((r) => r.streamingRowsPerSec)),
+    startupMs: median(rs.map((r) => r.startupMs)),
+    cpuUsPerEvent: median(rs.map((r) => r.cpuUsPerEvent)),
+    streamingCpuUsPerEvent: median(rs.map((r) => r.streamingCpuUsPerEvent)),
+    peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+  });
+  const recv = summarize(of('recv'));
+  const streamer = summarize(of('streamer'));
+  const perRun = of('streamer').map((s) => s.rowsPerSec / of('recv').find((r) => r.run === s.run)!.rowsPerSec);
+  return { rows: ROWS, txnRows: TXN_ROWS, runs, recv, streamer, ratio: streamer.rowsPerSec / recv.rowsPerSec, medianRunRatio: median(perRun) };
+}
+
+// ---- phase: latency ----
+
+async function latencyPhase(): Promise<Record<string, unknown>> {
+  const table = 'bench_kafka_latency';
+  const publication = `${table}_pub`;
+  const slot = `${table}_slot`;
+  await dropSlot(slot);
+  await sql.unsafe(`drop publication if exists ${publication}`);
+  await sql.unsafe(`drop table if exists ${table}`);
+  await sql.unsafe(`drop sequence if exists ${table}_ids`);
+  await sql.unsafe(`create table ${table} (${TABLE_COLUMNS})`);
+  await sql.unsafe(`create sequence ${table}_ids`);
+  await sql.unsafe(`create publication ${publication} for table ${table}`);
+  await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  const topic = `bench-latency-${Date.now()}`;
+  await createTopic(topic, { 'message.timestamp.type': 'LogAppendTime' });
+  const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
+  const script = join(dir, 'insert.sql');
+  writeFileSync(script, rowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
+  try {
+    // Latency settings: a batch goes FLUSH_INTERVAL after its first event (or when 1,000 are in).
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL));
+    await streamer.waitFor('streaming', () => streamer.startupMs > 0, 60_000);
+    const total = WARMUP + SECONDS;
+    log(`latency: pgbench at ${fmt(RATE)} transactions/s for ${total} s (${WARMUP} s warm-up), batchFlushInterval ${FLUSH_INTERVAL}`);
+    const benchStarted = Date.now();
+    const pgbench = Bun.spawn([
+      join(PG.bin, 'pgbench'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-n', '-M', 'prepared',
+      '-c', '8', '-j', '2', '-R', String(RATE), '-T', String(total), '-f', script, PG.database,
+    ], { stdout: 'pipe', stderr: 'pipe' });
+    let benchDone = false;
+    void pgbench.exited.then(() => { benchDone = true; });
+    await streamer.waitFor('pgbench', () => benchDone, (total + 60) * 1000);
+    const pgbenchOut = await new Response(pgbench.stdout).text();
+    if ((await pgbench.exited) !== 0) throw new Error(`pgbench failed: ${await new Response(pgbench.stderr).text()}`);
+    const achieved = /tps = ([\d.]+)/.exec(pgbenchOut)?.[1];
+    const end = await currentLsn();
+    await streamer.waitFor('everything delivered', () => streamer.persisted() >= end, 120_000);
+    const url = /HTTP listening to (http:\/\/\S+)/.exec(streamer.stderr)?.[1];
+    const metrics = url ? await (await fetch(`${url}/metrics`)).text() : '';
+    const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
+    const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
+    const batchEvents = histogramPercentiles(metrics, 'pipeline_batch_events');
+    await streamer.stop();
+
+    const measureFrom = (benchStarted + WARMUP * 1000) * 1000;
+    const times = (await appendAndCommitTimes(topic)).filter(([, commitUs]) => commitUs >= measureFrom);
+    const latencies = times.map(([appendMs, commitUs]) => appendMs - commitUs / 1000).sort((a, b) => a - b);
+    // Where the time goes: commit → the streamer built the event (its Timestamp), then → broker append.
+    const toEvent = times.map(([, commitUs, processedUs]) => (processedUs - commitUs) / 1000).sort((a, b) => a - b);
+    const toAppend = times.map(([appendMs, , processedUs]) => appendMs - processedUs / 1000).sort((a, b) => a - b);
+    const result = {
+      rate: RATE,
+      achievedTps: achieved ? Number(achieved) : undefined,
+      measuredMessages: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p90Ms: percentile(latencies, 90),
+      p99Ms: percentile(latencies, 99),
+      p999Ms: percentile(latencies, 99.9),
+      maxMs: latencies.at(-1),
+      commitToEventP50Ms: percentile(toEvent, 50),
+      commitToEventP99Ms: percentile(toEvent, 99),
+      eventToAppendP50Ms: percentile(toAppend, 50),
+      eventToAppendP99Ms: percentile(toAppend, 99),
+      produceP50Ms: produce.p50 * 1000,
+      produceP99Ms: produce.p99 * 1000,
+      produceRequests: produce.count,
+      deliveryP50Ms: delivery.p50 * 1000,
+      deliveryP99Ms: delivery.p99 * 1000,
+      batchEventsP50: batchEvents.p50,
+      batchEventsP99: batchEvents.p99,
+      peakRssMb: streamer.peakRssKb / 1024,
+      flushInterval: FLUSH_INTERVAL,
+    };
+    log(`latency: ${fmt(latencies.length)} messages measured (pgbench ${achieved ?? '?'} tps): commit → broker append p50 ${fmt(result.p50Ms, 1)} ms, ` +
+      `p90 ${fmt(result.p90Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, p99.9 ${fmt(result.p999Ms, 1)} ms, max ${fmt(result.maxMs ?? NaN, 1)} ms; ` +
+      `commit → event p50 ${fmt(result.commitToEventP50Ms, 1)} / p99 ${fmt(result.commitToEventP99Ms, 1)} ms, event → append p50 ${fmt(result.eventToAppendP50Ms, 1)} / p99 ${fmt(result.eventToAppendP99Ms, 1)} ms; ` +
+      `produce requests ${fmt(produce.count)} (p50 ≤ ${fmt(result.produceP50Ms, 1)} ms, p99 ≤ ${fmt(result.produceP99Ms, 1)} ms), ` +
+      `pipeline batches ${fmt(batchEvents.count)} (events p50 ≤ ${fmt(batchEvents.p50)}, p99 ≤ ${fmt(batchEvents.p99)}; delivery p50 ≤ ${fmt(result.deliveryP50Ms, 1)} ms, p99 ≤ ${fmt(result.deliveryP99Ms, 1)} ms); peak RSS ${fmt(result.peakRssMb, 1)} MB`);
+    return result;
+  } finally {
+    await dropSlot(slot);
+    await sql.unsafe(`drop publication if exists ${publication}`);
+    await sql.unsafe(`drop table if exists ${table}`);
+    await sql.unsafe(`drop sequence if exists ${table}_ids`);
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- main ----
+
+const [server] = await sql<{ v: string }[]>`select version() as v`;
+log(`${server!.v.split(',')[0]}; Kafka at ${BROKERS.join(',')}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); topics of ${PARTITIONS} partitions`);
+const report: Record<string, unknown> = { date: new Date().toISOString(), server: server!.v, cpus: cpus().length, cpuModel: cpus()[0]?.model, partitions: PARTITIONS, batchSize: BATCH_SIZE };
+try {
+  if (PHASES.includes('throughput')) report.throughput = await throughputPhase();
+  if (PHASES.includes('latency')) report.latency = await latencyPhase();
+} finally {
+  await sql.end({ timeout: 5 });
+  await admin.close();
+}
+
+const t = report.throughput as { recv: Record<string, number>; streamer: Record<string, number>; ratio: number; medianRunRatio: number } | undefined;
+if (t) {
+  process.stdout.write('\nthroughput  consumer        rows/s  startup ms  CPU µs/event (streaming)  peak RSS MB\n');
+  for (const [name, r] of [['pg_recvlogical', t.recv], ['psql-streamer', t.streamer]] as const) {
+    process.stdout.write(`            ${name.padEnd(14)} ${fmt(r.rowsPerSec!).padStart(9)} ${fmt(r.startupMs!).padStart(11)}  ` +
+      `${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)}\n`);
+  }
+  process.stdout.write(`            ratio psql-streamer → Kafka / pg_recvlogical: ${fmt(t.ratio, 2)} (median of per-run ratios ${fmt(t.medianRunRatio, 2)}; target ≥ 0.7)\n`);
+}
+const l = report.latency as Record<string, number> | undefined;
+if (l) {
+  process.stdout.write(`\nlatency     ${fmt(l.rate!)} tx/s target (pgbench ${fmt(l.achievedTps ?? NaN)} tps), ${fmt(l.measuredMessages!)} messages: commit → broker ack ` +
+    `p50 ${fmt(l.p50Ms!, 1)} ms, p99 ${fmt(l.p99Ms!, 1)} ms (target ≤ 25), max ${fmt(l.maxMs!, 1)} ms; peak RSS ${fmt(l.peakRssMb!, 1)} MB\n`);
+}
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+  log(`results written to ${args.json}`);
+}
