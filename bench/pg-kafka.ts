@@ -26,6 +26,7 @@
  *   bun bench/pg-kafka.ts [--phases throughput,latency] [--rows N] [--txn-rows N] [--runs N]
  *                         [--partitions N] [--batch-size N] [--rate N] [--seconds N] [--warmup N]
  *                         [--flush-interval D] [--json FILE]
+ *                         [--cpu-prof DIR]   (the streamer runs under `bun --cpu-prof`)
  */
 import { Database } from 'bun:sqlite';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     'flush-interval': { type: 'string', default: '5ms' },
     json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -127,7 +129,9 @@ class Streamer {
   constructor(readonly dir: string, config: string) {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, config);
-    const proc = Bun.spawn([process.execPath, MAIN, '-config', file], { stdout: 'ignore', stderr: 'pipe' });
+    const profile = args['cpu-prof'];
+    const cmd = profile ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profile}`, MAIN, '-config', file] : [process.execPath, MAIN, '-config', file];
+    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
     this.proc = proc;
     void proc.exited.then(() => { this.finished = true; });
     const decoder = new TextDecoder();

@@ -111,6 +111,7 @@ export class KafkaSink implements Sink {
   private readonly roundRobin = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly encodeTimers = new Map<string, ReturnType<typeof sinkEventProcessingTime.labels>>();
+  private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
 
   private readonly counts = { total: 0, noTopic: 0, skipped: 0, errors: 0, sent: 0, handled: 0, deadLettered: 0 };
   /** Why the last write failed (retryable); cleared by the next success. */
@@ -130,6 +131,7 @@ export class KafkaSink implements Sink {
   /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
   constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, testing: { producer?: KafkaProducer; deadlineMs?: number } = {}) {
     this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
+    this.produceSeconds = kafkaSinkProduceSeconds.labels({ sinkName: name });
     this.partitionOf = partitionerFor(options.partitioner as PartitionerName);
     this.settings = {
       acks: options.requiredAcks,
@@ -421,7 +423,13 @@ export class KafkaSink implements Sink {
       const codes = new Set([...failed.values()].map((f) => f.code));
       for (const code of codes) kafkaSinkProduceErrors.inc({ sinkName: this.name, error: code });
     }
-    kafkaSinkProduceSeconds.observe({ sinkName: this.name }, (performance.now() - started) / 1000);
+    this.produceSeconds.observe((performance.now() - started) / 1000);
+    if (failed === undefined && chunk.length === p.pending.length) {
+      // The usual case: the whole batch in one request, acknowledged.
+      p.pending = [];
+      this.recordAcked(chunk);
+      return;
+    }
 
     const inChunk = new Set(chunk);
     const perPartition = new Map<string, number>();
