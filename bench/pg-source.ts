@@ -20,6 +20,8 @@
  *   bun bench/pg-source.ts [--rows N] [--txn-rows N] [--runs N] [--scenarios batched,single]
  *                          [--batch-size N] [--consumers recv,streamer] [--json FILE]
  *                          [--cpu-prof DIR]   (streamer runs under `bun --cpu-prof`)
+ *                          [--trace-rss]      (log RSS and CPU of each consumer every 500 ms)
+ *                          [--bun-flags=--smol]    (extra flags for the bun running the streamer)
  */
 import { Database } from 'bun:sqlite';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
@@ -42,6 +45,8 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '5000' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'trace-rss': { type: 'boolean', default: false },
+    'bun-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -148,19 +153,11 @@ async function prepare(scenario: 'batched' | 'single', slots: string[]): Promise
   const publication = `bench_${scenario}_pub`;
   await sql.unsafe(`drop publication if exists ${publication}`);
   await sql.unsafe(`drop table if exists ${table}`);
-  await sql.unsafe(`create table ${table} (
-    id int primary key, big bigint, txt text, num numeric, flag bool, ts timestamptz, doc jsonb, uid uuid
-  ) with (autovacuum_enabled = false)`);
+  await sql.unsafe(benchTableDdl(table));
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   for (const slot of slots) await createSlot(slot);
   const [before] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
-  const rowsSql = (from: string, to: string) => `
-    insert into ${table}
-    select g, g::bigint * 1000003, 'customer ' || g || ' ' || md5(g::text), (g % 100000) + (g % 100) / 100.0,
-           g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 second',
-           jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b'), 'ok', g % 3 = 0),
-           md5(g::text)::uuid
-    from generate_series(${from}, ${to}) g`;
+  const rowsSql = (from: string, to: string) => benchRowsSql(table, from, to);
   const started = performance.now();
   if (scenario === 'single') {
     await sql.unsafe(rowsSql('1', String(ROWS)));
@@ -185,6 +182,8 @@ async function prepare(scenario: 'batched' | 'single', slots: string[]): Promise
 /** Polls a live process (and the walsender serving it) until `done` says so. */
 async function watch(pid: number, slot: string, done: () => boolean | Promise<boolean>, exited: () => boolean, timeoutMs: number) {
   let peakRssKb = 0;
+  const started = performance.now();
+  let nextTrace = 0;
   let last: ProcSample | undefined;
   let wsPid: number | undefined;
   let ws: ProcSample | undefined;
@@ -194,6 +193,11 @@ async function watch(pid: number, slot: string, done: () => boolean | Promise<bo
     if (sample) {
       last = sample;
       peakRssKb = Math.max(peakRssKb, sample.rssKb, sample.hwmKb);
+      const at = performance.now() - started;
+      if (args['trace-rss'] && at >= nextTrace) {
+        log(`  t=${fmt(at)} ms RSS ${fmt(sample.rssKb / 1024, 1)} MB, CPU ${fmt(sample.cpuUs / 1000)} ms`);
+        nextTrace = at + 500;
+      }
     }
     wsPid ??= await walsenderPid(slot);
     if (wsPid !== undefined) ws = sampleProc(wsPid) ?? ws;
@@ -220,12 +224,12 @@ async function runRecv(scenario: string, run: number, slot: string, publication:
   if (code !== 0) throw new Error(`pg_recvlogical exited with ${code}: ${await new Response(proc.stderr).text()}`);
   const usage = proc.resourceUsage();
   const cpuUs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : (watched.last?.cpuUs ?? 0);
-  const peakKb = usage ? Number(usage.maxRSS) : watched.peakRssKb;
+  // VmHWM sampled every 10 ms (Bun's resourceUsage().maxRSS covers more than this child).
+  const peakKb = watched.peakRssKb;
   return {
     scenario, consumer: 'recv', run, rows: ROWS, wallMs, startupMs: 0,
     rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / (wallMs / 1000),
     cpuUs, cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: cpuUs / ROWS,
-    // ru_maxrss is in kB on Linux.
     peakRssMb: peakKb / 1024,
     walsenderCpuMs: watched.walsenderCpuUs / 1000,
   };
@@ -261,9 +265,9 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     const config = join(dir, 'bench.toml');
     writeFileSync(config, streamerConfig(dir, slot, publication));
     const profile = args['cpu-prof'];
-    const cmd = profile
-      ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${scenario}-${run}.cpuprofile`, MAIN, '-config', config]
-      : [process.execPath, MAIN, '-config', config];
+    const flags = (args['bun-flags'] ?? '').split(' ').filter(Boolean);
+    if (profile) flags.push('--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${scenario}-${run}.cpuprofile`);
+    const cmd = [process.execPath, ...flags, MAIN, '-config', config];
     const started = performance.now();
     const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
     let stderr = '';
@@ -272,7 +276,9 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     const decoder = new TextDecoder();
     void (async () => {
       for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
-        stderr += decoder.decode(chunk, { stream: true });
+        const text = decoder.decode(chunk, { stream: true });
+        stderr += text;
+        if (args['trace-rss']) for (const line of text.split('\n')) if (line.startsWith('MEM ')) log(`  ${line}`);
         if (startupMs === 0 && stderr.includes('Streaming from')) {
           startupMs = performance.now() - started;
           startupCpuUs = sampleProc(proc.pid)?.cpuUs ?? 0;
