@@ -6,7 +6,7 @@
  * broker (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE, PSQL_STREAMER_PG_BIN and
  * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
  *
- * Phase "throughput": the data of bench/pg-source.ts's batched scenario (a table of 8 mixed
+ * Phase "throughput": the data of bench/pg-source.ts's batched scenario (bench/lib/bench-table.ts: 8 mixed
  * columns int, bigint, text, numeric, bool, timestamptz, jsonb, uuid; --rows rows in transactions
  * of --txn-rows rows; slots created before the data, WAL generated with no consumer active), then
  * one consumer at a time through its own slot, from the slot's start to the end LSN:
@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
 import postgres from 'postgres';
+import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
@@ -172,6 +173,12 @@ class Streamer {
     }
   }
 
+  /** The /metrics text of the running streamer. */
+  async metrics(): Promise<string> {
+    const url = /HTTP listening to (http:\/\/\S+)/.exec(this.stderr)?.[1];
+    return url ? (await fetch(`${url}/metrics`)).text() : '';
+  }
+
   async stop(): Promise<void> {
     this.db?.close();
     this.proc.kill('SIGTERM');
@@ -227,17 +234,6 @@ async function currentLsn(): Promise<bigint> {
   const [row] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
   return BigInt(row!.lsn);
 }
-
-const TABLE_COLUMNS = 'id int primary key, big bigint, txt text, num numeric, flag bool, ts timestamptz, doc jsonb, uid uuid';
-
-/** The rows of bench/pg-source.ts, for ids `from`..`to` (SQL expressions over g). */
-const rowsSql = (table: string, from: string, to: string) => `
-  insert into ${table}
-  select g, g::bigint * 1000003, 'customer ' || g || ' ' || md5(g::text), (g % 100000) + (g % 100) / 100.0,
-         g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 second',
-         jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b'), 'ok', g % 3 = 0),
-         md5(g::text)::uuid
-  from generate_series(${from}, ${to}) g`;
 
 async function createTopic(topic: string, configs: Record<string, string> = {}): Promise<void> {
   await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) });
@@ -372,7 +368,13 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     await streamer.waitFor(`persisted position ${lsnText(end)}`, () => streamer.persisted() >= end, 900_000);
     const wallMs = performance.now() - streamer.started;
     const final = streamer.sample();
+    const metrics = await streamer.metrics();
     await streamer.stop();
+    const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
+    const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
+    const batches = histogramPercentiles(metrics, 'pipeline_batch_events');
+    log(`  streamer: ${fmt(batches.count)} batches (events p50 ≤ ${fmt(batches.p50)}), sink write p50 ≤ ${fmt(delivery.p50 * 1000)} ms / p99 ≤ ${fmt(delivery.p99 * 1000)} ms, ` +
+      `${fmt(produce.count)} produce requests p50 ≤ ${fmt(produce.p50 * 1000)} ms / p99 ≤ ${fmt(produce.p99 * 1000)} ms`);
     const size = await topicSize(topic);
     if (size !== ROWS) throw new Error(`the topic holds ${size} messages, expected ${ROWS}`);
     const cpuUs = final?.cpuUs ?? 0;
@@ -395,7 +397,7 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
   for (const slot of slots) await dropSlot(slot);
   await sql.unsafe(`drop publication if exists ${publication}`);
   await sql.unsafe(`drop table if exists ${table}`);
-  await sql.unsafe(`create table ${table} (${TABLE_COLUMNS}) with (autovacuum_enabled = false)`);
+  await sql.unsafe(benchTableDdl(table));
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   for (const slot of slots) await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
   const before = await currentLsn();
@@ -403,7 +405,7 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
   await sql.unsafe(`do $$
     begin
       for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
-        ${rowsSql(table, `i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
+        ${benchRowsSql(table, `i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
         commit;
       end loop;
     end $$`);
@@ -451,7 +453,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   await sql.unsafe(`drop publication if exists ${publication}`);
   await sql.unsafe(`drop table if exists ${table}`);
   await sql.unsafe(`drop sequence if exists ${table}_ids`);
-  await sql.unsafe(`create table ${table} (${TABLE_COLUMNS})`);
+  await sql.unsafe(benchTableDdl(table));
   await sql.unsafe(`create sequence ${table}_ids`);
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
@@ -459,7 +461,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   await createTopic(topic, { 'message.timestamp.type': 'LogAppendTime' });
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
   const script = join(dir, 'insert.sql');
-  writeFileSync(script, rowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
+  writeFileSync(script, benchRowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
   try {
     // Latency settings: a batch goes FLUSH_INTERVAL after its first event (or when 1,000 are in).
     const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL));
@@ -479,8 +481,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     const achieved = /tps = ([\d.]+)/.exec(pgbenchOut)?.[1];
     const end = await currentLsn();
     await streamer.waitFor('everything delivered', () => streamer.persisted() >= end, 120_000);
-    const url = /HTTP listening to (http:\/\/\S+)/.exec(streamer.stderr)?.[1];
-    const metrics = url ? await (await fetch(`${url}/metrics`)).text() : '';
+    const metrics = await streamer.metrics();
     const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
     const batchEvents = histogramPercentiles(metrics, 'pipeline_batch_events');
