@@ -14,14 +14,13 @@
  *   encode     encodePassthrough (event → JSON)
  *   bytes      the file sink's batch → bytes (string concatenation + Buffer.from), and alternatives
  *   sink       the real file sink writing to /dev/null (encode + bytes + write + counters)
- *   chain      frame → decode → build → metrics → pipeline → file sink, as the streamer runs it
+ *   chain      frame → decode → build → pipeline (→ metrics, → encode, → file sink), as the streamer
+ *              runs it, on fresh events
  * and the heap each buffered event holds (against the pipeline's estimate). Needs PostgreSQL:
  * run it as `scripts/bench-pg stages [--events N] [--batch-size N]`. `--save-frames FILE` keeps the
  * captured messages; `bun bench/pg-source-stages.ts --frames FILE` runs again on them, without a server.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { encodePassthrough } from '../src/core/passthrough.ts';
 import type { ChangeEvent } from '../src/core/event.ts';
 import { Logger } from '../src/core/logger.ts';
@@ -39,7 +38,7 @@ import { fileSinkType } from '../src/sinks/file.ts';
 import type { Sink } from '../src/sinks/sink.ts';
 import type { StateStore } from '../src/state/store.ts';
 import { TypeRegistry } from '../src/types/index.ts';
-import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { framesFor } from './lib/frames.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,38 +52,6 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const ROWS = Number(args.rows);
 const BATCH = Number(args['batch-size']);
-
-const sql = postgres({ max: 1, onnotice: () => {} }); // PG* variables (scripts/bench-pg sets them)
-const table = 'bench_stages';
-const publication = 'bench_stages_pub';
-const slot = 'bench_stages_slot';
-
-/** XLogData payloads ('w' + walStart + walEnd + clock + pgoutput message), as the walsender sends them. */
-async function capture(): Promise<Uint8Array[]> {
-  await sql.unsafe(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '${slot}'`);
-  await sql.unsafe(`drop publication if exists ${publication}`);
-  await sql.unsafe(`drop table if exists ${table}`);
-  await sql.unsafe(benchTableDdl(table));
-  await sql.unsafe(`create publication ${publication} for table ${table}`);
-  await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
-  await sql.unsafe(benchRowsSql(table, '1', String(ROWS)));
-  const rows = await sql<{ lsn: string; data: Buffer }[]>`
-    select (lsn - '0/0')::text as lsn, data
-    from pg_logical_slot_peek_binary_changes(${slot}, null, null, 'proto_version', '1', 'publication_names', ${publication})`;
-  await sql`select pg_drop_replication_slot(${slot})`;
-  await sql.unsafe(`drop publication ${publication}`);
-  await sql.unsafe(`drop table ${table}`);
-  return rows.map((row) => {
-    const out = new Uint8Array(25 + row.data.length);
-    const view = new DataView(out.buffer);
-    out[0] = 0x77; // 'w'
-    view.setBigUint64(1, BigInt(row.lsn));
-    view.setBigUint64(9, BigInt(row.lsn));
-    view.setBigInt64(17, 0n);
-    out.set(row.data, 25);
-    return out;
-  });
-}
 
 interface Measured {
   stage: string;
@@ -113,39 +80,7 @@ async function measure(stage: string, events: number, body: () => void | Promise
 const log = Logger.for('Bench', 'stages');
 const noStore = {} as StateStore;
 
-/** Frames as length-prefixed records (u32 big-endian length + payload). */
-function saveFrames(path: string, list: Uint8Array[]): void {
-  const out = new Uint8Array(list.reduce((s, f) => s + 4 + f.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const f of list) {
-    view.setUint32(at, f.length);
-    out.set(f, at + 4);
-    at += 4 + f.length;
-  }
-  writeFileSync(path, out);
-}
-
-function loadFrames(path: string): Uint8Array[] {
-  const bytes = new Uint8Array(readFileSync(path));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const list: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = view.getUint32(at);
-    list.push(bytes.slice(at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  return list;
-}
-
-let frames: Uint8Array[];
-if (args.frames) {
-  frames = loadFrames(args.frames);
-} else {
-  frames = await capture();
-  await sql.end({ timeout: 5 });
-}
-if (args['save-frames']) saveFrames(args['save-frames'], frames);
+const frames = await framesFor({ frames: args.frames, saveFrames: args['save-frames'], rows: ROWS });
 const relations = new RelationCache();
 const decoded: { x: XLogData; message: PgoutputMessage }[] = frames.map((payload) => {
   const x = decodeCopyBothMessage(payload) as XLogData;
@@ -158,7 +93,7 @@ const relation = relations.require((inserts[0]!.message as Insert).relationId) a
 const n = inserts.length;
 const passes = Math.max(1, Math.round(EVENTS / n));
 const total = passes * n;
-process.stderr.write(`[stages] ${frames.length} captured messages (${n} inserts of table ${table}, ${(insertFrames.reduce((s, f) => s + f.length, 0) / n).toFixed(0)} bytes each); ${total} events per stage, batches of ${BATCH}\n`);
+process.stderr.write(`[stages] ${frames.length} captured messages (${n} inserts of the benchmark table, ${(insertFrames.reduce((s, f) => s + f.length, 0) / n).toFixed(0)} bytes each); ${total} events per stage, batches of ${BATCH}\n`);
 
 const types = new TypeRegistry();
 const factory = new EventFactory('bench', '127.0.0.1', 'streamer_test', types);
@@ -181,7 +116,7 @@ await measure('  of which randomUUID', total, () => {
 await measure('  of which processingTimestamp', total, () => {
   for (let i = 0; i < total; i++) sink += processingTimestamp().length;
 });
-const labels = { sourceName: 'bench', sourceType: 'Source-PSQL', table };
+const labels = { sourceName: 'bench', sourceType: 'Source-PSQL', table: relation.name };
 const counter = sourceEvents.labels(labels);
 const histogram = sourceEventProcessingTime.labels(labels);
 await measure('metrics: counter.inc + histogram.observe', total, () => {
@@ -272,9 +207,10 @@ await measure('sink: file sink → /dev/null', batches * BATCH, async () => {
   }
 }, 'encode + bytes + write + counters');
 
-await measure('chain: frame → … → file sink', total, async () => {
+/** The source's hot path as PostgresSource runs it, into a pipeline; `sinkOf` picks the sink, `metrics` the per-event updates. */
+async function chain(sinks: Sink[], metrics: boolean): Promise<void> {
   const pipeline = new Pipeline<bigint>({
-    name: 'bench', source: { ack: async () => {} }, sinks: [fileSink], log,
+    name: 'bench', source: { ack: async () => {} }, sinks, log,
     batchSize: BATCH, batchFlushIntervalMs: 100, sendRetryIntervalMs: 100, maxRetryIntervalMs: 1000,
     maxBufferedEvents: Math.max(10_000, 4 * BATCH), maxBufferedBytes: 64 * 1024 * 1024,
   });
@@ -284,14 +220,24 @@ await measure('chain: frame → … → file sink', total, async () => {
     const message = decodePgoutput(x.data, { protoVersion: 1 }) as Insert;
     const event = factory.row(message, relations.require(message.relationId), x.walStart, txn);
     const room = pipeline.push({ event });
-    counter.inc();
-    histogram.observe((performance.now() - started) / 1000);
+    if (metrics) {
+      counter.inc();
+      histogram.observe((performance.now() - started) / 1000);
+    }
     if ((i + 1) % 1000 === 0) pipeline.push({ position: BigInt(i) });
     if (!room) await pipeline.drained();
   }
   await pipeline.drain();
   pipeline.close();
-}, 'in process: no socket, no event-loop turns per read');
+}
+// Fresh events cost more downstream than the warm ones above (their strings are ropes until first
+// flattened, and they die young or survive in the buffer): the chain shows the real split.
+const encodeOnly: Sink = { ...nullSink, write: async (batch) => { for (const event of batch) sink += encodePassthrough(event).length; } };
+await measure('chain A: frame→decode→build→pipeline', total, () => chain([nullSink], false), 'no-op sink, no metrics');
+await measure('chain B: A + per-event metrics', total, () => chain([nullSink], true));
+await measure('chain C: A + encodePassthrough', total, () => chain([encodeOnly], false), 'JSON strings, no bytes');
+await measure('chain D: A + file sink → /dev/null', total, () => chain([fileSink], false));
+await measure('chain E: A + metrics + file sink (streamer)', total, () => chain([fileSink], true), 'in process: no socket reads');
 await fileSink.close();
 
 // Heap held per buffered event: what the pipeline keeps between source and sink.

@@ -85,10 +85,13 @@ const log = (line: string) => process.stderr.write(`[bench-pg] ${line}\n`);
 const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 
 interface ProcSample {
-  /** utime + stime, in µs. */
+  /** utime + stime of all threads, in µs. */
   cpuUs: number;
   rssKb: number;
   hwmKb: number;
+  /** Main thread (from /proc/PID/schedstat): time on a CPU and time runnable but waiting for one, in ms. */
+  mainRunMs: number;
+  mainWaitMs: number;
 }
 
 /** CPU and memory of a live process from /proc; undefined once it is gone. */
@@ -100,7 +103,8 @@ function sampleProc(pid: number): ProcSample | undefined {
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), mainRunMs: (run ?? 0) / 1e6, mainWaitMs: (wait ?? 0) / 1e6 };
   } catch {
     return undefined;
   }
@@ -128,6 +132,12 @@ export interface RunResult {
   streamingCpuUsPerEvent: number;
   peakRssMb: number;
   walsenderCpuMs: number;
+  /** Main thread of the consumer: on a CPU / runnable but waiting for a CPU (other processes: noise) / neither (idle), ms. */
+  mainRunMs: number;
+  mainWaitMs: number;
+  mainIdleMs: number;
+  /** The walsender's time waiting for a CPU, ms. */
+  walsenderWaitMs: number;
 }
 
 async function createSlot(slot: string): Promise<void> {
@@ -206,7 +216,7 @@ async function watch(pid: number, slot: string, done: () => boolean | Promise<bo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
     await Bun.sleep(10);
   }
-  return { last, peakRssKb, walsenderCpuUs: ws?.cpuUs ?? 0 };
+  return { last, peakRssKb, walsenderCpuUs: ws?.cpuUs ?? 0, walsenderWaitMs: ws?.mainWaitMs ?? 0 };
 }
 
 async function runRecv(scenario: string, run: number, slot: string, publication: string, end: bigint): Promise<RunResult> {
@@ -232,7 +242,15 @@ async function runRecv(scenario: string, run: number, slot: string, publication:
     cpuUs, cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: cpuUs / ROWS,
     peakRssMb: peakKb / 1024,
     walsenderCpuMs: watched.walsenderCpuUs / 1000,
+    ...threadTimes(watched.last, wallMs),
+    walsenderWaitMs: watched.walsenderWaitMs,
   };
+}
+
+function threadTimes(sample: ProcSample | undefined, wallMs: number): { mainRunMs: number; mainWaitMs: number; mainIdleMs: number } {
+  const run = sample?.mainRunMs ?? 0;
+  const wait = sample?.mainWaitMs ?? 0;
+  return { mainRunMs: run, mainWaitMs: wait, mainIdleMs: Math.max(0, wallMs - run - wait) };
 }
 
 function streamerConfig(dir: string, slot: string, publication: string): string {
@@ -315,6 +333,8 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
       cpuUs, cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - startupCpuUs) / ROWS,
       peakRssMb: Math.max(watched.peakRssKb, final?.hwmKb ?? 0) / 1024,
       walsenderCpuMs: watched.walsenderCpuUs / 1000,
+      ...threadTimes(final, wallMs),
+      walsenderWaitMs: watched.walsenderWaitMs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -356,7 +376,8 @@ try {
           (consumer === 'streamer' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
           `, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event` +
           (consumer === 'streamer' ? ` (streaming ${fmt(result.streamingCpuUsPerEvent, 2)})` : '') +
-          `, peak RSS ${fmt(result.peakRssMb, 1)} MB, walsender CPU ${fmt(result.walsenderCpuMs)} ms`);
+          `, peak RSS ${fmt(result.peakRssMb, 1)} MB, walsender CPU ${fmt(result.walsenderCpuMs)} ms; ` +
+          `main thread run/wait/idle ${fmt(result.mainRunMs)}/${fmt(result.mainWaitMs)}/${fmt(result.mainIdleMs)} ms, walsender wait ${fmt(result.walsenderWaitMs)} ms`);
         await dropSlot(slot);
       }
     }
@@ -376,6 +397,10 @@ try {
         streamingCpuUsPerEvent: median(rs.map((r) => r.streamingCpuUsPerEvent)),
         peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
         walsenderCpuMs: median(rs.map((r) => r.walsenderCpuMs)),
+        mainRunMs: median(rs.map((r) => r.mainRunMs)),
+        mainWaitMs: median(rs.map((r) => r.mainWaitMs)),
+        mainIdleMs: median(rs.map((r) => r.mainIdleMs)),
+        walsenderWaitMs: median(rs.map((r) => r.walsenderWaitMs)),
       };
     }
     if (CONSUMERS.length === 2) {
@@ -391,13 +416,14 @@ try {
   await sql.end({ timeout: 5 });
 }
 
-process.stdout.write('\nscenario  consumer        rows/s   wall ms  startup ms  CPU µs/event (streaming)  peak RSS MB  walsender CPU ms\n');
+process.stdout.write('\nscenario  consumer        rows/s   wall ms  startup ms  CPU µs/event (streaming)  peak RSS MB  walsender CPU ms  main thread run/wait/idle ms\n');
 for (const row of summary) {
   for (const consumer of CONSUMERS) {
     const r = row[consumer] as Record<string, number>;
     process.stdout.write(
       `${String(row.scenario).padEnd(9)} ${consumer.padEnd(9)} ${fmt(r.rowsPerSec!).padStart(12)} ${fmt(r.wallMs!).padStart(9)} ${fmt(r.startupMs!).padStart(11)}` +
-      `  ${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)} ${fmt(r.walsenderCpuMs!).padStart(17)}\n`,
+      `  ${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)} ${fmt(r.walsenderCpuMs!).padStart(17)}` +
+      `  ${fmt(r.mainRunMs!)}/${fmt(r.mainWaitMs!)}/${fmt(r.mainIdleMs!)}\n`,
     );
   }
   if (row.ratio !== undefined) process.stdout.write(`${String(row.scenario).padEnd(9)} ratio streamer/pg_recvlogical: ${fmt(row.ratio as number, 2)} (median of per-run ratios ${fmt(row.medianRunRatio as number, 2)})\n`);
