@@ -265,7 +265,7 @@ export class KafkaSink implements Sink {
     let message: OutMessage;
     try {
       const key = messageKey(event, this.settings.keyMode);
-      message = outMessage(event, topic, key === undefined ? undefined : Buffer.from(key), Buffer.from(encodePassthrough(event)), eventHeaders(event));
+      message = outMessage(event, topic, key === undefined ? undefined : utf8(key), utf8(encodePassthrough(event)), eventHeaders(event));
       this.counts.handled++;
     } catch (err) {
       message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
@@ -605,6 +605,13 @@ export class KafkaSink implements Sink {
     }
     return timer;
   }
+}
+
+/** UTF-8 bytes of a string; measured faster than Buffer.from for the event JSON (a concatenated string) in Bun 1.4. */
+function utf8(text: string): Buffer {
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text));
+  bytes.write(text);
+  return bytes;
 }
 
 /** Wait before retry `attempt` (1-based): 100 ms doubling up to 1 s, the original's kafka-go backoff. */
