@@ -8,7 +8,9 @@
  *   Go does), so a key is stable and parseable, and two tables sharing a topic never share a key
  *   (safe for log compaction). Values come from the new row, or from the old row/key when the new
  *   row lacks the column (deletes). Events without key columns (truncate, logical messages, tables
- *   with `REPLICA IDENTITY NOTHING`) get `["schema.table"]`.
+ *   with `REPLICA IDENTITY NOTHING`) get `["schema.table"]`. Logical decoding messages
+ *   (pg_logical_emit_message) have no table: they are keyed by their prefix,
+ *   `["pg_logical_emit_message","audit"]`, so one prefix's messages keep their order.
  * - `original`: `Host:Database:Table:Action`, the original psql-streamer's key.
  * - `none`: no key; the sink spreads such messages round-robin over the partitions.
  */
@@ -22,8 +24,9 @@ export function qualifiedTable(event: Pick<ChangeEvent, 'schema' | 'table'>): st
   return event.schema ? event.schema + '.' + event.table : event.table;
 }
 
-/** The row key: `["schema.table",v1,v2,...]`. */
+/** The row key: `["schema.table",v1,v2,...]`; a logical decoding message: `["pg_logical_emit_message","prefix"]`. */
 export function rowKey(event: ChangeEvent): string {
+  if (event.action === 'message') return '["pg_logical_emit_message",' + goJsonValue(event.columns.prefix ?? null) + ']';
   let out = '[' + goJsonString(qualifiedTable(event));
   const names = event.key;
   if (names !== undefined) {

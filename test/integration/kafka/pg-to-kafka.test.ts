@@ -76,7 +76,7 @@ function columnsText(value: string): string {
 }
 
 describe('PostgreSQL → Kafka through src/main.ts', () => {
-  test('every action: the original\'s JSON, row keys and their partitions, headers', async () => {
+  test('every action (and a logical decoding message): the original\'s JSON, row keys and their partitions, headers', async () => {
     const sql = pg.sql();
     const rows = await createStream(sql, 'pgk', 'id int primary key, name text, big bigint, doc jsonb');
     slots.push(rows.slot);
@@ -106,10 +106,13 @@ topicFallback = "${otherTopic}"
     await sql.unsafe(`delete from ${rows.table} where id = 2`);
     await sql.unsafe(`truncate ${rows.table}`);
     await sql.unsafe(`insert into ${other} values ('no key')`);
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`select pg_logical_emit_message(true, 'audit', 'hello <world>')`);
+    });
 
     const read = await readTopic(kafka.server.brokers, rowsTopic, 5, 30_000);
     expect(read.length).toBe(5);
-    const [otherMessage] = await readTopic(kafka.server.brokers, otherTopic, 1, 30_000);
+    const [otherMessage, logicalMessage] = await readTopic(kafka.server.brokers, otherTopic, 2, 30_000);
     const byAction = (action: string, id?: number) => read.find((m) => {
       const v = JSON.parse(m.value!) as { Action: string; Columns: { id?: number } };
       return v.Action === action && (id === undefined || v.Columns.id === id);
@@ -119,6 +122,12 @@ topicFallback = "${otherTopic}"
     const update1 = byAction('update', 1);
     const delete2 = byAction('delete', 2);
     const truncate = byAction('truncate');
+
+    // A logical decoding message: no table, keyed by its prefix, to the fallback topic.
+    expect(JSON.parse(logicalMessage!.value!)).toMatchObject({ Table: '', Action: 'message', Columns: { prefix: 'audit', content: 'hello <world>', transactional: true } });
+    expect(logicalMessage!.value).toContain('"content":"hello \\u003cworld\\u003e"');
+    expect(logicalMessage!.key).toBe('["pg_logical_emit_message","audit"]');
+    expect(logicalMessage!.headers['psql-streamer-action']).toBe('message');
 
     for (const m of [...read, otherMessage!]) {
       const value = JSON.parse(m.value!) as Record<string, unknown>;

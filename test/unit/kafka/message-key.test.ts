@@ -53,6 +53,11 @@ describe('row key', () => {
     expect(rowKey(event({ action: 'truncate', columns: {}, key: undefined }))).toBe('["public.orders"]');
   });
 
+  test('logical decoding messages are keyed by their prefix', () => {
+    const message = event({ action: 'message', schema: '', table: '', key: undefined, columns: { prefix: 'audit', content: 'x', transactional: true } });
+    expect(rowKey(message)).toBe('["pg_logical_emit_message","audit"]');
+  });
+
   test('without a schema the bare table is used', () => {
     expect(rowKey(event({ schema: '' }))).toBe('["orders",42]');
     expect(qualifiedTable({ schema: '', table: 't' })).toBe('t');
