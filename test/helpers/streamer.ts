@@ -2,7 +2,7 @@
  * Runs psql-streamer (src/main.ts) as a child process, as an operator would, for integration and
  * crash tests: writes the config, captures stderr, waits for log lines, signals or kills it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env.ts';
@@ -59,4 +59,15 @@ export function startStreamer(dir: string, configText: string, name = 'streamer'
     },
   };
   return streamer;
+}
+
+/**
+ * The complete lines of a JSON-lines file being written by a running streamer: a batch is one
+ * write, but a reader can still see a write half done, so a last line without its newline is left out.
+ */
+export function completeLines(path: string): string[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop(); // '' after the final newline, or a line still being written
+  return lines.filter(Boolean);
 }

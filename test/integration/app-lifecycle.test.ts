@@ -3,10 +3,11 @@
  * sink, SIGTERM drain with persisted positions, restart from the persisted position, forced exits.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
+import { completeLines } from '../helpers/streamer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-lifecycle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,8 +41,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
 }
 
 function fileLines(path: string): number[] {
-  const file = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  return file.split('\n').filter(Boolean).map((line: string) => JSON.parse(line).Columns.n as number);
+  return completeLines(path).map((line: string) => JSON.parse(line).Columns.n as number);
 }
 
 function persisted(stateFile: string): bigint {

@@ -7,12 +7,12 @@
  * source's "Streaming from" line.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useKafka } from '../../helpers/kafka.ts';
 import { dropSlot, uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { tempDir, waitFor } from '../../helpers/streamer.ts';
+import { tempDir, waitFor, completeLines } from '../../helpers/streamer.ts';
 import { readTopic } from '../kafka/sink-support.ts';
 import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from './support.ts';
 
@@ -169,7 +169,7 @@ sources = ["db1"]
     console.log(`PostgreSQL → file: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms (slot created at startup)`);
 
     await writeRows(table);
-    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    const lines = () => completeLines(out);
     await waitFor('4 events in the file', () => lines().length >= 4, 20_000, () => streamer.stderr());
     const events = lines().map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map(({ Action, Columns }) => ({ Action, Columns }))).toEqual(EXPECTED);

@@ -7,11 +7,11 @@
  * state as volumes, and as root. Root only (chroot, mounts), as sessions and CI run.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropSlot, uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { tempDir, waitFor } from '../../helpers/streamer.ts';
+import { tempDir, waitFor, completeLines } from '../../helpers/streamer.ts';
 import { buildNative, nativeTarget, run, runOk, spawnChild, stop, VERSION, type Child } from './support.ts';
 
 const IMAGE_UID = 65532;
@@ -128,7 +128,7 @@ sources = ["db1"]
       await child.waitForLog('Streaming from');
       await sql.unsafe(`INSERT INTO ${table} VALUES (1, 'a'), (2, 'b'); UPDATE ${table} SET v = 'c' WHERE id = 1`);
       const out = join(state, 'events.jsonl');
-      const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+      const lines = () => completeLines(out);
       await waitFor('3 events in the state volume', () => lines().length >= 3, 20_000, () => child.stderr());
       expect(lines().map((line) => JSON.parse(line).Columns)).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }, { id: 1, v: 'c' }]);
       expect(await stop(child)).toBe(0);

@@ -4,10 +4,10 @@
  * sink that cannot write, whose source's offsets must not move.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 import { readTopic, topicSize } from './sink-support.ts';
 import { committedOffsets, groupMembers, originalEventJson, produce, uuidOf } from './source-support.ts';
 
@@ -48,7 +48,7 @@ heartbeatInterval = "500ms"
 ${extra}`;
 }
 
-const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
+const lines = (path: string): string[] => completeLines(path);
 
 describe('Kafka → Kafka relay', () => {
   test('events in the original format reach the Kafka sink and a file sink unchanged; offsets committed after both; SIGTERM leaves the group', async () => {

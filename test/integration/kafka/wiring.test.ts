@@ -4,11 +4,11 @@
  * Kafka source does not hold the PostgreSQL source back).
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { usePostgres, type PgServer } from '../../helpers/pg.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 import { createStream, readPersisted } from '../postgres/crash-harness.ts';
 import { committedOffsets, originalEventJson, produce } from './source-support.ts';
 
@@ -65,7 +65,7 @@ sources = ${JSON.stringify(sources)}
 /** The Table of each JSON line of a file. */
 function tables(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { Table: string }).Table);
+  return completeLines(path).map((line) => (JSON.parse(line) as { Table: string }).Table);
 }
 
 const count = (items: string[], value: string) => items.filter((item) => item === value).length;

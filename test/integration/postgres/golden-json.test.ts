@@ -5,11 +5,11 @@
  * CommitTime, Old, Key; Columns exact byte for byte (Go's escaping, every digit, sorted names).
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { currentLsn, useSourceTests } from '../../helpers/postgres-source.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-golden-');
@@ -122,7 +122,7 @@ sources = ["db1"]
     await db.sql.unsafe(`DELETE FROM ${table} WHERE id = 2`);
     const after = await currentLsn(db.sql);
 
-    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    const lines = () => completeLines(out);
     await waitFor('three lines in the file sink', () => lines().length >= 3, 20_000, () => streamer!.stderr());
     const [insert, update, del] = lines();
 

@@ -5,11 +5,11 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-shutdown-');
@@ -43,8 +43,7 @@ interface Line {
 }
 
 function readLines(path: string): Line[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((text) => {
+  return completeLines(path).map((text) => {
     const id = /"id":(\d+)/.exec(text)![1]!;
     const commit = /"CommitLSN":(\d+)/.exec(text)![1]!;
     return { id: Number(id), commitLsn: BigInt(commit) };
