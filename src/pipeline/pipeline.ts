@@ -229,7 +229,16 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
 
   private nextBatch(): Batch<P> | undefined {
     const next = this.sealed.shift();
-    if (next) return next;
+    if (next) {
+      // Batches sealed by the timer while another was in flight are small: deliver them together
+      // (up to batchSize), or a busy pipeline falls behind one small batch at a time.
+      let following = this.sealed[0];
+      while (following && next.events.length + following.events.length <= this.batchSize) {
+        next.append(this.sealed.shift() as Batch<P>);
+        following = this.sealed[0];
+      }
+      return next;
+    }
     const open = this.open;
     const sealNow = sealWhenIdle({
       events: open.events.length,

@@ -111,6 +111,30 @@ describe('batching', () => {
     expect(source.acks[2]).toEqual([6]);
   });
 
+  test('small batches sealed by the timer while one is in flight are delivered together, up to batchSize', async () => {
+    const timers = new ManualTimers();
+    const source = fakeSource();
+    const sink = fakeSink('s');
+    sink.gated = true;
+    const p = makePipeline(source, [sink], { timers, batchSize: 5, batchFlushIntervalMs: 10 });
+    p.push(item(0));
+    timers.advance(10);
+    await until(() => sink.waiting === 1, 'first batch in flight');
+    // Four timer-sealed batches of two events queue up behind it.
+    for (let i = 1; i <= 8; i += 2) {
+      p.push(item(i));
+      p.push(item(i + 1));
+      timers.advance(10);
+      await settle();
+    }
+    sink.gated = false;
+    sink.releaseOne();
+    await until(() => source.flat().length === 9, 'everything acknowledged');
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 4, 4]);
+    expect(sink.ids()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(source.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
   test('flushes a partial batch batchFlushInterval after its first event arrived', async () => {
     const timers = new ManualTimers();
     const source = fakeSource();
