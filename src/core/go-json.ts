@@ -58,7 +58,11 @@ export function goJsonNumber(n: number): string {
 /** Sorted keys as Go sorts map keys (byte order of UTF-8, which equals code point order). */
 export function sortedKeys(obj: object): string[] {
   const keys = Object.keys(obj);
-  return keys.length < 2 ? keys : keys.sort(compareCodePoints);
+  // Rows are usually built in name order already (see RelationInfo.nameOrder): checking is cheaper than sorting.
+  for (let i = 1; i < keys.length; i++) {
+    if (compareCodePoints(keys[i - 1] as string, keys[i] as string) > 0) return keys.sort(compareCodePoints);
+  }
+  return keys;
 }
 
 function compareCodePoints(a: string, b: string): number {

@@ -20,7 +20,14 @@ export interface RelationInfo {
    * columns (USING INDEX), every column (FULL), none (NOTHING).
    */
   readonly keyColumns: readonly string[];
+  /**
+   * Column indexes in name order (code point order, as JSON encoding sorts them): rows are built in
+   * this order so the encoder finds their keys already sorted.
+   */
+  readonly nameOrder: readonly number[];
 }
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Relation and Type messages by OID; a re-sent message replaces the previous one. */
 export class RelationCache {
@@ -50,6 +57,7 @@ export class RelationCache {
       replicaIdentity: relation.replicaIdentity,
       columns,
       keyColumns: Object.freeze(columns.filter((column) => column.isKey).map((column) => column.name)),
+      nameOrder: Object.freeze(columns.map((_, i) => i).sort((a, b) => byCodePoint(columns[a]!.name, columns[b]!.name))),
     });
     this.relations.set(relation.relationId, info);
     return info;

@@ -57,7 +57,9 @@ function namedColumns<V>(
   const columns = relation.columns;
   if (tuple.length !== columns.length) throw new TupleMismatchError(relation.relationId, columns.length, tuple.length);
   const out: RowColumns<V> = Object.create(null);
-  for (let i = 0; i < columns.length; i++) {
+  const order = relation.nameOrder;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
     const column = columns[i] as RelationColumn;
     const raw = tuple[i];
     if (raw === null) out[column.name] = null;
