@@ -61,7 +61,7 @@ export interface ChangeEvent {
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
   /** Names of the replica-identity (key) columns. */
-  key?: string[];
+  key?: readonly string[];
   /** Columns whose value is an unchanged TOAST datum: present here, absent from `columns`. */
-  unchanged?: string[];
+  unchanged?: readonly string[];
 }

@@ -65,31 +65,39 @@ export class EventFactory {
     this.converters = new WeakMap();
   }
 
-  private base(relation: RelationInfo | undefined, lsn: Lsn, txn: TransactionContext | undefined): Omit<ChangeEvent, 'action' | 'columns'> {
+  /** Every event has the same shape (all fields present), which keeps property access monomorphic. */
+  private event(
+    action: ChangeEvent['action'],
+    columns: Columns,
+    relation: RelationInfo | undefined,
+    lsn: Lsn,
+    txn: TransactionContext | undefined,
+  ): ChangeEvent {
     return {
       source: this.source,
       host: this.host,
       database: this.database,
-      schema: relation?.namespace ?? '',
-      table: relation?.name ?? '',
+      schema: relation === undefined ? '' : relation.namespace,
+      table: relation === undefined ? '' : relation.name,
+      action,
       lsn,
       commitLsn: txn?.commitLsn,
       xid: txn?.xid,
       commitTime: txn?.commitTime,
       timestamp: processingTimestamp(),
       uuid: crypto.randomUUID(),
+      columns,
+      old: undefined,
+      key: undefined,
+      unchanged: undefined,
     };
   }
 
   /** insert / update / delete. */
   row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
     const change = rowChange(message, relation, this.convert);
-    const event: ChangeEvent = {
-      ...this.base(relation, lsn, txn),
-      action: message.tag,
-      columns: change.columns as Columns,
-      key: [...(this.keyOverrides.get(relation.relationId) ?? change.key)],
-    };
+    const event = this.event(message.tag, change.columns as Columns, relation, lsn, txn);
+    event.key = this.keyOverrides.get(relation.relationId) ?? change.key;
     if (change.old !== undefined) event.old = change.old as Columns;
     if (change.unchanged.length > 0) event.unchanged = change.unchanged;
     return event;
@@ -97,7 +105,7 @@ export class EventFactory {
 
   /** One `truncate` event per truncated table. */
   truncate(relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
-    return { ...this.base(relation, lsn, txn), action: 'truncate', columns: {} };
+    return this.event('truncate', {}, relation, lsn, txn);
   }
 
   /** A pg_logical_emit_message: prefix, content (text when valid UTF-8, else bytea hex) and whether it was transactional. */
@@ -108,10 +116,6 @@ export class EventFactory {
     } catch {
       content = hexText(message.content);
     }
-    return {
-      ...this.base(undefined, lsn, message.transactional ? txn : undefined),
-      action: 'message',
-      columns: { prefix: message.prefix, content, transactional: message.transactional },
-    };
+    return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, message.transactional ? txn : undefined);
   }
 }
