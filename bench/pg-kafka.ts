@@ -36,10 +36,11 @@ import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
 import postgres from 'postgres';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
+import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
-const CLK_TCK = 100; // USER_HZ on Linux: /proc times are in 1/100 s
 
 const { values: args } = parseArgs({
   options: {
@@ -86,35 +87,9 @@ const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG
 const admin = new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS });
 
 const log = (line: string) => process.stderr.write(`[bench-kafka] ${line}\n`);
-const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 // ---- processes ----
-
-interface ProcSample {
-  cpuUs: number;
-  rssKb: number;
-  hwmKb: number;
-}
-
-function sampleProc(pid: number): ProcSample | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  } catch {
-    return undefined;
-  }
-}
 
 /** A running psql-streamer: its stderr, its persisted position, its peak RSS. */
 class Streamer {
@@ -338,7 +313,7 @@ async function runRecv(run: number, slot: string, publication: string, end: bigi
   const proc = Bun.spawn([
     join(PG.bin, 'pg_recvlogical'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database,
     `--slot=${slot}`, '--start', '--no-loop', '-o', 'proto_version=1', '-o', `publication_names=${publication}`,
-    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${lsnText(end)}`,
+    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${formatLsn(end)}`,
   ], { stdout: 'ignore', stderr: 'pipe' });
   let peakKb = 0;
   let finished = false;
@@ -365,7 +340,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
   await createTopic(topic);
   try {
     const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms'));
-    await streamer.waitFor(`persisted position ${lsnText(end)}`, () => streamer.persisted() >= end, 900_000);
+    await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
     const wallMs = performance.now() - streamer.started;
     const final = streamer.sample();
     const metrics = await streamer.metrics();
@@ -411,7 +386,7 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
     end $$`);
   const end = await currentLsn();
   log(`throughput: ${fmt(ROWS)} rows in ${fmt(Math.ceil(ROWS / TXN_ROWS))} transactions of ${TXN_ROWS} generated in ${fmt(performance.now() - generated)} ms: ` +
-    `${fmt(Number(end - before) / 1048576, 1)} MiB of WAL, end ${lsnText(end)}`);
+    `${fmt(Number(end - before) / 1048576, 1)} MiB of WAL, end ${formatLsn(end)}`);
 
   const runs: ThroughputRun[] = [];
   for (let run = 1; run <= RUNS; run++) {

@@ -30,10 +30,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
+import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
-const CLK_TCK = 100; // USER_HZ on Linux: /proc times are in 1/100 s
 
 const { values: args } = parseArgs({
   options: {
@@ -82,33 +83,7 @@ const PG = {
 const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
 
 const log = (line: string) => process.stderr.write(`[bench-pg] ${line}\n`);
-const lsnText = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 
-interface ProcSample {
-  /** utime + stime of all threads, in µs. */
-  cpuUs: number;
-  rssKb: number;
-  hwmKb: number;
-  /** Main thread (from /proc/PID/schedstat): time on a CPU and time runnable but waiting for one, in ms. */
-  mainRunMs: number;
-  mainWaitMs: number;
-}
-
-/** CPU and memory of a live process from /proc; undefined once it is gone. */
-function sampleProc(pid: number): ProcSample | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the ")" of the command name: state is field 3; utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
-    return { cpuUs: (ticks * 1_000_000) / CLK_TCK, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), mainRunMs: (run ?? 0) / 1e6, mainWaitMs: (wait ?? 0) / 1e6 };
-  } catch {
-    return undefined;
-  }
-}
 
 async function walsenderPid(slot: string): Promise<number | undefined> {
   const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
@@ -224,7 +199,7 @@ async function runRecv(scenario: string, run: number, slot: string, publication:
   const proc = Bun.spawn([
     join(PG.bin, 'pg_recvlogical'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database,
     `--slot=${slot}`, '--start', '--no-loop', '-o', 'proto_version=1', '-o', `publication_names=${publication}`,
-    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${lsnText(end)}`,
+    '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${formatLsn(end)}`,
   ], { stdout: 'ignore', stderr: 'pipe' });
   let finished = false;
   void proc.exited.then(() => { finished = true; });
@@ -320,7 +295,7 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     const watched = await watch(proc.pid, slot, reached, () => finished, 600_000);
     const wallMs = performance.now() - started;
     db?.close();
-    if (finished) throw new Error(`psql-streamer exited before reaching ${lsnText(end)} (persisted ${lsnText(persisted)}):\n${stderr}`);
+    if (finished) throw new Error(`psql-streamer exited before reaching ${formatLsn(end)} (persisted ${formatLsn(persisted)}):\n${stderr}`);
     const final = sampleProc(proc.pid) ?? watched.last;
     proc.kill('SIGTERM');
     const code = await proc.exited;
@@ -341,15 +316,7 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
 
 const results: RunResult[] = [];
 const summary: Record<string, unknown>[] = [];
@@ -362,7 +329,7 @@ try {
     for (const slot of slots) await dropSlot(slot);
     const data = await prepare(scenario, slots);
     log(`${scenario}: ${ROWS} rows${scenario === 'batched' ? ` in ${Math.ceil(ROWS / TXN_ROWS)} transactions of ${TXN_ROWS}` : ' in one transaction'} ` +
-      `generated in ${fmt(data.generateMs)} ms: ${fmt(Number(data.walBytes) / 1048576, 1)} MiB of WAL, end ${lsnText(data.end)}`);
+      `generated in ${fmt(data.generateMs)} ms: ${fmt(Number(data.walBytes) / 1048576, 1)} MiB of WAL, end ${formatLsn(data.end)}`);
     for (let run = 1; run <= RUNS; run++) {
       // Alternate who goes first, so neither always gets the warmer cache.
       const order = run % 2 === 1 ? CONSUMERS : [...CONSUMERS].reverse();
