@@ -58,6 +58,8 @@ export interface ChangeEvent {
   uuid: string;
   /** New row (insert/update) or the old row/key PostgreSQL sent (delete). */
   columns: Columns;
+  /** When set, must equal goJsonObject(columns): the columns already encoded (built with them from the source's text). */
+  columnsJson?: string;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
   /** Names of the replica-identity (key) columns. */

@@ -65,7 +65,8 @@ export function sortedKeys(obj: object): string[] {
   return keys;
 }
 
-function compareCodePoints(a: string, b: string): number {
+/** Compares strings by code point (Go's map key order). */
+export function compareCodePoints(a: string, b: string): number {
   // UTF-16 code unit order differs from code point order only when a surrogate meets U+E000..U+FFFF.
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

@@ -7,18 +7,47 @@
 import type { ChangeEvent } from './event.ts';
 import { goJsonObject, goJsonString } from './go-json.ts';
 
+// Consecutive events nearly always share host, database, table and action (the same string
+// objects), so the encoded head is kept for the next event instead of re-encoded.
+let headHost = '';
+let headDatabase = '';
+let headTable = '';
+let headAction = '';
+let head = '';
+
+function headOf(event: ChangeEvent): string {
+  if (event.host !== headHost || event.database !== headDatabase || event.table !== headTable || event.action !== headAction) {
+    headHost = event.host;
+    headDatabase = event.database;
+    headTable = event.table;
+    headAction = event.action;
+    head =
+      '{"Host":' + goJsonString(event.host) +
+      ',"Database":' + goJsonString(event.database) +
+      ',"Table":' + goJsonString(event.table) +
+      ',"Action":' + goJsonString(event.action) +
+      ',"WALPosition":';
+  }
+  return head;
+}
+
+let schemaOf = '';
+let schemaJson = '';
+
 /** Encodes an event as a JSON object (no trailing newline). */
 export function encodePassthrough(event: ChangeEvent): string {
   let out =
-    '{"Host":' + goJsonString(event.host) +
-    ',"Database":' + goJsonString(event.database) +
-    ',"Table":' + goJsonString(event.table) +
-    ',"Action":' + goJsonString(event.action) +
-    ',"WALPosition":' + event.lsn.toString() +
+    headOf(event) + event.lsn.toString() +
     ',"Timestamp":' + goJsonString(event.timestamp) +
     ',"UUID":' + goJsonString(event.uuid) +
-    ',"Columns":' + goJsonObject(event.columns);
-  if (event.schema) out += ',"Schema":' + goJsonString(event.schema);
+    ',"Columns":' + (event.columnsJson ?? goJsonObject(event.columns));
+  if (event.schema) {
+    if (event.schema !== schemaOf) {
+      schemaOf = event.schema;
+      schemaJson = ',"Schema":' + goJsonString(event.schema);
+    }
+    out += schemaJson;
+  }
   if (event.xid !== undefined) out += ',"XID":' + event.xid;
   if (event.commitLsn !== undefined) out += ',"CommitLSN":' + event.commitLsn.toString();
   if (event.commitTime !== undefined) out += ',"CommitTime":' + goJsonString(event.commitTime);

@@ -2,13 +2,13 @@
  * Builds change events from decoded pgoutput messages: names and converts the columns (through
  * the TypeRegistry), stamps identity, positions and times. No I/O.
  */
-import type { ChangeEvent, ColumnValue, Columns } from '../core/event.ts';
+import type { ChangeEvent, Columns } from '../core/event.ts';
 import { processingTimestamp } from '../core/time.ts';
-import type { LogicalMessage, RelationColumn, RowMessage } from '../pgoutput/messages.ts';
+import type { LogicalMessage, RowMessage } from '../pgoutput/messages.ts';
 import type { RelationInfo } from '../pgoutput/relations.ts';
-import { rowChange } from '../pgoutput/rows.ts';
 import type { Lsn } from '../replication/lsn.ts';
-import type { Converter, TypeRegistry } from '../types/index.ts';
+import type { TypeRegistry } from '../types/index.ts';
+import { hexText, relationCodecs, RowBuilder, type RelationCodecs } from './row-json.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
@@ -19,29 +19,12 @@ export interface TransactionContext {
   commitTime: string;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Binary values are never requested; should one arrive, it is kept losslessly as bytea hex text. */
-function hexText(bytes: Uint8Array): string {
-  let out = '\\x';
-  for (const byte of bytes) out += HEX[byte];
-  return out;
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class EventFactory {
-  /** Converter per relation column; a new Relation message brings new column objects, so stale entries just fall away. */
-  private converters = new WeakMap<RelationColumn, Converter>();
-  private readonly convert = (_typeOid: number, raw: string | Uint8Array, column: RelationColumn): ColumnValue => {
-    if (typeof raw !== 'string') return hexText(raw);
-    let converter = this.converters.get(column);
-    if (converter === undefined) {
-      converter = this.types.converter(column.typeOid);
-      this.converters.set(column, converter);
-    }
-    return converter(raw);
-  };
+  /** Column codecs per relation; a new Relation message brings a new RelationInfo, so stale entries just fall away. */
+  private codecs = new WeakMap<RelationInfo, RelationCodecs>();
+  private readonly rows = new RowBuilder();
 
   constructor(
     private readonly source: string,
@@ -62,7 +45,7 @@ export class EventFactory {
   /** Forgets cached converters (after the registry learnt new types). */
   resetConverters(): void {
     // WeakMap has no clear(); a new one is cheap and only happens after a type lookup.
-    this.converters = new WeakMap();
+    this.codecs = new WeakMap();
   }
 
   /** Every event has the same shape (all fields present), which keeps property access monomorphic. */
@@ -87,19 +70,45 @@ export class EventFactory {
       timestamp: processingTimestamp(),
       uuid: crypto.randomUUID(),
       columns,
+      columnsJson: undefined,
       old: undefined,
       key: undefined,
       unchanged: undefined,
     };
   }
 
-  /** insert / update / delete. */
+  /**
+   * insert / update / delete, named and converted as rowChange (src/pgoutput/rows.ts) does, with the
+   * columns' JSON built in the same pass.
+   */
   row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
-    const change = rowChange(message, relation, this.convert);
-    const event = this.event(message.tag, change.columns as Columns, relation, lsn, txn);
-    event.key = this.keyOverrides.get(relation.relationId) ?? change.key;
-    if (change.old !== undefined) event.old = change.old as Columns;
-    if (change.unchanged.length > 0) event.unchanged = change.unchanged;
+    let codecs = this.codecs.get(relation);
+    if (codecs === undefined) {
+      codecs = relationCodecs(relation, this.types);
+      this.codecs.set(relation, codecs);
+    }
+    const rows = this.rows;
+    const unchanged: string[] = [];
+    let columns: Columns;
+    let columnsJson: string | undefined;
+    let old: Columns | undefined;
+    if (message.tag === 'delete') {
+      columns = rows.columns(message.oldTuple, relation, codecs, undefined);
+      columnsJson = rows.json;
+      old = message.oldKind === 'key' ? keyOnly(columns, relation) : columns;
+    } else {
+      columns = rows.columns(message.newTuple, relation, codecs, unchanged);
+      columnsJson = rows.json;
+      if (message.tag === 'update' && message.oldTuple !== undefined) {
+        const oldColumns = rows.columns(message.oldTuple, relation, codecs, undefined);
+        old = message.oldKind === 'key' ? keyOnly(oldColumns, relation) : oldColumns;
+      }
+    }
+    const event = this.event(message.tag, columns, relation, lsn, txn);
+    event.columnsJson = columnsJson;
+    event.key = this.keyOverrides.get(relation.relationId) ?? relation.keyColumns;
+    if (old !== undefined) event.old = old;
+    if (unchanged.length > 0) event.unchanged = unchanged;
     return event;
   }
 
@@ -118,4 +127,13 @@ export class EventFactory {
     }
     return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, message.transactional ? txn : undefined);
   }
+}
+
+/** A key tuple has a value for each key column and NULL for the rest: keep the key columns only. */
+function keyOnly(columns: Columns, relation: RelationInfo): Columns {
+  const out: Columns = Object.create(null);
+  for (const name of relation.keyColumns) {
+    if (name in columns) out[name] = columns[name]!;
+  }
+  return out;
 }
