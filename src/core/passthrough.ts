@@ -33,6 +33,11 @@ function headOf(event: ChangeEvent): string {
 
 let schemaOf = '';
 let schemaJson = '';
+// A transaction's events share the commit time string, and a relation's events the key array.
+let commitTimeOf = '';
+let commitTimeJson = '';
+let keyOf: readonly string[] | undefined;
+let keyJson = '';
 
 /** Encodes an event as a JSON object (no trailing newline). */
 export function encodePassthrough(event: ChangeEvent): string {
@@ -50,9 +55,22 @@ export function encodePassthrough(event: ChangeEvent): string {
   }
   if (event.xid !== undefined) out += ',"XID":' + event.xid;
   if (event.commitLsn !== undefined) out += ',"CommitLSN":' + event.commitLsn.toString();
-  if (event.commitTime !== undefined) out += ',"CommitTime":' + goJsonString(event.commitTime);
+  if (event.commitTime !== undefined) {
+    if (event.commitTime !== commitTimeOf) {
+      commitTimeOf = event.commitTime;
+      commitTimeJson = ',"CommitTime":' + goJsonString(event.commitTime);
+    }
+    out += commitTimeJson;
+  }
   if (event.old !== undefined) out += ',"Old":' + goJsonObject(event.old);
-  if (event.key !== undefined) out += ',"Key":' + stringArray(event.key);
+  if (event.key !== undefined) {
+    // By identity: key arrays are frozen per relation (RelationInfo.keyColumns) or replaced whole.
+    if (event.key !== keyOf) {
+      keyOf = event.key;
+      keyJson = ',"Key":' + stringArray(event.key);
+    }
+    out += keyJson;
+  }
   if (event.unchanged !== undefined && event.unchanged.length > 0) out += ',"Unchanged":' + stringArray(event.unchanged);
   return out + '}';
 }
