@@ -242,12 +242,15 @@ describe('encodePassthrough: cached head', () => {
   test('matches the uncached encoding whatever changes from one event to the next', () => {
     random = prng(7);
     const few = ['', 'a', 'b<&>', '\u2028', '\ud800x'];
+    const keys = [['a'], ['a', 'b<'], [], ['\u2028']];
     for (let i = 0; i < 5000; i++) {
       const event: ChangeEvent = {
         source: 's', host: pick(few), database: pick(few), schema: pick(few), table: pick(few),
         action: pick(['insert', 'update', 'delete', 'truncate', 'message'] as const), lsn: BigInt(int(1e9)),
-        commitLsn: random() < 0.5 ? 5n : undefined, xid: random() < 0.5 ? int(1000) : undefined, commitTime: undefined,
-        timestamp: 't', uuid: 'u', columns: { a: pick(few) }, old: undefined, key: ['a'], unchanged: undefined,
+        commitLsn: random() < 0.5 ? 5n : undefined, xid: random() < 0.5 ? int(1000) : undefined,
+        commitTime: random() < 0.3 ? undefined : pick(few), timestamp: pick(few), uuid: 'u', columns: { a: pick(few) },
+        old: random() < 0.2 ? { b: 1 } : undefined, key: random() < 0.2 ? undefined : random() < 0.5 ? pick(keys) : [pick(few)],
+        unchanged: random() < 0.2 ? [pick(few)] : undefined,
       };
       expect(encodePassthrough(event)).toBe(referencePassthrough(event));
     }
