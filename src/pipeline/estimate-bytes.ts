@@ -33,5 +33,6 @@ function columnsBytes(columns: Columns): number {
 export function estimateEventBytes(event: ChangeEvent): number {
   let total = EVENT_OVERHEAD + event.table.length + event.schema.length + columnsBytes(event.columns);
   if (event.old) total += columnsBytes(event.old);
+  if (event.columnsJson !== undefined) total += event.columnsJson.length;
   return total;
 }

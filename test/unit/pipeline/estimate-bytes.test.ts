@@ -21,3 +21,9 @@ test('walks arrays, nested objects and raw JSON', () => {
   };
   expect(estimateEventBytes(event)).toBeGreaterThan(4000);
 });
+
+test('an event carrying its encoded columns counts that text too', () => {
+  const plain = makeTestEvent(1);
+  const encoded = { ...plain, columnsJson: '{"id":1,"name":"row 1"}' };
+  expect(estimateEventBytes(encoded) - estimateEventBytes(plain)).toBe(encoded.columnsJson.length);
+});
