@@ -17,3 +17,20 @@ test('scripts/quickstart --exit prints one event per demo change and leaves noth
   expect(work).toBeDefined();
   expect(existsSync(work as string)).toBe(false);
 }, 120_000);
+
+test('scripts/quickstart --kafka --exit also streams to a throwaway Kafka broker and shows the topic', async () => {
+  const proc = Bun.spawn([join(repoRoot, 'scripts', 'quickstart'), '--kafka', '--exit'], { stdout: 'pipe', stderr: 'pipe', cwd: repoRoot });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(code, stderr).toBe(0);
+  expect(stdout.split('\n').filter(Boolean)).toHaveLength(6);
+  const topic = stderr.split('\n').filter((line) => /^ {2}\d+ /.test(line)).map((line) => line.trim());
+  expect(topic).toEqual([
+    '0 ["public.psql_streamer_demo",1] insert psql_streamer_demo',
+    '1 ["public.psql_streamer_demo",2] insert psql_streamer_demo',
+    '2 ["public.psql_streamer_demo",3] insert psql_streamer_demo',
+    '3 ["public.psql_streamer_demo",1] update psql_streamer_demo',
+    '4 ["public.psql_streamer_demo",3] delete psql_streamer_demo',
+    '5 ["public.psql_streamer_demo"] truncate psql_streamer_demo',
+  ]);
+  expect(stderr).toContain('stopped and cleaned up');
+}, 180_000);
