@@ -4,7 +4,7 @@
  * only after the kernel accepted every byte (and, with `fsync = true`, after fsync), so an
  * acknowledged position never runs ahead of what is in the file.
  */
-import { close, fstat, fsync, ftruncate, open, write } from 'node:fs';
+import { close, fstat, fsync, ftruncate, open, read, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { defineSection } from '../config/fields.ts';
 import { defineComponentType } from '../core/component-type.ts';
@@ -176,10 +176,33 @@ class FileSink implements Sink {
   }
 }
 
+/**
+ * A process killed in the middle of a batch's write can leave a line without its newline; end it
+ * before appending, so that one torn line never swallows the next good one.
+ */
+async function endWithNewline(fd: number, path: string, log: Logger): Promise<void> {
+  const { size } = await fstatFd(fd);
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  // The descriptor is append-only for writes; reading by position needs a separate read-only one.
+  const reader = await openFile(path, 'r');
+  try {
+    await new Promise<void>((resolve, reject) => read(reader, last, 0, 1, size - 1, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    await closeFd(reader);
+  }
+  if (last[0] === 0x0a) return;
+  log.warn(`'${path}' ends with an incomplete line (an earlier run was killed while writing); it is ended with a newline and the batch will be written again after it`);
+  await writeFd(fd, NEWLINE, 0, 1);
+}
+
+const NEWLINE = Uint8Array.of(0x0a);
+
 async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger): Promise<Sink> {
   if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log);
   try {
     const fd = await openFile(options.path, 'a', 0o644);
+    await endWithNewline(fd, options.path, log);
     return new FileSink(name, fd, options.path, options.fsync, log);
   } catch (err) {
     const reasons: Record<string, string> = {

@@ -75,6 +75,16 @@ describe('file sink', () => {
     expect(statSync(path).mode & 0o022).toBe(0); // not group- or world-writable
   });
 
+  test('a file left with an incomplete last line (a killed run) gets its newline before new lines', async () => {
+    const path = join(dir, 'torn.jsonl');
+    writeFileSync(path, '{"whole":1}\n{"torn":');
+    const sink = await openSink(path);
+    await sink.write([makeTestEvent(1)]);
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe(`{"whole":1}\n{"torn":\n${encodePassthrough(makeTestEvent(1))}\n`);
+    expect(logLines.some((line) => line.includes('ends with an incomplete line'))).toBe(true);
+  });
+
   test('a large batch arrives whole', async () => {
     const path = join(dir, 'big.jsonl');
     const sink = await openSink(path, true);
