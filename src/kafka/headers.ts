@@ -52,21 +52,47 @@ const TABLE = internedBytes(HEADER_TABLE);
 const LSN = internedBytes(HEADER_LSN);
 const ACTION = internedBytes(HEADER_ACTION);
 
-// The events of one transaction share their commit LSN: its text is made once.
+// Consecutive events nearly always share source, table, action and commit LSN (the same string
+// objects, one bigint per transaction): the last headers are kept and handed to the next event
+// that matches, so the common case costs four comparisons and no allocation.
 let lastLsn = -1n;
 let lastLsnBytes = Buffer.alloc(0);
+let lastSource: string | undefined;
+let lastSchema: string | undefined;
+let lastTable: string | undefined;
+let lastAction: string | undefined;
+let lastTableBytes: Buffer = Buffer.alloc(0);
+let lastHeaders: Map<Buffer, Buffer> | undefined;
 
-/** The four headers of an event's message (header buffers are shared: never modify them). */
+/**
+ * The four headers of an event's message. The map and its buffers are shared with other messages
+ * of the same source, table, action and commit LSN: never modify them (copy the map first, as
+ * dead-letter messages do).
+ */
 export function eventHeaders(event: ChangeEvent): Map<Buffer, Buffer> {
   const lsn = event.commitLsn ?? event.lsn;
+  if (
+    lastHeaders !== undefined && lsn === lastLsn && event.source === lastSource && event.table === lastTable &&
+    event.schema === lastSchema && event.action === lastAction
+  ) {
+    return lastHeaders;
+  }
   if (lsn !== lastLsn) {
     lastLsnBytes = Buffer.from(lsnText(lsn));
     lastLsn = lsn;
   }
-  return new Map([
+  if (event.table !== lastTable || event.schema !== lastSchema) {
+    lastTableBytes = internedBytes(qualifiedTable(event));
+    lastTable = event.table;
+    lastSchema = event.schema;
+  }
+  lastSource = event.source;
+  lastAction = event.action;
+  lastHeaders = new Map([
     [SOURCE, internedBytes(event.source)],
-    [TABLE, internedBytes(qualifiedTable(event))],
+    [TABLE, lastTableBytes],
     [LSN, lastLsnBytes],
     [ACTION, internedBytes(event.action)],
   ]);
+  return lastHeaders;
 }

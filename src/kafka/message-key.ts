@@ -24,14 +24,27 @@ export function qualifiedTable(event: Pick<ChangeEvent, 'schema' | 'table'>): st
   return event.schema ? event.schema + '.' + event.table : event.table;
 }
 
+// Consecutive events nearly always share their table (the same string objects): its encoded
+// `["schema.table"` is kept for the next event.
+let headSchema: string | undefined;
+let headTable: string | undefined;
+let head = '';
+
 /** The row key: `["schema.table",v1,v2,...]`; a logical decoding message: `["pg_logical_emit_message","prefix"]`. */
 export function rowKey(event: ChangeEvent): string {
   if (event.action === 'message') return '["pg_logical_emit_message",' + goJsonValue(event.columns.prefix ?? null) + ']';
-  let out = '[' + goJsonString(qualifiedTable(event));
+  if (event.table !== headTable || event.schema !== headSchema) {
+    headTable = event.table;
+    headSchema = event.schema;
+    head = '[' + goJsonString(qualifiedTable(event));
+  }
+  let out = head;
   const names = event.key;
   if (names !== undefined) {
-    for (const name of names) {
-      let value: ColumnValue | undefined = event.columns[name];
+    const columns = event.columns;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      let value: ColumnValue | undefined = columns[name];
       if (value === undefined) value = event.old?.[name];
       out += ',' + goJsonValue(value ?? null);
     }

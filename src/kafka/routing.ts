@@ -10,6 +10,9 @@ export class TopicRouter {
   private readonly mapping: ReadonlyMap<string, string>;
   private readonly fallback: string | undefined;
   private readonly cache = new Map<string, string | null>();
+  private lastSchema: string | undefined;
+  private lastTable: string | undefined;
+  private lastTopic: string | undefined;
 
   /** @param fallback topic for unmapped tables; '' or undefined means none. */
   constructor(mapping: Readonly<Record<string, string>>, fallback?: string) {
@@ -19,6 +22,16 @@ export class TopicRouter {
 
   /** Topic of a table's events, or undefined when it has none. `schema` may be '' (events relayed from the original). */
   topicFor(schema: string, table: string): string | undefined {
+    // Consecutive events nearly always share their table (the same string objects).
+    if (table === this.lastTable && schema === this.lastSchema) return this.lastTopic;
+    const topic = this.lookUp(schema, table);
+    this.lastSchema = schema;
+    this.lastTable = table;
+    this.lastTopic = topic;
+    return topic;
+  }
+
+  private lookUp(schema: string, table: string): string | undefined {
     const cacheKey = schema + '\u0000' + table;
     let topic = this.cache.get(cacheKey);
     if (topic === undefined) {

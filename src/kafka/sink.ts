@@ -35,15 +35,15 @@ import { countSinkEvents } from '../sinks/count-events.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { describeKafkaError, kafkaConnectionOptions } from './client-options.ts';
 import { eventHeaders, lsnText } from './headers.ts';
-import { messageKey, qualifiedTable, type KeyMode } from './message-key.ts';
+import { originalKey, qualifiedTable, rowKey, type KeyMode } from './message-key.ts';
 import { partitionerFor, type PartitionerName } from './partitioner.ts';
 import { TopicRouter, invalidTopicReason } from './routing.ts';
 import type { KafkaSinkOptions } from './sink-spec.ts';
 import {
-  assignPartition,
   deadLetterMessage,
   dropValue,
   outMessage,
+  partitionKey,
   takeChunk,
   type OutMessage,
   type Undeliverable,
@@ -112,6 +112,12 @@ export class KafkaSink implements Sink {
   private readonly inflight = new Set<Promise<void>>();
   private readonly encodeTimers = new Map<string, ReturnType<typeof sinkEventProcessingTime.labels>>();
   private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
+  private lastOriginalKey = '';
+  private lastOriginalKeyBytes: Buffer | undefined;
+  private lastTimerTable: string | undefined;
+  private lastTimer: ReturnType<typeof sinkEventProcessingTime.labels> | undefined;
+  /** Per topic, `partitionKey(topic, p)` for every partition p (grown as partition counts grow). */
+  private readonly partitionKeys = new Map<string, string[]>();
 
   private readonly counts = { total: 0, noTopic: 0, skipped: 0, errors: 0, sent: 0, handled: 0, deadLettered: 0 };
   /** Why the last write failed (retryable); cleared by the next success. */
@@ -264,8 +270,7 @@ export class KafkaSink implements Sink {
     const started = performance.now();
     let message: OutMessage;
     try {
-      const key = messageKey(event, this.settings.keyMode);
-      message = outMessage(event, topic, key === undefined ? undefined : utf8(key), utf8(encodePassthrough(event)), eventHeaders(event));
+      message = outMessage(event, topic, this.keyBytes(event), utf8(encodePassthrough(event)), eventHeaders(event));
       this.counts.handled++;
     } catch (err) {
       message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
@@ -278,6 +283,19 @@ export class KafkaSink implements Sink {
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }
     return message;
+  }
+
+  /** The UTF-8 key of an event's message; `original` keys repeat from event to event, so their bytes are shared. */
+  private keyBytes(event: ChangeEvent): Buffer | undefined {
+    const mode = this.settings.keyMode;
+    if (mode === 'row') return utf8(rowKey(event));
+    if (mode === 'none') return undefined;
+    const key = originalKey(event);
+    if (key !== this.lastOriginalKey) {
+      this.lastOriginalKey = key;
+      this.lastOriginalKeyBytes = utf8(key);
+    }
+    return this.lastOriginalKeyBytes;
   }
 
   /**
@@ -325,18 +343,32 @@ export class KafkaSink implements Sink {
         for (const message of messages) this.divert(p, message, partitions);
         continue;
       }
+      const keys = this.partitionKeysOf(topic, partitions);
+      const partitionOf = this.partitionOf;
+      let next = this.roundRobin.get(topic) ?? 0;
       for (const message of messages) {
+        let partition: number;
         if (message.key !== undefined) {
-          assignPartition(message, this.partitionOf(message.key, partitions));
+          partition = partitionOf(message.key, partitions);
         } else {
-          const next = this.roundRobin.get(topic) ?? 0;
-          this.roundRobin.set(topic, (next + 1) % partitions);
-          assignPartition(message, next % partitions);
+          partition = next % partitions;
+          next = (next + 1) % partitions;
         }
+        message.partition = partition;
+        message.partitionKey = keys[partition] as string;
       }
+      this.roundRobin.set(topic, next);
     }
     // Dead-letter copies created above still need a partition.
     if (p.pending.some((m) => m.partition < 0)) await this.assignPartitions(p);
+  }
+
+  /** `partitionKey(topic, p)` for p in 0 .. partitions - 1. */
+  private partitionKeysOf(topic: string, partitions: number): string[] {
+    let keys = this.partitionKeys.get(topic);
+    if (keys === undefined) this.partitionKeys.set(topic, (keys = []));
+    for (let p = keys.length; p < partitions; p++) keys.push(partitionKey(topic, p));
+    return keys;
   }
 
   /** Partition count of a topic, or why it can never be written to. Throws a retryable error while unsure. */
@@ -412,7 +444,9 @@ export class KafkaSink implements Sink {
     let failed: Map<string, PartitionFailure> | undefined;
     try {
       await this.deadline(this.producer.send({
-        messages: chunk.map((m) => ({ topic: m.topic, partition: m.partition, key: m.key, value: m.value, headers: m.headers })),
+        // The messages as they are: the client reads topic, partition, key, value and headers (and
+        // timestamp and metadata, which they lack) and copies them into its own records.
+        messages: chunk,
         // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
         acks: this.settings.acks,
         repeatOnStaleMetadata: false,
@@ -598,11 +632,14 @@ export class KafkaSink implements Sink {
   }
 
   private encodeTimer(table: string) {
+    if (table === this.lastTimerTable && this.lastTimer !== undefined) return this.lastTimer;
     let timer = this.encodeTimers.get(table);
     if (timer === undefined) {
       timer = sinkEventProcessingTime.labels({ sinkName: this.name, sinkType: SINK_TYPE, table });
       this.encodeTimers.set(table, timer);
     }
+    this.lastTimerTable = table;
+    this.lastTimer = timer;
     return timer;
   }
 }
