@@ -464,6 +464,21 @@ export class KafkaSink implements Sink {
       this.recordAcked(chunk);
       return;
     }
+    if (failed === undefined) {
+      // All acknowledged, the batch sent in several requests: the chunk is taken from the pending
+      // messages in order (takeChunk), so one walk leaves the rest.
+      const rest: OutMessage[] = [];
+      let next = 0;
+      for (const message of p.pending) {
+        if (message === chunk[next]) next++;
+        else rest.push(message);
+      }
+      if (next === chunk.length) {
+        p.pending = rest;
+        this.recordAcked(chunk);
+        return;
+      }
+    }
 
     const inChunk = new Set(chunk);
     const perPartition = new Map<string, number>();
@@ -517,17 +532,35 @@ export class KafkaSink implements Sink {
     if (acked.length === 0) return;
     this.counts.sent += acked.length;
     const perTopic = new Map<string, { messages: number; bytes: number }>();
+    // Consecutive messages nearly always share their topic: counted as runs, one map update per run.
+    let runTopic = '';
+    let runMessages = 0;
+    let runBytes = 0;
+    const addRun = () => {
+      if (runMessages === 0) return;
+      const t = perTopic.get(runTopic);
+      if (t === undefined) perTopic.set(runTopic, { messages: runMessages, bytes: runBytes });
+      else {
+        t.messages += runMessages;
+        t.bytes += runBytes;
+      }
+    };
     for (const message of acked) {
-      let t = perTopic.get(message.topic);
-      if (t === undefined) perTopic.set(message.topic, (t = { messages: 0, bytes: 0 }));
-      t.messages++;
-      t.bytes += message.bytes;
+      if (message.topic !== runTopic) {
+        addRun();
+        runTopic = message.topic;
+        runMessages = 0;
+        runBytes = 0;
+      }
+      runMessages++;
+      runBytes += message.bytes;
       const original = message.deadLetterOf;
       if (original !== undefined) {
         this.counts.deadLettered++;
         kafkaSinkDeadLettered.inc({ sinkName: this.name, topic: original.topic, reason: original.deadLetterReason?.code ?? 'UNKNOWN' });
       }
     }
+    addRun();
     for (const [topic, t] of perTopic) {
       kafkaSinkMessages.inc({ sinkName: this.name, topic }, t.messages);
       kafkaSinkBytes.inc({ sinkName: this.name, topic }, t.bytes);

@@ -5,6 +5,18 @@ import { sinkEvents } from '../http/metrics.ts';
 export function countSinkEvents(sinkName: string, sinkType: string, batch: readonly ChangeEvent[]): void {
   if (batch.length === 0) return;
   const perTable = new Map<string, number>();
-  for (const event of batch) perTable.set(event.table, (perTable.get(event.table) ?? 0) + 1);
+  // Consecutive events nearly always share their table: counted as runs, one map update per run.
+  let table = (batch[0] as ChangeEvent).table;
+  let run = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const next = (batch[i] as ChangeEvent).table;
+    if (next !== table) {
+      perTable.set(table, (perTable.get(table) ?? 0) + run);
+      table = next;
+      run = 0;
+    }
+    run++;
+  }
+  perTable.set(table, (perTable.get(table) ?? 0) + run);
   for (const [table, count] of perTable) sinkEvents.inc({ sinkName, sinkType, table }, count);
 }

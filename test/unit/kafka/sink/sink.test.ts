@@ -8,6 +8,7 @@ import type { SectionSpec } from '../../../../src/config/fields.ts';
 import { isRetryable, type StreamerError } from '../../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../../src/core/event.ts';
 import { Logger } from '../../../../src/core/logger.ts';
+import { kafkaSinkBytes, kafkaSinkMessages, sinkEvents } from '../../../../src/http/metrics.ts';
 import { murmur2Partition } from '../../../../src/kafka/partitioner.ts';
 import { KafkaSink } from '../../../../src/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../../src/kafka/sink-spec.ts';
@@ -29,8 +30,8 @@ function options(overrides: Partial<KafkaSinkOptions>): KafkaSinkOptions {
   return { ...(defaults as KafkaSinkOptions), hosts: ['kafka:9092'], handlers: ['passthrough'], topicFallback: 't', ...overrides };
 }
 
-function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}, deadlineMs?: number): KafkaSink {
-  const sink = new KafkaSink('k', options(overrides), Logger.for('Sink-Kafka', 'k'), { producer, deadlineMs });
+function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}, deadlineMs?: number, name = 'k'): KafkaSink {
+  const sink = new KafkaSink(name, options(overrides), Logger.for('Sink-Kafka', name), { producer, deadlineMs });
   sinks.push(sink);
   return sink;
 }
@@ -121,6 +122,30 @@ describe('partial failures', () => {
 });
 
 describe('produce requests', () => {
+  test('messages, bytes and events are counted per topic and table when a batch takes several requests', async () => {
+    const producer = new FakeProducer({ u: 2, o: 1 });
+    const sink = makeSink(producer, { batchSize: 2, tableTopicMapping: { users: 'u', orders: 'o' }, topicFallback: '' }, undefined, 'counted');
+    const batch = [
+      row(1, ID_A), row(2, ID_B), row(3, ID_A, 'orders'), row(4, ID_A, 'orders'), row(5, ID_A, 'orders'),
+      row(6, ID_B), row(7, ID_A, 'other'), row(8, ID_A), row(9, ID_B, 'orders'),
+    ];
+    await sink.write(batch);
+    expect(producer.calls.length).toBeGreaterThan(1);
+    const value = async (counter: typeof sinkEvents | typeof kafkaSinkMessages, labels: Record<string, string>) =>
+      (await counter.get()).values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value;
+    expect(await value(sinkEvents, { sinkName: 'counted', table: 'users' })).toBe(4);
+    expect(await value(sinkEvents, { sinkName: 'counted', table: 'orders' })).toBe(4);
+    expect(await value(sinkEvents, { sinkName: 'counted', table: 'other' })).toBeUndefined();
+    expect(await value(kafkaSinkMessages, { sinkName: 'counted', topic: 'u' })).toBe(4);
+    expect(await value(kafkaSinkMessages, { sinkName: 'counted', topic: 'o' })).toBe(4);
+    const bytes = (topic: string) => producer.written.filter((m) => m.topic === topic).reduce((n, m) =>
+      n + 20 + Buffer.byteLength(m.key ?? '') + Buffer.byteLength(m.value ?? '') + Object.entries(m.headers).reduce((h, [k, v]) => h + 2 + Buffer.byteLength(k) + Buffer.byteLength(v), 0), 0);
+    expect(await value(kafkaSinkBytes, { sinkName: 'counted', topic: 'u' })).toBe(bytes('u'));
+    expect(await value(kafkaSinkBytes, { sinkName: 'counted', topic: 'o' })).toBe(bytes('o'));
+    expect(producer.written.map((m) => m.topic)).toEqual(expect.arrayContaining(['u', 'o']));
+    expect(uuids(producer.written.filter((m) => m.topic === 'o'))).toEqual(batch.filter((e) => e.table === 'orders').map((e) => e.uuid));
+  });
+
   test('at most batchSize messages per partition per request, in order, requests one after another', async () => {
     const producer = new FakeProducer({ t: 2 });
     const sink = makeSink(producer, { batchSize: 2 });
