@@ -13,14 +13,12 @@ import {
   pgoutputSkipped,
   replicationReconnects,
   sourceErrors,
-  sourceEventProcessingTime,
-  sourceEvents,
   walConfirmedLsn,
   walLagBytes,
   walPersistedLsn,
   walReceivedLsn,
 } from '../http/metrics.ts';
-import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
+import type { ConnectOptions } from '../pg/connection.ts';
 import { decodePgoutput } from '../pgoutput/decode.ts';
 import { PgoutputDecodeError } from '../pgoutput/errors.ts';
 import type { PgoutputMessage } from '../pgoutput/messages.ts';
@@ -32,8 +30,9 @@ import { formatLsn, type Lsn } from '../replication/lsn.ts';
 import { ReplicationSession } from '../replication/session.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
 import type { StateStore } from '../state/store.ts';
-import { TypeRegistry, parseTypeLookupRow, typeLookupSql } from '../types/index.ts';
-import { primaryKeySql } from './catalog.ts';
+import { TypeRegistry } from '../types/index.ts';
+import { readCatalog } from './catalog.ts';
+import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
 
 const TYPE = 'Source-PSQL';
@@ -108,9 +107,7 @@ export class PostgresSource implements Source<Lsn>, Component {
   private replicaErrors = 0;
   private persistErrors = 0;
   private readonly warnedKinds = new Set<string>();
-  /** Per table: events not yet added to `source_events` (added once per burst), and the timing series. */
-  private readonly tableMetrics = new Map<string, { labels: { sourceName: string; sourceType: string; table: string }; pending: number; time: { observe(v: number): void } }>();
-  private metricsFlushQueued = false;
+  private readonly eventMetrics: SourceEventMetrics;
 
   constructor(
     readonly name: string,
@@ -125,6 +122,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       },
     });
     this.events = new EventFactory(name, settings.eventHost, settings.eventDatabase, this.types);
+    this.eventMetrics = new SourceEventMetrics(name, TYPE);
     this.publications = publicationNames(settings.publication);
   }
 
@@ -343,14 +341,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.eventCount++;
     if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `Event (${event.action} ${event.schema}.${event.table} at ${formatLsn(event.lsn)})`);
     this.push({ event });
-    const metrics = this.metricsFor(table);
-    metrics.pending++;
-    metrics.time.observe((performance.now() - started) / 1000);
-    if (!this.metricsFlushQueued) {
-      // prom-client's inc() costs more than building the event: count locally, add once per burst.
-      this.metricsFlushQueued = true;
-      queueMicrotask(() => this.flushEventCounts());
-    }
+    this.eventMetrics.record(table, started);
   }
 
   private pushPosition(position: Lsn): void {
@@ -413,47 +404,20 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {
-    let conn: PgConnection | undefined;
     try {
-      conn = await PgConnection.connect({ ...this.settings.connection, replication: undefined });
-      if (typeOids.length > 0) {
-        const [result] = await conn.simpleQuery(typeLookupSql(typeOids));
-        for (const row of result?.rows ?? []) this.types.define(parseTypeLookupRow(row));
+      const facts = await readCatalog(this.settings.connection, typeOids, fullIdentityRelation);
+      if (facts.types.length > 0) {
+        for (const info of facts.types) this.types.define(info);
         this.events.resetConverters();
-        this.log.debug(`learnt ${result?.rows.length ?? 0} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
+        this.log.debug(`learnt ${facts.types.length} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
       }
-      if (fullIdentityRelation !== undefined) {
-        const [result] = await conn.simpleQuery(primaryKeySql(fullIdentityRelation));
-        const names = (result?.rows ?? []).map((row) => row[0]).filter((name): name is string => typeof name === 'string');
-        this.events.setKeyColumns(fullIdentityRelation, names.length > 0 ? names : undefined);
-      }
+      if (fullIdentityRelation !== undefined) this.events.setKeyColumns(fullIdentityRelation, facts.keyColumns);
     } catch (err) {
       this.eventErrors++;
       sourceErrors.inc({ sourceName: this.name, sourceType: TYPE, table: '' });
       this.log.warn(`Unable to read the catalog (user-defined types ${typeOids.join(', ') || 'none'} stay text; key columns as PostgreSQL flags them): ${describeError(err)}`);
-    } finally {
-      await conn?.close().catch(() => {});
     }
   }
-
-  private metricsFor(table: string) {
-    let metrics = this.tableMetrics.get(table);
-    if (metrics === undefined) {
-      const labels = { sourceName: this.name, sourceType: TYPE, table };
-      metrics = { labels, pending: 0, time: sourceEventProcessingTime.labels(labels) };
-      this.tableMetrics.set(table, metrics);
-    }
-    return metrics;
-  }
-
-  private flushEventCounts(): void {
-    this.metricsFlushQueued = false;
-    for (const metrics of this.tableMetrics.values()) {
-      if (metrics.pending > 0) sourceEvents.inc(metrics.labels, metrics.pending);
-      metrics.pending = 0;
-    }
-  }
-
 
   /** Every sink has what came before and including the last position: persist it, then confirm it. */
   async ack(positions: readonly Lsn[]): Promise<void> {
