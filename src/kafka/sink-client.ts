@@ -1,0 +1,63 @@
+/**
+ * The Kafka client as the sink uses it: which of its calls, how long they may take and how retries
+ * are spaced. Imports @platformatic/kafka, so it is loaded only with the sink (lazily, by sink-spec.ts).
+ */
+import { Producer } from '@platformatic/kafka';
+import { kafkaConnectionOptions } from './client-options.ts';
+import type { KafkaSinkOptions } from './sink-spec.ts';
+
+/** What the sink uses of the Kafka client. */
+export type KafkaProducer = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'send' | 'metadata' | 'clearMetadata' | 'close'>;
+
+/** The client's request timeout and how many times it retries a request itself. */
+function clientTimings(options: KafkaSinkOptions): { requestTimeoutMs: number; clientRetries: number } {
+  return {
+    requestTimeoutMs: Math.max(2 * options.timeout, options.timeout + 1000),
+    clientRetries: options.idempotent ? Math.max(2, options.maxAttempts - 1) : 0,
+  };
+}
+
+/** Longest a client call may take before the sink gives up on it (withDeadline()). */
+export function clientDeadlineMs(options: KafkaSinkOptions): number {
+  const { requestTimeoutMs, clientRetries } = clientTimings(options);
+  // Each attempt: connect, metadata, produce; plus the client's retry delays and some slack.
+  return (clientRetries + 1) * (options.timeout + 2 * requestTimeoutMs) + clientRetries * 1000 + 5000;
+}
+
+/** A @platformatic/kafka producer configured from the sink's options. */
+export function newProducer(options: KafkaSinkOptions): KafkaProducer {
+  const { requestTimeoutMs, clientRetries } = clientTimings(options);
+  return new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...kafkaConnectionOptions(options, { connectTimeoutMs: options.timeout, requestTimeoutMs }),
+    timeout: options.timeout,
+    // The client's own retries re-send a whole broker request, partitions already acknowledged
+    // included (duplicates); the sink retries only the partitions that failed (sink.ts's deliver()). An
+    // idempotent producer's re-sends are deduplicated by the broker, so it may retry inside.
+    retries: clientRetries,
+    retryDelay: (_client, _operation, attempt) => retryDelayMs(attempt),
+    repeatOnStaleMetadata: false,
+    metadataMaxAge: options.rebalanceInterval,
+    autocreateTopics: true,
+    acks: options.requiredAcks,
+    compression: options.compression as 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd',
+    idempotent: options.idempotent,
+  });
+}
+
+/** Wait before retry `attempt` (1-based): 100 ms doubling up to 1 s, the original's kafka-go backoff. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 1000);
+}
+
+/**
+ * Settles within `ms`, whatever the client does: a call the client never settles (it happens when a
+ * connection fails in an unexpected way) fails with `expired()` instead of holding the pipeline
+ * forever without a word. The abandoned call may still complete: at worst a duplicate.
+ */
+export function withDeadline<T>(call: Promise<T>, ms: number, expired: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), ms);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
