@@ -38,6 +38,7 @@ import { describeKafkaError, type KafkaConnectionOptions } from './client-option
 import { EventDecoder } from './event-decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './source-dead-letters.ts';
+import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
 /** Fetches failing (or no group joined) for this long make the source unhealthy in /status. */
@@ -80,7 +81,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private running: Promise<void> | undefined;
   private started = false;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private backoff: Sleep | undefined;
   private waitingForRoom = false;
 
   /** Since when fetching has not worked (undefined: the last fetch worked), and why. */
@@ -216,16 +217,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+  /** Waits `ms` unless stop()/close() cuts the wait short. */
+  private async pause(ms: number): Promise<void> {
+    this.backoff = sleep(realTimers, ms);
+    await this.backoff.done;
+    this.backoff = undefined;
   }
+
 
   private assigned(assignments: readonly TopicPartitions[] | null | undefined): void {
     const { revoked, added } = this.offsets.assign(assignments);
@@ -362,13 +360,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stream?.pause();
-    this.wake?.();
+    this.backoff?.cancel();
   }
 
   /** After the pipeline delivered and acknowledged everything: leave the group, close the clients. */
   async close(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.backoff?.cancel();
     this.consumer.stopLagMonitoring();
     await this.stream?.close().catch(() => {});
     // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).

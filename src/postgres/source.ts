@@ -34,6 +34,7 @@ import { TypeRegistry } from '../types/index.ts';
 import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
+import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 const TYPE = 'Source-PSQL';
 /** Reconnect waits grow from startRetryInterval up to this (or startRetryInterval when larger). */
@@ -84,7 +85,7 @@ export class PostgresSource implements Source<Lsn>, Component {
   private protoVersion = 1;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private backoff: Sleep | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
 
   private txn: Transaction | undefined;
@@ -215,16 +216,13 @@ export class PostgresSource implements Source<Lsn>, Component {
     if (session && !session.closed) void session.close().catch(() => {});
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+  /** Waits `ms` unless stop()/close() cuts the wait short. */
+  private async pause(ms: number): Promise<void> {
+    this.backoff = sleep(realTimers, ms);
+    await this.backoff.done;
+    this.backoff = undefined;
   }
+
 
   private onCopyData(payload: Uint8Array): void {
     if (this.stopping) return;
@@ -455,12 +453,12 @@ export class PostgresSource implements Source<Lsn>, Component {
   async stop(): Promise<void> {
     this.stopping = true;
     this.session?.pause();
-    this.wake?.();
+    this.backoff?.cancel();
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.backoff?.cancel();
     if (this.statusTimer) clearInterval(this.statusTimer);
     const session = this.session;
     if (session && !session.closed) {
