@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env.ts';
+import { dropSlot } from './pg.ts';
 
 const MAIN = join(repoRoot, 'src', 'main.ts');
 
@@ -70,4 +71,20 @@ export function completeLines(path: string): string[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   lines.pop(); // '' after the final newline, or a line still being written
   return lines.filter(Boolean);
+}
+
+/** A child process a test started: killed at the end of the file if still running. */
+export interface KillableChild {
+  proc: { exitCode: number | null; kill(signal?: NodeJS.Signals | number): void };
+  exited: Promise<number>;
+}
+
+/**
+ * End-of-file cleanup for tests that run the streamer as a child: SIGKILL the children still
+ * running, wait for them, then drop their replication slots (a live walsender would hold them).
+ */
+export async function killChildrenAndDropSlots(children: readonly KillableChild[], slots: readonly string[], sql: Parameters<typeof dropSlot>[0]): Promise<void> {
+  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.exited));
+  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
 }

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useKafka } from '../../helpers/kafka.ts';
-import { dropSlot, uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { tempDir, waitFor, completeLines } from '../../helpers/streamer.ts';
+import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { readTopic } from '../kafka/sink-support.ts';
 import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from './support.ts';
 
@@ -27,10 +27,7 @@ const slots: string[] = [];
 
 // Registered before the server fixtures' hooks, so it runs while the servers are still there.
 afterAll(async () => {
-  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
-  const sql = pg.sql();
-  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+  await killChildrenAndDropSlots(children, slots, pg.sql());
   rmSync(work, { recursive: true, force: true });
 });
 const pg = usePostgres();

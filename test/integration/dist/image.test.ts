@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropSlot, uniqueName, usePostgres } from '../../helpers/pg.ts';
+import { uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { tempDir, waitFor, completeLines } from '../../helpers/streamer.ts';
+import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { buildNative, nativeTarget, run, runOk, spawnChild, stop, VERSION, type Child } from './support.ts';
 
 const IMAGE_UID = 65532;
@@ -23,10 +23,7 @@ const slots: string[] = [];
 let libraries: string[] = [];
 
 afterAll(async () => {
-  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
-  const sql = pg.sql();
-  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+  await killChildrenAndDropSlots(children, slots, pg.sql());
   rmSync(work, { recursive: true, force: true });
 });
 const pg = usePostgres();

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { murmur2Partition } from '../../../src/kafka/partitioner.ts';
 import { formatLsn } from '../../../src/replication/lsn.ts';
 import { useKafka } from '../../helpers/kafka.ts';
-import { dropSlot, usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { startStreamer, tempDir, waitFor, type StreamerProcess, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { createStream } from '../postgres/crash-harness.ts';
 import { readTopic, topicSize, type ReadMessage } from './sink-support.ts';
 
@@ -21,10 +21,7 @@ const slots: string[] = [];
 
 // Registered before the server fixtures' hooks, so it runs while the servers are still there.
 afterAll(async () => {
-  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
-  const sql = pg.sql();
-  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+  await killChildrenAndDropSlots(children, slots, pg.sql());
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 const kafka = useKafka();

@@ -9,19 +9,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type postgres from 'postgres';
 import { goJsonValue } from '../../../src/core/go-json.ts';
 import { parseTypeLookupRow, TYPE_LOOKUP_SQL, typeLookupSql } from '../../../src/types/lookup.ts';
+import { SESSION_PARAMS } from '../../../src/postgres/source.ts';
 import { TypeRegistry } from '../../../src/types/registry.ts';
 import { dropSlot, uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { insertedRows, type InsertedRow } from './pgoutput-text.ts';
 
-/** The replication session's settings (startup parameters). */
-const STREAMER_SETTINGS = {
-  DateStyle: 'ISO, MDY',
-  TimeZone: 'UTC',
-  IntervalStyle: 'postgres',
-  extra_float_digits: '3',
-  bytea_output: 'hex',
-  client_encoding: 'UTF8',
-};
+/** The replication session's settings (startup parameters), as the PostgreSQL source sends them. */
+const STREAMER_SETTINGS = SESSION_PARAMS;
 
 const BIG_NUMERIC = '123456789012345678901234567890.123456789012345678901234567890';
 
