@@ -60,6 +60,17 @@ export interface ChangeEvent {
   columns: Columns;
   /** When set, must equal goJsonObject(columns): the columns already encoded (built with them from the source's text). */
   columnsJson?: string;
+  /**
+   * When set, the event's passthrough JSON as UTF-8 bytes (no newline), built by the source straight
+   * from its input; must equal the UTF-8 of encodePassthrough(event). Sinks use it as is.
+   */
+  encoded?: Uint8Array;
+  /**
+   * When set, the JSON of the key columns' values in key order, comma-separated (`42,"A-7"`): each
+   * value as in the event JSON, taken from `columns`, else from `old`, else `null` (the inside of
+   * the Kafka row key, message-key.ts).
+   */
+  keyValuesJson?: Uint8Array;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
   /** Names of the replica-identity (key) columns. */

@@ -39,6 +39,13 @@ let commitTimeJson = '';
 let keyOf: readonly string[] | undefined;
 let keyJson = '';
 
+const utf8 = new TextEncoder();
+
+/** The event's passthrough JSON as UTF-8 bytes: what the source built (`encoded`), else encoded now. */
+export function passthroughBytes(event: ChangeEvent): Uint8Array {
+  return event.encoded ?? utf8.encode(encodePassthrough(event));
+}
+
 /** Encodes an event as a JSON object (no trailing newline). */
 export function encodePassthrough(event: ChangeEvent): string {
   let out =
