@@ -58,8 +58,6 @@ export interface ChangeEvent {
   uuid: string;
   /** New row (insert/update) or the old row/key PostgreSQL sent (delete). */
   columns: Columns;
-  /** When set, must equal goJsonObject(columns): the columns already encoded (built with them from the source's text). */
-  columnsJson?: string;
   /**
    * When set, the event's passthrough JSON as UTF-8 bytes (no newline), built by the source straight
    * from its input; must equal the UTF-8 of encodePassthrough(event). Sinks use it as is.

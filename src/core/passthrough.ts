@@ -40,6 +40,7 @@ let keyOf: readonly string[] | undefined;
 let keyJson = '';
 
 const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
 
 /** The event's passthrough JSON as UTF-8 bytes: what the source built (`encoded`), else encoded now. */
 export function passthroughBytes(event: ChangeEvent): Uint8Array {
@@ -48,11 +49,12 @@ export function passthroughBytes(event: ChangeEvent): Uint8Array {
 
 /** Encodes an event as a JSON object (no trailing newline). */
 export function encodePassthrough(event: ChangeEvent): string {
+  if (event.encoded !== undefined) return fromUtf8.decode(event.encoded);
   let out =
     headOf(event) + event.lsn.toString() +
     ',"Timestamp":' + goJsonString(event.timestamp) +
     ',"UUID":' + goJsonString(event.uuid) +
-    ',"Columns":' + (event.columnsJson ?? goJsonObject(event.columns));
+    ',"Columns":' + goJsonObject(event.columns);
   if (event.schema) {
     if (event.schema !== schemaOf) {
       schemaOf = event.schema;

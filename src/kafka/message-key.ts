@@ -33,12 +33,7 @@ let head = '';
 /** The row key: `["schema.table",v1,v2,...]`; a logical decoding message: `["pg_logical_emit_message","prefix"]`. */
 export function rowKey(event: ChangeEvent): string {
   if (event.action === 'message') return '["pg_logical_emit_message",' + goJsonValue(event.columns.prefix ?? null) + ']';
-  if (event.table !== headTable || event.schema !== headSchema) {
-    headTable = event.table;
-    headSchema = event.schema;
-    head = '[' + goJsonString(qualifiedTable(event));
-  }
-  let out = head;
+  let out = rowKeyHead(event);
   const names = event.key;
   if (names !== undefined) {
     const columns = event.columns;
@@ -50,6 +45,41 @@ export function rowKey(event: ChangeEvent): string {
     }
   }
   return out + ']';
+}
+
+const utf8 = new TextEncoder();
+let headBytesOf = '';
+let headBytes = new Uint8Array(0);
+
+/** rowKey(event) as UTF-8 bytes, assembled from the event's `keyValuesJson` when the source built it. */
+export function rowKeyBytes(event: ChangeEvent): Uint8Array {
+  const values = event.keyValuesJson;
+  if (values === undefined || event.action === 'message') return utf8.encode(rowKey(event));
+  rowKeyHead(event);
+  if (headBytesOf !== head) {
+    headBytesOf = head;
+    headBytes = utf8.encode(head);
+  }
+  const empty = event.key === undefined || event.key.length === 0;
+  const out = new Uint8Array(headBytes.length + (empty ? 1 : values.length + 2));
+  out.set(headBytes);
+  let at = headBytes.length;
+  if (!empty) {
+    out[at++] = 44; // ','
+    out.set(values, at);
+    at += values.length;
+  }
+  out[at] = 93; // ']'
+  return out;
+}
+
+function rowKeyHead(event: ChangeEvent): string {
+  if (event.table !== headTable || event.schema !== headSchema) {
+    headTable = event.table;
+    headSchema = event.schema;
+    head = '[' + goJsonString(qualifiedTable(event));
+  }
+  return head;
 }
 
 /** The original's key: `Host:Database:Table:Action`, e.g. `db1:shop:orders:insert`. */

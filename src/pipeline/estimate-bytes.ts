@@ -31,8 +31,10 @@ function columnsBytes(columns: Columns): number {
  * does not say (`PipelineItem.bytes`). Good to a small factor, which is all a bound needs.
  */
 export function estimateEventBytes(event: ChangeEvent): number {
+  // An event built as bytes holds its JSON and the source message it came from (about as long);
+  // its columns objects may not even exist (reading them would build them).
+  if (event.encoded !== undefined) return EVENT_OVERHEAD + 2 * event.encoded.length;
   let total = EVENT_OVERHEAD + event.table.length + event.schema.length + columnsBytes(event.columns);
   if (event.old) total += columnsBytes(event.old);
-  if (event.columnsJson !== undefined) total += event.columnsJson.length;
   return total;
 }

@@ -11,7 +11,7 @@ import { defineComponentType } from '../core/component-type.ts';
 import { StreamerError, describeError, permanentError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
 import type { Logger } from '../core/logger.ts';
-import { encodePassthrough } from '../core/passthrough.ts';
+import { passthroughBytes } from '../core/passthrough.ts';
 import { sinkErrors } from '../http/metrics.ts';
 import { countSinkEvents } from './count-events.ts';
 import type { Sink } from './sink.ts';
@@ -104,10 +104,12 @@ class FileSink implements Sink {
   }
 
   private encode(batch: readonly ChangeEvent[]): Uint8Array {
-    let text = '';
-    for (const event of batch) {
+    const lines: Uint8Array[] = new Array(batch.length);
+    let size = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
       try {
-        text += encodePassthrough(event) + '\n';
+        lines[i] = passthroughBytes(event);
       } catch (err) {
         sinkErrors.inc({ sinkName: this.name, sinkType: this.type, table: event.table });
         throw permanentError(
@@ -115,8 +117,16 @@ class FileSink implements Sink {
           { component: this.component, cause: err },
         );
       }
+      size += lines[i]!.length + 1;
     }
-    return Buffer.from(text, 'utf8');
+    const data = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const line of lines) {
+      data.set(line, at);
+      at += line.length;
+      data[at++] = 0x0a;
+    }
+    return data;
   }
 
   private async writeBatch(batch: readonly ChangeEvent[], data: Uint8Array): Promise<void> {

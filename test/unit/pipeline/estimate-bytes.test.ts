@@ -22,8 +22,15 @@ test('walks arrays, nested objects and raw JSON', () => {
   expect(estimateEventBytes(event)).toBeGreaterThan(4000);
 });
 
-test('an event carrying its encoded columns counts that text too', () => {
-  const plain = makeTestEvent(1);
-  const encoded = { ...plain, columnsJson: '{"id":1,"name":"row 1"}' };
-  expect(estimateEventBytes(encoded) - estimateEventBytes(plain)).toBe(encoded.columnsJson.length);
+test('an event built as bytes counts its JSON (and the message it keeps), never touching its columns', () => {
+  const line = new TextEncoder().encode('x'.repeat(10_000));
+  const event = {
+    ...makeTestEvent(1),
+    encoded: line,
+    get columns(): never {
+      throw new Error('columns read');
+    },
+  };
+  expect(estimateEventBytes(event)).toBeGreaterThanOrEqual(2 * line.length);
+  expect(estimateEventBytes(event)).toBeLessThan(2 * line.length + 1024);
 });

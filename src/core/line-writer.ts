@@ -1,0 +1,111 @@
+/**
+ * LineWriter: builds short byte strings (event JSON lines) one after another in large shared
+ * chunks, so a line costs a view into a chunk instead of an allocation of its own. A chunk is freed
+ * once no line cut from it is referenced any more; nothing is ever written twice, so a line handed
+ * out stays intact.
+ *
+ * Usage per line: `ensure(n)` before writing at most n bytes, the write methods, then `finish()`
+ * (the line as a view) or `abandon()` (drop what was written). Offsets given to and returned by
+ * `offset` are relative to the start of the line being written.
+ */
+
+const DEFAULT_CHUNK = 256 * 1024;
+const utf8 = new TextEncoder();
+
+export class LineWriter {
+  buf: Uint8Array;
+  /** Next byte to write. */
+  at = 0;
+  /** Start of the line being written. */
+  private lineStart = 0;
+
+  constructor(private readonly chunkSize = DEFAULT_CHUNK) {
+    this.buf = new Uint8Array(chunkSize);
+  }
+
+  /** Bytes written to the current line so far. */
+  get offset(): number {
+    return this.at - this.lineStart;
+  }
+
+  /** Makes room for n more bytes; moves the line begun so far into a new chunk when this one is full. */
+  ensure(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const partial = this.at - this.lineStart;
+    const next = new Uint8Array(Math.max(this.chunkSize, 2 * (partial + n)));
+    next.set(this.buf.subarray(this.lineStart, this.at));
+    this.buf = next;
+    this.lineStart = 0;
+    this.at = partial;
+  }
+
+  /** The line written since the last finish/abandon, as a view; the next line starts after it. */
+  finish(): Uint8Array {
+    const line = this.buf.subarray(this.lineStart, this.at);
+    this.lineStart = this.at;
+    return line;
+  }
+
+  /** Drops the line written since the last finish/abandon. */
+  abandon(): void {
+    this.at = this.lineStart;
+  }
+
+  byte(b: number): void {
+    this.buf[this.at++] = b;
+  }
+
+  /** Copies constant bytes (short: a loop beats TypedArray.set at these sizes). */
+  bytes(src: Uint8Array): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < src.length; i++) buf[at++] = src[i]!;
+    this.at = at;
+  }
+
+  /** Copies src[start, end). */
+  copy(src: Uint8Array, start: number, end: number): void {
+    if (end - start > 32) {
+      this.buf.set(src.subarray(start, end), this.at);
+      this.at += end - start;
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = start; i < end; i++) buf[at++] = src[i]!;
+    this.at = at;
+  }
+
+  /** Writes a string of code units below 0x80 (the caller knows it is ASCII); ensure(text.length) first. */
+  ascii(text: string): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** Writes any string as UTF-8 (ensures room itself). */
+  utf8(text: string): void {
+    this.ensure(text.length * 3);
+    this.at += utf8.encodeInto(text, this.buf.subarray(this.at)).written;
+  }
+
+  /** Decimal digits of a non-negative safe integer; ensure(16) first. */
+  digits(n: number): void {
+    const buf = this.buf;
+    if (n < 10) {
+      buf[this.at++] = 48 + n;
+      return;
+    }
+    let length = 0;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) length++;
+    let i = this.at + length;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) buf[--i] = 48 + (m % 10);
+    this.at += length;
+  }
+}
+
+/** A string as UTF-8 bytes (for constants built once). */
+export function utf8Bytes(text: string): Uint8Array {
+  return utf8.encode(text);
+}
