@@ -5,6 +5,7 @@
 import type { ChangeEvent } from '../core/event.ts';
 import { formatLsn, isLsn } from '../replication/lsn.ts';
 import { qualifiedTable } from './message-key.ts';
+import { encodeHeaders } from './record-batch.ts';
 
 /** Name of the source (config name) that read the change, e.g. `db1`. */
 export const HEADER_SOURCE = 'psql-streamer-source';
@@ -28,6 +29,27 @@ export const HEADER_DLQ_WAL_POSITION = 'psql-streamer-wal-position';
 export const HEADER_DLQ_UUID = 'psql-streamer-uuid';
 /** Size in bytes of the original value; set with an empty value when the value was too large for the dead-letter topic too. */
 export const HEADER_DLQ_DROPPED_VALUE_BYTES = 'psql-streamer-dropped-value-bytes';
+
+/** A message's headers: the name/value pairs, and the same as a record's encoded headers section. Never modified once built. */
+export interface MessageHeaders {
+  readonly pairs: ReadonlyArray<readonly [Buffer, Buffer]>;
+  readonly encoded: Uint8Array;
+  /** What the headers count for in a message's size (kafka_sink_bytes_total): 2 + name + value bytes each. */
+  readonly bytes: number;
+}
+
+export function messageHeaders(pairs: ReadonlyArray<readonly [Buffer, Buffer]>): MessageHeaders {
+  let bytes = 0;
+  for (const [name, value] of pairs) bytes += 2 + name.length + value.length;
+  return { pairs, encoded: encodeHeaders(pairs), bytes };
+}
+
+/** `headers` with `extra` set: a name already present takes the new value in its place, new names follow. */
+export function withHeaders(headers: MessageHeaders, extra: ReadonlyArray<readonly [Buffer, Buffer]>): MessageHeaders {
+  const map = new Map<Buffer, Buffer>(headers.pairs);
+  for (const [name, value] of extra) map.set(name, value);
+  return messageHeaders([...map]);
+}
 
 const keyBuffers = new Map<string, Buffer>();
 
@@ -62,14 +84,13 @@ let lastSchema: string | undefined;
 let lastTable: string | undefined;
 let lastAction: string | undefined;
 let lastTableBytes: Buffer = Buffer.alloc(0);
-let lastHeaders: Map<Buffer, Buffer> | undefined;
+let lastHeaders: MessageHeaders | undefined;
 
 /**
- * The four headers of an event's message. The map and its buffers are shared with other messages
- * of the same source, table, action and commit LSN: never modify them (copy the map first, as
- * dead-letter messages do).
+ * The four headers of an event's message, shared with other messages of the same source, table,
+ * action and commit LSN (never modify them: withHeaders() makes a new set).
  */
-export function eventHeaders(event: ChangeEvent): Map<Buffer, Buffer> {
+export function eventHeaders(event: ChangeEvent): MessageHeaders {
   const lsn = event.commitLsn ?? event.lsn;
   if (
     lastHeaders !== undefined && lsn === lastLsn && event.source === lastSource && event.table === lastTable &&
@@ -88,7 +109,7 @@ export function eventHeaders(event: ChangeEvent): Map<Buffer, Buffer> {
   }
   lastSource = event.source;
   lastAction = event.action;
-  lastHeaders = new Map([
+  lastHeaders = messageHeaders([
     [SOURCE, internedBytes(event.source)],
     [TABLE, lastTableBytes],
     [LSN, lastLsnBytes],

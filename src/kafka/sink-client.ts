@@ -2,12 +2,25 @@
  * The Kafka client as the sink uses it: which of its calls, how long they may take and how retries
  * are spaced. Imports @platformatic/kafka, so it is loaded only with the sink (lazily, by sink-spec.ts).
  */
-import { Producer } from '@platformatic/kafka';
+import { Producer, compressionsAlgorithms } from '@platformatic/kafka';
 import { kafkaConnectionOptions } from './client-options.ts';
+import type { Compressor } from './sink-batches.ts';
 import type { KafkaSinkOptions } from './sink-spec.ts';
+import { BatchTransport, type PartitionBatch, type RequestOutcome } from './sink-transport.ts';
 
-/** What the sink uses of the Kafka client. */
-export type KafkaProducer = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'send' | 'metadata' | 'clearMetadata' | 'close'>;
+export type { PartitionBatch, RequestOutcome } from './sink-transport.ts';
+
+type LibraryProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * What the sink uses of the Kafka client: the library's metadata, and either our record batches
+ * (`produceBatches`) or, for an idempotent producer, the library's `send` (it keeps the producer id
+ * and the per-partition sequence numbers, which our batches do not carry).
+ */
+export type KafkaProducer = Pick<LibraryProducer, 'send' | 'metadata' | 'clearMetadata' | 'close'> & {
+  /** Sends one record batch per partition, one request per leader; resolves with every request's outcome, never rejects. */
+  produceBatches(batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]>;
+};
 
 /** The client's request timeout and how many times it retries a request itself. */
 function clientTimings(options: KafkaSinkOptions): { requestTimeoutMs: number; clientRetries: number } {
@@ -27,7 +40,7 @@ export function clientDeadlineMs(options: KafkaSinkOptions): number {
 /** A @platformatic/kafka producer configured from the sink's options. */
 export function newProducer(options: KafkaSinkOptions): KafkaProducer {
   const { requestTimeoutMs, clientRetries } = clientTimings(options);
-  return new Producer<Buffer, Buffer, Buffer, Buffer>({
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
     ...kafkaConnectionOptions(options, { connectTimeoutMs: options.timeout, requestTimeoutMs }),
     timeout: options.timeout,
     // The client's own retries re-send a whole broker request, partitions already acknowledged
@@ -41,6 +54,10 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
     acks: options.requiredAcks,
     compression: options.compression as 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd',
     idempotent: options.idempotent,
+  });
+  const transport = new BatchTransport(producer, options.timeout);
+  return Object.assign(producer, {
+    produceBatches: (batches: readonly PartitionBatch[], acks: number) => transport.produce(batches, acks),
   });
 }
 
@@ -60,4 +77,13 @@ export function withDeadline<T>(call: Promise<T>, ms: number, expired: () => Err
     timer = setTimeout(() => reject(expired()), ms);
   });
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The codec of `compression` for our record batches: the library's, so both paths compress alike; undefined for none. */
+export function compressorFor(compression: string): Compressor | undefined {
+  if (compression === 'none') return undefined;
+  const algorithm = compressionsAlgorithms[compression as keyof typeof compressionsAlgorithms];
+  if (algorithm === undefined || !algorithm.available) throw new Error(`compression "${compression}" is not available`);
+  const compress = 'compress' in algorithm && typeof algorithm.compress === 'function' ? algorithm.compress : algorithm.compressSync;
+  return { code: algorithm.bitmask, compress: (records) => compress(records) as Buffer | Promise<Buffer> };
 }

@@ -12,6 +12,8 @@ import {
   HEADER_DLQ_UUID,
   HEADER_DLQ_WAL_POSITION,
   internedBytes,
+  withHeaders,
+  type MessageHeaders,
 } from './headers.ts';
 
 /** Why a message can never be written where it was meant to go. */
@@ -26,9 +28,9 @@ export interface OutMessage {
   /** The event this message carries. */
   readonly event: ChangeEvent;
   readonly topic: string;
-  readonly key: Buffer | undefined;
-  value: Buffer | undefined;
-  readonly headers: Map<Buffer, Buffer>;
+  readonly key: Uint8Array | undefined;
+  value: Uint8Array | undefined;
+  headers: MessageHeaders;
   /** Assigned once the topic's partition count is known (assignPartition); -1 until then. */
   partition: number;
   /** `partitionKey(topic, partition)`, set with the partition; '' until then. */
@@ -45,9 +47,7 @@ export interface OutMessage {
 
 /** Approximate bytes of a message inside a record batch (record framing ~ 20 bytes, plus the data). */
 export function messageBytes(message: Pick<OutMessage, 'key' | 'value' | 'headers'>): number {
-  let bytes = 20 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
-  for (const [name, value] of message.headers) bytes += 2 + name.length + value.length;
-  return bytes;
+  return 20 + (message.key?.length ?? 0) + (message.value?.length ?? 0) + message.headers.bytes;
 }
 
 /** `topic` + partition as one map key. */
@@ -57,7 +57,7 @@ export function partitionKey(topic: string, partition: number): string {
 
 /** A new message for `topic` (partition not yet assigned). */
 export function outMessage(
-  event: ChangeEvent, topic: string, key: Buffer | undefined, value: Buffer | undefined, headers: Map<Buffer, Buffer>, undeliverable?: Undeliverable,
+  event: ChangeEvent, topic: string, key: Uint8Array | undefined, value: Uint8Array | undefined, headers: MessageHeaders, undeliverable?: Undeliverable,
 ): OutMessage {
   const message: OutMessage = { event, topic, key, value, headers, partition: -1, partitionKey: '', bytes: 0 };
   if (undeliverable !== undefined) message.undeliverable = undeliverable;
@@ -113,13 +113,15 @@ export function takeChunk(pending: readonly OutMessage[], limits: ChunkLimits): 
  * headers, plus headers naming the error and where the message was meant to go.
  */
 export function deadLetterMessage(original: OutMessage, reason: Undeliverable, topic: string): OutMessage {
-  const headers = new Map(original.headers);
-  headers.set(internedBytes(HEADER_DLQ_ERROR), Buffer.from(reason.message));
-  headers.set(internedBytes(HEADER_DLQ_ERROR_CODE), internedBytes(reason.code));
-  headers.set(internedBytes(HEADER_DLQ_TOPIC), internedBytes(original.topic));
-  if (original.partition >= 0) headers.set(internedBytes(HEADER_DLQ_PARTITION), Buffer.from(String(original.partition)));
-  headers.set(internedBytes(HEADER_DLQ_WAL_POSITION), Buffer.from(original.event.lsn.toString()));
-  headers.set(internedBytes(HEADER_DLQ_UUID), Buffer.from(original.event.uuid));
+  const extra: Array<[Buffer, Buffer]> = [
+    [internedBytes(HEADER_DLQ_ERROR), Buffer.from(reason.message)],
+    [internedBytes(HEADER_DLQ_ERROR_CODE), internedBytes(reason.code)],
+    [internedBytes(HEADER_DLQ_TOPIC), internedBytes(original.topic)],
+  ];
+  if (original.partition >= 0) extra.push([internedBytes(HEADER_DLQ_PARTITION), Buffer.from(String(original.partition))]);
+  extra.push([internedBytes(HEADER_DLQ_WAL_POSITION), Buffer.from(original.event.lsn.toString())]);
+  extra.push([internedBytes(HEADER_DLQ_UUID), Buffer.from(original.event.uuid)]);
+  const headers = withHeaders(original.headers, extra);
   const copy: OutMessage = { event: original.event, topic, key: original.key, value: original.value, headers, partition: -1, partitionKey: '', bytes: 0, deadLetterOf: original };
   copy.bytes = messageBytes(copy);
   return copy;
@@ -127,7 +129,7 @@ export function deadLetterMessage(original: OutMessage, reason: Undeliverable, t
 
 /** Drops the value of a dead-letter message the dead-letter topic refuses as too large, keeping its headers. */
 export function dropValue(message: OutMessage): void {
-  message.headers.set(internedBytes(HEADER_DLQ_DROPPED_VALUE_BYTES), Buffer.from(String(message.value?.length ?? 0)));
+  message.headers = withHeaders(message.headers, [[internedBytes(HEADER_DLQ_DROPPED_VALUE_BYTES), Buffer.from(String(message.value?.length ?? 0))]]);
   message.value = undefined;
   message.bytes = messageBytes(message);
 }

@@ -21,18 +21,20 @@ import type { ComponentDeps } from '../core/component-type.ts';
 import { StreamerError, describeError, permanentError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
 import type { Logger } from '../core/logger.ts';
-import { encodePassthrough } from '../core/passthrough.ts';
+import { passthroughBytes } from '../core/passthrough.ts';
 import { kafkaSinkProduceErrors, kafkaSinkProduceSeconds, kafkaSinkUnroutedEvents } from '../http/metrics.ts';
 import { countSinkEvents } from '../sinks/count-events.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { describeKafkaError } from './client-options.ts';
 import { eventHeaders } from './headers.ts';
-import { originalKey, qualifiedTable, rowKey, type KeyMode } from './message-key.ts';
+import { qualifiedTable, type KeyMode } from './message-key.ts';
 import { partitionerFor, type PartitionerName } from './partitioner.ts';
 import { TopicRouter } from './routing.ts';
 import { isProgressOf, settleChunk, type BatchProgress } from './sink-batch.ts';
-import { clientDeadlineMs, newProducer, retryDelayMs, withDeadline, type KafkaProducer } from './sink-client.ts';
+import { partitionBatches, type Compressor } from './sink-batches.ts';
+import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, withDeadline, type KafkaProducer } from './sink-client.ts';
 import { DeadLetters } from './sink-dead-letter.ts';
+import { KeyEncoder } from './sink-key.ts';
 import { outMessage, takeChunk, type OutMessage } from './sink-message.ts';
 import { KafkaSinkMetrics } from './sink-metrics.ts';
 import { produceOutcome, type PartitionFailure } from './sink-outcome.ts';
@@ -57,6 +59,8 @@ interface Settings {
   batchSize: number;
   batchTimeoutMs: number;
   keyMode: KeyMode;
+  /** Idempotent producers send through the library (producer id and sequence numbers); the others send our own record batches. */
+  idempotent: boolean;
   maxAttempts: number;
   deadLetterTopic: string | undefined;
   hosts: string;
@@ -77,8 +81,8 @@ export class KafkaSink implements Sink {
   private readonly progress = new WeakMap<readonly ChangeEvent[], BatchProgress>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
-  private lastOriginalKey = '';
-  private lastOriginalKeyBytes: Buffer | undefined;
+  private readonly keys: KeyEncoder;
+  private readonly compressor: Compressor | undefined;
 
   /** Why the last write failed (retryable); cleared by the next success. */
   private problem: string | null = null;
@@ -105,10 +109,13 @@ export class KafkaSink implements Sink {
       batchSize: options.batchSize,
       batchTimeoutMs: options.batchTimeout,
       keyMode: options.key as KeyMode,
+      idempotent: options.idempotent,
       maxAttempts: options.maxAttempts,
       deadLetterTopic: options.deadLetterTopic,
       hosts: options.hosts.join(','),
     };
+    this.keys = new KeyEncoder(this.settings.keyMode);
+    this.compressor = compressorFor(options.compression);
     this.deadlineMs = testing.deadlineMs ?? clientDeadlineMs(options);
     this.producer = testing.producer ?? newProducer(options);
     this.deadLetters = new DeadLetters(options.deadLetterTopic, log, this.component);
@@ -222,7 +229,7 @@ export class KafkaSink implements Sink {
     const started = performance.now();
     let message: OutMessage;
     try {
-      message = outMessage(event, topic, this.keyBytes(event), utf8(encodePassthrough(event)), eventHeaders(event));
+      message = outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event));
       this.metrics.counts.handled++;
     } catch (err) {
       message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
@@ -235,19 +242,6 @@ export class KafkaSink implements Sink {
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }
     return message;
-  }
-
-  /** The UTF-8 key of an event's message; `original` keys repeat from event to event, so their bytes are shared. */
-  private keyBytes(event: ChangeEvent): Buffer | undefined {
-    const mode = this.settings.keyMode;
-    if (mode === 'row') return utf8(rowKey(event));
-    if (mode === 'none') return undefined;
-    const key = originalKey(event);
-    if (key !== this.lastOriginalKey) {
-      this.lastOriginalKey = key;
-      this.lastOriginalKeyBytes = utf8(key);
-    }
-    return this.lastOriginalKeyBytes;
   }
 
   /**
@@ -276,22 +270,11 @@ export class KafkaSink implements Sink {
     }
   }
 
-  /** One produce request; acknowledged messages leave `p.pending`, failures are sorted out. */
+  /** One produce request (one per partition leader); acknowledged messages leave `p.pending`, failures are sorted out. */
   private async produce(p: BatchProgress, chunk: OutMessage[]): Promise<void> {
     const started = performance.now();
-    let failed: Map<string, PartitionFailure> | undefined;
-    try {
-      await this.deadline(this.producer.send({
-        // The messages as they are: the client reads topic, partition, key, value and headers (and
-        // timestamp and metadata, which they lack) and copies them into its own records.
-        messages: chunk,
-        // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
-        acks: this.settings.acks,
-        repeatOnStaleMetadata: false,
-      }), `a produce request of ${chunk.length} message(s)`);
-    } catch (err) {
-      const partitions = new Set(chunk.map((m) => m.partitionKey));
-      failed = produceOutcome(err, partitions).failed;
+    const failed = this.settings.idempotent ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk);
+    if (failed !== undefined) {
       const codes = new Set([...failed.values()].map((f) => f.code));
       for (const code of codes) kafkaSinkProduceErrors.inc({ sinkName: this.name, error: code });
     }
@@ -306,6 +289,45 @@ export class KafkaSink implements Sink {
       throw new StreamerError('SINK_WRITE', `cannot write ${p.pending.length} message(s) to Kafka ${this.settings.hosts}: ${retry.message}`, {
         component: this.component,
       });
+    }
+  }
+
+  /** Sends a chunk as our own record batches; returns the partitions that failed, with why. */
+  private async sendBatches(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
+    const batches = await partitionBatches(chunk, Date.now(), this.compressor);
+    let outcomes;
+    try {
+      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks), `a produce request of ${chunk.length} message(s)`);
+    } catch (err) {
+      return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;
+    }
+    let failed: Map<string, PartitionFailure> | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.error === undefined) continue;
+      failed ??= new Map();
+      for (const [key, failure] of produceOutcome(outcome.error, outcome.partitionKeys).failed) failed.set(key, failure);
+    }
+    return failed;
+  }
+
+  /** Sends a chunk through the library's `send` (idempotent producers); returns the partitions that failed, with why. */
+  private async sendThroughLibrary(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
+    try {
+      await this.deadline(this.producer.send({
+        messages: chunk.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          key: m.key === undefined ? undefined : asBuffer(m.key),
+          value: m.value === undefined ? undefined : asBuffer(m.value),
+          headers: new Map(m.headers.pairs),
+        })) as Parameters<KafkaProducer['send']>[0]['messages'],
+        // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
+        acks: this.settings.acks,
+        repeatOnStaleMetadata: false,
+      }), `a produce request of ${chunk.length} message(s)`);
+      return undefined;
+    } catch (err) {
+      return produceOutcome(err, new Set(chunk.map((m) => m.partitionKey))).failed;
     }
   }
 
@@ -392,11 +414,9 @@ export class KafkaSink implements Sink {
   }
 }
 
-/** UTF-8 bytes of a string; measured faster than Buffer.from for the event JSON (a concatenated string) in Bun 1.4. */
-function utf8(text: string): Buffer {
-  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text));
-  bytes.write(text);
-  return bytes;
+/** The same bytes as a Buffer, not copied. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** Builds and starts a Kafka sink (called by sink-spec.ts's `create`). */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../src/core/event.ts';
-import { eventHeaders } from '../../../src/kafka/headers.ts';
+import { eventHeaders, type MessageHeaders } from '../../../src/kafka/headers.ts';
 import { rowKey } from '../../../src/kafka/message-key.ts';
 import { TopicRouter } from '../../../src/kafka/routing.ts';
 
@@ -11,8 +11,8 @@ function event(overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   };
 }
 
-function text(headers: Map<Buffer, Buffer>): Record<string, string> {
-  return Object.fromEntries([...headers].map(([k, v]) => [k.toString(), v.toString()]));
+function text(headers: MessageHeaders): Record<string, string> {
+  return Object.fromEntries(headers.pairs.map(([k, v]) => [k.toString(), v.toString()]));
 }
 
 describe('event headers', () => {

@@ -3,7 +3,8 @@
  * counts, every send recorded, and failures built from the library's own error classes, shaped as
  * the library reports them (a ResponseError per broker request inside MultipleErrors).
  */
-import { MultipleErrors, NetworkError, ResponseError, UserError, type ClusterMetadata } from '@platformatic/kafka';
+import { MultipleErrors, NetworkError, Reader, ResponseError, UserError, crc32c, readRecordsBatch, type ClusterMetadata } from '@platformatic/kafka';
+import type { PartitionBatch, RequestOutcome } from '../../../../src/kafka/sink-client.ts';
 import type { KafkaProducer } from '../../../../src/kafka/sink.ts';
 
 export interface SentMessage {
@@ -68,6 +69,36 @@ export class FakeProducer implements KafkaProducer {
     if (Object.keys(failing).length === 0) return { offsets: [] };
     throw responseError(call, failing);
   }) as KafkaProducer['send'];
+
+  /**
+   * The sink's own record batches: decoded with the library's reader (CRC checked), then treated as
+   * one `send` of their messages (one request: the fake has a single broker).
+   */
+  produceBatches = async (batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]> => {
+    const messages: SentMessage[] = [];
+    for (const { topic, partition, batch } of batches) {
+      const buffer = Buffer.from(batch.buffer, batch.byteOffset, batch.length);
+      const decoded = readRecordsBatch(Reader.from(buffer));
+      if ((crc32c(buffer.subarray(21)) >>> 0) !== decoded.crc) throw new Error(`bad CRC in the batch for ${topic}:${partition}`);
+      for (const r of decoded.records) {
+        messages.push({
+          topic, partition,
+          key: r.key === null ? undefined : r.key.toString(),
+          value: r.value === null ? undefined : r.value.toString(),
+          headers: Object.fromEntries(r.headers.map(([k, v]) => [String(k), String(v)])),
+        });
+      }
+    }
+    const call: SendCall = { acks, messages };
+    this.calls.push(call);
+    const partitionKeys = batches.map((b) => b.partitionKey);
+    const outcome = this.behaviour(call, this.calls.length - 1);
+    if (outcome instanceof Error) return [{ partitionKeys, error: outcome }];
+    const failing = outcome ?? {};
+    for (const m of call.messages) if (!failing[`${m.topic}:${m.partition}`]) this.written.push(m);
+    if (Object.keys(failing).length === 0) return [{ partitionKeys }];
+    return [{ partitionKeys, error: responseError(call, failing) }];
+  };
 
   clearMetadata(): void {}
 

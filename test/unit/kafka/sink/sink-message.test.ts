@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test';
+import { messageHeaders } from '../../../../src/kafka/headers.ts';
 import { assignPartition, deadLetterMessage, dropValue, messageBytes, outMessage, partitionKey, takeChunk, type OutMessage } from '../../../../src/kafka/sink-message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 
 function message(i: number, topic: string, partition: number, valueBytes = 10): OutMessage {
-  const m = outMessage(makeTestEvent(i), topic, Buffer.from(`k${i}`), Buffer.alloc(valueBytes, 120), new Map());
+  const m = outMessage(makeTestEvent(i), topic, Buffer.from(`k${i}`), Buffer.alloc(valueBytes, 120), messageHeaders([]));
   if (partition >= 0) assignPartition(m, partition);
   return m;
 }
@@ -37,14 +38,14 @@ describe('takeChunk', () => {
 });
 
 test('messageBytes counts key, value, headers and record framing', () => {
-  const m = { key: Buffer.from('kk'), value: Buffer.from('vvv'), headers: new Map([[Buffer.from('h'), Buffer.from('xy')]]) };
+  const m = { key: Buffer.from('kk'), value: Buffer.from('vvv'), headers: messageHeaders([[Buffer.from('h'), Buffer.from('xy')]]) };
   expect(messageBytes(m)).toBe(20 + 2 + 3 + 2 + 1 + 2);
-  expect(messageBytes({ key: undefined, value: undefined, headers: new Map() })).toBe(20);
+  expect(messageBytes({ key: undefined, value: undefined, headers: messageHeaders([]) })).toBe(20);
 });
 
 test('dead-letter copy: same key, value and headers plus the error, the original topic and partition, position and UUID', () => {
   const original = message(7, 'orders', 2);
-  original.headers.set(Buffer.from('psql-streamer-source'), Buffer.from('db1'));
+  original.headers = messageHeaders([[Buffer.from('psql-streamer-source'), Buffer.from('db1')]]);
   original.bytes = messageBytes(original);
   const copy = deadLetterMessage(original, { code: 'MESSAGE_TOO_LARGE', message: 'too big' }, 'dlq');
   expect(copy.topic).toBe('dlq');
@@ -52,7 +53,7 @@ test('dead-letter copy: same key, value and headers plus the error, the original
   expect(copy.key).toBe(original.key);
   expect(copy.value).toBe(original.value);
   expect(copy.deadLetterOf).toBe(original);
-  const headers = Object.fromEntries([...copy.headers].map(([k, v]) => [k.toString(), v.toString()]));
+  const headers = Object.fromEntries([...copy.headers.pairs].map(([k, v]) => [k.toString(), v.toString()]));
   expect(headers).toEqual({
     'psql-streamer-source': 'db1',
     'psql-streamer-error': 'too big',
@@ -62,12 +63,12 @@ test('dead-letter copy: same key, value and headers plus the error, the original
     'psql-streamer-wal-position': String(original.event.lsn),
     'psql-streamer-uuid': original.event.uuid,
   });
-  expect(original.headers.size).toBe(1); // the original is untouched
+  expect(original.headers.pairs.length).toBe(1); // the original is untouched
   const unassigned = deadLetterMessage(message(8, 'bad name', -1), { code: 'INVALID_TOPIC', message: 'no' }, 'dlq');
-  expect([...unassigned.headers.keys()].map(String)).not.toContain('psql-streamer-original-partition');
+  expect(unassigned.headers.pairs.map(([k]) => String(k))).not.toContain('psql-streamer-original-partition');
   expect(copy.bytes).toBe(messageBytes(copy));
   dropValue(copy);
   expect(copy.value).toBeUndefined();
   expect(copy.bytes).toBe(messageBytes(copy));
-  expect(copy.headers.get([...copy.headers.keys()].find((k) => k.toString() === 'psql-streamer-dropped-value-bytes')!)!.toString()).toBe('10');
+  expect(copy.headers.pairs.find(([k]) => k.toString() === 'psql-streamer-dropped-value-bytes')![1].toString()).toBe('10');
 });

@@ -174,8 +174,11 @@ describe('produce requests', () => {
     const producer = new FakeProducer({ t: 5 });
     await makeSink(producer).write([row(1, 42)]);
     expect(producer.written[0]!.partition).toBe(murmur2Partition(Buffer.from('["public.users",42]'), 5));
-    await makeSink(producer, { key: 'none' }).write([row(2, 1), row(3, 1), row(4, 1), row(5, 1), row(6, 1), row(7, 1)]);
-    expect(producer.written.slice(1).map((m) => m.partition)).toEqual([0, 1, 2, 3, 4, 0]);
+    const unkeyed = [row(2, 1), row(3, 1), row(4, 1), row(5, 1), row(6, 1), row(7, 1)];
+    await makeSink(producer, { key: 'none' }).write(unkeyed);
+    // A request carries each partition's messages together: compare in event order.
+    const partitionOfUuid = new Map(producer.written.slice(1).map((m) => [uuids([m])[0], m.partition]));
+    expect(unkeyed.map((e) => partitionOfUuid.get(e.uuid))).toEqual([0, 1, 2, 3, 4, 0]);
   });
 });
 
@@ -290,11 +293,11 @@ describe('lifecycle', () => {
     const producer = new FakeProducer({ t: 1 });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const send = producer.send;
-    producer.send = (async (...args: Parameters<typeof send>) => {
+    const send = producer.produceBatches;
+    producer.produceBatches = async (...args: Parameters<typeof send>) => {
       await gate;
       return send(...args);
-    }) as typeof send;
+    };
     const sink = makeSink(producer);
     const pending = sink.write([row(1, 1)]);
     const closing = sink.close();
@@ -311,9 +314,9 @@ describe('lifecycle', () => {
 
   test('a client call that never settles fails as a retryable timeout instead of holding the pipeline', async () => {
     const producer = new FakeProducer({ t: 1 });
-    const send = producer.send;
+    const send = producer.produceBatches;
     let hang = true;
-    producer.send = ((...args: Parameters<typeof send>) => (hang ? new Promise(() => {}) : send(...args))) as typeof send;
+    producer.produceBatches = (...args: Parameters<typeof send>) => (hang ? new Promise(() => {}) : send(...args));
     const sink = makeSink(producer, { maxAttempts: 1 }, 50);
     const batch = [row(1, 1)];
     const err = await rejection(sink.write(batch));
