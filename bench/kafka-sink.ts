@@ -1,0 +1,99 @@
+/**
+ * Benchmark of the Kafka sink alone: N events built in memory (8 columns, ~450-byte values, their
+ * passthrough bytes and key values prebuilt as the PostgreSQL source builds them), written by a
+ * KafkaSink in batches of --batch to a topic of 3 partitions, acks=all, one batch after the other as
+ * the pipeline delivers them. Prints events/s and this process's CPU µs per event while writing
+ * (the sink, the Kafka client, garbage collection), and peak RSS. Building the events is not timed.
+ *
+ *   KAFKA_BROKERS=127.0.0.1:9092 bun bench/kafka-sink.ts [--events N] [--batch N] [--compression C] [--key row|original|none]
+ *   bun bench/kafka-sink.ts ...           # starts a private broker with scripts/kafka/start
+ *   bun --cpu-prof --cpu-prof-dir=DIR bench/kafka-sink.ts ...
+ */
+import { Admin } from '@platformatic/kafka';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { SectionSpec } from '../src/config/fields.ts';
+import type { ChangeEvent } from '../src/core/event.ts';
+import { Logger } from '../src/core/logger.ts';
+import { encodePassthrough } from '../src/core/passthrough.ts';
+import { goJsonValue } from '../src/core/go-json.ts';
+import { KafkaSink } from '../src/kafka/sink.ts';
+import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/kafka/sink-spec.ts';
+import { sampleProc } from './lib/proc.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    batch: { type: 'string', default: '5000' },
+    compression: { type: 'string', default: 'none' },
+    key: { type: 'string', default: 'row' },
+  },
+});
+const total = Number(args.events);
+const batchSize = Number(args.batch);
+const repo = join(import.meta.dir, '..');
+
+async function script(name: string, scriptArgs: string[]): Promise<Record<string, string>> {
+  const child = Bun.spawn([join(repo, 'scripts', name), ...scriptArgs], { stdout: 'pipe', stderr: 'inherit' });
+  const out = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0) throw new Error(`scripts/${name} failed`);
+  return Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+}
+
+const own = process.env.KAFKA_BROKERS ? undefined : await script('kafka/start', ['--private']);
+const brokers = (process.env.KAFKA_BROKERS ?? own?.KAFKA_BROKERS ?? '').split(',');
+const topic = `bench-sink-${Date.now().toString(36)}`;
+const utf8 = new TextEncoder();
+
+/** Event `i`, in transactions of 1000 (one commit LSN each), with the bytes the source would have built. */
+function event(i: number): ChangeEvent {
+  const tx = Math.floor(i / 1000);
+  const e: ChangeEvent = {
+    source: 'db1', host: 'db1.example', database: 'bench', schema: 'public', table: 'bench_rows', action: 'insert',
+    lsn: 23_861_144n + BigInt(i) * 120n, commitLsn: 23_861_144n + BigInt(tx) * 120_000n, xid: 1000 + tx,
+    commitTime: '2026-11-26T01:02:03.456789Z', timestamp: '2026-11-26T02:02:03.456789123+01:00',
+    uuid: `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-9c0b-4ef8-bb6d-${i.toString(16).padStart(12, '0')}`,
+    columns: {
+      id: i + 1, big: 9_000_000_000_000 + i, label: `row ${i} of the benchmark`, amount: `${i % 1000}.25`, flag: i % 2 === 0,
+      created_at: '2026-11-26T01:02:03.456789+00:00', doc: `{"n": ${i}, "tags": ["a", "b"]}`, ref: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    },
+    key: ['id'],
+  };
+  e.encoded = utf8.encode(encodePassthrough(e));
+  e.keyValuesJson = utf8.encode(goJsonValue(e.columns.id ?? null));
+  return e;
+}
+
+function options(): KafkaSinkOptions {
+  const defaults: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
+  return {
+    ...(defaults as KafkaSinkOptions), hosts: brokers, handlers: ['passthrough'], topicFallback: topic,
+    batchSize, compression: args.compression, key: args.key,
+  };
+}
+
+try {
+  const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
+  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  await admin.close();
+  const batches: ChangeEvent[][] = [];
+  for (let i = 0; i < total; i += batchSize) batches.push(Array.from({ length: Math.min(batchSize, total - i) }, (_, j) => event(i + j)));
+  const sink = new KafkaSink('bench', options(), Logger.for('Sink-Kafka', 'bench'));
+  await sink.write([event(total)]); // connect, metadata, JIT warm-up of the first path
+  Bun.gc(true);
+
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (const batch of batches) await sink.write(batch);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  await sink.close();
+  const cpuUs = (used.user + used.system) / total;
+  console.log(
+    `kafka sink: ${total.toLocaleString('en')} events in batches of ${batchSize} (compression ${args.compression}, key ${args.key}): ` +
+      `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event, peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
+  );
+} finally {
+  if (own?.PSQL_STREAMER_KAFKA_DIR) await script('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
+}
