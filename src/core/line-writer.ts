@@ -11,6 +11,17 @@
 
 const DEFAULT_CHUNK = 256 * 1024;
 const utf8 = new TextEncoder();
+/** Bun's (and Node's) Buffer#copy works on any Uint8Array and copies without making a view. */
+const bufferCopy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
+
+/** Copies src[start, end) to target[at]: a native copy for all but short runs, without a subarray view (≈ 40 ns each). */
+export function copyBytes(target: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  if (end - start > 24) {
+    bufferCopy.call(src, target, at, start, end);
+    return;
+  }
+  for (let i = start; i < end; i++) target[at++] = src[i]!;
+}
 
 export class LineWriter {
   buf: Uint8Array;
@@ -46,6 +57,11 @@ export class LineWriter {
     return line;
   }
 
+  /** Ends the line like finish() without making a view: it is `buf[at - offset, at)` as read just before. */
+  finishInPlace(): void {
+    this.lineStart = this.at;
+  }
+
   /** Drops the line written since the last finish/abandon. */
   abandon(): void {
     this.at = this.lineStart;
@@ -65,15 +81,8 @@ export class LineWriter {
 
   /** Copies src[start, end). */
   copy(src: Uint8Array, start: number, end: number): void {
-    if (end - start > 32) {
-      this.buf.set(src.subarray(start, end), this.at);
-      this.at += end - start;
-      return;
-    }
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = start; i < end; i++) buf[at++] = src[i]!;
-    this.at = at;
+    copyBytes(this.buf, this.at, src, start, end);
+    this.at += end - start;
   }
 
   /** Writes a string of code units below 0x80 (the caller knows it is ASCII); ensure(text.length) first. */

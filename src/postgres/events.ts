@@ -17,7 +17,7 @@ import { rowChange } from '../pgoutput/rows.ts';
 import type { Lsn } from '../replication/lsn.ts';
 import type { Converter } from '../types/converter.ts';
 import type { TypeRegistry } from '../types/index.ts';
-import { encodeRow, rowPlan, transactionJson, type EncodedRow, type RowPlan } from './row-bytes.ts';
+import { encodeRow, rowPlan, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
@@ -48,43 +48,91 @@ function convertRow(message: RowMessage, relation: RelationInfo, converters: rea
   });
 }
 
+/** What the events of one relation (and key columns) share. */
+interface RowOrigin {
+  readonly source: string;
+  readonly host: string;
+  readonly database: string;
+  readonly key: readonly string[];
+  /** undefined: the byte path cannot take this relation's rows. */
+  readonly plan: RowPlan | undefined;
+  /** By tuple position, taken with the plan (a type registry reset afterwards does not mix them). */
+  readonly converters: readonly Converter[];
+}
+
 /**
- * A row change built by the byte path. Its JSON (`encoded`) is complete; `columns` and `old` are
- * built from the kept message on first use, with the converters its JSON was made with.
+ * A row change built by the byte path. Its JSON (`encoded`) is complete; what is shared with its
+ * relation or transaction is read from there, and `columns`/`old` are built from the kept message
+ * on first use. Few own fields: one such object is made per change.
  */
 class EncodedRowEvent implements ChangeEvent {
   private row: { columns: Columns; old: Columns | undefined } | undefined = undefined;
 
   constructor(
-    readonly source: string,
-    readonly host: string,
-    readonly database: string,
-    readonly schema: string,
-    readonly table: string,
+    private readonly origin: RowOrigin,
+    private readonly relation: RelationInfo,
     readonly action: 'insert' | 'update' | 'delete',
     readonly lsn: bigint,
-    readonly commitLsn: bigint | undefined,
-    readonly xid: number | undefined,
-    readonly commitTime: string | undefined,
-    readonly key: readonly string[],
+    private readonly txn: TransactionContext | undefined,
     readonly unchanged: readonly string[] | undefined,
     readonly encoded: Uint8Array,
-    readonly keyValuesJson: Uint8Array,
+    private readonly keyChunk: Uint8Array,
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
     private readonly timestampStart: number,
     private readonly timestampEnd: number,
-    private readonly uuidStart: number,
-    /** The XLogData's pgoutput message: a view that stays intact (FrameDecoder never rewrites a chunk). */
-    private readonly message: Uint8Array,
-    private readonly plan: RowPlan,
-    private readonly converters: readonly Converter[],
+    /** The CopyData payload and where its pgoutput message starts: a view that stays intact (FrameDecoder never rewrites a chunk). */
+    private readonly payload: Uint8Array,
+    private readonly base: number,
   ) {}
+
+  get source(): string {
+    return this.origin.source;
+  }
+
+  get host(): string {
+    return this.origin.host;
+  }
+
+  get database(): string {
+    return this.origin.database;
+  }
+
+  get schema(): string {
+    return this.relation.namespace;
+  }
+
+  get table(): string {
+    return this.relation.name;
+  }
+
+  get key(): readonly string[] {
+    return this.origin.key;
+  }
+
+  get commitLsn(): bigint | undefined {
+    return this.txn?.commitLsn;
+  }
+
+  get xid(): number | undefined {
+    return this.txn?.xid;
+  }
+
+  get commitTime(): string | undefined {
+    return this.txn?.commitTime;
+  }
 
   get timestamp(): string {
     return latin1.decode(this.encoded.subarray(this.timestampStart, this.timestampEnd));
   }
 
   get uuid(): string {
-    return latin1.decode(this.encoded.subarray(this.uuidStart, this.uuidStart + 36));
+    const start = this.timestampEnd + UUID_OFFSET;
+    return latin1.decode(this.encoded.subarray(start, start + 36));
+  }
+
+  get keyValuesJson(): Uint8Array {
+    return this.keyChunk.subarray(this.keyStart, this.keyEnd);
   }
 
   get columns(): Columns {
@@ -97,8 +145,8 @@ class EncodedRowEvent implements ChangeEvent {
 
   private materialize(): { columns: Columns; old: Columns | undefined } {
     if (this.row === undefined) {
-      const message = decodePgoutput(this.message, { protoVersion: 1 }) as RowMessage;
-      const { columns, old } = convertRow(message, this.plan.relation, this.converters);
+      const message = decodePgoutput(this.payload.subarray(this.base), { protoVersion: 1 }) as RowMessage;
+      const { columns, old } = convertRow(message, this.relation, this.origin.converters);
       this.row = { columns: columns as Columns, old: old as Columns | undefined };
     }
     return this.row;
@@ -107,10 +155,10 @@ class EncodedRowEvent implements ChangeEvent {
 
 export class EventFactory {
   /** Plans per relation; a new Relation message brings a new RelationInfo, so stale entries just fall away. */
-  private plans = new WeakMap<RelationInfo, { plan: RowPlan | undefined; converters: readonly Converter[]; key: readonly string[] }>();
+  private plans = new WeakMap<RelationInfo, RowOrigin>();
   private readonly writer = new LineWriter();
   private readonly encodedRow: EncodedRow = {
-    line: new Uint8Array(0), keyValues: new Uint8Array(0), timestampStart: 0, timestampEnd: 0, uuidStart: 0, unchanged: undefined, oldKind: undefined,
+    line: new Uint8Array(0), keyChunk: new Uint8Array(0), keyStart: 0, keyEnd: 0, timestampStart: 0, timestampEnd: 0, unchanged: undefined, oldKind: undefined,
   };
   private txnOf: TransactionContext | undefined;
   private txnJson = transactionJson(undefined);
@@ -137,11 +185,14 @@ export class EventFactory {
     this.plans = new WeakMap();
   }
 
-  private planOf(relation: RelationInfo) {
+  private originOf(relation: RelationInfo): RowOrigin {
     const key = this.keyOverrides.get(relation.relationId) ?? relation.keyColumns;
     let entry = this.plans.get(relation);
     if (entry === undefined || entry.key !== key) {
       entry = {
+        source: this.source,
+        host: this.host,
+        database: this.database,
         plan: rowPlan(relation, key, this.types, this.host, this.database),
         converters: relation.columns.map((column) => this.types.converter(column.typeOid)),
         key,
@@ -152,22 +203,23 @@ export class EventFactory {
   }
 
   /**
-   * An Insert/Update/Delete from its message bytes (the XLogData's data), or undefined when the
-   * byte path cannot take it: then decode it and call `row`.
+   * An Insert/Update/Delete from its bytes (the pgoutput message in `payload` from `base` on, e.g.
+   * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
    */
-  rowFromBytes(data: Uint8Array, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent | undefined {
-    const { plan, converters, key } = this.planOf(relation);
+  rowFromBytes(payload: Uint8Array, base: number, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent | undefined {
+    const origin = this.originOf(relation);
+    const plan = origin.plan;
     if (plan === undefined || lsn > MAX_SAFE_LSN) return undefined;
     if (txn !== this.txnOf) {
       this.txnOf = txn;
       this.txnJson = transactionJson(txn);
     }
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, data, plan, lsn, this.txnJson, nowMicros(), out)) return undefined;
-    const action = data[0] === 0x49 ? 'insert' : data[0] === 0x55 ? 'update' : 'delete';
+    if (!encodeRow(this.writer, payload, base, plan, lsn, this.txnJson, nowMicros(), out)) return undefined;
+    const tag = payload[base];
     return new EncodedRowEvent(
-      this.source, this.host, this.database, relation.namespace, relation.name, action, lsn, txn?.commitLsn, txn?.xid, txn?.commitTime, key, out.unchanged,
-      out.line, out.keyValues, out.timestampStart, out.timestampEnd, out.uuidStart, data, plan, converters,
+      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,
+      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base,
     );
   }
 
@@ -201,7 +253,7 @@ export class EventFactory {
 
   /** insert / update / delete, decoded: named and converted as rowChange (src/pgoutput/rows.ts) does. */
   row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
-    const { converters, key } = this.planOf(relation);
+    const { converters, key } = this.originOf(relation);
     const change = convertRow(message, relation, converters);
     const event = this.event(message.tag, change.columns as Columns, relation, lsn, txn);
     event.key = key;

@@ -111,12 +111,13 @@ export function transactionJson(txn: { xid: number; commitLsn: bigint; commitTim
 /** Where encodeRow put things, besides the line itself. */
 export interface EncodedRow {
   line: Uint8Array;
-  /** The key columns' values JSON, comma-separated (ChangeEvent.keyValuesJson). */
-  keyValues: Uint8Array;
-  /** Offsets in `line` of the Timestamp and UUID texts. */
+  /** The key columns' values JSON, comma-separated (ChangeEvent.keyValuesJson): keyChunk[keyStart, keyEnd), no view made. */
+  keyChunk: Uint8Array;
+  keyStart: number;
+  keyEnd: number;
+  /** Offsets in `line` of the Timestamp text; the UUID's 36 bytes start UUID_OFFSET after its end. */
   timestampStart: number;
   timestampEnd: number;
-  uuidStart: number;
   /** Unchanged TOAST columns of the new row, or undefined when none. */
   unchanged: string[] | undefined;
   oldKind: 'key' | 'old' | undefined;
@@ -134,6 +135,8 @@ const UNCHANGED_VALUE = -2;
 
 const TIMESTAMP_KEY = utf8Bytes(',"Timestamp":"');
 const UUID_KEY = utf8Bytes('","UUID":"');
+/** From the end of the Timestamp text to the start of the UUID text. */
+export const UUID_OFFSET = UUID_KEY.length;
 const COLUMNS_KEY = utf8Bytes('","Columns":');
 const OLD_KEY = utf8Bytes(',"Old":');
 const UNCHANGED_KEY = utf8Bytes(',"Unchanged":[');
@@ -190,16 +193,16 @@ const newTuple = new Tuple();
 const oldTuple = new Tuple();
 
 /**
- * Encodes an Insert/Update/Delete message (`data`, whose relation is plan.relation) as the event's
- * passthrough JSON into `w`, filling `out`. Returns false, with nothing written, when the general
- * path must take it (see the module comment).
+ * Encodes an Insert/Update/Delete message (`data` from `base` to its end, whose relation is
+ * plan.relation) as the event's passthrough JSON into `w`, filling `out`. Returns false, with
+ * nothing written, when the general path must take it (see the module comment).
  */
 export function encodeRow(
-  w: LineWriter, data: Uint8Array, plan: RowPlan, lsn: bigint, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
+  w: LineWriter, data: Uint8Array, base: number, plan: RowPlan, lsn: bigint, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
 ): boolean {
   const count = plan.columns.length;
-  const tag = data[0];
-  let p = 5; // tag, relation OID
+  const tag = data[base];
+  let p = base + 5; // tag, relation OID
   let oldKind: 'key' | 'old' | undefined;
   let marker = data[p++];
   if (tag === 0x55 /* U */ || tag === 0x44 /* D */) {
@@ -232,7 +235,6 @@ export function encodeRow(
   w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
   out.timestampEnd = w.offset;
   w.bytes(UUID_KEY);
-  out.uuidStart = w.offset;
   w.at = writeUuidV4(w.buf, w.at);
   w.bytes(COLUMNS_KEY);
   const unchanged = tag === 0x44 ? undefined : unchangedNames(plan, newTuple);
@@ -268,7 +270,11 @@ export function encodeRow(
   w.ensure(1);
   w.byte(125); // '}'
   out.line = w.finish();
-  out.keyValues = keyValues(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);
+  writeKeyValues(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);
+  out.keyChunk = w.buf;
+  out.keyEnd = w.at;
+  out.keyStart = w.at - w.offset;
+  w.finishInPlace();
   out.unchanged = unchanged;
   out.oldKind = oldKind;
   return true;
@@ -333,9 +339,9 @@ function writeObject(w: LineWriter, data: Uint8Array, plan: RowPlan, tuple: Tupl
 
 /**
  * rowKey's values (message-key.ts): each key column's JSON from Columns, else from Old, else null.
- * Cut from the finished line, into the writer after it.
+ * Copied from the finished line into the writer as the next line (not finished).
  */
-function keyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns: Tuple, old: Tuple | undefined): Uint8Array {
+function writeKeyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns: Tuple, old: Tuple | undefined): void {
   const indexes = plan.keyIndexes;
   for (let i = 0; i < indexes.length; i++) {
     const index = indexes[i]!;
@@ -348,7 +354,6 @@ function keyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns: Tupl
     if (tuple === undefined) w.bytes(NULL);
     else w.copy(line, start, end);
   }
-  return w.finish();
 }
 
 /** The JSON of a converted value, taking the text itself where it already is that JSON. */

@@ -25,7 +25,7 @@ import type { PgoutputMessage } from '../pgoutput/messages.ts';
 import { RelationCache } from '../pgoutput/relations.ts';
 import { retryDelay } from '../pipeline/backoff.ts';
 import { publicationNames } from '../replication/commands.ts';
-import { decodeCopyBothMessage, pgTimeToIso, type XLogData } from '../replication/copy-both.ts';
+import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStart, type XLogData } from '../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../replication/lsn.ts';
 import { ReplicationSession } from '../replication/session.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
@@ -37,6 +37,8 @@ import { EventFactory, type TransactionContext } from './events.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 const TYPE = 'Source-PSQL';
+/** CopyData type of XLogData ('w'). */
+const XLOGDATA = 0x77;
 /** Reconnect waits grow from startRetryInterval up to this (or startRetryInterval when larger). */
 const MAX_RECONNECT_WAIT_MS = 60_000;
 
@@ -250,6 +252,7 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   private handleCopyData(payload: Uint8Array): void {
+    if (payload[0] === XLOGDATA && payload.length >= XLOGDATA_DATA_OFFSET + 5 && this.handleRowChange(payload)) return;
     const message = decodeCopyBothMessage(payload);
     if (message.tag === 'keepalive') {
       if (message.walEnd > this.received) this.received = message.walEnd;
@@ -263,21 +266,31 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.handleXLogData(message);
   }
 
-  private handleXLogData(x: XLogData): void {
-    const data = x.data;
-    const tag = data[0];
-    if ((tag === 0x49 || tag === 0x55 || tag === 0x44) && data.length >= 5) {
-      // Insert, Update, Delete: straight from the bytes (events.ts); the general path below takes
-      // what that refuses and reports what is wrong with it.
-      if (this.txn?.skip) return;
-      const started = performance.now();
-      const relation = this.relations.get(((data[1]! << 24) | (data[2]! << 16) | (data[3]! << 8) | data[4]!) >>> 0);
-      const event = relation === undefined ? undefined : this.events.rowFromBytes(data, relation, x.walStart, this.txn);
-      if (event !== undefined) {
-        this.pushEvent(event, relation!.name, started);
-        return;
-      }
+  /**
+   * The hot path: an XLogData holding an Insert, Update or Delete, straight from its bytes to the
+   * event (events.ts rowFromBytes). False when it is something else or the byte path refuses it:
+   * then the general path decodes it, and reports what is wrong with it.
+   */
+  private handleRowChange(payload: Uint8Array): boolean {
+    const base = XLOGDATA_DATA_OFFSET;
+    const tag = payload[base];
+    if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return false;
+    const walStart = xlogDataStart(payload);
+    if (this.txn?.skip) {
+      if (walStart > this.received) this.received = walStart;
+      return true;
     }
+    const started = performance.now();
+    const relation = this.relations.get(((payload[base + 1]! << 24) | (payload[base + 2]! << 16) | (payload[base + 3]! << 8) | payload[base + 4]!) >>> 0);
+    if (relation === undefined) return false;
+    const event = this.events.rowFromBytes(payload, base, relation, walStart, this.txn);
+    if (event === undefined) return false;
+    if (walStart > this.received) this.received = walStart;
+    this.pushEvent(event, relation.name, started);
+    return true;
+  }
+
+  private handleXLogData(x: XLogData): void {
     let message: PgoutputMessage;
     try {
       message = decodePgoutput(x.data, { protoVersion: this.protoVersion });

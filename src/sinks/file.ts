@@ -11,6 +11,7 @@ import { defineComponentType } from '../core/component-type.ts';
 import { StreamerError, describeError, permanentError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
 import type { Logger } from '../core/logger.ts';
+import { copyBytes } from '../core/line-writer.ts';
 import { passthroughBytes } from '../core/passthrough.ts';
 import { sinkErrors } from '../http/metrics.ts';
 import { countSinkEvents } from './count-events.ts';
@@ -122,7 +123,7 @@ class FileSink implements Sink {
     const data = Buffer.allocUnsafe(size);
     let at = 0;
     for (const line of lines) {
-      data.set(line, at);
+      copyBytes(data, at, line, 0, line.length);
       at += line.length;
       data[at++] = 0x0a;
     }

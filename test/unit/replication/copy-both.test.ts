@@ -6,6 +6,9 @@ import {
   pgTimeMicrosNow,
   pgTimeToIso,
   ReplicationDecodeError,
+  XLOGDATA_DATA_OFFSET,
+  xlogDataStart,
+  type XLogData,
 } from '../../../src/replication/copy-both.ts';
 import { FrameWriter, randomSource, randomValues } from '../../helpers/pgoutput-frames.ts';
 
@@ -80,6 +83,17 @@ describe('decodeCopyBothMessage', () => {
         expect(error).toBeInstanceOf(ReplicationDecodeError);
       }
     }
+  });
+});
+
+describe('xlogDataStart', () => {
+  test('reads the WAL start as decodeCopyBothMessage does, below and above 2^53', () => {
+    for (const walStart of [0n, 1n, 0x1_0000_0000n, 0x16_B374_D848n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 0xffff_ffff_ffff_ffffn]) {
+      const payload = new FrameWriter().char('w').u64(walStart).u64(walStart + 1n).u64(0n).char('I').finish();
+      expect(xlogDataStart(payload)).toBe(walStart);
+      expect(xlogDataStart(payload)).toBe((decodeCopyBothMessage(payload) as XLogData).walStart);
+    }
+    expect(XLOGDATA_DATA_OFFSET).toBe(25);
   });
 });
 
