@@ -92,7 +92,7 @@ try {
   const cpuUs = (used.user + used.system) / total;
   console.log(
     `kafka sink: ${total.toLocaleString('en')} events in batches of ${batchSize} (compression ${args.compression}, key ${args.key}): ` +
-      `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event, peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
+      `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event (system ${(used.system / total).toFixed(2)}), peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
   );
 } finally {
   if (own?.PSQL_STREAMER_KAFKA_DIR) await script('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);

@@ -151,11 +151,19 @@ function sealCrc(out: Buffer): void {
 /** An uncompressed record batch of `records` (at least one), in one buffer. */
 export function encodeRecordBatch(records: readonly BatchRecord[], timestampMs: number): Buffer {
   const payload = recordsBytes(records);
-  const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload);
-  writeHeader(out, records.length, payload, 0, timestampMs);
-  writeRecords(out, BATCH_HEADER_BYTES, records);
-  sealCrc(out);
-  return out;
+  return encodeRecordBatchInto(Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload), records, timestampMs, payload);
+}
+
+/**
+ * Writes the uncompressed record batch of `records` at the start of `out` (recordBatchBytes() long
+ * at least); returns it, cut to size. `payload` is recordsBytes(records), when already known.
+ */
+export function encodeRecordBatchInto(out: Buffer, records: readonly BatchRecord[], timestampMs: number, payload = recordsBytes(records)): Buffer {
+  const batch = out.subarray(0, BATCH_HEADER_BYTES + payload);
+  writeHeader(batch, records.length, payload, 0, timestampMs);
+  writeRecords(batch, BATCH_HEADER_BYTES, records);
+  sealCrc(batch);
+  return batch;
 }
 
 /** A record batch around an already compressed records section (encodeRecords() compressed with the codec of `compressionCode`). */

@@ -31,7 +31,7 @@ import { qualifiedTable, type KeyMode } from './message-key.ts';
 import { partitionerFor, type PartitionerName } from './partitioner.ts';
 import { TopicRouter } from './routing.ts';
 import { isProgressOf, settleChunk, type BatchProgress } from './sink-batch.ts';
-import { partitionBatches, type Compressor } from './sink-batches.ts';
+import { BatchMemory, partitionBatches, type Compressor } from './sink-batches.ts';
 import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, withDeadline, type KafkaProducer } from './sink-client.ts';
 import { DeadLetters } from './sink-dead-letter.ts';
 import { KeyEncoder } from './sink-key.ts';
@@ -83,6 +83,7 @@ export class KafkaSink implements Sink {
   private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
   private readonly keys: KeyEncoder;
   private readonly compressor: Compressor | undefined;
+  private readonly batchMemory = new BatchMemory();
 
   /** Why the last write failed (retryable); cleared by the next success. */
   private problem: string | null = null;
@@ -294,13 +295,15 @@ export class KafkaSink implements Sink {
 
   /** Sends a chunk as our own record batches; returns the partitions that failed, with why. */
   private async sendBatches(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
-    const batches = await partitionBatches(chunk, Date.now(), this.compressor);
+    const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor);
     let outcomes;
     try {
       outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks), `a produce request of ${chunk.length} message(s)`);
     } catch (err) {
+      // The request may still be on its way: its memory is not reused.
       return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;
     }
+    if (memory !== undefined) this.batchMemory.give(memory);
     let failed: Map<string, PartitionFailure> | undefined;
     for (const outcome of outcomes) {
       if (outcome.error === undefined) continue;
