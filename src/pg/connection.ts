@@ -298,7 +298,7 @@ export class PgConnection {
 
   /**
    * Sends `sql` (START_REPLICATION ...) and resolves once CopyBothResponse arrives. Every later
-   * CopyData payload goes to onData as a view valid only during the call; onEnd is called once when
+   * CopyData payload goes to onData as a range of a buffer, valid only during the call; onEnd is called once when
    * copy mode or the connection ends.
    */
   startCopyBoth(sql: string, handlers: CopyBothHandlers): Promise<void> {
@@ -366,7 +366,7 @@ export class PgConnection {
       // A failure (a handler tore the connection down) stops the loop: nothing after it is trusted.
       while (!this.paused && !this.closing && this.failure === undefined && decoder.next()) {
         const handlers = protocol.copyHandlers;
-        if (decoder.type === Backend.CopyData && handlers !== undefined) handlers.onData(decoder.payload);
+        if (decoder.type === Backend.CopyData && handlers !== undefined) handlers.onData(decoder.chunk, decoder.payloadStart, decoder.payloadEnd);
         else protocol.handle(decoder.type, decoder.payload);
       }
     } catch (err) {

@@ -32,8 +32,15 @@ export interface Frame {
 export class FrameDecoder {
   /** Type byte of the message returned by the last successful `next()`. */
   type = 0;
-  /** Payload of that message: a view, valid until the next call of `next()`. */
-  payload: Uint8Array = EMPTY;
+  /** The buffer holding that message's payload, at [payloadStart, payloadEnd) (no view made: see `payload`). */
+  chunk: Uint8Array = EMPTY;
+  payloadStart = 0;
+  payloadEnd = 0;
+
+  /** Payload of that message as a view (made on each call), valid until the next call of `next()`. */
+  get payload(): Uint8Array {
+    return this.chunk.subarray(this.payloadStart, this.payloadEnd);
+  }
 
   /** Buffer being read: a pushed chunk, or an assembly buffer of ours. */
   private buf: Uint8Array = EMPTY;
@@ -77,7 +84,9 @@ export class FrameDecoder {
         const total = length + 1;
         if (available >= total) {
           this.type = buf[pos]!;
-          this.payload = buf.subarray(pos + HEADER_SIZE, pos + total);
+          this.chunk = buf;
+          this.payloadStart = pos + HEADER_SIZE;
+          this.payloadEnd = pos + total;
           this.pos = pos + total;
           this.consumed += total;
           return true;

@@ -30,8 +30,11 @@ export interface QueryResult {
 
 /** Receivers of a copy-both stream. */
 export interface CopyBothHandlers {
-  /** A CopyData payload: a view into the socket buffer, valid only during the call. */
-  onData(payload: Uint8Array): void;
+  /**
+   * A CopyData payload: bytes[start, end) of a socket buffer, valid only during the call (a range,
+   * not a view: the replication hot path reads it in place without making an object per message).
+   */
+  onData(bytes: Uint8Array, start: number, end: number): void;
   /** Called once: PgError (ErrorResponse), a socket or protocol error, or undefined on a clean end. */
   onEnd(err: Error | undefined): void;
 }
@@ -375,7 +378,7 @@ export class PgProtocol {
   }
 
   private CopyData(payload: Uint8Array): void {
-    if (this.copyHandlers !== undefined) this.copyHandlers.onData(payload);
+    if (this.copyHandlers !== undefined) this.copyHandlers.onData(payload, 0, payload.length);
     else if (this.phase !== 'query') this.unexpected(Backend.CopyData, payload);
   }
 

@@ -81,9 +81,10 @@ class EncodedRowEvent implements ChangeEvent {
     private readonly keyEnd: number,
     private readonly timestampStart: number,
     private readonly timestampEnd: number,
-    /** The CopyData payload and where its pgoutput message starts: a view that stays intact (FrameDecoder never rewrites a chunk). */
+    /** The buffer holding its pgoutput message at [base, end): a socket chunk, which stays intact (FrameDecoder never rewrites one). */
     private readonly payload: Uint8Array,
     private readonly base: number,
+    private readonly end: number,
   ) {}
 
   get source(): string {
@@ -145,7 +146,7 @@ class EncodedRowEvent implements ChangeEvent {
 
   private materialize(): { columns: Columns; old: Columns | undefined } {
     if (this.row === undefined) {
-      const message = decodePgoutput(this.payload.subarray(this.base), { protoVersion: 1 }) as RowMessage;
+      const message = decodePgoutput(this.payload.subarray(this.base, this.end), { protoVersion: 1 }) as RowMessage;
       const { columns, old } = convertRow(message, this.relation, this.origin.converters);
       this.row = { columns: columns as Columns, old: old as Columns | undefined };
     }
@@ -203,10 +204,10 @@ export class EventFactory {
   }
 
   /**
-   * An Insert/Update/Delete from its bytes (the pgoutput message in `payload` from `base` on, e.g.
+   * An Insert/Update/Delete from its bytes (the pgoutput message at payload[base, end), e.g. inside
    * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
    */
-  rowFromBytes(payload: Uint8Array, base: number, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent | undefined {
+  rowFromBytes(payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent | undefined {
     const origin = this.originOf(relation);
     const plan = origin.plan;
     if (plan === undefined || lsn > MAX_SAFE_LSN) return undefined;
@@ -215,11 +216,11 @@ export class EventFactory {
       this.txnJson = transactionJson(txn);
     }
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, payload, base, plan, lsn, this.txnJson, nowMicros(), out)) return undefined;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, nowMicros(), out)) return undefined;
     const tag = payload[base];
     return new EncodedRowEvent(
       origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,
-      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base,
+      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end,
     );
   }
 

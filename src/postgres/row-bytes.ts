@@ -153,9 +153,9 @@ class Tuple {
   jsonStarts = new Int32Array(64);
   jsonEnds = new Int32Array(64);
 
-  /** Reads a TupleData of `count` columns at `p`; returns the offset after it, or -1 when it cannot. */
-  read(data: Uint8Array, p: number, count: number): number {
-    if (p + 2 > data.length || ((data[p]! << 8) | data[p + 1]!) !== count) return -1;
+  /** Reads a TupleData of `count` columns at `p` (before `end`); returns the offset after it, or -1 when it cannot. */
+  read(data: Uint8Array, p: number, end: number, count: number): number {
+    if (p + 2 > end || ((data[p]! << 8) | data[p + 1]!) !== count) return -1;
     p += 2;
     if (count > this.starts.length) this.grow(count);
     const starts = this.starts;
@@ -163,10 +163,10 @@ class Tuple {
     for (let i = 0; i < count; i++) {
       const kind = data[p++];
       if (kind === KIND_TEXT) {
-        if (p + 4 > data.length) return -1;
+        if (p + 4 > end) return -1;
         const length = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
         p += 4;
-        if (p + length > data.length) return -1;
+        if (p + length > end) return -1;
         starts[i] = p;
         ends[i] = p + length;
         p += length;
@@ -193,12 +193,11 @@ const newTuple = new Tuple();
 const oldTuple = new Tuple();
 
 /**
- * Encodes an Insert/Update/Delete message (`data` from `base` to its end, whose relation is
- * plan.relation) as the event's passthrough JSON into `w`, filling `out`. Returns false, with
+ * Encodes an Insert/Update/Delete message (data[base, end), whose relation is plan.relation) as the event's passthrough JSON into `w`, filling `out`. Returns false, with
  * nothing written, when the general path must take it (see the module comment).
  */
 export function encodeRow(
-  w: LineWriter, data: Uint8Array, base: number, plan: RowPlan, lsn: bigint, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
+  w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: bigint, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
 ): boolean {
   const count = plan.columns.length;
   const tag = data[base];
@@ -208,7 +207,7 @@ export function encodeRow(
   if (tag === 0x55 /* U */ || tag === 0x44 /* D */) {
     if (marker === TUPLE_KEY || marker === TUPLE_OLD) {
       oldKind = marker === TUPLE_KEY ? 'key' : 'old';
-      p = oldTuple.read(data, p, count);
+      p = oldTuple.read(data, p, end, count);
       if (p < 0) return false;
       marker = tag === 0x55 ? data[p++] : TUPLE_NEW;
     } else if (tag === 0x44) {
@@ -219,10 +218,10 @@ export function encodeRow(
   }
   if (marker !== TUPLE_NEW) return false;
   if (tag !== 0x44) {
-    p = newTuple.read(data, p, count);
+    p = newTuple.read(data, p, end, count);
     if (p < 0) return false;
   }
-  if (p !== data.length) return false;
+  if (p !== end) return false;
   // A delete's Columns are its old tuple (non-key columns null for a key), as rowChange has it.
   const columnsTuple = tag === 0x44 ? oldTuple : newTuple;
 

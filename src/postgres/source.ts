@@ -189,8 +189,8 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.sessionError = undefined;
     const ended = new Promise<Error | undefined>((resolve) => {
       void session.start(start, {
-        onCopyData: (payload) => {
-          if (generation === this.generation) this.onCopyData(payload);
+        onCopyData: (bytes, start, end) => {
+          if (generation === this.generation) this.onCopyData(bytes, start, end);
         },
         onEnd: resolve,
       }).then(
@@ -226,15 +226,15 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
 
-  private onCopyData(payload: Uint8Array): void {
+  private onCopyData(bytes: Uint8Array, start: number, end: number): void {
     if (this.stopping) return;
-    // The payload is a view into the socket buffer: copy it only when it must wait.
+    // The payload is in the socket buffer: copy it only when it must wait.
     if (this.held) {
-      this.held.push(payload.slice());
+      this.held.push(bytes.slice(start, end));
       return;
     }
     try {
-      this.handleCopyData(payload);
+      this.handleCopyData(bytes, start, end);
     } catch (err) {
       this.failSession(err);
     }
@@ -251,9 +251,10 @@ export class PostgresSource implements Source<Lsn>, Component {
     void this.session?.close();
   }
 
-  private handleCopyData(payload: Uint8Array): void {
-    if (payload[0] === XLOGDATA && payload.length >= XLOGDATA_DATA_OFFSET + 5 && this.handleRowChange(payload)) return;
-    const message = decodeCopyBothMessage(payload);
+  /** One CopyData payload, bytes[start, end). */
+  private handleCopyData(bytes: Uint8Array, start: number, end: number): void {
+    if (bytes[start] === XLOGDATA && end - start >= XLOGDATA_DATA_OFFSET + 5 && this.handleRowChange(bytes, start, end)) return;
+    const message = decodeCopyBothMessage(bytes.subarray(start, end));
     if (message.tag === 'keepalive') {
       if (message.walEnd > this.received) this.received = message.walEnd;
       // Between transactions everything up to walEnd was sent, so once what was pushed before is
@@ -271,11 +272,11 @@ export class PostgresSource implements Source<Lsn>, Component {
    * event (events.ts rowFromBytes). False when it is something else or the byte path refuses it:
    * then the general path decodes it, and reports what is wrong with it.
    */
-  private handleRowChange(payload: Uint8Array): boolean {
-    const base = XLOGDATA_DATA_OFFSET;
+  private handleRowChange(payload: Uint8Array, start: number, end: number): boolean {
+    const base = start + XLOGDATA_DATA_OFFSET;
     const tag = payload[base];
     if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return false;
-    const walStart = xlogDataStart(payload);
+    const walStart = xlogDataStart(payload, start);
     if (this.txn?.skip) {
       if (walStart > this.received) this.received = walStart;
       return true;
@@ -283,7 +284,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const started = performance.now();
     const relation = this.relations.get(((payload[base + 1]! << 24) | (payload[base + 2]! << 16) | (payload[base + 3]! << 8) | payload[base + 4]!) >>> 0);
     if (relation === undefined) return false;
-    const event = this.events.rowFromBytes(payload, base, relation, walStart, this.txn);
+    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn);
     if (event === undefined) return false;
     if (walStart > this.received) this.received = walStart;
     this.pushEvent(event, relation.name, started);
@@ -413,7 +414,8 @@ export class PostgresSource implements Source<Lsn>, Component {
       this.held = undefined;
       try {
         for (let i = 0; i < frames.length; i++) {
-          this.handleCopyData(frames[i] as Uint8Array);
+          const frame = frames[i] as Uint8Array;
+          this.handleCopyData(frame, 0, frame.length);
           if (this.held !== undefined) {
             // Another lookup started: the rest waits behind it, in order.
             (this.held as Uint8Array[]).push(...frames.slice(i + 1));

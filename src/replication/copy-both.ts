@@ -117,12 +117,12 @@ export function decodeCopyBothMessage(payload: Uint8Array): CopyBothMessage {
 export const XLOGDATA_DATA_OFFSET = 25;
 
 /**
- * The WAL start of an XLogData payload (`payload[0] === 'w'`, at least 25 bytes, checked by the
- * caller), read without decoding the rest: the hot path's alternative to decodeCopyBothMessage.
+ * The WAL start of an XLogData payload at `start` (`payload[start] === 'w'`, at least 25 bytes,
+ * checked by the caller), read without decoding the rest: the hot path's alternative to decodeCopyBothMessage.
  */
-export function xlogDataStart(payload: Uint8Array): bigint {
-  const high = ((payload[1]! << 24) | (payload[2]! << 16) | (payload[3]! << 8) | payload[4]!) >>> 0;
-  const low = ((payload[5]! << 24) | (payload[6]! << 16) | (payload[7]! << 8) | payload[8]!) >>> 0;
+export function xlogDataStart(payload: Uint8Array, start = 0): bigint {
+  const high = ((payload[start + 1]! << 24) | (payload[start + 2]! << 16) | (payload[start + 3]! << 8) | payload[start + 4]!) >>> 0;
+  const low = ((payload[start + 5]! << 24) | (payload[start + 6]! << 16) | (payload[start + 7]! << 8) | payload[start + 8]!) >>> 0;
   // One BigInt from an exact number below 2^53 (every LSN of a real server), two above.
   return high < 0x20_0000 ? BigInt(high * 0x1_0000_0000 + low) : (BigInt(high) << 32n) | BigInt(low);
 }

@@ -45,8 +45,8 @@ export interface SessionOptions {
 }
 
 export interface StreamHandlers {
-  /** A CopyData payload (`w` XLogData or `k` keepalive); a view valid only during the call. */
-  onCopyData(payload: Uint8Array): void;
+  /** A CopyData payload (`w` XLogData or `k` keepalive): bytes[start, end), valid only during the call. */
+  onCopyData(bytes: Uint8Array, start: number, end: number): void;
   /** The stream ended: `undefined` on a clean end, otherwise why. Called once. */
   onEnd(err: Error | undefined): void;
 }

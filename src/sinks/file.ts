@@ -45,6 +45,9 @@ const fileOptions = defineSection({
   fsync: { kind: 'bool', default: false, doc: 'fsync after every batch, so acknowledged events survive power loss (slower)' },
 });
 
+/** Largest write buffer kept from one batch to the next. */
+const MAX_KEPT_BUFFER = 8 * 1024 * 1024;
+
 class FileSink implements Sink {
   readonly type = FILE_TYPE;
   private events = 0;
@@ -52,6 +55,8 @@ class FileSink implements Sink {
   /** Writes run one after another; this is the last one queued (never rejects). */
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The batch being written, encoded (batches are written one at a time). */
+  private buffer = Buffer.allocUnsafe(64 * 1024);
   private lastError: string | null = null;
   private readonly component: string;
 
@@ -72,14 +77,9 @@ class FileSink implements Sink {
   write(batch: readonly ChangeEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(permanentError(`file sink '${this.name}' is closed`, { component: this.component }));
     if (batch.length === 0) return Promise.resolve();
-    let data: Uint8Array;
-    try {
-      data = this.encode(batch);
-    } catch (err) {
-      return Promise.reject(err);
-    }
     // Several pipelines may write at once: queue behind the previous batch so lines never interleave.
-    const job = this.tail.then(() => this.writeBatch(batch, data));
+    // Encoded when its turn comes, so one buffer serves every batch.
+    const job = this.tail.then(() => this.writeBatch(batch, this.encode(batch)));
     this.tail = job.catch(() => {});
     return job;
   }
@@ -120,14 +120,16 @@ class FileSink implements Sink {
       }
       size += lines[i]!.length + 1;
     }
-    const data = Buffer.allocUnsafe(size);
+    // A batch of unusual size gets a buffer of its own, so the kept one stays small.
+    if (this.buffer.length < size && size <= MAX_KEPT_BUFFER) this.buffer = Buffer.allocUnsafe(Math.min(MAX_KEPT_BUFFER, Math.max(size, 2 * this.buffer.length)));
+    const data = size <= this.buffer.length ? this.buffer : Buffer.allocUnsafe(size);
     let at = 0;
     for (const line of lines) {
       copyBytes(data, at, line, 0, line.length);
       at += line.length;
       data[at++] = 0x0a;
     }
-    return data;
+    return data.subarray(0, size);
   }
 
   private async writeBatch(batch: readonly ChangeEvent[], data: Uint8Array): Promise<void> {

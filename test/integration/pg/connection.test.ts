@@ -131,7 +131,8 @@ describe('replication connection', () => {
       let ended: (err: Error | undefined) => void = () => {};
       const end = new Promise<Error | undefined>((resolve) => (ended = resolve));
       await conn.startCopyBoth(`START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${publication}')`, {
-        onData(payload) {
+        onData(chunk, from, to) {
+          const payload = chunk.subarray(from, to);
           kinds.push(String.fromCharCode(payload[0]!));
           const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
           if (payload[0] === 0x77) {
@@ -181,7 +182,8 @@ describe('replication connection', () => {
       let paused = false;
       let whilePaused = 0;
       await conn.startCopyBoth(`START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${publication}')`, {
-        onData(payload) {
+        onData(chunk, from, to) {
+          const payload = chunk.subarray(from, to);
           bytes += payload.length;
           if (paused) whilePaused += 1;
           if (payload[0] === 0x77 && payload[25] === 0x49) inserts += 1;

@@ -205,7 +205,7 @@ describe('copy-both', () => {
     const data: string[] = [];
     const ends: (Error | undefined)[] = [];
     const started = h.protocol.startCopyBoth('START_REPLICATION SLOT s LOGICAL 0/0', {
-      onData: (payload) => data.push(String.fromCharCode(...payload)),
+      onData: (bytes, start, end) => data.push(String.fromCharCode(...bytes.subarray(start, end))),
       onEnd: (err) => ends.push(err),
     });
     h.receive(m.copyBothResponse());
