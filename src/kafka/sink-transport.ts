@@ -39,8 +39,11 @@ type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'metadata' | 'listA
 export class BatchTransport {
   private version: Promise<number> | undefined;
 
-  /** @param timeoutMs the brokers' ack timeout written into each request (the sink's `timeout`). */
-  constructor(private readonly client: Client, private readonly timeoutMs: number) {}
+  /**
+   * @param timeoutMs the brokers' ack timeout written into each request (the sink's `timeout`).
+   * @param maxVersion the highest Produce version to use (tests of the older encodings).
+   */
+  constructor(private readonly client: Client, private readonly timeoutMs: number, private readonly maxVersion = PRODUCE_MAX_VERSION) {}
 
   /** Sends `batches` (at most one per partition), one request per leader; never rejects. */
   async produce(batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]> {
@@ -93,7 +96,7 @@ export class BatchTransport {
   private produceVersion(): Promise<number> {
     this.version ??= this.client.listApis().then((apis) => {
       const produce = apis.find((api) => api.apiKey === PRODUCE_API_KEY);
-      let version = Math.min(produce?.maxVersion ?? PRODUCE_MIN_VERSION, PRODUCE_MAX_VERSION);
+      let version = Math.min(produce?.maxVersion ?? PRODUCE_MIN_VERSION, this.maxVersion);
       while (version >= PRODUCE_MIN_VERSION && PARSERS[version] === undefined) version--;
       if (produce === undefined || version < Math.max(PRODUCE_MIN_VERSION, produce.minVersion)) {
         throw new Error(`the brokers speak Produce versions ${produce?.minVersion ?? '?'}-${produce?.maxVersion ?? '?'}, this client ${PRODUCE_MIN_VERSION}-${PRODUCE_MAX_VERSION}`);

@@ -9,7 +9,7 @@
  * 2. look up each topic's partition count (the client's metadata cache, refreshed every
  *    `rebalanceInterval`) and assign partitions by key (murmur2 or fnv1a; round-robin without key:
  *    sink-partitions.ts);
- * 3. send produce requests of at most `batchSize` messages / 1 MB per partition, one after the other
+ * 3. send produce requests of at most `batchSize` messages / 1 MiB per partition, one after the other
  *    (usually a single request), each resolving only when the brokers acknowledged per `requiredAcks`;
  * 4. messages that can never be written (too large, unknown or invalid topic, refused record) go to
  *    `deadLetterTopic` with error headers, or fail the batch with a non-retryable error that stops the
@@ -45,8 +45,12 @@ export type { KafkaProducer } from './sink-client.ts';
 
 const SINK_TYPE = 'Sink-Kafka';
 
-/** Bytes per partition in one produce request: below the brokers' default message.max.bytes (1 MiB + 12). */
-const MAX_PARTITION_REQUEST_BYTES = 1_000_000;
+/**
+ * Bytes per partition in one produce request (one record batch): within the brokers' default
+ * message.max.bytes, 1 MiB + 12 for the whole batch. messageBytes() over-counts each record's
+ * framing; the 1 KiB left covers the batch header.
+ */
+const MAX_PARTITION_REQUEST_BYTES = 2 ** 20 - 1024;
 /** Async mode: queued bytes above which `write` waits for a flush (memory stays bounded). */
 const ASYNC_MAX_QUEUED_BYTES = 32 * 2 ** 20;
 /** While the brokers cannot be reached at startup, how often to try again. */

@@ -146,6 +146,22 @@ describe('produce requests', () => {
     expect(uuids(producer.written.filter((m) => m.topic === 'o'))).toEqual(batch.filter((e) => e.table === 'orders').map((e) => e.uuid));
   });
 
+  test('an idempotent producer sends through the library (producer id and sequences), the same messages and acks', async () => {
+    const producer = new FakeProducer({ t: 2 });
+    let batches = 0;
+    const produceBatches = producer.produceBatches;
+    producer.produceBatches = (...args) => {
+      batches++;
+      return produceBatches(...args);
+    };
+    const batch = [row(1, ID_A), row(2, ID_B)];
+    await makeSink(producer, { idempotent: true }).write(batch);
+    expect(batches).toBe(0);
+    expect(producer.calls.map((c) => c.acks)).toEqual([-1]);
+    expect(uuids(producer.written).sort()).toEqual(batch.map((e) => e.uuid).sort());
+    expect(producer.written[0]!.headers['psql-streamer-table']).toBe('public.users');
+  });
+
   test('at most batchSize messages per partition per request, in order, requests one after another', async () => {
     const producer = new FakeProducer({ t: 2 });
     const sink = makeSink(producer, { batchSize: 2 });
