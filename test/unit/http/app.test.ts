@@ -90,7 +90,7 @@ describe('HTTP API', () => {
     sourceEvents.inc({ sourceName: 'db1', sourceType: 'Source-PSQL', table: 'orders' });
     const res = await appWith([]).request('/metrics');
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/plain');
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const body = await res.text();
     expect(body).toContain('source_events{sourceName="db1",sourceType="Source-PSQL",table="orders"}');
     for (const name of ['source_event_processing_time_sec', 'sink_event_processing_time_sec', 'sink_events', 'pipeline_batch_events']) {
