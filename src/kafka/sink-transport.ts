@@ -61,7 +61,8 @@ export class BatchTransport {
     for (const b of batches) {
       const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1;
       if (leader < 0 || !metadata.brokers.has(leader)) {
-        outcomes.push({ partitionKeys: [b.partitionKey], error: new Error(`no leader known for partition ${b.partition} of topic "${b.topic}" [LEADER_NOT_AVAILABLE]`) });
+        const error = Object.assign(new Error(`no leader known for partition ${b.partition} of topic "${b.topic}"`), { code: 'LEADER_NOT_AVAILABLE' });
+        outcomes.push({ partitionKeys: [b.partitionKey], error });
         continue;
       }
       const list = byLeader.get(leader);
