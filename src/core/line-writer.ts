@@ -31,7 +31,7 @@ export class LineWriter {
   private lineStart = 0;
 
   constructor(private readonly chunkSize = DEFAULT_CHUNK) {
-    this.buf = new Uint8Array(chunkSize);
+    this.buf = Buffer.allocUnsafe(chunkSize);
   }
 
   /** Bytes written to the current line so far. */
@@ -43,7 +43,8 @@ export class LineWriter {
   ensure(n: number): void {
     if (this.at + n <= this.buf.length) return;
     const partial = this.at - this.lineStart;
-    const next = new Uint8Array(Math.max(this.chunkSize, 2 * (partial + n)));
+    // Not zeroed: every byte handed out was written first (and fresh zeroed pages cost page faults).
+    const next = Buffer.allocUnsafe(Math.max(this.chunkSize, 2 * (partial + n)));
     next.set(this.buf.subarray(this.lineStart, this.at));
     this.buf = next;
     this.lineStart = 0;
