@@ -13,7 +13,7 @@
  *   pipeline   Pipeline.push → batch → no-op sink → ack
  *   file sink  the real file sink writing byte-path events to /dev/null
  *   chain      the source's hot path as PostgresSource.handleRowChange runs it (frames from the
- *              chunk, xlogDataStart, relation lookup, rowFromBytes, pipeline, metrics), into a
+ *              chunk, xlogDataStartNumber, relation lookup, rowFromBytes, pipeline, metrics), into a
  *              no-op sink and into the file sink
  * and the heap each buffered event holds (against the pipeline's estimate). Needs PostgreSQL:
  * run it as `scripts/bench-pg stages [--events N] [--batch-size N]`. `--save-frames FILE` keeps the
@@ -30,7 +30,7 @@ import type { Insert, PgoutputMessage } from '../src/pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../src/pgoutput/relations.ts';
 import { SourceEventMetrics } from '../src/postgres/event-metrics.ts';
 import { EventFactory } from '../src/postgres/events.ts';
-import { decodeCopyBothMessage, XLOGDATA_DATA_OFFSET, xlogDataStart, type XLogData } from '../src/replication/copy-both.ts';
+import { decodeCopyBothMessage, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../src/replication/copy-both.ts';
 import { fileSinkType } from '../src/sinks/file.ts';
 import type { Sink } from '../src/sinks/sink.ts';
 import type { StateStore } from '../src/state/store.ts';
@@ -113,7 +113,7 @@ let sink = 0;
 
 function fromBytes(i: number): ChangeEvent {
   const { chunk, start, end } = located[i % n]!;
-  return factory.rowFromBytes(chunk, start + XLOGDATA_DATA_OFFSET, end, relation, xlogDataStart(chunk, start), txn)!;
+  return factory.rowFromBytes(chunk, start + XLOGDATA_DATA_OFFSET, end, relation, xlogDataStartNumber(chunk, start), txn)!;
 }
 if (fromBytes(0) === undefined) throw new Error('the byte path refused the benchmark rows');
 
@@ -127,7 +127,7 @@ await measure('general: decode → row → encodePassthrough → bytes', total, 
     }
   }
 });
-await measure('bytes: xlogDataStart + rowFromBytes', total, () => {
+await measure('bytes: xlogDataStartNumber + rowFromBytes', total, () => {
   for (let i = 0; i < total; i++) sink += fromBytes(i).encoded!.length;
 });
 const metrics = new SourceEventMetrics('bench', 'Source-PSQL');
@@ -180,9 +180,9 @@ async function chain(sinks: Sink[]): Promise<void> {
     const { chunk, start, end } = located[i % n]!;
     const started = performance.now();
     const base = start + XLOGDATA_DATA_OFFSET;
-    const walStart = xlogDataStart(chunk, start);
+    const walStart = xlogDataStartNumber(chunk, start);
     const rel = relations.get(((chunk[base + 1]! << 24) | (chunk[base + 2]! << 16) | (chunk[base + 3]! << 8) | chunk[base + 4]!) >>> 0)!;
-    const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn)!;
+    const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn, started)!;
     const room = pipeline.push({ event });
     metrics.record(rel.name, started);
     if ((i + 1) % 1000 === 0) pipeline.push({ position: BigInt(i) });

@@ -72,7 +72,12 @@ export function writeLocalTimestamp(buf: Uint8Array, at: number, epochMicros: nu
 
 /** Current time in epoch microseconds (sub-millisecond from the monotonic clock). */
 export function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return epochMicros(performance.now());
+}
+
+/** A performance.now() reading in epoch microseconds. */
+export function epochMicros(performanceNow: number): number {
+  return Math.floor((performance.timeOrigin + performanceNow) * 1000);
 }
 
 /** The processing timestamp of an event being built now (the original's `Timestamp`). */

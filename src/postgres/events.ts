@@ -9,7 +9,7 @@
  */
 import type { ChangeEvent, ColumnValue, Columns } from '../core/event.ts';
 import { LineWriter } from '../core/line-writer.ts';
-import { nowMicros, processingTimestamp } from '../core/time.ts';
+import { epochMicros, processingTimestamp } from '../core/time.ts';
 import { decodePgoutput } from '../pgoutput/decode.ts';
 import type { LogicalMessage, RowMessage } from '../pgoutput/messages.ts';
 import type { RelationInfo } from '../pgoutput/relations.ts';
@@ -31,7 +31,6 @@ export interface TransactionContext {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const MAX_SAFE_LSN = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Binary values are never requested; should one arrive, it is kept losslessly as bytea hex text. */
 export function hexText(bytes: Uint8Array): string {
@@ -72,7 +71,8 @@ class EncodedRowEvent implements ChangeEvent {
     private readonly origin: RowOrigin,
     private readonly relation: RelationInfo,
     readonly action: 'insert' | 'update' | 'delete',
-    readonly lsn: bigint,
+    /** The LSN as a number (exact: below 2^53); a bigint is made only when `lsn` is read. */
+    private readonly walStart: number,
     private readonly txn: TransactionContext | undefined,
     readonly unchanged: readonly string[] | undefined,
     readonly encoded: Uint8Array,
@@ -105,6 +105,10 @@ class EncodedRowEvent implements ChangeEvent {
 
   get table(): string {
     return this.relation.name;
+  }
+
+  get lsn(): bigint {
+    return BigInt(this.walStart);
   }
 
   get key(): readonly string[] {
@@ -206,17 +210,21 @@ export class EventFactory {
   /**
    * An Insert/Update/Delete from its bytes (the pgoutput message at payload[base, end), e.g. inside
    * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
+   * `lsn` is the change's LSN as a number (below 2^53); `started` the performance.now() at which its
+   * processing began, which stamps the event's Timestamp.
    */
-  rowFromBytes(payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent | undefined {
+  rowFromBytes(
+    payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, started = performance.now(),
+  ): ChangeEvent | undefined {
     const origin = this.originOf(relation);
     const plan = origin.plan;
-    if (plan === undefined || lsn > MAX_SAFE_LSN) return undefined;
+    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER)) return undefined;
     if (txn !== this.txnOf) {
       this.txnOf = txn;
       this.txnJson = transactionJson(txn);
     }
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, nowMicros(), out)) return undefined;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out)) return undefined;
     const tag = payload[base];
     return new EncodedRowEvent(
       origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,

@@ -197,7 +197,7 @@ const oldTuple = new Tuple();
  * nothing written, when the general path must take it (see the module comment).
  */
 export function encodeRow(
-  w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: bigint, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
+  w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: number, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
 ): boolean {
   const count = plan.columns.length;
   const tag = data[base];
@@ -228,7 +228,7 @@ export function encodeRow(
   const head = tag === 0x49 ? plan.heads.insert : tag === 0x55 ? plan.heads.update : plan.heads.delete;
   w.ensure(head.length + 160);
   w.bytes(head);
-  w.digits(Number(lsn));
+  w.digits(lsn);
   w.bytes(TIMESTAMP_KEY);
   out.timestampStart = w.offset;
   w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);

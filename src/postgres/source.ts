@@ -25,7 +25,7 @@ import type { PgoutputMessage } from '../pgoutput/messages.ts';
 import { RelationCache } from '../pgoutput/relations.ts';
 import { retryDelay } from '../pipeline/backoff.ts';
 import { publicationNames } from '../replication/commands.ts';
-import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStart, type XLogData } from '../replication/copy-both.ts';
+import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../replication/lsn.ts';
 import { ReplicationSession } from '../replication/session.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
@@ -102,6 +102,8 @@ export class PostgresSource implements Source<Lsn>, Component {
   private sessionError: Error | undefined;
 
   private received: Lsn = 0n;
+  /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
+  private receivedRow = 0;
   private persisted: Lsn = 0n;
   private streaming = false;
   private problem: string | null = 'not started';
@@ -267,6 +269,12 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.handleXLogData(message);
   }
 
+  /** Highest WAL position received, from either path. */
+  private get receivedLsn(): Lsn {
+    const row = BigInt(this.receivedRow);
+    return row > this.received ? row : this.received;
+  }
+
   /**
    * The hot path: an XLogData holding an Insert, Update or Delete, straight from its bytes to the
    * event (events.ts rowFromBytes). False when it is something else or the byte path refuses it:
@@ -276,17 +284,18 @@ export class PostgresSource implements Source<Lsn>, Component {
     const base = start + XLOGDATA_DATA_OFFSET;
     const tag = payload[base];
     if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return false;
-    const walStart = xlogDataStart(payload, start);
+    const walStart = xlogDataStartNumber(payload, start);
+    if (walStart < 0) return false;
     if (this.txn?.skip) {
-      if (walStart > this.received) this.received = walStart;
+      if (walStart > this.receivedRow) this.receivedRow = walStart;
       return true;
     }
     const started = performance.now();
     const relation = this.relations.get(((payload[base + 1]! << 24) | (payload[base + 2]! << 16) | (payload[base + 3]! << 8) | payload[base + 4]!) >>> 0);
     if (relation === undefined) return false;
-    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn);
+    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
     if (event === undefined) return false;
-    if (walStart > this.received) this.received = walStart;
+    if (walStart > this.receivedRow) this.receivedRow = walStart;
     this.pushEvent(event, relation.name, started);
     return true;
   }
@@ -468,15 +477,16 @@ export class PostgresSource implements Source<Lsn>, Component {
   private sendStatus(replyRequested: boolean): void {
     this.updateGauges();
     // Never report more than was persisted; write = received is informational only.
-    if (this.session && !this.session.closed) this.session.sendStatus(this.received, this.confirmed, replyRequested);
+    if (this.session && !this.session.closed) this.session.sendStatus(this.receivedLsn, this.confirmed, replyRequested);
   }
 
   private updateGauges(): void {
     const labels = { sourceName: this.name };
-    walReceivedLsn.set(labels, Number(this.received));
+    const received = this.receivedLsn;
+    walReceivedLsn.set(labels, Number(received));
     walPersistedLsn.set(labels, Number(this.persisted));
     walConfirmedLsn.set(labels, Number(this.confirmed));
-    walLagBytes.set(labels, this.received > this.persisted ? Number(this.received - this.persisted) : 0);
+    walLagBytes.set(labels, received > this.persisted ? Number(received - this.persisted) : 0);
   }
 
   async stop(): Promise<void> {
@@ -499,7 +509,7 @@ export class PostgresSource implements Source<Lsn>, Component {
 
   stats(): string {
     return `events: ${this.eventCount}, eventErrors: ${this.eventErrors}, replicaErrors: ${this.replicaErrors}, ` +
-      `persistErrors: ${this.persistErrors}, walPos: ${this.received}, walPosPersist: ${this.persisted}`;
+      `persistErrors: ${this.persistErrors}, walPos: ${this.receivedLsn}, walPosPersist: ${this.persisted}`;
   }
 
   status(): string | null {

@@ -118,13 +118,14 @@ export const XLOGDATA_DATA_OFFSET = 25;
 
 /**
  * The WAL start of an XLogData payload at `start` (`payload[start] === 'w'`, at least 25 bytes,
- * checked by the caller), read without decoding the rest: the hot path's alternative to decodeCopyBothMessage.
+ * checked by the caller), read without decoding the rest: the hot path's alternative to
+ * decodeCopyBothMessage. A number, which costs no allocation (the hot path makes a bigint only when
+ * someone reads the event's LSN), or -1 from 2^53 on (beyond any real server's WAL: 8 PiB).
  */
-export function xlogDataStart(payload: Uint8Array, start = 0): bigint {
+export function xlogDataStartNumber(payload: Uint8Array, start = 0): number {
   const high = ((payload[start + 1]! << 24) | (payload[start + 2]! << 16) | (payload[start + 3]! << 8) | payload[start + 4]!) >>> 0;
   const low = ((payload[start + 5]! << 24) | (payload[start + 6]! << 16) | (payload[start + 7]! << 8) | payload[start + 8]!) >>> 0;
-  // One BigInt from an exact number below 2^53 (every LSN of a real server), two above.
-  return high < 0x20_0000 ? BigInt(high * 0x1_0000_0000 + low) : (BigInt(high) << 32n) | BigInt(low);
+  return high < 0x20_0000 ? high * 0x1_0000_0000 + low : -1;
 }
 
 /**

@@ -204,13 +204,14 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
         const bytes = encodePgoutput(randomMessage(relationMessage));
         // What PostgreSQL's bytes say (lone surrogates of the generator became U+FFFD on the way).
         const message = decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage;
-        const lsn = BigInt(int(1e15));
+        const lsnNumber = int(1e15);
+        const lsn = BigInt(lsnNumber);
         const expected = reference.row(message, relation, lsn, txn);
         // Half of them inside a CopyData XLogData in a chunk with more messages after it, as the source hands them over.
         const framed = random() < 0.5;
         const chunk = Uint8Array.of(...new Uint8Array(25).fill(0x77), ...bytes, ...bytes.subarray(0, int(bytes.length)));
-        const event = framed ? factory.rowFromBytes(chunk, 25, 25 + bytes.length, relation, lsn, txn)
-          : factory.rowFromBytes(bytes, 0, bytes.length, relation, lsn, txn);
+        const event = framed ? factory.rowFromBytes(chunk, 25, 25 + bytes.length, relation, lsnNumber, txn)
+          : factory.rowFromBytes(bytes, 0, bytes.length, relation, lsnNumber, txn);
         const binary = [message.tag === 'delete' ? [] : message.newTuple, message.tag === 'insert' ? [] : message.oldTuple ?? []].flat().some((v) => v instanceof Uint8Array);
         if (event === undefined) {
           // Refused only for binary values, or names whose UTF-16 and code point orders differ.
@@ -251,22 +252,24 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     });
     const factory = new EventFactory('src', 'host', 'db', new TypeRegistry());
     const good = encodePgoutput({ tag: 'update', xid: undefined, relationId: 7, oldKind: 'key', oldTuple: ['1', null], newTuple: ['2', 'x'] });
-    expect(factory.rowFromBytes(good, 0, good.length, relation, 1n, undefined)).toBeDefined();
+    expect(factory.rowFromBytes(good, 0, good.length, relation, 1, undefined)).toBeDefined();
     for (let cut = 0; cut < good.length; cut++) {
-      expect(factory.rowFromBytes(good.subarray(0, cut), 0, cut, relation, 1n, undefined)).toBeUndefined();
+      expect(factory.rowFromBytes(good.subarray(0, cut), 0, cut, relation, 1, undefined)).toBeUndefined();
       // Cut short by `end` inside a longer buffer: the bytes after it belong to the next message.
-      expect(factory.rowFromBytes(Uint8Array.of(...good, ...good), 0, cut, relation, 1n, undefined)).toBeUndefined();
+      expect(factory.rowFromBytes(Uint8Array.of(...good, ...good), 0, cut, relation, 1, undefined)).toBeUndefined();
     }
+    expect(factory.rowFromBytes(good, 0, good.length, relation, 2 ** 53, undefined)).toBeUndefined();
+    expect(factory.rowFromBytes(good, 0, good.length, relation, -1, undefined)).toBeUndefined();
     const longer = Uint8Array.of(...good, 0);
-    expect(factory.rowFromBytes(longer, 0, longer.length, relation, 1n, undefined)).toBeUndefined();
+    expect(factory.rowFromBytes(longer, 0, longer.length, relation, 1, undefined)).toBeUndefined();
     const wrongCount = encodePgoutput({ tag: 'insert', xid: undefined, relationId: 7, newTuple: ['1', '2', '3'] });
-    expect(factory.rowFromBytes(wrongCount, 0, wrongCount.length, relation, 1n, undefined)).toBeUndefined();
+    expect(factory.rowFromBytes(wrongCount, 0, wrongCount.length, relation, 1, undefined)).toBeUndefined();
     expect(() => factory.row(decodePgoutput(wrongCount, { protoVersion: 1 }) as RowMessage, relation, 1n, undefined)).toThrow('column');
     random = prng(3);
     for (let i = 0; i < 20_000; i++) {
       const bytes = Uint8Array.from(good);
       for (let k = 0; k < 1 + int(3); k++) bytes[int(bytes.length)] = int(256);
-      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 1n, undefined);
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 1, undefined);
       if (event !== undefined) expect(() => JSON.parse(text.decode(event.encoded))).not.toThrow();
     }
   });
@@ -281,7 +284,7 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     for (let id = 0; id < 3000; id++) {
       const value = 'x'.repeat(id % 7 === 0 ? 100_000 + id : id % 300) + '"';
       const bytes = encodePgoutput({ tag: 'insert', xid: undefined, relationId: 9, newTuple: [String(id), value] });
-      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, BigInt(id), undefined)!;
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, id, undefined)!;
       events.push({ id, value, event });
     }
     for (const { id, value, event } of events) {

@@ -7,7 +7,7 @@ import {
   pgTimeToIso,
   ReplicationDecodeError,
   XLOGDATA_DATA_OFFSET,
-  xlogDataStart,
+  xlogDataStartNumber,
   type XLogData,
 } from '../../../src/replication/copy-both.ts';
 import { FrameWriter, randomSource, randomValues } from '../../helpers/pgoutput-frames.ts';
@@ -86,12 +86,13 @@ describe('decodeCopyBothMessage', () => {
   });
 });
 
-describe('xlogDataStart', () => {
-  test('reads the WAL start as decodeCopyBothMessage does, below and above 2^53', () => {
+describe('xlogDataStartNumber', () => {
+  test('reads the WAL start as decodeCopyBothMessage does, below 2^53; -1 from there on', () => {
     for (const walStart of [0n, 1n, 0x1_0000_0000n, 0x16_B374_D848n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 0xffff_ffff_ffff_ffffn]) {
       const payload = new FrameWriter().char('w').u64(walStart).u64(walStart + 1n).u64(0n).char('I').finish();
-      expect(xlogDataStart(payload)).toBe(walStart);
-      expect(xlogDataStart(payload)).toBe((decodeCopyBothMessage(payload) as XLogData).walStart);
+      expect((decodeCopyBothMessage(payload) as XLogData).walStart).toBe(walStart);
+      expect(xlogDataStartNumber(payload)).toBe(walStart < 2n ** 53n ? Number(walStart) : -1);
+      expect(xlogDataStartNumber(Uint8Array.of(0, 0, ...payload), 2)).toBe(xlogDataStartNumber(payload));
     }
     expect(XLOGDATA_DATA_OFFSET).toBe(25);
   });
