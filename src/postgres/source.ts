@@ -39,6 +39,12 @@ import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 const TYPE = 'Source-PSQL';
 /** CopyData type of XLogData ('w'). */
 const XLOGDATA = 0x77;
+/**
+ * Delivered positions are persisted at once when the last write is this old, otherwise when it
+ * gets this old: at most 10 state-file commits (fsyncs) a second however small the batches, at the
+ * price of replaying at most this much after a crash. Confirmation follows persistence, as ever.
+ */
+const PERSIST_INTERVAL_MS = 100;
 /** Reconnect waits grow from startRetryInterval up to this (or startRetryInterval when larger). */
 const MAX_RECONNECT_WAIT_MS = 60_000;
 
@@ -105,6 +111,12 @@ export class PostgresSource implements Source<Lsn>, Component {
   /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
   private receivedRow = 0;
   private persisted: Lsn = 0n;
+  /** Acknowledged by every sink; persisted by persistDelivered (see PERSIST_INTERVAL_MS). */
+  private delivered: Lsn = 0n;
+  private lastPersistAt = Number.NEGATIVE_INFINITY;
+  private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last write to the state store failed: the next acknowledgement writes at once (and throws). */
+  private persistFailed = false;
   private streaming = false;
   private problem: string | null = 'not started';
   private eventCount = 0;
@@ -137,6 +149,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const override = this.settings.walPositionOverride;
     if (override > 0n) this.log.warn(`walPositionOverride is set: starting at ${formatLsn(override)} instead of the saved position ${formatLsn(stored)}`);
     this.persisted = override > 0n ? override : stored;
+    this.delivered = this.persisted;
     this.lastPushed = this.persisted;
     this.statusTimer = setInterval(() => this.sendStatus(false), this.settings.statusIntervalMs);
     this.running = this.run();
@@ -455,16 +468,46 @@ export class PostgresSource implements Source<Lsn>, Component {
     }
   }
 
-  /** Every sink has what came before and including the last position: persist it, then confirm it. */
+  /**
+   * Every sink has what came before and including the last position: persist it (now, or within
+   * PERSIST_INTERVAL_MS), then confirm it. A failing write throws here when it happens now; a
+   * deferred one is retried, and thrown by the next acknowledgement that finds it still failing.
+   */
   async ack(positions: readonly Lsn[]): Promise<void> {
     const position = positions[positions.length - 1];
-    if (position === undefined || position <= this.persisted) return;
+    if (position === undefined || position <= this.delivered) return;
+    this.delivered = position;
+    const wait = this.lastPersistAt + PERSIST_INTERVAL_MS - performance.now();
+    if (wait <= 0 || this.persistFailed) {
+      if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      this.persistDelivered();
+      return;
+    }
+    if (this.persistTimer !== undefined) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      try {
+        this.persistDelivered();
+      } catch (err) {
+        this.log.error(`${describeError(err)}; retrying with the next acknowledgement`);
+      }
+    }, wait);
+  }
+
+  /** Writes the delivered position to the state store; throws a STATE_STORE error when it cannot. */
+  private persistDelivered(): void {
+    const position = this.delivered;
+    if (position <= this.persisted) return;
+    this.lastPersistAt = performance.now();
     try {
       this.store.setPosition(this.name, position);
     } catch (err) {
       this.persistErrors++;
+      this.persistFailed = true;
       throw new StreamerError('STATE_STORE', `unable to persist position ${formatLsn(position)}`, { cause: err, component: `${TYPE} (${this.name})` });
     }
+    this.persistFailed = false;
     this.persisted = position;
     this.updateGauges();
   }
@@ -499,6 +542,15 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.stopping = true;
     this.backoff?.cancel();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.persistTimer !== undefined) {
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+    }
+    try {
+      this.persistDelivered();
+    } catch (err) {
+      this.log.error(`${describeError(err)}: after a restart, what followed the last persisted position is delivered again`);
+    }
     const session = this.session;
     if (session && !session.closed) {
       this.sendStatus(false);
