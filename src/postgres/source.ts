@@ -117,6 +117,8 @@ export class PostgresSource implements Source<Lsn>, Component {
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last write to the state store failed: the next acknowledgement writes at once (and throws). */
   private persistFailed = false;
+  /** The write in progress (settles, never rejects), if any. */
+  private persisting: Promise<void> | undefined;
   private streaming = false;
   private problem: string | null = 'not started';
   private eventCount = 0;
@@ -469,47 +471,62 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   /**
-   * Every sink has what came before and including the last position: persist it (now, or within
-   * PERSIST_INTERVAL_MS), then confirm it. A failing write throws here when it happens now; a
-   * deferred one is retried, and thrown by the next acknowledgement that finds it still failing.
+   * Every sink has what came before and including the last position: persist it, then confirm it.
+   * The write is started here (at once, or when the last one is PERSIST_INTERVAL_MS old) and not
+   * awaited: the next batch need not wait for the disk. A failed write is logged and retried; the
+   * next acknowledgement that finds the last write failed awaits its own, so a lasting failure
+   * fails acknowledgements as the pipeline expects (retried with backoff, never skipped).
    */
   async ack(positions: readonly Lsn[]): Promise<void> {
     const position = positions[positions.length - 1];
     if (position === undefined || position <= this.delivered) return;
     this.delivered = position;
-    const wait = this.lastPersistAt + PERSIST_INTERVAL_MS - performance.now();
-    if (wait <= 0 || this.persistFailed) {
-      if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
-      this.persistTimer = undefined;
-      this.persistDelivered();
+    if (this.persistFailed) {
+      await this.persisting;
+      await this.persistDelivered();
       return;
     }
-    if (this.persistTimer !== undefined) return;
-    this.persistTimer = setTimeout(() => {
-      this.persistTimer = undefined;
-      try {
-        this.persistDelivered();
-      } catch (err) {
-        this.log.error(`${describeError(err)}; retrying with the next acknowledgement`);
-      }
-    }, wait);
+    this.schedulePersist();
   }
 
-  /** Writes the delivered position to the state store; throws a STATE_STORE error when it cannot. */
-  private persistDelivered(): void {
-    const position = this.delivered;
-    if (position <= this.persisted) return;
-    this.lastPersistAt = performance.now();
-    try {
-      this.store.setPosition(this.name, position);
-    } catch (err) {
-      this.persistErrors++;
-      this.persistFailed = true;
-      throw new StreamerError('STATE_STORE', `unable to persist position ${formatLsn(position)}`, { cause: err, component: `${TYPE} (${this.name})` });
+  private schedulePersist(): void {
+    if (this.persisting !== undefined || this.persistTimer !== undefined || this.delivered <= this.persisted) return;
+    const wait = this.lastPersistAt + PERSIST_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.persistTimer = setTimeout(() => {
+        this.persistTimer = undefined;
+        this.schedulePersist();
+      }, wait);
+      return;
     }
-    this.persistFailed = false;
-    this.persisted = position;
-    this.updateGauges();
+    this.persistDelivered().catch((err: unknown) => this.log.error(`${describeError(err)}; retrying with the next acknowledgement`));
+  }
+
+  /** Writes the delivered position to the state store; rejects with a STATE_STORE error when it cannot. */
+  private persistDelivered(): Promise<void> {
+    const position = this.delivered;
+    if (position <= this.persisted) return Promise.resolve();
+    this.lastPersistAt = performance.now();
+    const write = this.store.setPosition(this.name, position).then(
+      () => {
+        this.persistFailed = false;
+        if (position > this.persisted) this.persisted = position;
+        this.updateGauges();
+      },
+      (err: unknown) => {
+        this.persistErrors++;
+        this.persistFailed = true;
+        throw new StreamerError('STATE_STORE', `unable to persist position ${formatLsn(position)}: ${describeError(err)}`, { cause: err, component: `${TYPE} (${this.name})` });
+      },
+    );
+    const settled = write.then(() => {}, () => {});
+    this.persisting = settled;
+    void settled.then(() => {
+      if (this.persisting !== settled) return;
+      this.persisting = undefined;
+      if (!this.persistFailed && !this.stopping) this.schedulePersist();
+    });
+    return write;
   }
 
   private get confirmed(): Lsn {
@@ -546,11 +563,10 @@ export class PostgresSource implements Source<Lsn>, Component {
       clearTimeout(this.persistTimer);
       this.persistTimer = undefined;
     }
-    try {
-      this.persistDelivered();
-    } catch (err) {
+    await this.persisting;
+    await this.persistDelivered().catch((err: unknown) => {
       this.log.error(`${describeError(err)}: after a restart, what followed the last persisted position is delivered again`);
-    }
+    });
     const session = this.session;
     if (session && !session.closed) {
       this.sendStatus(false);

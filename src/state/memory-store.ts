@@ -13,7 +13,7 @@ export function createMemoryStateStore(): StateStore {
       checkOpen();
       return positions.get(source);
     },
-    setPosition(source, position) {
+    async setPosition(source, position) {
       checkOpen();
       positions.set(source, position);
     },

@@ -1,8 +1,10 @@
 import { Database, type Statement } from 'bun:sqlite';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StreamerError, describeError } from '../core/errors.ts';
 import type { StateStore } from './store.ts';
+
+const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 
 /** Bumped when the schema changes; `PRAGMA user_version` records what a file holds. */
 const SCHEMA_VERSION = 1;
@@ -18,10 +20,15 @@ const SCHEMA = `
   ) STRICT`;
 
 /**
- * Opens (creating when missing) the SQLite state file: WAL journal, `synchronous=FULL` so a
- * committed position survives power loss, one row per source with the position as decimal text
- * (a 64-bit LSN does not fit SQLite's signed integer). Throws StreamerError('STATE_STORE') naming
- * the path and the cause when the file cannot be used.
+ * Opens (creating when missing) the SQLite state file: WAL journal, one row per source with the
+ * position as decimal text (a 64-bit LSN does not fit SQLite's signed integer). Throws
+ * StreamerError('STATE_STORE') naming the path and the cause when the file cannot be used.
+ *
+ * Durability without blocking the event loop: a commit in WAL mode is durable once the WAL file's
+ * bytes are on disk, which is what `synchronous=FULL` does by an fsync inside the commit, on the
+ * main thread (≈ 10 ms on the benchmark machine's disk). Here commits run with `synchronous=NORMAL`
+ * (SQLite then syncs only around checkpoints) and setPosition resolves after an fsync of the WAL
+ * file done on the I/O thread pool: the same guarantee, off the event loop.
  */
 export function openSqliteStateStore(path: string): StateStore {
   let db: Database | undefined;
@@ -30,7 +37,7 @@ export function openSqliteStateStore(path: string): StateStore {
     db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const mode = db.query<{ journal_mode: string }, []>('PRAGMA journal_mode = WAL').get()?.journal_mode;
     if (mode?.toLowerCase() !== 'wal') throw new Error(`cannot switch the journal to WAL (got ${mode})`);
-    db.run('PRAGMA synchronous = FULL');
+    db.run('PRAGMA synchronous = NORMAL');
     migrate(db, path);
     return new SqliteStateStore(db, path);
   } catch (err) {
@@ -84,6 +91,9 @@ class SqliteStateStore implements StateStore {
   private readonly select: Statement<{ position: string }, [string]>;
   private readonly upsert: Statement<unknown, [string, string, string]>;
   private closed = false;
+  /** The WAL file, opened at the first write (SQLite creates it lazily); kept for fsync. */
+  private walFd: number | undefined;
+  private directorySynced: Promise<void> | undefined;
 
   constructor(private readonly db: Database, private readonly path: string) {
     this.select = db.query('SELECT position FROM positions WHERE source = ?1');
@@ -99,14 +109,31 @@ class SqliteStateStore implements StateStore {
     return row ? BigInt(row.position) : undefined;
   }
 
-  setPosition(source: string, position: bigint): void {
+  async setPosition(source: string, position: bigint): Promise<void> {
     this.checkOpen();
     this.run('write', () => this.upsert.run(source, position.toString(), new Date().toISOString()));
+    try {
+      await this.syncWal();
+    } catch (err) {
+      throw new StreamerError('STATE_STORE', `Cannot sync state file '${this.path}': ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  /** Puts everything SQLite wrote to the WAL so far on disk (the WAL file lives as long as this connection). */
+  private async syncWal(): Promise<void> {
+    if (this.walFd === undefined) {
+      this.walFd = openSync(`${this.path}-wal`, 'r');
+      // Once: a new file survives a power loss only with its directory entry.
+      const dirFd = openSync(dirname(resolve(this.path)), 'r');
+      this.directorySynced = fsyncAsync(dirFd).finally(() => closeSync(dirFd));
+    }
+    await Promise.all([this.directorySynced, fsyncAsync(this.walFd)]);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.walFd !== undefined) closeSync(this.walFd);
     this.select.finalize();
     this.upsert.finalize();
     this.db.close();

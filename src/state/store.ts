@@ -1,10 +1,13 @@
 /**
  * Durable positions per source (the original kept them in BoltDB; we use SQLite).
- * `setPosition` returns only after the write is committed to disk (synchronous=FULL).
  */
 export interface StateStore {
   /** Last persisted position of a source, or undefined when it never persisted one. */
   getPosition(source: string): bigint | undefined;
-  setPosition(source: string, position: bigint): void;
+  /**
+   * Resolves once the position is on disk (survives a crash and a power loss); rejects with a
+   * StreamerError('STATE_STORE') when it cannot be written. The event loop is not blocked meanwhile.
+   */
+  setPosition(source: string, position: bigint): Promise<void>;
   close(): void;
 }

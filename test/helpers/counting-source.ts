@@ -42,7 +42,7 @@ class CountingSource implements Source<bigint> {
 
   async ack(positions: readonly bigint[]): Promise<void> {
     const last = positions[positions.length - 1];
-    if (last !== undefined) this.store.setPosition(this.name, last);
+    if (last !== undefined) await this.store.setPosition(this.name, last);
   }
 
   async stop(): Promise<void> {

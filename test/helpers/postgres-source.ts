@@ -133,8 +133,8 @@ export function recordingStore(): StateStore & { positions: Lsn[] } {
   return {
     positions,
     getPosition: (source) => inner.getPosition(source),
-    setPosition(source, position) {
-      inner.setPosition(source, position);
+    async setPosition(source, position) {
+      await inner.setPosition(source, position);
       positions.push(position);
     },
     close: () => inner.close(),

@@ -26,51 +26,68 @@ describe.each([
   ['sqlite', () => openSqliteStateStore(join(dir, 'state.db'))],
   ['memory', () => createMemoryStateStore()],
 ] as const)('%s store', (_kind, open: () => StateStore) => {
-  test('round trip, overwrite, unknown source', () => {
+  test('round trip, overwrite, unknown source', async () => {
     const store = open();
     expect(store.getPosition('db1')).toBeUndefined();
-    store.setPosition('db1', 42n);
+    await store.setPosition('db1', 42n);
     expect(store.getPosition('db1')).toBe(42n);
-    store.setPosition('db1', 43n);
+    await store.setPosition('db1', 43n);
     expect(store.getPosition('db1')).toBe(43n);
     expect(store.getPosition('DB1')).toBeUndefined();
     store.close();
   });
 
-  test('keeps 64-bit positions exact', () => {
+  test('keeps 64-bit positions exact', async () => {
     const store = open();
     const beyond = 2n ** 53n + 1n;
     const maxLsn = 2n ** 64n - 1n;
-    store.setPosition('a', beyond);
-    store.setPosition('b', maxLsn);
-    store.setPosition('c', 0n);
+    await store.setPosition('a', beyond);
+    await store.setPosition('b', maxLsn);
+    await store.setPosition('c', 0n);
     expect(store.getPosition('a')).toBe(beyond);
     expect(store.getPosition('b')).toBe(maxLsn);
     expect(store.getPosition('c')).toBe(0n);
     store.close();
   });
 
-  test('many sources are independent', () => {
+  test('many sources are independent', async () => {
     const store = open();
-    for (let i = 0; i < 200; i++) store.setPosition(`source-${i}`, BigInt(i) * 1_000_000_007n);
+    for (let i = 0; i < 200; i++) await store.setPosition(`source-${i}`, BigInt(i) * 1_000_000_007n);
     for (let i = 0; i < 200; i++) expect(store.getPosition(`source-${i}`)).toBe(BigInt(i) * 1_000_000_007n);
     store.close();
   });
 
-  test('use after close is a clear error', () => {
+  test('use after close is a clear error', async () => {
     const store = open();
     store.close();
     expect(() => store.getPosition('db1')).toThrow(/closed/);
-    expect(() => store.setPosition('db1', 1n)).toThrow(/closed/);
+    await expect(store.setPosition('db1', 1n)).rejects.toThrow(/closed/);
   });
 });
 
 describe('sqlite file', () => {
-  test('reopening finds what was persisted', () => {
+  test('a position is durable when setPosition resolves: committed without a sync on the event loop, then the WAL synced', async () => {
+    const path = join(dir, 'state.db');
+    const store = openSqliteStateStore(path);
+    const peek = new Database(path, { readonly: true });
+    const write = store.setPosition('db1', 5n);
+    // Committed before the sync: another connection sees it at once.
+    expect(peek.query('SELECT position FROM positions').get()).toEqual({ position: '5' });
+    await write;
+    const writes = await Promise.all([store.setPosition('db1', 6n), store.setPosition('db2', 7n)]);
+    expect(writes).toEqual([undefined, undefined]);
+    peek.close();
+    store.close();
+    const again = openSqliteStateStore(path);
+    expect([again.getPosition('db1'), again.getPosition('db2')]).toEqual([6n, 7n]);
+    again.close();
+  });
+
+  test('reopening finds what was persisted', async () => {
     const path = join(dir, 'state.db');
     const first = openSqliteStateStore(path);
-    first.setPosition('db1', 123456789012345678n);
-    first.setPosition('kafka-in', 7n);
+    await first.setPosition('db1', 123456789012345678n);
+    await first.setPosition('kafka-in', 7n);
     first.close();
     const second = openSqliteStateStore(path);
     expect(second.getPosition('db1')).toBe(123456789012345678n);
@@ -78,10 +95,10 @@ describe('sqlite file', () => {
     second.close();
   });
 
-  test('uses a WAL journal and records its schema version; rows hold decimal text', () => {
+  test('uses a WAL journal and records its schema version; rows hold decimal text', async () => {
     const path = join(dir, 'state.db');
     const store = openSqliteStateStore(path);
-    store.setPosition('db1', 2n ** 63n);
+    await store.setPosition('db1', 2n ** 63n);
     const peek = new Database(path, { readonly: true });
     expect(peek.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 1 });
