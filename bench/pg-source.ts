@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
-import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
+import { fmt, median, sampleProc, threadCpuMs, type ProcSample } from './lib/proc.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     scenarios: { type: 'string', default: 'batched,single' },
     consumers: { type: 'string', default: 'recv,streamer' },
-    'batch-size': { type: 'string', default: '5000' },
+    'batch-size': { type: 'string', default: '100' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'trace-rss': { type: 'boolean', default: false },
@@ -113,6 +113,8 @@ export interface RunResult {
   mainIdleMs: number;
   /** The walsender's time waiting for a CPU, ms. */
   walsenderWaitMs: number;
+  /** Streamer: CPU ms by thread (threadCpuMs: main, JITWorker, HeapHelper, Bun Pool, ...). */
+  threadCpuMs?: Record<string, number>;
 }
 
 async function createSlot(slot: string): Promise<void> {
@@ -297,6 +299,7 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     db?.close();
     if (finished) throw new Error(`psql-streamer exited before reaching ${formatLsn(end)} (persisted ${formatLsn(persisted)}):\n${stderr}`);
     const final = sampleProc(proc.pid) ?? watched.last;
+    const threads = threadCpuMs(proc.pid);
     proc.kill('SIGTERM');
     const code = await proc.exited;
     if (code !== 0) log(`warning: psql-streamer exited with ${code} after SIGTERM:\n${stderr}`);
@@ -310,6 +313,7 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
       walsenderCpuMs: watched.walsenderCpuUs / 1000,
       ...threadTimes(final, wallMs),
       walsenderWaitMs: watched.walsenderWaitMs,
+      threadCpuMs: threads,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -344,7 +348,8 @@ try {
           `, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event` +
           (consumer === 'streamer' ? ` (streaming ${fmt(result.streamingCpuUsPerEvent, 2)})` : '') +
           `, peak RSS ${fmt(result.peakRssMb, 1)} MB, walsender CPU ${fmt(result.walsenderCpuMs)} ms; ` +
-          `main thread run/wait/idle ${fmt(result.mainRunMs)}/${fmt(result.mainWaitMs)}/${fmt(result.mainIdleMs)} ms, walsender wait ${fmt(result.walsenderWaitMs)} ms`);
+          `main thread run/wait/idle ${fmt(result.mainRunMs)}/${fmt(result.mainWaitMs)}/${fmt(result.mainIdleMs)} ms, walsender wait ${fmt(result.walsenderWaitMs)} ms` +
+          (result.threadCpuMs ? `; CPU ms by thread ${Object.entries(result.threadCpuMs).map(([name, ms]) => `${name} ${fmt(ms)}`).join(', ')}` : ''));
         await dropSlot(slot);
       }
     }

@@ -1,5 +1,5 @@
 /** Measuring a consumer process from /proc, and the small statistics the benchmarks print. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ on Linux: /proc times are in 1/100 s. */
 export const CLK_TCK = 100;
@@ -29,6 +29,26 @@ export function sampleProc(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU ms of a live process's threads, summed by thread name (main thread: "main"; Bun's are
+ * "JITWorker" for the JIT compilers, "HeapHelper" for the garbage collector's helpers, "Bun Pool N"
+ * for its I/O pool, grouped as "Bun Pool"). Empty once the process is gone.
+ */
+export function threadCpuMs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/ \d+$/, '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    }
+  } catch {
+    // Gone, or a thread ended while reading.
+  }
+  return out;
 }
 
 export function median(xs: readonly number[]): number {
