@@ -87,6 +87,8 @@ function makePipeline(
     maxBufferedEvents: 10_000,
     maxBufferedBytes: 1_000_000_000,
     log: Logger.for('Pipeline', overrides.name ?? 'db1'),
+    // Batches as pushed, so the tests can name them; merging has tests of its own.
+    mergeLimit: overrides.batchSize ?? 3,
     ...overrides,
   });
 }
@@ -111,12 +113,12 @@ describe('batching', () => {
     expect(source.acks[2]).toEqual([6]);
   });
 
-  test('small batches sealed by the timer while one is in flight are delivered together, up to batchSize', async () => {
+  test('batches sealed while one is in flight are delivered together, up to mergeLimit events', async () => {
     const timers = new ManualTimers();
     const source = fakeSource();
     const sink = fakeSink('s');
     sink.gated = true;
-    const p = makePipeline(source, [sink], { timers, batchSize: 5, batchFlushIntervalMs: 10 });
+    const p = makePipeline(source, [sink], { timers, batchSize: 2, batchFlushIntervalMs: 10, mergeLimit: 5 });
     p.push(item(0));
     timers.advance(10);
     await until(() => sink.waiting === 1, 'first batch in flight');
@@ -133,6 +135,27 @@ describe('batching', () => {
     expect(sink.batches.map((b) => b.length)).toEqual([1, 4, 4]);
     expect(sink.ids()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(source.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  test('by default waiting batches merge beyond batchSize (up to 4,096 events), and never beyond 8 MiB', async () => {
+    for (const [bytes, expected] of [[undefined, [1, 8]], [3 * 1024 * 1024, [1, 2, 2, 2, 2]]] as const) {
+      const timers = new ManualTimers();
+      const source = fakeSource();
+      const sink = fakeSink('s');
+      sink.gated = true;
+      const p = makePipeline(source, [sink], { timers, batchSize: 2, batchFlushIntervalMs: 10, maxBufferedBytes: 1024 ** 3, mergeLimit: undefined });
+      p.push(item(0));
+      timers.advance(10);
+      await until(() => sink.waiting === 1, 'first batch in flight');
+      for (let i = 1; i <= 8; i++) p.push({ ...item(i), bytes });
+      await settle();
+      sink.gated = false;
+      sink.releaseOne();
+      await until(() => source.flat().length === 9, 'everything acknowledged');
+      expect(sink.batches.map((b) => b.length)).toEqual([...expected]);
+      expect(sink.ids()).toEqual(range(0, 9));
+      p.close();
+    }
   });
 
   test('flushes a partial batch batchFlushInterval after its first event arrived', async () => {
