@@ -11,8 +11,9 @@
  * of --txn-rows rows; slots created before the data, WAL generated with no consumer active), then
  * one consumer at a time through its own slot, from the slot's start to the end LSN:
  *   pg_recvlogical --start -o proto_version=1 -o publication_names=P -f /dev/null --endpos=END
- *   psql-streamer (src/main.ts): postgres source → kafka sink (acks=all, key "row", a topic of
- *   --partitions partitions); done when its persisted position reaches END, which it reaches only
+ *   psql-streamer (src/main.ts): postgres source (batchSize --batch-size, default 100 as the
+ *   product's) → kafka sink (acks=all, key "row", its default batchSize, a topic of --partitions
+ *   partitions); done when its persisted position reaches END, which it reaches only
  *   after the broker acknowledged every message (the topic's size is checked afterwards).
  * Measured: rows/s from spawn to END, CPU per event (utime+stime from /proc), peak RSS (VmHWM).
  *
@@ -49,7 +50,7 @@ const { values: args } = parseArgs({
     'txn-rows': { type: 'string', default: '1000' },
     runs: { type: 'string', default: '2' },
     partitions: { type: 'string', default: '3' },
-    'batch-size': { type: 'string', default: '5000' },
+    'batch-size': { type: 'string', default: '100' },
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
@@ -186,7 +187,6 @@ hosts = ${JSON.stringify(BROKERS)}
 handlers = ["passthrough"]
 topicFallback = "${topic}"
 requiredAcks = -1
-batchSize = ${batchSize}
 `;
 }
 
