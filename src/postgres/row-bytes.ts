@@ -401,13 +401,15 @@ function writeValue(w: LineWriter, data: Uint8Array, start: number, end: number,
   }
 }
 
-// Go's escapes for ASCII (0: copy as is). Bytes ≥ 0x80 take the general path.
-const ESCAPES: (Uint8Array | undefined)[] = Array.from({ length: 128 }, (_, c) => {
+// Go's escapes for ASCII. Bytes ≥ 0x80 take the general path. PLAIN[c] is 1 for a byte copied as
+// is, 0 for one escaped (a flag table: one typed load per byte in the loop).
+const ESCAPES: readonly Uint8Array[] = Array.from({ length: 128 }, (_, c) => {
   const replacement: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x3c: '\\u003c', 0x3e: '\\u003e', 0x26: '\\u0026' };
   if (replacement[c] !== undefined) return utf8Bytes(replacement[c]!);
   if (c < 0x20) return utf8Bytes('\\u00' + c.toString(16).padStart(2, '0'));
-  return undefined;
+  return new Uint8Array(0);
 });
+const PLAIN = Uint8Array.from({ length: 256 }, (_, c) => (c < 0x80 && ESCAPES[c]!.length === 0 ? 1 : 0));
 
 /** A JSON string of ASCII text with Go's escapes; false on any byte ≥ 0x80 (UTF-8 checks, U+2028/9). */
 function writeString(w: LineWriter, data: Uint8Array, start: number, end: number): boolean {
@@ -416,13 +418,13 @@ function writeString(w: LineWriter, data: Uint8Array, start: number, end: number
   buf[at++] = 34;
   for (let i = start; i < end; i++) {
     const c = data[i]!;
-    if (c >= 0x80) return false;
-    const escape = ESCAPES[c];
-    if (escape === undefined) {
+    if (PLAIN[c] === 1) {
       buf[at++] = c;
-    } else {
-      for (let j = 0; j < escape.length; j++) buf[at++] = escape[j]!;
+      continue;
     }
+    if (c >= 0x80) return false;
+    const escape = ESCAPES[c]!;
+    for (let j = 0; j < escape.length; j++) buf[at++] = escape[j]!;
   }
   buf[at++] = 34;
   w.at = at;
