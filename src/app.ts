@@ -75,11 +75,12 @@ export async function startApp(config: Config): Promise<App> {
 
     for (const sourceConfig of config.sources) {
       const logger = Logger.for(sourceConfig.kind.componentType, sourceConfig.name, { debug: sourceConfig.debug, verbose: sourceConfig.verbose });
-      const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, { log: logger, store });
+      const sourceSinks = sinksBySource.get(sourceConfig.name) ?? [];
+      const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, { log: logger, store, sinkNames: sourceSinks.map((s) => s.name) });
       const pipeline = new Pipeline<unknown>({
         name: sourceConfig.name,
         source,
-        sinks: sinksBySource.get(sourceConfig.name) ?? [],
+        sinks: sourceSinks,
         log: Logger.for('Pipeline', sourceConfig.name, { debug: sourceConfig.debug }),
         ...sourceConfig.pipeline,
       });

@@ -14,6 +14,8 @@ export interface OptionProblem {
 export interface ComponentDeps {
   log: Logger;
   store: StateStore;
+  /** For a source: the names of the sinks subscribed to it (the original's Kafka source lists them in its stats). */
+  sinkNames?: readonly string[];
 }
 
 /**

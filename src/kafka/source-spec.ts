@@ -64,6 +64,7 @@ export const kafkaSourceType = defineComponentType<typeof kafkaSourceOptions, So
       deadLetterTopic: options.deadLetterTopic,
       sessionTimeoutMs: options.sessionTimeout,
       heartbeatIntervalMs: options.heartbeatInterval,
+      sinkNames: deps.sinkNames ?? [],
     }, deps.log);
   },
 });

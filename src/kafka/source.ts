@@ -65,6 +65,8 @@ export interface KafkaSourceSettings {
   heartbeatIntervalMs: number;
   /** Failing fetches for this long make the source unhealthy (default 10 s). */
   unhealthyAfterMs?: number;
+  /** The sinks subscribed to this source, for stats. */
+  sinkNames?: readonly string[];
 }
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -382,8 +384,10 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   /** The original's line without its `sinks:` part: a source does not know its sinks (see the pipeline's line). */
   stats(): string {
     const c = this.counts;
-    return `events: ${c.events} errors: ${c.errors} fetchErrors: ${c.fetchErrors} malformed: ${c.malformed} ` +
-      `${this.deadLetters ? `deadLettered: ${this.deadLetters.count} ` : ''}partitions: ${this.offsets.ownedPartitions().length}, topics: ${this.settings.topics.join(', ')}`;
+    // The original's line first (its sinks listed once, not once per topic), then ours after "; ".
+    return `events: ${c.events} errors: ${c.errors} fetchErrors: ${c.fetchErrors} sinks: ${(this.settings.sinkNames ?? []).join(', ')}, ` +
+      `topics: ${this.settings.topics.join(', ')}; malformed: ${c.malformed}, ` +
+      `${this.deadLetters ? `deadLettered: ${this.deadLetters.count}, ` : ''}partitions: ${this.offsets.ownedPartitions().length}`;
   }
 
   /**

@@ -91,7 +91,7 @@ sources = ["relay"]
 
     const url = await streamer.httpUrl();
     const stats = await (await fetch(`${url}/stats`)).text();
-    expect(stats).toContain(`Source-Kafka (relay): events: 30 errors: 0 fetchErrors: 0 malformed: 0 partitions: 3, topics: ${input}`);
+    expect(stats).toContain(`Source-Kafka (relay): events: 30 errors: 0 fetchErrors: 0 sinks: out, file, topics: ${input}; malformed: 0, partitions: 3`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain(`source_events{sourceName="relay",sourceType="Source-Kafka",table="orders"} 15`);
     expect(metrics).toContain(`kafka_source_committed_offset{sourceName="relay",topic="${input}",partition="0"} 10`);
