@@ -1,0 +1,58 @@
+/**
+ * sslmode against a server without TLS: a throwaway cluster of its own (scripts/pg start --private,
+ * then ALTER SYSTEM SET ssl = off and a reload), so the shared test server keeps TLS. The server
+ * answers the SSLRequest with 'N': prefer/allow/disable go on in plain text, require and the
+ * verify modes fail with a message that names the sslmode.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { PgConnection, type ConnectOptions } from '../../../src/pg/connection.ts';
+import { pgClient } from '../../helpers/pg.ts';
+import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
+
+let cluster: PrivateCluster | undefined;
+
+beforeAll(async () => {
+  cluster = await startPrivateCluster();
+  const sql = pgClient(cluster.server, { max: 1 });
+  try {
+    await sql`ALTER SYSTEM SET ssl = off`;
+    await sql`SELECT pg_reload_conf()`;
+  } finally {
+    await sql.end();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+function scramUser(sslmode: ConnectOptions['sslmode']): ConnectOptions {
+  const server = cluster!.server;
+  const { user, password } = server.users.scram;
+  return { host: server.host, port: server.port, user, password, database: server.database, sslmode, connectTimeoutMs: 10_000 };
+}
+
+test.each(['prefer', 'allow', 'disable'] as const)('sslmode=%s: logs in without TLS', async (sslmode) => {
+  let conn: PgConnection | undefined;
+  for (let attempt = 0; ; attempt++) {
+    conn = await PgConnection.connect(scramUser(sslmode));
+    const [result] = await conn.simpleQuery('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+    if (result!.rows[0]?.[0] === 'f' || attempt === 20) {
+      expect(result!.rows[0]?.[0]).toBe('f');
+      break;
+    }
+    // The reload reaches the postmaster asynchronously: retry until it stopped offering TLS.
+    await conn.close();
+    await Bun.sleep(100);
+  }
+  await conn.close();
+});
+
+test.each(['require', 'verify-ca', 'verify-full'] as const)('sslmode=%s: a clear error, no plain-text login', async (sslmode) => {
+  const err = await PgConnection.connect(scramUser(sslmode)).then(
+    (conn) => conn.close().then(() => undefined),
+    (e: unknown) => e as Error,
+  );
+  expect(err).toBeDefined();
+  expect(err!.message).toContain(`the server does not support SSL, but sslmode=${sslmode} requires it`);
+});
