@@ -16,6 +16,7 @@
  *   new owner re-reads it (at-least-once).
  */
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { withDeadline } from '../core/deadline.ts';
 import type { Component } from '../core/component.ts';
 import { StreamerError, describeError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
@@ -53,6 +54,8 @@ const LAG_INTERVAL_MS = 5_000;
 const EVENT_OVERHEAD_BYTES = 256;
 /** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
 const REQUEST_TIMEOUT_MS = 15_000;
+/** A commit not settled in this long (the client's request timeout and some slack) fails. */
+const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -332,7 +335,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     if (notOwned > 0) this.log.debug(`${notOwned} delivered message(s) of revoked partitions not committed (their new owner re-reads them)`);
     if (commits.length === 0) return;
     try {
-      await this.consumer.commit({ offsets: commits });
+      // A broker that stops answering must fail the acknowledgement (the pipeline retries it), not hold it forever.
+      await withDeadline(this.consumer.commit({ offsets: commits }), COMMIT_DEADLINE_MS, () => new Error(`no answer within ${COMMIT_DEADLINE_MS / 1000} s`));
     } catch (err) {
       this.counts.commitErrors++;
       this.counts.errors++;

@@ -7,6 +7,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import { StreamerError } from '../../../src/core/errors.ts';
 import { encodePassthrough } from '../../../src/core/passthrough.ts';
 import type { KafkaSource } from '../../../src/kafka/source.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
@@ -280,6 +282,42 @@ describe('health', () => {
       await stopAndClose(source);
     } finally {
       process.kill(pid, 'SIGCONT');
+      await runScript('kafka/stop', ['--dir', dir]);
+    }
+  }, 120_000);
+
+  test('a commit the broker does not answer fails the acknowledgement (retryable); the same positions commit once it answers again', async () => {
+    const vars = await runScript('kafka/start', ['--private']);
+    const dir = vars.PSQL_STREAMER_KAFKA_DIR!;
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8').trim());
+    const brokers = [vars.KAFKA_BROKERS!];
+    const admin = new Admin({ clientId: 'test-commit-admin', bootstrapBrokers: brokers });
+    try {
+      const topic = uniqueTopic('src-commit');
+      await produce(brokers, topic, [0, 1, 2].map((i) => ({ value: originalEventJson(i) })));
+      // A session that outlives the freeze, so the member keeps its partition.
+      const settings = sourceSettings(brokers, [topic], { sessionTimeoutMs: 60_000 });
+      const source = makeSource('commit', settings);
+      const output = start(source);
+      await waitFor('three events', () => output.items.length === 3, 30_000);
+      process.kill(pid, 'SIGSTOP');
+      let failure: unknown;
+      try {
+        failure = await source.ack(output.positions).then(() => undefined, (err: unknown) => err);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      expect(failure).toBeInstanceOf(StreamerError);
+      expect((failure as StreamerError).retryable).toBe(true);
+      expect((failure as StreamerError).message).toContain(`unable to commit offsets ${topic}:0@3`);
+      expect(source.stats()).toMatch(/^events: 3 errors: 1 /);
+      // The pipeline retries the same positions: they commit now.
+      await source.ack(output.positions);
+      expect(await committedOffsets(admin, settings.groupId)).toEqual({ [`${topic}:0`]: 3 });
+      await stopAndClose(source);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await admin.close().catch(() => {});
       await runScript('kafka/stop', ['--dir', dir]);
     }
   }, 120_000);
