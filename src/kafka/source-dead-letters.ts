@@ -5,6 +5,7 @@
  * sent again by the next acknowledgement attempt; nothing is skipped while the topic is unwritable.
  */
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { withDeadline } from '../core/deadline.ts';
 import { StreamerError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { kafkaSourceDeadLettered } from '../http/metrics.ts';
@@ -18,6 +19,9 @@ import {
   internedBytes,
 } from './headers.ts';
 import { partitionKey, type KafkaPosition } from './offsets.ts';
+
+/** A dead-letter write not answered in this long fails (and is sent again before the offset is committed). */
+const SEND_DEADLINE_MS = 20_000;
 
 /** Offset of the malformed message in its topic (the sink's dead letters have no such header). */
 export const HEADER_DLQ_OFFSET = 'psql-streamer-original-offset';
@@ -118,9 +122,13 @@ export class DeadLetters {
   private send(letter: Letter): void {
     if (this.closed) return;
     letter.failed = false;
-    letter.sending = this.client()
-      // acks with every send: the client ignores the producer-level setting (and would use 1).
-      .send({ messages: [letter.record], acks: -1, autocreateTopics: true })
+    // acks with every send: the client ignores the producer-level setting (and would use 1). A send
+    // the brokers never answer fails (it is sent again at the next flush) rather than hold the commit.
+    letter.sending = withDeadline(
+      this.client().send({ messages: [letter.record], acks: -1, autocreateTopics: true }),
+      SEND_DEADLINE_MS,
+      () => new Error(`no answer within ${SEND_DEADLINE_MS / 1000} s`),
+    )
       .then(
         () => {
           this.sent++;
