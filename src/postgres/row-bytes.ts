@@ -315,8 +315,9 @@ function writeObject(w: LineWriter, data: Uint8Array, plan: RowPlan, tuple: Tupl
       w.bytes(NULL);
     } else {
       const end = ends[index]!;
-      // Worst case of the byte rules: every byte escaped as \u00XX, plus quotes and a date's suffix.
-      w.ensure(key.length + 6 * (end - start) + 16);
+      // The byte rules other than text's write at most the value plus quotes and a date's suffix;
+      // text makes room for its escapes itself, piece by piece (a huge value is not reserved 6×).
+      w.ensure(key.length + (end - start) + 16);
       if (!first) w.byte(44);
       w.bytes(key);
       valueStart = w.offset;
@@ -411,23 +412,31 @@ const ESCAPES: readonly Uint8Array[] = Array.from({ length: 128 }, (_, c) => {
 });
 const PLAIN = Uint8Array.from({ length: 256 }, (_, c) => (c < 0x80 && ESCAPES[c]!.length === 0 ? 1 : 0));
 
+/** Text bytes escaped per piece: room for the worst case (every byte as \u00XX) is made a piece at a time. */
+const STRING_PIECE = 16 * 1024;
+
 /** A JSON string of ASCII text with Go's escapes; false on any byte ≥ 0x80 (UTF-8 checks, U+2028/9). */
 function writeString(w: LineWriter, data: Uint8Array, start: number, end: number): boolean {
-  const buf = w.buf;
-  let at = w.at;
-  buf[at++] = 34;
-  for (let i = start; i < end; i++) {
-    const c = data[i]!;
-    if (PLAIN[c] === 1) {
-      buf[at++] = c;
-      continue;
+  w.byte(34);
+  let i = start;
+  do {
+    const stop = Math.min(end, i + STRING_PIECE);
+    w.ensure(6 * (stop - i) + 1);
+    const buf = w.buf;
+    let at = w.at;
+    for (; i < stop; i++) {
+      const c = data[i]!;
+      if (PLAIN[c] === 1) {
+        buf[at++] = c;
+        continue;
+      }
+      if (c >= 0x80) return false;
+      const escape = ESCAPES[c]!;
+      for (let j = 0; j < escape.length; j++) buf[at++] = escape[j]!;
     }
-    if (c >= 0x80) return false;
-    const escape = ESCAPES[c]!;
-    for (let j = 0; j < escape.length; j++) buf[at++] = escape[j]!;
-  }
-  buf[at++] = 34;
-  w.at = at;
+    w.at = at;
+  } while (i < end);
+  w.byte(34);
   return true;
 }
 

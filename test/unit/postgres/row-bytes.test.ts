@@ -274,6 +274,30 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     }
   });
 
+  test('huge values: text with escapes, plain text, non-ASCII text and json of megabytes come out as the general path writes them', () => {
+    const relation = new RelationCache().setRelation({
+      tag: 'relation', xid: undefined, relationId: 11, namespace: 'public', name: 'big', replicaIdentity: 'd',
+      columns: [
+        { flags: 1, isKey: true, name: 'id', typeOid: OID.int4, typeModifier: -1 },
+        { flags: 0, isKey: false, name: 'doc', typeOid: OID.jsonb, typeModifier: -1 },
+        { flags: 0, isKey: false, name: 'v', typeOid: OID.text, typeModifier: -1 },
+      ],
+    });
+    const factory = new EventFactory('src', 'host', 'db', new TypeRegistry());
+    const reference = new EventFactory('src', 'host', 'db', new TypeRegistry());
+    const values = ['\u0001<"&>\n'.repeat(300_000), 'x'.repeat(3_000_000), 'é中'.repeat(500_000)];
+    for (const [i, v] of values.entries()) {
+      const doc = JSON.stringify({ list: Array.from({ length: 50_000 }, (_, k) => k), v: v.slice(0, 1000) });
+      const message = { tag: 'insert' as const, xid: undefined, relationId: 11, newTuple: [String(i), doc, v] };
+      const bytes = encodePgoutput(message);
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, i, undefined)!;
+      const expected = reference.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, BigInt(i), undefined);
+      expected.timestamp = event.timestamp;
+      expected.uuid = event.uuid;
+      expect(text.decode(event.encoded) === referencePassthrough(expected)).toBe(true);
+    }
+  });
+
   test('lines are views into shared chunks that stay intact after later lines, whatever their size', () => {
     const relation = new RelationCache().setRelation({
       tag: 'relation', xid: undefined, relationId: 9, namespace: 'public', name: 't', replicaIdentity: 'd',
