@@ -48,7 +48,7 @@ COPY --from=rootfs --chown=65532:65532 /rootfs/var/lib/psql-streamer /var/lib/ps
 USER 65532:65532
 # A smaller heap-growth budget for the JavaScript engine (not a limit); same value as the systemd
 # unit, see docs/deploy.md ("Memory").
-ENV BUN_JSC_forceRAMSize=134217728
+ENV BUN_JSC_forceRAMSize=268435456
 WORKDIR /var/lib/psql-streamer
 VOLUME ["/var/lib/psql-streamer"]
 EXPOSE 12080
