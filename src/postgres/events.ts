@@ -161,7 +161,7 @@ class EncodedRowEvent implements ChangeEvent {
 export class EventFactory {
   /** Plans per relation; a new Relation message brings a new RelationInfo, so stale entries just fall away. */
   private plans = new WeakMap<RelationInfo, RowOrigin>();
-  private readonly writer = new LineWriter();
+  private readonly writer: LineWriter;
   private readonly encodedRow: EncodedRow = {
     line: new Uint8Array(0), keyChunk: new Uint8Array(0), keyStart: 0, keyEnd: 0, timestampStart: 0, timestampEnd: 0, unchanged: undefined, oldKind: undefined,
   };
@@ -173,7 +173,11 @@ export class EventFactory {
     private readonly host: string,
     private readonly database: string,
     private readonly types: TypeRegistry,
-  ) {}
+    /** Size of the chunks the events' JSON is written into (tests make it tiny, so lines cross chunks). */
+    lineChunkBytes?: number,
+  ) {
+    this.writer = new LineWriter(lineChunkBytes);
+  }
 
   /** Key column names that replace the Relation's flags (the primary key of a REPLICA IDENTITY FULL table). */
   private readonly keyOverrides = new Map<number, readonly string[]>();

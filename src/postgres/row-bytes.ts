@@ -193,8 +193,10 @@ const newTuple = new Tuple();
 const oldTuple = new Tuple();
 
 /**
- * Encodes an Insert/Update/Delete message (data[base, end), whose relation is plan.relation) as the event's passthrough JSON into `w`, filling `out`. Returns false, with
- * nothing written, when the general path must take it (see the module comment).
+ * Encodes an Insert/Update/Delete message (data[base, end), whose relation is plan.relation) as
+ * the event's passthrough JSON into `w`, filling `out`. Returns false, with nothing written, when
+ * the general path must take it (see the module comment). Every write is preceded by an `ensure`
+ * covering it: a typed array silently drops writes past its end.
  */
 export function encodeRow(
   w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: number, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
@@ -260,6 +262,7 @@ export function encodeRow(
     w.ensure(UNCHANGED_KEY.length);
     w.bytes(UNCHANGED_KEY);
     for (let i = 0; i < unchanged.length; i++) {
+      w.ensure(1);
       if (i > 0) w.byte(44);
       w.utf8(goJsonString(unchanged[i]!));
     }

@@ -184,7 +184,8 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     const referenceProblems: unknown[] = [];
     const types = registry(problems);
     const referenceTypes = registry(referenceProblems);
-    const factory = new EventFactory('src', 'host<&>', 'db', types);
+    // Chunks of 64 bytes: nearly every line and value crosses into a new chunk.
+    const factory = new EventFactory('src', 'host<&>', 'db', types, 64);
     const reference = new EventFactory('src', 'host<&>', 'db', referenceTypes);
     const cache = new RelationCache();
     const convert = (_oid: number, raw: string | Uint8Array, column: RelationColumn): ColumnValue =>
