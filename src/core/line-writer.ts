@@ -5,8 +5,8 @@
  * out stays intact.
  *
  * Usage per line: `ensure(n)` before writing at most n bytes, the write methods, then `finish()`
- * (the line as a view) or `abandon()` (drop what was written). Offsets given to and returned by
- * `offset` are relative to the start of the line being written.
+ * (the line as a view). Offsets given to and returned by `offset` are relative to the start of the
+ * line being written; a caller drops what it wrote since an offset by setting `at` back.
  */
 
 const DEFAULT_CHUNK = 256 * 1024;
@@ -51,7 +51,7 @@ export class LineWriter {
     this.at = partial;
   }
 
-  /** The line written since the last finish/abandon, as a view; the next line starts after it. */
+  /** The line written since the last finish, as a view; the next line starts after it. */
   finish(): Uint8Array {
     const line = this.buf.subarray(this.lineStart, this.at);
     this.lineStart = this.at;
@@ -61,11 +61,6 @@ export class LineWriter {
   /** Ends the line like finish() without making a view: it is `buf[at - offset, at)` as read just before. */
   finishInPlace(): void {
     this.lineStart = this.at;
-  }
-
-  /** Drops the line written since the last finish/abandon. */
-  abandon(): void {
-    this.at = this.lineStart;
   }
 
   byte(b: number): void {
@@ -84,14 +79,6 @@ export class LineWriter {
   copy(src: Uint8Array, start: number, end: number): void {
     copyBytes(this.buf, this.at, src, start, end);
     this.at += end - start;
-  }
-
-  /** Writes a string of code units below 0x80 (the caller knows it is ASCII); ensure(text.length) first. */
-  ascii(text: string): void {
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
-    this.at = at;
   }
 
   /** Writes any string as UTF-8 (ensures room itself). */

@@ -33,7 +33,7 @@ const latin1 = new TextDecoder('latin1');
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Binary values are never requested; should one arrive, it is kept losslessly as bytea hex text. */
-export function hexText(bytes: Uint8Array): string {
+function hexText(bytes: Uint8Array): string {
   let out = '\\x';
   for (const byte of bytes) out += HEX[byte];
   return out;
