@@ -15,7 +15,9 @@
  *   product's) → kafka sink (acks=all, key "row", its default batchSize, a topic of --partitions
  *   partitions); done when its persisted position reaches END, which it reaches only
  *   after the broker acknowledged every message (the topic's size is checked afterwards).
- * Measured: rows/s from spawn to END, CPU per event (utime+stime from /proc), peak RSS (VmHWM).
+ * Measured: rows/s from spawn to END, CPU per event (utime+stime from /proc), peak RSS (VmHWM), and
+ * the broker's CPU per row during the streamer's run (its pid from scripts/kafka/start; the broker
+ * shares the machine, so its cost bounds what any consumer can reach here).
  *
  * Phase "latency": psql-streamer streaming while pgbench commits single-row transactions at a
  * steady --rate per second for --seconds (after --warmup seconds). The topic stores the broker's
@@ -30,7 +32,7 @@
  *                         [--cpu-prof DIR]   (the streamer runs under `bun --cpu-prof`)
  */
 import { Database } from 'bun:sqlite';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,6 +85,12 @@ const env = (name: string): string => {
 };
 const PG = { host: env('PGHOST'), port: Number(env('PGPORT')), user: env('PGUSER'), database: env('PGDATABASE'), bin: env('PSQL_STREAMER_PG_BIN') };
 const BROKERS = env('KAFKA_BROKERS').split(',');
+/** The broker's process (scripts/kafka/start records it), to measure its CPU per row; undefined for another broker. */
+const BROKER_PID = ((): number | undefined => {
+  const dir = process.env.PSQL_STREAMER_KAFKA_DIR;
+  if (!dir || !existsSync(join(dir, 'pid'))) return undefined;
+  return Number(readFileSync(join(dir, 'pid'), 'utf8').trim()) || undefined;
+})();
 
 const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
 const admin = new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS });
@@ -306,6 +314,8 @@ interface ThroughputRun {
   cpuUsPerEvent: number;
   streamingCpuUsPerEvent: number;
   peakRssMb: number;
+  /** The Kafka broker's CPU (all its threads) during the streamer's run, per row; undefined when not measured. */
+  brokerCpuUsPerEvent?: number;
 }
 
 async function runRecv(run: number, slot: string, publication: string, end: bigint): Promise<ThroughputRun> {
@@ -339,8 +349,10 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
   const topic = `bench-throughput-${run}-${Date.now()}`;
   await createTopic(topic);
   try {
+    const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms'));
     await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
+    const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const wallMs = performance.now() - streamer.started;
     const final = streamer.sample();
     const metrics = await streamer.metrics();
@@ -349,7 +361,8 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
     const batches = histogramPercentiles(metrics, 'pipeline_batch_events');
     log(`  streamer: ${fmt(batches.count)} batches (events p50 ≤ ${fmt(batches.p50)}), sink write p50 ≤ ${fmt(delivery.p50 * 1000)} ms / p99 ≤ ${fmt(delivery.p99 * 1000)} ms, ` +
-      `${fmt(produce.count)} produce requests p50 ≤ ${fmt(produce.p50 * 1000)} ms / p99 ≤ ${fmt(produce.p99 * 1000)} ms`);
+      `${fmt(produce.count)} produce requests p50 ≤ ${fmt(produce.p50 * 1000)} ms / p99 ≤ ${fmt(produce.p99 * 1000)} ms` +
+      (brokerBefore !== undefined && brokerAfter !== undefined ? `; broker CPU ${fmt((brokerAfter - brokerBefore) / ROWS, 2)} µs/row` : ''));
     const size = await topicSize(topic);
     if (size !== ROWS) throw new Error(`the topic holds ${size} messages, expected ${ROWS}`);
     const cpuUs = final?.cpuUs ?? 0;
@@ -358,6 +371,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
       rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / ((wallMs - streamer.startupMs) / 1000),
       cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - streamer.startupCpuUs) / ROWS,
       peakRssMb: streamer.peakRssKb / 1024,
+      brokerCpuUsPerEvent: brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / ROWS : undefined,
     };
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
