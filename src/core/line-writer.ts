@@ -9,19 +9,10 @@
  * line being written; a caller drops what it wrote since an offset by setting `at` back.
  */
 
+import { copyBytes } from './bytes.ts';
+
 const DEFAULT_CHUNK = 256 * 1024;
 const utf8 = new TextEncoder();
-/** Bun's (and Node's) Buffer#copy works on any Uint8Array and copies without making a view. */
-const bufferCopy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
-
-/** Copies src[start, end) to target[at]: a native copy for all but short runs, without a subarray view (≈ 40 ns each). */
-export function copyBytes(target: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
-  if (end - start > 24) {
-    bufferCopy.call(src, target, at, start, end);
-    return;
-  }
-  for (let i = start; i < end; i++) target[at++] = src[i]!;
-}
 
 export class LineWriter {
   buf: Uint8Array;
@@ -67,12 +58,9 @@ export class LineWriter {
     this.buf[this.at++] = b;
   }
 
-  /** Copies constant bytes (short: a loop beats TypedArray.set at these sizes). */
+  /** Copies all of src (constants: keys, heads). */
   bytes(src: Uint8Array): void {
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < src.length; i++) buf[at++] = src[i]!;
-    this.at = at;
+    this.copy(src, 0, src.length);
   }
 
   /** Copies src[start, end). */
@@ -100,9 +88,4 @@ export class LineWriter {
     for (let m = n; m >= 1; m = Math.floor(m / 10)) buf[--i] = 48 + (m % 10);
     this.at += length;
   }
-}
-
-/** A string as UTF-8 bytes (for constants built once). */
-export function utf8Bytes(text: string): Uint8Array {
-  return utf8.encode(text);
 }

@@ -7,8 +7,11 @@ import { TupleMismatchError } from './errors.ts';
 import { UNCHANGED_TOAST, type OldTupleKind, type RelationColumn, type RowMessage, type TupleData } from './messages.ts';
 import type { RelationInfo } from './relations.ts';
 
-/** Converts one non-null raw value: text as a string, binary as bytes. Must not throw for bad input. */
-export type ConvertValue<V> = (typeOid: number, raw: string | Uint8Array, column: RelationColumn) => V;
+/**
+ * Converts one non-null raw value: text as a string, binary as bytes; `index` is the column's
+ * position in the relation. Must not throw for bad input.
+ */
+export type ConvertValue<V> = (typeOid: number, raw: string | Uint8Array, column: RelationColumn, index: number) => V;
 
 /** Named columns of a row; SQL NULL is null. Has no prototype, so any column name is safe as a key. */
 export type RowColumns<V> = Record<string, V | null>;
@@ -64,7 +67,7 @@ function namedColumns<V>(
     const raw = tuple[i];
     if (raw === null) out[column.name] = null;
     else if (raw === UNCHANGED_TOAST) unchanged?.push(column.name);
-    else if (raw !== undefined) out[column.name] = convert(column.typeOid, raw, column);
+    else if (raw !== undefined) out[column.name] = convert(column.typeOid, raw, column, i);
   }
   return out;
 }

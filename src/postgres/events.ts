@@ -16,6 +16,7 @@ import type { RelationInfo } from '../pgoutput/relations.ts';
 import { rowChange } from '../pgoutput/rows.ts';
 import type { Lsn } from '../replication/lsn.ts';
 import type { Converter } from '../types/converter.ts';
+import { byteaHex } from '../types/text-forms.ts';
 import type { TypeRegistry } from '../types/index.ts';
 import { encodeRow, rowPlan, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
 
@@ -30,21 +31,10 @@ export interface TransactionContext {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Binary values are never requested; should one arrive, it is kept losslessly as bytea hex text. */
-function hexText(bytes: Uint8Array): string {
-  let out = '\\x';
-  for (const byte of bytes) out += HEX[byte];
-  return out;
-}
 
 /** Names and converts a row message the general way, with the given converter per tuple position. */
 function convertRow(message: RowMessage, relation: RelationInfo, converters: readonly Converter[]) {
-  return rowChange<ColumnValue>(message, relation, (_oid, raw, column) => {
-    if (typeof raw !== 'string') return hexText(raw);
-    return converters[relation.columns.indexOf(column)]!(raw);
-  });
+  return rowChange<ColumnValue>(message, relation, (_oid, raw, _column, index) => (typeof raw === 'string' ? converters[index]!(raw) : byteaHex(raw)));
 }
 
 /** What the events of one relation (and key columns) share. */
@@ -163,7 +153,7 @@ export class EventFactory {
   private plans = new WeakMap<RelationInfo, RowOrigin>();
   private readonly writer: LineWriter;
   private readonly encodedRow: EncodedRow = {
-    line: new Uint8Array(0), keyChunk: new Uint8Array(0), keyStart: 0, keyEnd: 0, timestampStart: 0, timestampEnd: 0, unchanged: undefined, oldKind: undefined,
+    line: new Uint8Array(0), keyChunk: new Uint8Array(0), keyStart: 0, keyEnd: 0, timestampStart: 0, timestampEnd: 0, unchanged: undefined,
   };
   private txnOf: TransactionContext | undefined;
   private txnJson = transactionJson(undefined);
@@ -286,7 +276,7 @@ export class EventFactory {
     try {
       content = utf8.decode(message.content);
     } catch {
-      content = hexText(message.content);
+      content = byteaHex(message.content);
     }
     return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, message.transactional ? txn : undefined);
   }

@@ -13,7 +13,8 @@
  */
 import type { ColumnValue } from '../core/event.ts';
 import { compareCodePoints, goJsonString, goJsonValue } from '../core/go-json.ts';
-import { utf8Bytes, type LineWriter } from '../core/line-writer.ts';
+import { readUint32BE, utf8Bytes } from '../core/bytes.ts';
+import type { LineWriter } from '../core/line-writer.ts';
 import { writeLocalTimestamp } from '../core/time.ts';
 import { writeUuidV4 } from '../core/uuid-bytes.ts';
 import type { RelationInfo } from '../pgoutput/relations.ts';
@@ -47,16 +48,13 @@ interface ColumnPlan {
 
 /** What is fixed per relation and key columns. */
 export interface RowPlan {
-  readonly relation: RelationInfo;
   /** In name order, which is also Go's key order here (see rowPlan). */
   readonly columns: readonly ColumnPlan[];
   /** `{"Host":…,"Action":"insert","WALPosition":` per action. */
   readonly heads: { readonly insert: Uint8Array; readonly update: Uint8Array; readonly delete: Uint8Array };
   /** `,"Schema":"…"`, or nothing when the schema is ''. */
   readonly schema: Uint8Array;
-  /** The event's Key: the given key columns. */
-  readonly key: readonly string[];
-  /** `,"Key":[…]` */
+  /** `,"Key":[…]` of the given key columns (the event's Key) */
   readonly keyJson: Uint8Array;
   /** Tuple index of each key column, in key order (-1: not a column). */
   readonly keyIndexes: Int32Array;
@@ -92,11 +90,9 @@ export function rowPlan(relation: RelationInfo, key: readonly string[], types: T
     utf8Bytes(`{"Host":${goJsonString(host)},"Database":${goJsonString(database)},"Table":${goJsonString(relation.name)},"Action":"${action}","WALPosition":`);
   const indexByName = new Map(relation.columns.map((column, i) => [column.name, i]));
   return {
-    relation,
     columns,
     heads: { insert: head('insert'), update: head('update'), delete: head('delete') },
     schema: utf8Bytes(relation.namespace === '' ? '' : ',"Schema":' + goJsonString(relation.namespace)),
-    key,
     keyJson: utf8Bytes(',"Key":[' + key.map(goJsonString).join(',') + ']'),
     keyIndexes: Int32Array.from(key, (name) => indexByName.get(name) ?? -1),
   };
@@ -120,7 +116,6 @@ export interface EncodedRow {
   timestampEnd: number;
   /** Unchanged TOAST columns of the new row, or undefined when none. */
   unchanged: string[] | undefined;
-  oldKind: 'key' | 'old' | undefined;
 }
 
 const TUPLE_NEW = 0x4e; // 'N'
@@ -164,7 +159,7 @@ class Tuple {
       const kind = data[p++];
       if (kind === KIND_TEXT) {
         if (p + 4 > end) return -1;
-        const length = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
+        const length = readUint32BE(data, p);
         p += 4;
         if (p + length > end) return -1;
         starts[i] = p;
@@ -278,7 +273,6 @@ export function encodeRow(
   out.keyStart = w.at - w.offset;
   w.finishInPlace();
   out.unchanged = unchanged;
-  out.oldKind = oldKind;
   return true;
 }
 
@@ -360,7 +354,7 @@ function writeKeyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns:
 }
 
 /** The JSON of a converted value, taking the text itself where it already is that JSON. */
-export function valueJson(kind: number, text: string, value: ColumnValue): string {
+function valueJson(kind: number, text: string, value: ColumnValue): string {
   if (kind === TEXT) return goJsonString(text);
   if (kind === INTEGER && typeof value !== 'string' && isCanonicalInteger(text)) return text;
   return goJsonValue(value);

@@ -5,6 +5,7 @@
  * (SQLite), and only then confirmed to PostgreSQL (minus walRetain). Connection problems are
  * retried forever with capped exponential backoff; /status says why until streaming again.
  */
+import { readUint32BE } from '../core/bytes.ts';
 import type { Component } from '../core/component.ts';
 import { StreamerError, describeError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
@@ -306,7 +307,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       return true;
     }
     const started = performance.now();
-    const relation = this.relations.get(((payload[base + 1]! << 24) | (payload[base + 2]! << 16) | (payload[base + 3]! << 8) | payload[base + 4]!) >>> 0);
+    const relation = this.relations.get(readUint32BE(payload, base + 1));
     if (relation === undefined) return false;
     const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
     if (event === undefined) return false;

@@ -3,6 +3,7 @@
  * (the CopyBoth sub-protocol): XLogData and primary keepalive from the server, standby status
  * update from us. https://www.postgresql.org/docs/current/protocol-replication.html
  */
+import { readUint32BE } from '../core/bytes.ts';
 import { nowMicros } from '../core/time.ts';
 import { isLsn, type Lsn } from './lsn.ts';
 
@@ -123,8 +124,8 @@ export const XLOGDATA_DATA_OFFSET = 25;
  * someone reads the event's LSN), or -1 from 2^53 on (beyond any real server's WAL: 8 PiB).
  */
 export function xlogDataStartNumber(payload: Uint8Array, start = 0): number {
-  const high = ((payload[start + 1]! << 24) | (payload[start + 2]! << 16) | (payload[start + 3]! << 8) | payload[start + 4]!) >>> 0;
-  const low = ((payload[start + 5]! << 24) | (payload[start + 6]! << 16) | (payload[start + 7]! << 8) | payload[start + 8]!) >>> 0;
+  const high = readUint32BE(payload, start + 1);
+  const low = readUint32BE(payload, start + 5);
   return high < 0x20_0000 ? high * 0x1_0000_0000 + low : -1;
 }
 

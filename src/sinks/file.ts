@@ -11,7 +11,7 @@ import { defineComponentType } from '../core/component-type.ts';
 import { StreamerError, describeError, permanentError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/event.ts';
 import type { Logger } from '../core/logger.ts';
-import { copyBytes } from '../core/line-writer.ts';
+import { copyBytes } from '../core/bytes.ts';
 import { passthroughBytes } from '../core/passthrough.ts';
 import { sinkErrors } from '../http/metrics.ts';
 import { countSinkEvents } from './count-events.ts';

@@ -21,6 +21,13 @@ export const inetText: Converter = (text) => {
 
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Bytes as bytea hex output (`\\x6162`): how a binary value is kept losslessly as text. */
+export function byteaHex(bytes: Uint8Array): string {
+  let out = '\\x';
+  for (const byte of bytes) out += HEX_BYTE[byte];
+  return out;
+}
+
 function isOctal(c: number): boolean {
   return c >= 48 && c <= 55;
 }

@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test';
-import { copyBytes, LineWriter, utf8Bytes } from '../../../src/core/line-writer.ts';
+import { copyBytes, utf8Bytes } from '../../../src/core/bytes.ts';
+import { LineWriter } from '../../../src/core/line-writer.ts';
 
 const text = new TextDecoder();
 
