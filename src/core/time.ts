@@ -32,19 +32,10 @@ function cacheSecond(second: number): void {
   cachedSecond = second;
 }
 
-/** Formats epoch microseconds as local RFC 3339 with up to 6 fractional digits. */
-export function formatLocalTimestamp(epochMicros: number): string {
-  const second = Math.floor(epochMicros / 1_000_000);
-  cacheSecond(second);
-  const micros = epochMicros - second * 1_000_000;
-  if (micros === 0) return cachedPrefix + cachedSuffix;
-  const fraction = String(micros).padStart(6, '0').replace(/0+$/, '');
-  return cachedPrefix + '.' + fraction + cachedSuffix;
-}
-
 /**
- * formatLocalTimestamp(epochMicros) written as ASCII bytes at `buf[at]`; returns the end. Needs
- * room for 40 bytes. For hot paths that build bytes (no string per event).
+ * Epoch microseconds as local RFC 3339 with up to 6 fractional digits, written as ASCII bytes at
+ * `buf[at]`; returns the end. Needs room for 40 bytes. For hot paths that build bytes (no string
+ * per event); formatLocalTimestamp is the same text as a string.
  */
 export function writeLocalTimestamp(buf: Uint8Array, at: number, epochMicros: number): number {
   const second = Math.floor(epochMicros / 1_000_000);
@@ -68,6 +59,14 @@ export function writeLocalTimestamp(buf: Uint8Array, at: number, epochMicros: nu
   const suffix = cachedSuffix;
   for (let i = 0; i < suffix.length; i++) buf[at++] = suffix.charCodeAt(i);
   return at;
+}
+
+const scratch = new Uint8Array(40);
+const ascii = new TextDecoder('latin1');
+
+/** Formats epoch microseconds as local RFC 3339 with up to 6 fractional digits. */
+export function formatLocalTimestamp(epochMicros: number): string {
+  return ascii.decode(scratch.subarray(0, writeLocalTimestamp(scratch, 0, epochMicros)));
 }
 
 /** Current time in epoch microseconds (sub-millisecond from the monotonic clock). */
