@@ -86,15 +86,3 @@ function rowKeyHead(event: ChangeEvent): string {
 export function originalKey(event: ChangeEvent): string {
   return event.host + ':' + event.database + ':' + event.table + ':' + event.action;
 }
-
-/** The key of an event's message in a mode, or undefined for no key. */
-export function messageKey(event: ChangeEvent, mode: KeyMode): string | undefined {
-  switch (mode) {
-    case 'row':
-      return rowKey(event);
-    case 'original':
-      return originalKey(event);
-    case 'none':
-      return undefined;
-  }
-}

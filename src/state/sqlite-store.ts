@@ -1,10 +1,11 @@
 import { Database, type Statement } from 'bun:sqlite';
 import { accessSync, closeSync, constants, fsync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { StreamerError, describeError } from '../core/errors.ts';
 import type { StateStore } from './store.ts';
 
-const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+const fsyncFd = promisify(fsync);
 
 /** Bumped when the schema changes; `PRAGMA user_version` records what a file holds. */
 const SCHEMA_VERSION = 1;
@@ -125,9 +126,9 @@ class SqliteStateStore implements StateStore {
       this.walFd = openSync(`${this.path}-wal`, 'r');
       // Once: a new file survives a power loss only with its directory entry.
       const dirFd = openSync(dirname(resolve(this.path)), 'r');
-      this.directorySynced = fsyncAsync(dirFd).finally(() => closeSync(dirFd));
+      this.directorySynced = fsyncFd(dirFd).finally(() => closeSync(dirFd));
     }
-    await Promise.all([this.directorySynced, fsyncAsync(this.walFd)]);
+    await Promise.all([this.directorySynced, fsyncFd(this.walFd)]);
   }
 
   close(): void {

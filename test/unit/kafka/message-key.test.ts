@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../src/core/event.ts';
 import { RawJson } from '../../../src/core/event.ts';
-import { messageKey, originalKey, qualifiedTable, rowKey } from '../../../src/kafka/message-key.ts';
+import { originalKey, qualifiedTable, rowKey } from '../../../src/kafka/message-key.ts';
+import { KeyEncoder } from '../../../src/kafka/sink-key.ts';
+
+const keyText = (mode: 'row' | 'original' | 'none', e: ChangeEvent) => {
+  const key = new KeyEncoder(mode).keyOf(e);
+  return key === undefined ? undefined : new TextDecoder().decode(key);
+};
 
 function event(overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   return {
@@ -68,10 +74,10 @@ describe('row key', () => {
 describe('modes', () => {
   test('original: Host:Database:Table:Action', () => {
     expect(originalKey(event())).toBe('pg1:shop:orders:insert');
-    expect(messageKey(event({ action: 'delete' }), 'original')).toBe('pg1:shop:orders:delete');
+    expect(keyText('original', event({ action: 'delete' }))).toBe('pg1:shop:orders:delete');
   });
   test('row and none', () => {
-    expect(messageKey(event(), 'row')).toBe('["public.orders",42]');
-    expect(messageKey(event(), 'none')).toBeUndefined();
+    expect(keyText('row', event())).toBe('["public.orders",42]');
+    expect(keyText('none', event())).toBeUndefined();
   });
 });
