@@ -37,9 +37,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
-import postgres from 'postgres';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
+import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -62,10 +62,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-if (args.help) {
-  process.stdout.write(readFileSync(import.meta.path, 'utf8').split('*/')[0]!.replace(/^#!.*\n/, '') + '*/\n');
-  process.exit(0);
-}
+exitWithHelpIf(args.help, import.meta.path);
 
 const PHASES = (args.phases ?? '').split(',').filter(Boolean);
 const ROWS = Number(args.rows);
@@ -78,13 +75,8 @@ const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const FLUSH_INTERVAL = args['flush-interval']!;
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through scripts/bench-kafka`);
-  return value;
-};
-const PG = { host: env('PGHOST'), port: Number(env('PGPORT')), user: env('PGUSER'), database: env('PGDATABASE'), bin: env('PSQL_STREAMER_PG_BIN') };
-const BROKERS = env('KAFKA_BROKERS').split(',');
+const PG = pgTargetFromEnv('scripts/bench-kafka');
+const BROKERS = requiredEnv('KAFKA_BROKERS', 'scripts/bench-kafka').split(',');
 /** The broker's process (scripts/kafka/start records it), to measure its CPU per row; undefined for another broker. */
 const BROKER_PID = ((): number | undefined => {
   const dir = process.env.PSQL_STREAMER_KAFKA_DIR;
@@ -92,7 +84,7 @@ const BROKER_PID = ((): number | undefined => {
   return Number(readFileSync(join(dir, 'pid'), 'utf8').trim()) || undefined;
 })();
 
-const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
+const sql = pgAdminClient(PG);
 const admin = new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS });
 
 const log = (line: string) => process.stderr.write(`[bench-kafka] ${line}\n`);

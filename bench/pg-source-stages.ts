@@ -20,6 +20,7 @@
  * captured messages; `bun bench/pg-source-stages.ts --frames FILE` runs again on them, without a server.
  */
 import { parseArgs } from 'node:util';
+import { readUint32BE } from '../src/core/bytes.ts';
 import type { ChangeEvent } from '../src/core/event.ts';
 import { Logger } from '../src/core/logger.ts';
 import { encodePassthrough, passthroughBytes } from '../src/core/passthrough.ts';
@@ -181,7 +182,7 @@ async function chain(sinks: Sink[]): Promise<void> {
     const started = performance.now();
     const base = start + XLOGDATA_DATA_OFFSET;
     const walStart = xlogDataStartNumber(chunk, start);
-    const rel = relations.get(((chunk[base + 1]! << 24) | (chunk[base + 2]! << 16) | (chunk[base + 3]! << 8) | chunk[base + 4]!) >>> 0)!;
+    const rel = relations.get(readUint32BE(chunk, base + 1))!;
     const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn, started)!;
     const room = pipeline.push({ event });
     metrics.record(rel.name, started);

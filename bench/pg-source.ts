@@ -24,13 +24,13 @@
  *                          [--bun-flags=--smol]    (extra flags for the bun running the streamer)
  */
 import { Database } from 'bun:sqlite';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, threadCpuMs, type ProcSample } from './lib/proc.ts';
+import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -51,10 +51,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-if (args.help) {
-  process.stdout.write(readFileSync(import.meta.path, 'utf8').split('*/')[0]!.replace(/^#!.*\n/, '') + '*/\n');
-  process.exit(0);
-}
+exitWithHelpIf(args.help, import.meta.path);
 
 const ROWS = Number(args.rows);
 const TXN_ROWS = Number(args['txn-rows']);
@@ -67,20 +64,8 @@ for (const c of CONSUMERS) if (c !== 'recv' && c !== 'streamer') throw new Error
 
 type Consumer = 'recv' | 'streamer';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through scripts/bench-pg (or eval "$(scripts/pg start)")`);
-  return value;
-};
-const PG = {
-  host: env('PGHOST'),
-  port: Number(env('PGPORT')),
-  user: env('PGUSER'),
-  database: env('PGDATABASE'),
-  bin: env('PSQL_STREAMER_PG_BIN'),
-};
-
-const sql = postgres({ host: PG.host, port: PG.port, user: PG.user, database: PG.database, max: 1, onnotice: () => {} });
+const PG = pgTargetFromEnv('scripts/bench-pg (or eval "$(scripts/pg start)")');
+const sql = pgAdminClient(PG);
 
 const log = (line: string) => process.stderr.write(`[bench-pg] ${line}\n`);
 

@@ -1,0 +1,42 @@
+/** The start every benchmark script shares: `--help` from its header comment, the servers from the environment. */
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+
+/** With `--help`, prints the script's header comment (its usage) and exits. */
+export function exitWithHelpIf(help: boolean | undefined, scriptPath: string): void {
+  if (!help) return;
+  process.stdout.write(readFileSync(scriptPath, 'utf8').split('*/')[0]!.replace(/^#!.*\n/, '') + '*/\n');
+  process.exit(0);
+}
+
+/** An environment variable the script cannot run without; `runVia` says how to get it set. */
+export function requiredEnv(name: string, runVia: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through ${runVia}`);
+  return value;
+}
+
+/** The PostgreSQL server `scripts/pg start` describes (PG* variables and its bin directory). */
+export interface PgTarget {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** Directory of pg_recvlogical, pgbench, ... of the server's version. */
+  bin: string;
+}
+
+export function pgTargetFromEnv(runVia: string): PgTarget {
+  return {
+    host: requiredEnv('PGHOST', runVia),
+    port: Number(requiredEnv('PGPORT', runVia)),
+    user: requiredEnv('PGUSER', runVia),
+    database: requiredEnv('PGDATABASE', runVia),
+    bin: requiredEnv('PSQL_STREAMER_PG_BIN', runVia),
+  };
+}
+
+/** One SQL connection to the target, notices ignored. */
+export function pgAdminClient(pg: PgTarget): postgres.Sql {
+  return postgres({ host: pg.host, port: pg.port, user: pg.user, database: pg.database, max: 1, onnotice: () => {} });
+}
