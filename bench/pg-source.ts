@@ -21,6 +21,7 @@
  *                          [--batch-size N] [--consumers recv,streamer] [--json FILE]
  *                          [--cpu-prof DIR]   (streamer runs under `bun --cpu-prof`)
  *                          [--trace-rss]      (log RSS and CPU of each consumer every 500 ms)
+ *                          [--trace-rss-ms N] (… every N ms instead)
  *                          [--bun-flags=--smol]    (extra flags for the bun running the streamer)
  */
 import { Database } from 'bun:sqlite';
@@ -47,6 +48,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'trace-rss': { type: 'boolean', default: false },
+    'trace-rss-ms': { type: 'string', default: '500' },
     'bun-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -168,7 +170,7 @@ async function watch(pid: number, slot: string, done: () => boolean | Promise<bo
       const at = performance.now() - started;
       if (args['trace-rss'] && at >= nextTrace) {
         log(`  t=${fmt(at)} ms RSS ${fmt(sample.rssKb / 1024, 1)} MB, CPU ${fmt(sample.cpuUs / 1000)} ms`);
-        nextTrace = at + 500;
+        nextTrace = at + Number(args['trace-rss-ms']);
       }
     }
     wsPid ??= await walsenderPid(slot);

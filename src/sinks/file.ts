@@ -3,8 +3,15 @@
  * output with `path = "-"`. A batch is one `write` (looped on partial writes); `write()` resolves
  * only after the kernel accepted every byte (and, with `fsync = true`, after fsync), so an
  * acknowledged position never runs ahead of what is in the file.
+ *
+ * To a regular file or a character device (/dev/null, a terminal) that write is a synchronous
+ * write(2) on the event loop: it only copies into the page cache, and Bun's asynchronous
+ * `fs.write` costs 30–60 µs of CPU per call (measured), more than the copy itself. The slower sink
+ * also let the pipeline fill with events while the source started, which raised the peak memory by
+ * ≈ 40 MB (docs/benchmarks.md). Pipes and sockets (standard output under a supervisor) keep the
+ * asynchronous write, so a slow reader never blocks the event loop.
  */
-import { close, fstat, fsync, ftruncate, open, read, write } from 'node:fs';
+import { close, fstat, fstatSync, fsync, ftruncate, open, read, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { defineSection } from '../config/fields.ts';
 import { defineComponentType } from '../core/component-type.ts';
@@ -59,6 +66,8 @@ class FileSink implements Sink {
   private buffer = Buffer.allocUnsafe(64 * 1024);
   private lastError: string | null = null;
   private readonly component: string;
+  /** Writes go straight to write(2) (a regular file or character device; see the header). */
+  private readonly direct: boolean;
 
   constructor(
     readonly name: string,
@@ -68,6 +77,7 @@ class FileSink implements Sink {
     private readonly log: Logger,
   ) {
     this.component = `${FILE_TYPE} (${name})`;
+    this.direct = writesDirectly(fd);
   }
 
   private get isStdout(): boolean {
@@ -137,7 +147,8 @@ class FileSink implements Sink {
     try {
       while (written < data.length) {
         try {
-          written += await writeFd(this.fd, data, written, data.length - written);
+          const length = data.length - written;
+          written += this.direct ? writeSync(this.fd, data, written, length) : await writeFd(this.fd, data, written, length);
         } catch (err) {
           if (!AGAIN_CODES.has(errorCode(err) ?? '')) throw err;
           await Bun.sleep(1);
@@ -210,6 +221,16 @@ async function endWithNewline(fd: number, path: string, log: Logger): Promise<vo
 }
 
 const NEWLINE = Uint8Array.of(0x0a);
+
+/** Whether fd is a regular file or a character device, which a synchronous write(2) serves best. */
+export function writesDirectly(fd: number): boolean {
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFile() || stats.isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
 
 async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger): Promise<Sink> {
   if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamerError, isRetryable } from '../../../src/core/errors.ts';
@@ -7,7 +7,7 @@ import type { ChangeEvent } from '../../../src/core/event.ts';
 import { Logger } from '../../../src/core/logger.ts';
 import { encodePassthrough } from '../../../src/core/passthrough.ts';
 import { sinkErrors } from '../../../src/http/metrics.ts';
-import { fileSinkType } from '../../../src/sinks/file.ts';
+import { fileSinkType, writesDirectly } from '../../../src/sinks/file.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../contract/events.ts';
@@ -169,5 +169,28 @@ describe('file sink', () => {
     const expected = Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join('');
     // The two batches were written concurrently: each arrives whole, in call order.
     expect(stdout).toBe(expected);
+  });
+
+  test('path "-" redirected to a file takes the direct write and still writes every batch whole, in order', async () => {
+    const out = join(dir, 'stdout.jsonl');
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures', 'stdout-writer.ts')], { stdout: Bun.file(out), stderr: 'pipe' });
+    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    expect(stderr).toContain('events: 503, bytes: ');
+    expect(code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join(''));
+  });
+
+  test('synchronous write(2) for regular files and character devices, the I/O pool for pipes', () => {
+    const fifo = join(dir, 'fifo');
+    expect(Bun.spawnSync(['mkfifo', fifo]).exitCode).toBe(0);
+    const fds = { file: openSync(join(dir, 'plain'), 'a'), devNull: openSync('/dev/null', 'a'), fifo: openSync(fifo, 'r+') };
+    try {
+      expect(writesDirectly(fds.file)).toBe(true);
+      expect(writesDirectly(fds.devNull)).toBe(true);
+      expect(writesDirectly(fds.fifo)).toBe(false);
+      expect(writesDirectly(1_000_000)).toBe(false);
+    } finally {
+      for (const fd of Object.values(fds)) closeSync(fd);
+    }
   });
 });
