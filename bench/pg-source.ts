@@ -23,6 +23,9 @@
  *                          [--trace-rss]      (log RSS and CPU of each consumer every 500 ms)
  *                          [--trace-rss-ms N] (… every N ms instead)
  *                          [--bun-flags=--smol]    (extra flags for the bun running the streamer)
+ *                          [--sslmode MODE]   (both consumers; default libpq's prefer: TLS, which the cluster offers)
+ *                          [--binary FILE]    (run a built executable, e.g. dist/psql-streamer-linux-x64,
+ *                                              instead of `bun src/main.ts`)
  */
 import { Database } from 'bun:sqlite';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,11 +48,13 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'batched,single' },
     consumers: { type: 'string', default: 'recv,streamer' },
     'batch-size': { type: 'string', default: '100' },
+    sslmode: { type: 'string' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'trace-rss': { type: 'boolean', default: false },
     'trace-rss-ms': { type: 'string', default: '500' },
     'bun-flags': { type: 'string', default: '' },
+    binary: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -59,6 +64,8 @@ const ROWS = Number(args.rows);
 const TXN_ROWS = Number(args['txn-rows']);
 const RUNS = Number(args.runs);
 const BATCH_SIZE = Number(args['batch-size']);
+/** Both consumers' sslmode (default: libpq's prefer, i.e. TLS where the server offers it, as the benchmark cluster does). */
+const SSLMODE = args.sslmode;
 const SCENARIOS = (args.scenarios ?? '').split(',').filter(Boolean) as ('batched' | 'single')[];
 const CONSUMERS = (args.consumers ?? '').split(',').filter(Boolean) as Consumer[];
 for (const s of SCENARIOS) if (s !== 'batched' && s !== 'single') throw new Error(`unknown scenario ${s}`);
@@ -189,7 +196,7 @@ async function runRecv(scenario: string, run: number, slot: string, publication:
     join(PG.bin, 'pg_recvlogical'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database,
     `--slot=${slot}`, '--start', '--no-loop', '-o', 'proto_version=1', '-o', `publication_names=${publication}`,
     '--plugin=pgoutput', '-f', '/dev/null', `--endpos=${formatLsn(end)}`,
-  ], { stdout: 'ignore', stderr: 'pipe' });
+  ], { stdout: 'ignore', stderr: 'pipe', env: SSLMODE ? { ...process.env, PGSSLMODE: SSLMODE } : process.env });
   let finished = false;
   void proc.exited.then(() => { finished = true; });
   const watched = await watch(proc.pid, slot, () => finished, () => finished, 600_000);
@@ -226,7 +233,7 @@ shutdownTimeout = "30s"
 
 [source.bench]
 type = "postgres"
-dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
+dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}${SSLMODE ? ` sslmode=${SSLMODE}` : ''}"
 publication = "${publication}"
 replicationSlot = "${slot}"
 startRetryInterval = "100ms"
@@ -249,7 +256,7 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     const profile = args['cpu-prof'];
     const flags = (args['bun-flags'] ?? '').split(' ').filter(Boolean);
     if (profile) flags.push('--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${scenario}-${run}.cpuprofile`);
-    const cmd = [process.execPath, ...flags, MAIN, '-config', config];
+    const cmd = args.binary ? [args.binary, '-config', config] : [process.execPath, ...flags, MAIN, '-config', config];
     const started = performance.now();
     const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
     let stderr = '';

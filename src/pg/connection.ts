@@ -58,6 +58,10 @@ export class PgConnection {
   private failure: Error | undefined;
   private readonly closeWaiters: (() => void)[] = [];
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** See setReadCoalescing: the wait after a read while copy-both streams (0: none). */
+  private coalesceMs = 0;
+  /** Set while reading waits (the socket is paused by us, not by pause()). */
+  private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
   private warningHandler: (message: string) => void;
 
   private constructor(private readonly socket: net.Socket, private readonly options: ConnectOptions, private readonly target: Target) {
@@ -76,6 +80,7 @@ export class PgConnection {
     socket.on('data', (chunk: Uint8Array) => {
       this.decoder.push(chunk);
       this.drain();
+      if (this.coalesceMs > 0 && this.protocol.copyHandlers !== undefined) this.waitBeforeNextRead();
     });
     socket.on('error', (err) => this.fail(connectErrorFrom(err, target)));
     socket.on('close', () => this.ended());
@@ -316,6 +321,33 @@ export class PgConnection {
     this.protocol.endCopy();
   }
 
+  /**
+   * While a copy-both stream runs, wait `ms` after each socket read before reading again (0: read
+   * as soon as data arrives). A walsender sends each message as it is decoded, so a consumer that
+   * keeps up reads a message or two per wake-up: a system call, a TLS record and a callback per
+   * ≈ 1.5 KB. Waiting lets one read take what arrived meanwhile (tens of KB at high rates), which
+   * cut the source's CPU per event by about a quarter (docs/benchmarks.md); a message arriving after a
+   * quiet spell is still read at once, and none waits longer than `ms`.
+   */
+  setReadCoalescing(ms: number): void {
+    this.coalesceMs = ms;
+  }
+
+  private waitBeforeNextRead(): void {
+    // Chunks the stream already holds come next, at once: waiting is for data still to arrive.
+    if (this.coalesceTimer !== undefined || this.paused || this.closing || this.socket.readableLength > 0) return;
+    this.socket.pause();
+    this.coalesceTimer = setTimeout(() => {
+      this.coalesceTimer = undefined;
+      if (!this.paused && !this.closing) this.socket.resume();
+    }, this.coalesceMs);
+  }
+
+  private stopWaitingToRead(): void {
+    clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
+  }
+
   /** Stops reading: no more onData until resume(), and the server's sender blocks once the buffers fill. */
   pause(): void {
     if (this.paused) return;
@@ -329,7 +361,8 @@ export class PgConnection {
     this.paused = false;
     // Buffered messages are delivered from a microtask, so resume() never re-enters onData.
     if (this.decoder.buffered > 0) queueMicrotask(() => this.drain());
-    if (!this.closing) this.socket.resume();
+    // A coalescing wait in progress resumes the socket itself when it ends.
+    if (!this.closing && this.coalesceTimer === undefined) this.socket.resume();
   }
 
   /** Receives every NoticeResponse (default: ignored). A notice never ends anything. */
@@ -348,6 +381,7 @@ export class PgConnection {
     const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     if (!this.closing) {
       this.closing = true;
+      this.stopWaitingToRead();
       // Reading again lets the server's FIN arrive: a paused socket might never report 'close'.
       this.socket.resume();
       if (!this.socket.destroyed) this.socket.end(encodeTerminate());
@@ -387,6 +421,7 @@ export class PgConnection {
   /** The socket is closed: settle the protocol state, then close() callers. */
   private ended(): void {
     clearTimeout(this.closeTimer);
+    this.stopWaitingToRead();
     this.protocol.transportEnded(this.failure, this.closing);
     for (const resolve of this.closeWaiters.splice(0)) resolve();
   }

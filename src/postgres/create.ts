@@ -28,6 +28,7 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
       slot: options.replicationSlot,
       startRetryIntervalMs: options.startRetryInterval,
       statusIntervalMs: options.statusInterval,
+      readCoalesceMs: options.readCoalesce,
       walRetain: options.walRetain,
       walPositionOverride: options.walPositionOverride,
     },

@@ -71,6 +71,8 @@ export interface PostgresSourceSettings {
   slot: string;
   startRetryIntervalMs: number;
   statusIntervalMs: number;
+  /** Wait after each read of the replication stream before the next (0: read at once). */
+  readCoalesceMs: number;
   walRetain: number;
   /** Start here instead of the persisted position (0 = off). */
   walPositionOverride: Lsn;
@@ -190,6 +192,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       slot: this.settings.slot,
       publications: this.publications,
       log: this.log,
+      readCoalesceMs: this.settings.readCoalesceMs,
       onCreatingSlot: () => {
         this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
           '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';

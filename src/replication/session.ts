@@ -37,6 +37,8 @@ export interface SessionOptions {
   /** Publication names as configured; each is matched exactly, then lower-cased as the server would. */
   publications: readonly string[];
   log: Logger;
+  /** Wait after each read of the stream before reading again (PgConnection.setReadCoalescing); 0: none. */
+  readCoalesceMs?: number;
   /**
    * Called when the slot is about to be created: PostgreSQL then waits for every transaction running
    * now to finish, which can take as long as the longest one (an idle-in-transaction session).
@@ -166,6 +168,7 @@ export class ReplicationSession {
       publications: this.info.publications,
       messages: this.info.messages,
     });
+    this.conn.setReadCoalescing(this.options.readCoalesceMs ?? 0);
     try {
       await this.conn.startCopyBoth(command, { onData: handlers.onCopyData, onEnd: handlers.onEnd });
     } catch (err) {

@@ -11,7 +11,7 @@ import { Logger } from '../../src/core/logger.ts';
 import { Pipeline } from '../../src/pipeline/pipeline.ts';
 import { createPostgresSource } from '../../src/postgres/create.ts';
 import type { PostgresSource } from '../../src/postgres/source.ts';
-import type { PostgresSourceOptions } from '../../src/postgres/source-spec.ts';
+import { postgresSourceOptions, type PostgresSourceOptions } from '../../src/postgres/source-spec.ts';
 import { parseLsn, type Lsn } from '../../src/replication/lsn.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import type { SourceOutput } from '../../src/sources/source.ts';
@@ -41,6 +41,8 @@ export class CollectingSink implements Sink {
   writes = 0;
   /** Events handed to write() that were not acknowledged yet (blocked or failing). */
   pending = 0;
+  /** Each write takes at least this long (a slow sink). */
+  delayMs = 0;
   private failure: Error | undefined;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
@@ -54,6 +56,7 @@ export class CollectingSink implements Sink {
     this.notify();
     try {
       if (this.gate) await this.gate;
+      if (this.delayMs > 0) await Bun.sleep(this.delayMs);
       if (this.failure) throw this.failure;
       this.events.push(...batch);
     } finally {
@@ -207,6 +210,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     walPositionOverride: 0n,
     walRetain: 0,
     statusInterval: 200,
+    readCoalesce: postgresSourceOptions.readCoalesce.default,
     applicationName: name,
     ...options.source,
   };

@@ -36,6 +36,7 @@ describe("the original's example file", async () => {
       walPositionOverride: 0n,
       walRetain: 1_048_576,
       statusInterval: 10_000,
+      readCoalesce: 1,
       applicationName: 'psql-streamer',
     });
     expect(db1.pipeline).toEqual({
