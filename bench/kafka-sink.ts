@@ -16,7 +16,7 @@ import type { SectionSpec } from '../src/config/fields.ts';
 import type { ChangeEvent } from '../src/core/event.ts';
 import { Logger } from '../src/core/logger.ts';
 import { encodePassthrough } from '../src/core/passthrough.ts';
-import { goJsonValue } from '../src/core/go-json.ts';
+import { rowKey } from '../src/kafka/message-key.ts';
 import { KafkaSink } from '../src/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/kafka/sink-spec.ts';
 import { sampleProc } from './lib/proc.ts';
@@ -60,7 +60,7 @@ function event(i: number): ChangeEvent {
     key: ['id'],
   };
   e.encoded = utf8.encode(encodePassthrough(e));
-  e.keyValuesJson = utf8.encode(goJsonValue(e.columns.id ?? null));
+  e.rowKeyJson = utf8.encode(rowKey(e));
   return e;
 }
 

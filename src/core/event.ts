@@ -64,11 +64,10 @@ export interface ChangeEvent {
    */
   encoded?: Uint8Array;
   /**
-   * When set, the JSON of the key columns' values in key order, comma-separated (`42,"A-7"`): each
-   * value as in the event JSON, taken from `columns`, else from `old`, else `null` (the inside of
-   * the Kafka row key, message-key.ts).
+   * When set, the event's Kafka row key as UTF-8 bytes, built by the source straight from its input
+   * (`["public.orders",42]`); must equal the UTF-8 of rowKey(event) (message-key.ts).
    */
-  keyValuesJson?: Uint8Array;
+  rowKeyJson?: Uint8Array;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
   /** Names of the replica-identity (key) columns. */

@@ -48,36 +48,22 @@ export function rowKey(event: ChangeEvent): string {
 }
 
 const utf8 = new TextEncoder();
-let headBytesOf = '';
-let headBytes = new Uint8Array(0);
 
-/** rowKey(event) as UTF-8 bytes, assembled from the event's `keyValuesJson` when the source built it. */
+/** rowKey(event) as UTF-8 bytes: the source's own (`rowKeyJson`) when it built them. */
 export function rowKeyBytes(event: ChangeEvent): Uint8Array {
-  const values = event.keyValuesJson;
-  if (values === undefined || event.action === 'message') return utf8.encode(rowKey(event));
-  rowKeyHead(event);
-  if (headBytesOf !== head) {
-    headBytesOf = head;
-    headBytes = utf8.encode(head);
-  }
-  const empty = event.key === undefined || event.key.length === 0;
-  const out = new Uint8Array(headBytes.length + (empty ? 1 : values.length + 2));
-  out.set(headBytes);
-  let at = headBytes.length;
-  if (!empty) {
-    out[at++] = 44; // ','
-    out.set(values, at);
-    at += values.length;
-  }
-  out[at] = 93; // ']'
-  return out;
+  return event.rowKeyJson ?? utf8.encode(rowKey(event));
+}
+
+/** The start of a table's row keys, `["schema.table"` (values and `]` follow). */
+export function rowKeyHeadJson(table: Pick<ChangeEvent, 'schema' | 'table'>): string {
+  return '[' + goJsonString(qualifiedTable(table));
 }
 
 function rowKeyHead(event: ChangeEvent): string {
   if (event.table !== headTable || event.schema !== headSchema) {
     headTable = event.table;
     headSchema = event.schema;
-    head = '[' + goJsonString(qualifiedTable(event));
+    head = rowKeyHeadJson(event);
   }
   return head;
 }

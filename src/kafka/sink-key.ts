@@ -1,6 +1,6 @@
 /**
  * The UTF-8 bytes of an event's message key (the sink's `key`, message-key.ts): a row key from the
- * source's prebuilt key values (rowKeyBytes), an `original` key shared while it repeats.
+ * source's prebuilt row key when it has one (rowKeyBytes), an `original` key shared while it repeats.
  */
 import type { ChangeEvent } from '../core/event.ts';
 import { originalKey, rowKeyBytes, type KeyMode } from './message-key.ts';

@@ -126,7 +126,7 @@ class EncodedRowEvent implements ChangeEvent {
     return latin1.decode(this.encoded.subarray(start, start + 36));
   }
 
-  get keyValuesJson(): Uint8Array {
+  get rowKeyJson(): Uint8Array {
     return this.keyChunk.subarray(this.keyStart, this.keyEnd);
   }
 

@@ -17,6 +17,7 @@ import { readUint32BE, utf8Bytes } from '../core/bytes.ts';
 import type { LineWriter } from '../core/line-writer.ts';
 import { writeLocalTimestamp } from '../core/time.ts';
 import { writeUuidV4 } from '../core/uuid-bytes.ts';
+import { rowKeyHeadJson } from '../kafka/message-key.ts';
 import type { RelationInfo } from '../pgoutput/relations.ts';
 import { utf8Slice } from '../pgoutput/text.ts';
 import { asText, type Converter } from '../types/converter.ts';
@@ -58,6 +59,8 @@ export interface RowPlan {
   readonly keyJson: Uint8Array;
   /** Tuple index of each key column, in key order (-1: not a column). */
   readonly keyIndexes: Int32Array;
+  /** `["schema.table"`: the start of every row key of the relation (message-key.ts rowKey). */
+  readonly rowKeyHead: Uint8Array;
 }
 
 /**
@@ -95,6 +98,7 @@ export function rowPlan(relation: RelationInfo, key: readonly string[], types: T
     schema: utf8Bytes(relation.namespace === '' ? '' : ',"Schema":' + goJsonString(relation.namespace)),
     keyJson: utf8Bytes(',"Key":[' + key.map(goJsonString).join(',') + ']'),
     keyIndexes: Int32Array.from(key, (name) => indexByName.get(name) ?? -1),
+    rowKeyHead: utf8Bytes(rowKeyHeadJson({ schema: relation.namespace, table: relation.name })),
   };
 }
 
@@ -107,7 +111,7 @@ export function transactionJson(txn: { xid: number; commitLsn: bigint; commitTim
 /** Where encodeRow put things, besides the line itself. */
 export interface EncodedRow {
   line: Uint8Array;
-  /** The key columns' values JSON, comma-separated (ChangeEvent.keyValuesJson): keyChunk[keyStart, keyEnd), no view made. */
+  /** The Kafka row key (ChangeEvent.rowKeyJson): keyChunk[keyStart, keyEnd), no view made. */
   keyChunk: Uint8Array;
   keyStart: number;
   keyEnd: number;
@@ -267,7 +271,7 @@ export function encodeRow(
   w.ensure(1);
   w.byte(125); // '}'
   out.line = w.finish();
-  writeKeyValues(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);
+  writeRowKey(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);
   out.keyChunk = w.buf;
   out.keyEnd = w.at;
   out.keyStart = w.at - w.offset;
@@ -335,10 +339,13 @@ function writeObject(w: LineWriter, data: Uint8Array, plan: RowPlan, tuple: Tupl
 }
 
 /**
- * rowKey's values (message-key.ts): each key column's JSON from Columns, else from Old, else null.
- * Copied from the finished line into the writer as the next line (not finished).
+ * The row key (message-key.ts rowKey): `["schema.table"`, then each key column's JSON from Columns,
+ * else from Old, else null, then `]`. The values are copied from the finished line; the key is
+ * written as the next line (not finished).
  */
-function writeKeyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns: Tuple, old: Tuple | undefined): void {
+function writeRowKey(w: LineWriter, line: Uint8Array, plan: RowPlan, columns: Tuple, old: Tuple | undefined): void {
+  w.ensure(plan.rowKeyHead.length + 1);
+  w.bytes(plan.rowKeyHead);
   const indexes = plan.keyIndexes;
   for (let i = 0; i < indexes.length; i++) {
     const index = indexes[i]!;
@@ -347,10 +354,12 @@ function writeKeyValues(w: LineWriter, line: Uint8Array, plan: RowPlan, columns:
     const start = tuple === undefined ? 0 : tuple.jsonStarts[index]!;
     const end = tuple === undefined ? 0 : tuple.jsonEnds[index]!;
     w.ensure(end - start + 5);
-    if (i > 0) w.byte(44);
+    w.byte(44); // ','
     if (tuple === undefined) w.bytes(NULL);
     else w.copy(line, start, end);
   }
+  w.ensure(1);
+  w.byte(93); // ']'
 }
 
 /** The JSON of a converted value, taking the text itself where it already is that JSON. */

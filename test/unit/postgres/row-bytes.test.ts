@@ -315,7 +315,7 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     for (const { id, value, event } of events) {
       const parsed = JSON.parse(text.decode(event.encoded));
       expect(parsed.Columns).toEqual({ id, v: value });
-      expect(text.decode(event.keyValuesJson)).toBe(String(id));
+      expect(text.decode(event.rowKeyJson)).toBe(`["public.t",${id}]`);
     }
   });
 });
