@@ -16,7 +16,7 @@ import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { waitFor } from '../../helpers/streamer.ts';
-import { RestartableBroker, makeKafkaSink, readTopic } from './sink-support.ts';
+import { RestartableBroker, makeKafkaSink, readTopic, topicSize } from './sink-support.ts';
 
 const logs = captureLogs();
 let broker: RestartableBroker;
@@ -76,7 +76,8 @@ test('broker stopped mid-stream and started again: retried until it is back, not
     expect(failures.length).toBeGreaterThan(0);
     expect(logs.some((l) => l.includes('Writing to Kafka works again'))).toBe(true);
 
-    const read = await readTopic(broker.brokers, topic, 1000, 30_000);
+    // Everything in the topic: with a batch appended twice (below) reading 1,000 would stop short.
+    const read = await readTopic(broker.brokers, topic, await topicSize(broker.brokers, topic), 30_000);
     const seen = new Set(read.map((m) => (JSON.parse(m.value!) as { UUID: string }).UUID));
     const missing = batches.flat().filter((e) => !seen.has(e.uuid));
     expect(missing.length).toBe(0);
