@@ -13,7 +13,8 @@ import { copyBytes } from './bytes.ts';
 
 /**
  * A chunk stays alive while any line cut from it does (an event not yet delivered): 64 KiB pins
- * less than 256 KiB did, for ≈ 4–8 MB less peak RSS and no measurable CPU (docs/benchmarks.md).
+ * less than 256 KiB did (peak RSS a few MB lower, near the runs' noise; CPU unchanged;
+ * docs/benchmarks.md).
  */
 const DEFAULT_CHUNK = 64 * 1024;
 const utf8 = new TextEncoder();
