@@ -6,11 +6,8 @@
  */
 import { readStreamXid, type Cursor } from './cursor.ts';
 import type { Delete, Insert, OldTupleKind, Relation, RelationColumn, ReplicaIdentity, Truncate, TypeMessage, Update } from './messages.ts';
-import { readTupleData } from './tuple.ts';
+import { readTupleData, TUPLE_KEY, TUPLE_NEW, TUPLE_OLD } from './tuple.ts';
 
-const TUPLE_NEW = 0x4e; // 'N'
-const TUPLE_KEY = 0x4b; // 'K'
-const TUPLE_OLD = 0x4f; // 'O'
 const REPLICA_IDENTITIES: ReadonlySet<string> = new Set(['d', 'n', 'f', 'i']);
 /** Smallest encoded column of a Relation: flags, empty name, type OID, typmod. */
 const MIN_RELATION_COLUMN = 10;

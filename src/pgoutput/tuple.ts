@@ -13,10 +13,15 @@ import type { Cursor } from './cursor.ts';
 import { UNCHANGED_TOAST, type TupleValue } from './messages.ts';
 import { TextSlicer } from './text.ts';
 
-const KIND_NULL = 0x6e; // 'n'
-const KIND_UNCHANGED = 0x75; // 'u'
-const KIND_TEXT = 0x74; // 't'
-const KIND_BINARY = 0x62; // 'b'
+/** Column kinds of a TupleData. */
+export const KIND_NULL = 0x6e; // 'n'
+export const KIND_UNCHANGED = 0x75; // 'u'
+export const KIND_TEXT = 0x74; // 't'
+export const KIND_BINARY = 0x62; // 'b'
+/** Markers before a TupleData in Update and Delete: the new row, the old key, the old row. */
+export const TUPLE_NEW = 0x4e; // 'N'
+export const TUPLE_KEY = 0x4b; // 'K'
+export const TUPLE_OLD = 0x4f; // 'O'
 
 /** Reads one TupleData at the cursor; text values become strings, binary values copies. */
 export function readTupleData(c: Cursor): TupleValue[] {

@@ -20,6 +20,7 @@ import { writeUuidV4 } from '../core/uuid-bytes.ts';
 import { rowKeyHeadJson } from '../kafka/message-key.ts';
 import type { RelationInfo } from '../pgoutput/relations.ts';
 import { utf8Slice } from '../pgoutput/text.ts';
+import { KIND_NULL, KIND_TEXT, KIND_UNCHANGED, TUPLE_KEY, TUPLE_NEW, TUPLE_OLD } from '../pgoutput/tuple.ts';
 import { asText, type Converter } from '../types/converter.ts';
 import { OID } from '../types/oids.ts';
 import type { TypeRegistry } from '../types/index.ts';
@@ -122,12 +123,6 @@ export interface EncodedRow {
   unchanged: string[] | undefined;
 }
 
-const TUPLE_NEW = 0x4e; // 'N'
-const TUPLE_KEY = 0x4b; // 'K'
-const TUPLE_OLD = 0x4f; // 'O'
-const KIND_NULL = 0x6e; // 'n'
-const KIND_UNCHANGED = 0x75; // 'u'
-const KIND_TEXT = 0x74; // 't'
 /** Value start markers for a tuple's columns without bytes. */
 const NULL_VALUE = -1;
 const UNCHANGED_VALUE = -2;
