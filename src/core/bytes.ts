@@ -14,9 +14,14 @@ export function copyBytes(target: Uint8Array, at: number, src: Uint8Array, start
   for (let i = start; i < end; i++) target[at++] = src[i]!;
 }
 
+/** The big-endian signed 32-bit integer at bytes[at] (the caller checked the bounds). */
+export function readInt32BE(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
 /** The big-endian unsigned 32-bit integer at bytes[at] (the caller checked the bounds). */
 export function readUint32BE(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  return readInt32BE(bytes, at) >>> 0;
 }
 
 /** A string as UTF-8 bytes (for constants built once). */

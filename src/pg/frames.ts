@@ -12,6 +12,7 @@
  * Buffers handed out are never written again, so a payload view stays intact; callers should still
  * treat it as valid only until they return, so this can change.
  */
+import { readInt32BE } from '../core/bytes.ts';
 import { ProtocolError } from './errors.ts';
 
 /** Largest message length accepted: PostgreSQL itself caps a message at 1 GiB (MaxAllocSize). */
@@ -76,8 +77,8 @@ export class FrameDecoder {
       const pos = this.pos;
       const available = this.end - pos;
       if (available >= HEADER_SIZE) {
-        // Int32 length read by hand: a DataView per chunk would cost more than these shifts.
-        const length = (buf[pos + 1]! << 24) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 8) | buf[pos + 4]!;
+        // Int32 length read with shifts: a DataView per chunk would cost more.
+        const length = readInt32BE(buf, pos + 1);
         if (length < 4 || length > MAX_MESSAGE_LENGTH) {
           throw new ProtocolError(`message '${printable(buf[pos]!)}' has an invalid length ${length}`, this.consumed + 1);
         }

@@ -3,6 +3,7 @@
  * and throws PgoutputDecodeError (never a RangeError or a silent `undefined`), so truncated or
  * corrupt input can only ever produce that one error type. Integers are big-endian (network order).
  */
+import { readInt32BE } from '../core/bytes.ts';
 import { PgoutputDecodeError } from './errors.ts';
 import { utf8Slice } from './text.ts';
 
@@ -61,7 +62,7 @@ export class Cursor {
     const b = this.bytes;
     const p = this.pos;
     this.pos = p + 4;
-    return ((b[p] as number) << 24) | ((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number);
+    return readInt32BE(b, p);
   }
 
   /** Int32, unsigned (OIDs, transaction ids). */
