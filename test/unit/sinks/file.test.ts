@@ -30,6 +30,22 @@ const readLines = (path: string): string[] => {
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 };
 
+/** Runs fixtures/stdout-writer.ts (503 events in two concurrent batches to `path = "-"`); checks it finished cleanly. */
+async function runStdoutWriter(stdout: 'pipe' | ReturnType<typeof Bun.file>, args: readonly string[] = []): Promise<{ stdout: string }> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures', 'stdout-writer.ts'), ...args], { stdout, stderr: 'pipe' });
+  const [out, stderr, code] = await Promise.all([
+    child.stdout instanceof ReadableStream ? new Response(child.stdout).text() : Promise.resolve(''),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  expect(stderr).toContain('events: 503, bytes: ');
+  expect(code).toBe(0);
+  return { stdout: out };
+}
+
+/** What stdout-writer.ts writes: its 503 events' lines, in order. */
+const stdoutWriterOutput = (): string => Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join('');
+
 runSinkContract('file', async () => {
   const path = join(dir, `contract-${++seq}.jsonl`);
   const sink = await openSink(path);
@@ -162,22 +178,15 @@ describe('file sink', () => {
   });
 
   test.each([['plain', []], ['with fsync on a pipe', ['fsync']]] as const)('path "-" writes JSON lines to standard output (%s)', async (_label, args) => {
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures', 'stdout-writer.ts'), ...args], { stdout: 'pipe', stderr: 'pipe' });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    expect(stderr).toContain('events: 503, bytes: ');
-    expect(code).toBe(0);
-    const expected = Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join('');
+    const { stdout } = await runStdoutWriter('pipe', args);
     // The two batches were written concurrently: each arrives whole, in call order.
-    expect(stdout).toBe(expected);
+    expect(stdout).toBe(stdoutWriterOutput());
   });
 
   test('path "-" redirected to a file takes the direct write and still writes every batch whole, in order', async () => {
     const out = join(dir, 'stdout.jsonl');
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures', 'stdout-writer.ts')], { stdout: Bun.file(out), stderr: 'pipe' });
-    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
-    expect(stderr).toContain('events: 503, bytes: ');
-    expect(code).toBe(0);
-    expect(readFileSync(out, 'utf8')).toBe(Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join(''));
+    await runStdoutWriter(Bun.file(out));
+    expect(readFileSync(out, 'utf8')).toBe(stdoutWriterOutput());
   });
 
   test('synchronous write(2) for regular files and character devices, the I/O pool for pipes', () => {
