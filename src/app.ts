@@ -20,6 +20,8 @@ export interface App {
   readonly httpUrl: string;
   /** Sources, pipelines, then sinks: what `/status` and `/stats` list. */
   components(): readonly Component[];
+  /** Resolves when a source refused to go on until an operator acts: the caller stops and exits with 3. */
+  readonly halted: Promise<StreamerError>;
   /**
    * Graceful stop: HTTP, ticker, sources stop reading, pipelines deliver and acknowledge what is in
    * flight, sources close (final confirmation), sinks close, store closes. Resolves true when
@@ -41,9 +43,25 @@ export function parseListenAddress(address: string): { hostname: string; port: n
   return { hostname: hostname === '' ? '127.0.0.1' : hostname, port: Number(match[3]) };
 }
 
+/** Run-time choices from the command line. */
+export interface StartOptions {
+  /** `--accept-gap`: sources may accept one gap in their changes at their first start. */
+  acceptGap?: boolean;
+}
+
 /** Builds and starts everything described by `config`. Throws (after cleaning up) when start fails. */
-export async function startApp(config: Config): Promise<App> {
+export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
+  let haltedWith: StreamerError | undefined;
+  let resolveHalted!: (err: StreamerError) => void;
+  const halted = new Promise<StreamerError>((resolve) => {
+    resolveHalted = resolve;
+  });
+  const halt = (err: StreamerError) => {
+    if (haltedWith) return;
+    haltedWith = err;
+    resolveHalted(err);
+  };
   const store: StateStore = config.stateFile ? openSqliteStateStore(config.stateFile) : createMemoryStateStore();
   const sinks: Sink[] = [];
   const running: Running[] = [];
@@ -76,7 +94,14 @@ export async function startApp(config: Config): Promise<App> {
     for (const sourceConfig of config.sources) {
       const logger = Logger.for(sourceConfig.kind.componentType, sourceConfig.name, { debug: sourceConfig.debug, verbose: sourceConfig.verbose });
       const sourceSinks = sinksBySource.get(sourceConfig.name) ?? [];
-      const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, { log: logger, store, sinkNames: sourceSinks.map((s) => s.name) });
+      const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, {
+        log: logger,
+        store,
+        sinkNames: sourceSinks.map((s) => s.name),
+        halt,
+        acceptGap: options.acceptGap ?? false,
+        configFile: config.file,
+      });
       const pipeline = new Pipeline<unknown>({
         name: sourceConfig.name,
         source,
@@ -90,6 +115,7 @@ export async function startApp(config: Config): Promise<App> {
 
     const http = createHttpApp({
       components,
+      halted: () => (haltedWith ? haltedWith.message : null),
       metrics: async () => {
         for (const c of components()) componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
         return { body: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType };
@@ -155,6 +181,7 @@ export async function startApp(config: Config): Promise<App> {
 
   return {
     httpUrl: httpServer.url.origin,
+    halted,
     components,
     stop: () => (stopping ??= stop()),
   };

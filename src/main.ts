@@ -46,11 +46,18 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${command.configFile}: OK (${config.sources.length} source(s), ${config.sinks.length} sink(s))\n`);
       return EXIT_OK;
     }
+    case 'reset-position': {
+      const config = await load(command.configFile);
+      if (!config) return EXIT_USAGE;
+      const { resetPosition } = await import('./reset-position.ts');
+      return resetPosition(config, command.source);
+    }
     case 'run': {
       const config = await load(command.configFile);
       if (!config) return EXIT_USAGE;
       log.info(`${VERSION_LINE}: configuration loaded from ${command.configFile}`);
-      return runUntilSignal(config);
+      if (command.acceptGap) log.warn('--accept-gap: each source may accept once that changes between its saved position and its slot are missing');
+      return runUntilSignal(config, undefined, { acceptGap: command.acceptGap });
     }
   }
 }

@@ -1,24 +1,28 @@
 /**
  * Runs the app until SIGTERM/SIGINT, then stops it gracefully. A second signal, or a stop that
  * outlasts `shutdownTimeout`, ends the wait with a failure exit code (what was in flight is
- * re-read on the next start, so nothing is lost; it may be delivered twice).
+ * re-read on the next start, so nothing is lost; it may be delivered twice). A source that refuses
+ * to go on (docs/operations.md) stops the app the same way, with exit code 3.
  */
 import type { Config } from './config/schema.ts';
-import { describeError } from './core/errors.ts';
+import { describeError, StreamerError } from './core/errors.ts';
 import { log } from './core/logger.ts';
-import type { App } from './app.ts';
+import type { App, StartOptions } from './app.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
+/** A source refused to go on until an operator acts (the log says why and what to run); do not restart blindly. */
+export const EXIT_REFUSED = 3;
 
-type StartApp = (config: Config) => Promise<App>;
+type StartApp = (config: Config, options?: StartOptions) => Promise<App>;
 
 /** Starts the app and resolves with the process exit code once it has stopped. */
-export async function runUntilSignal(config: Config, start?: StartApp): Promise<number> {
+export async function runUntilSignal(config: Config, start?: StartApp, options: StartOptions = {}): Promise<number> {
   let app: App | undefined;
   let signals = 0;
   let stopRequested = false;
+  let refused = false;
   let finish!: (code: number) => void;
   const exitCode = new Promise<number>((resolve) => {
     finish = resolve;
@@ -27,12 +31,12 @@ export async function runUntilSignal(config: Config, start?: StartApp): Promise<
   const beginStop = (running: App) => {
     const timer = setTimeout(() => {
       log.error(`Shutdown did not finish within ${config.shutdownTimeoutMs}ms: exiting (undelivered events will be re-read on restart)`);
-      finish(EXIT_RUNTIME);
+      finish(refused ? EXIT_REFUSED : EXIT_RUNTIME);
     }, config.shutdownTimeoutMs);
     running.stop().then(
       (clean) => {
         clearTimeout(timer);
-        finish(clean ? EXIT_OK : EXIT_RUNTIME);
+        finish(refused ? EXIT_REFUSED : clean ? EXIT_OK : EXIT_RUNTIME);
       },
       (err) => {
         clearTimeout(timer);
@@ -60,11 +64,25 @@ export async function runUntilSignal(config: Config, start?: StartApp): Promise<
   try {
     // Imported lazily so `--version` and `check` never load the app's modules.
     const startApp = start ?? (await import('./app.ts')).startApp;
-    app = await startApp(config);
-    if (stopRequested) beginStop(app);
+    const running = await startApp(config, options);
+    app = running;
+    if (stopRequested) beginStop(running);
+    void running.halted.then(() => {
+      // The source logged why; stop the rest gracefully and exit with 3.
+      refused = true;
+      if (stopRequested) return;
+      stopRequested = true;
+      log.error(`Stopping: a source refused to stream until an operator acts (exit code ${EXIT_REFUSED})`);
+      beginStop(running);
+    });
   } catch (err) {
-    log.error(`Startup failed: ${describeError(err)}`);
-    finish(EXIT_RUNTIME);
+    if (err instanceof StreamerError && err.code === 'REFUSED') {
+      log.error(`Refusing to start: ${describeError(err)}`);
+      finish(EXIT_REFUSED);
+    } else {
+      log.error(`Startup failed: ${describeError(err)}`);
+      finish(EXIT_RUNTIME);
+    }
   }
   const code = await exitCode;
   process.off('SIGTERM', onSignal);

@@ -1,4 +1,5 @@
 import type { Resolved, SectionSpec } from '../config/fields.ts';
+import type { StreamerError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { StateStore } from '../state/store.ts';
 
@@ -16,6 +17,15 @@ export interface ComponentDeps {
   store: StateStore;
   /** For a source: the names of the sinks subscribed to it (the original's Kafka source lists them in its stats). */
   sinkNames?: readonly string[];
+  /**
+   * For a source: stops the whole process with exit code 3 after a graceful stop of everything else,
+   * when it refuses to go on until an operator acts (a StreamerError with code REFUSED).
+   */
+  halt?: (err: StreamerError) => void;
+  /** The config file, for commands named in messages (`reset-position -config FILE`). */
+  configFile?: string;
+  /** `--accept-gap` was given: a source may accept one gap in its changes at its first start (docs/operations.md). */
+  acceptGap?: boolean;
 }
 
 /**

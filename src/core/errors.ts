@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'SINK_PERMANENT'
   | 'SOURCE'
   | 'STATE_STORE'
+  /** A source refuses to go on until an operator acts (docs/operations.md); the process exits with 3. */
+  | 'REFUSED'
   | 'PIPELINE_STOPPED'
   | 'SHUTDOWN_TIMEOUT'
   | 'INTERNAL';

@@ -10,11 +10,13 @@ export interface HttpDeps {
   components: () => readonly Component[];
   /** Prometheus exposition text and its content type. */
   metrics: () => Promise<{ body: string; contentType: string }>;
+  /** Why the process is stopping for an operator (a source refused to stream), or null. */
+  halted?: () => string | null;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
 
-function text(c: Context, body: string, status: 200 | 400 | 404 | 500 = 200): Response {
+function text(c: Context, body: string, status: 200 | 400 | 404 | 500 | 503 = 200): Response {
   return c.body(body, status, { 'Content-Type': TEXT });
 }
 
@@ -41,7 +43,11 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // strict routing: `/debug` and `/debug/` are different paths, as in Go's ServeMux.
   const app = new Hono({ strict: true });
 
-  app.all('/health', (c) => text(c, 'Alive and well\n'));
+  // Alive unless a source refused to go on (docs/operations.md): then the process is on its way out.
+  app.all('/health', (c) => {
+    const halted = deps.halted?.() ?? null;
+    return halted === null ? text(c, 'Alive and well\n') : text(c, `Refused: ${halted}\n`, 503);
+  });
 
   app.all('/status', (c) => {
     const { body, healthy } = renderStatus(deps.components());

@@ -143,6 +143,22 @@ export const walLagBytes = new Gauge({
   registers: [metricsRegistry],
 });
 
+/** 1 while a source refuses to stream (reason: start-check.ts RefusalReason); the process then exits with 3. */
+export const sourceRefused = new Gauge({
+  name: 'source_refused',
+  help: 'Set to 1 when a source refuses to stream until an operator acts (reason: position_ahead_of_server, other_cluster, slot_missing, slot_ahead, slot_invalidated, publication_dropped, bad_state)',
+  labelNames: ['sourceName', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Gaps the operator accepted with --accept-gap (a missing slot re-created, or a slot ahead of the saved position). */
+export const sourceGapsAccepted = new Counter({
+  name: 'source_gaps_accepted_total',
+  help: 'Starts where the operator accepted (--accept-gap) that changes between the saved position and the slot may be missing',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
 export const replicationReconnects = new Counter({
   name: 'source_replication_reconnects_total',
   help: 'Replication sessions that ended with an error and were restarted',

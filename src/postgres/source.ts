@@ -14,12 +14,15 @@ import {
   pgoutputSkipped,
   replicationReconnects,
   sourceErrors,
+  sourceGapsAccepted,
+  sourceRefused,
   walConfirmedLsn,
   walLagBytes,
   walPersistedLsn,
   walReceivedLsn,
 } from '../http/metrics.ts';
 import type { ConnectOptions } from '../pg/connection.ts';
+import { PgError } from '../pg/errors.ts';
 import { decodePgoutput } from '../pgoutput/decode.ts';
 import { PgoutputDecodeError } from '../pgoutput/errors.ts';
 import type { PgoutputMessage } from '../pgoutput/messages.ts';
@@ -35,6 +38,7 @@ import { TypeRegistry } from '../types/index.ts';
 import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
+import { checkStart, SourceRefusal, type Notice } from './start-check.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 const TYPE = 'Source-PSQL';
@@ -76,6 +80,12 @@ export interface PostgresSourceSettings {
   walRetain: number;
   /** Start here instead of the persisted position (0 = off). */
   walPositionOverride: Lsn;
+  /** `--accept-gap`: at its first start, a missing slot is created again / a slot ahead is followed instead of refused. */
+  acceptGap?: boolean;
+  /** The config file, named in the commands refusals suggest. */
+  configFile?: string;
+  /** Called once when the source refuses to go on (StreamerError REFUSED): the app stops and exits with 3. */
+  halt?: (err: StreamerError) => void;
 }
 
 interface Transaction extends TransactionContext {
@@ -109,6 +119,12 @@ export class PostgresSource implements Source<Lsn>, Component {
   private waitingForRoom = false;
   /** Why this source ended the current session itself (see failSession). */
   private sessionError: Error | undefined;
+  /** Set when the source refused to go on (start-check.ts); it never streams again in this process. */
+  private refusal: StreamerError | undefined;
+  /** The resume position is walPositionOverride's until anything was pushed. */
+  private fromOverride = false;
+  /** `--accept-gap` still applies: only to the first start that gets as far as the start check. */
+  private acceptGap: boolean;
 
   private received: Lsn = 0n;
   /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
@@ -146,12 +162,21 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.events = new EventFactory(name, settings.eventHost, settings.eventDatabase, this.types);
     this.eventMetrics = new SourceEventMetrics(name, TYPE);
     this.publications = publicationNames(settings.publication);
+    this.acceptGap = settings.acceptGap ?? false;
   }
 
   async start(output: SourceOutput<Lsn>): Promise<void> {
     this.output = output;
-    const stored = this.store.getPosition(this.name) ?? 0n;
+    let stored: Lsn;
+    try {
+      stored = this.store.getPosition(this.name) ?? 0n;
+    } catch (err) {
+      // A state file we cannot read a position from: refuse rather than start over from the slot.
+      sourceRefused.set({ sourceName: this.name, reason: 'bad_state' }, 1);
+      throw new SourceRefusal('bad_state', describeError(err), { cause: err, component: `${TYPE} (${this.name})` });
+    }
     const override = this.settings.walPositionOverride;
+    this.fromOverride = override > 0n;
     if (override > 0n) this.log.warn(`walPositionOverride is set: starting at ${formatLsn(override)} instead of the saved position ${formatLsn(stored)}`);
     this.persisted = override > 0n ? override : stored;
     this.delivered = this.persisted;
@@ -164,13 +189,19 @@ export class PostgresSource implements Source<Lsn>, Component {
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
+      const pushedBefore = this.lastPushed;
       try {
         await this.runSession();
         failures = 0;
       } catch (err) {
+        if (err instanceof SourceRefusal) {
+          this.refuse(err);
+          break;
+        }
         if (this.stopping) break;
-        // A session that was streaming starts a new series of failures (backoff from the start).
-        if (this.streaming) failures = 0;
+        // A session that got somewhere starts a new series of failures (backoff from the start); one
+        // that fails at once again and again (a stream error on the first change) keeps backing off.
+        if (this.streaming && this.lastPushed > pushedBefore) failures = 0;
         // Unhealthy during the wait, not only while reconnecting.
         this.endSession();
         failures++;
@@ -193,17 +224,18 @@ export class PostgresSource implements Source<Lsn>, Component {
       publications: this.publications,
       log: this.log,
       readCoalesceMs: this.settings.readCoalesceMs,
-      onCreatingSlot: () => {
-        this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
-          '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
-        this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
-      },
     });
+    let start: Lsn;
+    try {
+      start = await this.prepareStart(session);
+    } catch (err) {
+      await session.close().catch(() => {});
+      throw err;
+    }
     const generation = ++this.generation;
     this.session = session;
     if (this.stopping) return;
     this.protoVersion = session.info.protoVersion;
-    const start = this.lastPushed;
     this.skipBefore = start;
     this.txn = undefined;
     this.held = undefined;
@@ -226,6 +258,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const endedWith = await ended;
     const err = this.sessionError ?? endedWith;
     if (this.stopping) return;
+    if (isPublicationMissing(err)) throw this.publicationDropped(err);
     throw err ?? new StreamerError('SOURCE', 'the server ended the replication stream', { component: `${TYPE} (${this.name})` });
   }
 
@@ -237,6 +270,69 @@ export class PostgresSource implements Source<Lsn>, Component {
     const session = this.session;
     this.session = undefined;
     if (session && !session.closed) void session.close().catch(() => {});
+  }
+
+  /**
+   * The start check (start-check.ts) against what the session found: refuse (throws REFUSED), or
+   * create the slot when it is due, record the cluster beside the position, and return where to
+   * start streaming.
+   */
+  private async prepareStart(session: ReplicationSession): Promise<Lsn> {
+    const { system, slot } = session.info;
+    const decision = checkStart({
+      source: this.name,
+      slot: this.settings.slot,
+      resumeFrom: this.lastPushed,
+      fromOverride: this.fromOverride,
+      savedIdentity: this.store.getServerIdentity(this.name),
+      server: system,
+      slotInfo: slot,
+      acceptGap: this.acceptGap,
+      configFile: this.settings.configFile,
+    });
+    for (const notice of decision.notices) this.notice(notice);
+    if (decision.kind === 'refuse') {
+      throw new SourceRefusal(decision.reason, decision.message, { component: `${TYPE} (${this.name})` });
+    }
+    if (decision.gapAccepted) sourceGapsAccepted.inc({ sourceName: this.name });
+    this.acceptGap = false;
+    if (decision.createSlot) {
+      this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
+        '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
+      this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
+      await session.createSlot();
+    }
+    const saved = this.store.getServerIdentity(this.name);
+    if (saved?.systemId !== system.systemId || saved.timeline !== system.timeline) {
+      this.store.setServerIdentity(this.name, { systemId: system.systemId, timeline: system.timeline });
+    }
+    return decision.start;
+  }
+
+  private notice(notice: Notice): void {
+    if (notice.level === 'warn') this.log.warn(notice.message);
+    else this.log.info(notice.message);
+  }
+
+  /** The walsender failed on a publication that does not exist at the slot's position (see publicationDropped). */
+  private publicationDropped(err: unknown): SourceRefusal {
+    const publications = this.publications.join(',');
+    return new SourceRefusal('publication_dropped',
+      `${describeError(err)}: publication ${publications} was dropped (and perhaps created again) after changes the slot "${this.settings.slot}" still has to send. ` +
+      'PostgreSQL decodes each change with the catalog as it was then, so this slot can never get past that point by itself. ' +
+      `Make sure the publication exists, then either move the slot past the point it was created again (SELECT pg_replication_slot_advance('${this.settings.slot}', pg_current_wal_lsn()); the changes in between are skipped) ` +
+      `or drop the slot, and start once with \`--accept-gap\`; rows changed meanwhile may be missing downstream (see docs/operations.md)`,
+      { component: `${TYPE} (${this.name})`, cause: err });
+  }
+
+  /** Stops this source for good: ERROR once, /status and /health say why, the app exits with 3. */
+  private refuse(err: SourceRefusal): void {
+    this.refusal = err;
+    this.endSession();
+    sourceRefused.set({ sourceName: this.name, reason: err.reason }, 1);
+    this.problem = `refused: ${err.message}`;
+    this.log.error(`Refusing to stream: ${err.message}`);
+    this.settings.halt?.(err);
   }
 
   /** Waits `ms` unless stop()/close() cuts the wait short. */
@@ -400,6 +496,7 @@ export class PostgresSource implements Source<Lsn>, Component {
 
   private pushPosition(position: Lsn): void {
     this.lastPushed = position;
+    this.fromOverride = false;
     this.push({ position });
   }
 
@@ -585,6 +682,7 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   status(): string | null {
+    if (this.refusal) return this.problem;
     if (this.stopping) return null;
     return this.streaming ? null : this.problem ?? 'connecting';
   }
@@ -592,4 +690,9 @@ export class PostgresSource implements Source<Lsn>, Component {
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
+}
+
+/** The walsender's error for a publication missing at the position it decodes (SQLSTATE 42704). */
+function isPublicationMissing(err: unknown): boolean {
+  return err instanceof PgError && err.code === '42704' && /publication .* does not exist/.test(err.message);
 }

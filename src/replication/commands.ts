@@ -42,31 +42,80 @@ export function existingPublicationsSql(names: readonly string[]): string {
   return `SELECT pubname FROM pg_catalog.pg_publication WHERE pubname IN (${names.map(quoteLiteral).join(', ')})`;
 }
 
+/** What IDENTIFY_SYSTEM answers: which cluster, which timeline, and how far its WAL goes. */
+export interface SystemIdentity {
+  /** The cluster's system identifier (decimal text of a 64-bit number): shared by a primary and its physical standbys. */
+  systemId: string;
+  timeline: number;
+  /** The current WAL flush position (on a standby: what it has replayed or received). */
+  xlogpos: Lsn;
+  /** The database of a `replication=database` connection. */
+  database: string | null;
+}
+
+export const IDENTIFY_SYSTEM = 'IDENTIFY_SYSTEM';
+
+/** Parses the single row of IDENTIFY_SYSTEM (systemid, timeline, xlogpos, dbname). */
+export function parseIdentifySystem(rows: readonly (readonly (string | null)[])[], parseLsn: (text: string) => Lsn): SystemIdentity {
+  const row = rows[0];
+  const [systemId, timeline, xlogpos, database] = row ?? [];
+  if (!systemId || !/^\d+$/.test(systemId) || !timeline || !/^\d+$/.test(timeline) || !xlogpos) {
+    throw new Error(`unexpected IDENTIFY_SYSTEM result ${JSON.stringify(row ?? null)}`);
+  }
+  return { systemId, timeline: Number(timeline), xlogpos: parseLsn(xlogpos), database: database ?? null };
+}
+
 export interface SlotInfo {
   plugin: string | null;
   slotType: string;
   database: string | null;
   activePid: number | null;
   confirmedFlush: Lsn | null;
+  /** Oldest WAL the slot keeps (null when it reserves none). */
+  restartLsn: Lsn | null;
+  /** PG 13+: reserved | extended | unreserved | lost; null on older servers. */
+  walStatus: string | null;
+  /**
+   * Why PostgreSQL invalidated the slot, when it did: PG 17+ `invalidation_reason`; on 16 a
+   * standby's `conflicting`; on 13–16 `wal_status = lost` (reason "wal_removed"). Null when usable.
+   */
+  invalidation: string | null;
+  /** PG 17+: the slot is synchronised to standbys (`failover`); null on older servers. */
+  failover: boolean | null;
+  /** PG 17+: this is a standby's copy synchronised from the primary (`synced`); null on older servers. */
+  synced: boolean | null;
 }
 
-/** The slot's row of pg_replication_slots (zero rows when it does not exist). */
-export function slotInfoSql(slot: string): string {
-  return 'SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn ' +
-    `FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
+/** The slot's row of pg_replication_slots (zero rows when it does not exist), with the columns the server has. */
+export function slotInfoSql(slot: string, serverVersionNum = 0): string {
+  const v13 = serverVersionNum >= 130000;
+  const columns = [
+    'plugin', 'slot_type', 'database', 'active_pid', 'confirmed_flush_lsn', 'restart_lsn',
+    v13 ? 'wal_status' : 'NULL',
+    serverVersionNum >= 170000 ? 'invalidation_reason' : serverVersionNum >= 160000 ? "CASE WHEN conflicting THEN 'conflict' END" : 'NULL',
+    serverVersionNum >= 170000 ? 'failover' : 'NULL',
+    serverVersionNum >= 170000 ? 'synced' : 'NULL',
+  ];
+  return `SELECT ${columns.join(', ')} FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
 }
 
 /** Parses the row of `slotInfoSql`; undefined when the slot does not exist. */
 export function parseSlotInfo(rows: readonly (readonly (string | null)[])[], parseLsn: (text: string) => Lsn): SlotInfo | undefined {
   const row = rows[0];
   if (!row) return undefined;
-  const [plugin, slotType, database, activePid, confirmedFlush] = row;
+  const [plugin, slotType, database, activePid, confirmedFlush, restartLsn, walStatus, invalidationReason, failover, synced] = row;
+  const bool = (text: string | null | undefined) => (text === 't' ? true : text === 'f' ? false : null);
   return {
     plugin: plugin ?? null,
     slotType: slotType ?? '',
     database: database ?? null,
     activePid: activePid ? Number(activePid) : null,
     confirmedFlush: confirmedFlush ? parseLsn(confirmedFlush) : null,
+    restartLsn: restartLsn ? parseLsn(restartLsn) : null,
+    walStatus: walStatus ?? null,
+    invalidation: invalidationReason ?? (walStatus === 'lost' ? 'wal_removed' : null),
+    failover: bool(failover),
+    synced: bool(synced),
   };
 }
 

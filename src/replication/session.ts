@@ -8,20 +8,24 @@ import type { Logger } from '../core/logger.ts';
 import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
 import { PgError } from '../pg/errors.ts';
 import {
+  IDENTIFY_SYSTEM,
   SHOW_WAL_LEVEL,
   createSlotCommand,
+  parseIdentifySystem,
   existingPublicationsSql,
   parseSlotInfo,
   protoVersionFor,
   slotInfoSql,
   startReplicationCommand,
   supportsMessages,
+  type SlotInfo,
+  type SystemIdentity,
 } from './commands.ts';
 import { encodeStandbyStatusUpdate, pgTimeMicrosNow } from './copy-both.ts';
 import { parseLsn, type Lsn } from './lsn.ts';
 
 /** The step of the session setup that failed; shown in logs and `/status`. */
-export type SetupStep = 'connect' | 'check wal_level' | 'check publication' | 'check slot' | 'create slot' | 'start replication';
+export type SetupStep = 'connect' | 'identify system' | 'check wal_level' | 'check publication' | 'check slot' | 'create slot' | 'start replication';
 
 /** A setup failure with the step, what happened and what the operator can do. Always retried by the source. */
 export class SessionSetupError extends Error {
@@ -39,11 +43,6 @@ export interface SessionOptions {
   log: Logger;
   /** Wait after each read of the stream before reading again (PgConnection.setReadCoalescing); 0: none. */
   readCoalesceMs?: number;
-  /**
-   * Called when the slot is about to be created: PostgreSQL then waits for every transaction running
-   * now to finish, which can take as long as the longest one (an idle-in-transaction session).
-   */
-  onCreatingSlot?: () => void;
 }
 
 export interface StreamHandlers {
@@ -53,15 +52,15 @@ export interface StreamHandlers {
   onEnd(err: Error | undefined): void;
 }
 
-/** What the setup learnt, for logs and the start command. */
+/** What the setup learnt: the server's identity and WAL end, and the slot as it is (the caller decides). */
 export interface SessionInfo {
   serverVersionNum: number;
   protoVersion: number;
   messages: boolean;
   publications: string[];
-  slotCreated: boolean;
-  /** The slot's confirmed_flush_lsn before we start (0 for a new slot). */
-  slotConfirmedFlush: Lsn;
+  system: SystemIdentity;
+  /** The slot's row before we start; undefined when it does not exist (createSlot makes it). */
+  slot: SlotInfo | undefined;
 }
 
 async function connect(options: ConnectOptions): Promise<PgConnection> {
@@ -102,20 +101,24 @@ async function checkPublications(conn: PgConnection, wanted: readonly string[]):
   return resolved;
 }
 
-/** Makes sure a usable pgoutput slot exists; creates it only when missing (no ERROR noise in the server log). */
-async function ensureSlot(conn: PgConnection, slot: string, database: string, onCreating?: () => void): Promise<{ created: boolean; confirmedFlush: Lsn }> {
-  const [result] = await conn.simpleQuery(slotInfoSql(slot));
-  const info = parseSlotInfo(result?.rows ?? [], parseLsn);
-  if (!info) {
-    onCreating?.();
-    try {
-      await conn.simpleQuery(createSlotCommand(slot));
-    } catch (err) {
-      const hint = err instanceof PgError && err.code === '55000' ? ' (is wal_level logical and max_replication_slots large enough?)' : '';
-      throw new SessionSetupError('create slot', `cannot create replication slot "${slot}": ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
-    }
-    return { created: true, confirmedFlush: 0n };
+async function identifySystem(conn: PgConnection): Promise<SystemIdentity> {
+  const [result] = await conn.simpleQuery(IDENTIFY_SYSTEM);
+  try {
+    return parseIdentifySystem(result?.rows ?? [], parseLsn);
+  } catch (err) {
+    throw new SessionSetupError('identify system', err instanceof Error ? err.message : String(err), { cause: err });
   }
+}
+
+/**
+ * Reads the slot's row and rejects a slot we can never use (another type or plugin, another
+ * database) or one in use. Whether a missing, invalidated, behind or ahead slot may be used is the
+ * caller's decision (postgres/start-check.ts), made against its saved position.
+ */
+async function inspectSlot(conn: PgConnection, slot: string, database: string): Promise<SlotInfo | undefined> {
+  const [result] = await conn.simpleQuery(slotInfoSql(slot, conn.serverVersionNum));
+  const info = parseSlotInfo(result?.rows ?? [], parseLsn);
+  if (!info) return undefined;
   if (info.slotType !== 'logical' || info.plugin !== 'pgoutput') {
     throw new SessionSetupError('check slot', `replication slot "${slot}" exists but is a ${info.slotType} slot with plugin ${info.plugin ?? 'none'}, not a logical pgoutput slot: choose another replicationSlot, or drop it if it is unused`);
   }
@@ -125,7 +128,7 @@ async function ensureSlot(conn: PgConnection, slot: string, database: string, on
   if (info.activePid !== null) {
     throw new SessionSetupError('check slot', `replication slot "${slot}" is in use by another process (PID ${info.activePid}); standing by until it is free`);
   }
-  return { created: false, confirmedFlush: info.confirmedFlush ?? 0n };
+  return info;
 }
 
 export class ReplicationSession {
@@ -135,21 +138,21 @@ export class ReplicationSession {
     private readonly options: SessionOptions,
   ) {}
 
-  /** Connects and runs the setup steps; the connection is closed again when a step fails. */
+  /** Connects and runs the setup steps; the connection is closed again when a step fails. Creates nothing. */
   static async open(options: SessionOptions): Promise<ReplicationSession> {
     const conn = await connect(options.connection);
     try {
       await checkWalLevel(conn);
       const publications = await checkPublications(conn, options.publications);
-      const slot = await ensureSlot(conn, options.slot, options.connection.database, options.onCreatingSlot);
-      if (slot.created) options.log.info(`Created replication slot "${options.slot}" (pgoutput)`);
+      const system = await identifySystem(conn);
+      const slot = await inspectSlot(conn, options.slot, options.connection.database);
       const info: SessionInfo = {
         serverVersionNum: conn.serverVersionNum,
         protoVersion: protoVersionFor(conn.serverVersionNum),
         messages: supportsMessages(conn.serverVersionNum),
         publications,
-        slotCreated: slot.created,
-        slotConfirmedFlush: slot.confirmedFlush,
+        system,
+        slot,
       };
       return new ReplicationSession(conn, info, options);
     } catch (err) {
@@ -157,6 +160,20 @@ export class ReplicationSession {
       if (err instanceof SessionSetupError) throw err;
       throw new SessionSetupError('check slot', err instanceof Error ? err.message : String(err), { cause: err });
     }
+  }
+
+  /**
+   * Creates the slot (permanent, pgoutput). PostgreSQL waits for every transaction running now to
+   * finish first, which can take as long as the longest one (an idle-in-transaction session).
+   */
+  async createSlot(): Promise<void> {
+    try {
+      await this.conn.simpleQuery(createSlotCommand(this.options.slot));
+    } catch (err) {
+      const hint = err instanceof PgError && err.code === '55000' ? ' (is wal_level logical and max_replication_slots large enough?)' : '';
+      throw new SessionSetupError('create slot', `cannot create replication slot "${this.options.slot}": ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
+    }
+    this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput)`);
   }
 
   /** Sends START_REPLICATION from `start` and streams until the connection or copy mode ends. */

@@ -1,9 +1,10 @@
 import { StreamerError } from '../core/errors.ts';
-import type { StateStore } from './store.ts';
+import type { ServerIdentity, StateStore } from './store.ts';
 
-/** A StateStore that keeps positions in memory only; for tests. */
+/** A StateStore that keeps positions in memory only; for tests and configs without a state file. */
 export function createMemoryStateStore(): StateStore {
   const positions = new Map<string, bigint>();
+  const identities = new Map<string, ServerIdentity>();
   let closed = false;
   const checkOpen = () => {
     if (closed) throw new StreamerError('STATE_STORE', 'In-memory state store is closed', { retryable: false });
@@ -16,6 +17,21 @@ export function createMemoryStateStore(): StateStore {
     async setPosition(source, position) {
       checkOpen();
       positions.set(source, position);
+    },
+    getServerIdentity(source) {
+      checkOpen();
+      return identities.get(source);
+    },
+    setServerIdentity(source, identity) {
+      checkOpen();
+      identities.set(source, { ...identity });
+    },
+    resetSource(source) {
+      checkOpen();
+      const had = positions.has(source) || identities.has(source);
+      positions.delete(source);
+      identities.delete(source);
+      return had;
     },
     close() {
       closed = true;

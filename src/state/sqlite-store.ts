@@ -3,22 +3,32 @@ import { accessSync, closeSync, constants, fsync, openSync, statSync } from 'nod
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StreamerError, describeError } from '../core/errors.ts';
-import type { StateStore } from './store.ts';
+import { isLsn } from '../replication/lsn.ts';
+import type { ServerIdentity, StateStore } from './store.ts';
 
 const fsyncFd = promisify(fsync);
 
-/** Bumped when the schema changes; `PRAGMA user_version` records what a file holds. */
-const SCHEMA_VERSION = 1;
+/** Bumped when the schema changes; `PRAGMA user_version` records what a file holds (2: `sources`). */
+const SCHEMA_VERSION = 2;
 
 /** Waits this long for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS positions (
+/** Statements that bring a file from each version to the next; index = version they start from. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS positions (
     source     TEXT PRIMARY KEY NOT NULL,
     position   TEXT NOT NULL,
     updated_at TEXT NOT NULL
-  ) STRICT`;
+  ) STRICT`,
+  // The cluster each source's position belongs to (IDENTIFY_SYSTEM): a position is only used there.
+  `CREATE TABLE IF NOT EXISTS sources (
+    source     TEXT PRIMARY KEY NOT NULL,
+    system_id  TEXT NOT NULL,
+    timeline   INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT`,
+];
 
 /**
  * Opens (creating when missing) the SQLite state file: WAL journal, one row per source with the
@@ -60,7 +70,7 @@ function migrate(db: Database, path: string): void {
   }
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    db.run(SCHEMA);
+    for (const statement of MIGRATIONS.slice(version)) db.run(statement);
     db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -91,6 +101,8 @@ function diagnose(path: string, err: unknown): string {
 class SqliteStateStore implements StateStore {
   private readonly select: Statement<{ position: string }, [string]>;
   private readonly upsert: Statement<unknown, [string, string, string]>;
+  private readonly selectIdentity: Statement<{ system_id: string; timeline: number }, [string]>;
+  private readonly upsertIdentity: Statement<unknown, [string, string, number, string]>;
   private closed = false;
   /** The WAL file, opened at the first write (SQLite creates it lazily); kept for fsync. */
   private walFd: number | undefined;
@@ -102,12 +114,27 @@ class SqliteStateStore implements StateStore {
       'INSERT INTO positions (source, position, updated_at) VALUES (?1, ?2, ?3) ' +
       'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
     );
+    this.selectIdentity = db.query('SELECT system_id, timeline FROM sources WHERE source = ?1');
+    this.upsertIdentity = db.query(
+      'INSERT INTO sources (source, system_id, timeline, updated_at) VALUES (?1, ?2, ?3, ?4) ' +
+      'ON CONFLICT (source) DO UPDATE SET system_id = excluded.system_id, timeline = excluded.timeline, updated_at = excluded.updated_at',
+    );
   }
 
   getPosition(source: string): bigint | undefined {
     this.checkOpen();
     const row = this.run('read', () => this.select.get(source));
-    return row ? BigInt(row.position) : undefined;
+    if (!row) return undefined;
+    const text = row.position;
+    const position = /^\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+    if (position === undefined || !isLsn(position)) {
+      throw new StreamerError('STATE_STORE',
+        `State file '${this.path}': the saved position of source '${source}' is ${JSON.stringify(text.slice(0, 64))}, not a WAL position ` +
+        `(a decimal number below 2^64); the file was edited or damaged. Nothing was streamed. Forget it with ` +
+        `\`psql-streamer reset-position -config FILE --source ${source}\` (the source then resumes from its replication slot) and start again`,
+        { retryable: false });
+    }
+    return position;
   }
 
   async setPosition(source: string, position: bigint): Promise<void> {
@@ -118,6 +145,27 @@ class SqliteStateStore implements StateStore {
     } catch (err) {
       throw new StreamerError('STATE_STORE', `Cannot sync state file '${this.path}': ${describeError(err)}`, { cause: err });
     }
+  }
+
+  getServerIdentity(source: string): ServerIdentity | undefined {
+    this.checkOpen();
+    const row = this.run('read', () => this.selectIdentity.get(source));
+    return row ? { systemId: row.system_id, timeline: row.timeline } : undefined;
+  }
+
+  /** Written before any position from that cluster: the fsync of a later position covers it (one WAL, in order). */
+  setServerIdentity(source: string, identity: ServerIdentity): void {
+    this.checkOpen();
+    this.run('write', () => this.upsertIdentity.run(source, identity.systemId, identity.timeline, new Date().toISOString()));
+  }
+
+  resetSource(source: string): boolean {
+    this.checkOpen();
+    return this.run('write', () => this.db.transaction(() => {
+      const positions = this.db.run('DELETE FROM positions WHERE source = ?1', [source]).changes;
+      const identities = this.db.run('DELETE FROM sources WHERE source = ?1', [source]).changes;
+      return positions + identities > 0;
+    }).immediate());
   }
 
   /** Puts everything SQLite wrote to the WAL so far on disk (the WAL file lives as long as this connection). */
@@ -135,8 +183,7 @@ class SqliteStateStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     if (this.walFd !== undefined) closeSync(this.walFd);
-    this.select.finalize();
-    this.upsert.finalize();
+    for (const statement of [this.select, this.upsert, this.selectIdentity, this.upsertIdentity]) statement.finalize();
     this.db.close();
   }
 

@@ -134,13 +134,12 @@ export function recordingStore(): StateStore & { positions: Lsn[] } {
   const inner = createMemoryStateStore();
   const positions: Lsn[] = [];
   return {
+    ...inner,
     positions,
-    getPosition: (source) => inner.getPosition(source),
     async setPosition(source, position) {
       await inner.setPosition(source, position);
       positions.push(position);
     },
-    close: () => inner.close(),
   };
 }
 

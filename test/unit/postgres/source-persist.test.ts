@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Logger } from '../../../src/core/logger.ts';
 import { PostgresSource, type PostgresSourceSettings } from '../../../src/postgres/source.ts';
+import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
 import type { StateStore } from '../../../src/state/store.ts';
 
 /** A state store that records its writes (when each started, and which finished), slow or failing on demand. */
@@ -9,6 +10,7 @@ function recordingStore() {
   const durable: bigint[] = [];
   const control = { failing: false, delayMs: 0 };
   const store: StateStore = {
+    ...createMemoryStateStore(),
     getPosition: () => undefined,
     setPosition: async (_source, position) => {
       started.push(position);
@@ -16,7 +18,6 @@ function recordingStore() {
       if (control.failing) throw new Error('disk full');
       durable.push(position);
     },
-    close: () => {},
   };
   return { store, started, durable, control };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import {
   createSlotCommand,
   existingPublicationsSql,
+  parseIdentifySystem,
   parseSlotInfo,
   protoVersionFor,
   publicationNames,
@@ -56,12 +57,39 @@ describe('commands', () => {
 
   test('slot rows parse, and no row means no slot', () => {
     expect(parseSlotInfo([], lsn)).toBeUndefined();
-    expect(parseSlotInfo([['pgoutput', 'logical', 'app', '4242', '0/16B3748']], lsn)).toEqual({
+    expect(parseSlotInfo([['pgoutput', 'logical', 'app', '4242', '0/16B3748', '0/16B3700', 'reserved', null, 't', 'f']], lsn)).toEqual({
       plugin: 'pgoutput', slotType: 'logical', database: 'app', activePid: 4242, confirmedFlush: 0x16b3748n,
+      restartLsn: 0x16b3700n, walStatus: 'reserved', invalidation: null, failover: true, synced: false,
     });
-    expect(parseSlotInfo([[null, 'physical', null, null, null]], lsn)).toEqual({
+    expect(parseSlotInfo([[null, 'physical', null, null, null, null, null, null, null, null]], lsn)).toEqual({
       plugin: null, slotType: 'physical', database: null, activePid: null, confirmedFlush: null,
+      restartLsn: null, walStatus: null, invalidation: null, failover: null, synced: null,
     });
+  });
+
+  test('an invalidated slot: PG 17 names the reason, 13–16 say wal_status lost', () => {
+    const row = (walStatus: string | null, reason: string | null) => [['pgoutput', 'logical', 'app', null, '0/10', null, walStatus, reason, null, null]];
+    expect(parseSlotInfo(row('lost', 'wal_removed'), lsn)?.invalidation).toBe('wal_removed');
+    expect(parseSlotInfo(row('lost', null), lsn)?.invalidation).toBe('wal_removed');
+    expect(parseSlotInfo(row(null, 'conflict'), lsn)?.invalidation).toBe('conflict');
+    expect(parseSlotInfo(row('extended', null), lsn)?.invalidation).toBeNull();
+  });
+
+  test('slot columns follow the server version', () => {
+    expect(slotInfoSql('s', 120000)).not.toContain('wal_status');
+    expect(slotInfoSql('s', 130000)).toContain('wal_status');
+    expect(slotInfoSql('s', 160000)).toContain('conflicting');
+    expect(slotInfoSql('s', 170000)).toContain('invalidation_reason');
+    expect(slotInfoSql('s', 170000)).toContain('failover, synced');
+  });
+
+  test('IDENTIFY_SYSTEM rows parse; anything else is an error', () => {
+    expect(parseIdentifySystem([['7312345678901234567', '3', '0/1A2B3C4D', 'app']], lsn)).toEqual({
+      systemId: '7312345678901234567', timeline: 3, xlogpos: 0x1a2b3c4dn, database: 'app',
+    });
+    expect(parseIdentifySystem([['7312345678901234567', '1', '0/10', null]], lsn).database).toBeNull();
+    expect(() => parseIdentifySystem([], lsn)).toThrow('unexpected IDENTIFY_SYSTEM result');
+    expect(() => parseIdentifySystem([['x', '1', '0/10', null]], lsn)).toThrow('unexpected IDENTIFY_SYSTEM result');
   });
 
   test('protocol version and messages follow the server version', () => {

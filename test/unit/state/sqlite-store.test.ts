@@ -101,7 +101,7 @@ describe('sqlite file', () => {
     await store.setPosition('db1', 2n ** 63n);
     const peek = new Database(path, { readonly: true });
     expect(peek.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 2 });
     const row = peek.query('SELECT source, position, updated_at FROM positions').get() as Record<string, string>;
     expect(row.source).toBe('db1');
     expect(row.position).toBe('9223372036854775808');
@@ -133,6 +133,67 @@ describe('sqlite file', () => {
     const db = new Database(path, { create: true });
     db.run('PRAGMA user_version = 99');
     db.close();
-    expect(openError(path).message).toContain('schema version 99, newer than this program understands (1)');
+    expect(openError(path).message).toContain('schema version 99, newer than this program understands (2)');
+  });
+
+  test('a version 1 file (positions only) is migrated: positions kept, identities empty until recorded', async () => {
+    const path = join(dir, 'state.db');
+    const v1 = new Database(path, { create: true });
+    v1.run('PRAGMA journal_mode = WAL');
+    v1.run('CREATE TABLE positions (source TEXT PRIMARY KEY NOT NULL, position TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT');
+    v1.run("INSERT INTO positions VALUES ('db1', '4242', '2026-11-01T00:00:00Z')");
+    v1.run('PRAGMA user_version = 1');
+    v1.close();
+    const store = openSqliteStateStore(path);
+    expect(store.getPosition('db1')).toBe(4242n);
+    expect(store.getServerIdentity('db1')).toBeUndefined();
+    store.setServerIdentity('db1', { systemId: '7312345678901234567', timeline: 2 });
+    store.close();
+    const again = openSqliteStateStore(path);
+    expect(again.getServerIdentity('db1')).toEqual({ systemId: '7312345678901234567', timeline: 2 });
+    again.close();
+  });
+
+  test.each([['garbage'], [''], ['-5'], ['18446744073709551616'], ['12abc']])('a saved position %p that is not an LSN names the file, the source and the remedy', (text) => {
+    const path = join(dir, 'state.db');
+    openSqliteStateStore(path).close();
+    const db = new Database(path);
+    db.run("INSERT INTO positions VALUES ('db1', ?1, '2026-11-01T00:00:00Z')", [text]);
+    db.close();
+    const store = openSqliteStateStore(path);
+    let err: unknown;
+    try {
+      store.getPosition('db1');
+    } catch (caught) {
+      err = caught;
+    }
+    store.close();
+    expect(err).toBeInstanceOf(StreamerError);
+    expect((err as StreamerError).retryable).toBe(false);
+    expect((err as StreamerError).message).toContain(`State file '${path}': the saved position of source 'db1' is ${JSON.stringify(text)}, not a WAL position`);
+    expect((err as StreamerError).message).toContain('psql-streamer reset-position -config FILE --source db1');
+  });
+});
+
+describe.each([
+  ['sqlite', () => openSqliteStateStore(join(dir, 'state.db'))],
+  ['memory', () => createMemoryStateStore()],
+] as const)('%s store: server identity and reset', (_kind, open: () => StateStore) => {
+  test('identities are kept per source and overwritten; reset forgets position and identity of one source', async () => {
+    const store = open();
+    expect(store.getServerIdentity('db1')).toBeUndefined();
+    store.setServerIdentity('db1', { systemId: '1', timeline: 1 });
+    store.setServerIdentity('db1', { systemId: '1', timeline: 2 });
+    store.setServerIdentity('db2', { systemId: '9', timeline: 1 });
+    await store.setPosition('db1', 100n);
+    await store.setPosition('db2', 200n);
+    expect(store.getServerIdentity('db1')).toEqual({ systemId: '1', timeline: 2 });
+    expect(store.resetSource('db1')).toBe(true);
+    expect(store.getPosition('db1')).toBeUndefined();
+    expect(store.getServerIdentity('db1')).toBeUndefined();
+    expect(store.resetSource('db1')).toBe(false);
+    expect(store.getPosition('db2')).toBe(200n);
+    expect(store.getServerIdentity('db2')).toEqual({ systemId: '9', timeline: 1 });
+    store.close();
   });
 });
