@@ -38,7 +38,7 @@ import { TypeRegistry } from '../types/index.ts';
 import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
-import { checkStart, SourceRefusal, type Notice } from './start-check.ts';
+import { acceptCommand, checkStart, SourceRefusal, type Notice } from './start-check.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 const TYPE = 'Source-PSQL';
@@ -321,7 +321,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       `${describeError(err)}: publication ${publications} was dropped (and perhaps created again) after changes the slot "${this.settings.slot}" still has to send. ` +
       'PostgreSQL decodes each change with the catalog as it was then, so this slot can never get past that point by itself. ' +
       `Make sure the publication exists, then either move the slot past the point it was created again (SELECT pg_replication_slot_advance('${this.settings.slot}', pg_current_wal_lsn()); the changes in between are skipped) ` +
-      `or drop the slot, and start once with \`--accept-gap\`; rows changed meanwhile may be missing downstream (see docs/operations.md)`,
+      `or drop the slot, and start once with \`${acceptCommand(this.settings.configFile)}\`; rows changed meanwhile may be missing downstream (see docs/operations.md)`,
       { component: `${TYPE} (${this.name})`, cause: err });
   }
 

@@ -55,7 +55,8 @@ export function resetCommand(source: string, configFile = 'FILE'): string {
   return `psql-streamer reset-position -config ${configFile} --source ${source}`;
 }
 
-function acceptCommand(configFile = 'FILE'): string {
+/** The run command that accepts a gap once, named in refusals. */
+export function acceptCommand(configFile = 'FILE'): string {
   return `psql-streamer -config ${configFile} --accept-gap`;
 }
 

@@ -34,11 +34,14 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** Starts `psql-streamer -config <dir>/<name>.toml` with `configText`. */
-export function startStreamer(dir: string, configText: string, name = 'streamer', env: Record<string, string> = {}): StreamerProcess {
+/**
+ * Starts `psql-streamer [command...] -config <dir>/<name>.toml [args...]` with `configText`
+ * (command: e.g. `['reset-position']`; args: e.g. `['--accept-gap']`).
+ */
+export function startStreamer(dir: string, configText: string, name = 'streamer', env: Record<string, string> = {}, args: readonly string[] = [], command: readonly string[] = []): StreamerProcess {
   const configFile = join(dir, `${name}.toml`);
   writeFileSync(configFile, configText);
-  const proc = Bun.spawn([process.execPath, MAIN, '-config', configFile], {
+  const proc = Bun.spawn([process.execPath, MAIN, ...command, '-config', configFile, ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
     env: { ...process.env, ...env },
