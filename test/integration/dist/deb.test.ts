@@ -139,7 +139,7 @@ describe('.deb', () => {
     const root = join(work, 'install');
     const unitText = readFileSync(join(root, 'usr/lib/systemd/system/psql-streamer.service'), 'utf8');
     for (const line of [
-      'User=psql-streamer', 'Group=psql-streamer', 'Restart=on-failure', 'RestartSec=5s', 'RestartPreventExitStatus=2',
+      'User=psql-streamer', 'Group=psql-streamer', 'Restart=on-failure', 'RestartSec=5s', 'RestartPreventExitStatus=2 3',
       'LimitNOFILE=65536', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/psql-streamer',
       'StateDirectory=psql-streamer', 'ExecStart=/usr/bin/psql-streamer -config /etc/psql-streamer/psql-streamer.toml',
       'WantedBy=multi-user.target',
