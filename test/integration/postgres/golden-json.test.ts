@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { postgresToFileToml } from '../../helpers/configs.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import { currentLsn, useSourceTests } from '../../helpers/postgres-source.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
@@ -96,23 +97,7 @@ describe('event JSON through the whole program', () => {
       CREATE PUBLICATION ${publication} FOR TABLE ${table}`);
     const out = join(dir, 'out.jsonl');
     const server = db.pg.server;
-    streamer = startStreamer(dir, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-
-[source.db1]
-type = "postgres"
-dsn = "host=127.0.0.1 port=${server.port} user=${server.user} dbname=${server.database} sslmode=disable"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "20ms"
-statusInterval = "200ms"
-
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`, 'golden', { TZ: 'Asia/Kolkata' });
+    streamer = startStreamer(dir, postgresToFileToml({ server, publication, slot, state: join(dir, 'state.db'), out }), 'golden', { TZ: 'Asia/Kolkata' });
     // No slot yet: the program creates it, then streams from the slot's start.
     await streamer.waitForLog(`Created replication slot "${slot}"`);
     await streamer.waitForLog('Streaming from');

@@ -8,7 +8,8 @@ import { Database } from 'bun:sqlite';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
-import { confirmedFlush, dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
+import { confirmedFlush, useSourceTests } from '../../helpers/postgres-source.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
@@ -57,24 +58,7 @@ describe('graceful shutdown', () => {
     const { slot, publication } = await db.prepare([t]);
     const out = join(dir, 'out.jsonl');
     const state = join(dir, 'state.db');
-    const config = `
-http = "127.0.0.1:0"
-boltdb = "${state}"
-shutdownTimeout = "30s"
-
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(db.pg.server)}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "20ms"
-statusInterval = "200ms"
-
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`;
+    const config = postgresToFileToml({ server: db.pg.server, publication, slot, state, out, top: 'shutdownTimeout = "30s"' });
     const first = startStreamer(dir, config, 'first');
     children.push(first);
     await first.waitForLog('Streaming from');

@@ -13,7 +13,8 @@ import { startApp } from '../../../src/app.ts';
 import { configFromText } from '../../../src/config/load.ts';
 import { parseLsn } from '../../../src/replication/lsn.ts';
 import { pgClient, uniqueName, type PgServer } from '../../helpers/pg.ts';
-import { confirmedFlush, dsnFor, slotPid, startPrivateCluster, useSourceTests, type PrivateCluster } from '../../helpers/postgres-source.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
+import { confirmedFlush, slotPid, startPrivateCluster, useSourceTests, type PrivateCluster } from '../../helpers/postgres-source.ts';
 import { completeLines, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
@@ -52,22 +53,8 @@ async function setup(sql: postgres.Sql = db.sql, createSlot = true): Promise<Set
   db.dropLater(slot);
   const state = join(dir, `${t}.db`);
   const out = join(dir, `${t}.jsonl`);
-  const configText = (server: PgServer = db.pg.server) => `
-http = "127.0.0.1:0"
-boltdb = "${state}"
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(server)}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-startRetryInterval = "100ms"
-batchFlushInterval = "20ms"
-statusInterval = "200ms"
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`;
+  const configText = (server: PgServer = db.pg.server) =>
+    postgresToFileToml({ server, publication, slot, state, out, source: 'startRetryInterval = "100ms"' });
   return { t, slot, publication, state, out, configText };
 }
 
