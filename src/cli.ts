@@ -5,7 +5,7 @@
 
 export type Command =
   | { kind: 'run'; configFile: string; acceptGap: boolean }
-  | { kind: 'check'; configFile: string }
+  | { kind: 'check'; configFile: string; live: boolean; json: boolean }
   | { kind: 'reset-position'; configFile: string; source: string }
   | { kind: 'version' }
   | { kind: 'help' }
@@ -17,6 +17,11 @@ export const USAGE = `Usage:
                                       each source accept, once, that changes are missing between
                                       its saved position and its slot (a dropped slot is created again)
   psql-streamer check -config FILE    validate FILE and exit (0 valid, 2 invalid)
+  psql-streamer check --live [--json] -config FILE
+                                      also connect to every source and sink and report each
+                                      item OK, WARN or FAIL with its remedy (--json: one JSON
+                                      document); exit 0 all OK, 1 a WARN and no FAIL, 2 a FAIL
+                                      or an invalid FILE
   psql-streamer reset-position -config FILE --source NAME
                                       forget the saved position of source NAME in the state file (the
                                       streamer must be stopped); it then resumes from its slot
@@ -37,12 +42,22 @@ export function parseArgs(argv: readonly string[]): Command {
   let source: string | undefined;
   let acceptGap = false;
   let subcommand: 'run' | 'check' | 'reset-position' = 'run';
+  let live = false;
+  let json = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--version' || arg === '-version' || arg === '-v' || (arg === 'version' && i === 0)) return { kind: 'version' };
     if (arg === '--help' || arg === '-help' || arg === '-h' || (arg === 'help' && i === 0)) return { kind: 'help' };
     if (SUBCOMMANDS.has(arg) && i === 0) {
       subcommand = arg as 'check' | 'reset-position';
+      continue;
+    }
+    if (subcommand === 'check' && (arg === '--live' || arg === '-live')) {
+      live = true;
+      continue;
+    }
+    if (subcommand === 'check' && (arg === '--json' || arg === '-json')) {
+      json = true;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -77,6 +92,9 @@ export function parseArgs(argv: readonly string[]): Command {
     if (source === undefined) return { kind: 'usage-error', message: 'reset-position needs --source NAME' };
     return { kind: subcommand, configFile, source };
   }
-  if (subcommand === 'check') return { kind: subcommand, configFile };
+  if (subcommand === 'check') {
+    if (json && !live) return { kind: 'usage-error', message: '--json goes with --live (check --live --json)' };
+    return { kind: 'check', configFile, live, json };
+  }
   return { kind: subcommand, configFile, acceptGap };
 }

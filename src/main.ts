@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * Entry point: argv → command, config → app, signals → graceful stop, outcome → exit code
- * (0 success, 1 runtime failure, 2 usage or configuration error).
+ * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL).
  */
 import { USAGE, parseArgs } from './cli.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
@@ -28,6 +28,16 @@ async function load(file: string): Promise<Config | undefined> {
   }
 }
 
+/** `check --live`: exit 0 all OK, 1 a WARN and no FAIL, 2 a FAIL (docs/operations.md). */
+async function checkLive(config: Config, json: boolean): Promise<number> {
+  const [{ runLiveCheck }, { renderHuman, renderJson }, { exitCodeOf }] = await Promise.all([
+    import('./check/run.ts'), import('./check/report.ts'), import('./check/result.ts'),
+  ]);
+  const report = await runLiveCheck(config);
+  process.stdout.write(json ? renderJson(report) : renderHuman(report));
+  return exitCodeOf(report);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
   switch (command.kind) {
@@ -43,6 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'check': {
       const config = await load(command.configFile);
       if (!config) return EXIT_USAGE;
+      if (command.live) return checkLive(config, command.json);
       process.stdout.write(`${command.configFile}: OK (${config.sources.length} source(s), ${config.sinks.length} sink(s))\n`);
       return EXIT_OK;
     }

@@ -1,9 +1,21 @@
 /** Builds a PostgresSource from its config section: resolves the DSN (libpq rules) into connection options. */
 import type { ComponentDeps } from '../core/component-type.ts';
 import { StreamerError, describeError } from '../core/errors.ts';
-import { loadDsn } from '../pg/dsn.ts';
+import type { ConnectOptions } from '../pg/connection.ts';
+import { loadDsn, type ResolvedDsn } from '../pg/dsn.ts';
 import { PostgresSource, SESSION_PARAMS } from './source.ts';
 import type { PostgresSourceOptions } from './source-spec.ts';
+
+/** The replication connection of a source, from its resolved DSN and keys (`check --live` connects with the same). */
+export function sourceConnectOptions(options: PostgresSourceOptions, dsn: ResolvedDsn): ConnectOptions {
+  return {
+    ...dsn.options,
+    connectTimeoutMs: options.timeout,
+    applicationName: dsn.applicationName ?? options.applicationName,
+    replication: 'database',
+    params: { ...dsn.options.params, ...SESSION_PARAMS },
+  };
+}
 
 export function createPostgresSource(name: string, options: PostgresSourceOptions, deps: ComponentDeps): PostgresSource {
   let dsn;
@@ -15,13 +27,7 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
   return new PostgresSource(
     name,
     {
-      connection: {
-        ...dsn.options,
-        connectTimeoutMs: options.timeout,
-        applicationName: dsn.applicationName ?? options.applicationName,
-        replication: 'database',
-        params: { ...dsn.options.params, ...SESSION_PARAMS },
-      },
+      connection: sourceConnectOptions(options, dsn),
       eventHost: dsn.eventHost,
       eventDatabase: dsn.eventDatabase,
       publication: options.publication,

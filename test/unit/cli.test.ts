@@ -9,8 +9,16 @@ describe('parseArgs', () => {
   });
 
   test('check subcommand with a flag or a bare file', () => {
-    expect(parseArgs(['check', '-config', 'a.toml'])).toEqual({ kind: 'check', configFile: 'a.toml' });
-    expect(parseArgs(['check', 'a.toml'])).toEqual({ kind: 'check', configFile: 'a.toml' });
+    expect(parseArgs(['check', '-config', 'a.toml'])).toEqual({ kind: 'check', configFile: 'a.toml', live: false, json: false });
+    expect(parseArgs(['check', 'a.toml'])).toEqual({ kind: 'check', configFile: 'a.toml', live: false, json: false });
+  });
+
+  test('check --live and --json, in any order around the file', () => {
+    expect(parseArgs(['check', '--live', '-config', 'a.toml'])).toEqual({ kind: 'check', configFile: 'a.toml', live: true, json: false });
+    expect(parseArgs(['check', 'a.toml', '--json', '--live'])).toEqual({ kind: 'check', configFile: 'a.toml', live: true, json: true });
+    expect(parseArgs(['check', '--json', 'a.toml'])).toEqual({ kind: 'usage-error', message: '--json goes with --live (check --live --json)' });
+    // Only check has them: the streamer itself refuses them.
+    expect(parseArgs(['--live', '-config', 'a.toml'])).toEqual({ kind: 'usage-error', message: 'unknown option --live' });
   });
 
   test('--accept-gap belongs to a run, before or after the config', () => {
