@@ -4,9 +4,8 @@
  * and wal_sender_timeout against the source's statusInterval. Each verdict and remedy is explained in
  * docs/operations.md, "Readiness: check --live".
  */
-import { quoteIdent } from '../replication/commands.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
-import type { ServerFacts, SessionFacts } from './postgres-sql.ts';
+import { sqlName, type ServerFacts, type SessionFacts } from './postgres-sql.ts';
 
 const RELOAD = 'SELECT pg_reload_conf();';
 
@@ -48,7 +47,7 @@ export function checkReplicationRole(session: SessionFacts): CheckResult {
   if (session.superuser) return ok('replication_role', `role ${session.role} is a superuser`);
   if (session.replication) return ok('replication_role', `role ${session.role} has REPLICATION`);
   return fail('replication_role', `role ${session.role} has neither REPLICATION nor SUPERUSER: it cannot start logical replication`,
-    `ALTER ROLE ${quoteIdent(session.role)} REPLICATION;`);
+    `ALTER ROLE ${sqlName(session.role)} REPLICATION;`);
 }
 
 export function checkSlotWalKeepSize(server: ServerFacts): CheckResult {

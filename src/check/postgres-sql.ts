@@ -4,9 +4,14 @@
  * the server only through quoteLiteral. docs/operations.md, "Readiness: check --live", lists what is
  * checked with them.
  */
-import { quoteLiteral } from '../replication/commands.ts';
+import { quoteIdent, quoteLiteral } from '../replication/commands.ts';
 
 type Row = readonly (string | null)[];
+
+/** An identifier as a remedy's SQL needs it: bare when it is a plain lower-case name, else quoted. */
+export function sqlName(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
 
 const list = (names: readonly string[]): string => names.map(quoteLiteral).join(', ');
 const bool = (text: string | null | undefined): boolean | null => (text === 't' || text === 'true' ? true : text === 'f' || text === 'false' ? false : null);

@@ -4,17 +4,12 @@
  * decode completely (primary key, replica identity, TOAST-able columns, partitions, generated
  * columns). Each verdict and remedy is explained in docs/operations.md, "Readiness: check --live".
  */
-import { quoteIdent } from '../replication/commands.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
-import type { PublicationFacts, TableFacts } from './postgres-sql.ts';
+import { sqlName, type PublicationFacts, type TableFacts } from './postgres-sql.ts';
 
 /** How many table names a publication's line lists before "and N more". */
 const LISTED_TABLES = 10;
 
-/** An identifier as SQL needs it: bare when it is a plain lower-case name, else quoted. */
-export function sqlName(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
-}
 
 const tableName = (t: TableFacts): string => `${sqlName(t.schema)}.${sqlName(t.name)}`;
 
@@ -74,7 +69,7 @@ export function checkTables(tables: readonly TableFacts[], publications: readonl
     const subject = `${table.schema}.${table.name}`;
     if (findings.length === 0) return ok('table', notes.join('; '), subject);
     const worst = findings.some((f) => f.verdict === 'FAIL') ? fail : warn;
-    return worst('table', [...findings.map((f) => f.reason), ...notes].join('; '), findings.map((f) => f.remedy).join(' '), subject);
+    return worst('table', [...findings.map((f) => f.reason), ...notes].join('; '), findings.map((f) => f.remedy).filter(Boolean).join(' '), subject);
   });
 }
 
@@ -105,10 +100,11 @@ function examineTable(table: TableFacts, pubs: readonly PublicationFacts[], vers
     });
   }
   if (table.toastable.length > 0 && table.identity !== 'full' && updates) {
+    const fullSuggested = findings.some((f) => f.remedy.includes('REPLICA IDENTITY FULL'));
     findings.push({
       verdict: 'WARN',
       reason: `TOAST-able column(s) ${table.toastable.join(', ')}: an UPDATE that leaves a large value unchanged sends it as Unchanged, with no value in Columns or Old`,
-      remedy: `ALTER TABLE ${name} REPLICA IDENTITY FULL; (Old then carries every value; more WAL per update) or let consumers handle Unchanged.`,
+      remedy: fullSuggested ? '' : `ALTER TABLE ${name} REPLICA IDENTITY FULL; (Old then carries every value; more WAL per update) or let consumers handle Unchanged.`,
     });
   }
   if (table.kind === 'p') notes.push('partitioned: its partitions\' changes are published under this name');

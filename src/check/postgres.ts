@@ -13,7 +13,7 @@ import { sourceConnectOptions } from '../postgres/create.ts';
 import type { PostgresSourceOptions } from '../postgres/source-spec.ts';
 import { publicationNames } from '../replication/commands.ts';
 import {
-  parseIdentifySystem, parsePublications, parsePublishedTables, parseSession, parseSettings, parseSlot,
+  parseIdentifySystem, parsePublications, sqlName, parsePublishedTables, parseSession, parseSettings, parseSlot,
   publicationsSql, publishedTablesSql, sessionSql, settingsSql, slotSql,
 } from './postgres-sql.ts';
 import {
@@ -24,7 +24,8 @@ import { checkPublications, checkTables, resolvePublications } from './postgres-
 import { fail, ok, warn, type CheckGroup, type CheckResult } from './result.ts';
 
 /** What to do about a failed connection, by its kind or SQLSTATE (pure). */
-export function connectRemedy(err: unknown, user: string): string {
+export function connectRemedy(err: unknown, login: string): string {
+  const user = sqlName(login);
   if (err instanceof PgError) {
     if (err.code === '28P01') return `check the password of ${user} (dsn, PGPASSWORD or ~/.pgpass)`;
     if (err.code === '28000') return `allow ${user} in pg_hba.conf for this host and database (and sslmode), then SELECT pg_reload_conf();`;

@@ -65,6 +65,29 @@ export function startStreamer(dir: string, configText: string, name = 'streamer'
   return streamer;
 }
 
+/** What a command of psql-streamer that runs to its end (`check`, `--version`) printed, and its exit code. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the whole run, process start included. */
+  ms: number;
+}
+
+/** Runs `psql-streamer ...args` to its end; killed (and the test failed) after `timeoutMs`. */
+export async function runCommand(args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  const started = performance.now();
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (proc.signalCode === 'SIGKILL') throw new Error(`psql-streamer ${args.join(' ')} did not end within ${timeoutMs} ms\n${stdout}${stderr}`);
+    return { code, stdout, stderr, ms: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The complete lines of a JSON-lines file being written by a running streamer: a batch is one
  * write, but a reader can still see a write half done, so a last line without its newline is left out.

@@ -5,7 +5,8 @@ import {
   checkReplicationRole, checkSlotHeadroom, checkSlotWalKeepSize, checkVersion, checkWalLevel, checkWalSenderHeadroom, checkWalSenderTimeout,
 } from '../../../src/check/postgres-server.ts';
 import { checkSlot } from '../../../src/check/postgres-slot.ts';
-import { checkPublications, checkTables, sqlName } from '../../../src/check/postgres-tables.ts';
+import { checkPublications, checkTables } from '../../../src/check/postgres-tables.ts';
+import { sqlName } from '../../../src/check/postgres-sql.ts';
 
 const server = (over: Partial<ServerFacts> = {}): ServerFacts => ({
   version: '15.4', versionNum: 150004, walLevel: 'logical', maxReplicationSlots: 10, maxWalSenders: 10,
@@ -142,6 +143,8 @@ describe('tables', () => {
     expect(result.verdict).toBe('FAIL');
     expect(result.reason).toContain('no replica identity');
     expect(result.reason).toContain('TOAST-able');
+    // REPLICA IDENTITY FULL, suggested for the first, covers the second: said once.
+    expect(result.remedy).toBe('ALTER TABLE public.users ADD PRIMARY KEY (...); or ALTER TABLE public.users REPLICA IDENTITY FULL;');
   });
 
   test('partitions: WARN without publish_via_partition_root; the root is described', () => {
@@ -196,5 +199,18 @@ describe('slot', () => {
     expect(active.verdict).toBe('WARN');
     expect(active.remedy).toContain('pg_terminate_backend(4242)');
     expect(checkSlot('s', slot({ failover: true, synced: false }), 'shop').reason).toBe('logical pgoutput, wal_status reserved, failover true, synced false');
+  });
+});
+
+describe('connect remedies', () => {
+  test('by SQLSTATE and by connect failure kind', async () => {
+    const { connectRemedy } = await import('../../../src/check/postgres.ts');
+    const { PgConnectError, PgError } = await import('../../../src/pg/errors.ts');
+    const pgError = (code: string) => new PgError({ severity: 'FATAL', severityCode: 'FATAL', code, message: 'x' } as never);
+    expect(connectRemedy(pgError('42501'), 'App')).toBe('ALTER ROLE "App" REPLICATION;');
+    expect(connectRemedy(pgError('28P01'), 'app')).toContain('password of app');
+    expect(connectRemedy(pgError('28000'), 'app')).toContain('pg_hba.conf');
+    expect(connectRemedy(new PgConnectError('refused', 'x', { host: 'h', port: 1 }), 'app')).toContain('listening');
+    expect(connectRemedy(new PgConnectError('tls', 'x', { host: 'h', port: 1 }), 'app')).toContain('sslmode');
   });
 });
