@@ -1,0 +1,124 @@
+/**
+ * `psql-streamer check --live` against real Kafka brokers, run as an operator would: a private
+ * broker (restarted with topic auto-creation off for the last test), a closed port and a port that
+ * accepts connections but never answers. Checks exit codes, lines, the JSON, and that an
+ * unreachable broker is a FAIL within seconds.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
+import { runCommand, tempDir } from '../../helpers/streamer.ts';
+import { RestartableBroker } from '../kafka/sink-support.ts';
+
+let broker: RestartableBroker;
+let admin: Admin;
+let silent: net.Server;
+let silentPort: number;
+let closedPort: number;
+const sockets: net.Socket[] = [];
+const dir = tempDir('check-live-kafka-');
+const consumed = uniqueTopic('check-consumed');
+const mapped = uniqueTopic('check-mapped');
+const missing = uniqueTopic('check-missing');
+
+/** A port nothing listens on: bound, then closed again. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  broker = await RestartableBroker.create();
+  admin = new Admin({ clientId: 'check-live-admin', bootstrapBrokers: broker.brokers });
+  await createTopic(admin, consumed, 1);
+  await createTopic(admin, mapped, 3);
+  // Accepts TCP connections and never says a word: only a timeout can end a request to it.
+  silent = net.createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silentPort = (silent.address() as net.AddressInfo).port;
+  closedPort = await freePort();
+}, 180_000);
+
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  silent?.close();
+  await admin?.close().catch(() => {});
+  await broker?.destroy();
+}, 60_000);
+
+/** A Kafka relay source and a Kafka sink on `hosts` (the private broker unless told). */
+function config(name: string, sinkHosts: string[] = broker.brokers): string {
+  const file = join(dir, `${name}.toml`);
+  writeFileSync(file, `
+http = "127.0.0.1:0"
+
+[source.relay]
+type = "kafka"
+hosts = ${JSON.stringify(broker.brokers)}
+topics = ["${consumed}"]
+groupID = "check-live"
+
+[sink.k]
+type = "kafka"
+sources = ["relay"]
+hosts = ${JSON.stringify(sinkHosts)}
+handlers = ["passthrough"]
+tableTopicMapping = { users = "${mapped}" }
+topicFallback = "${missing}"
+`);
+  return file;
+}
+
+interface JsonReport {
+  verdict: string;
+  exitCode: number;
+  groups: { kind: string; name: string; target: string | null; results: { check: string; subject: string | null; verdict: string; reason: string; remedy: string | null }[] }[];
+}
+
+test('topics that exist, and one the brokers will auto-create: OK with the partition counts', async () => {
+  const result = await runCommand(['check', '--live', '--json', '-config', config('auto')]);
+  expect(result.code).toBe(0);
+  const report = JSON.parse(result.stdout) as JsonReport;
+  const [relay, sink] = report.groups;
+  expect(relay!.results.map((r) => `${r.verdict} ${r.check} ${r.subject ?? ''}`.trim())).toEqual(['OK brokers', `OK topic ${consumed}`]);
+  expect(relay!.results[0]!.reason).toMatch(/^1 broker\(s\) of cluster \S+ answered metadata via 127\.0\.0\.1:\d+$/);
+  expect(sink!.target).toBe(broker.brokers.join(','));
+  const byTopic = new Map(sink!.results.map((r) => [r.subject, r]));
+  expect(byTopic.get(mapped)).toMatchObject({ verdict: 'OK', reason: 'exists, 3 partition(s) (tableTopicMapping users)' });
+  // What the broker said (DescribeConfigs), not an assumption.
+  expect(byTopic.get(missing)).toMatchObject({ verdict: 'OK', reason: expect.stringContaining('auto.create.topics.enable = true') });
+  // The check only looks: the missing topic was not created.
+  expect(await admin.listTopics()).not.toContain(missing);
+}, 60_000);
+
+test('a closed port and a broker that never answers: FAIL within seconds, exit 2', async () => {
+  for (const port of [closedPort, silentPort]) {
+    const result = await runCommand(['check', '--live', '-config', config(`down-${port}`, [`127.0.0.1:${port}`])]);
+    expect(result.code).toBe(2);
+    const failed = result.stdout.split('\n').find((l) => /^ {2}FAIL +brokers /.test(l));
+    expect(failed, result.stdout).toContain(`no metadata from 127.0.0.1:${port}`);
+    expect(result.stdout).toContain('remedy: check hosts');
+    // The sink's timeout is 2 s: connect 2 s + request 3 s at most, plus process start on a loaded box.
+    expect(result.ms).toBeLessThan(port === closedPort ? 5_000 : 9_000);
+    // The source on the working broker is still checked.
+    expect(result.stdout).toMatch(/^ {2}OK +brokers /m);
+  }
+}, 60_000);
+
+test('auto-creation off: a missing topic is a WARN with the command that creates it, exit 1', async () => {
+  await broker.stop();
+  broker.setProperty('auto.create.topics.enable', 'false');
+  await broker.start();
+  const human = await runCommand(['check', '--live', '-config', config('noauto')]);
+  expect(human.code).toBe(1);
+  const warned = human.stdout.split('\n').find((l) => l.startsWith(`  WARN  topic ${missing} `));
+  expect(warned, human.stdout).toContain('auto.create.topics.enable = false: writes to it fail');
+  expect(human.stdout).toContain(`remedy: kafka-topics.sh --create --topic ${missing}`);
+  expect(human.stdout.trimEnd().split('\n').at(-1)).toMatch(/^WARN: \d+ OK, 1 WARN, 0 FAIL .* \(exit 1\)$/);
+}, 180_000);
