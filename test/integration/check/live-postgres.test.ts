@@ -15,6 +15,8 @@ import { runCommand, tempDir, type CommandResult } from '../../helpers/streamer.
 
 let cluster: PrivateCluster;
 let sql: postgres.Sql;
+/** server_version_num of the cluster (scripts/pg may start another version than the default). */
+let versionNum = 0;
 const dir = tempDir('check-live-pg-');
 
 beforeAll(async () => {
@@ -37,7 +39,14 @@ beforeAll(async () => {
     CREATE TABLE no_identity (a int);
     INSERT INTO no_identity VALUES (1);
     CREATE PUBLICATION fail_pub FOR TABLE no_identity;
+    CREATE TABLE events (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+    CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+    CREATE PUBLICATION part_pub FOR TABLE events;
+    CREATE TABLE totals (id int PRIMARY KEY, a int, b int, total int GENERATED ALWAYS AS (a + b) STORED);
+    CREATE PUBLICATION gen_pub FOR TABLE totals;
   `);
+  const [row] = await sql<{ v: string }[]>`SELECT current_setting('server_version_num') AS v`;
+  versionNum = Number(row!.v);
 }, 120_000);
 
 afterAll(async () => {
@@ -137,7 +146,8 @@ describe('check --live', () => {
     expect(human.stdout).toContain('remedy: ALTER ROLE plain REPLICATION;');
     const connection = find(report, 'replication_connection')!;
     expect(connection.verdict).toBe('FAIL');
-    expect(connection.reason).toContain('replication');
+    // "must be superuser or replication role to start walsender"; 16+: "permission denied to start WAL sender".
+    expect(connection.reason).toMatch(/replication role|WAL sender/);
     expect(connection.remedy).toBe('ALTER ROLE plain REPLICATION;');
   }, 60_000);
 
@@ -177,6 +187,50 @@ describe('check --live', () => {
       expect(find(report, 'max_replication_slots')!.reason).toStartWith('1 of 20 in use');
     } finally {
       await sql`SELECT pg_drop_replication_slot('decoding_slot')`;
+    }
+  }, 60_000);
+
+  test('a partition published without publish_via_partition_root: WARN; with it, the root: OK', async () => {
+    const leaf = await check(config('partition', { publication: 'part_pub' }));
+    expect(leaf.human.code).toBe(1);
+    expect(line(leaf.human.stdout, 'WARN', 'table public.events_2026')).toContain('partition of public.events: events name public.events_2026, not public.events');
+    expect(find(leaf.report, 'table', 'public.events_2026')!.remedy).toBe('ALTER PUBLICATION part_pub SET (publish_via_partition_root = true);');
+    await sql`ALTER PUBLICATION part_pub SET (publish_via_partition_root = true)`;
+    const root = await check(config('partition', { publication: 'part_pub' }));
+    expect(root.human.code).toBe(0);
+    expect(find(root.report, 'table', 'public.events')).toMatchObject({ verdict: 'OK', reason: expect.stringContaining('partitioned') });
+    expect(find(root.report, 'publication', 'part_pub')!.reason).toContain('publish_via_partition_root = true');
+  }, 60_000);
+
+  test('stored generated columns: PostgreSQL 18 WARNs until publish_generated_columns = stored; before 18 an OK note', async () => {
+    const before = await check(config('generated', { publication: 'gen_pub' }));
+    const totals = () => find(before.report, 'table', 'public.totals')!;
+    if (versionNum < 180000) {
+      expect(before.human.code).toBe(0);
+      expect(totals().reason).toContain('generated column(s) total are not in events (PostgreSQL 18+ can publish them)');
+      return;
+    }
+    expect(before.human.code).toBe(1);
+    expect(totals()).toMatchObject({ verdict: 'WARN', remedy: 'ALTER PUBLICATION gen_pub SET (publish_generated_columns = stored);' });
+    await sql.unsafe('ALTER PUBLICATION gen_pub SET (publish_generated_columns = stored)');
+    const after = await check(config('generated', { publication: 'gen_pub' }));
+    expect(after.human.code).toBe(0);
+    expect(find(after.report, 'table', 'public.totals')!.reason).toContain('generated column(s) total published');
+    expect(find(after.report, 'publication', 'gen_pub')!.reason).toContain('publish_generated_columns = stored');
+  }, 60_000);
+
+  test('an existing pgoutput slot: OK with its wal_status, and failover/synced on 17+', async () => {
+    await sql`SELECT pg_create_logical_replication_slot('ready_slot', 'pgoutput')`;
+    try {
+      const { human, report } = await check(config('ready', { slot: 'ready_slot' }));
+      expect(human.code).toBe(0);
+      const slot = find(report, 'slot', 'ready_slot')!;
+      expect(slot.reason).toStartWith('logical pgoutput, wal_status reserved, ');
+      expect(slot.reason).toMatch(/ of WAL before it is lost/);
+      if (versionNum >= 170000) expect(slot.reason).toEndWith('failover false, synced false');
+      else expect(slot.reason).not.toContain('failover');
+    } finally {
+      await sql`SELECT pg_drop_replication_slot('ready_slot')`;
     }
   }, 60_000);
 
