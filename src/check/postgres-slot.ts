@@ -6,9 +6,10 @@
  */
 import { quoteLiteral } from '../replication/commands.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
-import type { SlotFacts } from './postgres-sql.ts';
+import type { SlotInfo } from '../replication/commands.ts';
 
-export function checkSlot(slot: string, facts: SlotFacts | undefined, database: string): CheckResult {
+/** `safeWalSize`: bytes of WAL before the slot is lost (PostgreSQL 13+), null when unlimited or unknown. */
+export function checkSlot(slot: string, facts: SlotInfo | undefined, database: string, safeWalSize: number | null = null): CheckResult {
   const dropSql = `SELECT pg_drop_replication_slot(${quoteLiteral(slot)});`;
   const drop = `${dropSql} if nothing else uses it, or choose another replicationSlot`;
   if (!facts) return ok('slot', 'does not exist yet: created on first start (logical, pgoutput)', slot);
@@ -18,14 +19,14 @@ export function checkSlot(slot: string, facts: SlotFacts | undefined, database: 
   if (facts.database !== null && facts.database !== database) {
     return fail('slot', `belongs to database ${facts.database}, not ${database}`, 'choose another replicationSlot (slots are per database)', slot);
   }
-  if (facts.walStatus === 'lost' || facts.invalidationReason !== null) {
-    const why = facts.invalidationReason ?? 'wal_status = lost';
+  if (facts.walStatus === 'lost' || facts.invalidation !== null) {
+    const why = facts.invalidation ?? 'wal_status = lost';
     return fail('slot', `is invalidated (${why}): the WAL it needed is gone, changes since its position cannot be streamed`,
       `${dropSql} then start the streamer to create it anew (changes in between are lost: re-snapshot the tables)`, slot);
   }
   const parts = ['logical pgoutput'];
   if (facts.walStatus !== null) parts.push(`wal_status ${facts.walStatus}`);
-  if (facts.safeWalSize !== null) parts.push(`${formatBytes(facts.safeWalSize)} of WAL before it is lost`);
+  if (safeWalSize !== null) parts.push(`${formatBytes(safeWalSize)} of WAL before it is lost`);
   if (facts.failover !== null) parts.push(`failover ${facts.failover}`);
   if (facts.synced !== null) parts.push(`synced ${facts.synced}`);
   const reason = parts.join(', ');

@@ -187,57 +187,15 @@ export function parsePublishedTables(rows: readonly Row[]): TableFacts[] {
   }));
 }
 
-export interface SlotFacts {
-  plugin: string | null;
-  slotType: string;
-  database: string | null;
-  activePid: number | null;
-  /** reserved | extended | unreserved | lost; null before PostgreSQL 13. */
-  walStatus: string | null;
-  /** Bytes of WAL that can still be written before the slot is lost; null when unlimited or before 13. */
-  safeWalSize: number | null;
-  /** PostgreSQL 17+. */
-  failover: boolean | null;
-  synced: boolean | null;
-  /** Why it was invalidated (PostgreSQL 17+), null when valid. */
-  invalidationReason: string | null;
+/**
+ * Bytes of WAL that can still be written before the slot is lost (`safe_wal_size`, PostgreSQL 13+;
+ * NULL when unlimited). The rest of the slot's row is commands.ts's slotInfoSql, as the source reads it.
+ */
+export function safeWalSizeSql(slot: string, versionNum: number): string | undefined {
+  if (versionNum < 130000) return undefined;
+  return `SELECT safe_wal_size FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
 }
 
-export function slotSql(slot: string, versionNum: number): string {
-  const v13 = versionNum >= 130000;
-  const v17 = versionNum >= 170000;
-  return `SELECT plugin, slot_type, database, active_pid, ${v13 ? 'wal_status, safe_wal_size' : 'NULL, NULL'}, ` +
-    `${v17 ? 'failover, synced, invalidation_reason' : 'NULL, NULL, NULL'} ` +
-    `FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
-}
-
-/** undefined when the slot does not exist. */
-export function parseSlot(rows: readonly Row[]): SlotFacts | undefined {
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    plugin: row[0] ?? null,
-    slotType: row[1] ?? '',
-    database: row[2] ?? null,
-    activePid: int(row[3]),
-    walStatus: row[4] ?? null,
-    safeWalSize: int(row[5]),
-    failover: bool(row[6]),
-    synced: bool(row[7]),
-    invalidationReason: row[8] ?? null,
-  };
-}
-
-/** IDENTIFY_SYSTEM's row: system identifier, timeline, current WAL end, database. */
-export interface SystemIdentity {
-  systemId: string;
-  timeline: number;
-  xlogpos: string;
-  database: string | null;
-}
-
-export function parseIdentifySystem(rows: readonly Row[]): SystemIdentity | undefined {
-  const row = rows[0];
-  if (!row) return undefined;
-  return { systemId: row[0] ?? '', timeline: int(row[1]) ?? 0, xlogpos: row[2] ?? '', database: row[3] ?? null };
+export function parseSafeWalSize(rows: readonly Row[]): number | null {
+  return int(rows[0]?.[0]);
 }

@@ -12,11 +12,11 @@ import { checkFilePath } from './file.ts';
 import { sinkTopics, sourceTopics } from './kafka-eval.ts';
 import { fail, ok, type CheckGroup, type LiveReport } from './result.ts';
 
-async function checkSource(source: SourceConfig): Promise<CheckGroup> {
+async function checkSource(source: SourceConfig, config: Config): Promise<CheckGroup> {
   const group: CheckGroup = { kind: 'source', name: source.name, type: source.type, results: [] };
   if (source.type === 'postgres') {
     const { checkPostgresSource } = await import('./postgres.ts');
-    return checkPostgresSource(source.name, source.options as PostgresSourceOptions);
+    return checkPostgresSource(source.name, source.options as PostgresSourceOptions, { configFile: config.file, stateFile: config.stateFile });
   }
   if (source.type === 'kafka') {
     const options = source.options as KafkaSourceOptions;
@@ -55,7 +55,7 @@ async function guarded(kind: 'source' | 'sink', name: string, type: string, run:
 
 export async function runLiveCheck(config: Config): Promise<LiveReport> {
   const groups = await Promise.all([
-    ...config.sources.map((s) => guarded('source', s.name, s.type, () => checkSource(s))),
+    ...config.sources.map((s) => guarded('source', s.name, s.type, () => checkSource(s, config))),
     ...config.sinks.map((s) => guarded('sink', s.name, s.type, () => checkSink(s))),
   ]);
   return { configFile: config.file, groups };

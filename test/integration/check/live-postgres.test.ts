@@ -6,9 +6,10 @@
  * wal_level = replica (a restart). Each case checks the exit code, the human lines and the JSON.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type postgres from 'postgres';
+import { openSqliteStateStore } from '../../../src/state/sqlite-store.ts';
 import { pgClient } from '../../helpers/pg.ts';
 import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
 import { runCommand, tempDir, type CommandResult } from '../../helpers/streamer.ts';
@@ -124,6 +125,7 @@ describe('check --live', () => {
       ['table public.accounts', 'primary key (id); replica identity default'], ['table public.notes', 'replica identity full'],
       ['slot check_slot', 'created on first start'], ['max_replication_slots', '0 of 20 in use'], ['max_slot_wal_keep_size', '1 GB'],
       ['wal_sender_timeout', '60s, above statusInterval (10s)'], ['replication_connection', 'IDENTIFY_SYSTEM: system '], ['path', 'will be created'],
+      ['position', 'no saved position: the first start creates the slot'],
     ]) {
       expect(line(human.stdout, 'OK  ', label as string), `${label} in\n${human.stdout}`).toContain(text as string);
     }
@@ -135,8 +137,9 @@ describe('check --live', () => {
     expect(report.groups[0]!.target).toBe(`${cluster.server.host}:${port} dbname=${database} user=app`);
     const [systemId] = await sql<{ system_identifier: string }[]>`SELECT system_identifier::text FROM pg_control_system()`;
     expect(find(report, 'replication_connection')!.reason).toContain(`system ${systemId!.system_identifier}, timeline 1`);
-    // Nothing was created: the slot is still for the streamer to make.
+    // Nothing was created: the slot is still for the streamer to make, the state file for it to open.
     expect(await sql`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'check_slot'`).toHaveLength(0);
+    expect(existsSync(join(dir, 'good.db'))).toBe(false);
   }, 60_000);
 
   test('a role without REPLICATION: FAIL from the catalog and from the replication connection, exit 2', async () => {
@@ -232,6 +235,37 @@ describe('check --live', () => {
     } finally {
       await sql`SELECT pg_drop_replication_slot('ready_slot')`;
     }
+  }, 60_000);
+
+  test('a saved position the server does not agree with: FAIL position, with the command that resolves it', async () => {
+    const [row] = await sql<{ id: string }[]>`SELECT system_identifier::text AS id FROM pg_control_system()`;
+    const save = (name: string, position: bigint) => {
+      const store = openSqliteStateStore(join(dir, `${name}.db`));
+      store.setServerIdentity('db1', { systemId: row!.id, timeline: 1 });
+      return store.setPosition('db1', position).finally(() => store.close());
+    };
+    // Ahead of the server's WAL end (a restored database, or another cluster's state file).
+    await save('ahead', 0xE8_D4A5_0FFFn);
+    await sql`SELECT pg_create_logical_replication_slot('ahead_slot', 'pgoutput')`;
+    try {
+      const { human, report } = await check(config('ahead', { slot: 'ahead_slot' }));
+      expect(human.code).toBe(2);
+      expect(line(human.stdout, 'FAIL', 'position')).toContain('the source would refuse to start: the saved position of source "db1" (E8/D4A50FFF) is ahead of the server\'s WAL end');
+      expect(find(report, 'position')!.remedy).toBe(`psql-streamer reset-position -config ${join(dir, 'ahead.toml')} --source db1`);
+    } finally {
+      await sql`SELECT pg_drop_replication_slot('ahead_slot')`;
+    }
+    // A saved position but no slot: re-creating it would skip what was committed meanwhile.
+    await save('dropped', 0x100n);
+    const dropped = await check(config('dropped', { slot: 'dropped_slot' }));
+    expect(dropped.human.code).toBe(2);
+    expect(find(dropped.report, 'position')).toMatchObject({
+      verdict: 'FAIL',
+      reason: expect.stringContaining('replication slot "dropped_slot" does not exist, but source "db1" has a saved position 0/100'),
+      remedy: `psql-streamer -config ${join(dir, 'dropped.toml')} --accept-gap (once; then re-copy the affected tables)`,
+    });
+    // The slot check alone would say it is created on first start: only the position shows the gap.
+    expect(find(dropped.report, 'slot', 'dropped_slot')!.verdict).toBe('OK');
   }, 60_000);
 
   test('statusInterval >= wal_sender_timeout: WARN, exit 1', async () => {

@@ -1,6 +1,7 @@
 /** Verdicts of check --live for a PostgreSQL source: facts in, OK/WARN/FAIL with reason and remedy out. */
 import { describe, expect, test } from 'bun:test';
-import type { PublicationFacts, ServerFacts, SessionFacts, SlotFacts, TableFacts } from '../../../src/check/postgres-sql.ts';
+import type { PublicationFacts, ServerFacts, SessionFacts, TableFacts } from '../../../src/check/postgres-sql.ts';
+import type { SlotInfo } from '../../../src/replication/commands.ts';
 import {
   checkReplicationRole, checkSlotHeadroom, checkSlotWalKeepSize, checkVersion, checkWalLevel, checkWalSenderHeadroom, checkWalSenderTimeout,
 } from '../../../src/check/postgres-server.ts';
@@ -22,9 +23,9 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
   schema: 'public', name: 'users', publications: ['pub'], kind: 'r', identity: 'default', primaryKey: ['id'], identityIndex: null,
   toastable: [], generated: [], partitionOf: null, ...over,
 });
-const slot = (over: Partial<SlotFacts> = {}): SlotFacts => ({
-  plugin: 'pgoutput', slotType: 'logical', database: 'shop', activePid: null, walStatus: 'reserved', safeWalSize: null,
-  failover: null, synced: null, invalidationReason: null, ...over,
+const slot = (over: Partial<SlotInfo> = {}): SlotInfo => ({
+  plugin: 'pgoutput', slotType: 'logical', database: 'shop', activePid: null, confirmedFlush: 0x1000n, restartLsn: 0x800n, walStatus: 'reserved',
+  invalidation: null, failover: null, synced: null, ...over,
 });
 
 describe('server', () => {
@@ -187,11 +188,11 @@ describe('slot', () => {
   });
 
   test('wal_status: lost FAIL, unreserved and extended WARN, reserved OK', () => {
-    expect(checkSlot('s', slot({ walStatus: 'lost' }), 'shop').verdict).toBe('FAIL');
-    expect(checkSlot('s', slot({ walStatus: 'reserved', invalidationReason: 'rows_removed' }), 'shop').reason).toContain('rows_removed');
+    expect(checkSlot('s', slot({ walStatus: 'lost', invalidation: 'wal_removed' }), 'shop')).toMatchObject({ verdict: 'FAIL', reason: expect.stringContaining('(wal_removed)') });
+    expect(checkSlot('s', slot({ walStatus: 'reserved', invalidation: 'rows_removed' }), 'shop').reason).toContain('rows_removed');
     expect(checkSlot('s', slot({ walStatus: 'unreserved' }), 'shop').verdict).toBe('WARN');
     expect(checkSlot('s', slot({ walStatus: 'extended' }), 'shop').verdict).toBe('WARN');
-    expect(checkSlot('s', slot({ safeWalSize: 3 * 1024 ** 3 }), 'shop')).toMatchObject({ verdict: 'OK', reason: 'logical pgoutput, wal_status reserved, 3.0 GB of WAL before it is lost' });
+    expect(checkSlot('s', slot(), 'shop', 3 * 1024 ** 3)).toMatchObject({ verdict: 'OK', reason: 'logical pgoutput, wal_status reserved, 3.0 GB of WAL before it is lost' });
   });
 
   test('active: WARN naming the PID; PostgreSQL 17 flags are reported', () => {

@@ -1,13 +1,12 @@
 /** The catalog SQL of check --live: version guards, quoting, and parsing of text rows into facts. */
 import { describe, expect, test } from 'bun:test';
 import {
-  parseIdentifySystem, parsePublications, parsePublishedTables, parseSession, parseSettings, parseSlot,
-  publicationsSql, publishedTablesSql, slotSql,
+  parsePublications, parsePublishedTables, parseSafeWalSize, parseSession, parseSettings, publicationsSql, publishedTablesSql, safeWalSizeSql,
 } from '../../../src/check/postgres-sql.ts';
 
 describe('SQL builders', () => {
   test('names are quoted as literals', () => {
-    expect(slotSql("it's", 150000)).toContain("slot_name = 'it''s'");
+    expect(safeWalSizeSql("it's", 150000)).toContain("slot_name = 'it''s'");
     expect(publicationsSql(['a', "b'c"], 150000)).toContain("IN ('a', 'b''c')");
     expect(publishedTablesSql(["p'q"], 150000)).toContain("pubname IN ('p''q')");
   });
@@ -17,9 +16,7 @@ describe('SQL builders', () => {
     expect(publicationsSql(['p'], 150000)).toContain('pubtruncate, pubviaroot, NULL');
     expect(publicationsSql(['p'], 180000)).toContain('pubviaroot, pubgencols::text');
     expect(publicationsSql(['p'], 100000)).toContain('pubdelete, NULL, NULL, NULL');
-    expect(slotSql('s', 120000)).toContain('active_pid, NULL, NULL, NULL, NULL, NULL');
-    expect(slotSql('s', 150000)).toContain('wal_status, safe_wal_size, NULL, NULL, NULL');
-    expect(slotSql('s', 170000)).toContain('failover, synced, invalidation_reason');
+    expect(safeWalSizeSql('s', 120000)).toBeUndefined();
     expect(publishedTablesSql(['p'], 110000)).not.toContain('attgenerated');
     expect(publishedTablesSql(['p'], 120000)).toContain("attgenerated = 's'");
   });
@@ -61,19 +58,9 @@ describe('parsers', () => {
     expect(parsePublishedTables([['s', 't', 'p', 'r', 'n', null, null, null, 'g', null]])[0]).toMatchObject({ identity: 'nothing', primaryKey: [], generated: ['g'] });
   });
 
-  test('slot: missing, PG 15 and PG 17 rows', () => {
-    expect(parseSlot([])).toBeUndefined();
-    expect(parseSlot([['pgoutput', 'logical', 'shop', null, 'reserved', '1024', null, null, null]])).toEqual({
-      plugin: 'pgoutput', slotType: 'logical', database: 'shop', activePid: null, walStatus: 'reserved', safeWalSize: 1024,
-      failover: null, synced: null, invalidationReason: null,
-    });
-    expect(parseSlot([['pgoutput', 'logical', 'shop', '4242', 'lost', null, 't', 'f', 'wal_removed']])).toMatchObject({
-      activePid: 4242, walStatus: 'lost', safeWalSize: null, failover: true, synced: false, invalidationReason: 'wal_removed',
-    });
-  });
-
-  test('IDENTIFY_SYSTEM', () => {
-    expect(parseIdentifySystem([['7000000000000000001', '2', '0/16B3748', 'shop']])).toEqual({ systemId: '7000000000000000001', timeline: 2, xlogpos: '0/16B3748', database: 'shop' });
-    expect(parseIdentifySystem([])).toBeUndefined();
+  test('safe_wal_size: bytes, or null when unlimited', () => {
+    expect(parseSafeWalSize([['1073741824']])).toBe(1073741824);
+    expect(parseSafeWalSize([[null]])).toBeNull();
+    expect(parseSafeWalSize([])).toBeNull();
   });
 });
