@@ -110,6 +110,16 @@ async function check(file: string): Promise<{ human: CommandResult; json: Comman
 const find = (report: JsonReport, check: string, subject: string | null = null): JsonResult | undefined =>
   report.groups.flatMap((g) => g.results).find((r) => r.check === check && (subject === null || r.subject === subject));
 
+/** Runs `body` while a logical slot of `plugin` exists (created by hand, as another consumer would). */
+async function withSlot(name: string, plugin: string, body: () => Promise<void>): Promise<void> {
+  await sql`SELECT pg_create_logical_replication_slot(${name}, ${plugin})`;
+  try {
+    await body();
+  } finally {
+    await sql`SELECT pg_drop_replication_slot(${name})`;
+  }
+}
+
 /** The human line of a check: `  VERDICT  label  reason`. */
 const line = (out: string, verdict: string, label: string): string | undefined =>
   out.split('\n').find((l) => new RegExp(`^  ${verdict} +${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `).test(l));
@@ -180,17 +190,14 @@ describe('check --live', () => {
   }, 60_000);
 
   test('a slot of another plugin (test_decoding): FAIL with the drop command, exit 2', async () => {
-    await sql`SELECT pg_create_logical_replication_slot('decoding_slot', 'test_decoding')`;
-    try {
+    await withSlot('decoding_slot', 'test_decoding', async () => {
       const { human, report } = await check(config('decoding', { slot: 'decoding_slot' }));
       expect(human.code).toBe(2);
       expect(line(human.stdout, 'FAIL', 'slot decoding_slot')).toContain('is a logical slot with plugin test_decoding, not a logical pgoutput slot');
       expect(find(report, 'slot', 'decoding_slot')!.remedy).toStartWith("SELECT pg_drop_replication_slot('decoding_slot');");
       // The existing slot is counted, and needs no free one.
       expect(find(report, 'max_replication_slots')!.reason).toStartWith('1 of 20 in use');
-    } finally {
-      await sql`SELECT pg_drop_replication_slot('decoding_slot')`;
-    }
+    });
   }, 60_000);
 
   test('a partition published without publish_via_partition_root: WARN; with it, the root: OK', async () => {
@@ -223,8 +230,7 @@ describe('check --live', () => {
   }, 60_000);
 
   test('an existing pgoutput slot: OK with its wal_status, and failover/synced on 17+', async () => {
-    await sql`SELECT pg_create_logical_replication_slot('ready_slot', 'pgoutput')`;
-    try {
+    await withSlot('ready_slot', 'pgoutput', async () => {
       const { human, report } = await check(config('ready', { slot: 'ready_slot' }));
       expect(human.code).toBe(0);
       const slot = find(report, 'slot', 'ready_slot')!;
@@ -232,9 +238,7 @@ describe('check --live', () => {
       expect(slot.reason).toMatch(/ of WAL before it is lost/);
       if (versionNum >= 170000) expect(slot.reason).toEndWith('failover false, synced false');
       else expect(slot.reason).not.toContain('failover');
-    } finally {
-      await sql`SELECT pg_drop_replication_slot('ready_slot')`;
-    }
+    });
   }, 60_000);
 
   test('a saved position the server does not agree with: FAIL position, with the command that resolves it', async () => {
@@ -246,15 +250,12 @@ describe('check --live', () => {
     };
     // Ahead of the server's WAL end (a restored database, or another cluster's state file).
     await save('ahead', 0xE8_D4A5_0FFFn);
-    await sql`SELECT pg_create_logical_replication_slot('ahead_slot', 'pgoutput')`;
-    try {
+    await withSlot('ahead_slot', 'pgoutput', async () => {
       const { human, report } = await check(config('ahead', { slot: 'ahead_slot' }));
       expect(human.code).toBe(2);
       expect(line(human.stdout, 'FAIL', 'position')).toContain('the source would refuse to start: the saved position of source "db1" (E8/D4A50FFF) is ahead of the server\'s WAL end');
       expect(find(report, 'position')!.remedy).toBe(`psql-streamer reset-position -config ${join(dir, 'ahead.toml')} --source db1`);
-    } finally {
-      await sql`SELECT pg_drop_replication_slot('ahead_slot')`;
-    }
+    });
     // A saved position but no slot: re-creating it would skip what was committed meanwhile.
     await save('dropped', 0x100n);
     const dropped = await check(config('dropped', { slot: 'dropped_slot' }));
