@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type postgres from 'postgres';
 import { openSqliteStateStore } from '../../../src/state/sqlite-store.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
 import { pgClient } from '../../helpers/pg.ts';
 import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
 import { runCommand, tempDir, type CommandResult } from '../../helpers/streamer.ts';
@@ -60,29 +61,20 @@ interface SourceKeys {
   password?: string;
   publication?: string;
   slot?: string;
-  extra?: string;
 }
 
 /** Writes a config with one postgres source (as `app` unless told) and a file sink; returns its path. */
 function config(name: string, keys: SourceKeys = {}): string {
   const { host, port, database } = cluster.server;
   const file = join(dir, `${name}.toml`);
-  writeFileSync(file, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, `${name}.db`)}"
-
-[source.db1]
-type = "postgres"
-dsn = "host=${host} port=${port} dbname=${database} user=${keys.user ?? 'app'} password=${keys.password ?? 'app-secret'} sslmode=disable"
-publication = "${keys.publication ?? 'good_pub'}"
-replicationSlot = "${keys.slot ?? 'check_slot'}"
-${keys.extra ?? ''}
-
-[sink.out]
-type = "file"
-path = "${join(dir, `${name}.jsonl`)}"
-sources = ["db1"]
-`);
+  writeFileSync(file, postgresToFileToml({
+    server: cluster.server,
+    dsn: `host=${host} port=${port} dbname=${database} user=${keys.user ?? 'app'} password=${keys.password ?? 'app-secret'} sslmode=disable`,
+    publication: keys.publication ?? 'good_pub',
+    slot: keys.slot ?? 'check_slot',
+    state: join(dir, `${name}.db`),
+    out: join(dir, `${name}.jsonl`),
+  }));
   return file;
 }
 
@@ -134,7 +126,7 @@ describe('check --live', () => {
       ['wal_level', 'logical'], ['replication_role', 'role app has REPLICATION'], ['publication good_pub', '2 table(s): public.accounts, public.notes'],
       ['table public.accounts', 'primary key (id); replica identity default'], ['table public.notes', 'replica identity full'],
       ['slot check_slot', 'created on first start'], ['max_replication_slots', '0 of 20 in use'], ['max_slot_wal_keep_size', '1 GB'],
-      ['wal_sender_timeout', '60s, above statusInterval (10s)'], ['replication_connection', 'IDENTIFY_SYSTEM: system '], ['path', 'will be created'],
+      ['wal_sender_timeout', '60s, above statusInterval (0.2s)'], ['replication_connection', 'IDENTIFY_SYSTEM: system '], ['path', 'will be created'],
       ['position', 'no saved position: the first start creates the slot'],
     ]) {
       expect(line(human.stdout, 'OK  ', label as string), `${label} in\n${human.stdout}`).toContain(text as string);
@@ -270,11 +262,19 @@ describe('check --live', () => {
   }, 60_000);
 
   test('statusInterval >= wal_sender_timeout: WARN, exit 1', async () => {
-    const { human, report } = await check(config('late', { extra: 'statusInterval = "90s"' }));
-    expect(human.code).toBe(1);
-    expect(line(human.stdout, 'WARN', 'wal_sender_timeout')).toContain("60s is not above the source's statusInterval (90s)");
-    expect(find(report, 'wal_sender_timeout')!.remedy).toContain('set statusInterval below 30s');
-    expect(report.summary).toMatchObject({ warn: 1, fail: 0 });
+    // The source reports every 200 ms (statusInterval); the server's timeout goes below that.
+    await sql`ALTER SYSTEM SET wal_sender_timeout = '150ms'`;
+    await sql`SELECT pg_reload_conf()`;
+    try {
+      const { human, report } = await check(config('late'));
+      expect(human.code).toBe(1);
+      expect(line(human.stdout, 'WARN', 'wal_sender_timeout')).toContain("0.15s is not above the source's statusInterval (0.2s)");
+      expect(find(report, 'wal_sender_timeout')!.remedy).toContain('set statusInterval below 0.075s');
+      expect(report.summary).toMatchObject({ warn: 1, fail: 0 });
+    } finally {
+      await sql`ALTER SYSTEM RESET wal_sender_timeout`;
+      await sql`SELECT pg_reload_conf()`;
+    }
   }, 60_000);
 
   test('wal_level = replica (after a restart): FAIL wal_level, exit 2', async () => {
