@@ -32,3 +32,13 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}`;
 }
+
+/** Rounds bytes to one decimal of the largest binary unit below them, for messages: 57999360 → "55.3 MiB". */
+export function describeSize(bytes: number): string {
+  const sign = bytes < 0 ? '-' : '';
+  const abs = Math.abs(bytes);
+  for (const [unit, size] of FORMAT_UNITS) {
+    if (abs >= size) return `${sign}${(abs / size).toFixed(1)} ${unit}`;
+  }
+  return `${sign}${abs} B`;
+}

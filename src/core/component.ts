@@ -11,5 +11,12 @@ export interface Component {
   stats(): string;
   /** `null` when healthy, otherwise the reason it is not. */
   status(): string | null;
+  /**
+   * Optional: a degraded state while healthy (e.g. a WAL budget exceeded), or `null`. `/status`
+   * prints `WARNING: <text>` instead of `OK` and still answers 200; `status()` decides health.
+   */
+  warning?(): string | null;
+  /** Optional: facts `/status` appends to the line after `; ` (e.g. a source's lag), or `null`. */
+  statusDetails?(): string | null;
   setDebug(on: boolean): void;
 }

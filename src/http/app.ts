@@ -20,14 +20,20 @@ function text(c: Context, body: string, status: 200 | 400 | 404 | 500 | 503 = 20
   return c.body(body, status, { 'Content-Type': TEXT });
 }
 
-/** One `<Type> (<name>): <reason or OK>` line per component; 500 when any is unhealthy. */
+/**
+ * One `<Type> (<name>): <reason, WARNING: text, or OK>[; details]` line per component; 500 when
+ * any is unhealthy (a warning alone keeps 200: degraded but working).
+ */
 export function renderStatus(components: readonly Component[]): { body: string; healthy: boolean } {
   let body = '';
   let healthy = true;
   for (const component of components) {
     const problem = component.status();
     if (problem !== null) healthy = false;
-    body += `${component.type} (${component.name}): ${problem ?? 'OK'}\n`;
+    const warning = problem === null ? component.warning?.() ?? null : null;
+    const details = component.statusDetails?.() ?? null;
+    const state = problem ?? (warning === null ? 'OK' : `WARNING: ${warning}`);
+    body += `${component.type} (${component.name}): ${state}${details === null ? '' : `; ${details}`}\n`;
   }
   return { body, healthy };
 }

@@ -136,9 +136,90 @@ export const walConfirmedLsn = new Gauge({
   registers: [metricsRegistry],
 });
 
+/**
+ * In-process only: it stops growing when the source stops reading (back-pressure at
+ * maxBufferedEvents), so it understates what the server keeps; see source_slot_behind_bytes.
+ */
 export const walLagBytes = new Gauge({
   name: 'source_wal_lag_bytes',
-  help: 'Bytes of WAL received but not yet delivered and persisted (received minus persisted)',
+  help: 'Bytes of WAL received but not yet delivered and persisted (received minus persisted, in process; see source_slot_behind_bytes for the server\'s view)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+/**
+ * The slot monitor of a postgres source (docs/operations.md "WAL retention, lag and budget"):
+ * polled on an ordinary connection every slotMonitorInterval.
+ */
+export const slotBehindBytes = new Gauge({
+  name: 'source_slot_behind_bytes',
+  help: 'Bytes of WAL between the server\'s WAL end and the slot\'s confirmed_flush_lsn (pg_current_wal_lsn() - confirmed_flush_lsn)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const slotRetainedBytes = new Gauge({
+  name: 'source_slot_retained_bytes',
+  help: 'Bytes of WAL the slot makes the server keep (pg_current_wal_lsn() - restart_lsn)',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+/** One series per status; 1 for the slot's current one (missing: no slot of that name). */
+export const slotWalStatus = new Gauge({
+  name: 'source_slot_wal_status',
+  help: 'wal_status of the slot (reserved, extended, unreserved, lost; missing when the slot does not exist): 1 for the current one, 0 for the others',
+  labelNames: ['sourceName', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Absent when PostgreSQL reports NULL (max_slot_wal_keep_size = -1, a lost slot, or PostgreSQL < 13). */
+export const slotSafeWalSize = new Gauge({
+  name: 'source_slot_safe_wal_size_bytes',
+  help: 'safe_wal_size of the slot: bytes of WAL that can still be written before max_slot_wal_keep_size puts the slot in danger of being lost',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const slotMonitorErrors = new Counter({
+  name: 'source_slot_monitor_errors_total',
+  help: 'Failed queries of the slot monitor of a postgres source, by operation (poll, heartbeat); retried every interval',
+  labelNames: ['sourceName', 'operation'] as const,
+  registers: [metricsRegistry],
+});
+
+export const deliveredLagSeconds = new Gauge({
+  name: 'source_delivered_lag_seconds',
+  help: 'Now minus the commit time of the oldest transaction received but not yet acknowledged by every sink; 0 when none is pending',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+export const receivedLagSeconds = new Gauge({
+  name: 'source_received_lag_seconds',
+  help: 'Now minus the commit time of the last transaction received from PostgreSQL; 0 once the server has nothing more to send',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+/** limit = warn or max; only for the limits that are set. */
+export const walBudgetBytes = new Gauge({
+  name: 'source_wal_budget_bytes',
+  help: 'The WAL budget of a postgres source (walBudgetWarn, walBudgetMax), by limit',
+  labelNames: ['sourceName', 'limit'] as const,
+  registers: [metricsRegistry],
+});
+
+export const walBudgetExceeded = new Gauge({
+  name: 'source_wal_budget_exceeded',
+  help: 'Whether the WAL the slot retains is over a limit of the WAL budget (1) or not (0), by limit (warn, max)',
+  labelNames: ['sourceName', 'limit'] as const,
+  registers: [metricsRegistry],
+});
+
+export const heartbeats = new Counter({
+  name: 'source_heartbeats_total',
+  help: 'Heartbeat messages (pg_logical_emit_message) a postgres source wrote',
   labelNames: ['sourceName'] as const,
   registers: [metricsRegistry],
 });
@@ -146,7 +227,7 @@ export const walLagBytes = new Gauge({
 /** 1 while a source refuses to stream (reason: start-check.ts RefusalReason); the process then exits with 3. */
 export const sourceRefused = new Gauge({
   name: 'source_refused',
-  help: 'Set to 1 when a source refuses to stream until an operator acts (reason: position_ahead_of_server, other_cluster, slot_missing, slot_ahead, slot_invalidated, publication_dropped, bad_state)',
+  help: 'Set to 1 when a source refuses to stream until an operator acts (reason: position_ahead_of_server, other_cluster, slot_missing, slot_ahead, slot_invalidated, publication_dropped, bad_state, wal_budget)',
   labelNames: ['sourceName', 'reason'] as const,
   registers: [metricsRegistry],
 });

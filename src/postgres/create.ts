@@ -40,6 +40,13 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
       acceptGap: deps.acceptGap,
       configFile: deps.configFile,
       halt: deps.halt,
+      wal: {
+        slotMonitorIntervalMs: options.slotMonitorInterval,
+        budget: { warnBytes: options.walBudgetWarn, maxBytes: options.walBudgetMax, action: options.walBudgetAction === 'stop' ? 'stop' : 'wait' },
+        heartbeatIntervalMs: options.heartbeatInterval,
+        heartbeatPrefix: options.heartbeatPrefix,
+        heartbeatEvents: options.heartbeatEvents,
+      },
     },
     deps.store,
     deps.log,

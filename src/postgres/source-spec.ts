@@ -1,5 +1,5 @@
 /** `[source.NAME]` with `type = "postgres"`: its keys, defaults and cross-key rules. */
-import { defineComponentType } from '../core/component-type.ts';
+import { defineComponentType, type OptionProblem } from '../core/component-type.ts';
 import { defineSection, nonNegative, positive, type Resolved } from '../config/fields.ts';
 import type { Source } from '../sources/source.ts';
 
@@ -45,10 +45,53 @@ export const postgresSourceOptions = defineSection({
     kind: 'string', default: 'psql-streamer',
     doc: 'application_name of the replication connection (shows in pg_stat_replication)',
   },
+  slotMonitorInterval: {
+    kind: 'duration', default: 10_000, check: nonNegative,
+    doc: 'How often an ordinary connection reads the server\'s WAL end and the slot (lag, retained WAL, wal_status, safe_wal_size; docs/operations.md); 0 = off',
+  },
+  walBudgetWarn: {
+    kind: 'size', default: 0, check: nonNegative,
+    doc: 'Soft limit on the WAL the slot makes the server keep (WAL end - restart_lsn): past it, a warning (log, metric, /status); 0 = off',
+  },
+  walBudgetMax: {
+    kind: 'size', default: 0, check: nonNegative,
+    doc: 'Hard limit on the WAL the slot makes the server keep: past it, walBudgetAction; 0 = off',
+  },
+  walBudgetAction: {
+    kind: 'string', default: 'wait', choices: ['wait', 'stop'],
+    doc: 'Past walBudgetMax: "wait" streams on and reports an error state; "stop" stops the streamer (exit code 3) so an operator decides',
+  },
+  heartbeatInterval: {
+    kind: 'duration', default: 0, check: nonNegative,
+    doc: 'Write a logical decoding message (pg_logical_emit_message) this often so the slot of a quiet database on a busy cluster advances; 0 = off',
+  },
+  heartbeatPrefix: {
+    kind: 'string', default: 'psql-streamer-heartbeat',
+    check: (v) => (v.length > 0 && !v.includes('\0') ? undefined : 'a non-empty prefix'),
+    doc: 'Prefix of the heartbeat messages; messages with it are not delivered as events unless heartbeatEvents',
+  },
+  heartbeatEvents: {
+    kind: 'bool', default: false,
+    doc: 'Deliver heartbeat messages as events (PostgreSQL 14+, where messages are streamed) instead of only confirming their position',
+  },
 });
 
 /** Resolved keys of a PostgreSQL source. */
 export type PostgresSourceOptions = Resolved<typeof postgresSourceOptions>;
+
+/** Cross-key rules: a budget needs the slot monitor; the soft limit is not above the hard one. */
+export function validatePostgresSource(o: PostgresSourceOptions): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  if (o.slotMonitorInterval === 0) {
+    for (const key of ['walBudgetWarn', 'walBudgetMax'] as const) {
+      if (o[key] > 0) problems.push({ key, message: 'needs slotMonitorInterval > 0 (the budget is checked by the slot monitor)' });
+    }
+  }
+  if (o.walBudgetWarn > 0 && o.walBudgetMax > 0 && o.walBudgetWarn > o.walBudgetMax) {
+    problems.push({ key: 'walBudgetWarn', message: `must not be above walBudgetMax (${o.walBudgetMax} bytes)` });
+  }
+  return problems;
+}
 
 /** `type = "postgres"` sources. They keep their position in the state file (`boltdb`). */
 export const postgresSourceType = defineComponentType<typeof postgresSourceOptions, Source>({
@@ -56,6 +99,7 @@ export const postgresSourceType = defineComponentType<typeof postgresSourceOptio
   componentType: 'Source-PSQL',
   options: postgresSourceOptions,
   needsStateFile: true,
+  validate: validatePostgresSource,
   async create(name, options, deps) {
     // Imported here: a config without a postgres source never loads the replication code.
     const { createPostgresSource } = await import('./create.ts');

@@ -39,6 +39,7 @@ import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
 import { acceptCommand, checkStart, SourceRefusal, type Notice } from './start-check.ts';
+import { pgTimeToUnixMs, WalWatch, type WalWatchSettings } from './wal-watch.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
 const TYPE = 'Source-PSQL';
@@ -86,11 +87,15 @@ export interface PostgresSourceSettings {
   configFile?: string;
   /** Called once when the source refuses to go on (StreamerError REFUSED): the app stops and exits with 3. */
   halt?: (err: StreamerError) => void;
+  /** Slot monitor, WAL budget and heartbeats (wal-watch.ts). */
+  wal: WalWatchSettings;
 }
 
 interface Transaction extends TransactionContext {
   /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
   skip: boolean;
+  /** Commit time, Unix ms (for the seconds-behind gauges). */
+  commitMs: number;
 }
 
 export class PostgresSource implements Source<Lsn>, Component {
@@ -146,6 +151,8 @@ export class PostgresSource implements Source<Lsn>, Component {
   private persistErrors = 0;
   private readonly warnedKinds = new Set<string>();
   private readonly eventMetrics: SourceEventMetrics;
+  /** Lag as the server sees it, WAL budget, heartbeats (wal-watch.ts). */
+  private readonly wal: WalWatch;
 
   constructor(
     readonly name: string,
@@ -163,6 +170,19 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.eventMetrics = new SourceEventMetrics(name, TYPE);
     this.publications = publicationNames(settings.publication);
     this.acceptGap = settings.acceptGap ?? false;
+    this.wal = new WalWatch(name, settings.wal, {
+      slot: settings.slot,
+      connection: settings.connection,
+      log,
+      onSample: () => this.updateGauges(),
+      onBudgetStop: (err) => this.stopForBudget(err),
+    });
+  }
+
+  /** walBudgetAction = "stop" past walBudgetMax: stop reading for good and refuse (the app exits with 3). */
+  private stopForBudget(message: string): void {
+    void this.stop();
+    this.refuse(new SourceRefusal('wal_budget', message, { component: `${TYPE} (${this.name})` }));
   }
 
   async start(output: SourceOutput<Lsn>): Promise<void> {
@@ -183,6 +203,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.lastPushed = this.persisted;
     this.statusTimer = setInterval(() => this.sendStatus(false), this.settings.statusIntervalMs);
     this.running = this.run();
+    this.wal.start();
   }
 
   /** Reconnect loop: one session at a time until stopped. */
@@ -376,7 +397,10 @@ export class PostgresSource implements Source<Lsn>, Component {
       if (message.walEnd > this.received) this.received = message.walEnd;
       // Between transactions everything up to walEnd was sent, so once what was pushed before is
       // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
-      if (this.txn === undefined && message.walEnd > this.lastPushed) this.pushPosition(message.walEnd);
+      if (this.txn === undefined) {
+        this.wal.commits.caughtUp();
+        if (message.walEnd > this.lastPushed) this.pushPosition(message.walEnd);
+      }
       if (message.replyRequested) this.sendStatus(false);
       return;
     }
@@ -433,10 +457,15 @@ export class PostgresSource implements Source<Lsn>, Component {
           commitLsn: message.finalLsn,
           commitTime: pgTimeToIso(message.commitTime),
           skip: message.finalLsn < this.skipBefore,
+          commitMs: pgTimeToUnixMs(message.commitTime),
         };
+        this.wal.commits.begin(this.txn.commitMs);
         return;
       case 'commit':
-        if (this.txn && !this.txn.skip) this.pushPosition(message.endLsn);
+        if (this.txn && !this.txn.skip) {
+          this.pushPosition(message.endLsn);
+          this.wal.commits.pushed(message.endLsn, this.txn.commitMs);
+        }
         this.txn = undefined;
         return;
       case 'relation':
@@ -466,6 +495,12 @@ export class PostgresSource implements Source<Lsn>, Component {
         return;
       }
       case 'message': {
+        if (this.wal.isHeartbeat(message.prefix, message.transactional)) {
+          // Not an event: only its position is confirmed, so the slot of a quiet database advances.
+          pgoutputSkipped.inc({ sourceName: this.name, kind: 'heartbeat' });
+          if (this.txn === undefined && x.walStart > this.lastPushed) this.pushPosition(x.walStart);
+          return;
+        }
         if (message.transactional && this.txn?.skip) return;
         this.pushEvent(this.events.message(message, x.walStart, message.transactional ? this.txn : undefined), '', performance.now());
         return;
@@ -582,6 +617,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const position = positions[positions.length - 1];
     if (position === undefined || position <= this.delivered) return;
     this.delivered = position;
+    this.wal.commits.delivered(position);
     if (this.persistFailed) {
       await this.persisting;
       await this.persistDelivered();
@@ -648,6 +684,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     walPersistedLsn.set(labels, Number(this.persisted));
     walConfirmedLsn.set(labels, Number(this.confirmed));
     walLagBytes.set(labels, received > this.persisted ? Number(received - this.persisted) : 0);
+    this.wal.updateGauges();
   }
 
   async stop(): Promise<void> {
@@ -674,17 +711,26 @@ export class PostgresSource implements Source<Lsn>, Component {
       await session.close().catch(() => {});
     }
     await this.running;
+    await this.wal.close();
   }
 
   stats(): string {
     return `events: ${this.eventCount}, eventErrors: ${this.eventErrors}, replicaErrors: ${this.replicaErrors}, ` +
-      `persistErrors: ${this.persistErrors}, walPos: ${this.receivedLsn}, walPosPersist: ${this.persisted}`;
+      `persistErrors: ${this.persistErrors}, walPos: ${this.receivedLsn}, walPosPersist: ${this.persisted}; ${this.wal.describe()}`;
   }
 
   status(): string | null {
     if (this.refusal) return this.problem;
     if (this.stopping) return null;
     return this.streaming ? null : this.problem ?? 'connecting';
+  }
+
+  warning(): string | null {
+    return this.wal.warning();
+  }
+
+  statusDetails(): string {
+    return this.wal.describe();
   }
 
   setDebug(on: boolean): void {

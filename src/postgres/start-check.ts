@@ -14,7 +14,7 @@ import { formatLsn, type Lsn } from '../replication/lsn.ts';
 import type { ServerIdentity } from '../state/store.ts';
 
 /** Why a source refuses to stream; also the `reason` label of `source_refused`. */
-export type RefusalReason = 'position_ahead_of_server' | 'other_cluster' | 'slot_missing' | 'slot_ahead' | 'slot_invalidated' | 'publication_dropped' | 'bad_state';
+export type RefusalReason = 'position_ahead_of_server' | 'other_cluster' | 'slot_missing' | 'slot_ahead' | 'slot_invalidated' | 'publication_dropped' | 'bad_state' | 'wal_budget';
 
 /** A source's refusal to go on until an operator acts: the app stops and exits with 3. */
 export class SourceRefusal extends StreamerError {

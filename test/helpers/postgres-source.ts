@@ -211,6 +211,14 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     statusInterval: 200,
     readCoalesce: postgresSourceOptions.readCoalesce.default,
     applicationName: name,
+    // The slot monitor is off unless a test asks for it (one connection less per harness).
+    slotMonitorInterval: 0,
+    walBudgetWarn: 0,
+    walBudgetMax: 0,
+    walBudgetAction: 'wait',
+    heartbeatInterval: 0,
+    heartbeatPrefix: postgresSourceOptions.heartbeatPrefix.default,
+    heartbeatEvents: false,
     ...options.source,
   };
   const source = createPostgresSource(name, sourceOptions, { log, store });

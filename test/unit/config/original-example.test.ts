@@ -38,6 +38,13 @@ describe("the original's example file", async () => {
       statusInterval: 10_000,
       readCoalesce: 1,
       applicationName: 'psql-streamer',
+      slotMonitorInterval: 10_000,
+      walBudgetWarn: 0,
+      walBudgetMax: 0,
+      walBudgetAction: 'wait',
+      heartbeatInterval: 0,
+      heartbeatPrefix: 'psql-streamer-heartbeat',
+      heartbeatEvents: false,
     });
     expect(db1.pipeline).toEqual({
       batchSize: 400,

@@ -23,7 +23,10 @@ function recordingStore() {
 }
 
 // ack() and close() never touch the connection settings: no server is needed here.
-const settings = { walRetain: 0, statusIntervalMs: 10_000, readCoalesceMs: 0, publication: 'p' } as PostgresSourceSettings;
+const settings = {
+  walRetain: 0, statusIntervalMs: 10_000, readCoalesceMs: 0, publication: 'p',
+  wal: { slotMonitorIntervalMs: 0, heartbeatIntervalMs: 0, heartbeatPrefix: 'hb', heartbeatEvents: false, budget: { warnBytes: 0, maxBytes: 0, action: 'wait' } },
+} as PostgresSourceSettings;
 const newSource = (store: StateStore) => new PostgresSource('persist-test', settings, store, Logger.for('Test', 'persist'));
 const persistedOf = (source: PostgresSource) => /walPosPersist: (\d+)/.exec(source.stats())![1];
 

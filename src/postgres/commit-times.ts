@@ -1,0 +1,87 @@
+/**
+ * Commit times of the transactions a PostgreSQL source pushed, for the seconds-behind gauges
+ * (docs/operations.md "WAL retention, lag and budget"). One ring entry per transaction (its commit
+ * position and commit time), added at its commit and dropped when acknowledged: no cost per event.
+ *
+ * - delivered lag: 0 when every transaction received was acknowledged by every sink; otherwise
+ *   now − commit time of the oldest transaction not yet acknowledged (how long the oldest change
+ *   still waiting for the sinks has been committed).
+ * - received lag: 0 once the server said there is nothing more to send (a keepalive between
+ *   transactions); otherwise now − commit time of the last transaction whose Begin was read.
+ *
+ * Commit times come from the server's clock: a skew between the two hosts shows in both gauges
+ * (never below 0).
+ */
+import type { Lsn } from '../replication/lsn.ts';
+
+const INITIAL_CAPACITY = 64;
+
+export class CommitTimes {
+  private positions = new BigUint64Array(INITIAL_CAPACITY);
+  private times = new Float64Array(INITIAL_CAPACITY);
+  /** Index of the oldest entry and number of entries. */
+  private head = 0;
+  private size = 0;
+  private lastBegin = Number.NaN;
+  private caughtUpNow = true;
+
+  /** Transactions pushed and not yet acknowledged. */
+  get pending(): number {
+    return this.size;
+  }
+
+  /** A transaction committed at `commitMs` (Unix ms) starts: what has been received is that old. */
+  begin(commitMs: number): void {
+    this.lastBegin = commitMs;
+    this.caughtUpNow = false;
+  }
+
+  /** The server has nothing more to send for now (a keepalive between transactions). */
+  caughtUp(): void {
+    this.caughtUpNow = true;
+  }
+
+  /** The transaction committed at `commitMs` was pushed with `position`. */
+  pushed(position: Lsn, commitMs: number): void {
+    if (this.size === this.positions.length) this.grow();
+    const at = (this.head + this.size) & (this.positions.length - 1);
+    this.positions[at] = position;
+    this.times[at] = commitMs;
+    this.size++;
+  }
+
+  /** Everything up to and including `position` was acknowledged. */
+  delivered(position: Lsn): void {
+    const mask = this.positions.length - 1;
+    while (this.size > 0 && (this.positions[this.head] as bigint) <= position) {
+      this.head = (this.head + 1) & mask;
+      this.size--;
+    }
+  }
+
+  /** Seconds the delivered position is behind (see the module comment). */
+  deliveredLagSeconds(nowMs: number): number {
+    if (this.size === 0) return 0;
+    return Math.max(0, (nowMs - (this.times[this.head] as number)) / 1000);
+  }
+
+  /** Seconds the received position is behind (see the module comment). */
+  receivedLagSeconds(nowMs: number): number {
+    if (this.caughtUpNow || Number.isNaN(this.lastBegin)) return 0;
+    return Math.max(0, (nowMs - this.lastBegin) / 1000);
+  }
+
+  private grow(): void {
+    const capacity = this.positions.length * 2;
+    const positions = new BigUint64Array(capacity);
+    const times = new Float64Array(capacity);
+    const mask = this.positions.length - 1;
+    for (let i = 0; i < this.size; i++) {
+      positions[i] = this.positions[(this.head + i) & mask] as bigint;
+      times[i] = this.times[(this.head + i) & mask] as number;
+    }
+    this.positions = positions;
+    this.times = times;
+    this.head = 0;
+  }
+}
