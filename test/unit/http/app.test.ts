@@ -42,6 +42,18 @@ describe('HTTP API', () => {
     expect(await res.text()).toBe('Source-PSQL (db1): OK\nSink-Stub (Out): OK\n');
   });
 
+  test('/status: a warning prints WARNING and keeps 200; details follow the state; a failure hides the warning', async () => {
+    const degraded = { ...fakeComponent('Source-PSQL', 'db1'), warning: () => 'WAL budget warning: 6.0 MiB retained', statusDetails: () => 'slot: behind 1.0 MiB' };
+    const calm = { ...fakeComponent('Source-PSQL', 'db2'), warning: () => null, statusDetails: () => null };
+    const res = await appWith([degraded, calm]).request('/status');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('Source-PSQL (db1): WARNING: WAL budget warning: 6.0 MiB retained; slot: behind 1.0 MiB\nSource-PSQL (db2): OK\n');
+    const failing = { ...fakeComponent('Source-PSQL', 'db1', 'stopped: over budget'), warning: () => 'hidden', statusDetails: () => 'slot: x' };
+    const bad = await appWith([failing]).request('/status');
+    expect(bad.status).toBe(500);
+    expect(await bad.text()).toBe('Source-PSQL (db1): stopped: over budget; slot: x\n');
+  });
+
   test('/status is 500 and says why when a component is unhealthy', async () => {
     const res = await appWith([
       fakeComponent('Source-PSQL', 'db1', 'replication error: connection refused'),
