@@ -1,7 +1,9 @@
 /**
- * Commit times of the transactions a PostgreSQL source pushed, for the seconds-behind gauges
+ * Commit times of the transactions a PostgreSQL source received, for the seconds-behind gauges
  * (docs/operations.md "WAL retention, lag and budget"). One ring entry per transaction (its commit
- * position and commit time), added at its commit and dropped when acknowledged: no cost per event.
+ * LSN and commit time, both known from its Begin), added at its Begin — so a transaction the source
+ * is still reading counts too — and dropped once a position past its commit LSN is acknowledged
+ * (the position pushed for it is its commit's end LSN): no cost per event.
  *
  * - delivered lag: 0 when every transaction received was acknowledged by every sink; otherwise
  *   now − commit time of the oldest transaction not yet acknowledged (how long the oldest change
@@ -25,15 +27,25 @@ export class CommitTimes {
   private lastBegin = Number.NaN;
   private caughtUpNow = true;
 
-  /** Transactions pushed and not yet acknowledged. */
+  /** Transactions received (Begin read) and not yet acknowledged. */
   get pending(): number {
     return this.size;
   }
 
-  /** A transaction committed at `commitMs` (Unix ms) starts: what has been received is that old. */
-  begin(commitMs: number): void {
+  /**
+   * The Begin of a transaction whose commit record is at `commitLsn`, committed at `commitMs`
+   * (Unix ms): what has been received is that old. `pending` is false for a transaction already
+   * delivered before a restart (its events are dropped, nothing of it waits for the sinks).
+   */
+  begin(commitLsn: Lsn, commitMs: number, pending: boolean): void {
     this.lastBegin = commitMs;
     this.caughtUpNow = false;
+    if (!pending) return;
+    if (this.size === this.positions.length) this.grow();
+    const at = (this.head + this.size) & (this.positions.length - 1);
+    this.positions[at] = commitLsn;
+    this.times[at] = commitMs;
+    this.size++;
   }
 
   /** The server has nothing more to send for now (a keepalive between transactions). */
@@ -41,19 +53,14 @@ export class CommitTimes {
     this.caughtUpNow = true;
   }
 
-  /** The transaction committed at `commitMs` was pushed with `position`. */
-  pushed(position: Lsn, commitMs: number): void {
-    if (this.size === this.positions.length) this.grow();
-    const at = (this.head + this.size) & (this.positions.length - 1);
-    this.positions[at] = position;
-    this.times[at] = commitMs;
-    this.size++;
-  }
-
-  /** Everything up to and including `position` was acknowledged. */
+  /**
+   * Everything up to and including `position` was acknowledged: the transactions whose commit
+   * record starts before it. (A keepalive's position, pushed between transactions, is at most the
+   * next transaction's commit LSN, so it never drops that one.)
+   */
   delivered(position: Lsn): void {
     const mask = this.positions.length - 1;
-    while (this.size > 0 && (this.positions[this.head] as bigint) <= position) {
+    while (this.size > 0 && (this.positions[this.head] as bigint) < position) {
       this.head = (this.head + 1) & mask;
       this.size--;
     }

@@ -459,13 +459,10 @@ export class PostgresSource implements Source<Lsn>, Component {
           skip: message.finalLsn < this.skipBefore,
           commitMs: pgTimeToUnixMs(message.commitTime),
         };
-        this.wal.commits.begin(this.txn.commitMs);
+        this.wal.commits.begin(message.finalLsn, this.txn.commitMs, !this.txn.skip);
         return;
       case 'commit':
-        if (this.txn && !this.txn.skip) {
-          this.pushPosition(message.endLsn);
-          this.wal.commits.pushed(message.endLsn, this.txn.commitMs);
-        }
+        if (this.txn && !this.txn.skip) this.pushPosition(message.endLsn);
         this.txn = undefined;
         return;
       case 'relation':

@@ -1,6 +1,6 @@
 /**
  * What a PostgreSQL source knows about its lag beyond its own positions: the slot monitor (the
- * server's view: slot-monitor.ts) and the commit times of pushed transactions (commit-times.ts),
+ * server's view: slot-monitor.ts) and the commit times of received transactions (commit-times.ts),
  * put together for the gauges, /status and the stats line (docs/operations.md "WAL retention, lag
  * and budget"). The source calls the hooks below from its message handlers, once per transaction.
  */

@@ -36,12 +36,14 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 
 /**
  * Starts `psql-streamer [command...] -config <dir>/<name>.toml [args...]` with `configText`
- * (command: e.g. `['reset-position']`; args: e.g. `['--accept-gap']`).
+ * (command: e.g. `['reset-position']`; args: e.g. `['--accept-gap']`); `main` runs another entry
+ * point taking the same arguments (e.g. test/fixtures/app/run-with-counting-source.ts, which knows
+ * the test-only sink and source types).
  */
-export function startStreamer(dir: string, configText: string, name = 'streamer', env: Record<string, string> = {}, args: readonly string[] = [], command: readonly string[] = []): StreamerProcess {
+export function startStreamer(dir: string, configText: string, name = 'streamer', env: Record<string, string> = {}, args: readonly string[] = [], command: readonly string[] = [], main = MAIN): StreamerProcess {
   const configFile = join(dir, `${name}.toml`);
   writeFileSync(configFile, configText);
-  const proc = Bun.spawn([process.execPath, MAIN, ...command, '-config', configFile, ...args], {
+  const proc = Bun.spawn([process.execPath, main, ...command, '-config', configFile, ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
     env: { ...process.env, ...env },
