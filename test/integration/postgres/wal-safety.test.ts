@@ -195,7 +195,10 @@ describe('heartbeats', () => {
     return parseLsn(row!.lsn);
   }
 
-  test('an idle slot advances with the cluster while another database writes; no heartbeat reaches the sink', async () => {
+  // Measured on PostgreSQL 15: without heartbeats this slot advances too, through the walsender's
+  // keepalives (the source confirms their position between transactions). What fails without
+  // them is the heartbeat path itself: messages written, swallowed by prefix, their position confirmed.
+  test('an idle slot moves past each heartbeat while another database writes; no heartbeat reaches the sink', async () => {
     const table = uniqueName('quiet');
     await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
     const { slot, publication } = await db.prepare([table]);
@@ -208,6 +211,10 @@ describe('heartbeats', () => {
         await waitFor(`confirmed_flush_lsn past ${target}`, async () => (await confirmedFlush(db.sql, slot)) >= target, 30_000,
           () => h.source.stats());
       }
+      await waitFor('a heartbeat written', () => /last heartbeat/.test(h.source.stats()), 20_000);
+      const heartbeat = parseLsn(/last heartbeat ([0-9A-F]+\/[0-9A-F]+)/.exec(h.source.stats())![1]!);
+      await waitFor(`confirmed_flush_lsn past the heartbeat at ${heartbeat}`, async () => (await confirmedFlush(db.sql, slot)) >= heartbeat, 30_000,
+        () => h.source.stats());
     } finally {
       await stop();
     }
