@@ -5,6 +5,7 @@
  * heartbeat message. A failed query closes the connection, is counted and logged once per outage,
  * and the next tick connects again. See docs/operations.md "WAL retention, lag and budget".
  */
+import { withDeadline } from '../core/deadline.ts';
 import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import {
@@ -23,6 +24,8 @@ import { heartbeatSql, parseHeartbeat, parseSlotSample, slotSampleSql, type Slot
 import { describeSlot, slotDistances, slotWarning, stepBudget, type BudgetLevel, type WalBudget } from './wal-budget.ts';
 
 const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost', 'missing'] as const;
+/** A poll or heartbeat that gets no answer within max(this, twice its interval) fails (a blackholed connection). */
+const MIN_DEADLINE_MS = 10_000;
 
 export interface SlotMonitorOptions {
   /** The source's name (metric label, messages). */
@@ -89,9 +92,15 @@ export class SlotMonitor {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    await this.busy;
-    await this.connection?.close().catch(() => {});
+    // Closing first ends a query in progress (it fails, and is not reported once stopped).
+    const connection = this.connection;
     this.connection = undefined;
+    await connection?.close().catch(() => {});
+    await this.busy;
+    // A connect abandoned at its deadline may have finished since.
+    const late = this.connection as PgConnection | undefined;
+    this.connection = undefined;
+    await late?.close().catch(() => {});
   }
 
   private schedule(operation: Operation, waitMs: number): void {
@@ -107,10 +116,10 @@ export class SlotMonitor {
 
   private async run(operation: Operation): Promise<void> {
     if (this.stopped) return;
+    const interval = operation === 'poll' ? this.options.intervalMs : this.options.heartbeatIntervalMs;
+    const deadline = Math.max(MIN_DEADLINE_MS, 2 * interval);
     try {
-      const connection = await this.connect();
-      if (operation === 'poll') await this.poll(connection);
-      else await this.heartbeat(connection);
+      await withDeadline(this.runOnce(operation), deadline, () => new Error(`no answer from the server within ${deadline}ms`));
       const outage = this.failing.get(operation);
       if (outage !== undefined) {
         this.failing.delete(operation);
@@ -121,13 +130,19 @@ export class SlotMonitor {
       slotMonitorErrors.inc({ sourceName: this.options.name, operation });
       const message = describeError(err);
       if (!this.failing.has(operation)) {
-        this.options.log.warn(`Slot monitor: ${operation} failed: ${message}; retrying every ${operation === 'poll' ? this.options.intervalMs : this.options.heartbeatIntervalMs}ms (logged once until it works again)`);
+        this.options.log.warn(`Slot monitor: ${operation} failed: ${message}; retrying every ${interval}ms (logged once until it works again)`);
       }
       this.failing.set(operation, message);
       const connection = this.connection;
       this.connection = undefined;
       await connection?.close().catch(() => {});
     }
+  }
+
+  private async runOnce(operation: Operation): Promise<void> {
+    const connection = await this.connect();
+    if (operation === 'poll') await this.poll(connection);
+    else await this.heartbeat(connection);
   }
 
   private async connect(): Promise<PgConnection> {

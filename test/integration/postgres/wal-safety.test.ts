@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type postgres from 'postgres';
 import { metricsRegistry } from '../../../src/http/metrics.ts';
 import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
-import { pgClient, uniqueName } from '../../helpers/pg.ts';
+import { captureLogs } from '../../helpers/capture-logs.ts';
+import { dropSlot, pgClient, uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
 import { killChildrenAndDropSlots, startStreamer, tempDir, type StreamerProcess } from '../../helpers/streamer.ts';
 
@@ -20,6 +21,7 @@ const slots: string[] = [];
 // holds up the server's shutdown (it must send the shutdown checkpoint first).
 afterAll(() => killChildrenAndDropSlots(children, slots, db.sql), 60_000);
 const db = useSourceTests();
+const logs = captureLogs();
 
 const FIXTURE = join(import.meta.dir, '../../fixtures/app/run-with-counting-source.ts');
 const MiB = 2 ** 20;
@@ -162,6 +164,44 @@ describe('seconds behind', () => {
     expect(h.source.stats()).toContain('seconds behind: delivered 0.0, received 0.0');
   }, 60_000);
 });
+
+describe('slot monitor outages', () => {
+  test('a monitor that cannot connect is logged once, counted, shown in /status, and polls again once it can', async () => {
+    const table = uniqueName('outage');
+    await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    const { slot, publication } = await db.prepare([table]);
+    const role = uniqueName('mon');
+    await db.sql.unsafe(`CREATE ROLE ${role} LOGIN REPLICATION PASSWORD 'mon-secret'`);
+    try {
+      const h = await db.start({ slot, publication, dsn: dsnFor(db.pg.server, { user: role, password: 'mon-secret' }), source: { slotMonitorInterval: 200 } });
+      await h.streaming();
+      const errors = async () => metric(await metricsRegistry.metrics(), 'source_slot_monitor_errors_total', { sourceName: h.name, operation: 'poll' }) ?? 0;
+      await waitFor('a first poll', () => /slot: behind/.test(h.source.stats()), 20_000, () => h.source.stats());
+      // The replication connection stays; new connections of the role fail, the open monitor connection is ended.
+      await db.sql.unsafe(`ALTER ROLE ${role} NOLOGIN`);
+      await db.sql.unsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}' AND backend_type = 'client backend'`);
+      await waitFor('three failed polls', async () => (await errors()) >= 3, 20_000);
+      expect(h.source.status()).toBeNull();
+      expect(h.source.warning()).toMatch(/slot monitor poll failing: .*not permitted to log in/);
+      await db.sql.unsafe(`ALTER ROLE ${role} LOGIN`);
+      await waitFor('the monitor back', () => h.source.warning() === null, 20_000, () => String(h.source.warning()));
+      const failedLines = logs.filter((line) => line.includes(h.name) && line.includes('Slot monitor: poll failed'));
+      expect(failedLines.length).toBe(1);
+      expect(failedLines[0]).toContain('logged once until it works again');
+      expect(logs.filter((line) => line.includes(h.name) && line.includes('Slot monitor: poll works again')).length).toBe(1);
+      await h.shutdown();
+    } finally {
+      await db.sql.unsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`);
+      await dropSlotAndRole(slot, role);
+    }
+  }, 60_000);
+});
+
+/** Drops `slot` (its walsender runs as `role`) and then the role. */
+async function dropSlotAndRole(slot: string, role: string): Promise<void> {
+  await dropSlot(db.sql, slot);
+  await db.sql.unsafe(`DROP ROLE IF EXISTS ${role}`);
+}
 
 describe('heartbeats', () => {
   let other: postgres.Sql | undefined;
