@@ -46,6 +46,13 @@ async function slotDistances(sql: postgres.Sql, slot: string): Promise<{ behind:
   return { behind: Number(row!.behind), retained: Number(row!.retained) };
 }
 
+/** A fresh table `(id int PRIMARY KEY)` with its publication and slot. */
+async function tableAndSlot(prefix: string): Promise<{ table: string; slot: string; publication: string }> {
+  const table = uniqueName(prefix);
+  await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  return { table, ...(await db.prepare([table])) };
+}
+
 /** Inserts rows in transactions of 2,000 until the slot retains at least `bytes`. */
 async function fillSlot(sql: postgres.Sql, table: string, slot: string, bytes: number): Promise<number> {
   for (let round = 0; round < 200; round++) {
@@ -144,9 +151,7 @@ describe('WAL retention and budget with a stuck sink', () => {
 
 describe('seconds behind', () => {
   test('delivered lag grows while the sink is blocked (received lag stays 0: all was read), both 0 once caught up', async () => {
-    const table = uniqueName('lag');
-    await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-    const { slot, publication } = await db.prepare([table]);
+    const { table, slot, publication } = await tableAndSlot('lag');
     const h = await db.start({ slot, publication, source: { slotMonitorInterval: POLL_MS } });
     await h.streaming();
     const gauge = async (name: string) => metric(await metricsRegistry.metrics(), name, { sourceName: h.name });
@@ -167,9 +172,7 @@ describe('seconds behind', () => {
 
 describe('slot monitor outages', () => {
   test('a monitor that cannot connect is logged once, counted, shown in /status, and polls again once it can', async () => {
-    const table = uniqueName('outage');
-    await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-    const { slot, publication } = await db.prepare([table]);
+    const { slot, publication } = await tableAndSlot('outage');
     const role = uniqueName('mon');
     await db.sql.unsafe(`CREATE ROLE ${role} LOGIN REPLICATION PASSWORD 'mon-secret'`);
     try {
@@ -239,9 +242,7 @@ describe('heartbeats', () => {
   // keepalives (the source confirms their position between transactions). What fails without
   // them is the heartbeat path itself: messages written, swallowed by prefix, their position confirmed.
   test('an idle slot moves past each heartbeat while another database writes; no heartbeat reaches the sink', async () => {
-    const table = uniqueName('quiet');
-    await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-    const { slot, publication } = await db.prepare([table]);
+    const { slot, publication } = await tableAndSlot('quiet');
     const h = await db.start({ slot, publication, source: { slotMonitorInterval: POLL_MS, heartbeatInterval: 300 } });
     await h.streaming();
     const stop = await writeElsewhere();
@@ -266,9 +267,7 @@ describe('heartbeats', () => {
   }, 90_000);
 
   test('heartbeatEvents = true delivers them as message events with the prefix', async () => {
-    const table = uniqueName('quiet');
-    await db.sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-    const { slot, publication } = await db.prepare([table]);
+    const { slot, publication } = await tableAndSlot('quiet');
     const h = await db.start({ slot, publication, source: { heartbeatInterval: 200, heartbeatEvents: true, heartbeatPrefix: 'hb-test' } });
     await h.streaming();
     // Only the message of this source's prefix: other sources on this database write heartbeats too.
