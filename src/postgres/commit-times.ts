@@ -19,7 +19,8 @@ import type { Lsn } from '../replication/lsn.ts';
 const INITIAL_CAPACITY = 64;
 
 export class CommitTimes {
-  private positions = new BigUint64Array(INITIAL_CAPACITY);
+  /** Commit LSNs as numbers: exact below 2^53 bytes of WAL, as the LSN gauges (a gauge needs no more). */
+  private positions = new Float64Array(INITIAL_CAPACITY);
   private times = new Float64Array(INITIAL_CAPACITY);
   /** Index of the oldest entry and number of entries. */
   private head = 0;
@@ -43,7 +44,7 @@ export class CommitTimes {
     if (!pending) return;
     if (this.size === this.positions.length) this.grow();
     const at = (this.head + this.size) & (this.positions.length - 1);
-    this.positions[at] = commitLsn;
+    this.positions[at] = Number(commitLsn);
     this.times[at] = commitMs;
     this.size++;
   }
@@ -60,7 +61,8 @@ export class CommitTimes {
    */
   delivered(position: Lsn): void {
     const mask = this.positions.length - 1;
-    while (this.size > 0 && (this.positions[this.head] as bigint) < position) {
+    const upTo = Number(position);
+    while (this.size > 0 && (this.positions[this.head] as number) < upTo) {
       this.head = (this.head + 1) & mask;
       this.size--;
     }
@@ -80,11 +82,11 @@ export class CommitTimes {
 
   private grow(): void {
     const capacity = this.positions.length * 2;
-    const positions = new BigUint64Array(capacity);
+    const positions = new Float64Array(capacity);
     const times = new Float64Array(capacity);
     const mask = this.positions.length - 1;
     for (let i = 0; i < this.size; i++) {
-      positions[i] = this.positions[(this.head + i) & mask] as bigint;
+      positions[i] = this.positions[(this.head + i) & mask] as number;
       times[i] = this.times[(this.head + i) & mask] as number;
     }
     this.positions = positions;
