@@ -175,7 +175,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       connection: settings.connection,
       log,
       onSample: () => this.updateGauges(),
-      onBudgetStop: (err) => this.stopForBudget(err),
+      onBudgetStop: (message) => this.stopForBudget(message),
     });
   }
 
