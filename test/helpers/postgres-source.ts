@@ -311,24 +311,27 @@ export interface SourceTests {
 
 /**
  * usePostgres() (and a 60 s default test timeout) plus cleanup in the right order: harnesses shut down, then slots dropped, then the
- * SQL client ended (usePostgres's own clients end in its afterAll, which runs before ours).
+ * SQL client ended, then usePostgres's own cleanup (its clients, the shared server).
  */
 export function useSourceTests(): SourceTests {
   // As scripts/test does, so a direct `bun test <file>` does not cut the generous waits at 5 s.
   setDefaultTimeout(60_000);
-  const pg = usePostgres();
   let client: postgres.Sql | undefined;
   const harnesses: Harness[] = [];
   const slots = new Set<string>();
-  beforeAll(() => {
-    client = pgClient(pg.server);
-  });
+  // Registered before usePostgres() so it runs before usePostgres's own afterAll (bun runs them in
+  // order of registration): harnesses and their walsenders end while the server still runs, else
+  // stopping a shared server waits for them (pg_ctl stop fails after 30 s and sends SIGQUIT).
   afterAll(async () => {
     for (const h of harnesses.splice(0)) await h.shutdown().catch(() => {});
     if (client === undefined) return;
     for (const slot of slots) await dropSlot(client, slot).catch(() => {});
     await client.end({ timeout: 5 });
   }, 60_000);
+  const pg = usePostgres();
+  beforeAll(() => {
+    client = pgClient(pg.server);
+  });
   const tests: SourceTests = {
     pg,
     get sql() {
