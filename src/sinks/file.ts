@@ -48,7 +48,7 @@ const AGAIN_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
 const errorCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
 const fileOptions = defineSection({
-  path: { kind: 'string', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
+  path: { kind: 'path', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
   fsync: { kind: 'bool', default: false, doc: 'fsync after every batch, so acknowledged events survive power loss (slower)' },
 });
 
