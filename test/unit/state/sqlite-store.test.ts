@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamerError } from '../../../src/core/errors.ts';
@@ -195,5 +195,37 @@ describe.each([
     expect(store.getPosition('db2')).toBe(200n);
     expect(store.getServerIdentity('db2')).toEqual({ systemId: '9', timeline: 1 });
     store.close();
+  });
+});
+
+describe('state file modes', () => {
+  const mode = (path: string) => statSync(path).mode & 0o777;
+
+  test('a new state file and its -wal and -shm files are 0600 under umask 022', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const path = join(dir, 'new.db');
+      const store = openSqliteStateStore(path);
+      await store.setPosition('db1', 1n);
+      expect([mode(path), mode(`${path}-wal`), mode(`${path}-shm`)]).toEqual([0o600, 0o600, 0o600]);
+      store.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  test('an existing state file keeps the mode the operator gave it', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const path = join(dir, 'kept.db');
+      openSqliteStateStore(path).close();
+      chmodSync(path, 0o640);
+      const store = openSqliteStateStore(path);
+      await store.setPosition('db1', 2n);
+      store.close();
+      expect(mode(path)).toBe(0o640);
+    } finally {
+      process.umask(umask);
+    }
   });
 });
