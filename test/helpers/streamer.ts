@@ -58,8 +58,8 @@ export function startStreamer(dir: string, configText: string, name = 'streamer'
     exited: proc.exited,
     waitForLog: (pattern, timeoutMs = 20_000) => waitFor(`log ${String(pattern)}`, () => matches(pattern), timeoutMs, () => err),
     async httpUrl() {
-      await streamer.waitForLog(/HTTP listening to http:\/\/\S+/);
-      return /HTTP listening to (http:\/\/\S+)/.exec(err)![1] as string;
+      await streamer.waitForLog(/HTTP listening to https?:\/\/\S+/);
+      return /HTTP listening to (https?:\/\/\S+)/.exec(err)![1] as string;
     },
   };
   return streamer;
