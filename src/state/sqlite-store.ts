@@ -127,7 +127,9 @@ class SqliteStateStore implements StateStore {
     this.select = db.query('SELECT position FROM positions WHERE source = ?1');
     this.upsert = db.query(
       'INSERT INTO positions (source, position, updated_at) VALUES (?1, ?2, ?3) ' +
-      'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+      'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at ' +
+      // Never backwards (two instances may share the file, docs/operations.md "Warm standby"): decimal text, so longer is larger.
+      'WHERE length(excluded.position) > length(position) OR (length(excluded.position) = length(position) AND excluded.position > position)',
     );
     this.selectIdentity = db.query('SELECT system_id, timeline FROM sources WHERE source = ?1');
     this.upsertIdentity = db.query(

@@ -229,3 +229,36 @@ describe('state file modes', () => {
     }
   });
 });
+
+describe.each([
+  ['sqlite', () => openSqliteStateStore(join(dir, 'state.db'))],
+  ['memory', () => createMemoryStateStore()],
+] as const)('%s store never goes back', (_kind, open: () => StateStore) => {
+  test('a lower position leaves the stored one; equal and higher ones are kept, across digit counts', async () => {
+    const store = open();
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 999n);
+    expect(store.getPosition('db1')).toBe(1000n);
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 2n ** 64n - 1n);
+    await store.setPosition('db1', 2n ** 63n);
+    expect(store.getPosition('db1')).toBe(2n ** 64n - 1n);
+    await store.setPosition('db2', 5n);
+    expect(store.getPosition('db2')).toBe(5n);
+    store.close();
+  });
+});
+
+test('two connections to one state file (two instances): the later, lower write does not win', async () => {
+  const path = join(dir, 'shared.db');
+  const a = openSqliteStateStore(path);
+  const b = openSqliteStateStore(path);
+  await a.setPosition('db1', 500n);
+  await b.setPosition('db1', 400n);
+  expect(a.getPosition('db1')).toBe(500n);
+  expect(b.getPosition('db1')).toBe(500n);
+  await b.setPosition('db1', 600n);
+  expect(a.getPosition('db1')).toBe(600n);
+  a.close();
+  b.close();
+});
