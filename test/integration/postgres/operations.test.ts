@@ -8,7 +8,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
-import { completeLines, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { completeLines, killChildren, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-operations-');
@@ -22,12 +22,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   process.umask(umask);
-  for (const child of children) {
-    if (child.proc.exitCode === null) {
-      child.proc.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killChildren(children);
   rmSync(dir, { recursive: true, force: true });
 });
 

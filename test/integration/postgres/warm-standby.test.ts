@@ -6,40 +6,22 @@
  * never goes back. A second instance on the same http address fails at once with a hint.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { Database } from 'bun:sqlite';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
-import { completeLines, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { completeLines, killChildren, startStreamer, storedPosition as positionIn, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+
+const storedPosition = (stateFile: string) => positionIn(stateFile, 'db1');
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-standby-');
 const children: StreamerProcess[] = [];
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.proc.exitCode === null) {
-      child.proc.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killChildren(children);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function storedPosition(stateFile: string): bigint {
-  try {
-    const state = new Database(stateFile, { readonly: true });
-    try {
-      const row = state.query('SELECT position FROM positions WHERE source = ?').get('db1') as { position: string } | null;
-      return BigInt(row?.position ?? 0);
-    } finally {
-      state.close();
-    }
-  } catch {
-    return 0n; // not created yet, or busy for a moment
-  }
-}
 
 const lines = (path: string) => completeLines(path).map((line) => ({ id: Number(/"id":(\d+)/.exec(line)![1]), commit: BigInt(/"CommitLSN":(\d+)/.exec(line)![1]!) }));
 
