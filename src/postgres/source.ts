@@ -242,6 +242,8 @@ export class PostgresSource implements Source<Lsn>, Component {
     });
     let start: Lsn;
     try {
+      // Before the start check: it compares the slot with where this source would resume.
+      this.adoptStoredPosition();
       start = await this.prepareStart(session);
     } catch (err) {
       await session.close().catch(() => {});
@@ -251,7 +253,6 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.session = session;
     if (this.stopping) return;
     this.standingBy = false;
-    this.adoptStoredPosition();
     this.protoVersion = session.info.protoVersion;
     this.skipBefore = start;
     this.txn = undefined;
@@ -290,6 +291,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     if (stored === this.storedSeen || stored <= this.lastPushed) return;
     this.log.info(`The state file holds ${formatLsn(stored)}, written by another instance after this one's ${formatLsn(this.lastPushed)}: resuming from it`);
     this.storedSeen = stored;
+    this.fromOverride = false;
     this.persisted = stored;
     this.delivered = stored;
     this.lastPushed = stored;
