@@ -37,6 +37,24 @@ describe.each([
     store.close();
   });
 
+  test('never goes back: a lower position leaves the stored one; equal and higher ones are kept, across digit counts', async () => {
+    const store = open();
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 999n);
+    expect(store.getPosition('db1')).toBe(1000n);
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 2n ** 64n - 1n);
+    await store.setPosition('db1', 2n ** 63n);
+    expect(store.getPosition('db1')).toBe(2n ** 64n - 1n);
+    await store.setPosition('db2', 5n);
+    expect(store.getPosition('db2')).toBe(5n);
+    // reset-position forgets it: then any position is taken.
+    expect(store.resetSource('db1')).toBe(true);
+    await store.setPosition('db1', 7n);
+    expect(store.getPosition('db1')).toBe(7n);
+    store.close();
+  });
+
   test('keeps 64-bit positions exact', async () => {
     const store = open();
     const beyond = 2n ** 53n + 1n;
@@ -227,25 +245,6 @@ describe('state file modes', () => {
     } finally {
       process.umask(umask);
     }
-  });
-});
-
-describe.each([
-  ['sqlite', () => openSqliteStateStore(join(dir, 'state.db'))],
-  ['memory', () => createMemoryStateStore()],
-] as const)('%s store never goes back', (_kind, open: () => StateStore) => {
-  test('a lower position leaves the stored one; equal and higher ones are kept, across digit counts', async () => {
-    const store = open();
-    await store.setPosition('db1', 1000n);
-    await store.setPosition('db1', 999n);
-    expect(store.getPosition('db1')).toBe(1000n);
-    await store.setPosition('db1', 1000n);
-    await store.setPosition('db1', 2n ** 64n - 1n);
-    await store.setPosition('db1', 2n ** 63n);
-    expect(store.getPosition('db1')).toBe(2n ** 64n - 1n);
-    await store.setPosition('db2', 5n);
-    expect(store.getPosition('db2')).toBe(5n);
-    store.close();
   });
 });
 
