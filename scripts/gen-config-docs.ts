@@ -15,6 +15,7 @@ const DOCS_FILE = new URL('../docs/configuration.md', import.meta.url).pathname;
 
 const KIND_NAMES: Record<AnyFieldSpec['kind'], string> = {
   string: 'string',
+  path: 'path',
   int: 'integer',
   bool: 'boolean',
   duration: 'duration',
@@ -42,7 +43,8 @@ function defaultOf(field: AnyFieldSpec): string {
   switch (field.kind) {
     case 'duration': return `\`"${formatDuration(value as number)}"\``;
     case 'size': return value === 0 ? '`0`' : `\`"${formatSize(value as number)}"\``;
-    case 'string': return `\`${JSON.stringify(value)}\``;
+    case 'string':
+    case 'path': return `\`${JSON.stringify(value)}\``;
     case 'stringList': return '`[]`';
     case 'stringMap': return '`{}`';
     default: return `\`${String(value)}\``;

@@ -3,6 +3,7 @@
  * sinks, sources and one pipeline per source from a validated config, serves HTTP, runs the stats
  * ticker, and stops everything in the order that keeps the delivery contract (DESIGN.md §4).
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from './config/schema.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
@@ -28,6 +29,8 @@ export interface App {
    * everything drained cleanly within `shutdownTimeout`.
    */
   stop(): Promise<boolean>;
+  /** SIGHUP: every sink with output files reopens them; resolves with how many did (failures are logged). */
+  reopen(): Promise<number>;
 }
 
 interface Running {
@@ -41,6 +44,23 @@ export function parseListenAddress(address: string): { hostname: string; port: n
   if (!match) throw new StreamerError('CONFIG', `http = "${address}": expected host:port, e.g. "127.0.0.1:12080"`, { retryable: false });
   const hostname = match[1] ?? match[2] ?? '';
   return { hostname: hostname === '' ? '127.0.0.1' : hostname, port: Number(match[3]) };
+}
+
+/** True for addresses only this host reaches. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '::1' || hostname.startsWith('127.');
+}
+
+/** The PEM files of `httpTlsCertFile`/`httpTlsKeyFile`, read now so a missing one names itself. */
+function readTls(tls: NonNullable<Config['httpSecurity']['tls']>): { cert: string; key: string } {
+  const read = (key: string, path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new StreamerError('CONFIG', `${key} = "${path}": cannot read it: ${describeError(err)}`, { cause: err, retryable: false });
+    }
+  };
+  return { cert: read('httpTlsCertFile', tls.certFile), key: read('httpTlsKeyFile', tls.keyFile) };
 }
 
 /** Run-time choices from the command line. */
@@ -116,18 +136,25 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const http = createHttpApp({
       components,
       halted: () => (haltedWith ? haltedWith.message : null),
+      security: config.httpSecurity,
       metrics: async () => {
         for (const c of components()) componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
         return { body: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType };
       },
     });
     const { hostname, port } = parseListenAddress(config.http);
+    const tls = config.httpSecurity.tls ? readTls(config.httpSecurity.tls) : undefined;
     try {
-      server = Bun.serve({ hostname, port, fetch: http.fetch });
+      server = Bun.serve({ hostname, port, fetch: http.fetch, ...(tls ? { tls } : {}) });
     } catch (err) {
-      throw new StreamerError('INTERNAL', `HTTP: unable to listen on ${config.http}`, { cause: err, retryable: false });
+      const hint = (err as { code?: string }).code === 'EADDRINUSE'
+        ? ' (address in use: another instance? a warm standby needs its own http address, docs/operations.md "Warm standby")' : '';
+      throw new StreamerError('INTERNAL', `HTTP: unable to listen on ${config.http}${hint}`, { cause: err, retryable: false });
     }
     log.info(`HTTP listening to ${server.url.origin}`);
+    if (!isLoopback(hostname) && config.httpSecurity.token === undefined) {
+      log.warn(`HTTP API on ${config.http} without httpToken: anyone who reaches it can POST /debug/on|off (docs/operations.md, "HTTP API security")`);
+    }
 
     for (const { source } of running) await source.start(running.find((r) => r.source === source)!.pipeline);
 
@@ -179,10 +206,25 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     return clean;
   };
 
+  const reopen = async (): Promise<number> => {
+    let reopened = 0;
+    for (const sink of sinks) {
+      if (!sink.reopen) continue;
+      try {
+        await sink.reopen();
+        reopened++;
+      } catch (err) {
+        log.error(`Sink '${sink.name}': ${describeError(err)}`);
+      }
+    }
+    return reopened;
+  };
+
   return {
     httpUrl: httpServer.url.origin,
     halted,
     components,
     stop: () => (stopping ??= stop()),
+    reopen,
   };
 }

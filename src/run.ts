@@ -3,6 +3,10 @@
  * outlasts `shutdownTimeout`, ends the wait with a failure exit code (what was in flight is
  * re-read on the next start, so nothing is lost; it may be delivered twice). A source that refuses
  * to go on (docs/operations.md) stops the app the same way, with exit code 3.
+ *
+ * SIGHUP (whose default action would kill the process with no drain) reopens the file sinks'
+ * output files for logrotate and changes nothing else: the configuration is not reloaded
+ * (docs/operations.md, "Signals").
  */
 import type { Config } from './config/schema.ts';
 import { describeError, StreamerError } from './core/errors.ts';
@@ -58,8 +62,20 @@ export async function runUntilSignal(config: Config, start?: StartApp, options: 
     stopRequested = true;
     if (app) beginStop(app);
   };
+  const onHangup = () => {
+    if (!app || stopRequested) {
+      log.info('SIGHUP received while starting or stopping: nothing to do');
+      return;
+    }
+    app.reopen().then(
+      (count) => log.info(`SIGHUP received: ${count === 0 ? 'no output files to reopen' : `reopened the output files of ${count} file sink(s)`}; ` +
+        'the configuration is not reloaded (restart to apply changes)'),
+      (err) => log.error(`SIGHUP: ${describeError(err)}`),
+    );
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
 
   try {
     // Imported lazily so `--version` and `check` never load the app's modules.
@@ -87,5 +103,6 @@ export async function runUntilSignal(config: Config, start?: StartApp, options: 
   const code = await exitCode;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHangup);
   return code;
 }

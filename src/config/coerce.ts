@@ -48,6 +48,12 @@ function toText(value: unknown, env: Env, secret: boolean): Coerced<string> {
   return fail(`expected a string, found ${describeValue(value, secret)}`);
 }
 
+/** A file name: a string only. A number or boolean would name a file after its text ("Infinity", "true"). */
+function toPath(value: unknown, env: Env, secret: boolean): Coerced<string> {
+  if (typeof value === 'string') return toText(value, env, secret);
+  return fail(`expected a file path as a quoted string, found ${describeValue(value, secret)}`);
+}
+
 function pickChoice(text: string, choices: readonly string[] | undefined): Coerced<string> {
   if (choices === undefined) return ok(text);
   const match = choices.find((c) => c.toLowerCase() === text.toLowerCase());
@@ -172,6 +178,7 @@ export function coerceValue(spec: AnyFieldSpec, value: unknown, env: Env): Coerc
       result = text.ok ? pickChoice(text.value, spec.choices) : text;
       break;
     }
+    case 'path': result = toPath(value, env, secret); break;
     case 'int': result = toInt(value, env); break;
     case 'bool': result = toBool(value, env); break;
     case 'duration': result = toDuration(value, env); break;

@@ -5,7 +5,7 @@
  * original's viper did); names and map keys keep their case.
  */
 
-export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size' | 'lsn' | 'stringList' | 'stringMap';
+export type FieldKind = 'string' | 'path' | 'int' | 'bool' | 'duration' | 'size' | 'lsn' | 'stringList' | 'stringMap';
 
 /**
  * Value types after parsing. Durations are milliseconds (fractional below 1 ms); sizes are bytes
@@ -13,6 +13,8 @@ export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size' | 'lsn' 
  */
 export interface FieldValueByKind {
   string: string;
+  /** A file name: only a quoted TOML string is accepted (`stateFile = 1e309` would name "./Infinity"). */
+  path: string;
   int: number;
   bool: boolean;
   duration: number;

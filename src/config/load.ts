@@ -6,6 +6,7 @@ import type { Env } from './coerce.ts';
 import { parseConfig } from './parse.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import type { Config } from './schema.ts';
+import { utf8Problem } from './utf8.ts';
 
 export { ConfigError } from './problems.ts';
 
@@ -45,13 +46,15 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
       : 'expected a TOML file name ending in .toml';
     throw new ConfigError([fileProblem(file, why)]);
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Bun.file(file).text();
+    bytes = await Bun.file(file).bytes();
   } catch (err) {
     const code = (err as { code?: string }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : describeError(err);
     throw new ConfigError([fileProblem(file, `cannot read the configuration file: ${why}`)]);
   }
-  return configFromText(file, text, env);
+  const invalid = utf8Problem(bytes);
+  if (invalid !== undefined) throw new ConfigError([fileProblem(file, invalid)]);
+  return configFromText(file, new TextDecoder().decode(bytes), env);
 }

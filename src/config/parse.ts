@@ -12,7 +12,7 @@ import type { Resolved, SectionSpec } from './fields.ts';
 import { locate, scanKeys, type KeyEntry } from './locate.ts';
 import { formatPath, type ConfigProblem } from './problems.ts';
 import {
-  flagsSpec, globalSpec, needsStateFile, pipelineSpec, resolvePipeline, subscriptionSpec,
+  flagsSpec, globalSpec, needsStateFile, pipelineSpec, resolveHttpSecurity, resolvePipeline, subscriptionSpec,
   type Config, type SinkConfig, type SourceConfig,
 } from './schema.ts';
 import { parseSection, type Finding, type SectionPlace } from './section.ts';
@@ -127,7 +127,7 @@ function parseComponent<C>(
   // Cross-key rules assume every key parsed; with key errors they would only add noise.
   if (!parsed.ok) return parsed;
   const options = pick(section.values, Object.keys(kind.options));
-  for (const problem of kind.validate?.(options as Resolved<SectionSpec>) ?? []) {
+  for (const problem of kind.validate?.(options as Resolved<SectionSpec>, { env }) ?? []) {
     findings.error([...place.raw, section.written.get(problem.key) ?? problem.key], [...place.shown, problem.key], problem.message);
     parsed.ok = false;
   }
@@ -153,6 +153,10 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
   const top = parseSection({ spec: globalSpec, table: raw, place: { raw: [], shown: [] }, env: ctx.env, reservedKeys: ['source', 'sink'] });
   findings.add(top);
   const global = top.values as Partial<Resolved<typeof globalSpec>>;
+  const http = resolveHttpSecurity(top.values);
+  // A key that failed on its own (absent from values) would only add noise to the rules between keys.
+  const brokenKey = [...top.written.keys()].some((k) => !(k in top.values));
+  if (!brokenKey) for (const p of http.problems) findings.error([top.written.get(p.key) ?? p.key], [p.key], p.message);
 
   const sourceEntries = byPosition(collectEntries(raw, 'source', findings), keys);
   const sinkEntries = byPosition(collectEntries(raw, 'sink', findings), keys);
@@ -224,6 +228,7 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
     config: {
       file: ctx.file,
       http: global.http!,
+      httpSecurity: http.security,
       tickerIntervalMs: global.tickerInterval!,
       stateFile: global.boltdb === '' ? undefined : global.boltdb,
       logLevel: global.logLevel as Config['logLevel'],

@@ -19,18 +19,43 @@ export function hostPort(value: string): string | undefined {
   return m && Number(m[1]) <= 65535 ? undefined : 'host:port, e.g. "127.0.0.1:12080"';
 }
 
+const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/** A bearer token (RFC 6750 b64token) long enough not to be guessed; "" means none. */
+export function bearerToken(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (!TOKEN.test(value)) return 'letters, digits and -._~+/ only (e.g. the output of "openssl rand -hex 32")';
+  return value.length >= 16 ? undefined : 'at least 16 characters (e.g. the output of "openssl rand -hex 32")';
+}
+
 /** Top-level keys (besides the `[source.*]` and `[sink.*]` tables). */
 export const globalSpec = defineSection({
   http: {
     kind: 'string', required: true, original: true, check: hostPort,
     doc: 'Listen address of the HTTP API (/health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
   },
+  httpToken: {
+    kind: 'string', secret: true, check: bearerToken,
+    doc: 'Bearer token the HTTP API asks for (`Authorization: Bearer TOKEN`) on the control endpoints (/debug/on, /debug/off), or on more with httpAuth; empty or unset = no token. Keep it out of the file: "${PSQL_STREAMER_HTTP_TOKEN}"',
+  },
+  httpAuth: {
+    kind: 'string', default: 'control', choices: ['control', 'all'],
+    doc: 'What httpToken guards: "control" (the endpoints that change something) or "all" (everything but /health and /metrics, which probes and scrapers read)',
+  },
+  httpTlsCertFile: {
+    kind: 'path',
+    doc: 'PEM certificate (chain) of the HTTP API: with httpTlsKeyFile the API is served over HTTPS only',
+  },
+  httpTlsKeyFile: {
+    kind: 'path', secret: true,
+    doc: 'PEM private key of httpTlsCertFile',
+  },
   tickerInterval: {
     kind: 'duration', default: 0, original: true, check: nonNegative,
     doc: 'How often every source and sink logs its statistics; "0" turns it off',
   },
   boltdb: {
-    kind: 'string', aliases: ['stateFile'], original: true,
+    kind: 'path', aliases: ['stateFile'], original: true,
     doc: 'Path of the state file (SQLite) that keeps each source\'s position across restarts; required when a postgres source is configured',
   },
   logLevel: {
@@ -46,6 +71,33 @@ export const globalSpec = defineSection({
     doc: 'On SIGTERM/SIGINT, how long to wait for in-flight batches to be delivered and persisted before forcing exit',
   },
 });
+
+/** How the HTTP API is protected, resolved from the global keys. */
+export interface HttpSecurity {
+  /** Bearer token; undefined when none is configured. */
+  token?: string;
+  /** What the token guards: the control endpoints, or everything but /health and /metrics. */
+  auth: 'control' | 'all';
+  /** Serve HTTPS with these PEM files. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** The HTTP security settings from the parsed global keys, with the rules between them. */
+export function resolveHttpSecurity(values: Record<string, unknown>): { security: HttpSecurity; problems: OptionProblem[] } {
+  const v = values as Partial<Resolved<typeof globalSpec>>;
+  const problems: OptionProblem[] = [];
+  const security: HttpSecurity = { auth: (v.httpAuth ?? 'control') as HttpSecurity['auth'] };
+  if (v.httpToken) security.token = v.httpToken;
+  if (security.auth === 'all' && !security.token) {
+    problems.push({ key: 'httpAuth', message: 'httpAuth = "all" needs httpToken (empty or unset here): set the token, or remove httpAuth' });
+  }
+  const certFile = v.httpTlsCertFile || undefined;
+  const keyFile = v.httpTlsKeyFile || undefined;
+  if (certFile && !keyFile) problems.push({ key: 'httpTlsCertFile', message: 'needs httpTlsKeyFile (the private key of the certificate)' });
+  if (keyFile && !certFile) problems.push({ key: 'httpTlsKeyFile', message: 'needs httpTlsCertFile (the certificate of this key)' });
+  if (certFile && keyFile) security.tls = { certFile, keyFile };
+  return { security, problems };
+}
 
 /** Batching, retry and memory keys of every `[source.NAME]`: they configure the source's pipeline. */
 export const pipelineSpec = defineSection({
@@ -129,6 +181,8 @@ export interface SinkConfig {
 export interface Config {
   file: string;
   http: string;
+  /** Token, scope and TLS of the HTTP API (docs/operations.md, "HTTP API security"). */
+  httpSecurity: HttpSecurity;
   tickerIntervalMs: number;
   /** Path of the SQLite state file (`boltdb`/`stateFile`); undefined when not set. */
   stateFile?: string;

@@ -11,6 +11,11 @@ export interface OptionProblem {
   message: string;
 }
 
+/** What cross-key validation may read besides the options: the environment `${VAR}` and `PG*` come from. */
+export interface ValidationContext {
+  env: Readonly<Record<string, string | undefined>>;
+}
+
 /** What a component gets from the composition root. */
 export interface ComponentDeps {
   log: Logger;
@@ -44,8 +49,8 @@ export interface ComponentType<S extends SectionSpec, C> {
   needsStateFile?: boolean;
   /** Keys the original accepted but ignored; accepted here with a warning. */
   ignoredKeys?: readonly string[];
-  /** Cross-key checks after every key parsed. */
-  validate?(options: Resolved<S>): OptionProblem[];
+  /** Cross-key checks after every key parsed; no I/O (`check` must agree with startup). */
+  validate?(options: Resolved<S>, context: ValidationContext): OptionProblem[];
   create(name: string, options: Resolved<S>, deps: ComponentDeps): Promise<C>;
 }
 

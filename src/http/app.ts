@@ -1,9 +1,14 @@
 /**
  * The HTTP API as a function of its dependencies (no server here; `src/app.ts` serves it).
- * Paths and bodies are the original's (DESIGN.md §7); `/status` works (the original panicked).
+ * Paths and bodies are the original's; `/status` works (the original panicked). Unlike the
+ * original, the control endpoints (`/debug/on|off`) answer only POST, and an optional bearer
+ * token guards them (or everything but `/health` and `/metrics`): docs/operations.md, "HTTP API
+ * security".
  */
 import { Hono, type Context } from 'hono';
+import type { HttpSecurity } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
+import { requireToken } from './auth.ts';
 
 export interface HttpDeps {
   /** Every component in display order: sources, pipelines, then sinks. */
@@ -12,12 +17,14 @@ export interface HttpDeps {
   metrics: () => Promise<{ body: string; contentType: string }>;
   /** Why the process is stopping for an operator (a source refused to stream), or null. */
   halted?: () => string | null;
+  /** Token and its scope; none by default. */
+  security?: HttpSecurity;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
 
-function text(c: Context, body: string, status: 200 | 400 | 404 | 500 | 503 = 200): Response {
-  return c.body(body, status, { 'Content-Type': TEXT });
+function text(c: Context, body: string, status: 200 | 400 | 404 | 405 | 500 | 503 = 200, headers: Record<string, string> = {}): Response {
+  return c.body(body, status, { 'Content-Type': TEXT, ...headers });
 }
 
 /**
@@ -49,6 +56,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // strict routing: `/debug` and `/debug/` are different paths, as in Go's ServeMux.
   const app = new Hono({ strict: true });
 
+  app.use('*', requireToken(deps.security ?? { auth: 'control' }));
+
   // Alive unless a source refused to go on (docs/operations.md): then the process is on its way out.
   app.all('/health', (c) => {
     const halted = deps.halted?.() ?? null;
@@ -65,6 +74,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.all('/debug', (c) => c.redirect('/debug/', 301));
 
   app.all('/debug/*', (c) => {
+    // A GET from a browser, a crawler or a link preview must not change anything.
+    if (c.req.method !== 'POST') return text(c, 'Method Not Allowed: use POST\n', 405, { Allow: 'POST' });
     const rest = c.req.path.slice('/debug/'.length);
     if (rest.includes('/')) return text(c, 'Request should be in form /debug/[off|on]\n', 400);
     if (rest !== 'on' && rest !== 'off') return text(c, 'Debug can be [on] or [off]\n', 400);

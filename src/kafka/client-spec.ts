@@ -11,9 +11,9 @@ export const kafkaClientOptions = defineSection({
   },
   clientId: { kind: 'string', default: 'psql-streamer', doc: 'Client id sent to the brokers (shows in broker logs and quotas)' },
   tls: { kind: 'bool', default: false, doc: 'Connect to the brokers over TLS; implied by any tls*File key' },
-  tlsCaFile: { kind: 'string', doc: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs)' },
-  tlsCertFile: { kind: 'string', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
-  tlsKeyFile: { kind: 'string', doc: 'PEM private key of tlsCertFile', secret: true },
+  tlsCaFile: { kind: 'path', doc: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs)' },
+  tlsCertFile: { kind: 'path', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
+  tlsKeyFile: { kind: 'path', doc: 'PEM private key of tlsCertFile', secret: true },
   saslMechanism: {
     kind: 'string', choices: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
     doc: 'SASL authentication mechanism (with saslUsername and saslPassword); unset means no SASL',

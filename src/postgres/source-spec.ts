@@ -1,5 +1,6 @@
 /** `[source.NAME]` with `type = "postgres"`: its keys, defaults and cross-key rules. */
-import { defineComponentType, type OptionProblem } from '../core/component-type.ts';
+import { defineComponentType, type OptionProblem, type ValidationContext } from '../core/component-type.ts';
+import { DsnError, resolveDsn, type DsnEnvironment } from '../pg/dsn.ts';
 import { defineSection, nonNegative, positive, type Resolved } from '../config/fields.ts';
 import type { Source } from '../sources/source.ts';
 
@@ -93,13 +94,36 @@ export function validatePostgresSource(o: PostgresSourceOptions): OptionProblem[
   return problems;
 }
 
+/**
+ * The connection string checked as startup resolves it (keywords, ports, sslmode and the other
+ * values, unknown keys, `PG*` variables from `context.env`) without touching files or the network:
+ * every error resolveDsn can raise is independent of them (the password file only warns).
+ */
+export function dsnProblems(dsn: string, context: ValidationContext): OptionProblem[] {
+  const environment: DsnEnvironment = {
+    env: context.env,
+    osUser: context.env.USER ?? 'postgres',
+    homeDir: context.env.HOME ?? '/',
+    readFile: () => undefined,
+    stat: () => undefined,
+    warn: () => {},
+  };
+  try {
+    resolveDsn(dsn, environment);
+    return [];
+  } catch (err) {
+    if (err instanceof DsnError) return [{ key: 'dsn', message: err.message }];
+    throw err;
+  }
+}
+
 /** `type = "postgres"` sources. They keep their position in the state file (`boltdb`). */
 export const postgresSourceType = defineComponentType<typeof postgresSourceOptions, Source>({
   type: 'postgres',
   componentType: 'Source-PSQL',
   options: postgresSourceOptions,
   needsStateFile: true,
-  validate: validatePostgresSource,
+  validate: (options, context) => [...dsnProblems(options.dsn, context), ...validatePostgresSource(options)],
   async create(name, options, deps) {
     // Imported here: a config without a postgres source never loads the replication code.
     const { createPostgresSource } = await import('./create.ts');

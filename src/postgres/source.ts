@@ -31,7 +31,7 @@ import { retryDelay } from '../pipeline/backoff.ts';
 import { publicationNames } from '../replication/commands.ts';
 import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../replication/lsn.ts';
-import { ReplicationSession } from '../replication/session.ts';
+import { ReplicationSession, SessionSetupError } from '../replication/session.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
 import type { StateStore } from '../state/store.ts';
 import { TypeRegistry } from '../types/index.ts';
@@ -135,6 +135,10 @@ export class PostgresSource implements Source<Lsn>, Component {
   /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
   private receivedRow = 0;
   private persisted: Lsn = 0n;
+  /** The state store's value as this source last read or wrote it; anything else was written by another instance. */
+  private storedSeen: Lsn = 0n;
+  /** Waiting for a slot another consumer holds (warm standby): logged once, retried at startRetryInterval. */
+  private standingBy = false;
   /** Acknowledged by every sink; persisted by persistDelivered (see PERSIST_INTERVAL_MS). */
   private delivered: Lsn = 0n;
   private lastPersistAt = Number.NEGATIVE_INFINITY;
@@ -199,6 +203,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.fromOverride = override > 0n;
     if (override > 0n) this.log.warn(`walPositionOverride is set: starting at ${formatLsn(override)} instead of the saved position ${formatLsn(stored)}`);
     this.persisted = override > 0n ? override : stored;
+    this.storedSeen = stored;
     this.delivered = this.persisted;
     this.lastPushed = this.persisted;
     this.statusTimer = setInterval(() => this.sendStatus(false), this.settings.statusIntervalMs);
@@ -225,6 +230,16 @@ export class PostgresSource implements Source<Lsn>, Component {
         if (this.streaming && this.lastPushed > pushedBefore) failures = 0;
         // Unhealthy during the wait, not only while reconnecting.
         this.endSession();
+        if (err instanceof SessionSetupError && err.slotInUse) {
+          // A warm standby polls at a steady pace and says so once (docs/operations.md, "Warm standby").
+          this.problem = `standing by: ${describeError(err)}`;
+          if (!this.standingBy) this.log.info(`Standing by: ${describeError(err)}; checking every ${this.settings.startRetryIntervalMs}ms`);
+          this.standingBy = true;
+          failures = 0;
+          await this.pause(this.settings.startRetryIntervalMs);
+          continue;
+        }
+        this.standingBy = false;
         failures++;
         this.replicaErrors++;
         replicationReconnects.inc({ sourceName: this.name });
@@ -248,6 +263,8 @@ export class PostgresSource implements Source<Lsn>, Component {
     });
     let start: Lsn;
     try {
+      // Before the start check: it compares the slot with where this source would resume.
+      this.adoptStoredPosition();
       start = await this.prepareStart(session);
     } catch (err) {
       await session.close().catch(() => {});
@@ -256,6 +273,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const generation = ++this.generation;
     this.session = session;
     if (this.stopping) return;
+    this.standingBy = false;
     this.protoVersion = session.info.protoVersion;
     this.skipBefore = start;
     this.txn = undefined;
@@ -281,6 +299,23 @@ export class PostgresSource implements Source<Lsn>, Component {
     if (this.stopping) return;
     if (isPublicationMissing(err)) throw this.publicationDropped(err);
     throw err ?? new StreamerError('SOURCE', 'the server ended the replication stream', { component: `${TYPE} (${this.name})` });
+  }
+
+  /**
+   * Another instance sharing the state file (the active one of a warm standby pair) may have
+   * delivered and persisted past everything this one pushed: resume after it, not from the slot's
+   * older confirmed position, so nothing it delivered comes again and the stored position never
+   * goes back. A value this source wrote itself, or an older one (walPositionOverride), is kept.
+   */
+  private adoptStoredPosition(): void {
+    const stored = this.store.getPosition(this.name) ?? 0n;
+    if (stored === this.storedSeen || stored <= this.lastPushed) return;
+    this.log.info(`The state file holds ${formatLsn(stored)}, written by another instance after this one's ${formatLsn(this.lastPushed)}: resuming from it`);
+    this.storedSeen = stored;
+    this.fromOverride = false;
+    this.persisted = stored;
+    this.delivered = stored;
+    this.lastPushed = stored;
   }
 
   private endSession(): void {
@@ -644,6 +679,7 @@ export class PostgresSource implements Source<Lsn>, Component {
     const write = this.store.setPosition(this.name, position).then(
       () => {
         this.persistFailed = false;
+        this.storedSeen = position;
         if (position > this.persisted) this.persisted = position;
         this.updateGauges();
       },

@@ -29,9 +29,13 @@ export type SetupStep = 'connect' | 'identify system' | 'check wal_level' | 'che
 
 /** A setup failure with the step, what happened and what the operator can do. Always retried by the source. */
 export class SessionSetupError extends Error {
-  constructor(readonly step: SetupStep, message: string, options: { cause?: unknown } = {}) {
+  /** The slot is held by another consumer (a warm standby's active instance): wait, do not escalate. */
+  readonly slotInUse: boolean;
+
+  constructor(readonly step: SetupStep, message: string, options: { cause?: unknown; slotInUse?: boolean } = {}) {
     super(`${step}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SessionSetupError';
+    this.slotInUse = options.slotInUse ?? false;
   }
 }
 
@@ -126,7 +130,7 @@ async function inspectSlot(conn: PgConnection, slot: string, database: string): 
     throw new SessionSetupError('check slot', `replication slot "${slot}" belongs to database "${info.database}", not "${database}": choose another replicationSlot`);
   }
   if (info.activePid !== null) {
-    throw new SessionSetupError('check slot', `replication slot "${slot}" is in use by another process (PID ${info.activePid}); standing by until it is free`);
+    throw new SessionSetupError('check slot', `replication slot "${slot}" is in use by another process (PID ${info.activePid}); standing by until it is free`, { slotInUse: true });
   }
   return info;
 }
@@ -191,7 +195,7 @@ export class ReplicationSession {
     } catch (err) {
       const inUse = err instanceof PgError && err.code === '55006';
       const message = err instanceof Error ? err.message : String(err);
-      throw new SessionSetupError('start replication', inUse ? `${message}; standing by until the slot is free` : message, { cause: err });
+      throw new SessionSetupError('start replication', inUse ? `${message}; standing by until the slot is free` : message, { cause: err, slotInUse: inUse });
     }
   }
 

@@ -10,6 +10,9 @@
  * also let the pipeline fill with events while the source started, which raised the peak memory by
  * ≈ 40 MB (docs/benchmarks.md). Pipes and sockets (standard output under a supervisor) keep the
  * asynchronous write, so a slow reader never blocks the event loop.
+ *
+ * A file it creates gets mode 0640; SIGHUP reopens the path (logrotate's rename-then-HUP), see
+ * docs/operations.md, "Signals".
  */
 import { close, fstat, fstatSync, fsync, ftruncate, open, read, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -48,9 +51,15 @@ const AGAIN_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
 const errorCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
 const fileOptions = defineSection({
-  path: { kind: 'string', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
+  path: { kind: 'path', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
   fsync: { kind: 'bool', default: false, doc: 'fsync after every batch, so acknowledged events survive power loss (slower)' },
 });
+
+/**
+ * Mode of an output file this sink creates: owner read-write, group read (a log shipper's group),
+ * nobody else; the umask may only take more away. An existing file keeps its mode.
+ */
+export const FILE_MODE = 0o640;
 
 /** Largest write buffer kept from one batch to the next. */
 const MAX_KEPT_BUFFER = 8 * 1024 * 1024;
@@ -67,11 +76,11 @@ class FileSink implements Sink {
   private lastError: string | null = null;
   private readonly component: string;
   /** Writes go straight to write(2) (a regular file or character device; see the header). */
-  private readonly direct: boolean;
+  private direct: boolean;
 
   constructor(
     readonly name: string,
-    private readonly fd: number,
+    private fd: number,
     private readonly path: string,
     private readonly fsync: boolean,
     private readonly log: Logger,
@@ -104,6 +113,27 @@ class FileSink implements Sink {
 
   setDebug(on: boolean): void {
     this.log.setDebug(on);
+  }
+
+  /**
+   * Opens `path` again (creating it, mode 0640) and closes the old descriptor, between two batches:
+   * what was written before is in the old (renamed) file, what follows in the new one. On failure
+   * the old descriptor stays in use and the error is thrown (the caller logs it).
+   */
+  reopen(): Promise<void> {
+    if (this.closed || this.isStdout) return Promise.resolve();
+    const job = this.tail.then(async () => {
+      const fd = await openFile(this.path, 'a', FILE_MODE);
+      const old = this.fd;
+      this.fd = fd;
+      this.direct = writesDirectly(fd);
+      await closeFd(old);
+      this.log.info(`Reopened '${this.path}'`);
+    });
+    this.tail = job.catch(() => {});
+    return job.catch((err: unknown) => {
+      throw new StreamerError('SINK_WRITE', `cannot reopen '${this.path}' (still writing to the file open before): ${describeError(err)}`, { component: this.component, cause: err });
+    });
   }
 
   /** Waits for queued writes, then closes the file (standard output stays open). */
@@ -235,7 +265,7 @@ export function writesDirectly(fd: number): boolean {
 async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger): Promise<Sink> {
   if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log);
   try {
-    const fd = await openFile(options.path, 'a', 0o644);
+    const fd = await openFile(options.path, 'a', FILE_MODE);
     await endWithNewline(fd, options.path, log);
     return new FileSink(name, fd, options.path, options.fsync, log);
   } catch (err) {

@@ -14,4 +14,10 @@ export interface Sink extends Component {
   write(batch: readonly ChangeEvent[]): Promise<void>;
   /** Flush and release resources. Called after every pipeline feeding it has stopped. */
   close(): Promise<void>;
+  /**
+   * On SIGHUP: reopen an output file by its configured name (after logrotate renamed it). Writes
+   * before it go to the old file, writes after it to the new one; none is lost or split. Sinks
+   * without files leave it out (docs/operations.md, "Signals").
+   */
+  reopen?(): Promise<void>;
 }

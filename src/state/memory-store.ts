@@ -16,7 +16,7 @@ export function createMemoryStateStore(): StateStore {
     },
     async setPosition(source, position) {
       checkOpen();
-      positions.set(source, position);
+      if (position > (positions.get(source) ?? -1n)) positions.set(source, position);
     },
     getServerIdentity(source) {
       checkOpen();

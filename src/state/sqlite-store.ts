@@ -44,6 +44,7 @@ const MIGRATIONS: readonly string[] = [
 export function openSqliteStateStore(path: string): StateStore {
   let db: Database | undefined;
   try {
+    createPrivately(path);
     db = new Database(path, { create: true, readwrite: true, strict: true });
     db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const mode = db.query<{ journal_mode: string }, []>('PRAGMA journal_mode = WAL').get()?.journal_mode;
@@ -58,6 +59,20 @@ export function openSqliteStateStore(path: string): StateStore {
       retryable: false,
       cause: err,
     });
+  }
+}
+
+/**
+ * Creates a missing state file with mode 0600 (SQLite would follow the umask, often 0644): it holds
+ * positions only, but nobody else needs them. SQLite gives its -wal and -shm files the mode of the
+ * database file. An existing file keeps its mode; any other failure is left to SQLite to report.
+ */
+function createPrivately(path: string): void {
+  if (path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // Exists already, or cannot be created: opening it below says why.
   }
 }
 
@@ -112,7 +127,9 @@ class SqliteStateStore implements StateStore {
     this.select = db.query('SELECT position FROM positions WHERE source = ?1');
     this.upsert = db.query(
       'INSERT INTO positions (source, position, updated_at) VALUES (?1, ?2, ?3) ' +
-      'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+      'ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at ' +
+      // Never backwards (two instances may share the file, docs/operations.md "Warm standby"): decimal text, so longer is larger.
+      'WHERE length(excluded.position) > length(position) OR (length(excluded.position) = length(position) AND excluded.position > position)',
     );
     this.selectIdentity = db.query('SELECT system_id, timeline FROM sources WHERE source = ?1');
     this.upsertIdentity = db.query(

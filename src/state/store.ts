@@ -20,6 +20,8 @@ export interface StateStore {
   /**
    * Resolves once the position is on disk (survives a crash and a power loss); rejects with a
    * StreamerError('STATE_STORE') when it cannot be written. The event loop is not blocked meanwhile.
+   * A position below the stored one leaves it unchanged: the stored position never goes back, even
+   * when two instances share the file (a warm standby taking over, docs/operations.md).
    */
   setPosition(source: string, position: bigint): Promise<void>;
   /** The cluster a source's position was read from; undefined when not recorded (first start, or a v1 state file). */

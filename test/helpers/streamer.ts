@@ -2,6 +2,7 @@
  * Runs psql-streamer (src/main.ts) as a child process, as an operator would, for integration and
  * crash tests: writes the config, captures stderr, waits for log lines, signals or kills it.
  */
+import { Database } from 'bun:sqlite';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,8 +61,8 @@ export function startStreamer(dir: string, configText: string, name = 'streamer'
     exited: proc.exited,
     waitForLog: (pattern, timeoutMs = 20_000) => waitFor(`log ${String(pattern)}`, () => matches(pattern), timeoutMs, () => err),
     async httpUrl() {
-      await streamer.waitForLog(/HTTP listening to http:\/\/\S+/);
-      return /HTTP listening to (http:\/\/\S+)/.exec(err)![1] as string;
+      await streamer.waitForLog(/HTTP listening to https?:\/\/\S+/);
+      return /HTTP listening to (https?:\/\/\S+)/.exec(err)![1] as string;
     },
   };
   return streamer;
@@ -112,7 +113,30 @@ export interface KillableChild {
  * running, wait for them, then drop their replication slots (a live walsender would hold them).
  */
 export async function killChildrenAndDropSlots(children: readonly KillableChild[], slots: readonly string[], sql: Parameters<typeof dropSlot>[0]): Promise<void> {
+  await killChildren(children);
+  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+}
+
+/** SIGKILLs the children still running and waits for them. */
+export async function killChildren(children: readonly KillableChild[]): Promise<void> {
   for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
   await Promise.all(children.map((c) => c.exited));
-  for (const slot of slots) await dropSlot(sql, slot).catch(() => {});
+}
+
+/**
+ * The position of `source` in a state file a running streamer may be writing (read-only; 0 when
+ * the file or the row does not exist yet, or the file is busy for a moment).
+ */
+export function storedPosition(stateFile: string, source: string): bigint {
+  try {
+    const state = new Database(stateFile, { readonly: true });
+    try {
+      const row = state.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
+      return BigInt(row?.position ?? 0);
+    } finally {
+      state.close();
+    }
+  } catch {
+    return 0n;
+  }
 }

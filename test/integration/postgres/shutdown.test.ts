@@ -4,13 +4,12 @@
  * further; a restart delivers everything (the interrupted transaction again, whole).
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { Database } from 'bun:sqlite';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { postgresToFileToml } from '../../helpers/configs.ts';
 import { confirmedFlush, useSourceTests } from '../../helpers/postgres-source.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
+import { startStreamer, storedPosition as persisted, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-shutdown-');
@@ -27,16 +26,6 @@ afterAll(async () => {
 });
 
 const BIG = 100_000;
-
-function persisted(stateFile: string, source: string): bigint {
-  const state = new Database(stateFile, { readonly: true });
-  try {
-    const row = state.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
-    return BigInt(row?.position ?? 0);
-  } finally {
-    state.close();
-  }
-}
 
 interface Line {
   id: number;

@@ -64,7 +64,7 @@ describe('global keys', () => {
 
   test('a malformed boltdb is reported once, not again as a missing state file', () => {
     expect(problems(BASE.replace('boltdb = "/tmp/state.db"', 'boltdb = ["/tmp/state.db"]'))).toEqual([
-      'test.toml:2:1: boltdb: expected a string, found ["/tmp/state.db"]',
+      'test.toml:2:1: boltdb: expected a file path as a quoted string, found ["/tmp/state.db"]',
     ]);
   });
 

@@ -173,8 +173,8 @@ describe('file sink', () => {
     expect(fileSinkType.componentType).toBe('Sink-File');
     expect(fileSinkType.options.path.required).toBe(true);
     expect(fileSinkType.options.fsync.default).toBe(false);
-    expect(fileSinkType.validate?.({ path: ' ', fsync: false })).toEqual([{ key: 'path', message: 'must name a file, or "-" for standard output' }]);
-    expect(fileSinkType.validate?.({ path: '-', fsync: true })).toEqual([]);
+    expect(fileSinkType.validate?.({ path: ' ', fsync: false }, { env: {} })).toEqual([{ key: 'path', message: 'must name a file, or "-" for standard output' }]);
+    expect(fileSinkType.validate?.({ path: '-', fsync: true }, { env: {} })).toEqual([]);
   });
 
   test.each([['plain', []], ['with fsync on a pipe', ['fsync']]] as const)('path "-" writes JSON lines to standard output (%s)', async (_label, args) => {

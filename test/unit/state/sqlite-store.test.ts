@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamerError } from '../../../src/core/errors.ts';
@@ -34,6 +34,24 @@ describe.each([
     await store.setPosition('db1', 43n);
     expect(store.getPosition('db1')).toBe(43n);
     expect(store.getPosition('DB1')).toBeUndefined();
+    store.close();
+  });
+
+  test('never goes back: a lower position leaves the stored one; equal and higher ones are kept, across digit counts', async () => {
+    const store = open();
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 999n);
+    expect(store.getPosition('db1')).toBe(1000n);
+    await store.setPosition('db1', 1000n);
+    await store.setPosition('db1', 2n ** 64n - 1n);
+    await store.setPosition('db1', 2n ** 63n);
+    expect(store.getPosition('db1')).toBe(2n ** 64n - 1n);
+    await store.setPosition('db2', 5n);
+    expect(store.getPosition('db2')).toBe(5n);
+    // reset-position forgets it: then any position is taken.
+    expect(store.resetSource('db1')).toBe(true);
+    await store.setPosition('db1', 7n);
+    expect(store.getPosition('db1')).toBe(7n);
     store.close();
   });
 
@@ -196,4 +214,50 @@ describe.each([
     expect(store.getServerIdentity('db2')).toEqual({ systemId: '9', timeline: 1 });
     store.close();
   });
+});
+
+describe('state file modes', () => {
+  const mode = (path: string) => statSync(path).mode & 0o777;
+
+  test('a new state file and its -wal and -shm files are 0600 under umask 022', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const path = join(dir, 'new.db');
+      const store = openSqliteStateStore(path);
+      await store.setPosition('db1', 1n);
+      expect([mode(path), mode(`${path}-wal`), mode(`${path}-shm`)]).toEqual([0o600, 0o600, 0o600]);
+      store.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  test('an existing state file keeps the mode the operator gave it', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const path = join(dir, 'kept.db');
+      openSqliteStateStore(path).close();
+      chmodSync(path, 0o640);
+      const store = openSqliteStateStore(path);
+      await store.setPosition('db1', 2n);
+      store.close();
+      expect(mode(path)).toBe(0o640);
+    } finally {
+      process.umask(umask);
+    }
+  });
+});
+
+test('two connections to one state file (two instances): the later, lower write does not win', async () => {
+  const path = join(dir, 'shared.db');
+  const a = openSqliteStateStore(path);
+  const b = openSqliteStateStore(path);
+  await a.setPosition('db1', 500n);
+  await b.setPosition('db1', 400n);
+  expect(a.getPosition('db1')).toBe(500n);
+  expect(b.getPosition('db1')).toBe(500n);
+  await b.setPosition('db1', 600n);
+  expect(a.getPosition('db1')).toBe(600n);
+  a.close();
+  b.close();
 });
