@@ -38,6 +38,7 @@ import { TypeRegistry } from '../types/index.ts';
 import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
+import { createSlotWithFailover, reportSlotFailover } from './slot-failover.ts';
 import { acceptCommand, checkStart, SourceRefusal, type Notice } from './start-check.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
 
@@ -73,6 +74,8 @@ export interface PostgresSourceSettings {
   eventDatabase: string;
   publication: string;
   slot: string;
+  /** PostgreSQL 17+: create the slot with FAILOVER (default true; slot-failover.ts). */
+  failoverSlot?: boolean;
   startRetryIntervalMs: number;
   statusIntervalMs: number;
   /** Wait after each read of the replication stream before the next (0: read at once). */
@@ -300,7 +303,10 @@ export class PostgresSource implements Source<Lsn>, Component {
       this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
         '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
       this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
-      await session.createSlot();
+      const created = await createSlotWithFailover(session, this.settings.failoverSlot ?? true);
+      reportSlotFailover(this.name, this.settings.slot, created, this.log);
+    } else if (slot !== undefined) {
+      reportSlotFailover(this.name, this.settings.slot, slot, this.log);
     }
     const saved = this.store.getServerIdentity(this.name);
     if (saved?.systemId !== system.systemId || saved.timeline !== system.timeline) {

@@ -9,6 +9,7 @@ import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
 import { PgError } from '../pg/errors.ts';
 import {
   IDENTIFY_SYSTEM,
+  IN_RECOVERY_SQL,
   SHOW_WAL_LEVEL,
   createSlotCommand,
   parseIdentifySystem,
@@ -166,14 +167,20 @@ export class ReplicationSession {
    * Creates the slot (permanent, pgoutput). PostgreSQL waits for every transaction running now to
    * finish first, which can take as long as the longest one (an idle-in-transaction session).
    */
-  async createSlot(): Promise<void> {
+  async createSlot(options: { failover?: boolean } = {}): Promise<void> {
     try {
-      await this.conn.simpleQuery(createSlotCommand(this.options.slot));
+      await this.conn.simpleQuery(createSlotCommand(this.options.slot, options));
     } catch (err) {
       const hint = err instanceof PgError && err.code === '55000' ? ' (is wal_level logical and max_replication_slots large enough?)' : '';
       throw new SessionSetupError('create slot', `cannot create replication slot "${this.options.slot}": ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
     }
-    this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput)`);
+    this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput${options.failover ? ', failover' : ''})`);
+  }
+
+  /** Whether the server is a standby (pg_is_in_recovery()). */
+  async inRecovery(): Promise<boolean> {
+    const [result] = await this.conn.simpleQuery(IN_RECOVERY_SQL);
+    return result?.rows[0]?.[0] === 't';
   }
 
   /** Sends START_REPLICATION from `start` and streams until the connection or copy mode ends. */

@@ -210,6 +210,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     walRetain: 0,
     statusInterval: 200,
     readCoalesce: postgresSourceOptions.readCoalesce.default,
+    failoverSlot: postgresSourceOptions.failoverSlot.default,
     applicationName: name,
     ...options.source,
   };
