@@ -249,6 +249,10 @@ export class PostgresSource implements Source<Lsn>, Component {
           if (generation === this.generation) this.onCopyData(bytes, start, end);
         },
         onEnd: resolve,
+        onNotice: (notice) => {
+          const err = new PgError(notice);
+          if (generation === this.generation && isPublicationMissing(err)) this.failSession(err);
+        },
       }).then(
         () => {
           this.streaming = true;
@@ -350,7 +354,8 @@ export class PostgresSource implements Source<Lsn>, Component {
 
 
   private onCopyData(bytes: Uint8Array, start: number, end: number): void {
-    if (this.stopping) return;
+    // After failSession nothing more of this session is used (the rest of a read may follow).
+    if (this.stopping || this.sessionError) return;
     // The payload is in the socket buffer: copy it only when it must wait.
     if (this.held) {
       this.held.push(bytes.slice(start, end));
@@ -698,7 +703,11 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 }
 
-/** The walsender's error for a publication missing at the position it decodes (SQLSTATE 42704). */
+/** The walsender's error (or on 18 its warning) for a publication missing at the position it decodes. */
 function isPublicationMissing(err: unknown): boolean {
-  return err instanceof PgError && err.code === '42704' && /publication .* does not exist/.test(err.message);
+  // Up to PostgreSQL 17 the walsender fails with "publication ... does not exist" (42704); 18 only
+  // warns "skipped loading publication" (55000, a notice) and goes on without the changes.
+  if (!(err instanceof PgError)) return false;
+  return (err.code === '42704' && /publication .* does not exist/.test(err.message)) ||
+    (err.code === '55000' && /^skipped loading publication/.test(err.message));
 }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../core/logger.ts';
 import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
-import { PgError } from '../pg/errors.ts';
+import { PgError, type PgNotice } from '../pg/errors.ts';
 import {
   IDENTIFY_SYSTEM,
   IN_RECOVERY_SQL,
@@ -51,6 +51,8 @@ export interface StreamHandlers {
   onCopyData(bytes: Uint8Array, start: number, end: number): void;
   /** The stream ended: `undefined` on a clean end, otherwise why. Called once. */
   onEnd(err: Error | undefined): void;
+  /** A NoticeResponse during the stream (PostgreSQL 18 warns of a missing publication this way). */
+  onNotice?(notice: PgNotice): void;
 }
 
 /** What the setup learnt: the server's identity and WAL end, and the slot as it is (the caller decides). */
@@ -193,6 +195,7 @@ export class ReplicationSession {
       messages: this.info.messages,
     });
     this.conn.setReadCoalescing(this.options.readCoalesceMs ?? 0);
+    if (handlers.onNotice) this.conn.onNotice(handlers.onNotice);
     try {
       await this.conn.startCopyBoth(command, { onData: handlers.onCopyData, onEnd: handlers.onEnd });
     } catch (err) {
