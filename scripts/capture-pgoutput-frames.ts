@@ -37,7 +37,7 @@ try {
       continue;
     }
     const captured = await capture(sql, scenario, uniqueName);
-    scenario.check(decodeCapture(captured), captured.names);
+    scenario.check(decodeCapture(captured), captured.names, captured.serverVersion);
     const bytes = encodeFrames(captured.frames);
     writeFileSync(join(dir, `${scenario.name}.bin`), bytes);
     const meta = {

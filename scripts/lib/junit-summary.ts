@@ -1,7 +1,8 @@
 /**
  * Counts a `bun test` JUnit report for scripts/test's final line.
  *
- *   bun scripts/lib/junit-summary.ts FILE    prints "PASSED FAILED SKIPPED" (three integers)
+ *   bun scripts/lib/junit-summary.ts FILE...   prints "PASSED FAILED SKIPPED" (three integers),
+ *                                              summed over the reports (one per PostgreSQL version)
  *
  * A testcase failed when it holds a <failure> or <error>, was skipped when it holds <skipped>
  * (bun writes test.skip and test.todo that way), and passed otherwise. Skipped tests are not
@@ -32,11 +33,17 @@ export function summarizeJUnit(xml: string): JUnitCounts {
 }
 
 if (import.meta.main) {
-  const file = process.argv[2]
-  if (file === undefined) {
-    console.error('usage: bun scripts/lib/junit-summary.ts JUNIT_XML')
+  const files = process.argv.slice(2)
+  if (files.length === 0) {
+    console.error('usage: bun scripts/lib/junit-summary.ts JUNIT_XML...')
     process.exit(2)
   }
-  const { passed, failed, skipped } = summarizeJUnit(await Bun.file(file).text())
-  console.log(`${passed} ${failed} ${skipped}`)
+  const total: JUnitCounts = { passed: 0, failed: 0, skipped: 0 }
+  for (const file of files) {
+    const counts = summarizeJUnit(await Bun.file(file).text())
+    total.passed += counts.passed
+    total.failed += counts.failed
+    total.skipped += counts.skipped
+  }
+  console.log(`${total.passed} ${total.failed} ${total.skipped}`)
 }

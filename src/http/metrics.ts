@@ -232,6 +232,22 @@ export const sourceRefused = new Gauge({
   registers: [metricsRegistry],
 });
 
+/** PostgreSQL 17+ failover slots (postgres/slot-failover.ts), set at each session start. */
+export const sourceSlotFailover = new Gauge({
+  name: 'source_slot_failover',
+  help: 'Set to 1 when the source\'s replication slot is a failover slot (PostgreSQL 17+, synchronised to standbys with sync_replication_slots = on), 0 otherwise',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
+/** The slot was synchronised from a former primary: the source streams from a promoted standby. */
+export const sourceSlotSynced = new Gauge({
+  name: 'source_slot_synced',
+  help: 'Set to 1 when the source\'s replication slot was synchronised from a former primary (synced = true: this server was a standby and took over), 0 otherwise',
+  labelNames: ['sourceName'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Gaps the operator accepted with --accept-gap (a missing slot re-created, or a slot ahead of the saved position). */
 export const sourceGapsAccepted = new Counter({
   name: 'source_gaps_accepted_total',

@@ -32,6 +32,7 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
       eventDatabase: dsn.eventDatabase,
       publication: options.publication,
       slot: options.replicationSlot,
+      failoverSlot: options.failoverSlot,
       startRetryIntervalMs: options.startRetryInterval,
       statusIntervalMs: options.statusInterval,
       readCoalesceMs: options.readCoalesce,

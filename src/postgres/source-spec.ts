@@ -42,6 +42,10 @@ export const postgresSourceOptions = defineSection({
     kind: 'duration', default: 1, check: nonNegative,
     doc: 'While streaming, wait this long after each read of the replication connection before the next, so one read takes what arrived meanwhile: ≈ 25% less CPU per event at high rates, at most this much added latency; 0 reads at once',
   },
+  failoverSlot: {
+    kind: 'bool', default: true,
+    doc: 'PostgreSQL 17+: create the replication slot as a failover slot, so standbys with sync_replication_slots = on keep a copy and the source can resume on a promoted standby (docs/operations.md); ignored on older servers and on a standby; an existing slot is not changed',
+  },
   applicationName: {
     kind: 'string', default: 'psql-streamer',
     doc: 'application_name of the replication connection (shows in pg_stat_replication)',

@@ -38,6 +38,7 @@ import { TypeRegistry } from '../types/index.ts';
 import { readCatalog } from './catalog.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
+import { createSlotWithFailover, reportSlotFailover } from './slot-failover.ts';
 import { acceptCommand, checkStart, SourceRefusal, type Notice } from './start-check.ts';
 import { pgTimeToUnixMs, WalWatch, type WalWatchSettings } from './wal-watch.ts';
 import { realTimers, sleep, type Sleep } from '../pipeline/timers.ts';
@@ -74,6 +75,8 @@ export interface PostgresSourceSettings {
   eventDatabase: string;
   publication: string;
   slot: string;
+  /** PostgreSQL 17+: create the slot with FAILOVER (default true; slot-failover.ts). */
+  failoverSlot?: boolean;
   startRetryIntervalMs: number;
   statusIntervalMs: number;
   /** Wait after each read of the replication stream before the next (0: read at once). */
@@ -285,6 +288,10 @@ export class PostgresSource implements Source<Lsn>, Component {
           if (generation === this.generation) this.onCopyData(bytes, start, end);
         },
         onEnd: resolve,
+        onNotice: (notice) => {
+          const err = new PgError(notice);
+          if (generation === this.generation && isPublicationMissing(err)) this.failSession(err);
+        },
       }).then(
         () => {
           this.streaming = true;
@@ -356,7 +363,10 @@ export class PostgresSource implements Source<Lsn>, Component {
       this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
         '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
       this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
-      await session.createSlot();
+      const created = await createSlotWithFailover(session, this.settings.failoverSlot ?? true);
+      reportSlotFailover(this.name, this.settings.slot, created, this.log);
+    } else if (slot !== undefined) {
+      reportSlotFailover(this.name, this.settings.slot, slot, this.log);
     }
     const saved = this.store.getServerIdentity(this.name);
     if (saved?.systemId !== system.systemId || saved.timeline !== system.timeline) {
@@ -400,7 +410,8 @@ export class PostgresSource implements Source<Lsn>, Component {
 
 
   private onCopyData(bytes: Uint8Array, start: number, end: number): void {
-    if (this.stopping) return;
+    // After failSession nothing more of this session is used (the rest of a read may follow).
+    if (this.stopping || this.sessionError) return;
     // The payload is in the socket buffer: copy it only when it must wait.
     if (this.held) {
       this.held.push(bytes.slice(start, end));
@@ -771,7 +782,11 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 }
 
-/** The walsender's error for a publication missing at the position it decodes (SQLSTATE 42704). */
+/** The walsender's error (or on 18 its warning) for a publication missing at the position it decodes. */
 function isPublicationMissing(err: unknown): boolean {
-  return err instanceof PgError && err.code === '42704' && /publication .* does not exist/.test(err.message);
+  // Up to PostgreSQL 17 the walsender fails with "publication ... does not exist" (42704); 18 only
+  // warns "skipped loading publication" (55000, a notice) and goes on without the changes.
+  if (!(err instanceof PgError)) return false;
+  return (err.code === '42704' && /publication .* does not exist/.test(err.message)) ||
+    (err.code === '55000' && /^skipped loading publication/.test(err.message));
 }

@@ -120,12 +120,23 @@ export function parseSlotInfo(rows: readonly (readonly (string | null)[])[], par
 }
 
 /**
- * A permanent pgoutput slot without an exported snapshot. The pre-15 syntax is used on purpose: it
- * is accepted by every version from 10 on.
+ * A permanent pgoutput slot without an exported snapshot. Without failover the pre-15 syntax is
+ * used on purpose: it is accepted by every version from 10 on. With failover (PostgreSQL 17+:
+ * the slot is synchronised to standbys that have sync_replication_slots on, docs/operations.md)
+ * the option-list syntax of 15+ is needed: `(SNAPSHOT 'nothing', FAILOVER true)`.
  */
-export function createSlotCommand(slot: string): string {
+export function createSlotCommand(slot: string, options: { failover?: boolean } = {}): string {
+  if (options.failover) return `CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput (SNAPSHOT 'nothing', FAILOVER true)`;
   return `CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput NOEXPORT_SNAPSHOT`;
 }
+
+/** Whether the server has failover slots (CREATE_REPLICATION_SLOT ... FAILOVER; PostgreSQL 17+). */
+export function supportsFailoverSlots(serverVersionNum: number): boolean {
+  return serverVersionNum >= 170000;
+}
+
+/** True on a standby (hot standby decoding, PostgreSQL 16+): its slots cannot be failover slots. */
+export const IN_RECOVERY_SQL = 'SELECT pg_catalog.pg_is_in_recovery()';
 
 export interface StartReplicationOptions {
   slot: string;

@@ -6,9 +6,10 @@
  */
 import type { Logger } from '../core/logger.ts';
 import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
-import { PgError } from '../pg/errors.ts';
+import { PgError, type PgNotice } from '../pg/errors.ts';
 import {
   IDENTIFY_SYSTEM,
+  IN_RECOVERY_SQL,
   SHOW_WAL_LEVEL,
   createSlotCommand,
   parseIdentifySystem,
@@ -54,6 +55,8 @@ export interface StreamHandlers {
   onCopyData(bytes: Uint8Array, start: number, end: number): void;
   /** The stream ended: `undefined` on a clean end, otherwise why. Called once. */
   onEnd(err: Error | undefined): void;
+  /** A NoticeResponse during the stream (PostgreSQL 18 warns of a missing publication this way). */
+  onNotice?(notice: PgNotice): void;
 }
 
 /** What the setup learnt: the server's identity and WAL end, and the slot as it is (the caller decides). */
@@ -170,14 +173,20 @@ export class ReplicationSession {
    * Creates the slot (permanent, pgoutput). PostgreSQL waits for every transaction running now to
    * finish first, which can take as long as the longest one (an idle-in-transaction session).
    */
-  async createSlot(): Promise<void> {
+  async createSlot(options: { failover?: boolean } = {}): Promise<void> {
     try {
-      await this.conn.simpleQuery(createSlotCommand(this.options.slot));
+      await this.conn.simpleQuery(createSlotCommand(this.options.slot, options));
     } catch (err) {
       const hint = err instanceof PgError && err.code === '55000' ? ' (is wal_level logical and max_replication_slots large enough?)' : '';
       throw new SessionSetupError('create slot', `cannot create replication slot "${this.options.slot}": ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
     }
-    this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput)`);
+    this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput${options.failover ? ', failover' : ''})`);
+  }
+
+  /** Whether the server is a standby (pg_is_in_recovery()). */
+  async inRecovery(): Promise<boolean> {
+    const [result] = await this.conn.simpleQuery(IN_RECOVERY_SQL);
+    return result?.rows[0]?.[0] === 't';
   }
 
   /** Sends START_REPLICATION from `start` and streams until the connection or copy mode ends. */
@@ -190,6 +199,7 @@ export class ReplicationSession {
       messages: this.info.messages,
     });
     this.conn.setReadCoalescing(this.options.readCoalesceMs ?? 0);
+    if (handlers.onNotice) this.conn.onNotice(handlers.onNotice);
     try {
       await this.conn.startCopyBoth(command, { onData: handlers.onCopyData, onEnd: handlers.onEnd });
     } catch (err) {

@@ -4,9 +4,10 @@
  * here with `scripts/pg start --private` and stopped after the last test file using it.
  * Nothing starts until a hook runs, so importing this module from unit tests costs nothing.
  */
-import { afterAll, beforeAll } from 'bun:test'
+import { afterAll, beforeAll, test } from 'bun:test'
+import { join } from 'node:path'
 import postgres from 'postgres'
-import { required, runScript, SharedServer } from './env.ts'
+import { repoRoot, required, runScript, SharedServer } from './env.ts'
 
 /** A login of one of the cluster's password users. */
 export interface PgCredentials {
@@ -61,6 +62,36 @@ const shared = new SharedServer<PgServer>(async () => {
   const server = pgServerFromEnv(vars)
   return { server, stop: async () => void (await runScript('pg', ['stop', '--dir', server.dir])) }
 })
+
+let major: number | undefined
+
+/**
+ * Major version of the PostgreSQL that usePostgres() gives (`scripts/pg version`: the binaries of
+ * PSQL_STREAMER_PG_BIN, which scripts/test sets per version, else the default). Known when a file
+ * loads, so version-dependent tests can be registered as skipped (see testSince).
+ */
+export function serverMajor(): number {
+  if (major !== undefined) return major
+  const result = Bun.spawnSync([join(repoRoot, 'scripts', 'pg'), 'version'], { stdin: 'ignore', stderr: 'inherit' })
+  const parsed = Number(result.stdout.toString().trim())
+  if (result.exitCode !== 0 || !Number.isInteger(parsed)) throw new Error(`scripts/pg version failed (exit ${result.exitCode}): ${result.stdout}`)
+  major = parsed
+  return major
+}
+
+/**
+ * `test` when the server is PostgreSQL `since` or newer; otherwise `test.skip` with the reason in
+ * the test's name, so the skip shows in bun's output and counts as skipped in the JUnit report.
+ */
+export function testSince(since: number, feature: string): (name: string, fn: () => unknown, timeout?: number) => void {
+  if (serverMajor() >= since) return (name, fn, timeout) => test(name, fn as () => Promise<void>, timeout)
+  return (name, fn, timeout) => skipTest(name, `${feature}: needs PostgreSQL ${since}+`, fn, timeout)
+}
+
+/** A skipped test whose name says why (shows in bun's output and the JUnit report). */
+export function skipTest(name: string, reason: string, fn: () => unknown = () => {}, timeout?: number): void {
+  test.skip(`${name} [skipped: ${reason}; the server is PostgreSQL ${serverMajor()}]`, fn as () => Promise<void>, timeout)
+}
 
 /** Options for pgClient: the `postgres` package's options (user, password, database, ...). */
 export type PgClientOptions = postgres.Options<Record<string, postgres.PostgresType>>

@@ -210,6 +210,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     walRetain: 0,
     statusInterval: 200,
     readCoalesce: postgresSourceOptions.readCoalesce.default,
+    failoverSlot: postgresSourceOptions.failoverSlot.default,
     applicationName: name,
     // The slot monitor is off unless a test asks for it (one connection less per harness).
     slotMonitorInterval: 0,
@@ -365,16 +366,20 @@ export interface PrivateCluster {
 }
 
 /** Runs a server binary as the cluster's owner (postgres when we are root, as scripts/pg does). */
-async function asOwner(command: string[]): Promise<void> {
+export async function asOwner(command: string[]): Promise<void> {
   const argv = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...command] : command;
   const child = Bun.spawn(argv, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
   const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
   if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}: ${stderr}`);
 }
 
-/** Starts `scripts/pg start --private` (≈0.7 s); stop() removes it. */
-export async function startPrivateCluster(): Promise<PrivateCluster> {
-  const server = pgServerFromEnv(await runScript('pg', ['start', '--private']));
+/**
+ * Starts `scripts/pg start --private` (≈0.7 s), of PostgreSQL `version` when given (fetched once,
+ * see scripts/pg); stop() removes it.
+ */
+export async function startPrivateCluster(version?: number): Promise<PrivateCluster> {
+  const args = ['start', '--private', ...(version === undefined ? [] : ['--version', String(version)])];
+  const server = pgServerFromEnv(await runScript('pg', args));
   return {
     server,
     restart: () => asOwner([join(server.binDir, 'pg_ctl'), '-D', join(server.dir, 'data'), '-l', join(server.dir, 'postgres.log'), '-m', 'fast', '-w', '-t', '60', 'restart']),

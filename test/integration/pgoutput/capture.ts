@@ -31,8 +31,8 @@ export interface Scenario {
   workload(sql: postgres.Sql, n: Names): Promise<void>;
   /** Drops what setup created. */
   teardown(sql: postgres.Sql, n: Names): Promise<void>;
-  /** Asserts the decoded messages (throws on mismatch). */
-  check(messages: DecodedFrame[], n: Names): void;
+  /** Asserts the decoded messages of a server of `serverVersion` (server_version_num); throws on mismatch. */
+  check(messages: DecodedFrame[], n: Names, serverVersion: number): void;
 }
 
 /** One row of pg_logical_slot_peek_binary_changes. */
@@ -56,15 +56,22 @@ export interface DecodedFrame extends Frame {
   message: PgoutputMessage;
 }
 
-/** Whether this server can run a scenario (two-phase needs PostgreSQL 15 and prepared transactions). */
+/** Why a server of major version `major` cannot run a scenario, or undefined when it can. */
+export function unsupportedOn(major: number, scenario: Scenario): string | undefined {
+  if (scenario.protoVersion >= 4 && major < 16) return `proto_version ${scenario.protoVersion} needs PostgreSQL 16+`;
+  if (scenario.protoVersion >= 3 && major < 15) return `proto_version ${scenario.protoVersion} needs PostgreSQL 15+`;
+  if (scenario.protoVersion >= 2 && major < 14) return `proto_version ${scenario.protoVersion} needs PostgreSQL 14+`;
+  if (scenario.options.messages !== undefined && major < 14) return 'the messages option needs PostgreSQL 14+';
+  return undefined;
+}
+
+/** Whether this server can run a scenario (its version, and prepared transactions for two-phase). */
 export async function supports(sql: postgres.Sql, scenario: Scenario): Promise<string | undefined> {
   const [row] = await sql<{ version: number; prepared: number }[]>`
     select current_setting('server_version_num')::int as version,
            current_setting('max_prepared_transactions')::int as prepared`;
-  const version = row?.version ?? 0;
-  if (scenario.protoVersion >= 2 && version < 140000) return `proto_version ${scenario.protoVersion} needs PostgreSQL 14+`;
-  if (scenario.protoVersion >= 3 && version < 150000) return `proto_version ${scenario.protoVersion} needs PostgreSQL 15+`;
-  if (scenario.protoVersion >= 4 && version < 160000) return `proto_version ${scenario.protoVersion} needs PostgreSQL 16+`;
+  const byVersion = unsupportedOn(Math.floor((row?.version ?? 0) / 10000), scenario);
+  if (byVersion !== undefined) return byVersion;
   if (scenario.twoPhase && (row?.prepared ?? 0) === 0) return 'two-phase decoding needs max_prepared_transactions > 0 (the server has 0)';
   return undefined;
 }
@@ -76,7 +83,9 @@ export async function capture(sql: postgres.Sql, scenario: Scenario, uniqueName:
   const [{ version } = { version: 0 }] = await sql<{ version: number }[]>`select current_setting('server_version_num')::int as version`;
   await scenario.setup(sql, names);
   try {
-    await sql`select pg_create_logical_replication_slot(${names.slot!}, 'pgoutput', false, ${scenario.twoPhase === true})`;
+    // The two_phase argument exists from PostgreSQL 14 on.
+    if (scenario.twoPhase) await sql`select pg_create_logical_replication_slot(${names.slot!}, 'pgoutput', false, true)`;
+    else await sql`select pg_create_logical_replication_slot(${names.slot!}, 'pgoutput')`;
     try {
       await scenario.workload(sql, names);
       const args: string[] = ['proto_version', String(scenario.protoVersion), 'publication_names', names.pub!];

@@ -59,8 +59,8 @@ export const changesV1: Scenario = {
     await sql.unsafe(`drop publication if exists ${n.pub}; drop table if exists ${n.items}, ${n.other}, ${n.uniq}; drop type if exists ${n.mood}`);
     await sql`select pg_replication_origin_drop(roname) from pg_replication_origin where roname = ${n.origin!}`;
   },
-  check(messages, n) {
-    checkChangesV1(messages, n);
+  check(messages, n, serverVersion) {
+    checkChangesV1(messages, n, serverVersion);
   },
 };
 
@@ -102,8 +102,8 @@ export const streamingV2: Scenario = {
   async teardown(sql, n) {
     await sql.unsafe(`drop publication if exists ${n.pub}; drop table if exists ${n.bulk}`);
   },
-  check(messages, n) {
-    checkStreamingV2(messages, n);
+  check(messages, n, serverVersion) {
+    checkStreamingV2(messages, n, serverVersion);
   },
 };
 
@@ -153,19 +153,35 @@ export const scenarios: Scenario[] = [changesV1, streamingV2, twoPhaseV3];
  * messages outside streams must be the same. Also covers protocol 3 where the server has no
  * prepared transactions for the two-phase scenario.
  */
-export const liveOnlyScenarios: Scenario[] = [2, 3, 4].map((protoVersion) => ({
-  ...changesV1,
-  name: `v${protoVersion}-changes`,
-  protoVersion,
-  options: { ...changesV1.options, streaming: 'on' },
-}));
+export const liveOnlyScenarios: Scenario[] = [
+  ...[2, 3, 4].map((protoVersion) => ({
+    ...changesV1,
+    name: `v${protoVersion}-changes`,
+    protoVersion,
+    options: { ...changesV1.options, streaming: 'on' },
+  })),
+  // Without the messages option (PostgreSQL 13 has none): the same rows, no Message frames.
+  {
+    ...changesV1,
+    name: 'v1-changes-without-messages',
+    options: {},
+    check(messages, n, serverVersion) {
+      checkChangesV1(messages, n, serverVersion, { messages: false });
+    },
+  },
+];
 
 /** Rows per large transaction: enough to pass a 64kB logical_decoding_work_mem several times. */
 const STREAM_ROWS = 400;
 
 const BIG = 'x'.repeat(5000);
 
-function checkChangesV1(messages: DecodedFrame[], n: Names): void {
+/**
+ * `messages: false`: the server was not asked for logical decoding messages, so none may arrive.
+ * Before PostgreSQL 15 pgoutput also sends transactions without published changes (DDL, a
+ * message nobody asked for) as empty Begin/Commit pairs; those are dropped before comparing.
+ */
+function checkChangesV1(messages: DecodedFrame[], n: Names, serverVersion: number, { messages: withMessages = true } = {}): void {
   const { facts, relations, relationNames, typeNames } = summarize(messages);
   const items = n.items!;
   const row = (id: string, rest: Record<string, string | null> = {}) => ({
@@ -173,7 +189,7 @@ function checkChangesV1(messages: DecodedFrame[], n: Names): void {
   });
   const first = row('1', { name: 'naïve ☕', big: BIG, feeling: 'happy', amount: '12.50', data: '\\x00ff' });
   const { big: _big, ...firstWithoutBig } = first;
-  expect(facts).toEqual([
+  const expected: object[] = [
     { begin: true },
     { insert: items, columns: first },
     { insert: items, columns: row('2') },
@@ -210,7 +226,9 @@ function checkChangesV1(messages: DecodedFrame[], n: Names): void {
     { origin: n.origin, originLsn: '0/ABCDEF' },
     { insert: items, columns: { ...row('4', { name: 'from origin' }), extra: '7' } },
     { commit: true },
-  ]);
+  ];
+  const sentEmpty = serverVersion < 150000;
+  expect(sentEmpty ? withoutEmptyTransactions(facts) : facts).toEqual(withMessages ? expected : withoutEmptyTransactions(expected.filter((fact) => !('message' in fact))));
 
   // The cache holds the latest version of each relation.
   const firstInsert = messages.map((m) => m.message).find((m) => m.tag === 'insert');
@@ -244,7 +262,7 @@ function checkChangesV1(messages: DecodedFrame[], n: Names): void {
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 const bulkRow = (id: number) => ({ id: String(id), payload: 'p'.repeat(40) + id });
 
-function checkStreamingV2(messages: DecodedFrame[], n: Names): void {
+function checkStreamingV2(messages: DecodedFrame[], n: Names, serverVersion: number): void {
   const { facts } = summarize(messages);
   const bulk = n.bulk!;
   // Committed rows, as a consumer applying Stream Commit would see them (the aborted ones are not).
@@ -263,18 +281,26 @@ function checkStreamingV2(messages: DecodedFrame[], n: Names): void {
   expect(facts).toContainEqual({ streamCommit: xidA });
 
   // The aborted transaction: some rows streamed, then Stream Abort of the top level (subXid = xid).
+  // PostgreSQL 18 checks whether a transaction is already known aborted before streaming it and
+  // drops it instead; decoded after the fact (as here) it never appears.
   const aborts = facts.filter((f) => 'streamAbort' in f);
-  expect(aborts.length).toBe(2);
-  const xidB = aborts[0]!.streamAbort as number;
-  expect(aborts[0]).toEqual({ streamAbort: xidB, subXid: xidB });
-  const inB = facts.filter((f) => f.xid === xidB);
-  expect(inB.length).toBeGreaterThan(0);
-  expect(inB).toEqual(range(10000, inB.length).map((id) => ({ insert: bulk, columns: bulkRow(id), xid: xidB })));
-  expect(facts).not.toContainEqual({ streamCommit: xidB });
+  const skipsAborted = serverVersion >= 180000;
+  expect(aborts.length).toBe(skipsAborted ? 1 : 2);
+  if (skipsAborted) {
+    expect(facts.filter((f) => 'insert' in f && Number((f.columns as { id: string }).id) >= 10000 && Number((f.columns as { id: string }).id) < 20000)).toEqual([]);
+  } else {
+    const xidB = aborts[0]!.streamAbort as number;
+    expect(aborts[0]).toEqual({ streamAbort: xidB, subXid: xidB });
+    const inB = facts.filter((f) => f.xid === xidB);
+    expect(inB.length).toBeGreaterThan(0);
+    expect(inB).toEqual(range(10000, inB.length).map((id) => ({ insert: bulk, columns: bulkRow(id), xid: xidB })));
+    expect(facts).not.toContainEqual({ streamCommit: xidB });
+  }
 
   // The savepoint rolled back inside a streamed transaction: Stream Abort names the subtransaction.
-  const xidC = aborts[1]!.streamAbort as number;
-  const subXid = aborts[1]!.subXid as number;
+  const lastAbort = aborts[aborts.length - 1]!;
+  const xidC = lastAbort.streamAbort as number;
+  const subXid = lastAbort.subXid as number;
   expect(subXid).not.toBe(xidC);
   expect(facts.filter((f) => f.xid === xidC)).toEqual(range(20000, STREAM_ROWS).map((id) => ({ insert: bulk, columns: bulkRow(id), xid: xidC })));
   const inSub = facts.filter((f) => f.xid === subXid);
@@ -298,4 +324,15 @@ function checkTwoPhaseV3(messages: DecodedFrame[], n: Names): void {
   ]);
   expect(rowsOnly(facts.filter((f) => f.xid === xid))).toEqual(range(100, STREAM_ROWS).map((id) => ({ insert: tp, columns: bulkRow(id) })));
   expect(facts.slice(-2)).toEqual([{ streamPrepare: gid('stream') }, { commitPrepared: gid('stream') }]);
+}
+
+/** Facts without Begin/Commit pairs that hold nothing. */
+function withoutEmptyTransactions(facts: readonly object[]): object[] {
+  const out: object[] = [];
+  for (const fact of facts) {
+    const last = out[out.length - 1];
+    if ('commit' in fact && last !== undefined && 'begin' in last) out.pop();
+    else out.push(fact);
+  }
+  return out;
 }

@@ -37,6 +37,7 @@ describe("the original's example file", async () => {
       walRetain: 1_048_576,
       statusInterval: 10_000,
       readCoalesce: 1,
+      failoverSlot: true,
       applicationName: 'psql-streamer',
       slotMonitorInterval: 10_000,
       walBudgetWarn: 0,

@@ -28,7 +28,7 @@ describe('golden pgoutput frames captured from PostgreSQL', () => {
   test.each(scenarios.map((s) => [s.name, s] as const))('%s', (name, scenario) => {
     const captured = load(name);
     expect(captured.protoVersion).toBe(scenario.protoVersion);
-    scenario.check(decodeCapture(captured), captured.names);
+    scenario.check(decodeCapture(captured), captured.names, captured.serverVersion);
   });
 
   test('re-encoding every decoded frame gives back the exact bytes (no field skipped or misread)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import {
   createSlotCommand,
+  supportsFailoverSlots,
   existingPublicationsSql,
   parseIdentifySystem,
   parseSlotInfo,
@@ -46,8 +47,16 @@ describe('commands', () => {
       .toBe(`START_REPLICATION SLOT "s" LOGICAL 0/0 ("proto_version" '4', "publication_names" '"a","o''k","Mixed"', "messages" 'true')`);
   });
 
+  test('a failover slot (PostgreSQL 17+) uses the option list: no snapshot, FAILOVER true', () => {
+    expect(createSlotCommand('my"slot', { failover: true })).toBe(`CREATE_REPLICATION_SLOT "my""slot" LOGICAL pgoutput (SNAPSHOT 'nothing', FAILOVER true)`);
+    expect(supportsFailoverSlots(160014)).toBe(false);
+    expect(supportsFailoverSlots(170000)).toBe(true);
+    expect(supportsFailoverSlots(180004)).toBe(true);
+  });
+
   test('slot creation is permanent pgoutput without a snapshot', () => {
     expect(createSlotCommand('db1')).toBe('CREATE_REPLICATION_SLOT "db1" LOGICAL pgoutput NOEXPORT_SNAPSHOT');
+    expect(createSlotCommand('db1', { failover: false })).toBe('CREATE_REPLICATION_SLOT "db1" LOGICAL pgoutput NOEXPORT_SNAPSHOT');
   });
 
   test('catalog queries quote their literals', () => {
