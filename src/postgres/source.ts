@@ -133,6 +133,9 @@ export class PostgresSource implements Source<Lsn>, Component {
   private fromOverride = false;
   /** `--accept-gap` still applies: only to the first start that gets as far as the start check. */
   private acceptGap: boolean;
+  /** This session started with `--accept-gap`: a publication missing in the stream (PostgreSQL 18) is accepted, with one WARN. */
+  private publicationGapAccepted = false;
+  private publicationGapWarned = false;
 
   private received: Lsn = 0n;
   /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
@@ -290,7 +293,15 @@ export class PostgresSource implements Source<Lsn>, Component {
         onEnd: resolve,
         onNotice: (notice) => {
           const err = new PgError(notice);
-          if (generation === this.generation && isPublicationMissing(err)) this.failSession(err);
+          if (generation !== this.generation || !isPublicationMissing(err)) return;
+          if (!this.publicationGapAccepted) {
+            this.failSession(err);
+          } else if (!this.publicationGapWarned) {
+            // PostgreSQL 18 goes on without the changes made while the publication was missing; accepted by --accept-gap.
+            this.publicationGapWarned = true;
+            sourceGapsAccepted.inc({ sourceName: this.name });
+            this.log.warn(`${describeError(err)}: --accept-gap given: going on without the changes made while publication ${this.publications.join(',')} did not exist`);
+          }
         },
       }).then(
         () => {
@@ -358,6 +369,9 @@ export class PostgresSource implements Source<Lsn>, Component {
       throw new SourceRefusal(decision.reason, decision.message, { component: `${TYPE} (${this.name})` });
     }
     if (decision.gapAccepted) sourceGapsAccepted.inc({ sourceName: this.name });
+    // PostgreSQL 18 reports a missing publication while streaming, and --accept-gap may accept that too.
+    this.publicationGapAccepted = this.acceptGap;
+    this.publicationGapWarned = false;
     this.acceptGap = false;
     if (decision.createSlot) {
       this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
@@ -385,9 +399,11 @@ export class PostgresSource implements Source<Lsn>, Component {
     const publications = this.publications.join(',');
     return new SourceRefusal('publication_dropped',
       `${describeError(err)}: publication ${publications} was dropped (and perhaps created again) after changes the slot "${this.settings.slot}" still has to send. ` +
-      'PostgreSQL decodes each change with the catalog as it was then, so this slot can never get past that point by itself. ' +
-      `Make sure the publication exists, then either move the slot past the point it was created again (SELECT pg_replication_slot_advance('${this.settings.slot}', pg_current_wal_lsn()); the changes in between are skipped) ` +
-      `or drop the slot, and start once with \`${acceptCommand(this.settings.configFile)}\`; rows changed meanwhile may be missing downstream (see docs/operations.md)`,
+      'PostgreSQL decodes each change with the catalog as it was then: up to version 17 this slot can never get past that point by itself, ' +
+      'from 18 on it goes on without the changes made while the publication was missing. ' +
+      `Make sure the publication exists; then on PostgreSQL 18 start once with \`${acceptCommand(this.settings.configFile)}\` to go on without those changes; ` +
+      `before 18 either move the slot past the point it was created again (SELECT pg_replication_slot_advance('${this.settings.slot}', pg_current_wal_lsn()); the changes in between are skipped) ` +
+      `or drop the slot, and start once with \`${acceptCommand(this.settings.configFile)}\`. Rows changed meanwhile may be missing downstream (see docs/operations.md)`,
       { component: `${TYPE} (${this.name})`, cause: err });
   }
 
