@@ -1,5 +1,5 @@
 /**
- * Benchmark of the Kafka source's event decoder (src/kafka/event-decode.ts): message values → ChangeEvent.
+ * Benchmark of the Kafka source's event decoder (src/event/decode.ts): message values → ChangeEvent.
  * Three kinds of 8-column events, as psql-streamer writes them (encodePassthrough):
  *   original — the original's eight keys, every number safe: the JSON.parse fast path;
  *   ours     — with Schema, XID, CommitLSN, CommitTime, Key: still the fast path;
@@ -9,9 +9,9 @@
  *
  *   bun bench/kafka-event-decode.ts [events]
  */
-import type { ChangeEvent } from '../src/core/event.ts';
-import { encodePassthrough } from '../src/core/passthrough.ts';
-import { EventDecoder } from '../src/kafka/event-decode.ts';
+import type { ChangeEvent } from '../src/event/event.ts';
+import { encodePassthrough } from '../src/event/passthrough.ts';
+import { EventDecoder } from '../src/event/decode.ts';
 
 const total = Number(process.argv[2] ?? 500_000);
 const DISTINCT = 1024;

@@ -13,12 +13,12 @@ import { Admin } from '@platformatic/kafka';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SectionSpec } from '../src/config/fields.ts';
-import type { ChangeEvent } from '../src/core/event.ts';
+import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
-import { encodePassthrough } from '../src/core/passthrough.ts';
-import { rowKey } from '../src/kafka/message-key.ts';
-import { KafkaSink } from '../src/kafka/sink.ts';
-import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/kafka/sink-spec.ts';
+import { encodePassthrough } from '../src/event/passthrough.ts';
+import { rowKey } from '../src/event/key.ts';
+import { KafkaSink } from '../src/sinks/kafka/sink.ts';
+import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/sinks/kafka/spec.ts';
 import { sampleProc } from './lib/proc.ts';
 
 const { values: args } = parseArgs({

@@ -9,10 +9,10 @@
  */
 import { Admin, Producer } from '@platformatic/kafka';
 import { join } from 'node:path';
-import type { ChangeEvent } from '../src/core/event.ts';
+import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
-import { encodePassthrough } from '../src/core/passthrough.ts';
-import { KafkaSource } from '../src/kafka/source.ts';
+import { encodePassthrough } from '../src/event/passthrough.ts';
+import { KafkaSource } from '../src/sources/kafka/source.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 
 const total = Number(process.argv[2] ?? 200_000);

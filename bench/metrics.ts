@@ -1,11 +1,11 @@
 #!/usr/bin/env bun
 /**
- * CPU cost of updating and scraping the Prometheus metrics of src/http/metrics.ts: ns per call of a
+ * CPU cost of updating and scraping the Prometheus metrics of src/metrics/catalogue.ts: ns per call of a
  * held child's inc/set/observe, of inc/observe with a labels object (resolved per call), and ms per
  * scrape of a registry holding `--series` series per metric. Run: `bun bench/metrics.ts [--calls N]`.
  */
 import { parseArgs } from 'node:util';
-import { metricsRegistry, pipelineBufferedEvents, pipelineDeliverySeconds, sourceEventProcessingTime, sourceEvents } from '../src/http/metrics.ts';
+import { metricsRegistry, pipelineBufferedEvents, pipelineDeliverySeconds, sourceEventProcessingTime, sourceEvents } from '../src/metrics/catalogue.ts';
 
 const { values: args } = parseArgs({
   options: { calls: { type: 'string', default: '5000000' }, series: { type: 'string', default: '100' } },

@@ -21,21 +21,21 @@
  */
 import { parseArgs } from 'node:util';
 import { readUint32BE } from '../src/core/bytes.ts';
-import type { ChangeEvent } from '../src/core/event.ts';
+import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
-import { encodePassthrough, passthroughBytes } from '../src/core/passthrough.ts';
+import { encodePassthrough, passthroughBytes } from '../src/event/passthrough.ts';
 import { estimateEventBytes } from '../src/pipeline/estimate-bytes.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { decodePgoutput } from '../src/pgoutput/decode.ts';
 import type { Insert, PgoutputMessage } from '../src/pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../src/pgoutput/relations.ts';
-import { SourceEventMetrics } from '../src/postgres/event-metrics.ts';
-import { EventFactory } from '../src/postgres/events.ts';
+import { SourceEventMetrics } from '../src/sources/postgres/event-metrics.ts';
+import { EventFactory } from '../src/sources/postgres/events.ts';
 import { decodeCopyBothMessage, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../src/replication/copy-both.ts';
-import { fileSinkType } from '../src/sinks/file.ts';
+import { fileSinkType } from '../src/sinks/file/file.ts';
 import type { Sink } from '../src/sinks/sink.ts';
 import type { StateStore } from '../src/state/store.ts';
-import { TypeRegistry } from '../src/types/index.ts';
+import { TypeRegistry } from '../src/pgtypes/index.ts';
 import { framesFor } from './lib/frames.ts';
 
 const { values: args } = parseArgs({

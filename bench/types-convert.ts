@@ -8,9 +8,9 @@
  * Each case converts a rotating set of realistic values (so no single string is optimised for)
  * for ~200 ms after a warm-up, and reports the median of 5 rounds.
  */
-import { goJsonValue } from '../src/core/go-json.ts';
-import { OID } from '../src/types/oids.ts';
-import { TypeRegistry } from '../src/types/registry.ts';
+import { goJsonValue } from '../src/event/go-json.ts';
+import { OID } from '../src/pgtypes/oids.ts';
+import { TypeRegistry } from '../src/pgtypes/registry.ts';
 
 interface Case {
   name: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * Regenerates src/types/oids.ts from a running PostgreSQL's catalog: every built-in type
+ * Regenerates src/pgtypes/oids.ts from a running PostgreSQL's catalog: every built-in type
  * (pg_type rows with oid < 10000, which initdb never assigns to user objects) with its kind,
  * category, delimiter and — for true array types — its element OID.
  *
@@ -11,7 +11,7 @@
  */
 import postgres from 'postgres';
 
-const OUT_FILE = new URL('../src/types/oids.ts', import.meta.url).pathname;
+const OUT_FILE = new URL('../src/pgtypes/oids.ts', import.meta.url).pathname;
 
 interface Row {
   oid: number;

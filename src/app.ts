@@ -9,7 +9,7 @@ import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
-import { componentUp, metricsRegistry } from './http/metrics.ts';
+import { componentUp, metricsRegistry } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
 import type { Source } from './sources/source.ts';

@@ -31,7 +31,7 @@ async function load(file: string): Promise<Config | undefined> {
 /** `check --live`: exit 0 all OK, 1 a WARN and no FAIL, 2 a FAIL (docs/operations.md). */
 async function checkLive(config: Config, json: boolean): Promise<number> {
   const [{ runLiveCheck }, { renderHuman, renderJson }, { exitCodeOf }] = await Promise.all([
-    import('./check/run.ts'), import('./check/report.ts'), import('./check/result.ts'),
+    import('./commands/check/run.ts'), import('./commands/check/report.ts'), import('./commands/check/result.ts'),
   ]);
   const report = await runLiveCheck(config);
   process.stdout.write(json ? renderJson(report) : renderHuman(report));
@@ -60,7 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'reset-position': {
       const config = await load(command.configFile);
       if (!config) return EXIT_USAGE;
-      const { resetPosition } = await import('./reset-position.ts');
+      const { resetPosition } = await import('./commands/reset-position.ts');
       return resetPosition(config, command.source);
     }
     case 'run': {

@@ -2,10 +2,10 @@
  * Headers on every message the Kafka sink writes, and the extra ones on dead-lettered messages.
  * Values are UTF-8 text. Consumers can route or filter on them without parsing the JSON value.
  */
-import type { ChangeEvent } from '../core/event.ts';
+import type { ChangeEvent } from '../event/event.ts';
 import { formatLsn, isLsn } from '../replication/lsn.ts';
-import { qualifiedTable } from './message-key.ts';
-import { encodeHeaders } from './record-batch.ts';
+import { qualifiedTable } from '../event/key.ts';
+import { encodeHeaders } from './protocol/record-batch.ts';
 
 /** Name of the source (config name) that read the change, e.g. `db1`. */
 export const HEADER_SOURCE = 'psql-streamer-source';

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../core/event.ts';
+import type { ChangeEvent } from '../event/event.ts';
 
 /**
  * Events and positions in push order, delivered and acknowledged as one unit. Positions ride along

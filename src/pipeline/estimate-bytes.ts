@@ -1,5 +1,5 @@
-import type { ChangeEvent, ColumnValue, Columns } from '../core/event.ts';
-import { RawJson } from '../core/event.ts';
+import type { ChangeEvent, ColumnValue, Columns } from '../event/event.ts';
+import { RawJson } from '../event/event.ts';
 
 /** Fixed cost of an event object, its metadata strings and array slots. */
 const EVENT_OVERHEAD = 256;

@@ -11,12 +11,12 @@ import {
   pipelineBufferedEvents,
   pipelineDeliverySeconds,
   pipelineRetries,
-} from '../http/metrics.ts';
-import { retryDelay } from './backoff.ts';
+} from '../metrics/catalogue.ts';
+import { retryDelay } from '../core/backoff.ts';
 import { Batch } from './batch.ts';
 import { POSITION_ONLY_BYTES, belowLowWater, isFull, sealWhenIdle, type BufferBounds } from './batch-policy.ts';
 import { estimateEventBytes } from './estimate-bytes.ts';
-import { realTimers, sleep, type Sleep, type Timers } from './timers.ts';
+import { realTimers, sleep, type Sleep, type Timers } from '../core/timers.ts';
 
 /** What the pipeline needs of a sink. */
 export type PipelineSink = Pick<Sink, 'name' | 'write'>;

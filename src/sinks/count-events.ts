@@ -1,5 +1,5 @@
-import type { ChangeEvent } from '../core/event.ts';
-import { sinkEvents } from '../http/metrics.ts';
+import type { ChangeEvent } from '../event/event.ts';
+import { sinkEvents } from '../metrics/catalogue.ts';
 
 /** Adds a delivered batch to `sink_events`, one increment per table rather than per event. */
 export function countSinkEvents(sinkName: string, sinkType: string, batch: readonly ChangeEvent[]): void {

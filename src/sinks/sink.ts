@@ -1,5 +1,5 @@
 import type { Component } from '../core/component.ts';
-import type { ChangeEvent } from '../core/event.ts';
+import type { ChangeEvent } from '../event/event.ts';
 
 /**
  * A destination for events. `write` resolving means the batch is delivered as durably as this sink

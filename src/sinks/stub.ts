@@ -5,7 +5,7 @@
  */
 import { defineSection } from '../config/fields.ts';
 import { defineComponentType } from '../core/component-type.ts';
-import type { ChangeEvent } from '../core/event.ts';
+import type { ChangeEvent } from '../event/event.ts';
 import type { Logger } from '../core/logger.ts';
 import { countSinkEvents } from './count-events.ts';
 import type { Sink } from './sink.ts';

@@ -1,5 +1,5 @@
 import type { Component } from '../core/component.ts';
-import type { ChangeEvent } from '../core/event.ts';
+import type { ChangeEvent } from '../event/event.ts';
 
 /**
  * One unit handed from a source to its pipeline: an event, a position, or both.

@@ -1,5 +1,5 @@
-import type { ChangeEvent } from '../../src/core/event.ts';
-import { RawJson } from '../../src/core/event.ts';
+import type { ChangeEvent } from '../../src/event/event.ts';
+import { RawJson } from '../../src/event/event.ts';
 
 /** A deterministic change event numbered `i`; its UUID encodes source and number so order can be checked. */
 export function makeTestEvent(i: number, source = 'db1', table = 'items'): ChangeEvent {

@@ -3,8 +3,8 @@
  * `runSinkContract('file', makeFileSink)` inside a `*.test.ts` file.
  */
 import { describe, expect, test } from 'bun:test';
-import type { ChangeEvent } from '../../src/core/event.ts';
-import { sinkEvents } from '../../src/http/metrics.ts';
+import type { ChangeEvent } from '../../src/event/event.ts';
+import { sinkEvents } from '../../src/metrics/catalogue.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { makeTestEvent } from './events.ts';
 

@@ -5,7 +5,7 @@
  */
 import { defineSection } from '../../src/config/fields.ts';
 import { defineComponentType } from '../../src/core/component-type.ts';
-import type { ChangeEvent } from '../../src/core/event.ts';
+import type { ChangeEvent } from '../../src/event/event.ts';
 import type { Source, SourceOutput } from '../../src/sources/source.ts';
 import type { StateStore } from '../../src/state/store.ts';
 

@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, setDefaultTimeout } from 'bun:test';
 import type postgres from 'postgres';
-import type { ChangeEvent } from '../../src/core/event.ts';
+import type { ChangeEvent } from '../../src/event/event.ts';
 import { Logger } from '../../src/core/logger.ts';
 import { Pipeline } from '../../src/pipeline/pipeline.ts';
-import { createPostgresSource } from '../../src/postgres/create.ts';
-import type { PostgresSource } from '../../src/postgres/source.ts';
-import { postgresSourceOptions, type PostgresSourceOptions } from '../../src/postgres/source-spec.ts';
+import { createPostgresSource } from '../../src/sources/postgres/create.ts';
+import type { PostgresSource } from '../../src/sources/postgres/source.ts';
+import { postgresSourceOptions, type PostgresSourceOptions } from '../../src/sources/postgres/spec.ts';
 import { parseLsn, type Lsn } from '../../src/replication/lsn.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import type { SourceOutput } from '../../src/sources/source.ts';

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { murmur2Partition } from '../../../src/kafka/partitioner.ts';
+import { murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
 import { formatLsn } from '../../../src/replication/lsn.ts';
 import { useKafka } from '../../helpers/kafka.ts';
 import { usePostgres, type PgServer } from '../../helpers/pg.ts';

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin, Connection, alterUserScramCredentialsV0 } from '@platformatic/kafka';
 import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
-import type { ChangeEvent } from '../../../src/core/event.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';

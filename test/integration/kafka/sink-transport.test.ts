@@ -6,10 +6,10 @@
 import { afterAll, expect, test } from 'bun:test';
 import { Producer } from '@platformatic/kafka';
 import { messageHeaders } from '../../../src/kafka/headers.ts';
-import { encodeRecordBatch, type BatchRecord } from '../../../src/kafka/record-batch.ts';
-import { produceOutcome } from '../../../src/kafka/sink-outcome.ts';
-import { partitionKey } from '../../../src/kafka/sink-message.ts';
-import { BatchTransport, type PartitionBatch } from '../../../src/kafka/sink-transport.ts';
+import { encodeRecordBatch, type BatchRecord } from '../../../src/kafka/protocol/record-batch.ts';
+import { produceOutcome } from '../../../src/sinks/kafka/outcome.ts';
+import { partitionKey } from '../../../src/sinks/kafka/message.ts';
+import { BatchTransport, type PartitionBatch } from '../../../src/sinks/kafka/transport.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { createTopicWithConfigs, readTopic } from './sink-support.ts';
 

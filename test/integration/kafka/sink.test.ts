@@ -5,9 +5,9 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
-import type { ChangeEvent } from '../../../src/core/event.ts';
-import { kafkaSinkDeadLettered } from '../../../src/http/metrics.ts';
-import { fnv1aPartition, murmur2Partition } from '../../../src/kafka/partitioner.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
+import { kafkaSinkDeadLettered } from '../../../src/metrics/catalogue.ts';
+import { fnv1aPartition, murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';

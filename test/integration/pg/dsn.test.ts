@@ -7,8 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgConnection } from '../../../src/pg/connection.ts';
-import { dsnSystemEnvironment } from '../../../src/pg/dsn-environment.ts';
-import { loadDsn, resolveDsn } from '../../../src/pg/dsn.ts';
+import { dsnSystemEnvironment } from '../../../src/pg/conninfo/environment.ts';
+import { loadDsn, resolveDsn } from '../../../src/pg/conninfo/dsn.ts';
 import { usePostgres } from '../../helpers/pg.ts';
 
 const pg = usePostgres();

@@ -4,7 +4,7 @@
  * decoding messages.
  */
 import { describe, expect, test } from 'bun:test';
-import type { ChangeEvent } from '../../../src/core/event.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
 import { testSince, uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests, type Harness } from '../../helpers/postgres-source.ts';
 

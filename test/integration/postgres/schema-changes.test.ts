@@ -4,7 +4,7 @@
  * added mid-stream, learnt through the catalog lookup.
  */
 import { describe, expect, test } from 'bun:test';
-import type { ChangeEvent } from '../../../src/core/event.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests } from '../../helpers/postgres-source.ts';
 

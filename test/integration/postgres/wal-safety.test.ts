@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import type postgres from 'postgres';
-import { metricsRegistry } from '../../../src/http/metrics.ts';
+import { metricsRegistry } from '../../../src/metrics/catalogue.ts';
 import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { dropSlot, pgClient, testSince, uniqueName } from '../../helpers/pg.ts';

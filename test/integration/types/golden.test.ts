@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type postgres from 'postgres';
-import { goJsonValue } from '../../../src/core/go-json.ts';
-import { parseTypeLookupRow, TYPE_LOOKUP_SQL, typeLookupSql } from '../../../src/types/lookup.ts';
-import { SESSION_PARAMS } from '../../../src/postgres/source.ts';
-import { TypeRegistry } from '../../../src/types/registry.ts';
+import { goJsonValue } from '../../../src/event/go-json.ts';
+import { parseTypeLookupRow, TYPE_LOOKUP_SQL, typeLookupSql } from '../../../src/pgtypes/lookup.ts';
+import { SESSION_PARAMS } from '../../../src/sources/postgres/source.ts';
+import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
 import { dropSlot, serverMajor, testSince, uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { insertedRows, type InsertedRow } from './pgoutput-text.ts';
 

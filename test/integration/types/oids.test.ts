@@ -4,12 +4,12 @@
  * `bun scripts/gen-oids.ts --check` is the strict form, for the version the table was made from.
  */
 import { expect, test } from 'bun:test';
-import { BUILTIN_TYPES } from '../../../src/types/oids.ts';
+import { BUILTIN_TYPES } from '../../../src/pgtypes/oids.ts';
 import { usePostgres } from '../../helpers/pg.ts';
 
 const pg = usePostgres();
 
-test('src/types/oids.ts matches pg_type of the test server', async () => {
+test('src/pgtypes/oids.ts matches pg_type of the test server', async () => {
   const sql = pg.sql({ max: 1 });
   const rows = await sql<{ oid: number; typname: string; typtype: string; elem: number; typdelim: string }[]>`
     SELECT t.oid::int AS oid, t.typname, t.typtype, t.typdelim,

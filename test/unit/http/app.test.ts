@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHttpApp } from '../../../src/http/app.ts';
 import type { Component } from '../../../src/core/component.ts';
-import { metricsRegistry, sourceEvents } from '../../../src/http/metrics.ts';
+import { metricsRegistry, sourceEvents } from '../../../src/metrics/catalogue.ts';
 
 function fakeComponent(type: string, name: string, problem: string | null = null): Component & { debug: boolean } {
   return {

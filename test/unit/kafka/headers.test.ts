@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test';
-import type { ChangeEvent } from '../../../src/core/event.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
 import { eventHeaders, type MessageHeaders } from '../../../src/kafka/headers.ts';
-import { rowKey } from '../../../src/kafka/message-key.ts';
-import { TopicRouter } from '../../../src/kafka/routing.ts';
+import { rowKey } from '../../../src/event/key.ts';
+import { TopicRouter } from '../../../src/sinks/kafka/routing.ts';
 
 function event(overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   return {

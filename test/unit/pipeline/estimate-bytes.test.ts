@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { RawJson, type ChangeEvent } from '../../../src/core/event.ts';
+import { RawJson, type ChangeEvent } from '../../../src/event/event.ts';
 import { estimateEventBytes } from '../../../src/pipeline/estimate-bytes.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { ChangeEvent } from '../../../src/core/event.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
 import { StreamerError, permanentError } from '../../../src/core/errors.ts';
 import { Logger } from '../../../src/core/logger.ts';
 import { Pipeline, type PipelineOptions, type PipelineSink } from '../../../src/pipeline/pipeline.ts';

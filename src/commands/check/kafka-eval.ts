@@ -1,0 +1,58 @@
+/**
+ * Kafka checks of `check --live` (pure): which topics a sink or source needs, and whether each
+ * exists in the brokers' metadata, or will be created by the brokers on first use
+ * (`auto.create.topics.enable`). docs/operations.md, "Readiness: check --live", explains them.
+ */
+import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
+import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
+import { ok, warn, type CheckResult } from './result.ts';
+
+/** A topic the component needs, and what it is for (e.g. `tables users, orders`, `topicFallback`). */
+export interface NeededTopic {
+  topic: string;
+  role: string;
+}
+
+export function sinkTopics(o: KafkaSinkOptions): NeededTopic[] {
+  const byTopic = new Map<string, string[]>();
+  for (const [table, topic] of Object.entries(o.tableTopicMapping)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), table]);
+  const needed: NeededTopic[] = [...byTopic].map(([topic, tables]) => ({ topic, role: `tableTopicMapping ${tables.join(', ')}` }));
+  if (o.topicFallback !== '') needed.push({ topic: o.topicFallback, role: 'topicFallback' });
+  if (o.deadLetterTopic !== undefined) needed.push({ topic: o.deadLetterTopic, role: 'deadLetterTopic' });
+  return needed;
+}
+
+export function sourceTopics(o: KafkaSourceOptions): NeededTopic[] {
+  const needed = o.topics.map((topic) => ({ topic, role: 'topics' }));
+  if (o.deadLetterTopic !== undefined) needed.push({ topic: o.deadLetterTopic, role: 'deadLetterTopic' });
+  return needed;
+}
+
+/** What the brokers said about auto-creation: the setting's value, or why it is not known. */
+export type AutoCreate = { known: true; enabled: boolean } | { known: false; why: string };
+
+export function checkBrokers(clusterId: string, brokerCount: number, hosts: readonly string[]): CheckResult {
+  return ok('brokers', `${brokerCount} broker(s) of cluster ${clusterId} answered metadata via ${hosts.join(', ')}`);
+}
+
+/** One result per needed topic. `partitions`: partition count of each topic the brokers know. */
+export function checkTopics(needed: readonly NeededTopic[], partitions: ReadonlyMap<string, number>, autoCreate: AutoCreate): CheckResult[] {
+  return needed.map(({ topic, role }) => {
+    const count = partitions.get(topic);
+    if (count !== undefined) return ok('topic', `exists, ${count} partition(s) (${role})`, topic);
+    const missing = `not in the brokers' metadata (${role}): missing, or not visible to this principal`;
+    if (autoCreate.known && autoCreate.enabled) {
+      return ok('topic', `${missing}; auto.create.topics.enable = true, so the first write creates it with the brokers' defaults`, topic);
+    }
+    const setting = autoCreate.known ? 'auto.create.topics.enable = false' : `auto-creation unknown (${autoCreate.why})`;
+    return warn('topic', `${missing}; ${setting}: writes to it fail`,
+      `kafka-topics.sh --create --topic ${topic} --partitions N --replication-factor N (or grant Describe on it)`, topic);
+  });
+}
+
+/** Reads `auto.create.topics.enable` from a DescribeConfigs answer for a broker. */
+export function autoCreateFrom(configs: readonly { name: string; value?: string | null }[]): AutoCreate {
+  const entry = configs.find((c) => c.name === 'auto.create.topics.enable');
+  if (!entry || entry.value === null || entry.value === undefined) return { known: false, why: 'the broker did not report auto.create.topics.enable' };
+  return { known: true, enabled: entry.value === 'true' };
+}

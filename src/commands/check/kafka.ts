@@ -1,0 +1,84 @@
+/**
+ * `check --live` for a Kafka sink or source: the I/O. A short-lived admin client with the
+ * component's own brokers, TLS and SASL settings asks for metadata (brokers reachable, cluster id),
+ * the topic list, the partitions of the needed topics and, when one is missing, the brokers'
+ * `auto.create.topics.enable`. No retries and short deadlines: an unreachable broker is a FAIL
+ * within seconds. Verdicts come from kafka-eval.ts.
+ */
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import { describeError } from '../../core/errors.ts';
+import { withDeadline } from '../../core/deadline.ts';
+import type { KafkaClientOptions } from '../../kafka/client-spec.ts';
+import { describeKafkaError, kafkaConnectionOptions } from '../../kafka/client-options.ts';
+import { autoCreateFrom, checkBrokers, checkTopics, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
+import { fail, type CheckGroup, type CheckResult } from './result.ts';
+
+/** Caps of the check's own timeouts (the component's `timeout` when shorter). */
+const MAX_CONNECT_MS = 3000;
+const MAX_REQUEST_MS = 3000;
+
+export async function checkKafka(group: CheckGroup, o: KafkaClientOptions & { timeout?: number }, needed: readonly NeededTopic[]): Promise<CheckGroup> {
+  group.target = o.hosts.join(',');
+  const connectMs = Math.min(o.timeout ?? MAX_CONNECT_MS, MAX_CONNECT_MS);
+  const requestMs = Math.min(2 * (o.timeout ?? MAX_REQUEST_MS), MAX_REQUEST_MS);
+  let admin: Admin;
+  try {
+    admin = new Admin({ ...kafkaConnectionOptions(o, { connectTimeoutMs: connectMs, requestTimeoutMs: requestMs }), retries: 0 });
+  } catch (err) {
+    group.results.push(fail('brokers', describeError(err), 'fix the TLS/SASL keys of this section'));
+    return group;
+  }
+  const deadlineMs = connectMs + requestMs + 1000;
+  const call = <T>(what: string, promise: Promise<T>) =>
+    withDeadline(promise, deadlineMs, () => new Error(`${what}: no answer within ${deadlineMs} ms`));
+  try {
+    group.results.push(...(await inspect(admin, o, needed, call)));
+  } finally {
+    await call('close', admin.close()).catch(() => {});
+  }
+  return group;
+}
+
+type Call = <T>(what: string, promise: Promise<T>) => Promise<T>;
+
+async function inspect(admin: Admin, o: KafkaClientOptions, needed: readonly NeededTopic[], call: Call): Promise<CheckResult[]> {
+  let clusterId: string;
+  let brokerIds: number[];
+  let names: Set<string>;
+  try {
+    const metadata = await call('metadata', admin.metadata({ topics: [] }));
+    clusterId = metadata.id;
+    brokerIds = [...metadata.brokers.keys()];
+    names = new Set(await call('list topics', admin.listTopics({ includeInternals: true })));
+  } catch (err) {
+    return [fail('brokers', `no metadata from ${o.hosts.join(', ')}: ${describeKafkaError(err)}`,
+      'check hosts, that the brokers listen there (advertised.listeners), and the tls/sasl keys')];
+  }
+  const results = [checkBrokers(clusterId, brokerIds.length, o.hosts)];
+  const partitions = new Map<string, number>();
+  const present = [...new Set(needed.map((n) => n.topic).filter((topic) => names.has(topic)))];
+  if (present.length > 0) {
+    try {
+      const metadata = await call('topic metadata', admin.metadata({ topics: present }));
+      for (const [topic, facts] of metadata.topics) partitions.set(topic, facts.partitionsCount);
+    } catch (err) {
+      return [...results, fail('topics', `topic metadata failed: ${describeKafkaError(err)}`, 'check the principal\'s Describe ACL on the topics')];
+    }
+  }
+  const missing = needed.some((n) => !partitions.has(n.topic));
+  const autoCreate = missing ? await readAutoCreate(admin, brokerIds, call) : { known: false as const, why: 'not asked' };
+  return [...results, ...checkTopics(needed, partitions, autoCreate)];
+}
+
+async function readAutoCreate(admin: Admin, brokerIds: readonly number[], call: Call): Promise<AutoCreate> {
+  const broker = brokerIds[0];
+  if (broker === undefined) return { known: false, why: 'no broker in the metadata' };
+  try {
+    const described = await call('describe configs', admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(broker), configurationKeys: ['auto.create.topics.enable'] }],
+    }));
+    return autoCreateFrom(described.flatMap((d) => d.configs));
+  } catch (err) {
+    return { known: false, why: `DescribeConfigs refused: ${describeKafkaError(err)}` };
+  }
+}

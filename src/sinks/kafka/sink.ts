@@ -1,0 +1,435 @@
+/**
+ * The Kafka sink (docs/kafka.md): events → passthrough JSON messages → topics, acknowledged by the
+ * brokers before `write` resolves. Loaded lazily by sink-spec.ts, so @platformatic/kafka is only
+ * imported when a Kafka sink is configured.
+ *
+ * One `write(batch)`:
+ * 1. route and encode every event once (cached per batch, so a retry of the same batch re-encodes
+ *    nothing and skips what the brokers already acknowledged: sink-batch.ts);
+ * 2. look up each topic's partition count (the client's metadata cache, refreshed every
+ *    `rebalanceInterval`) and assign partitions by key (murmur2 or fnv1a; round-robin without key:
+ *    sink-partitions.ts);
+ * 3. send produce requests of at most `batchSize` messages / 1 MiB per partition, one after the other
+ *    (usually a single request), each resolving only when the brokers acknowledged per `requiredAcks`;
+ * 4. messages that can never be written (too large, unknown or invalid topic, refused record) go to
+ *    `deadLetterTopic` with error headers, or fail the batch with a non-retryable error that stops the
+ *    pipeline (sink-dead-letter.ts); anything else (broker down, leader moving, timeouts) fails it with
+ *    a retryable error, and the pipeline retries the same batch with backoff (sink-outcome.ts sorts
+ *    one from the other).
+ */
+import type { ComponentDeps } from '../../core/component-type.ts';
+import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import type { Logger } from '../../core/logger.ts';
+import { passthroughBytes } from '../../event/passthrough.ts';
+import { kafkaSinkProduceErrors, kafkaSinkProduceSeconds, kafkaSinkUnroutedEvents } from '../../metrics/catalogue.ts';
+import { countSinkEvents } from '../count-events.ts';
+import type { Sink } from '../sink.ts';
+import { describeKafkaError } from '../../kafka/client-options.ts';
+import { eventHeaders } from '../../kafka/headers.ts';
+import { qualifiedTable, type KeyMode } from '../../event/key.ts';
+import { partitionerFor, type PartitionerName } from '../../kafka/protocol/partitioner.ts';
+import { TopicRouter } from './routing.ts';
+import { isProgressOf, settleChunk, type BatchProgress } from './batch-state.ts';
+import { BatchMemory, partitionBatches, type Compressor } from './record-batches.ts';
+import { withDeadline } from '../../core/deadline.ts';
+import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, type KafkaProducer } from './client.ts';
+import { DeadLetters } from './dead-letter.ts';
+import { KeyEncoder } from './key-bytes.ts';
+import { outMessage, takeChunk, type OutMessage } from './message.ts';
+import { KafkaSinkMetrics } from './metrics.ts';
+import { produceOutcome, type PartitionFailure } from './outcome.ts';
+import { PartitionAssigner } from './partitions.ts';
+import type { KafkaSinkOptions } from './spec.ts';
+
+export type { KafkaProducer } from './client.ts';
+
+const SINK_TYPE = 'Sink-Kafka';
+
+/**
+ * Bytes per partition in one produce request (one record batch): within the brokers' default
+ * message.max.bytes, 1 MiB + 12 for the whole batch. messageBytes() over-counts each record's
+ * framing; the 1 KiB left covers the batch header.
+ */
+const MAX_PARTITION_REQUEST_BYTES = 2 ** 20 - 1024;
+/** Async mode: queued bytes above which `write` waits for a flush (memory stays bounded). */
+const ASYNC_MAX_QUEUED_BYTES = 32 * 2 ** 20;
+/** While the brokers cannot be reached at startup, how often to try again. */
+const PROBE_INTERVAL_MS = 5_000;
+
+/** The sink's knobs, from its resolved config keys. */
+interface Settings {
+  acks: number;
+  async: boolean;
+  batchSize: number;
+  batchTimeoutMs: number;
+  keyMode: KeyMode;
+  /** Idempotent producers send through the library (producer id and sequence numbers); the others send our own record batches. */
+  idempotent: boolean;
+  maxAttempts: number;
+  deadLetterTopic: string | undefined;
+  hosts: string;
+}
+
+/** Writes change events to Kafka topics: routing, encoding, delivery with partial retries, health. */
+export class KafkaSink implements Sink {
+  readonly type = SINK_TYPE;
+
+  private readonly producer: KafkaProducer;
+  private readonly router: TopicRouter;
+  private readonly settings: Settings;
+  /** Longest a client call may take before the sink gives up on it (deadline()). */
+  private readonly deadlineMs: number;
+  private readonly metrics: KafkaSinkMetrics;
+  private readonly deadLetters: DeadLetters;
+  private readonly partitions: PartitionAssigner;
+  private readonly progress = new WeakMap<readonly ChangeEvent[], BatchProgress>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
+  private readonly keys: KeyEncoder;
+  private readonly compressor: Compressor | undefined;
+  private readonly batchMemory = new BatchMemory();
+
+  /** Why the last write failed (retryable); cleared by the next success. */
+  private problem: string | null = null;
+  /** Why the sink stopped for good. */
+  private fatal: string | null = null;
+  /** Startup connectivity problem; cleared once the brokers answer. */
+  private probeProblem: string | null = null;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  private asyncQueue: OutMessage[] = [];
+  private asyncBytes = 0;
+  private asyncTimer: ReturnType<typeof setTimeout> | undefined;
+  private asyncChain: Promise<void> = Promise.resolve();
+
+  /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
+  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, testing: { producer?: KafkaProducer; deadlineMs?: number } = {}) {
+    this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
+    this.produceSeconds = kafkaSinkProduceSeconds.labels({ sinkName: name });
+    this.metrics = new KafkaSinkMetrics(name, SINK_TYPE);
+    this.settings = {
+      acks: options.requiredAcks,
+      async: options.async,
+      batchSize: options.batchSize,
+      batchTimeoutMs: options.batchTimeout,
+      keyMode: options.key as KeyMode,
+      idempotent: options.idempotent,
+      maxAttempts: options.maxAttempts,
+      deadLetterTopic: options.deadLetterTopic,
+      hosts: options.hosts.join(','),
+    };
+    this.keys = new KeyEncoder(this.settings.keyMode);
+    this.compressor = compressorFor(options.compression);
+    this.deadlineMs = testing.deadlineMs ?? clientDeadlineMs(options);
+    this.producer = testing.producer ?? newProducer(options);
+    this.deadLetters = new DeadLetters(options.deadLetterTopic, log, this.component);
+    this.partitions = new PartitionAssigner({
+      sinkName: name,
+      hosts: this.settings.hosts,
+      component: this.component,
+      producer: this.producer,
+      partitionOf: partitionerFor(options.partitioner as PartitionerName),
+      deadLetters: this.deadLetters,
+      deadline: (call, what) => this.deadline(call, what),
+    });
+  }
+
+  /** Logs the setup and checks in the background that the brokers answer (status shows it if not). */
+  start(): void {
+    const s = this.settings;
+    this.log.info(
+      `Writing to Kafka ${s.hosts} (requiredAcks ${s.acks}, key ${s.keyMode}, ${s.async ? 'ASYNC: delivery is not confirmed, data can be lost' : 'synchronous'}` +
+        `${s.deadLetterTopic ? `, dead-letter topic "${s.deadLetterTopic}"` : ''})`,
+    );
+    void this.probe();
+  }
+
+  write(batch: readonly ChangeEvent[]): Promise<void> {
+    if (batch.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new StreamerError('SINK_WRITE', 'the Kafka sink is closed', { component: this.component, retryable: false }));
+    const work = this.settings.async ? this.enqueue(batch) : this.writeSync(batch);
+    this.inflight.add(work);
+    const untrack = () => void this.inflight.delete(work);
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  stats(): string {
+    return this.metrics.summary();
+  }
+
+  status(): string | null {
+    return this.fatal ?? this.problem ?? this.probeProblem;
+  }
+
+  setDebug(on: boolean): void {
+    this.log.setDebug(on);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.probeTimer);
+    await Promise.allSettled([...this.inflight]);
+    if (this.settings.async) {
+      clearTimeout(this.asyncTimer);
+      await this.flushAsync();
+    }
+    await this.producer.close().catch((err: unknown) => this.log.warn(`Closing the Kafka producer: ${describeKafkaError(err)}`));
+  }
+
+  private get component(): string {
+    return `${SINK_TYPE} (${this.name})`;
+  }
+
+  // ---- synchronous delivery ----
+
+  private async writeSync(batch: readonly ChangeEvent[]): Promise<void> {
+    let progress = this.progress.get(batch);
+    if (progress === undefined || !isProgressOf(progress, batch)) {
+      progress = this.prepare(batch);
+      this.progress.set(batch, progress);
+    }
+    try {
+      await this.deliver(progress);
+    } catch (err) {
+      this.metrics.counts.errors++;
+      const failure = this.asStreamerError(err);
+      if (!failure.retryable) {
+        this.progress.delete(batch);
+        this.fatal = failure.message;
+        this.metrics.countFailedEvents(progress.pending);
+      } else {
+        this.problem = failure.message;
+      }
+      throw failure;
+    }
+    this.progress.delete(batch);
+    countSinkEvents(this.name, SINK_TYPE, progress.routed);
+    this.healthy();
+  }
+
+  /** Routes and encodes a batch: one message per event that has a topic. */
+  private prepare(batch: readonly ChangeEvent[]): BatchProgress {
+    const counts = this.metrics.counts;
+    const pending: OutMessage[] = [];
+    const routed: ChangeEvent[] = [];
+    for (const event of batch) {
+      counts.total++;
+      const topic = this.router.topicFor(event.schema, event.table);
+      if (topic === undefined) {
+        counts.noTopic++;
+        kafkaSinkUnroutedEvents.inc({ sinkName: this.name, table: event.table });
+        if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No topic found for ${qualifiedTable(event)}, skipping`);
+        continue;
+      }
+      pending.push(this.encode(event, topic));
+      routed.push(event);
+    }
+    return { pending, routed, single: new Set(), size: batch.length, firstUuid: batch[0]?.uuid };
+  }
+
+  private encode(event: ChangeEvent, topic: string): OutMessage {
+    const started = performance.now();
+    let message: OutMessage;
+    try {
+      message = outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event));
+      this.metrics.counts.handled++;
+    } catch (err) {
+      message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
+        code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}`,
+      });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.encodeTimer(event.table).observe(seconds);
+    if (this.log.verboseEnabled) {
+      this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
+    }
+    return message;
+  }
+
+  /**
+   * Sends every pending message of a batch, or throws (retryable or permanent) with the rest still
+   * pending. A retryable failure is tried again up to `maxAttempts` times (100 ms, 200 ms, ... 1 s
+   * apart, as the original), re-sending only the partitions that were not acknowledged.
+   */
+  private async deliver(p: BatchProgress): Promise<void> {
+    let attempt = 1;
+    for (;;) {
+      try {
+        await this.partitions.assign(p.pending);
+        if (p.pending.length === 0) return;
+        const chunk = takeChunk(p.pending, { maxMessages: this.settings.batchSize, maxBytes: MAX_PARTITION_REQUEST_BYTES, single: p.single });
+        const before = p.pending.length;
+        await this.produce(p, chunk);
+        if (p.pending.length < before) attempt = 1;
+      } catch (err) {
+        if (!(err instanceof StreamerError) || !err.retryable || attempt >= this.settings.maxAttempts || this.closed) throw err;
+        this.log.debug(`Attempt ${attempt} of ${this.settings.maxAttempts} failed, retrying: ${err.message}`);
+        // Leaders may have moved: ask the brokers again rather than trust the cached metadata.
+        this.producer.clearMetadata();
+        await Bun.sleep(retryDelayMs(attempt));
+        attempt++;
+      }
+    }
+  }
+
+  /** One produce request (one per partition leader); acknowledged messages leave `p.pending`, failures are sorted out. */
+  private async produce(p: BatchProgress, chunk: OutMessage[]): Promise<void> {
+    const started = performance.now();
+    const failed = this.settings.idempotent ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk);
+    if (failed !== undefined) {
+      const codes = new Set([...failed.values()].map((f) => f.code));
+      for (const code of codes) kafkaSinkProduceErrors.inc({ sinkName: this.name, error: code });
+    }
+    this.produceSeconds.observe((performance.now() - started) / 1000);
+    const { acked, diverted, retry, fatal } = settleChunk(p, chunk, failed);
+    this.metrics.recordAcked(acked);
+    if (fatal !== undefined) {
+      throw permanentError(`the brokers refuse this sink's settings: ${fatal.message}; check compression and requiredAcks`, { component: this.component });
+    }
+    for (const [message, reason] of diverted) this.deadLetters.divert(p.pending, message, reason);
+    if (retry !== undefined) {
+      throw new StreamerError('SINK_WRITE', `cannot write ${p.pending.length} message(s) to Kafka ${this.settings.hosts}: ${retry.message}`, {
+        component: this.component,
+      });
+    }
+  }
+
+  /** Sends a chunk as our own record batches; returns the partitions that failed, with why. */
+  private async sendBatches(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
+    const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor);
+    let outcomes;
+    try {
+      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks), `a produce request of ${chunk.length} message(s)`);
+    } catch (err) {
+      // The request may still be on its way: its memory is not reused.
+      return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;
+    }
+    if (memory !== undefined) this.batchMemory.give(memory);
+    let failed: Map<string, PartitionFailure> | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.error === undefined) continue;
+      failed ??= new Map();
+      for (const [key, failure] of produceOutcome(outcome.error, outcome.partitionKeys).failed) failed.set(key, failure);
+    }
+    return failed;
+  }
+
+  /** Sends a chunk through the library's `send` (idempotent producers); returns the partitions that failed, with why. */
+  private async sendThroughLibrary(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
+    try {
+      await this.deadline(this.producer.send({
+        messages: chunk.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          key: m.key === undefined ? undefined : asBuffer(m.key),
+          value: m.value === undefined ? undefined : asBuffer(m.value),
+          headers: new Map(m.headers.pairs),
+        })) as Parameters<KafkaProducer['send']>[0]['messages'],
+        // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
+        acks: this.settings.acks,
+        repeatOnStaleMetadata: false,
+      }), `a produce request of ${chunk.length} message(s)`);
+      return undefined;
+    } catch (err) {
+      return produceOutcome(err, new Set(chunk.map((m) => m.partitionKey))).failed;
+    }
+  }
+
+  // ---- asynchronous delivery (fire and forget) ----
+
+  private async enqueue(batch: readonly ChangeEvent[]): Promise<void> {
+    const { pending } = this.prepare(batch);
+    for (const message of pending) {
+      this.asyncQueue.push(message);
+      this.asyncBytes += message.bytes;
+    }
+    if (this.asyncBytes >= ASYNC_MAX_QUEUED_BYTES) {
+      await this.flushAsync(); // back-pressure: memory stays bounded even when the brokers are slow
+    } else if (this.asyncQueue.length >= this.settings.batchSize) {
+      void this.flushAsync();
+    } else {
+      this.asyncTimer ??= setTimeout(() => {
+        this.asyncTimer = undefined;
+        void this.flushAsync();
+      }, this.settings.batchTimeoutMs);
+    }
+  }
+
+  /** Sends what is queued; flushes run one after another, so order is kept. Never rejects. */
+  private flushAsync(): Promise<void> {
+    this.asyncChain = this.asyncChain.then(async () => {
+      if (this.asyncQueue.length === 0) return;
+      clearTimeout(this.asyncTimer);
+      this.asyncTimer = undefined;
+      const messages = this.asyncQueue;
+      this.asyncQueue = [];
+      this.asyncBytes = 0;
+      const progress: BatchProgress = { pending: messages, routed: [], single: new Set(), size: messages.length, firstUuid: undefined };
+      try {
+        await this.deliver(progress);
+        countSinkEvents(this.name, SINK_TYPE, messages.map((m) => m.event));
+        this.healthy();
+      } catch (err) {
+        this.metrics.counts.errors++;
+        const lost = progress.pending;
+        this.metrics.countFailedEvents(lost);
+        this.problem = `async mode: ${lost.length} message(s) lost: ${this.asStreamerError(err).message}`;
+        this.log.error(`${this.problem} (async = true does not retry; set async = false to never lose data)`);
+      }
+    });
+    return this.asyncChain;
+  }
+
+  // ---- health ----
+
+  private healthy(): void {
+    if (this.problem !== null) this.log.info('Writing to Kafka works again');
+    this.problem = null;
+    this.probeProblem = null;
+    clearTimeout(this.probeTimer);
+  }
+
+  /** Startup check that the brokers answer; repeated while they do not. */
+  private async probe(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const metadata = await this.deadline(this.producer.metadata({ topics: [] }), 'metadata');
+      if (this.probeProblem !== null) this.log.info(`Kafka brokers ${this.settings.hosts} reachable again`);
+      this.log.debug(`Connected to Kafka cluster ${metadata.id} (${metadata.brokers.size} broker(s))`);
+      this.probeProblem = null;
+    } catch (err) {
+      if (this.closed) return;
+      const problem = `cannot reach the Kafka brokers ${this.settings.hosts}: ${describeKafkaError(err)}`;
+      if (this.probeProblem === null) this.log.error(`${problem}; retrying every ${PROBE_INTERVAL_MS / 1000}s`);
+      this.probeProblem = problem;
+      this.probeTimer = setTimeout(() => void this.probe(), PROBE_INTERVAL_MS);
+    }
+  }
+
+  /** A client call that settles within deadlineMs: one that never answers fails as a retryable timeout (withDeadline()). */
+  private deadline<T>(call: Promise<T>, what: string): Promise<T> {
+    return withDeadline(call, this.deadlineMs, () =>
+      new StreamerError('SINK_WRITE', `no answer from Kafka ${this.settings.hosts} for ${what} within ${this.deadlineMs / 1000}s`, { component: this.component }));
+  }
+
+  private asStreamerError(err: unknown): StreamerError {
+    if (err instanceof StreamerError) return err;
+    return new StreamerError('SINK_WRITE', `cannot write to Kafka ${this.settings.hosts}: ${describeKafkaError(err)}`, { component: this.component, cause: err });
+  }
+}
+
+/** The same bytes as a Buffer, not copied. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** Builds and starts a Kafka sink (called by sink-spec.ts's `create`). */
+export async function createKafkaSink(name: string, options: KafkaSinkOptions, deps: Pick<ComponentDeps, 'log'>): Promise<Sink> {
+  const sink = new KafkaSink(name, options, deps.log);
+  sink.start();
+  return sink;
+}

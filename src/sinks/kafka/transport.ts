@@ -1,0 +1,121 @@
+/**
+ * Sends the Kafka sink's own record batches (record-batch.ts) in Produce requests
+ * (produce-request.ts) over @platformatic/kafka's connections: the library keeps connecting, TLS,
+ * SASL, metadata and response parsing; we skip its per-message request building, which cost more
+ * than everything else the sink does. One request per partition leader, all leaders at once, like
+ * the library's `send`; each request's answer is reported on its own so that only the partitions
+ * it did not acknowledge are sent again.
+ */
+import { Writer, produceV10, produceV11, produceV3, produceV4, produceV5, produceV6, produceV7, produceV8, type ClusterMetadata, type Producer } from '@platformatic/kafka';
+import { encodeProduceRequest, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION, type ProduceTopic } from '../../kafka/protocol/produce-request.ts';
+
+/** One partition's record batch. */
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** `partitionKey(topic, partition)` (sink-message.ts). */
+  readonly partitionKey: string;
+  readonly batch: Uint8Array;
+}
+
+/** The answer to one Produce request: its partitions, all acknowledged unless `error` (shaped as the library's errors, for sink-outcome.ts). */
+export interface RequestOutcome {
+  readonly partitionKeys: readonly string[];
+  readonly error?: unknown;
+}
+
+const PRODUCE_API_KEY = 0;
+const FIRST_FLEXIBLE_VERSION = 9;
+
+/** The library's response parsers by Produce version (it has none exported for 9: 8 is used instead). */
+const PARSERS: Readonly<Record<number, typeof produceV11.parseResponse>> = {
+  3: produceV3.parseResponse, 4: produceV4.parseResponse, 5: produceV5.parseResponse, 6: produceV6.parseResponse,
+  7: produceV7.parseResponse, 8: produceV8.parseResponse, 10: produceV10.parseResponse, 11: produceV11.parseResponse,
+};
+
+type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'metadata' | 'listApis' | 'connections'>;
+
+/** Sends record batches through a library client's connections. */
+export class BatchTransport {
+  private version: Promise<number> | undefined;
+
+  /**
+   * @param timeoutMs the brokers' ack timeout written into each request (the sink's `timeout`).
+   * @param maxVersion the highest Produce version to use (tests of the older encodings).
+   */
+  constructor(private readonly client: Client, private readonly timeoutMs: number, private readonly maxVersion = PRODUCE_MAX_VERSION) {}
+
+  /** Sends `batches` (at most one per partition), one request per leader; never rejects. */
+  async produce(batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]> {
+    const all = batches.map((b) => b.partitionKey);
+    let metadata: ClusterMetadata;
+    let version: number;
+    try {
+      metadata = await this.client.metadata({ topics: [...new Set(batches.map((b) => b.topic))] });
+      version = await this.produceVersion();
+    } catch (error) {
+      return [{ partitionKeys: all, error }];
+    }
+    const byLeader = new Map<number, PartitionBatch[]>();
+    const outcomes: RequestOutcome[] = [];
+    for (const b of batches) {
+      const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1;
+      if (leader < 0 || !metadata.brokers.has(leader)) {
+        const error = Object.assign(new Error(`no leader known for partition ${b.partition} of topic "${b.topic}"`), { code: 'LEADER_NOT_AVAILABLE' });
+        outcomes.push({ partitionKeys: [b.partitionKey], error });
+        continue;
+      }
+      const list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, [b]);
+      else list.push(b);
+    }
+    const requests = [...byLeader].map(([leader, list]) => this.request(metadata, leader, list, version, acks));
+    return outcomes.concat(await Promise.all(requests));
+  }
+
+  private async request(metadata: ClusterMetadata, leader: number, batches: PartitionBatch[], version: number, acks: number): Promise<RequestOutcome> {
+    const partitionKeys = batches.map((b) => b.partitionKey);
+    try {
+      const connection = await this.client.connections.get(metadata.brokers.get(leader)!);
+      const writer = Writer.create();
+      for (const chunk of encodeProduceRequest(version, acks, this.timeoutMs, byTopic(batches))) {
+        writer.append(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      }
+      if (acks === 0) writer.context.noResponse = true;
+      const flexible = version >= FIRST_FLEXIBLE_VERSION;
+      const parse = PARSERS[version]!;
+      await new Promise<void>((resolve, reject) => {
+        connection.send(PRODUCE_API_KEY, version, () => writer, parse, flexible, flexible, (error) => (error ? reject(error) : resolve()));
+      });
+      return { partitionKeys };
+    } catch (error) {
+      return { partitionKeys, error };
+    }
+  }
+
+  /** The highest Produce version both sides speak, asked once. */
+  private produceVersion(): Promise<number> {
+    this.version ??= this.client.listApis().then((apis) => {
+      const produce = apis.find((api) => api.apiKey === PRODUCE_API_KEY);
+      let version = Math.min(produce?.maxVersion ?? PRODUCE_MIN_VERSION, this.maxVersion);
+      while (version >= PRODUCE_MIN_VERSION && PARSERS[version] === undefined) version--;
+      if (produce === undefined || version < Math.max(PRODUCE_MIN_VERSION, produce.minVersion)) {
+        throw new Error(`the brokers speak Produce versions ${produce?.minVersion ?? '?'}-${produce?.maxVersion ?? '?'}, this client ${PRODUCE_MIN_VERSION}-${PRODUCE_MAX_VERSION}`);
+      }
+      return version;
+    });
+    this.version.catch(() => (this.version = undefined));
+    return this.version;
+  }
+}
+
+/** Groups partition batches by topic, keeping their order. */
+function byTopic(batches: readonly PartitionBatch[]): ProduceTopic[] {
+  const topics = new Map<string, Array<{ partition: number; batch: Uint8Array }>>();
+  for (const b of batches) {
+    const list = topics.get(b.topic);
+    if (list === undefined) topics.set(b.topic, [{ partition: b.partition, batch: b.batch }]);
+    else list.push({ partition: b.partition, batch: b.batch });
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}

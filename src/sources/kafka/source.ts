@@ -1,0 +1,428 @@
+/**
+ * `type = "kafka"` source (docs/kafka.md): reads psql-streamer events (ours or the original's)
+ * from `topics` as consumer group `groupID` and hands them to the pipeline; offsets are committed
+ * only after every sink delivered everything before them. Loaded lazily by source-spec.ts.
+ *
+ * - One consumer: the group assigns it partitions (shared with other members of the group), fetched
+ *   in parallel; a new group starts at the earliest offset.
+ * - Every message is pushed with its position `{topic, partition, offset}`; a malformed one as a
+ *   bare position (after its copy to `deadLetterTopic` was started), so its offset is committed in
+ *   order with the good messages around it, never ahead of them.
+ * - `ack(positions)` commits, per partition, the highest delivered offset + 1 (offsets.ts).
+ * - Back-pressure: a full pipeline pauses the fetch stream until it drains.
+ * - A fetch stream that fails (broker gone, group error) is replaced after a capped backoff; the
+ *   group re-reads from its committed offsets and what the pipeline already holds is skipped.
+ * - Rebalance: revoked partitions' work still in the pipeline is delivered but not committed; the
+ *   new owner re-reads it (at-least-once).
+ */
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { withDeadline } from '../../core/deadline.ts';
+import type { Component } from '../../core/component.ts';
+import { StreamerError, describeError } from '../../core/errors.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import type { Logger } from '../../core/logger.ts';
+import {
+  kafkaSourceAssignedPartitions,
+  kafkaSourceCommitErrors,
+  kafkaSourceCommittedOffset,
+  kafkaSourceFetchErrors,
+  kafkaSourceLag,
+  kafkaSourceMalformed,
+  kafkaSourceMessages,
+  sourceErrors,
+  sourceEventProcessingTime,
+  sourceEvents,
+} from '../../metrics/catalogue.ts';
+import { retryDelay } from '../../core/backoff.ts';
+import type { Source, SourceOutput } from '../source.ts';
+import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/client-options.ts';
+import { EventDecoder } from '../../event/decode.ts';
+import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
+import { DeadLetters } from './dead-letters.ts';
+import { realTimers, sleep, type Sleep } from '../../core/timers.ts';
+
+export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
+/** Fetches failing (or no group joined) for this long make the source unhealthy in /status. */
+const UNHEALTHY_AFTER_MS = 10_000;
+/** Waits between attempts to get a working fetch stream: 1 s (as the original), doubling up to 30 s. */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+/** A fetch waits this long for data on a quiet topic (the original waited 10 s for 1 MB). */
+const FETCH_MAX_WAIT_MS = 500;
+const LAG_INTERVAL_MS = 5_000;
+/** Memory of an event besides its columns, for the pipeline's byte bound (as estimate-bytes.ts). */
+const EVENT_OVERHEAD_BYTES = 256;
+/** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
+const REQUEST_TIMEOUT_MS = 15_000;
+/** A commit not settled in this long (the client's request timeout and some slack) fails. */
+const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
+/** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export interface KafkaSourceSettings {
+  connection: KafkaConnectionOptions;
+  topics: string[];
+  groupId: string;
+  deadLetterTopic: string | undefined;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Failing fetches for this long make the source unhealthy (default 10 s). */
+  unhealthyAfterMs?: number;
+  /** The sinks subscribed to this source, for stats. */
+  sinkNames?: readonly string[];
+}
+
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+export class KafkaSource implements Source<KafkaPosition>, Component {
+  readonly type = KAFKA_SOURCE_TYPE;
+  private readonly component: string;
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly offsets = new OffsetTracker();
+  private readonly decoder: EventDecoder;
+  private readonly deadLetters: DeadLetters | undefined;
+  private output: SourceOutput<KafkaPosition> | undefined;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+  private stopping = false;
+  private backoff: Sleep | undefined;
+  private waitingForRoom = false;
+
+  /** Since when fetching has not worked (undefined: the last fetch worked), and why. */
+  private failingSince: number | undefined;
+  private failure = 'not started';
+  /** When the running stream last got an answer to a fetch (or started, or resumed). */
+  private lastFetchAt = 0;
+
+  private readonly counts = { events: 0, errors: 0, fetchErrors: 0, malformed: 0, commitErrors: 0, duplicates: 0, notOwned: 0 };
+  /**
+   * Per-event counts, added to the Prometheus counters once per burst of messages (a fetch
+   * response arrives as one synchronous burst): a labelled inc costs ~0.3 µs.
+   */
+  private readonly pendingEvents = new Map<string, number>();
+  private readonly pendingMessages = new Map<string, number>();
+  private flushQueued = false;
+  private readonly eventTimers = new Map<string, { observe(v: number): void }>();
+
+  constructor(
+    readonly name: string,
+    private readonly settings: KafkaSourceSettings,
+    private readonly log: Logger,
+  ) {
+    this.component = `${KAFKA_SOURCE_TYPE} (${name})`;
+    this.decoder = new EventDecoder(name);
+    this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      ...settings.connection,
+      groupId: settings.groupId,
+      autocommit: false,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(settings.sessionTimeoutMs, 30_000),
+      maxWaitTime: FETCH_MAX_WAIT_MS,
+      maxBytes: 16 * 2 ** 20,
+      maxBytesPerPartition: 2 ** 20,
+    });
+    this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments));
+    this.consumer.on('consumer:group:leave', () => {
+      this.offsets.clear();
+      kafkaSourceAssignedPartitions.set({ sourceName: this.name }, 0);
+      this.log.info(`Left consumer group "${settings.groupId}"`);
+    });
+    this.consumer.on('consumer:lag', (lag) => this.updateLag(lag));
+    this.consumer.on('consumer:lag:error', (err) => this.log.debug(`Unable to measure the consumer lag: ${describeKafkaError(err)}`));
+    if (settings.deadLetterTopic) this.deadLetters = new DeadLetters(settings.deadLetterTopic, name, settings.connection, log);
+  }
+
+  async start(output: SourceOutput<KafkaPosition>): Promise<void> {
+    this.output = output;
+    this.started = true;
+    this.failingSince = Date.now();
+    this.failure = `joining consumer group "${this.settings.groupId}"`;
+    this.log.info(`Consuming ${this.settings.topics.join(', ')} from ${this.settings.connection.bootstrapBrokers.join(',')} as group "${this.settings.groupId}"` +
+      `${this.deadLetterNote()}`);
+    this.consumer.startLagMonitoring({ topics: this.settings.topics }, LAG_INTERVAL_MS);
+    this.running = this.run();
+  }
+
+  private deadLetterNote(): string {
+    return this.deadLetters ? `, malformed messages to "${this.deadLetters.topic}"` : '';
+  }
+
+  /** Keeps one fetch stream running until stopped; a failed one is replaced after a backoff. */
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let fetched = false;
+      try {
+        const stream = await this.consumer.consume({
+          topics: this.settings.topics,
+          mode: 'committed',
+          fallbackMode: 'earliest',
+          autocommit: false,
+        });
+        if (this.stopping) {
+          await stream.close().catch(() => {});
+          break;
+        }
+        await this.drive(stream, () => {
+          fetched = true;
+          failures = 0;
+        });
+        if (this.stopping) break;
+        throw new StreamerError('SOURCE', 'the fetch stream ended', { component: this.component });
+      } catch (err) {
+        if (this.stopping) break;
+        if (!fetched) failures++;
+        this.fetchFailed(err, retryDelay(Math.max(failures, 1), RETRY_FIRST_MS, RETRY_MAX_MS));
+        await this.pause(retryDelay(Math.max(failures, 1), RETRY_FIRST_MS, RETRY_MAX_MS));
+      } finally {
+        this.stream = undefined;
+        this.waitingForRoom = false;
+      }
+    }
+  }
+
+  /** Runs one fetch stream: resolves when it closes, rejects with the error that ended it. */
+  private drive(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, onFetched: () => void): Promise<void> {
+    this.stream = stream;
+    this.lastFetchAt = Date.now();
+    return new Promise((resolve, reject) => {
+      let error: unknown;
+      stream.on('data', (message: KafkaMessage) => this.onMessage(message));
+      stream.on('fetch', () => {
+        this.lastFetchAt = Date.now();
+        // An error of the same fetch destroys the stream synchronously after this event.
+        queueMicrotask(() => {
+          if (stream.destroyed) return;
+          onFetched();
+          this.fetchWorked();
+        });
+      });
+      stream.on('error', (err) => {
+        error ??= err;
+      });
+      stream.on('close', () => (error === undefined ? resolve() : reject(error)));
+    });
+  }
+
+  private fetchWorked(): void {
+    if (this.failingSince === undefined) return;
+    const since = this.failingSince;
+    this.failingSince = undefined;
+    if (this.counts.fetchErrors > 0) this.log.info(`Fetching again after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+  }
+
+  private fetchFailed(err: unknown, retryInMs: number): void {
+    this.counts.fetchErrors++;
+    kafkaSourceFetchErrors.inc({ sourceName: this.name });
+    this.failingSince ??= Date.now();
+    this.failure = describeKafkaError(err);
+    this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
+  }
+
+  /** Waits `ms` unless stop()/close() cuts the wait short. */
+  private async pause(ms: number): Promise<void> {
+    this.backoff = sleep(realTimers, ms);
+    await this.backoff.done;
+    this.backoff = undefined;
+  }
+
+
+  private assigned(assignments: readonly TopicPartitions[] | null | undefined): void {
+    const { revoked, added } = this.offsets.assign(assignments);
+    kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
+    for (const key of revoked) {
+      const cut = key.lastIndexOf(':');
+      const labels = { sourceName: this.name, topic: key.slice(0, cut), partition: key.slice(cut + 1) };
+      kafkaSourceLag.remove(labels);
+      kafkaSourceCommittedOffset.remove(labels);
+    }
+    if (revoked.length > 0 || added.length > 0) {
+      this.log.info(`Partitions assigned: ${this.offsets.ownedPartitions().join(', ') || 'none'}` +
+        `${revoked.length > 0 ? ` (revoked: ${revoked.join(', ')}; their unacknowledged messages are re-read by their new owner)` : ''}`);
+    }
+  }
+
+  private onMessage(message: KafkaMessage): void {
+    // After stop(), nothing more is pushed: what was fetched but not pushed is not committed either.
+    if (this.stopping || !this.output) return;
+    const { topic, partition, offset } = message;
+    const verdict = this.offsets.accept(topic, partition, offset);
+    if (verdict !== 'new') {
+      if (verdict === 'duplicate') this.counts.duplicates++;
+      else this.counts.notOwned++;
+      return;
+    }
+    this.counts.events++;
+    this.pendingMessages.set(topic, (this.pendingMessages.get(topic) ?? 0) + 1);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushMetrics());
+    }
+    const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1 };
+    const started = performance.now();
+    let event: ChangeEvent;
+    try {
+      event = this.decoder.decode(message.value);
+    } catch (err) {
+      this.malformed(message, position, describeError(err));
+      this.push({ position });
+      return;
+    }
+    if (this.log.verboseEnabled) {
+      this.log.verboseEvent(event.uuid, `Event [topic ${topic} partition ${partition} offset ${offset}]: ${message.value?.toString() ?? ''}`);
+    }
+    // The JSON's length is a fair estimate of the decoded event's memory, and costs nothing.
+    this.push({ event, position, bytes: EVENT_OVERHEAD_BYTES + (message.value?.length ?? 0) });
+    this.pendingEvents.set(event.table, (this.pendingEvents.get(event.table) ?? 0) + 1);
+    this.eventTimer(event.table).observe((performance.now() - started) / 1000);
+  }
+
+  private malformed(message: KafkaMessage, position: KafkaPosition, reason: string): void {
+    this.counts.malformed++;
+    this.counts.errors++;
+    kafkaSourceMalformed.inc({ sourceName: this.name, topic: position.topic });
+    sourceErrors.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table: '' });
+    const where = `topic ${position.topic} partition ${position.partition} offset ${position.offset}`;
+    this.log.warn(`${reason} [${where}]; ${this.deadLetters ? `copied to "${this.deadLetters.topic}"` : 'skipped'}, committed after the messages before it`);
+    this.deadLetters?.add(position, { key: message.key, value: message.value, headers: message.headerEntries }, reason);
+  }
+
+  private push(item: { event?: ChangeEvent; position: KafkaPosition; bytes?: number }): void {
+    const output = this.output as SourceOutput<KafkaPosition>;
+    if (output.push(item) || this.waitingForRoom) return;
+    // Back-pressure: stop fetching until the pipeline has room; messages already fetched stay in
+    // the paused stream's buffer.
+    const stream = this.stream;
+    if (stream === undefined) return;
+    this.waitingForRoom = true;
+    stream.pause();
+    void output.drained().then(() => {
+      if (this.stream !== stream) return;
+      this.waitingForRoom = false;
+      this.lastFetchAt = Date.now();
+      if (!this.stopping) stream.resume();
+    });
+  }
+
+  private eventTimer(table: string): { observe(v: number): void } {
+    let timer = this.eventTimers.get(table);
+    if (timer === undefined) {
+      timer = sourceEventProcessingTime.labels({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table });
+      this.eventTimers.set(table, timer);
+    }
+    return timer;
+  }
+
+  /** Adds the counts of the last burst to `source_events` and `kafka_source_messages_total`. */
+  private flushMetrics(): void {
+    this.flushQueued = false;
+    for (const [table, count] of this.pendingEvents) sourceEvents.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table }, count);
+    for (const [topic, count] of this.pendingMessages) kafkaSourceMessages.inc({ sourceName: this.name, topic }, count);
+    this.pendingEvents.clear();
+    this.pendingMessages.clear();
+  }
+
+  /**
+   * Everything up to the last of `positions` reached every sink: write the dead letters among
+   * them, then commit per partition. A failure is retryable: the pipeline calls again.
+   */
+  async ack(positions: readonly KafkaPosition[]): Promise<void> {
+    await this.deadLetters?.flush(positions);
+    const { commits, notOwned } = this.offsets.commitsFor(positions);
+    if (notOwned > 0) this.log.debug(`${notOwned} delivered message(s) of revoked partitions not committed (their new owner re-reads them)`);
+    if (commits.length === 0) return;
+    try {
+      // A broker that stops answering must fail the acknowledgement (the pipeline retries it), not hold it forever.
+      await withDeadline(this.consumer.commit({ offsets: commits }), COMMIT_DEADLINE_MS, () => new Error(`no answer within ${COMMIT_DEADLINE_MS / 1000} s`));
+    } catch (err) {
+      this.counts.commitErrors++;
+      this.counts.errors++;
+      kafkaSourceCommitErrors.inc({ sourceName: this.name });
+      throw new StreamerError('SOURCE', `unable to commit offsets ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}: ${describeKafkaError(err)}`, {
+        component: this.component,
+        cause: err,
+      });
+    }
+    this.offsets.markCommitted(commits);
+    for (const c of commits) {
+      kafkaSourceCommittedOffset.set({ sourceName: this.name, topic: c.topic, partition: String(c.partition) }, Number(c.offset));
+    }
+    if (this.log.debugEnabled) this.log.debug(`Committed ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}`);
+  }
+
+  private updateLag(lag: Map<string, bigint[]>): void {
+    for (const [topic, partitions] of lag) {
+      partitions.forEach((value, partition) => {
+        const labels = { sourceName: this.name, topic, partition: String(partition) };
+        if (value >= 0n) kafkaSourceLag.set(labels, Number(value));
+        else kafkaSourceLag.remove(labels);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stream?.pause();
+    this.backoff?.cancel();
+  }
+
+  /** After the pipeline delivered and acknowledged everything: leave the group, close the clients. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.backoff?.cancel();
+    this.consumer.stopLagMonitoring();
+    await this.stream?.close().catch(() => {});
+    // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).
+    const left = await withTimeout(this.consumer.close(true), CLOSE_TIMEOUT_MS).catch((err: unknown) => {
+      this.log.warn(`Leaving consumer group "${this.settings.groupId}": ${describeKafkaError(err)}`);
+      return true;
+    });
+    if (!left) this.log.warn(`Leaving consumer group "${this.settings.groupId}" timed out after ${CLOSE_TIMEOUT_MS} ms; the group drops this member after sessionTimeout`);
+    await withTimeout(this.running ?? Promise.resolve(), CLOSE_TIMEOUT_MS);
+    await this.deadLetters?.close();
+  }
+
+  /** The original's line without its `sinks:` part: a source does not know its sinks (see the pipeline's line). */
+  stats(): string {
+    const c = this.counts;
+    // The original's line first (its sinks listed once, not once per topic), then ours after "; ".
+    return `events: ${c.events} errors: ${c.errors} fetchErrors: ${c.fetchErrors} sinks: ${(this.settings.sinkNames ?? []).join(', ')}, ` +
+      `topics: ${this.settings.topics.join(', ')}; malformed: ${c.malformed}, ` +
+      `${this.deadLetters ? `deadLettered: ${this.deadLetters.count}, ` : ''}partitions: ${this.offsets.ownedPartitions().length}`;
+  }
+
+  /**
+   * Unhealthy while fetching has failed (or no group was joined) for `unhealthyAfterMs`, or while
+   * the brokers have not answered a fetch for that long (a hung broker or connection: the request
+   * times out only after REQUEST_TIMEOUT_MS). Waiting for pipeline room is not a problem of the source.
+   */
+  status(): string | null {
+    if (this.stopping || !this.started) return null;
+    const limit = this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
+    const now = Date.now();
+    if (this.failingSince !== undefined) {
+      if (now - this.failingSince < limit) return null;
+      return `not fetching for ${((now - this.failingSince) / 1000).toFixed(0)} s: ${this.failure}`;
+    }
+    if (this.stream !== undefined && !this.waitingForRoom && now - this.lastFetchAt >= limit) {
+      return `no answer to a fetch from the brokers for ${((now - this.lastFetchAt) / 1000).toFixed(0)} s (${this.settings.connection.bootstrapBrokers.join(',')})`;
+    }
+    return null;
+  }
+
+  setDebug(on: boolean): void {
+    this.log.setDebug(on);
+  }
+}
+
+/** Resolves true when `promise` settles in time (rejecting if it rejects), false after `ms`. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}

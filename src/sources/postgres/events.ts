@@ -1,0 +1,283 @@
+/**
+ * Builds change events from pgoutput messages: names and converts the columns (through the
+ * TypeRegistry), stamps identity, positions and times. No I/O.
+ *
+ * Row changes take the byte path (row-bytes.ts): the event's passthrough JSON is written straight
+ * from the message, and the event keeps the message to build its `columns`/`old` objects only if
+ * someone asks for them (most sinks only need the JSON). Anything the byte path refuses is decoded
+ * and converted the general way (rowChange).
+ */
+import type { ChangeEvent, ColumnValue, Columns } from '../../event/event.ts';
+import { LineWriter } from '../../core/line-writer.ts';
+import { epochMicros, processingTimestamp } from '../../core/time.ts';
+import { decodePgoutput } from '../../pgoutput/decode.ts';
+import type { LogicalMessage, RowMessage } from '../../pgoutput/messages.ts';
+import type { RelationInfo } from '../../pgoutput/relations.ts';
+import { rowChange } from '../../pgoutput/rows.ts';
+import type { Lsn } from '../../replication/lsn.ts';
+import type { Converter } from '../../pgtypes/converter.ts';
+import { byteaHex } from '../../pgtypes/text-forms.ts';
+import type { TypeRegistry } from '../../pgtypes/index.ts';
+import { encodeRow, rowPlan, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
+
+/** The transaction an event belongs to. */
+export interface TransactionContext {
+  xid: number;
+  /** LSN of the commit record (Begin's final LSN): the event's `CommitLSN`. */
+  commitLsn: Lsn;
+  /** Commit time, RFC 3339 UTC. */
+  commitTime: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const latin1 = new TextDecoder('latin1');
+
+/** Names and converts a row message the general way, with the given converter per tuple position. */
+function convertRow(message: RowMessage, relation: RelationInfo, converters: readonly Converter[]) {
+  return rowChange<ColumnValue>(message, relation, (_oid, raw, _column, index) => (typeof raw === 'string' ? converters[index]!(raw) : byteaHex(raw)));
+}
+
+/** What the events of one relation (and key columns) share. */
+interface RowOrigin {
+  readonly source: string;
+  readonly host: string;
+  readonly database: string;
+  readonly key: readonly string[];
+  /** undefined: the byte path cannot take this relation's rows. */
+  readonly plan: RowPlan | undefined;
+  /** By tuple position, taken with the plan (a type registry reset afterwards does not mix them). */
+  readonly converters: readonly Converter[];
+}
+
+/**
+ * A row change built by the byte path. Its JSON (`encoded`) is complete; what is shared with its
+ * relation or transaction is read from there, and `columns`/`old` are built from the kept message
+ * on first use. Few own fields: one such object is made per change.
+ */
+class EncodedRowEvent implements ChangeEvent {
+  private row: { columns: Columns; old: Columns | undefined } | undefined = undefined;
+
+  constructor(
+    private readonly origin: RowOrigin,
+    private readonly relation: RelationInfo,
+    readonly action: 'insert' | 'update' | 'delete',
+    /** The LSN as a number (exact: below 2^53); a bigint is made only when `lsn` is read. */
+    private readonly walStart: number,
+    private readonly txn: TransactionContext | undefined,
+    readonly unchanged: readonly string[] | undefined,
+    readonly encoded: Uint8Array,
+    private readonly keyChunk: Uint8Array,
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
+    private readonly timestampStart: number,
+    private readonly timestampEnd: number,
+    /** The buffer holding its pgoutput message at [base, end): a socket chunk, which stays intact (FrameDecoder never rewrites one). */
+    private readonly payload: Uint8Array,
+    private readonly base: number,
+    private readonly end: number,
+  ) {}
+
+  get source(): string {
+    return this.origin.source;
+  }
+
+  get host(): string {
+    return this.origin.host;
+  }
+
+  get database(): string {
+    return this.origin.database;
+  }
+
+  get schema(): string {
+    return this.relation.namespace;
+  }
+
+  get table(): string {
+    return this.relation.name;
+  }
+
+  get lsn(): bigint {
+    return BigInt(this.walStart);
+  }
+
+  get key(): readonly string[] {
+    return this.origin.key;
+  }
+
+  get commitLsn(): bigint | undefined {
+    return this.txn?.commitLsn;
+  }
+
+  get xid(): number | undefined {
+    return this.txn?.xid;
+  }
+
+  get commitTime(): string | undefined {
+    return this.txn?.commitTime;
+  }
+
+  get timestamp(): string {
+    return latin1.decode(this.encoded.subarray(this.timestampStart, this.timestampEnd));
+  }
+
+  get uuid(): string {
+    const start = this.timestampEnd + UUID_OFFSET;
+    return latin1.decode(this.encoded.subarray(start, start + 36));
+  }
+
+  get rowKeyJson(): Uint8Array {
+    return this.keyChunk.subarray(this.keyStart, this.keyEnd);
+  }
+
+  get columns(): Columns {
+    return this.materialize().columns;
+  }
+
+  get old(): Columns | undefined {
+    return this.materialize().old;
+  }
+
+  private materialize(): { columns: Columns; old: Columns | undefined } {
+    if (this.row === undefined) {
+      const message = decodePgoutput(this.payload.subarray(this.base, this.end), { protoVersion: 1 }) as RowMessage;
+      const { columns, old } = convertRow(message, this.relation, this.origin.converters);
+      this.row = { columns: columns as Columns, old: old as Columns | undefined };
+    }
+    return this.row;
+  }
+}
+
+export class EventFactory {
+  /** Plans per relation; a new Relation message brings a new RelationInfo, so stale entries just fall away. */
+  private plans = new WeakMap<RelationInfo, RowOrigin>();
+  private readonly writer: LineWriter;
+  private readonly encodedRow: EncodedRow = {
+    line: new Uint8Array(0), keyChunk: new Uint8Array(0), keyStart: 0, keyEnd: 0, timestampStart: 0, timestampEnd: 0, unchanged: undefined,
+  };
+  private txnOf: TransactionContext | undefined;
+  private txnJson = transactionJson(undefined);
+
+  constructor(
+    private readonly source: string,
+    private readonly host: string,
+    private readonly database: string,
+    private readonly types: TypeRegistry,
+    /** Size of the chunks the events' JSON is written into (tests make it tiny, so lines cross chunks). */
+    lineChunkBytes?: number,
+  ) {
+    this.writer = new LineWriter(lineChunkBytes);
+  }
+
+  /** Key column names that replace the Relation's flags (the primary key of a REPLICA IDENTITY FULL table). */
+  private readonly keyOverrides = new Map<number, readonly string[]>();
+
+  /** Sets (or with undefined, clears) the key columns reported for a relation. */
+  setKeyColumns(relationId: number, names: readonly string[] | undefined): void {
+    if (names === undefined) this.keyOverrides.delete(relationId);
+    else this.keyOverrides.set(relationId, names);
+  }
+
+  /** Forgets cached converters (after the registry learnt new types). */
+  resetConverters(): void {
+    // WeakMap has no clear(); a new one is cheap and only happens after a type lookup.
+    this.plans = new WeakMap();
+  }
+
+  private originOf(relation: RelationInfo): RowOrigin {
+    const key = this.keyOverrides.get(relation.relationId) ?? relation.keyColumns;
+    let entry = this.plans.get(relation);
+    if (entry === undefined || entry.key !== key) {
+      entry = {
+        source: this.source,
+        host: this.host,
+        database: this.database,
+        plan: rowPlan(relation, key, this.types, this.host, this.database),
+        converters: relation.columns.map((column) => this.types.converter(column.typeOid)),
+        key,
+      };
+      this.plans.set(relation, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * An Insert/Update/Delete from its bytes (the pgoutput message at payload[base, end), e.g. inside
+   * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
+   * `lsn` is the change's LSN as a number (below 2^53); `started` the performance.now() at which its
+   * processing began, which stamps the event's Timestamp.
+   */
+  rowFromBytes(
+    payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, started = performance.now(),
+  ): ChangeEvent | undefined {
+    const origin = this.originOf(relation);
+    const plan = origin.plan;
+    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER)) return undefined;
+    if (txn !== this.txnOf) {
+      this.txnOf = txn;
+      this.txnJson = transactionJson(txn);
+    }
+    const out = this.encodedRow;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out)) return undefined;
+    const tag = payload[base];
+    return new EncodedRowEvent(
+      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,
+      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end,
+    );
+  }
+
+  /** Every event of the general path has the same shape (all fields present), which keeps property access monomorphic. */
+  private event(
+    action: ChangeEvent['action'],
+    columns: Columns,
+    relation: RelationInfo | undefined,
+    lsn: Lsn,
+    txn: TransactionContext | undefined,
+  ): ChangeEvent {
+    return {
+      source: this.source,
+      host: this.host,
+      database: this.database,
+      schema: relation === undefined ? '' : relation.namespace,
+      table: relation === undefined ? '' : relation.name,
+      action,
+      lsn,
+      commitLsn: txn?.commitLsn,
+      xid: txn?.xid,
+      commitTime: txn?.commitTime,
+      timestamp: processingTimestamp(),
+      uuid: crypto.randomUUID(),
+      columns,
+      old: undefined,
+      key: undefined,
+      unchanged: undefined,
+    };
+  }
+
+  /** insert / update / delete, decoded: named and converted as rowChange (src/pgoutput/rows.ts) does. */
+  row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
+    const { converters, key } = this.originOf(relation);
+    const change = convertRow(message, relation, converters);
+    const event = this.event(message.tag, change.columns as Columns, relation, lsn, txn);
+    event.key = key;
+    if (change.old !== undefined) event.old = change.old as Columns;
+    if (change.unchanged.length > 0) event.unchanged = change.unchanged;
+    return event;
+  }
+
+  /** One `truncate` event per truncated table. */
+  truncate(relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
+    return this.event('truncate', {}, relation, lsn, txn);
+  }
+
+  /** A pg_logical_emit_message: prefix, content (text when valid UTF-8, else bytea hex) and whether it was transactional. */
+  message(message: LogicalMessage, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
+    let content: string;
+    try {
+      content = utf8.decode(message.content);
+    } catch {
+      content = byteaHex(message.content);
+    }
+    return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, message.transactional ? txn : undefined);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * What a PostgreSQL source knows about its lag beyond its own positions: the slot monitor (the
+ * server's view: slot-monitor.ts) and the commit times of received transactions (commit-times.ts),
+ * put together for the gauges, /status and the stats line (docs/operations.md "WAL retention, lag
+ * and budget"). The source calls the hooks below from its message handlers, once per transaction.
+ */
+import type { Logger } from '../../core/logger.ts';
+import { deliveredLagSeconds, receivedLagSeconds } from '../../metrics/catalogue.ts';
+import type { ConnectOptions } from '../../pg/connection.ts';
+import { PG_EPOCH_OFFSET_MICROS } from '../../replication/copy-both.ts';
+import type { Lsn } from '../../replication/lsn.ts';
+import { CommitTimes } from './commit-times.ts';
+import { SlotMonitor } from './slot-monitor.ts';
+import type { WalBudget } from './wal-budget.ts';
+
+export interface WalWatchSettings {
+  /** Poll interval of the slot monitor (0 = off). */
+  slotMonitorIntervalMs: number;
+  budget: WalBudget;
+  /** Heartbeat interval (0 = off). */
+  heartbeatIntervalMs: number;
+  heartbeatPrefix: string;
+  /** Heartbeat messages are delivered as events (otherwise only their position is). */
+  heartbeatEvents: boolean;
+}
+
+const PG_EPOCH_MS = Number(PG_EPOCH_OFFSET_MICROS / 1000n);
+
+/** A pgoutput commit time (µs since 2000-01-01) as Unix milliseconds. */
+export function pgTimeToUnixMs(us: bigint): number {
+  return Number(us) / 1000 + PG_EPOCH_MS;
+}
+
+export class WalWatch {
+  readonly commits = new CommitTimes();
+  private readonly monitor: SlotMonitor | undefined;
+
+  constructor(
+    private readonly name: string,
+    readonly settings: WalWatchSettings,
+    options: { slot: string; connection: ConnectOptions; log: Logger; onSample(): void; onBudgetStop(message: string): void },
+  ) {
+    if (settings.slotMonitorIntervalMs > 0 || settings.heartbeatIntervalMs > 0) {
+      this.monitor = new SlotMonitor({
+        name,
+        slot: options.slot,
+        connection: options.connection,
+        intervalMs: settings.slotMonitorIntervalMs,
+        heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        heartbeatPrefix: settings.heartbeatPrefix,
+        budget: settings.budget,
+        log: options.log,
+        onSample: options.onSample,
+        onBudgetStop: options.onBudgetStop,
+      });
+    }
+  }
+
+  start(): void {
+    this.monitor?.start();
+  }
+
+  close(): Promise<void> {
+    return this.monitor?.close() ?? Promise.resolve();
+  }
+
+  /** A non-transactional message with this prefix is a heartbeat to swallow (not an event). */
+  isHeartbeat(prefix: string, transactional: boolean): boolean {
+    return !transactional && !this.settings.heartbeatEvents && prefix === this.settings.heartbeatPrefix;
+  }
+
+  /** Sets the seconds-behind gauges (the slot gauges are set by each poll). */
+  updateGauges(nowMs = Date.now()): void {
+    const labels = { sourceName: this.name };
+    deliveredLagSeconds.set(labels, this.commits.deliveredLagSeconds(nowMs));
+    receivedLagSeconds.set(labels, this.commits.receivedLagSeconds(nowMs));
+  }
+
+  /** Degraded-state text for /status (budget, wal_status, monitor failures), or null. */
+  warning(): string | null {
+    return this.monitor?.warning() ?? null;
+  }
+
+  /** `slot: behind …, retained …; seconds behind: delivered 1.2, received 0.0`. */
+  describe(nowMs = Date.now()): string {
+    const seconds = `seconds behind: delivered ${this.commits.deliveredLagSeconds(nowMs).toFixed(1)}, received ${this.commits.receivedLagSeconds(nowMs).toFixed(1)}`;
+    return this.monitor === undefined ? `slot monitor off; ${seconds}` : `slot: ${this.monitor.describe()}; ${seconds}`;
+  }
+
+  /** The heartbeat LSN last written, if any (tests, stats). */
+  get lastHeartbeat(): Lsn | undefined {
+    return this.monitor?.lastHeartbeat;
+  }
+}

@@ -1,0 +1,51 @@
+/** Kafka verdicts of check --live: which topics are needed, and missing topics against auto-creation. */
+import { describe, expect, test } from 'bun:test';
+import { autoCreateFrom, checkTopics, sinkTopics, sourceTopics } from '../../../../src/commands/check/kafka-eval.ts';
+import type { KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
+import type { KafkaSourceOptions } from '../../../../src/sources/kafka/spec.ts';
+
+describe('needed topics', () => {
+  test('a sink: mapped topics once each (with their tables), the fallback, the dead-letter topic', () => {
+    const options = { tableTopicMapping: { users: 'people', 'crm.users': 'people', orders: 'orders' }, topicFallback: 'other', deadLetterTopic: 'dlq' } as unknown as KafkaSinkOptions;
+    expect(sinkTopics(options)).toEqual([
+      { topic: 'people', role: 'tableTopicMapping users, crm.users' },
+      { topic: 'orders', role: 'tableTopicMapping orders' },
+      { topic: 'other', role: 'topicFallback' },
+      { topic: 'dlq', role: 'deadLetterTopic' },
+    ]);
+    expect(sinkTopics({ tableTopicMapping: {}, topicFallback: 'all' } as unknown as KafkaSinkOptions)).toEqual([{ topic: 'all', role: 'topicFallback' }]);
+  });
+
+  test('a source: its topics and dead-letter topic', () => {
+    expect(sourceTopics({ topics: ['a', 'b'], deadLetterTopic: 'bad' } as unknown as KafkaSourceOptions).map((t) => t.topic)).toEqual(['a', 'b', 'bad']);
+  });
+});
+
+describe('topics', () => {
+  const needed = [{ topic: 'users', role: 'tableTopicMapping users' }, { topic: 'gone', role: 'topicFallback' }];
+  const partitions = new Map([['users', 3]]);
+
+  test('existing: OK with the partition count', () => {
+    expect(checkTopics(needed, partitions, { known: true, enabled: false })[0]).toEqual({
+      check: 'topic', subject: 'users', verdict: 'OK', reason: 'exists, 3 partition(s) (tableTopicMapping users)',
+    });
+  });
+
+  test('missing: OK when the brokers auto-create, WARN when they do not or when it is unknown', () => {
+    expect(checkTopics(needed, partitions, { known: true, enabled: true })[1]!.verdict).toBe('OK');
+    const off = checkTopics(needed, partitions, { known: true, enabled: false })[1]!;
+    expect(off.verdict).toBe('WARN');
+    expect(off.reason).toContain('auto.create.topics.enable = false');
+    expect(off.remedy).toContain('kafka-topics.sh --create --topic gone');
+    const unknown = checkTopics(needed, partitions, { known: false, why: 'DescribeConfigs refused: denied' })[1]!;
+    expect(unknown.verdict).toBe('WARN');
+    expect(unknown.reason).toContain('auto-creation unknown (DescribeConfigs refused: denied)');
+  });
+
+  test('auto.create.topics.enable from a DescribeConfigs answer', () => {
+    expect(autoCreateFrom([{ name: 'auto.create.topics.enable', value: 'true' }])).toEqual({ known: true, enabled: true });
+    expect(autoCreateFrom([{ name: 'auto.create.topics.enable', value: 'false' }])).toEqual({ known: true, enabled: false });
+    expect(autoCreateFrom([])).toMatchObject({ known: false });
+    expect(autoCreateFrom([{ name: 'auto.create.topics.enable', value: null }])).toMatchObject({ known: false });
+  });
+});
