@@ -7,9 +7,8 @@ import { formatDuration } from '../src/config/duration.ts';
 import type { AnyFieldSpec, SectionSpec } from '../src/config/fields.ts';
 import { flagsSpec, globalSpec, pipelineSpec, subscriptionSpec } from '../src/config/schema.ts';
 import { formatSize } from '../src/config/size.ts';
-import type { ComponentType } from '../src/core/component-type.ts';
-import { sinkTypes } from '../src/sinks/registry.ts';
-import { sourceTypes } from '../src/sources/registry.ts';
+import type { ComponentSpec } from '../src/config/component-spec.ts';
+import { sinkTypes, sourceTypes } from '../src/components.ts';
 
 const DOCS_FILE = new URL('../docs/configuration.md', import.meta.url).pathname;
 
@@ -83,7 +82,7 @@ with \`path = "-"\`. A batch is acknowledged only after its bytes were handed to
 (and fsynced with \`fsync = true\`).`,
 };
 
-function componentSection(side: 'source' | 'sink', kind: ComponentType<SectionSpec, unknown>): string {
+function componentSection(side: 'source' | 'sink', kind: ComponentSpec<SectionSpec>): string {
   const lines = [`### \`type = "${kind.type}"\` (${kind.componentType})`, ''];
   const note = NOTES[`${side}:${kind.type}`];
   if (note) lines.push(note, '');

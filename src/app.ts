@@ -4,7 +4,7 @@
  * ticker, and stops everything in the order that keeps the delivery contract (DESIGN.md §4).
  */
 import { readFileSync } from 'node:fs';
-import type { Config } from './config/schema.ts';
+import type { AppConfig } from './components.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
@@ -52,7 +52,7 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** The PEM files of `httpTlsCertFile`/`httpTlsKeyFile`, read now so a missing one names itself. */
-function readTls(tls: NonNullable<Config['httpSecurity']['tls']>): { cert: string; key: string } {
+function readTls(tls: NonNullable<AppConfig['httpSecurity']['tls']>): { cert: string; key: string } {
   const read = (key: string, path: string) => {
     try {
       return readFileSync(path, 'utf8');
@@ -70,7 +70,7 @@ export interface StartOptions {
 }
 
 /** Builds and starts everything described by `config`. Throws (after cleaning up) when start fails. */
-export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
+export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<App> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   let haltedWith: StreamerError | undefined;
   let resolveHalted!: (err: StreamerError) => void;

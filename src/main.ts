@@ -4,15 +4,16 @@
  * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL).
  */
 import { USAGE, parseArgs } from './cli.ts';
-import { ConfigError, loadConfig } from './config/load.ts';
+import { loadConfig, type AppConfig } from './components.ts';
+import { ConfigError } from './config/load.ts';
 import { formatProblem } from './config/parse.ts';
-import type { Config } from './config/schema.ts';
 import { describeError } from './core/errors.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './core/exit-codes.ts';
 import { log } from './core/logger.ts';
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, runUntilSignal } from './run.ts';
+import { runUntilSignal } from './run.ts';
 import { VERSION_LINE } from './version.ts';
 
-async function load(file: string): Promise<Config | undefined> {
+async function load(file: string): Promise<AppConfig | undefined> {
   try {
     const config = await loadConfig(file);
     for (const warning of config.warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
@@ -29,7 +30,7 @@ async function load(file: string): Promise<Config | undefined> {
 }
 
 /** `check --live`: exit 0 all OK, 1 a WARN and no FAIL, 2 a FAIL (docs/operations.md). */
-async function checkLive(config: Config, json: boolean): Promise<number> {
+async function checkLive(config: AppConfig, json: boolean): Promise<number> {
   const [{ runLiveCheck }, { renderHuman, renderJson }, { exitCodeOf }] = await Promise.all([
     import('./commands/check/run.ts'), import('./commands/check/report.ts'), import('./commands/check/result.ts'),
   ]);

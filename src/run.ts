@@ -8,21 +8,16 @@
  * output files for logrotate and changes nothing else: the configuration is not reloaded
  * (docs/operations.md, "Signals").
  */
-import type { Config } from './config/schema.ts';
+import type { AppConfig } from './components.ts';
 import { describeError, StreamerError } from './core/errors.ts';
+import { EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME } from './core/exit-codes.ts';
 import { log } from './core/logger.ts';
 import type { App, StartOptions } from './app.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
-export const EXIT_USAGE = 2;
-/** A source refused to go on until an operator acts (the log says why and what to run); do not restart blindly. */
-export const EXIT_REFUSED = 3;
-
-type StartApp = (config: Config, options?: StartOptions) => Promise<App>;
+type StartApp = (config: AppConfig, options?: StartOptions) => Promise<App>;
 
 /** Starts the app and resolves with the process exit code once it has stopped. */
-export async function runUntilSignal(config: Config, start?: StartApp, options: StartOptions = {}): Promise<number> {
+export async function runUntilSignal(config: AppConfig, start?: StartApp, options: StartOptions = {}): Promise<number> {
   let app: App | undefined;
   let signals = 0;
   let stopRequested = false;

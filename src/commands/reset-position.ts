@@ -7,7 +7,7 @@
 import type { Config } from '../config/schema.ts';
 import { describeError } from '../core/errors.ts';
 import { formatLsn } from '../replication/lsn.ts';
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../run.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../core/exit-codes.ts';
 import { openSqliteStateStore } from '../state/sqlite-store.ts';
 
 export function resetPosition(config: Config, sourceName: string): number {

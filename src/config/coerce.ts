@@ -8,7 +8,7 @@ import { parseDuration } from './duration.ts';
 import { interpolate } from './env.ts';
 import type { AnyFieldSpec, FieldKind, FieldSpec, FieldValueByKind } from './fields.ts';
 import { parseSize } from './size.ts';
-import { didYouMean } from './suggest.ts';
+import { didYouMean } from '../core/suggest.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

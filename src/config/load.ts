@@ -1,8 +1,12 @@
-/** The I/O edge of configuration: reads the file, parses TOML, validates; throws one ConfigError. */
+/**
+ * The I/O edge of configuration: reads the file, parses TOML, validates; throws one ConfigError.
+ * The component types are the caller's (`src/components.ts` binds the registered ones).
+ */
 import { extname } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { describeError } from '../core/errors.ts';
 import type { Env } from './coerce.ts';
+import type { ComponentSpec, ComponentSpecs } from './component-spec.ts';
 import { parseConfig } from './parse.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import type { Config } from './schema.ts';
@@ -21,7 +25,9 @@ function tomlMessage(err: TomlError): string {
 }
 
 /** Parses TOML text into a Config, or throws a ConfigError listing every problem. Pure apart from `env`. */
-export function configFromText(file: string, text: string, env: Env = process.env): Config {
+export function configFromText<Src extends ComponentSpec, Snk extends ComponentSpec>(
+  file: string, text: string, types: ComponentSpecs<Src, Snk>, env: Env = process.env,
+): Config<Src, Snk> {
   let raw: unknown;
   try {
     // Integers as bigint: a float given for an integer key can be told apart, and LSNs keep every digit.
@@ -32,13 +38,15 @@ export function configFromText(file: string, text: string, env: Env = process.en
     }
     throw new ConfigError([fileProblem(file, `invalid TOML: ${describeError(err)}`)]);
   }
-  const result = parseConfig(raw, { file, text, env });
+  const result = parseConfig(raw, { file, text, env, types });
   if ('errors' in result) throw new ConfigError(result.errors);
   return result.config;
 }
 
 /** Reads and validates the TOML config `file`. Throws a ConfigError naming every problem. */
-export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
+export async function loadConfig<Src extends ComponentSpec, Snk extends ComponentSpec>(
+  file: string, types: ComponentSpecs<Src, Snk>, env: Env = process.env,
+): Promise<Config<Src, Snk>> {
   const extension = extname(file).toLowerCase();
   if (extension !== '.toml') {
     const why = OTHER_FORMATS.has(extension)
@@ -56,5 +64,5 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
   }
   const invalid = utf8Problem(bytes);
   if (invalid !== undefined) throw new ConfigError([fileProblem(file, invalid)]);
-  return configFromText(file, new TextDecoder().decode(bytes), env);
+  return configFromText(file, new TextDecoder().decode(bytes), types, env);
 }

@@ -1,12 +1,9 @@
 /**
  * A parsed TOML document → a validated `Config`, or every problem found in it. Pure: the text is
- * used only to locate problems (`FILE:LINE:COL`), the environment only for `${VAR}`.
+ * used only to locate problems (`FILE:LINE:COL`), the environment only for `${VAR}`. The component
+ * types come from the caller (the composition root, `src/components.ts`), never from an import.
  */
-import type { ComponentType } from '../core/component-type.ts';
-import type { Sink } from '../sinks/sink.ts';
-import { sinkTypes } from '../sinks/registry.ts';
-import type { Source } from '../sources/source.ts';
-import { sourceTypes } from '../sources/registry.ts';
+import type { ComponentSpec, ComponentSpecs } from './component-spec.ts';
 import { coerceValue, isTable, type Env } from './coerce.ts';
 import type { Resolved, SectionSpec } from './fields.ts';
 import { locate, scanKeys, type KeyEntry } from './locate.ts';
@@ -16,27 +13,23 @@ import {
   type Config, type SinkConfig, type SourceConfig,
 } from './schema.ts';
 import { parseSection, type Finding, type SectionPlace } from './section.ts';
-import { didYouMean } from './suggest.ts';
+import { didYouMean } from '../core/suggest.ts';
 
 export { formatProblem } from './problems.ts';
 
-/** The component types a config may use, by `type` value. */
-export interface ComponentTypes {
-  sources: Readonly<Record<string, ComponentType<SectionSpec, Source>>>;
-  sinks: Readonly<Record<string, ComponentType<SectionSpec, Sink>>>;
-}
-
-export interface ParseContext {
+export interface ParseContext<Src extends ComponentSpec = ComponentSpec, Snk extends ComponentSpec = ComponentSpec> {
   /** File name used in problems. */
   file: string;
   /** The TOML text the document came from, to locate problems; may be empty. */
   text: string;
   env: Env;
-  /** Defaults to every registered type. */
-  types?: ComponentTypes;
+  /** The component types a config may use, by `type` value. */
+  types: ComponentSpecs<Src, Snk>;
 }
 
-export type ParseResult = { config: Config } | { errors: ConfigProblem[]; warnings: ConfigProblem[] };
+export type ParseResult<Src extends ComponentSpec = ComponentSpec, Snk extends ComponentSpec = ComponentSpec> =
+  | { config: Config<Src, Snk> }
+  | { errors: ConfigProblem[]; warnings: ConfigProblem[] };
 
 type Side = 'source' | 'sink';
 
@@ -80,10 +73,10 @@ function collectEntries(root: Record<string, unknown>, side: Side, findings: Fin
   return entries;
 }
 
-interface ParsedSection<C> {
+interface ParsedSection<K extends ComponentSpec> {
   name: string;
   type: string;
-  kind: ComponentType<SectionSpec, C>;
+  kind: K;
   /** Keys that parsed; a key with an error is absent. */
   values: Record<string, unknown>;
   /** True when every key parsed and the type's own rules hold. */
@@ -93,14 +86,14 @@ interface ParsedSection<C> {
 }
 
 /** Parses one section: its `type`, then its keys against the type's spec plus `commonSpec`. */
-function parseComponent<C>(
+function parseComponent<K extends ComponentSpec>(
   entry: Entry,
   side: Side,
-  types: Readonly<Record<string, ComponentType<SectionSpec, C>>>,
+  types: Readonly<Record<string, K>>,
   commonSpec: SectionSpec,
   env: Env,
   findings: Findings,
-): ParsedSection<C> | undefined {
+): ParsedSection<K> | undefined {
   const { place } = entry;
   if (!isTable(entry.table)) {
     findings.error(place.raw, place.shown, `expected a table ([${side}.${formatPath([entry.name])}]), found a value`);
@@ -139,12 +132,12 @@ function pick(values: Record<string, unknown>, keys: readonly string[]): Record<
 }
 
 /** Validates a parsed TOML document; every problem is reported, none thrown. */
-export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
-  const types = ctx.types ?? { sources: sourceTypes, sinks: sinkTypes };
+export function parseConfig<Src extends ComponentSpec, Snk extends ComponentSpec>(raw: unknown, ctx: ParseContext<Src, Snk>): ParseResult<Src, Snk> {
+  const types = ctx.types;
   const findings = new Findings();
   const keys = scanKeys(ctx.text);
   const located = (f: Finding): ConfigProblem => ({ file: ctx.file, ...locate(keys, f.raw), path: formatPath(f.shown), message: f.message });
-  const fail = (): ParseResult => ({ errors: sortByPosition(findings.errors.map(located)), warnings: findings.warnings.map(located) });
+  const fail = (): ParseResult<Src, Snk> => ({ errors: sortByPosition(findings.errors.map(located)), warnings: findings.warnings.map(located) });
 
   if (!isTable(raw)) {
     findings.error([], [], 'expected a TOML document with key = value pairs and [tables]');
@@ -169,9 +162,9 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
   const parsedSources = sourceEntries.map((e) => parseComponent(e, 'source', types.sources, sourceCommon, ctx.env, findings));
   const parsedSinks = sinkEntries.map((e) => parseComponent(e, 'sink', types.sinks, sinkCommon, ctx.env, findings));
   const sourceNames = sourceEntries.map((e) => e.name);
-  const keyOf = (p: ParsedSection<unknown>, key: string) => ({ raw: [...p.place.raw, p.written.get(key) ?? key], shown: [...p.place.shown, key] });
+  const keyOf = (p: ParsedSection<ComponentSpec>, key: string) => ({ raw: [...p.place.raw, p.written.get(key) ?? key], shown: [...p.place.shown, key] });
 
-  const sources: SourceConfig[] = [];
+  const sources: SourceConfig<Src>[] = [];
   for (const parsed of parsedSources) {
     if (!parsed) continue;
     const stateFileBroken = top.written.has('boltdb') && global.boltdb === undefined;
@@ -201,7 +194,7 @@ export function parseConfig(raw: unknown, ctx: ParseContext): ParseResult {
     });
   }
 
-  const sinks: SinkConfig[] = [];
+  const sinks: SinkConfig<Snk>[] = [];
   for (const parsed of parsedSinks) {
     if (!parsed) continue;
     const subscribed = parsed.values.sources as string[] | undefined;

@@ -1,12 +1,11 @@
 /**
  * The shape of a loaded configuration and the keys that are not specific to one component type:
  * the global keys, the pipeline keys of every `[source.NAME]`, and the keys every source or sink
- * carries. Component keys live next to their component (`src/<component>/*-spec.ts`).
+ * carries. Component keys live next to their component (each source and sink folder has its spec);
+ * the composition root hands their specs in, so the shapes here are generic in the spec type.
  */
-import type { ComponentType, OptionProblem } from '../core/component-type.ts';
+import type { ComponentSpec, OptionProblem } from './component-spec.ts';
 import type { LogFormat, LogLevel } from '../core/logger.ts';
-import type { Sink } from '../sinks/sink.ts';
-import type { Source } from '../sources/source.ts';
 import { defineSection, nonNegative, positive, type Resolved, type SectionSpec } from './fields.ts';
 import { formatDuration } from './duration.ts';
 import type { ConfigProblem, Location } from './problems.ts';
@@ -152,10 +151,11 @@ export interface PipelineSettings {
 }
 
 /** One `[source.NAME]`. `options` holds the values of `kind.options` (as `Resolved<typeof kind.options>`). */
-export interface SourceConfig {
+export interface SourceConfig<K extends ComponentSpec = ComponentSpec> {
   name: string;
   type: string;
-  kind: ComponentType<SectionSpec, Source>;
+  /** The registered type this section uses, as the composition root handed it to the parser. */
+  kind: K;
   options: Resolved<SectionSpec>;
   pipeline: PipelineSettings;
   verbose: boolean;
@@ -165,10 +165,10 @@ export interface SourceConfig {
 }
 
 /** One `[sink.NAME]`. `options` holds the values of `kind.options` (as `Resolved<typeof kind.options>`). */
-export interface SinkConfig {
+export interface SinkConfig<K extends ComponentSpec = ComponentSpec> {
   name: string;
   type: string;
-  kind: ComponentType<SectionSpec, Sink>;
+  kind: K;
   options: Resolved<SectionSpec>;
   /** Names of the sources it subscribes to, each defined in `Config.sources`. */
   sources: string[];
@@ -177,8 +177,11 @@ export interface SinkConfig {
   location?: Location;
 }
 
-/** A loaded, validated configuration file. Sections are in file order. */
-export interface Config {
+/**
+ * A loaded, validated configuration file. Sections are in file order. `Src`/`Snk` are the spec types
+ * the parser was given (the composition root's carry `create`).
+ */
+export interface Config<Src extends ComponentSpec = ComponentSpec, Snk extends ComponentSpec = ComponentSpec> {
   file: string;
   http: string;
   /** Token, scope and TLS of the HTTP API (docs/operations.md, "HTTP API security"). */
@@ -189,8 +192,8 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   shutdownTimeoutMs: number;
-  sources: SourceConfig[];
-  sinks: SinkConfig[];
+  sources: SourceConfig<Src>[];
+  sinks: SinkConfig<Snk>[];
   /** Accepted but worth telling the operator (ignored keys, a source no sink reads, ...). */
   warnings: ConfigProblem[];
 }
@@ -199,7 +202,7 @@ export interface Config {
  * A component type that keeps positions in the state file (the postgres source) declares
  * `needsStateFile: true`; a config using it without `boltdb`/`stateFile` is rejected.
  */
-export function needsStateFile(kind: ComponentType<SectionSpec, unknown>): boolean {
+export function needsStateFile(kind: ComponentSpec): boolean {
   return kind.needsStateFile === true;
 }
 

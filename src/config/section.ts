@@ -6,7 +6,7 @@
  */
 import { coerceValue, describeValue, type Env } from './coerce.ts';
 import type { AnyFieldSpec, SectionSpec } from './fields.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../core/suggest.ts';
 
 /** A problem before it is located: `raw` is the key path as written, `shown` as reported. */
 export interface Finding {

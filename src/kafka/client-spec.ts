@@ -1,5 +1,5 @@
 /** Connection keys shared by the Kafka source and the Kafka sink: brokers, client id, TLS, SASL. */
-import type { OptionProblem } from '../core/component-type.ts';
+import type { OptionProblem } from '../config/component-spec.ts';
 import { defineSection, type Resolved } from '../config/fields.ts';
 
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/;

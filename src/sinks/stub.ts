@@ -4,7 +4,7 @@
  * `/debug/on` does not crash on them.
  */
 import { defineSection } from '../config/fields.ts';
-import { defineComponentType } from '../core/component-type.ts';
+import { defineComponentType } from '../component/type.ts';
 import type { ChangeEvent } from '../event/event.ts';
 import type { Logger } from '../core/logger.ts';
 import { countSinkEvents } from './count-events.ts';

@@ -4,7 +4,7 @@
  * and persists acknowledged positions in the state store exactly as a production source must.
  */
 import { defineSection } from '../../src/config/fields.ts';
-import { defineComponentType } from '../../src/core/component-type.ts';
+import { defineComponentType } from '../../src/component/type.ts';
 import type { ChangeEvent } from '../../src/event/event.ts';
 import type { Source, SourceOutput } from '../../src/sources/source.ts';
 import type { StateStore } from '../../src/state/store.ts';

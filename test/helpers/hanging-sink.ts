@@ -1,6 +1,6 @@
 /** A sink whose writes never complete: a stuck downstream, for shutdown-timeout tests. */
 import { defineSection } from '../../src/config/fields.ts';
-import { defineComponentType } from '../../src/core/component-type.ts';
+import { defineComponentType } from '../../src/component/type.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 
 export const hangingSinkType = defineComponentType({

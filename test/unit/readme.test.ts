@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configFromText } from '../../src/config/load.ts';
+import { configFromText } from '../../src/components.ts';
 
 test("the README's configuration walkthrough loads", () => {
   const readme = readFileSync(join(import.meta.dir, '../../README.md'), 'utf8');

@@ -17,7 +17,7 @@
  * - Event fields, as the original: Host is the connection string's host text or "unknown",
  *   Database its dbname or "" (environment variables never change Kafka keys).
  */
-import { closest } from '../../config/suggest.ts';
+import { closest } from '../../core/suggest.ts';
 import { DsnError, parseConnectionString } from './parse.ts';
 import type { ConnectOptions, SslMode, TargetSessionAttrs, TlsVersion } from '../options.ts';
 import { SSL_MODES } from '../options.ts';

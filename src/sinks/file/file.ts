@@ -17,7 +17,7 @@
 import { close, fstat, fstatSync, fsync, ftruncate, open, read, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { defineSection } from '../../config/fields.ts';
-import { defineComponentType } from '../../core/component-type.ts';
+import { defineComponentType } from '../../component/type.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';

@@ -17,7 +17,7 @@
  *    a retryable error, and the pipeline retries the same batch with backoff (sink-outcome.ts sorts
  *    one from the other).
  */
-import type { ComponentDeps } from '../../core/component-type.ts';
+import type { ComponentDeps } from '../../component/type.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';

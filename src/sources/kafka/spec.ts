@@ -1,6 +1,6 @@
 /** `[source.NAME]` with `type = "kafka"`: its keys, defaults and cross-key rules. */
-import type { OptionProblem } from '../../core/component-type.ts';
-import { defineComponentType } from '../../core/component-type.ts';
+import type { OptionProblem } from '../../component/type.ts';
+import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Source } from '../source.ts';
 import { kafkaClientOptions, validateKafkaClient } from '../../kafka/client-spec.ts';

@@ -1,5 +1,5 @@
 /** Builds a PostgresSource from its config section: resolves the DSN (libpq rules) into connection options. */
-import type { ComponentDeps } from '../../core/component-type.ts';
+import type { ComponentDeps } from '../../component/type.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
 import { loadDsn, type ResolvedDsn } from '../../pg/conninfo/dsn.ts';

@@ -1,5 +1,5 @@
 /** `[source.NAME]` with `type = "postgres"`: its keys, defaults and cross-key rules. */
-import { defineComponentType, type OptionProblem, type ValidationContext } from '../../core/component-type.ts';
+import { defineComponentType, type OptionProblem, type ValidationContext } from '../../component/type.ts';
 import { DsnError, resolveDsn, type DsnEnvironment } from '../../pg/conninfo/dsn.ts';
 import { defineSection, nonNegative, positive, type Resolved } from '../../config/fields.ts';
 import type { Source } from '../source.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type postgres from 'postgres';
-import { configFromText } from '../../../src/config/load.ts';
+import { configFromText } from '../../../src/components.ts';
 import type { PostgresSourceOptions } from '../../../src/sources/postgres/spec.ts';
 import { formatLsn, parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';

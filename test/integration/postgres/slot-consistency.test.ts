@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type postgres from 'postgres';
 import { startApp } from '../../../src/app.ts';
-import { configFromText } from '../../../src/config/load.ts';
+import { configFromText } from '../../../src/components.ts';
 import { parseLsn } from '../../../src/replication/lsn.ts';
 import { pgClient, serverMajor, uniqueName, type PgServer } from '../../helpers/pg.ts';
 import { postgresToFileToml } from '../../helpers/configs.ts';

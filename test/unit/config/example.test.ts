@@ -1,9 +1,7 @@
 /** The annotated psql-streamer.toml at the top of the repository must stay valid and complete. */
 import { describe, expect, test } from 'bun:test';
-import { configFromText } from '../../../src/config/load.ts';
+import { configFromText, sinkTypes, sourceTypes } from '../../../src/components.ts';
 import { flagsSpec, globalSpec, pipelineSpec, subscriptionSpec } from '../../../src/config/schema.ts';
-import { sinkTypes } from '../../../src/sinks/registry.ts';
-import { sourceTypes } from '../../../src/sources/registry.ts';
 
 const FILE = new URL('../../../psql-streamer.toml', import.meta.url).pathname;
 const text = await Bun.file(FILE).text();

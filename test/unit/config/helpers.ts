@@ -1,11 +1,10 @@
-import { configFromText } from '../../../src/config/load.ts';
+import { configFromText, type AppConfig } from '../../../src/components.ts';
 import { ConfigError, formatProblem } from '../../../src/config/problems.ts';
-import type { Config } from '../../../src/config/schema.ts';
 
 export const FILE = 'test.toml';
 
 /** Loads `text` as a config file; throws if it has problems. */
-export function load(text: string, env: Record<string, string | undefined> = {}): Config {
+export function load(text: string, env: Record<string, string | undefined> = {}): AppConfig {
   return configFromText(FILE, text, env);
 }
 

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../../src/config/load.ts';
+import { loadConfig } from '../../../src/components.ts';
+import { ConfigError } from '../../../src/config/load.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
 import { BASE } from './helpers.ts';
 

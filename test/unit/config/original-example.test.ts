@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { loadConfig } from '../../../src/config/load.ts';
+import { loadConfig } from '../../../src/components.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
 
 const FIXTURE = new URL('../../fixtures/config/original-example.toml', import.meta.url).pathname;

@@ -1,11 +1,10 @@
 /** How values are read: leniency kept from the original, case rules, ${ENV}, defaults, order, warnings. */
 import { describe, expect, test } from 'bun:test';
+import { componentTypes } from '../../../src/components.ts';
+import type { ComponentSpec, ComponentSpecs } from '../../../src/config/component-spec.ts';
 import { defineSection } from '../../../src/config/fields.ts';
-import { parseConfig, type ComponentTypes } from '../../../src/config/parse.ts';
+import { parseConfig } from '../../../src/config/parse.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
-import { defineComponentType } from '../../../src/core/component-type.ts';
-import type { Sink } from '../../../src/sinks/sink.ts';
-import type { Source } from '../../../src/sources/source.ts';
 import { BASE, load, problems, warnings } from './helpers.ts';
 
 describe('case rules', () => {
@@ -211,24 +210,23 @@ describe('warnings', () => {
 
   test('warnings are returned with errors too', () => {
     const raw = { http: 'x', sink: { k: { type: 'kafka', domain: 'd' } } };
-    const result = parseConfig(raw, { file: 'f.toml', text: '', env: {} });
+    const result = parseConfig(raw, { file: 'f.toml', text: '', env: {}, types: componentTypes });
     expect('errors' in result && result.warnings.map(formatProblem)).toEqual(['f.toml: sink.k.domain: ignored: the original psql-streamer accepted this key without using it; remove it']);
   });
 });
 
 describe('parseConfig', () => {
-  const noop = () => Promise.reject(new Error('not in tests'));
-  const types: ComponentTypes = {
-    sources: { fake: defineComponentType<ReturnType<typeof defineSection<{}>>, Source>({ type: 'fake', componentType: 'Source-Fake', options: defineSection({}), create: noop }) },
-    sinks: {
-      shout: defineComponentType({
-        type: 'shout',
-        componentType: 'Sink-Shout',
-        options: defineSection({ volume: { kind: 'int', default: 11, doc: 'How loud' } }),
-        validate: (o) => (o.volume > 11 ? [{ key: 'volume', message: 'this one goes to 11' }] : []),
-        create: noop as () => Promise<Sink>,
-      }),
-    },
+  // Specs only: the parser never builds a component, so it needs no `create`.
+  const shoutOptions = defineSection({ volume: { kind: 'int', default: 11, doc: 'How loud' } });
+  const shout: ComponentSpec<typeof shoutOptions> = {
+    type: 'shout',
+    componentType: 'Sink-Shout',
+    options: shoutOptions,
+    validate: (o) => (o.volume > 11 ? [{ key: 'volume', message: 'this one goes to 11' }] : []),
+  };
+  const types: ComponentSpecs = {
+    sources: { fake: { type: 'fake', componentType: 'Source-Fake', options: defineSection({}) } },
+    sinks: { shout },
   };
 
   test('works on plain objects with injected component types', () => {
@@ -242,7 +240,7 @@ describe('parseConfig', () => {
   });
 
   test('a document that is not a table', () => {
-    const result = parseConfig([1, 2], { file: 'f.toml', text: '', env: {} });
+    const result = parseConfig([1, 2], { file: 'f.toml', text: '', env: {}, types: componentTypes });
     expect('errors' in result && result.errors.map(formatProblem)).toEqual(['f.toml: expected a TOML document with key = value pairs and [tables]']);
   });
 });

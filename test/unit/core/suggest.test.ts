@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { closest, didYouMean, editDistance } from '../../../src/config/suggest.ts';
+import { closest, didYouMean, editDistance } from '../../../src/core/suggest.ts';
 
 describe('editDistance', () => {
   test('counts insertions, deletions, substitutions and swaps', () => {
