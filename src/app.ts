@@ -1,7 +1,9 @@
 /**
- * The composition root: the only module that knows every concrete part. Builds the state store,
- * sinks, sources and one pipeline per source from a validated config, serves HTTP, runs the stats
- * ticker, and stops everything in the order that keeps the delivery contract (DESIGN.md §4).
+ * The composition root (with its list of component types, `components.ts`): builds the state
+ * store, sinks, sources and one pipeline per source from a validated config, serves HTTP, runs the
+ * stats ticker, and stops everything in the order that keeps the delivery contract
+ * (docs/delivery.md). Each section's type arrives with the config; `create` builds it
+ * (docs/architecture.md).
  */
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from './components.ts';
