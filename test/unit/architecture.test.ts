@@ -59,7 +59,8 @@ interface Import {
   kind: 'static' | 'export-from' | 'dynamic';
 }
 
-type Token = { kind: 'word' | 'string' | 'punct'; text: string; line: number };
+/** `string`: a quoted literal (its value); `literal`: a template or regex literal (text not kept). */
+type Token = { kind: 'word' | 'string' | 'literal' | 'punct'; text: string; line: number };
 
 const REGEX_AFTER_WORDS = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await', 'instanceof']);
 
@@ -97,7 +98,7 @@ function tokenize(code: string): Token[] {
     const prev = tokens[tokens.length - 1];
     if (prev === undefined) return true;
     if (prev.kind === 'word') return REGEX_AFTER_WORDS.has(prev.text);
-    if (prev.kind === 'string') return false;
+    if (prev.kind === 'string' || prev.kind === 'literal') return false;
     return !(prev.text === ')' || prev.text === ']' || prev.text === '}');
   };
   while (i < n) {
@@ -128,7 +129,7 @@ function tokenize(code: string): Token[] {
       count(start, i);
     } else if (c === '`') {
       i++;
-      tokens.push({ kind: 'string', text: '', line });
+      tokens.push({ kind: 'literal', text: '`', line });
       templateText();
     } else if (c === '/' && regexAllowed()) {
       let inClass = false;
@@ -144,7 +145,7 @@ function tokenize(code: string): Token[] {
         }
       }
       while (i < n && /[a-z]/i.test(code[i]!)) i++;
-      tokens.push({ kind: 'string', text: '', line });
+      tokens.push({ kind: 'literal', text: '/', line });
     } else if (/[A-Za-z_$]/.test(c)) {
       const start = i;
       while (i < n && /[\w$]/.test(code[i]!)) i++;
@@ -189,9 +190,10 @@ function scanImports(code: string): Import[] {
     if (t.kind !== 'word' || at(k - 1)?.text === '.') continue;
     const next = at(k + 1);
     if (t.text === 'import') {
-      if (next?.text === '(' && at(k + 2)?.kind === 'string') found.push({ specifier: at(k + 2)!.text, line: t.line, kind: 'dynamic' });
+      // A computed `import(x)` has no specifier to check: recorded as '' and reported by the rule.
+      if (next?.text === '(') found.push({ specifier: at(k + 2)?.kind === 'string' ? at(k + 2)!.text : '', line: t.line, kind: 'dynamic' });
       else if (next?.kind === 'string') found.push({ specifier: next.text, line: t.line, kind: 'static' });
-      else if (next && next.text !== '(' && next.text !== '.') {
+      else if (next && next.text !== '.') {
         const spec = fromClause(k + 1);
         if (spec) found.push({ specifier: spec.text, line: t.line, kind: 'static' });
       }
@@ -224,6 +226,10 @@ function checkImports(files: ReadonlyMap<string, string>, units: ReadonlyMap<str
   for (const [file, code] of files) {
     const from = unitOf(file, units);
     for (const imp of scanImports(code)) {
+      if (imp.specifier === '') {
+        violations.push({ file, line: imp.line, target: '?', rule: 'import() of a computed name: the rule cannot check it; import a literal path' });
+        continue;
+      }
       if (!imp.specifier.startsWith('.')) continue;
       const target = posix.normalize(posix.join(posix.dirname(file), imp.specifier));
       if (target.startsWith('../')) continue;
@@ -357,6 +363,12 @@ describe('the checker bites', () => {
       'sources/kafka/source.ts': "import type { Source } from '../source.ts';\nimport { x } from './offsets.ts';\nimport { Admin } from '@platformatic/kafka';",
       'app.ts': "import { Pipeline } from './pipeline/pipeline.ts';",
     })).toEqual([]);
+  });
+
+  test('a dynamic import of a computed name is reported', () => {
+    expect(check({ 'app.ts': 'const m = await import(`./sinks/${type}/spec.ts`);' })).toEqual([
+      'src/app.ts:1 → src/? (import() of a computed name: the rule cannot check it; import a literal path)',
+    ]);
   });
 
   test('a file outside every unit is reported', () => {
