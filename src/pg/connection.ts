@@ -1,52 +1,30 @@
 /**
- * One PostgreSQL connection over node:net / node:tls: the only module of the client that touches a
- * socket. It connects (TCP with keepalive, or a unix socket), negotiates TLS per libpq's sslmode,
- * runs the read loop and hands messages to the state machine in protocol.ts
+ * One PostgreSQL connection of our wire client. It connects through transport.ts (TCP with
+ * keepalive or a unix socket, TLS per libpq's sslmode), runs the startup, then the read loop, and
+ * hands messages to the state machine in protocol.ts
  * (https://www.postgresql.org/docs/current/protocol-flow.html).
  *
  * The read loop (`drain`) pulls frames straight out of the received chunks (frames.ts). A CopyData of
  * a running copy-both stream goes to the caller as a view into the chunk, with no copy and no other
  * allocation; `pause()` stops both the loop and the socket, so the server's walsender blocks.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import { log } from '../core/logger.ts';
-import { PgConnectError, PgError, type PgNotice } from './errors.ts';
+import { PgConnectError, type PgNotice } from './errors.ts';
 import { FrameDecoder } from './frames.ts';
-import { encodeSSLRequest, encodeTerminate } from './frontend.ts';
+import { encodeTerminate } from './frontend.ts';
 import { Backend } from './messages.ts';
 import type { ConnectOptions } from './options.ts';
 import { type CopyBothHandlers, PgProtocol, type ProtocolIo, type QueryResult } from './protocol.ts';
-import { connectErrorFrom, type Target, tlsConnectionOptions, verifiesChain } from './tls-options.ts';
+import { connectErrorFrom, type Target } from './tls-options.ts';
+import { type ConnectState, newConnectState, openTransport, sslPlan, targetOf, type TlsPolicy, withConnectTimeout } from './transport.ts';
 
 export type { ConnectOptions, SslMode } from './options.ts';
 export type { CopyBothHandlers, QueryResult } from './protocol.ts';
 export { parseServerVersion } from './protocol.ts';
 
-/** TCP keepalive, as the original (30 s). */
-const KEEPALIVE_MS = 30_000;
 /** How long close() waits for the server to close before destroying the socket. */
 const CLOSE_GRACE_MS = 1_000;
-
-/** Connect progress, shared with the timeout so it can say where it stopped and cut the socket. */
-interface ConnectState {
-  socket: net.Socket | undefined;
-  stage: string;
-  timedOut: boolean;
-  tlsUsed: boolean;
-}
-
-type TlsPolicy = 'off' | 'try' | 'must';
-
-const isUnixSocket = (options: ConnectOptions): boolean => options.host.startsWith('/') && options.hostaddr === undefined;
-
-function targetOf(options: ConnectOptions): Target {
-  if (isUnixSocket(options)) {
-    return { host: options.host, port: options.port, label: `socket ${options.host}/.s.PGSQL.${options.port}` };
-  }
-  const address = options.hostaddr ?? options.host;
-  return { host: address, port: options.port, label: `${address.includes(':') ? `[${address}]` : address}:${options.port}` };
-}
 
 /** A connection to PostgreSQL; see the module comment. Create one with `PgConnection.connect`. */
 export class PgConnection {
@@ -91,67 +69,17 @@ export class PgConnection {
    * authentication, all within `connectTimeoutMs`. Rejects with PgConnectError (refused, timeout,
    * TLS, unsupported authentication) or PgError (the server refused, e.g. 28P01 wrong password).
    */
-  static async connect(options: ConnectOptions): Promise<PgConnection> {
+  static connect(options: ConnectOptions): Promise<PgConnection> {
     const target = targetOf(options);
-    const state: ConnectState = { socket: undefined, stage: 'connecting', timedOut: false, tlsUsed: false };
-    const run = PgConnection.establish(options, target, state);
-    const ms = options.connectTimeoutMs;
-    if (!(ms > 0)) return run;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        state.timedOut = true;
-        state.socket?.destroy();
-        reject(new PgConnectError('timeout', `connection to ${target.label} timed out after ${ms} ms (${state.stage})`, target));
-      }, ms);
-    });
-    try {
-      return await Promise.race([run, timeout]);
-    } finally {
-      clearTimeout(timer);
-      // A connection completing after the timeout fired is closed, not leaked.
-      run.then((conn) => state.timedOut && void conn.close(), () => {});
-    }
+    const state = newConnectState();
+    const run = sslPlan(options, state, (policy) => PgConnection.attempt(options, target, state, policy));
+    return withConnectTimeout(options, target, state, run, (conn) => void conn.close());
   }
 
-  /** libpq's sslmode plan: which attempts to make, and when to fall back to the other kind. */
-  private static async establish(options: ConnectOptions, target: Target, state: ConnectState): Promise<PgConnection> {
-    // libpq never uses TLS on unix sockets, whatever sslmode says.
-    const mode = isUnixSocket(options) ? 'disable' : options.sslmode;
-    const attempt = (policy: TlsPolicy) => PgConnection.attempt(options, target, state, policy);
-    if (mode === 'disable') return attempt('off');
-    if (mode === 'allow') {
-      try {
-        return await attempt('off');
-      } catch (err) {
-        if (!(err instanceof PgError) || state.timedOut) throw err;
-        return attempt('must');
-      }
-    }
-    if (mode === 'prefer') {
-      try {
-        return await attempt('try');
-      } catch (err) {
-        const retry = state.tlsUsed && !state.timedOut && (err instanceof PgError || (err instanceof PgConnectError && err.kind === 'tls'));
-        if (!retry) throw err;
-        try {
-          return await attempt('off');
-        } catch (plainErr) {
-          // "no pg_hba.conf entry ... no encryption" hides the real reason, which the TLS attempt had.
-          throw plainErr instanceof PgError && plainErr.code === '28000' ? err : plainErr;
-        }
-      }
-    }
-    return attempt('must');
-  }
-
-  /** One attempt: socket, optional TLS, startup; the socket is destroyed on failure. */
+  /** One attempt: transport (socket, optional TLS), then startup; the socket is destroyed on failure. */
   private static async attempt(options: ConnectOptions, target: Target, state: ConnectState, policy: TlsPolicy): Promise<PgConnection> {
-    state.stage = 'connecting';
-    state.tlsUsed = false;
-    let socket = await PgConnection.openSocket(options, target, state);
+    const socket = await openTransport(options, target, state, policy);
     try {
-      if (policy !== 'off') socket = await PgConnection.negotiateTls(socket, options, target, state, policy === 'must');
       state.stage = 'authentication';
       const conn = new PgConnection(socket, options, target);
       await conn.startup();
@@ -161,77 +89,6 @@ export class PgConnection {
       socket.destroy();
       throw err;
     }
-  }
-
-  private static openSocket(options: ConnectOptions, target: Target, state: ConnectState): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const unix = isUnixSocket(options);
-      const socket = unix
-        ? net.connect({ path: `${options.host}/.s.PGSQL.${options.port}` })
-        : net.connect({ host: options.hostaddr ?? options.host, port: options.port });
-      state.socket = socket;
-      const onError = (err: Error) => reject(connectErrorFrom(err, target));
-      socket.once('error', onError);
-      socket.once('close', () => reject(new PgConnectError('closed', `connection to ${target.label} closed while connecting`, target)));
-      socket.once('connect', () => {
-        socket.off('error', onError);
-        socket.removeAllListeners('close');
-        if (!unix) {
-          socket.setKeepAlive(true, KEEPALIVE_MS);
-          socket.setNoDelay(true);
-        }
-        resolve(socket);
-      });
-    });
-  }
-
-  /**
-   * SSLRequest, then the server's one-byte answer: 'S' → TLS handshake, 'N' → stay plain (unless
-   * required). Bytes after the answer are refused: they were sent before encryption and could have
-   * been injected by a man in the middle (CVE-2021-23222).
-   */
-  private static negotiateTls(socket: net.Socket, options: ConnectOptions, target: Target, state: ConnectState, required: boolean): Promise<net.Socket> {
-    state.stage = 'SSL negotiation';
-    return new Promise((resolve, reject) => {
-      const failed = (text: string) => reject(new PgConnectError('tls', `connection to ${target.label} failed: ${text}`, target));
-      const onError = (err: Error) => reject(connectErrorFrom(err, target));
-      const onClose = () => reject(new PgConnectError('closed', `connection to ${target.label} closed by the server during SSL negotiation`, target));
-      socket.once('error', onError);
-      socket.once('close', onClose);
-      socket.once('data', (chunk: Uint8Array) => {
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        const answer = String.fromCharCode(chunk[0]!);
-        if (chunk.length !== 1 || (answer !== 'S' && answer !== 'N')) {
-          return failed(`unexpected answer to SSLRequest (${chunk.length} bytes starting with '${answer}')`);
-        }
-        if (answer === 'N') {
-          if (required) return failed(`the server does not support SSL, but sslmode=${options.sslmode} requires it`);
-          return resolve(socket);
-        }
-        state.stage = 'TLS handshake';
-        state.tlsUsed = true;
-        let secure: tls.TLSSocket;
-        try {
-          secure = tls.connect(tlsConnectionOptions(options, target, socket));
-        } catch (err) {
-          return reject(connectErrorFrom(err, target));
-        }
-        state.socket = secure;
-        // Errors of the raw socket surface on the TLS socket; an unheard 'error' event would crash the process.
-        socket.on('error', () => {});
-        secure.once('error', (err) => reject(connectErrorFrom(err, target)));
-        secure.once('close', onClose);
-        secure.once('secureConnect', () => {
-          secure.removeAllListeners('error');
-          secure.off('close', onClose);
-          // node:tls already refused an unverified peer (rejectUnauthorized); this guards against a runtime that did not.
-          if (verifiesChain(options) && !secure.authorized) return failed(`TLS: ${String(secure.authorizationError)}`);
-          resolve(secure);
-        });
-      });
-      socket.write(encodeSSLRequest());
-    });
   }
 
   /** StartupMessage with user, database, replication, application_name, params and client_encoding=UTF8. */
