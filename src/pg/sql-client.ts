@@ -12,7 +12,7 @@
 import type postgres from 'postgres';
 import { PgConnectError, type PgNotice } from './errors.ts';
 import type { ConnectOptions } from './options.ts';
-import { sqlClientOptions, sqlError, type SqlErrorContext } from './sql-options.ts';
+import { sqlClientOptions, type SqlClientOptions, sqlError, type SqlErrorContext } from './sql-options.ts';
 import type { Target } from './tls-options.ts';
 import { type ConnectState, newConnectState, openTransport, sslPlan, targetOf, type TlsPolicy, withConnectTimeout } from './transport.ts';
 
@@ -25,6 +25,21 @@ type Postgres = typeof postgres;
 
 let postgresModule: Promise<Postgres> | undefined;
 const loadPostgres = (): Promise<Postgres> => (postgresModule ??= import('postgres').then((m) => m.default));
+
+/**
+ * postgres.js reads PGTARGETSESSIONATTRS whenever its option is unset, which is how we say "any"
+ * (it refuses "any" itself). dsn.ts already resolved that variable (a string's value wins), so it is
+ * hidden while postgres.js parses its options: synchronously, nothing else runs meanwhile.
+ */
+function createHidingEnv(create: Postgres, settings: SqlClientOptions): postgres.Sql {
+  const saved = process.env.PGTARGETSESSIONATTRS;
+  delete process.env.PGTARGETSESSIONATTRS;
+  try {
+    return create(settings as unknown as postgres.Options<{}>);
+  } finally {
+    if (saved !== undefined) process.env.PGTARGETSESSIONATTRS = saved;
+  }
+}
 
 /** An ordinary SQL session; create one with `SqlClient.connect`, end it with `close()`. */
 export class SqlClient {
@@ -73,7 +88,7 @@ export class SqlClient {
         if (client !== undefined) client.ended = true;
       },
     });
-    const sql = create(settings as unknown as postgres.Options<{}>);
+    const sql = createHidingEnv(create, settings);
     try {
       // Connect now, so connection errors are reported as such: an empty statement, one round trip.
       // Not sql.reserve(): with fetch_types off it never settles (porsager/postgres#751); with
