@@ -1,6 +1,6 @@
 /**
  * `check --live` for one PostgreSQL source: the I/O. It resolves the DSN exactly as the source does,
- * reads the catalog over one ordinary connection, then opens a replication connection (the proof
+ * reads the catalog over one ordinary connection (pg/sql-client.ts), then opens a replication connection (the proof
  * that REPLICATION works) and runs IDENTIFY_SYSTEM, and reads the source's saved position from the
  * state file when it exists. The verdicts come from the pure checks in postgres-server.ts,
  * postgres-tables.ts, postgres-slot.ts and position.ts; docs/operations.md, "Readiness: check
@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { describeError } from '../../core/errors.ts';
 import { PgConnection, type ConnectOptions } from '../../pg/connection.ts';
+import { SqlClient } from '../../pg/sql-client.ts';
 import { loadDsn } from '../../pg/conninfo/dsn.ts';
 import { PgConnectError, PgError } from '../../pg/errors.ts';
 import { sourceConnectOptions } from '../../sources/postgres/create.ts';
@@ -92,17 +93,16 @@ interface CatalogOutcome {
 
 /** Everything read over the ordinary connection; a failed connect is the only result then. */
 async function checkCatalog(options: PostgresSourceOptions, connection: ConnectOptions): Promise<CatalogOutcome> {
-  let conn: PgConnection;
+  let conn: SqlClient;
   try {
-    conn = await PgConnection.connect({ ...connection, replication: undefined });
+    conn = await SqlClient.connect(connection);
   } catch (err) {
     return { results: [fail('connect', describeError(err), connectRemedy(err, connection.user))], connected: false };
   }
-  conn.onNotice(() => {});
   const outcome: CatalogOutcome = { results: [], connected: true };
   const results = outcome.results;
   try {
-    const query = async (sql: string) => (await conn.simpleQuery(sql))[0]?.rows ?? [];
+    const query = (sql: string) => conn.query(sql);
     const server = parseSettings(await query(settingsSql()));
     const session = parseSession(await query(sessionSql()));
     results.push(ok('connect', `as ${session.role} to ${session.database}, ${session.tls ? 'TLS' : 'no TLS'} (sslmode ${connection.sslmode})`));

@@ -1,5 +1,6 @@
-/** Catalog queries of the PostgreSQL source, run on an ordinary (non-replication) connection. */
-import { PgConnection, type ConnectOptions } from '../../pg/connection.ts';
+/** Catalog queries of the PostgreSQL source, run on an ordinary (non-replication) connection (pg/sql-client.ts). */
+import type { ConnectOptions } from '../../pg/options.ts';
+import { SqlClient } from '../../pg/sql-client.ts';
 import { parseTypeLookupRow, typeLookupSql, type TypeInfo } from '../../pgtypes/index.ts';
 
 /** Primary key column names of a table, in key order (none when it has no primary key). */
@@ -23,16 +24,14 @@ export interface CatalogFacts {
  * REPLICA IDENTITY FULL relation) its primary key: what a Relation message does not say.
  */
 export async function readCatalog(connection: ConnectOptions, typeOids: readonly number[], fullIdentityRelation: number | undefined): Promise<CatalogFacts> {
-  const conn = await PgConnection.connect({ ...connection, replication: undefined });
+  const conn = await SqlClient.connect(connection);
   try {
     const facts: CatalogFacts = { types: [], keyColumns: undefined };
     if (typeOids.length > 0) {
-      const [result] = await conn.simpleQuery(typeLookupSql(typeOids));
-      facts.types = (result?.rows ?? []).map((row) => parseTypeLookupRow(row));
+      facts.types = (await conn.query(typeLookupSql(typeOids))).map((row) => parseTypeLookupRow(row));
     }
     if (fullIdentityRelation !== undefined) {
-      const [result] = await conn.simpleQuery(primaryKeySql(fullIdentityRelation));
-      const names = (result?.rows ?? []).map((row) => row[0]).filter((name): name is string => typeof name === 'string');
+      const names = (await conn.query(primaryKeySql(fullIdentityRelation))).map((row) => row[0]).filter((name): name is string => typeof name === 'string');
       facts.keyColumns = names.length > 0 ? names : undefined;
     }
     return facts;

@@ -1,5 +1,5 @@
 /**
- * The slot monitor of a PostgreSQL source: on its own ordinary (non-replication) connection, every
+ * The slot monitor of a PostgreSQL source: on its own ordinary connection (pg/sql-client.ts), every
  * `slotMonitorInterval` it reads the server's WAL end and the slot's row (slot-query.ts), sets the
  * slot gauges and steps the WAL budget (wal-budget.ts); every `heartbeatInterval` it writes a
  * heartbeat message. A failed query closes the connection, is counted and logged once per outage,
@@ -18,7 +18,8 @@ import {
   walBudgetBytes,
   walBudgetExceeded,
 } from '../../metrics/catalogue.ts';
-import { PgConnection, type ConnectOptions } from '../../pg/connection.ts';
+import type { ConnectOptions } from '../../pg/options.ts';
+import { SqlClient } from '../../pg/sql-client.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
 import { heartbeatSql, parseHeartbeat, parseSlotSample, slotSampleSql, type SlotSample } from './slot-query.ts';
 import { describeSlot, slotDistances, slotWarning, stepBudget, type BudgetLevel, type WalBudget } from './wal-budget.ts';
@@ -54,7 +55,7 @@ export class SlotMonitor {
   /** LSN of the last heartbeat written, and how many were. */
   lastHeartbeat: Lsn | undefined;
   heartbeatCount = 0;
-  private connection: PgConnection | undefined;
+  private connection: SqlClient | undefined;
   private readonly timers = new Map<Operation, ReturnType<typeof setTimeout>>();
   /** Operations run one at a time on the one connection. */
   private busy: Promise<void> = Promise.resolve();
@@ -98,7 +99,7 @@ export class SlotMonitor {
     await connection?.close().catch(() => {});
     await this.busy;
     // A connect abandoned at its deadline may have finished since.
-    const late = this.connection as PgConnection | undefined;
+    const late = this.connection as SqlClient | undefined;
     this.connection = undefined;
     await late?.close().catch(() => {});
   }
@@ -145,20 +146,18 @@ export class SlotMonitor {
     else await this.heartbeat(connection);
   }
 
-  private async connect(): Promise<PgConnection> {
+  private async connect(): Promise<SqlClient> {
     if (this.connection !== undefined && !this.connection.closed) return this.connection;
     const base = this.options.connection;
-    this.connection = await PgConnection.connect({
+    this.connection = await SqlClient.connect({
       ...base,
-      replication: undefined,
       applicationName: `${base.applicationName ?? 'psql-streamer'} slot monitor`.slice(0, 63),
     });
     return this.connection;
   }
 
-  private async poll(connection: PgConnection): Promise<void> {
-    const [result] = await connection.simpleQuery(slotSampleSql(this.options.slot));
-    const sample = parseSlotSample(result?.rows ?? []);
+  private async poll(connection: SqlClient): Promise<void> {
+    const sample = parseSlotSample(await connection.query(slotSampleSql(this.options.slot)));
     this.sample = sample;
     this.setGauges(sample);
     const { retainedBytes } = slotDistances(sample);
@@ -191,9 +190,8 @@ export class SlotMonitor {
     for (const status of WAL_STATUSES) slotWalStatus.set({ ...labels, status }, status === current ? 1 : 0);
   }
 
-  private async heartbeat(connection: PgConnection): Promise<void> {
-    const [result] = await connection.simpleQuery(heartbeatSql(this.options.heartbeatPrefix, new Date().toISOString()));
-    this.lastHeartbeat = parseHeartbeat(result?.rows ?? []);
+  private async heartbeat(connection: SqlClient): Promise<void> {
+    this.lastHeartbeat = parseHeartbeat(await connection.query(heartbeatSql(this.options.heartbeatPrefix, new Date().toISOString())));
     this.heartbeatCount++;
     heartbeats.inc({ sourceName: this.options.name });
     this.options.log.debug(`Heartbeat written at ${formatLsn(this.lastHeartbeat)}`);
