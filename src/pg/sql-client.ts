@@ -10,7 +10,8 @@
  * load time (≈ 6–9 ms, ≈ 2 MB) only once a source runs ordinary SQL.
  */
 import type postgres from 'postgres';
-import { PgConnectError, type PgNotice } from './errors.ts';
+import { saslPrep } from './auth.ts';
+import { isSqlState, PgConnectError, type PgNotice, SqlState } from './errors.ts';
 import type { ConnectOptions } from './options.ts';
 import { sqlClientOptions, type SqlClientOptions, sqlError, type SqlErrorContext } from './sql-options.ts';
 import type { Target } from './tls-options.ts';
@@ -61,8 +62,23 @@ export class SqlClient {
     const ordinary: ConnectOptions = { ...options, replication: undefined };
     const target = targetOf(ordinary);
     const state = newConnectState();
-    const run = sslPlan(ordinary, state, (policy) => SqlClient.attempt(create, ordinary, target, state, policy, onNotice));
-    return withConnectTimeout(ordinary, target, state, run, (client) => void client.close());
+    const plan = (login: ConnectOptions) => sslPlan(login, state, (policy) => SqlClient.attempt(create, login, target, state, policy, onNotice));
+    return withConnectTimeout(ordinary, target, state, SqlClient.withPreparedPassword(ordinary, plan), (client) => void client.close());
+  }
+
+  /**
+   * postgres.js sends the password as given for every method, but SCRAM needs it SASLprep'd (as
+   * auth.ts does): a password SASLprep changes (ligatures, full-width forms, non-ASCII spaces) is
+   * tried as given (right for md5 and cleartext), then prepared when the server refused it.
+   */
+  private static async withPreparedPassword(options: ConnectOptions, plan: (login: ConnectOptions) => Promise<SqlClient>): Promise<SqlClient> {
+    const prepared = options.password === undefined ? undefined : saslPrep(options.password);
+    try {
+      return await plan(options);
+    } catch (err) {
+      if (prepared === options.password || !isSqlState(err, SqlState.invalidPassword)) throw err;
+      return plan({ ...options, password: prepared });
+    }
   }
 
   /** One attempt: a postgres.js instance of one connection, whose one socket transport.ts opens. */

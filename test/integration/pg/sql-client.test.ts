@@ -15,7 +15,7 @@ import { PgConnectError, PgError } from '../../../src/pg/errors.ts';
 import type { ConnectOptions } from '../../../src/pg/options.ts';
 import { SqlClient } from '../../../src/pg/sql-client.ts';
 import { SESSION_PARAMS } from '../../../src/sources/postgres/source.ts';
-import { usePostgres } from '../../helpers/pg.ts';
+import { pgClient, uniqueName, usePostgres } from '../../helpers/pg.ts';
 
 const pg = usePostgres();
 const dir = mkdtempSync(join(tmpdir(), 'pg-sql-client-test-'));
@@ -108,6 +108,19 @@ describe.each(['scram', 'md5', 'clear'] as const)('%s user', (kind) => {
     expect([err.name, err.kind, err.retryable]).toEqual(['PgConnectError', 'auth', false]);
     expect(err.message).toContain('the server asks for a password but none is set');
   });
+});
+
+test('SCRAM with a password SASLprep changes (a ligature, a no-break space): prepared as PostgreSQL does', async () => {
+  const admin = pgClient(pg.server);
+  const role = uniqueName('nfkc');
+  const password = 'ﬁ\u00A0secret';
+  try {
+    await admin.unsafe(`SET password_encryption = 'scram-sha-256'; CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    expect((await whoAmI({ ...login('scram'), user: role, password })).user).toBe(role);
+  } finally {
+    await admin.unsafe(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+  }
 });
 
 describe('connection strings through dsn.ts', () => {
