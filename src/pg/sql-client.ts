@@ -7,7 +7,14 @@
  * sends them, for the same type conversion (pgtypes/).
  *
  * postgres.js is imported on the first connect, not when this module loads: a streamer pays its
- * load time (≈ 6–9 ms, ≈ 2 MB) only once a source runs ordinary SQL.
+ * load time (≈ 6–9 ms, ≈ 1 MB of RSS) only once a source runs ordinary SQL.
+ *
+ * Where postgres.js's authentication differs from ours (auth.ts, startup.ts): a method it does not
+ * know (GSS, SSPI, SCRAM-SHA-256-PLUS only) is not refused but waits for the connect timeout (and
+ * prints "Postgres.js : Unknown Auth" on stderr); it accepts AuthenticationOk without SASLFinal (a
+ * server that never proved it knows the password; libpq refuses); it runs PBKDF2 synchronously; a
+ * malformed SCRAM message from the peer is an unhandled rejection (main.ts exits). Only a peer that
+ * is not a sound PostgreSQL server can tell, and our replication connection refuses such a peer clearly.
  */
 import type postgres from 'postgres';
 import { saslPrep } from './auth.ts';

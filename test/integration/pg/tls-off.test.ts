@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { PgConnection, type ConnectOptions } from '../../../src/pg/connection.ts';
+import { PgConnectError } from '../../../src/pg/errors.ts';
+import { SqlClient } from '../../../src/pg/sql-client.ts';
 import { pgClient } from '../../helpers/pg.ts';
 import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
 
@@ -55,4 +57,18 @@ test.each(['require', 'verify-ca', 'verify-full'] as const)('sslmode=%s: a clear
   );
   expect(err).toBeDefined();
   expect(err!.message).toContain(`the server does not support SSL, but sslmode=${sslmode} requires it`);
+});
+
+// SqlClient (postgres.js for ordinary SQL) negotiates TLS through the same transport.ts.
+test('SqlClient: prefer logs in without TLS; require fails naming the sslmode, not retryable', async () => {
+  const client = await SqlClient.connect(scramUser('prefer'));
+  try {
+    expect(await client.query('SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).toEqual([['false']]);
+  } finally {
+    await client.close();
+  }
+  const err = (await SqlClient.connect(scramUser('require')).then((c) => c.close().then(() => undefined), (e: unknown) => e)) as PgConnectError;
+  expect(err).toBeInstanceOf(PgConnectError);
+  expect([err.kind, err.retryable]).toEqual(['tls', false]);
+  expect(err.message).toContain('the server does not support SSL, but sslmode=require requires it');
 });
