@@ -184,6 +184,21 @@ describe('queries', () => {
     });
   });
 
+  test('one session: a transaction with an exported snapshot spans calls (what a snapshot reader needs)', async () => {
+    await withClient(superuser(), async (exporter) => {
+      await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const [[snapshot]] = (await exporter.query('SELECT pg_export_snapshot()')) as [[string]];
+      await withClient(superuser(), async (reader) => {
+        await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        await reader.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+        const [[pid]] = (await reader.query('SELECT pg_backend_pid()')) as [[string]];
+        expect(await reader.query('SELECT pg_backend_pid(), current_setting($1)', ['transaction_isolation'])).toEqual([[pid, 'repeatable read']]);
+        await reader.query('COMMIT');
+      });
+      await exporter.query('COMMIT');
+    });
+  });
+
   test('a failing statement is a PgError with SQLSTATE and position; the session goes on', async () => {
     await withClient(superuser(), async (client) => {
       const err = (await client.query('SELECT * FROM no_such_table').catch((e) => e)) as PgError;
