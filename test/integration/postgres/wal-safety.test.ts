@@ -12,7 +12,7 @@ import { metricsRegistry } from '../../../src/metrics/catalogue.ts';
 import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { dropSlot, pgClient, testSince, uniqueName } from '../../helpers/pg.ts';
-import { confirmedFlush, dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
+import { confirmedFlush, currentLsn as walInsertLsn, dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
 import { killChildrenAndDropSlots, startStreamer, tempDir, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const children: StreamerProcess[] = [];
@@ -140,13 +140,14 @@ describe('WAL retention and budget with a stuck sink', () => {
 
   test('walBudgetAction = "stop": past walBudgetMax the source stops, nothing is confirmed, the process exits 3 with a clear error', async () => {
     const { streamer, table, slot } = await stuckStreamer('walBudgetMax = "2MiB"\nwalBudgetAction = "stop"');
-    const confirmedBefore = await confirmedFlush(db.sql, slot);
+    // Idle keepalive positions may still be confirmed until the first stuck row; nothing after it.
+    const beforeRows = await walInsertLsn(db.sql);
     await fillSlot(db.sql, table, slot, 3 * MiB);
     expect(await Promise.race([streamer.exited, Bun.sleep(30_000).then(() => 'still running')])).toBe(3);
     expect(streamer.stderr()).toMatch(/ERROR Source-PSQL \(db1\): Refusing to stream: WAL budget exceeded: the slot "\w+" makes the server keep [\d.]+ MiB of WAL, over walBudgetMax 2\.0 MiB; walBudgetAction = "stop": stopping the source/);
     expect(streamer.stderr().match(/WAL budget exceeded/g)?.length).toBe(1);
     expect(streamer.stderr()).toContain('(exit code 3)');
-    expect(await confirmedFlush(db.sql, slot)).toBe(confirmedBefore);
+    expect(await confirmedFlush(db.sql, slot)).toBeLessThanOrEqual(beforeRows);
   }, 120_000);
 });
 
