@@ -2,7 +2,7 @@
  * Crash-safety harness shared by crash.test.ts and scripts/soak-crash: runs psql-streamer as a
  * child process (PostgreSQL source → file sink, SQLite state), kills it with SIGKILL at random
  * moments while a writer commits transactions, restarts it, and checks the delivery contract of
- * DESIGN.md §4 on the file it wrote:
+ * docs/delivery.md on the file it wrote:
  *
  * - every committed (row id, version) is in the file at least once (nothing lost);
  * - per row, the first occurrences of its versions are in commit order (replays may repeat);
@@ -10,7 +10,9 @@
  *   writer's commit order, events of one run are in commit order, and after a crash only
  *   transactions after the persisted position are replayed (duplicates only for what was in flight);
  * - at every kill, the persisted position (state file) never runs ahead of the file, and the slot's
- *   confirmed_flush_lsn never runs ahead of the persisted position (persist first, then confirm).
+ *   confirmed_flush_lsn never runs ahead of the persisted position (persist first, then confirm);
+ * - no start refuses (exit code 3, docs/operations.md "Positions the server must agree with"): after
+ *   a kill -9 the slot is at or behind the saved position, never ahead of it.
  *
  * Each run's output is a segment of the file (its byte range is known from the file size at each
  * kill), so a line torn by the kill is recognised as such and not mistaken for corruption.
@@ -46,6 +48,10 @@ export interface CrashCycle {
   persisted: bigint;
   /** The slot's confirmed_flush_lsn after the kill. */
   confirmed: bigint;
+  /** What this run's start check logged: the slot's distance behind the saved position (0 when at it or not reached). */
+  slotBehind: bigint;
+  /** The run logged "Refusing to stream" (a false refusal: a kill -9 must never cause one). */
+  refused: boolean;
 }
 
 export interface CrashOptions {
@@ -87,6 +93,8 @@ export interface CrashReport {
   tornLines: number;
   /** Time from the final start until every committed change was in the file. */
   catchUpMs: number;
+  /** Runs (the final one included) whose start check refused to stream. */
+  refusals: number;
   finalExitCode: number;
   /** Everything that broke the contract; empty when the run passed. */
   problems: string[];
@@ -348,6 +356,12 @@ path = "${options.outFile}"
 `;
 }
 
+/** What a run's start check said (see CrashCycle.slotBehind and .refused). */
+export function startCheckOutcome(stderr: string): { slotBehind: bigint; refused: boolean } {
+  const behind = /is (\d+) bytes behind the resume position/.exec(stderr)?.[1];
+  return { slotBehind: BigInt(behind ?? 0), refused: stderr.includes('Refusing to stream') };
+}
+
 /** SIGKILL and wait until the process is gone. */
 async function kill9(streamer: StreamerProcess): Promise<void> {
   streamer.proc.kill('SIGKILL');
@@ -419,10 +433,13 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
         fileSize: fileSize(outFile),
         persisted: readPersisted(stateFile),
         confirmed: await slotConfirmed(sql, stream.slot),
+        ...startCheckOutcome(streamer.stderr()),
       };
       cycles.push(cycle);
+      if (cycle.refused) problem(`cycle ${i}: the start check refused after a kill -9 (a false refusal):\n${streamer.stderr()}`);
       log(`cycle ${i + 1}/${options.cycles}: killed ${cycle.phase === 'streaming' ? `${runMs} ms after streaming began` : `${runMs} ms after spawn`}; ` +
-        `file ${cycle.fileSize} bytes, persisted ${cycle.persisted}, confirmed ${cycle.confirmed}; writer ${writer.transactions} txns`);
+        `file ${cycle.fileSize} bytes, persisted ${cycle.persisted}, confirmed ${cycle.confirmed}` +
+        `${cycle.slotBehind > 0n ? ` (started with the slot ${cycle.slotBehind} bytes behind)` : ''}${cycle.refused ? ', REFUSED' : ''}; writer ${writer.transactions} txns`);
     }
 
     await writer.stop();
@@ -458,6 +475,8 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
     clearTimeout(timer);
     if (finalExitCode === -1) await kill9(streamer);
     if (finalExitCode !== 0) problem(`final run: exit code ${finalExitCode} after SIGTERM (expected 0)\n${streamer.stderr()}`);
+    const finalRefused = startCheckOutcome(streamer.stderr()).refused;
+    if (finalRefused) problem(`final run: the start check refused after the kills (a false refusal):\n${streamer.stderr()}`);
 
     const analysis = analyse({
       outFile,
@@ -475,6 +494,7 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       rows: writer.committed.size,
       ...analysis,
       catchUpMs,
+      refusals: cycles.filter((c) => c.refused).length + (finalRefused ? 1 : 0),
       finalExitCode,
       problems,
       totalMs: performance.now() - began,
@@ -603,10 +623,13 @@ function analyse(input: {
 /** Human-readable summary of a report. */
 export function summarize(report: CrashReport): string {
   const streaming = report.cycles.filter((c) => c.phase === 'streaming').length;
+  const behind = report.cycles.filter((c) => c.slotBehind > 0n);
+  const maxBehind = behind.reduce((max, c) => (c.slotBehind > max ? c.slotBehind : max), 0n);
   return [
     `${report.cycles.length} kill -9 cycles (${streaming} while streaming, ${report.cycles.length - streaming} counted from spawn), then a final run`,
     `${report.transactions} transactions (${report.bigTransactions} large), ${report.committedChanges} committed changes on ${report.rows} rows`,
     `${report.eventsInFile} events in the file: ${report.distinctEvents} distinct, ${report.duplicates} duplicates (replays after kills), ${report.tornLines} torn lines`,
+    `start checks: ${report.refusals} refused (exit 3); ${behind.length} of ${report.cycles.length} killed runs started with the slot behind the saved position (at most ${maxBehind} bytes), the others at it or killed before the check`,
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
     report.problems.length === 0 ? 'contract held: nothing lost, per-row commit order, whole transactions, no replay before the persisted position' : `${report.problems.length} problem(s):\n${report.problems.join('\n')}`,
   ].join('\n');

@@ -1,5 +1,5 @@
 /**
- * Crash safety (DESIGN.md §4): psql-streamer as a child process, killed with SIGKILL at random
+ * Crash safety (docs/delivery.md): psql-streamer as a child process, killed with SIGKILL at random
  * moments while transactions commit, restarted each time; every committed row version must reach
  * the file sink, in commit order per row. scripts/soak-crash runs the same for many more cycles.
  */
@@ -38,6 +38,7 @@ describe('kill -9', () => {
     expect(report.problems).toEqual([]);
     expect(report.cycles.length).toBe(15);
     expect(report.transactions).toBeGreaterThan(100);
+    expect(report.refusals).toBe(0);
     expect(report.finalExitCode).toBe(0);
   }, 120_000);
 
