@@ -5,7 +5,7 @@
  * `PostgresSource` drives it.
  */
 import type { Logger } from '../core/logger.ts';
-import { PgConnection, type ConnectOptions } from '../pg/connection.ts';
+import { PgConnection, type ConnectOptions, type QueryResult } from '../pg/connection.ts';
 import { PgError, type PgNotice } from '../pg/errors.ts';
 import {
   IDENTIFY_SYSTEM,
@@ -172,15 +172,20 @@ export class ReplicationSession {
   /**
    * Creates the slot (permanent, pgoutput). PostgreSQL waits for every transaction running now to
    * finish first, which can take as long as the longest one (an idle-in-transaction session).
+   * Resolves with the slot's consistent point: where its stream begins.
    */
-  async createSlot(options: { failover?: boolean } = {}): Promise<void> {
+  async createSlot(options: { failover?: boolean } = {}): Promise<Lsn> {
+    let result: QueryResult | undefined;
     try {
-      await this.conn.simpleQuery(createSlotCommand(this.options.slot, options));
+      [result] = await this.conn.simpleQuery(createSlotCommand(this.options.slot, options));
     } catch (err) {
       const hint = err instanceof PgError && err.code === '55000' ? ' (is wal_level logical and max_replication_slots large enough?)' : '';
       throw new SessionSetupError('create slot', `cannot create replication slot "${this.options.slot}": ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
     }
     this.options.log.info(`Created replication slot "${this.options.slot}" (pgoutput${options.failover ? ', failover' : ''})`);
+    const point = result?.rows[0]?.[result.fields.indexOf('consistent_point')];
+    if (typeof point !== 'string') throw new SessionSetupError('create slot', `CREATE_REPLICATION_SLOT "${this.options.slot}" returned no consistent_point`);
+    return parseLsn(point);
   }
 
   /** Whether the server is a standby (pg_is_in_recovery()). */

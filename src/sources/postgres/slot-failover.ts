@@ -7,6 +7,7 @@
 import type { Logger } from '../../core/logger.ts';
 import { sourceSlotFailover, sourceSlotSynced } from '../../metrics/catalogue.ts';
 import { supportsFailoverSlots } from '../../replication/commands.ts';
+import type { Lsn } from '../../replication/lsn.ts';
 import type { ReplicationSession } from '../../replication/session.ts';
 
 /** What decides the FAILOVER flag of a slot the source creates. */
@@ -32,15 +33,15 @@ export interface SlotFailoverState {
   synced: boolean | null;
 }
 
-/** Creates the session's slot, with FAILOVER when the plan says so; returns its flags as created. */
-export async function createSlotWithFailover(session: ReplicationSession, configured: boolean): Promise<SlotFailoverState> {
+/** Creates the session's slot, with FAILOVER when the plan says so; returns its flags as created and its consistent point. */
+export async function createSlotWithFailover(session: ReplicationSession, configured: boolean): Promise<SlotFailoverState & { consistentPoint: Lsn }> {
   const serverVersionNum = session.info.serverVersionNum;
   const supported = supportsFailoverSlots(serverVersionNum);
   // Only asked when it matters: a standby's own slots cannot be failover slots.
   const inRecovery = configured && supported && (await session.inRecovery());
   const { failover } = slotFailoverPlan({ configured, serverVersionNum, inRecovery });
-  await session.createSlot({ failover });
-  return supported ? { failover, synced: false } : { failover: null, synced: null };
+  const consistentPoint = await session.createSlot({ failover });
+  return supported ? { failover, synced: false, consistentPoint } : { failover: null, synced: null, consistentPoint };
 }
 
 /** The INFO line about a slot's failover state. */

@@ -373,12 +373,14 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.publicationGapAccepted = this.acceptGap;
     this.publicationGapWarned = false;
     this.acceptGap = false;
+    let slotStart = slot?.confirmedFlush ?? 0n;
     if (decision.createSlot) {
       this.problem = `creating replication slot "${this.settings.slot}": PostgreSQL waits until the transactions running now have finished ` +
         '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
       this.log.info(`Creating replication slot "${this.settings.slot}" (waits for transactions in progress to finish)`);
       const created = await createSlotWithFailover(session, this.settings.failoverSlot ?? true);
       reportSlotFailover(this.name, this.settings.slot, created, this.log);
+      slotStart = created.consistentPoint;
     } else if (slot !== undefined) {
       reportSlotFailover(this.name, this.settings.slot, slot, this.log);
     }
@@ -386,7 +388,26 @@ export class PostgresSource implements Source<Lsn>, Component {
     if (saved?.systemId !== system.systemId || saved.timeline !== system.timeline) {
       this.store.setServerIdentity(this.name, { systemId: system.systemId, timeline: system.timeline });
     }
+    await this.recordAcceptedStart(this.fromOverride && decision.start > slotStart ? decision.start : slotStart);
     return decision.start;
+  }
+
+  /**
+   * PostgreSQL streams nothing before `position` (the slot's start, or a walPositionOverride ahead
+   * of it). When the state file holds an older position (a gap the operator accepted, an override
+   * ahead of it), this one is recorded now, before anything is confirmed: otherwise a crash or a
+   * reconnect before the first acknowledgement finds the slot ahead of the file and refuses a start
+   * that was already accepted (docs/operations.md "Positions the server must agree with"). Without
+   * a saved position there is nothing to refuse, and the first acknowledgement writes the first.
+   */
+  private async recordAcceptedStart(position: Lsn): Promise<void> {
+    const stored = this.store.getPosition(this.name) ?? 0n;
+    if (stored === 0n || position <= stored) return;
+    await this.store.setPosition(this.name, position);
+    this.storedSeen = position;
+    if (position > this.persisted) this.persisted = position;
+    if (position > this.delivered) this.delivered = position;
+    if (position > this.lastPushed) this.lastPushed = position;
   }
 
   private notice(notice: Notice): void {
