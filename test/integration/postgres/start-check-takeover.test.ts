@@ -5,43 +5,30 @@
  * - a start the operator allowed (`--accept-gap` after a slot moved ahead or was dropped, or a
  *   `walPositionOverride` ahead of the saved position), then kill -9 or a clean stop: the next
  *   ordinary start must not refuse what was already accepted;
- * - warm standby on two hosts (docs/operations.md "Two instances on one slot, separate state
- *   files (two hosts)"): PostgreSQL gives the slot to one walsender at a time, so the second
- *   instance stands by; it takes over from the slot while it has no saved position, but once it
- *   holds a position of its own that the other instance has since confirmed past, it refuses
- *   (`slot_ahead`): it cannot tell the other instance from a stranger that consumed the changes.
+ * - warm standby on two hosts, a state file each (docs/operations.md "Warm standby"): PostgreSQL
+ *   gives the slot to one walsender at a time, so the second instance stands by; it takes over
+ *   from the slot while it has no saved position, but once it holds a position of its own that the
+ *   other instance has since confirmed past, it refuses (`slot_ahead`): it cannot tell the other
+ *   instance from a stranger that consumed the changes.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { Database } from 'bun:sqlite';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresToFileToml } from '../../helpers/configs.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, currentLsn, useSourceTests } from '../../helpers/postgres-source.ts';
-import { completeLines, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { completeLines, killChildren, startStreamer, storedPosition, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-takeover-');
 const children: StreamerProcess[] = [];
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-    await child.exited;
-  }
+  await killChildren(children);
   rmSync(dir, { recursive: true, force: true });
 });
 
 const EXIT_REFUSED = 3;
-
-function storedPosition(state: string): bigint {
-  const file = new Database(state, { readonly: true });
-  try {
-    return BigInt((file.query("SELECT position FROM positions WHERE source = 'db1'").get() as { position: string } | null)?.position ?? 0);
-  } finally {
-    file.close();
-  }
-}
 
 /** Row `id` is in the output file. */
 function has(out: string, id: number): boolean {
@@ -93,7 +80,7 @@ async function setup() {
     await child.waitForLog('Streaming from');
     child.proc.kill('SIGKILL');
     await child.exited;
-    expect(storedPosition(state)).toBeGreaterThanOrEqual(await confirmedFlush(db.sql, slot));
+    expect(storedPosition(state, 'db1')).toBeGreaterThanOrEqual(await confirmedFlush(db.sql, slot));
     return child;
   };
   /** An ordinary start must stream (not refuse), and deliver a row inserted now. */
