@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * PostgreSQL → Kafka benchmark (DESIGN.md §9): psql-streamer with a Kafka sink (requiredAcks = -1,
+ * PostgreSQL → Kafka benchmark (docs/benchmarks.md, "Targets"): psql-streamer with a Kafka sink (requiredAcks = -1,
  * one local broker) against pg_recvlogical writing to /dev/null, on the same WAL, in the same run.
  * Run it through scripts/bench-kafka, which starts a fresh throwaway PostgreSQL cluster and Kafka
  * broker (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE, PSQL_STREAMER_PG_BIN and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * PostgreSQL source benchmark (DESIGN.md §9): psql-streamer against pg_recvlogical, reading the
+ * PostgreSQL source benchmark (docs/benchmarks.md, "Targets"): psql-streamer against pg_recvlogical, reading the
  * same WAL through separate slots, in the same run. Run it through scripts/bench-pg, which starts
  * a fresh throwaway cluster (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE and
  * PSQL_STREAMER_PG_BIN, as `scripts/pg start` prints them).

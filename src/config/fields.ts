@@ -34,7 +34,7 @@ export interface FieldSpec<K extends FieldKind = FieldKind> {
   aliases?: readonly string[];
   /** Returns what is expected when the value is out of range, e.g. "> 0"; undefined when valid. */
   check?: (value: FieldValueByKind[K]) => string | undefined;
-  /** True for keys the original v1.1.0 had (marked in the docs). */
+  /** True for keys the original v1.1.0 had (docs/compatibility.md; marked in the docs). */
   original?: boolean;
   /**
    * Allowed values of a string key (or of each entry of a list), matched case-insensitively; the

@@ -1,6 +1,6 @@
 /**
- * Kafka message value → ChangeEvent, for events written by the original psql-streamer or by us
- * (`encodePassthrough`). Pure. Follows what the original's `json.Unmarshal` into its Event struct
+ * Kafka message value → ChangeEvent, for events written by the original psql-streamer
+ * (docs/compatibility.md) or by us (`encodePassthrough`). Pure. Follows what the original's `json.Unmarshal` into its Event struct
  * accepts, so the same messages are malformed for both:
  *
  * - strict JSON (RFC 8259; a BOM, trailing data or `NaN` are errors); the value must be an object;

@@ -1,6 +1,6 @@
 /**
  * The change event: the unit that flows from a source through the pipeline to every sink.
- * Richer than the original's event (DESIGN.md §5); `passthrough.ts` encodes it in the original's
+ * Richer than the original's event (docs/compatibility.md, "Event format"); `passthrough.ts` encodes it in the original's
  * JSON layout with the new fields appended.
  */
 

@@ -2,7 +2,7 @@
  * The `passthrough` encoding: one event as the original psql-streamer's JSON object. The first eight
  * keys are the original's, in its order (`Host, Database, Table, Action, WALPosition, Timestamp,
  * UUID, Columns`); our additions follow and are omitted when unknown, so a consumer of the original
- * keeps working (DESIGN.md §5).
+ * keeps working (docs/compatibility.md, "Event format").
  */
 import type { ChangeEvent } from './event.ts';
 import { goJsonObject, goJsonString } from './go-json.ts';

@@ -1,6 +1,6 @@
 /**
  * Every Prometheus metric of the program, defined once. The first six are the original's names and
- * labels (DESIGN.md §7); the rest are new. Components import the metric they update from here.
+ * labels (docs/compatibility.md, "Metrics"); the rest are new. Components import the metric they update from here.
  */
 import { Counter } from './prometheus/counter.ts';
 import { Gauge } from './prometheus/gauge.ts';

@@ -1,6 +1,6 @@
 /**
  * The shape of a type conversion: pgoutput sends every column as the type's text output, and a
- * Converter turns that text into the event's column value (DESIGN.md §5).
+ * Converter turns that text into the event's column value (docs/types.md).
  */
 import type { ColumnValue } from '../event/event.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The original's stub sinks: `stub_log` logs "N events dumped" per batch, `stub_discard` drops
  * events silently. Both always succeed, count events, and (unlike the original) take a logger, so
- * `/debug/on` does not crash on them.
+ * `/debug/on` does not crash on them (docs/compatibility.md).
  */
 import { defineSection } from '../config/fields.ts';
 import { defineComponentType } from '../component/type.ts';

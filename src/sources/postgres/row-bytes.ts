@@ -1,11 +1,12 @@
 /**
  * The PostgreSQL source's hot path: one pgoutput Insert/Update/Delete (the bytes of an XLogData)
- * straight into the event's passthrough JSON line, without a string or object per value (DESIGN.md
- * §9 CPU budget). The pgoutput text already is UTF-8 and, for integers, already JSON; what is fixed
- * per relation (head, sorted `"name":` keys, converters, the `Key` array) is encoded once in a
- * RowPlan. Values a byte rule does not cover take the general path for that column only: decode,
- * convert (src/types), goJsonValue. Output must equal encodePassthrough of the event built from the
- * decoded message (test/unit/postgres/row-bytes.test.ts checks it on random rows of every type).
+ * straight into the event's passthrough JSON line, without a string or object per value (the CPU
+ * target of docs/benchmarks.md, "Targets"). The pgoutput text already is UTF-8 and, for integers,
+ * already JSON; what is fixed per relation (head, sorted `"name":` keys, converters, the `Key`
+ * array) is encoded once in a RowPlan. Values a byte rule does not cover take the general path for
+ * that column only: decode, convert (src/pgtypes), goJsonValue. Output must equal encodePassthrough
+ * of the event built from the decoded message (test/unit/sources/postgres/row-bytes.test.ts checks
+ * it on random rows of every type).
  *
  * encodeRow refuses (returns false) what it does not handle — a malformed or streamed message,
  * binary values, a column count that does not match, names whose UTF-16 and code point orders

@@ -1,6 +1,6 @@
 /**
  * `type = "postgres"`: logical replication → events → the pipeline, with the delivery contract of
- * DESIGN.md §4. Positions are commit end LSNs: a transaction's position is pushed after its last
+ * docs/delivery.md. Positions are commit end LSNs: a transaction's position is pushed after its last
  * event, so it is acknowledged only when every event of it was delivered; then it is persisted
  * (SQLite), and only then confirmed to PostgreSQL (minus walRetain). Connection problems are
  * retried forever with capped exponential backoff; /status says why until streaming again.
