@@ -1,6 +1,6 @@
 import type { PipelineSettings } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
-import { StreamerError, describeError, isRetryable } from '../core/errors.ts';
+import { StreamerError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
@@ -16,6 +16,7 @@ import { retryDelay } from '../core/backoff.ts';
 import { Batch } from './batch.ts';
 import { POSITION_ONLY_BYTES, belowLowWater, isFull, sealWhenIdle, type BufferBounds } from './batch-policy.ts';
 import { estimateEventBytes } from './estimate-bytes.ts';
+import { STOP, retryUntilDone } from './retry.ts';
 import { realTimers, sleep, type Sleep, type Timers } from '../core/timers.ts';
 
 /** What the pipeline needs of a sink. */
@@ -58,8 +59,17 @@ function pipelineMetrics(source: string, sinks: readonly PipelineSink[]) {
 
 type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
 
-/** Thrown inside the delivery loop when the pipeline was halted or closed: unwinds without acking. */
-const STOP = Symbol('pipeline stopped');
+/** How one retried step of the pipeline is reported (see Pipeline.untilDone). */
+interface RetryingStep {
+  /** Key of the step's entry in the problems `status()` shows. */
+  key: string;
+  /** The stop reason for a permanent error. */
+  permanent(err: unknown): string;
+  /** The warning for a retryable error on retry number `retry`. */
+  retrying(retry: number, err: unknown): string;
+  /** Counted once per retry, besides the pipeline's own count. */
+  counter?: { inc(): void };
+}
 
 interface DrainWaiter {
   resolve(): void;
@@ -312,57 +322,50 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
 
   /** Writes the batch to one sink until it succeeds; a sink that succeeded is never sent it again. */
   private async deliverTo(sink: PipelineSink, batch: Batch<P>, started: number): Promise<void> {
-    const key = `sink:${sink.name}`;
-    for (let retry = 1; ; retry++) {
-      try {
-        await sink.write(batch.events);
-      } catch (err) {
-        if (this.halted || this.closed) throw STOP;
-        if (!isRetryable(err)) {
-          this.halt(this.stopError(`permanent error from sink '${sink.name}' on a batch of ${batch.events.length} events: ${describeError(err)}`, err));
-          throw STOP;
-        }
-        const reason = `Unable to send batch (${batch.events.length} events) to sink '${sink.name}' (retry ${retry}): ${describeError(err)}`;
-        this.log.warn(reason);
-        this.problems.set(key, reason);
-        this.retries++;
-        this.metrics.retries.get(sink.name)?.inc();
-        await this.wait(retryDelay(retry, this.retryInitialMs, this.retryMaxMs));
-        continue;
-      }
-      if (retry > 1) {
-        this.problems.delete(key);
-        this.log.info(`Batch (${batch.events.length} events) delivered to sink '${sink.name}' after ${retry - 1} retries`);
-      }
-      this.metrics.delivery.get(sink.name)?.observe((this.timers.now() - started) / 1000);
-      return;
-    }
+    const count = batch.events.length;
+    const retries = await this.untilDone(() => sink.write(batch.events), {
+      key: `sink:${sink.name}`,
+      permanent: (err) => `permanent error from sink '${sink.name}' on a batch of ${count} events: ${describeError(err)}`,
+      retrying: (retry, err) => `Unable to send batch (${count} events) to sink '${sink.name}' (retry ${retry}): ${describeError(err)}`,
+      counter: this.metrics.retries.get(sink.name),
+    });
+    if (retries > 0) this.log.info(`Batch (${count} events) delivered to sink '${sink.name}' after ${retries} retries`);
+    this.metrics.delivery.get(sink.name)?.observe((this.timers.now() - started) / 1000);
   }
 
   /** Hands the batch's positions back to the source, retrying until it takes them. */
   private async acknowledge(batch: Batch<P>): Promise<void> {
-    if (batch.positions.length === 0) return;
-    for (let retry = 1; ; retry++) {
-      try {
-        await this.source.ack(batch.positions);
-      } catch (err) {
-        if (this.halted || this.closed) throw STOP;
-        if (!isRetryable(err)) {
-          this.halt(this.stopError(`the source could not make delivered positions durable: ${describeError(err)}`, err));
-          throw STOP;
-        }
-        const reason = `Unable to acknowledge ${batch.positions.length} position(s) to the source (retry ${retry}): ${describeError(err)}`;
+    const count = batch.positions.length;
+    if (count === 0) return;
+    await this.untilDone(() => this.source.ack(batch.positions), {
+      key: 'ack',
+      permanent: (err) => `the source could not make delivered positions durable: ${describeError(err)}`,
+      retrying: (retry, err) => `Unable to acknowledge ${count} position(s) to the source (retry ${retry}): ${describeError(err)}`,
+    });
+    this.acks++;
+    this.metrics.acks.inc();
+  }
+
+  /**
+   * One step (a sink write, an acknowledgement) retried until it succeeds (retryUntilDone): each
+   * retry warned, counted and shown by `status()` under `what.key` until the step succeeds; a
+   * permanent error halts the pipeline. Returns the number of retries.
+   */
+  private async untilDone(attempt: () => Promise<unknown>, what: RetryingStep): Promise<number> {
+    const retries = await retryUntilDone(attempt, {
+      stopped: () => this.halted !== undefined || this.closed,
+      permanent: (err) => this.halt(this.stopError(what.permanent(err), err)),
+      retrying: (retry, err) => {
+        const reason = what.retrying(retry, err);
         this.log.warn(reason);
-        this.problems.set('ack', reason);
+        this.problems.set(what.key, reason);
         this.retries++;
-        await this.wait(retryDelay(retry, this.retryInitialMs, this.retryMaxMs));
-        continue;
-      }
-      if (retry > 1) this.problems.delete('ack');
-      this.acks++;
-      this.metrics.acks.inc();
-      return;
-    }
+        what.counter?.inc();
+      },
+      wait: (retry) => this.wait(retryDelay(retry, this.retryInitialMs, this.retryMaxMs)),
+    });
+    if (retries > 0) this.problems.delete(what.key);
+    return retries;
   }
 
   /** Backoff wait, cut short (throwing STOP) when the pipeline halts or closes. */
