@@ -19,10 +19,21 @@ export function parseExports(text: string): Record<string, string> {
 }
 
 /**
+ * Set by `scripts/test --unit`: the run is for unit tests, which start and use no server. A test
+ * that reaches for one fails with this message instead (it belongs under test/integration/).
+ */
+export function assertServersAllowed(what: string): void {
+  if (process.env.PSQL_STREAMER_TEST_UNIT === '1') {
+    throw new Error(`${what}: unit tests (scripts/test --unit) use no server; a test that needs one belongs under test/integration/`)
+  }
+}
+
+/**
  * Runs `scripts/<script> ...args` from the repository root; its progress (stderr) shows in the test
  * output, its stdout is returned parsed by parseExports. Throws with the exit code on failure.
  */
 export async function runScript(script: string, args: string[] = []): Promise<Record<string, string>> {
+  assertServersAllowed(`scripts/${script} ${args.join(' ')}`)
   const env = { ...process.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` }
   const child = Bun.spawn([join(repoRoot, 'scripts', script), ...args], {
     cwd: repoRoot,
@@ -64,6 +75,7 @@ export class SharedServer<T> {
 
   /** Returns the server, starting it if this is the first user. */
   async acquire(): Promise<T> {
+    assertServersAllowed('a shared test server')
     this.#users += 1
     this.#starting ??= this.#start()
     try {
