@@ -15,8 +15,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { uniqueName } from '../test/helpers/pg.ts';
-import { capture, decodeCapture, encodeFrames, supports } from '../test/integration/pgoutput/capture.ts';
-import { scenarios } from '../test/integration/pgoutput/scenarios.ts';
+import { capture, decodeCapture, encodeFrames, supports } from '../test/helpers/pgoutput-capture.ts';
+import { scenarios } from '../test/helpers/pgoutput-scenarios.ts';
 
 const url = process.env.PSQL_STREAMER_PG_URL;
 if (!url) {

@@ -1,12 +1,12 @@
 /**
  * The crash soak's driver (scripts/soak-crash starts PostgreSQL and runs this): many kill -9 cycles
- * of test/integration/postgres/crash-harness.ts, then a summary. Exit code 1 when the contract broke.
+ * of test/helpers/crash/harness.ts, then a summary. Exit code 1 when the contract broke.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pgServerFromEnv } from '../test/helpers/pg.ts';
 import { tempDir } from '../test/helpers/streamer.ts';
-import { runCrashCycles, summarize } from '../test/integration/postgres/crash-harness.ts';
+import { runCrashCycles, summarize } from '../test/helpers/crash/harness.ts';
 
 const HELP = `scripts/soak-crash [options]
   --cycles N            kill -9 cycles before the final run (default 100)

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { runCommand, tempDir } from '../../helpers/streamer.ts';
-import { RestartableBroker } from '../kafka/sink-support.ts';
+import { RestartableBroker } from '../../helpers/kafka-sink.ts';
 
 let broker: RestartableBroker;
 let admin: Admin;

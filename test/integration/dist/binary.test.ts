@@ -13,8 +13,8 @@ import { useKafka } from '../../helpers/kafka.ts';
 import { uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
-import { readTopic } from '../kafka/sink-support.ts';
-import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from './support.ts';
+import { readTopic } from '../../helpers/kafka-sink.ts';
+import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from '../../helpers/dist.ts';
 
 const work = tempDir('psql-streamer-binary-');
 /** The directory holding nothing but the executable; the children's cwd. */

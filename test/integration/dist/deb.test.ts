@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/env.ts';
 import { tempDir } from '../../helpers/streamer.ts';
-import { run, runOk, VERSION } from './support.ts';
+import { run, runOk, VERSION } from '../../helpers/dist.ts';
 
 const work = tempDir('psql-streamer-deb-');
 const out = join(work, 'out');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
-import { buildNative, nativeTarget, run, runOk, spawnChild, stop, VERSION, type Child } from './support.ts';
+import { buildNative, nativeTarget, run, runOk, spawnChild, stop, VERSION, type Child } from '../../helpers/dist.ts';
 
 const IMAGE_UID = 65532;
 const work = tempDir('psql-streamer-image-');

@@ -12,8 +12,8 @@ import { useKafka } from '../../helpers/kafka.ts';
 import { usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
-import { createStream } from '../postgres/crash-harness.ts';
-import { readTopic, topicSize, type ReadMessage } from './sink-support.ts';
+import { createStream } from '../../helpers/crash/harness.ts';
+import { readTopic, topicSize, type ReadMessage } from '../../helpers/kafka-sink.ts';
 
 const dirs: string[] = [];
 const children: StreamerProcess[] = [];

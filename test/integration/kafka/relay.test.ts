@@ -8,8 +8,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
-import { readTopic, topicSize } from './sink-support.ts';
-import { committedOffsets, groupMembers, originalEventJson, produce, uuidOf } from './source-support.ts';
+import { readTopic, topicSize } from '../../helpers/kafka-sink.ts';
+import { committedOffsets, groupMembers, originalEventJson, produce, uuidOf } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
 const dirs: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { runSinkContract } from '../../contract/sink.contract.ts';
 import { useKafka } from '../../helpers/kafka.ts';
-import { makeKafkaSink, readTopic, topicSize } from './sink-support.ts';
+import { makeKafkaSink, readTopic, topicSize } from '../../helpers/kafka-sink.ts';
 
 const kafka = useKafka();
 

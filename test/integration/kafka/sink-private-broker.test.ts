@@ -16,7 +16,7 @@ import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { waitFor } from '../../helpers/streamer.ts';
-import { RestartableBroker, makeKafkaSink, readTopic, topicSize } from './sink-support.ts';
+import { RestartableBroker, makeKafkaSink, readTopic, topicSize } from '../../helpers/kafka-sink.ts';
 
 const logs = captureLogs();
 let broker: RestartableBroker;

@@ -11,7 +11,7 @@ import { produceOutcome } from '../../../src/sinks/kafka/outcome.ts';
 import { partitionKey } from '../../../src/sinks/kafka/message.ts';
 import { BatchTransport, type PartitionBatch } from '../../../src/sinks/kafka/transport.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { createTopicWithConfigs, readTopic } from './sink-support.ts';
+import { createTopicWithConfigs, readTopic } from '../../helpers/kafka-sink.ts';
 
 const ownTopics: string[] = [];
 afterAll(async () => {

@@ -19,7 +19,7 @@ import {
   makeKafkaSink,
   readTopic,
   topicSize,
-} from './sink-support.ts';
+} from '../../helpers/kafka-sink.ts';
 
 const ownTopics: string[] = [];
 // Registered before useKafka's hooks, so it runs while the broker is still there.

@@ -15,7 +15,7 @@ import { captureLogs } from '../../helpers/capture-logs.ts';
 import { runScript } from '../../helpers/env.ts';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { waitFor } from '../../helpers/streamer.ts';
-import { readTopic } from './sink-support.ts';
+import { readTopic } from '../../helpers/kafka-sink.ts';
 import {
   RecordingOutput,
   committedOffsets,
@@ -25,7 +25,7 @@ import {
   produce,
   sourceSettings,
   uuidOf,
-} from './source-support.ts';
+} from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
 const logs = captureLogs();

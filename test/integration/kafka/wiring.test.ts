@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
-import { createStream, readPersisted } from '../postgres/crash-harness.ts';
-import { committedOffsets, originalEventJson, produce } from './source-support.ts';
+import { createStream, readPersisted } from '../../helpers/crash/harness.ts';
+import { committedOffsets, originalEventJson, produce } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
 const pg = usePostgres();

@@ -7,8 +7,8 @@
 import { describe, expect, test } from 'bun:test';
 import { serverMajor, skipTest, uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { encodePgoutput } from '../../helpers/pgoutput-frames.ts';
-import { capture, decodeCapture, supports, unsupportedOn } from './capture.ts';
-import { liveOnlyScenarios, scenarios } from './scenarios.ts';
+import { capture, decodeCapture, supports, unsupportedOn } from '../../helpers/pgoutput-capture.ts';
+import { liveOnlyScenarios, scenarios } from '../../helpers/pgoutput-scenarios.ts';
 
 describe('pgoutput frames from the real server', () => {
   const pg = usePostgres();

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropSlot, usePostgres } from '../../helpers/pg.ts';
 import { startStreamer, tempDir, waitFor } from '../../helpers/streamer.ts';
-import { createStream, fileSize, parseSegment, readPersisted, runCrashCycles, slotConfirmed, streamerConfig, summarize } from './crash-harness.ts';
+import { createStream, fileSize, parseSegment, readPersisted, runCrashCycles, slotConfirmed, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
 
 const pg = usePostgres();
 const dirs: string[] = [];

@@ -12,7 +12,7 @@ import { parseTypeLookupRow, TYPE_LOOKUP_SQL, typeLookupSql } from '../../../src
 import { SESSION_PARAMS } from '../../../src/sources/postgres/source.ts';
 import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
 import { dropSlot, serverMajor, testSince, uniqueName, usePostgres } from '../../helpers/pg.ts';
-import { insertedRows, type InsertedRow } from './pgoutput-text.ts';
+import { insertedRows, type InsertedRow } from '../../helpers/pgoutput-text.ts';
 
 /** The replication session's settings (startup parameters), as the PostgreSQL source sends them. */
 const STREAMER_SETTINGS = SESSION_PARAMS;

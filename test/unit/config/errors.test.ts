@@ -1,6 +1,6 @@
 /** One test per class of config mistake, with the exact message and position an operator sees. */
 import { describe, expect, test } from 'bun:test';
-import { BASE, problems } from './helpers.ts';
+import { BASE, problems } from '../../helpers/config-load.ts';
 
 describe('file-level problems', () => {
   test('TOML syntax errors keep the parser position', () => {
@@ -258,7 +258,7 @@ describe('kafka sink', () => {
   });
 
   test('domain is accepted with a warning', async () => {
-    const { warnings } = await import('./helpers.ts');
+    const { warnings } = await import('../../helpers/config-load.ts');
     expect(warnings(`${KAFKA_SINK}topicFallback = "t"\ndomain = "grpc:1234"\n`)).toEqual([
       'test.toml:20:1: sink.k1.domain: ignored: the original psql-streamer accepted this key without using it; remove it',
     ]);
@@ -294,7 +294,7 @@ sources = ["k"]
 
 describe('kafka source', () => {
   test('loads without a state file', async () => {
-    const { load } = await import('./helpers.ts');
+    const { load } = await import('../../helpers/config-load.ts');
     expect(load(KAFKA_SOURCE).sources[0]!.options.topics).toEqual(['a', 'b']);
   });
 

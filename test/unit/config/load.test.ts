@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../../src/components.ts';
 import { ConfigError } from '../../../src/config/load.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
-import { BASE } from './helpers.ts';
+import { BASE } from '../../helpers/config-load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import type { ComponentSpec, ComponentSpecs } from '../../../src/config/componen
 import { defineSection } from '../../../src/config/fields.ts';
 import { parseConfig } from '../../../src/config/parse.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
-import { BASE, load, problems, warnings } from './helpers.ts';
+import { BASE, load, problems, warnings } from '../../helpers/config-load.ts';
 
 describe('case rules', () => {
   test('keys and section kinds match case-insensitively', () => {

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../src/components.ts';
 import { ConfigError } from '../../../src/config/load.ts';
 import { formatProblem } from '../../../src/config/problems.ts';
 import { firstInvalidUtf8, utf8Problem } from '../../../src/config/utf8.ts';
-import { BASE, load, problems } from './helpers.ts';
+import { BASE, load, problems } from '../../helpers/config-load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-strict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

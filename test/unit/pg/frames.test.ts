@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { ProtocolError } from '../../../src/pg/errors.ts';
 import { FrameDecoder, MAX_MESSAGE_LENGTH, splitFrames } from '../../../src/pg/frames.ts';
-import { concat, copyData, dataRow, message, readyForQuery } from './backend-messages.ts';
+import { concat, copyData, dataRow, message, readyForQuery } from '../../helpers/pg-backend-messages.ts';
 
 /** A deterministic PRNG so a failing fuzz case can be replayed. */
 function rng(seed: number): () => number {

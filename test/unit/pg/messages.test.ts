@@ -10,7 +10,7 @@ import {
   decodeNegotiateProtocolVersion, decodeNotification, decodeParameterStatus, decodeReadyForQuery, decodeRowDescription,
 } from '../../../src/pg/messages.ts';
 import { Reader } from '../../../src/pg/reader.ts';
-import * as m from './backend-messages.ts';
+import * as m from '../../helpers/pg-backend-messages.ts';
 
 /** The payload of a single whole message. */
 function payload(bytes: Uint8Array): Uint8Array {

@@ -3,7 +3,7 @@ import { PgConnectError, PgError, type PgNotice, ProtocolError } from '../../../
 import { splitFrames } from '../../../src/pg/frames.ts';
 import { parseServerVersion, PgProtocol, type ProtocolIo } from '../../../src/pg/protocol.ts';
 import { Reader } from '../../../src/pg/reader.ts';
-import * as m from './backend-messages.ts';
+import * as m from '../../helpers/pg-backend-messages.ts';
 
 /** A PgProtocol wired to a fake transport that records what is sent, failures and warnings. */
 function harness(password?: string) {

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { decodePgoutput } from '../../../src/pgoutput/decode.ts';
 import { PgoutputDecodeError } from '../../../src/pgoutput/errors.ts';
 import { encodePgoutput } from '../../helpers/pgoutput-frames.ts';
-import { decodeCapture, decodeFrames, type Capture } from '../../integration/pgoutput/capture.ts';
-import { scenarios } from '../../integration/pgoutput/scenarios.ts';
+import { decodeCapture, decodeFrames, type Capture } from '../../helpers/pgoutput-capture.ts';
+import { scenarios } from '../../helpers/pgoutput-scenarios.ts';
 
 const dir = join(import.meta.dir, '..', '..', 'fixtures', 'pgoutput');
 

@@ -3,7 +3,7 @@ import { RawJson } from '../../../src/event/event.ts';
 import { asText } from '../../../src/pgtypes/converter.ts';
 import { parseArrayLiteral } from '../../../src/pgtypes/array.ts';
 import { OID } from '../../../src/pgtypes/oids.ts';
-import { convert, jsonOf, recordingRegistry } from './helpers.ts';
+import { convert, jsonOf, recordingRegistry } from '../../helpers/pgtypes.ts';
 
 describe('array literals', () => {
   test('flat arrays with NULL elements', () => {

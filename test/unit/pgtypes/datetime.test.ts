@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { formatDate, formatTimestamp } from '../../../src/pgtypes/datetime.ts';
 import { OID } from '../../../src/pgtypes/oids.ts';
-import { convert, jsonOf, recordingRegistry } from './helpers.ts';
+import { convert, jsonOf, recordingRegistry } from '../../helpers/pgtypes.ts';
 
 describe('date', () => {
   test('RFC 3339 midnight UTC, as the original', () => {

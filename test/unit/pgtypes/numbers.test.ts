@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parseFloatText, parseInteger } from '../../../src/pgtypes/numbers.ts';
 import { OID } from '../../../src/pgtypes/oids.ts';
-import { convert, jsonOf, recordingRegistry } from './helpers.ts';
+import { convert, jsonOf, recordingRegistry } from '../../helpers/pgtypes.ts';
 
 describe('bool', () => {
   test('t and f', () => {

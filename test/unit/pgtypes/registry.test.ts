@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { goJsonValue } from '../../../src/event/go-json.ts';
 import { BUILTIN_TYPES, OID } from '../../../src/pgtypes/oids.ts';
 import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
-import { jsonOf, recordingRegistry } from './helpers.ts';
+import { jsonOf, recordingRegistry } from '../../helpers/pgtypes.ts';
 
 const MOOD = 16400; // enum
 const MOOD_ARRAY = 16399;

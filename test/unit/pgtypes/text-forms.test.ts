@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { RawJson } from '../../../src/event/event.ts';
 import { byteaEscapeToHex, compactJson } from '../../../src/pgtypes/text-forms.ts';
 import { OID } from '../../../src/pgtypes/oids.ts';
-import { convert, jsonOf, recordingRegistry } from './helpers.ts';
+import { convert, jsonOf, recordingRegistry } from '../../helpers/pgtypes.ts';
 
 describe('text types', () => {
   test('text, varchar, name, "char" and bpchar (padding kept) are strings', () => {

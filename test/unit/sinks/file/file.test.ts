@@ -30,9 +30,9 @@ const readLines = (path: string): string[] => {
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 };
 
-/** Runs fixtures/stdout-writer.ts (503 events in two concurrent batches to `path = "-"`); checks it finished cleanly. */
+/** Runs test/fixtures/stdout-writer.ts (503 events in two concurrent batches to `path = "-"`); checks it finished cleanly. */
 async function runStdoutWriter(stdout: 'pipe' | ReturnType<typeof Bun.file>, args: readonly string[] = []): Promise<{ stdout: string }> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures', 'stdout-writer.ts'), ...args], { stdout, stderr: 'pipe' });
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, '..', '..', '..', 'fixtures', 'stdout-writer.ts'), ...args], { stdout, stderr: 'pipe' });
   const [out, stderr, code] = await Promise.all([
     child.stdout instanceof ReadableStream ? new Response(child.stdout).text() : Promise.resolve(''),
     new Response(child.stderr).text(),

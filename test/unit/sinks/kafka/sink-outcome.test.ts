@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { MultipleErrors, NetworkError, TimeoutError, UserError } from '@platformatic/kafka';
 import { partitionKey } from '../../../../src/sinks/kafka/message.ts';
 import { failureKind, produceOutcome } from '../../../../src/sinks/kafka/outcome.ts';
-import { CODES, responseError, type SendCall } from './fake-producer.ts';
+import { CODES, responseError, type SendCall } from '../../../helpers/kafka-fake-producer.ts';
 
 const call = (parts: Array<[string, number]>): SendCall => ({
   acks: -1,

@@ -1,5 +1,5 @@
 /**
- * The Kafka sink's delivery logic against a fake client (fake-producer.ts): partial failures and
+ * The Kafka sink's delivery logic against a fake client (test/helpers/kafka-fake-producer.ts): partial failures and
  * what a retry re-sends, request sizes, refused messages, unknown topics, async mode, close.
  * The same behaviour on a real broker: test/integration/kafka/sink*.test.ts.
  */
@@ -14,7 +14,7 @@ import { KafkaSink } from '../../../../src/sinks/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 import { captureLogs } from '../../../helpers/capture-logs.ts';
-import { CODES, FakeProducer, networkError } from './fake-producer.ts';
+import { CODES, FakeProducer, networkError } from '../../../helpers/kafka-fake-producer.ts';
 
 const logs = captureLogs();
 const sinks: KafkaSink[] = [];

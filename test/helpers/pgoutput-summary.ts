@@ -4,11 +4,11 @@
  * list of what happened that a scenario compares with its expectation.
  */
 import { expect } from 'bun:test';
-import { formatLsn } from '../../../src/replication/lsn.ts';
-import type { Begin, BeginPrepare, Prepare, StreamPrepare } from '../../../src/pgoutput/messages.ts';
-import { RelationCache } from '../../../src/pgoutput/relations.ts';
-import { rowChange } from '../../../src/pgoutput/rows.ts';
-import type { DecodedFrame } from './capture.ts';
+import { formatLsn } from '../../src/replication/lsn.ts';
+import type { Begin, BeginPrepare, Prepare, StreamPrepare } from '../../src/pgoutput/messages.ts';
+import { RelationCache } from '../../src/pgoutput/relations.ts';
+import { rowChange } from '../../src/pgoutput/rows.ts';
+import type { DecodedFrame } from './pgoutput-capture.ts';
 
 /** One thing a scenario expects, in stream order. */
 export type Fact = Record<string, unknown>;

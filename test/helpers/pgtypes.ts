@@ -1,7 +1,7 @@
 /** Shared helpers of the type conversion unit tests. */
-import { goJsonValue } from '../../../src/event/go-json.ts';
-import type { ColumnValue } from '../../../src/event/event.ts';
-import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
+import { goJsonValue } from '../../src/event/go-json.ts';
+import type { ColumnValue } from '../../src/event/event.ts';
+import { TypeRegistry } from '../../src/pgtypes/registry.ts';
 
 /** A problem reported by a registry's onProblem. */
 export interface Problem {

@@ -1,5 +1,5 @@
-import { configFromText, type AppConfig } from '../../../src/components.ts';
-import { ConfigError, formatProblem } from '../../../src/config/problems.ts';
+import { configFromText, type AppConfig } from '../../src/components.ts';
+import { ConfigError, formatProblem } from '../../src/config/problems.ts';
 
 export const FILE = 'test.toml';
 

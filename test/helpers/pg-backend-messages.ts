@@ -1,5 +1,5 @@
 /** Builders of backend messages for tests, written with the production Writer (STYLE practice 3). */
-import { Writer } from '../../../src/pg/writer.ts';
+import { Writer } from '../../src/pg/writer.ts';
 
 /** A whole backend message: type byte, length, body. */
 export function message(type: string, body: (w: Writer) => void = () => {}): Uint8Array {

@@ -21,8 +21,8 @@ import { Database } from 'bun:sqlite';
 import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type postgres from 'postgres';
-import { dropSlot, pgClient, uniqueName, type PgServer } from '../../helpers/pg.ts';
-import { startStreamer, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { dropSlot, pgClient, uniqueName, type PgServer } from '../pg.ts';
+import { startStreamer, waitFor, type StreamerProcess } from '../streamer.ts';
 
 const SOURCE = 'crash';
 

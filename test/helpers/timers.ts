@@ -1,4 +1,4 @@
-import type { Timers } from '../../../src/core/timers.ts';
+import type { Timers } from '../../src/core/timers.ts';
 
 /** Timers driven by hand: nothing fires until `advance`. */
 export class ManualTimers implements Timers {

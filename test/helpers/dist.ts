@@ -4,8 +4,8 @@
  * stderr is watched for log lines.
  */
 import { join } from 'node:path';
-import pkg from '../../../package.json' with { type: 'json' };
-import { repoRoot } from '../../helpers/env.ts';
+import pkg from '../../package.json' with { type: 'json' };
+import { repoRoot } from './env.ts';
 
 export const VERSION = pkg.version;
 

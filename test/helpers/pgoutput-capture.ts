@@ -6,9 +6,9 @@
  * unit test and scripts/capture-pgoutput-frames.ts.
  */
 import type postgres from 'postgres';
-import { decodePgoutput } from '../../../src/pgoutput/decode.ts';
-import type { PgoutputMessage } from '../../../src/pgoutput/messages.ts';
-import { parseLsn } from '../../../src/replication/lsn.ts';
+import { decodePgoutput } from '../../src/pgoutput/decode.ts';
+import type { PgoutputMessage } from '../../src/pgoutput/messages.ts';
+import { parseLsn } from '../../src/replication/lsn.ts';
 
 /** Logical object name → the unique name used in one capture. */
 export type Names = Record<string, string>;

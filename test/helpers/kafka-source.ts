@@ -4,13 +4,13 @@
  * output that records what the source pushes.
  */
 import { Producer, type Admin } from '@platformatic/kafka';
-import type { ChangeEvent } from '../../../src/event/event.ts';
-import { Logger } from '../../../src/core/logger.ts';
-import { encodePassthrough } from '../../../src/event/passthrough.ts';
-import type { KafkaPosition } from '../../../src/sources/kafka/offsets.ts';
-import { KafkaSource, type KafkaSourceSettings } from '../../../src/sources/kafka/source.ts';
-import type { PipelineItem, SourceOutput } from '../../../src/sources/source.ts';
-import { uniqueTopic } from '../../helpers/kafka.ts';
+import type { ChangeEvent } from '../../src/event/event.ts';
+import { Logger } from '../../src/core/logger.ts';
+import { encodePassthrough } from '../../src/event/passthrough.ts';
+import type { KafkaPosition } from '../../src/sources/kafka/offsets.ts';
+import { KafkaSource, type KafkaSourceSettings } from '../../src/sources/kafka/source.ts';
+import type { PipelineItem, SourceOutput } from '../../src/sources/source.ts';
+import { uniqueTopic } from './kafka.ts';
 
 /**
  * Event `i` exactly as the original psql-streamer (Go) wrote it: the eight original keys only,

@@ -4,8 +4,8 @@
  * the library reports them (a ResponseError per broker request inside MultipleErrors).
  */
 import { MultipleErrors, NetworkError, Reader, ResponseError, UserError, crc32c, readRecordsBatch, type ClusterMetadata } from '@platformatic/kafka';
-import type { PartitionBatch, RequestOutcome } from '../../../../src/sinks/kafka/client.ts';
-import type { KafkaProducer } from '../../../../src/sinks/kafka/sink.ts';
+import type { PartitionBatch, RequestOutcome } from '../../src/sinks/kafka/client.ts';
+import type { KafkaProducer } from '../../src/sinks/kafka/sink.ts';
 
 export interface SentMessage {
   topic: string;

@@ -4,17 +4,16 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Admin, Connection, Consumer } from '@platformatic/kafka';
-import type { SectionSpec } from '../../../src/config/fields.ts';
-import { Logger } from '../../../src/core/logger.ts';
-import { createKafkaSink } from '../../../src/sinks/kafka/sink.ts';
-import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../src/sinks/kafka/spec.ts';
-import type { Sink } from '../../../src/sinks/sink.ts';
-import { runScript } from '../../helpers/env.ts';
-import { uniqueTopic } from '../../helpers/kafka.ts';
+import type { SectionSpec } from '../../src/config/fields.ts';
+import { Logger } from '../../src/core/logger.ts';
+import { createKafkaSink } from '../../src/sinks/kafka/sink.ts';
+import { kafkaSinkOptions, type KafkaSinkOptions } from '../../src/sinks/kafka/spec.ts';
+import type { Sink } from '../../src/sinks/sink.ts';
+import { repoRoot, runScript } from './env.ts';
+import { uniqueTopic } from './kafka.ts';
 
-const REPO_ROOT = resolve(import.meta.dir, '../../..');
 
 /** A message as read back from Kafka. */
 export interface ReadMessage {
@@ -117,7 +116,7 @@ export async function setTopicConfigs(admin: Admin, topic: string, configs: Reco
  * partitioner's murmur2) gives these keys, computed by a JVM from the broker's own jars.
  */
 export async function javaPartitions(keys: readonly string[], partitions: number): Promise<number[]> {
-  const fetch = Bun.spawn([`${REPO_ROOT}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'pipe' });
+  const fetch = Bun.spawn([`${repoRoot}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'pipe' });
   const libs = (await new Response(fetch.stdout).text()).trim();
   if ((await fetch.exited) !== 0) throw new Error('scripts/kafka/fetch failed');
   const dir = mkdtempSync(join(tmpdir(), 'java-partitions-'));
@@ -207,7 +206,7 @@ export class RestartableBroker {
 
   static async create(): Promise<RestartableBroker> {
     const vars = await runScript('kafka/start', ['--private']);
-    const fetch = Bun.spawn([`${REPO_ROOT}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'ignore' });
+    const fetch = Bun.spawn([`${repoRoot}/scripts/kafka/fetch`], { stdout: 'pipe', stderr: 'ignore' });
     const libs = (await new Response(fetch.stdout).text()).trim();
     await fetch.exited;
     return new RestartableBroker(vars.PSQL_STREAMER_KAFKA_DIR!, [vars.KAFKA_BROKERS!], libs);

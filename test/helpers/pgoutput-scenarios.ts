@@ -4,8 +4,8 @@
  */
 import { expect } from 'bun:test';
 import type postgres from 'postgres';
-import type { DecodedFrame, Names, Scenario } from './capture.ts';
-import { rowsOnly, summarize } from './summarize.ts';
+import type { DecodedFrame, Names, Scenario } from './pgoutput-capture.ts';
+import { rowsOnly, summarize } from './pgoutput-summary.ts';
 
 /** Row changes, truncates, schema changes, replica identities, unchanged TOAST, custom types, messages. */
 export const changesV1: Scenario = {
