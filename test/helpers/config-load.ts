@@ -1,3 +1,7 @@
+/**
+ * Loading config text in unit tests of the config parser: the config, its problems or its
+ * warnings as the operator sees them, and BASE, a minimal valid file to build cases from.
+ */
 import { configFromText, type AppConfig } from '../../src/components.ts';
 import { ConfigError, formatProblem } from '../../src/config/problems.ts';
 

@@ -151,6 +151,18 @@ export async function dropSlot(sql: postgres.Sql, slot: string, timeoutMs = 10_0
   }
 }
 
+/** Creates table, publication and slot (before any data, so everything committed later is in the slot). */
+export async function createStream(sql: postgres.Sql, prefix: string, columns: string): Promise<{ table: string; publication: string; slot: string; slotStart: bigint }> {
+  const table = uniqueName(`${prefix}_t`);
+  const publication = uniqueName(`${prefix}_pub`);
+  const slot = uniqueName(`${prefix}_slot`);
+  await sql.unsafe(`create table ${table} (${columns})`);
+  await sql.unsafe(`create publication ${publication} for table ${table}`);
+  const [row] = await sql<{ lsn: string }[]>`
+    select (lsn - '0/0')::text as lsn from pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  return { table, publication, slot, slotStart: BigInt(row?.lsn ?? 0) };
+}
+
 /** What usePostgres gives a test file. */
 export interface PgFixture {
   /** The server; available inside hooks and tests (after usePostgres's beforeAll ran). */

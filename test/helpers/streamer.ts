@@ -3,7 +3,7 @@
  * crash tests: writes the config, captures stderr, waits for log lines, signals or kills it.
  */
 import { Database } from 'bun:sqlite';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env.ts';
@@ -138,5 +138,30 @@ export function storedPosition(stateFile: string, source: string): bigint {
     }
   } catch {
     return 0n;
+  }
+}
+
+/**
+ * The position of `source` in the state file of a streamer that was killed, read from a copy so
+ * that the next start still recovers the file (and its WAL) itself; 0 when there is none yet.
+ */
+export function readPersisted(stateFile: string, source: string): bigint {
+  if (!existsSync(stateFile)) return 0n;
+  const scratch = mkdtempSync(join(stateFile, '..', 'state-copy-'));
+  try {
+    const copy = join(scratch, 'state.db');
+    copyFileSync(stateFile, copy);
+    if (existsSync(`${stateFile}-wal`)) copyFileSync(`${stateFile}-wal`, `${copy}-wal`);
+    const db = new Database(copy);
+    try {
+      const row = db.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
+      return BigInt(row?.position ?? 0);
+    } catch {
+      return 0n; // not created yet (killed during its first start)
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

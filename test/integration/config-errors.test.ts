@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { postgresSourceToml, sinkToml } from '../helpers/configs.ts';
 import { repoRoot } from '../helpers/env.ts';
 import { tempDir } from '../helpers/streamer.ts';
 
@@ -16,17 +17,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const config = (dsn: string, stateFile = `"${join(dir, 'state.db')}"`) => `http = "127.0.0.1:0"
 stateFile = ${stateFile}
-
-[source.db1]
-type = "postgres"
-dsn = "${dsn}"
-publication = "p"
-replicationSlot = "s"
-
-[sink.out]
-type = "stub_discard"
-sources = ["db1"]
-`;
+${postgresSourceToml({ dsn, publication: 'p', slot: 's', batchFlushInterval: null, statusInterval: null })}
+${sinkToml('out', 'stub_discard')}`;
 
 async function run(args: string[], file: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
   const child = Bun.spawn([process.execPath, MAIN, ...args, '-config', file], { cwd: dir, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...env } });

@@ -2,7 +2,7 @@
  * Crash-safety harness shared by crash.test.ts and scripts/soak-crash: runs psql-streamer as a
  * child process (PostgreSQL source → file sink, SQLite state), kills it with SIGKILL at random
  * moments while a writer commits transactions, restarts it, and checks the delivery contract of
- * docs/delivery.md on the file it wrote:
+ * docs/delivery.md on the file it wrote (the checks: analyse.ts):
  *
  * - every committed (row id, version) is in the file at least once (nothing lost);
  * - per row, the first occurrences of its versions are in commit order (replays may repeat);
@@ -17,42 +17,16 @@
  * Each run's output is a segment of the file (its byte range is known from the file size at each
  * kill), so a line torn by the kill is recognised as such and not mistaken for corruption.
  */
-import { Database } from 'bun:sqlite';
-import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type postgres from 'postgres';
-import { dropSlot, pgClient, uniqueName, type PgServer } from '../pg.ts';
-import { startStreamer, waitFor, type StreamerProcess } from '../streamer.ts';
+import { postgresSourceToml, sinkToml, streamerToml } from '../configs.ts';
+import { createStream, dropSlot, pgClient, type PgServer } from '../pg.ts';
+import { confirmedFlush } from '../postgres-source.ts';
+import { readPersisted, startStreamer, waitFor, type StreamerProcess } from '../streamer.ts';
+import { analyse, type CrashCycle } from './analyse.ts';
+import { CHUNK, fileSize, forEachLine, parseLine } from './output.ts';
+import { Writer, randomBetween } from './writer.ts';
 
 const SOURCE = 'crash';
-
-/** One event line of the file sink, reduced to what the checks need. */
-export interface SeenEvent {
-  id: number;
-  version: number;
-  /** The writer's transaction number (1, 2, ...: commit order, since the writer is sequential). */
-  txn: number;
-  commitLsn: bigint;
-  segment: number;
-}
-
-export interface CrashCycle {
-  /** 'streaming': killed a random time after it logged "Streaming from"; 'startup': counted from spawn. */
-  phase: 'streaming' | 'startup';
-  runMs: number;
-  /** The streamer had exited by itself before the kill (a bug: its log is in problems). */
-  diedEarly: boolean;
-  /** File size after the process was gone: the end of this run's segment. */
-  fileSize: number;
-  /** Position in the state file after the kill (0 when none yet). */
-  persisted: bigint;
-  /** The slot's confirmed_flush_lsn after the kill. */
-  confirmed: bigint;
-  /** What this run's start check logged: the slot's distance behind the saved position (0 when at it or not reached). */
-  slotBehind: bigint;
-  /** The run logged "Refusing to stream" (a false refusal: a kill -9 must never cause one). */
-  refused: boolean;
-}
 
 export interface CrashOptions {
   server: PgServer;
@@ -101,229 +75,7 @@ export interface CrashReport {
   totalMs: number;
 }
 
-const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
-
-/**
- * Commits transactions of inserts and updates and remembers what was committed (only once COMMIT
- * returned). Every row carries its version and the number of the transaction that wrote it.
- */
-class Writer {
-  /** Row id → highest committed version; versions of a row are 1..max, committed in that order. */
-  readonly committed = new Map<number, number>();
-  /** Transaction number → its number of row changes (index 0 unused). */
-  readonly sizes: number[] = [0];
-  private readonly ids: number[] = [];
-  private nextId = 1;
-  changes = 0;
-  bigTransactions = 0;
-  error: unknown;
-  private stopped = false;
-  private done: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly sql: postgres.Sql,
-    private readonly table: string,
-    private readonly options: { changesPerTxn: number; insertShare: number; pauseMs: number; bigTxnEvery: number; bigTxnRows: number },
-  ) {}
-
-  get transactions(): number {
-    return this.sizes.length - 1;
-  }
-
-  start(): void {
-    this.done = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-    if (this.error !== undefined) throw this.error;
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (!this.stopped) {
-        const txn = this.sizes.length;
-        const { bigTxnEvery } = this.options;
-        if (bigTxnEvery > 0 && txn % bigTxnEvery === 0) await this.bigTransaction(txn);
-        else await this.transaction(txn);
-        if (this.options.pauseMs > 0) await Bun.sleep(this.options.pauseMs);
-      }
-    } catch (err) {
-      this.error = err;
-    }
-  }
-
-  private async transaction(txn: number): Promise<void> {
-    const pending = new Map<number, number>();
-    const fresh: number[] = [];
-    const table = this.table;
-    await this.sql.begin(async (tx) => {
-      for (let i = 0; i < this.options.changesPerTxn; i++) {
-        const candidates = this.ids.length + fresh.length;
-        const payload = 'p'.repeat(randomBetween(1, 120));
-        if (candidates === 0 || Math.random() < this.options.insertShare) {
-          const id = this.nextId++;
-          await tx`insert into ${tx(table)} (id, version, txn, payload) values (${id}, 1, ${txn}, ${payload})`;
-          pending.set(id, 1);
-          fresh.push(id);
-        } else {
-          // Also rows inserted or updated earlier in this transaction: several versions in one commit.
-          const pick = Math.floor(Math.random() * candidates);
-          const id = (pick < this.ids.length ? this.ids[pick] : fresh[pick - this.ids.length]) as number;
-          const version = (pending.get(id) ?? this.committed.get(id) ?? 0) + 1;
-          await tx`update ${tx(table)} set version = ${version}, txn = ${txn}, payload = ${payload} where id = ${id}`;
-          pending.set(id, version);
-        }
-      }
-    });
-    this.committed_(txn, pending, fresh, this.options.changesPerTxn);
-  }
-
-  private async bigTransaction(txn: number): Promise<void> {
-    const rows = this.options.bigTxnRows;
-    const first = this.nextId;
-    this.nextId += rows;
-    await this.sql.unsafe(
-      `insert into ${this.table} (id, version, txn, payload) select g, 1, ${txn}, repeat('b', 100) from generate_series(${first}, ${first + rows - 1}) g`,
-    );
-    const pending = new Map<number, number>();
-    const fresh: number[] = [];
-    for (let id = first; id < first + rows; id++) {
-      pending.set(id, 1);
-      fresh.push(id);
-    }
-    this.committed_(txn, pending, fresh, rows);
-    this.bigTransactions++;
-  }
-
-  /** COMMIT returned: only now are these versions promised to be delivered. */
-  private committed_(txn: number, pending: Map<number, number>, fresh: number[], changes: number): void {
-    for (const [id, version] of pending) this.committed.set(id, version);
-    for (const id of fresh) this.ids.push(id);
-    this.sizes.push(changes);
-    if (this.sizes.length - 1 !== txn) throw new Error(`writer: transaction ${txn} recorded out of order`);
-    this.changes += changes;
-  }
-}
-
-/** Reads bytes [from, to) of a file. */
-function readRange(path: string, from: number, to: number): Buffer {
-  const buffer = Buffer.alloc(Math.max(0, to - from));
-  if (to <= from) return buffer;
-  const fd = openSync(path, 'r');
-  try {
-    let done = 0;
-    while (done < buffer.length) {
-      const n = readSync(fd, buffer, done, buffer.length - done, from + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return buffer.subarray(0, done);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const CHUNK = 16 * 1024 * 1024;
-
-/**
- * Calls `onLine` for every complete line in bytes [from, to) of a file, reading it in chunks (the
- * soak's file grows past a gigabyte). Returns the bytes after the last newline: a line the range
- * cuts short (empty when the range ends with a newline).
- */
-function forEachLine(path: string, from: number, to: number, onLine: (line: string) => void): Buffer {
-  let carry: Buffer = Buffer.alloc(0);
-  for (let at = from; at < to; at += CHUNK) {
-    const bytes = carry.length > 0 ? Buffer.concat([carry, readRange(path, at, Math.min(to, at + CHUNK))]) : readRange(path, at, Math.min(to, at + CHUNK));
-    const end = bytes.lastIndexOf(10);
-    if (end < 0) {
-      carry = bytes;
-      continue;
-    }
-    const text = bytes.toString('utf8', 0, end);
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      const line = nl < 0 ? text.slice(start) : text.slice(start, nl);
-      if (line !== '') onLine(line);
-      if (nl < 0) break;
-      start = nl + 1;
-    }
-    carry = bytes.subarray(end + 1);
-  }
-  return carry;
-}
-
-export const fileSize = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
-
-/** One line of the file sink as an event of the crash table; undefined when it is not valid JSON of one. */
-export function parseLine(line: string, segment: number): SeenEvent | undefined {
-  try {
-    const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number } };
-    // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
-    const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
-    return { id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, segment };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Complete lines of one run's output; a last line without newline was cut by the kill. */
-export function parseSegment(bytes: Buffer, segment: number): { events: SeenEvent[]; torn: number; bad: string[] } {
-  const lines = bytes.toString('utf8').split('\n');
-  const tail = lines.pop() ?? '';
-  const events: SeenEvent[] = [];
-  const bad: string[] = [];
-  for (const line of lines) {
-    if (line === '') continue;
-    const event = parseLine(line, segment);
-    if (event === undefined) bad.push(line.slice(0, 200));
-    else events.push(event);
-  }
-  return { events, torn: tail === '' ? 0 : 1, bad };
-}
-
-/** The persisted position, read from a copy of the state file so the next start still recovers it itself. */
-export function readPersisted(stateFile: string, source = SOURCE): bigint {
-  if (!existsSync(stateFile)) return 0n;
-  const scratch = mkdtempSync(join(stateFile, '..', 'state-copy-'));
-  try {
-    const copy = join(scratch, 'state.db');
-    copyFileSync(stateFile, copy);
-    if (existsSync(`${stateFile}-wal`)) copyFileSync(`${stateFile}-wal`, `${copy}-wal`);
-    const db = new Database(copy);
-    try {
-      const row = db.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
-      return BigInt(row?.position ?? 0);
-    } catch {
-      return 0n; // not created yet (killed during its first start)
-    } finally {
-      db.close();
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-export async function slotConfirmed(sql: postgres.Sql, slot: string): Promise<bigint> {
-  const [row] = await sql<{ lsn: string | null }[]>`
-    select (confirmed_flush_lsn - '0/0')::text as lsn from pg_replication_slots where slot_name = ${slot}`;
-  return BigInt(row?.lsn ?? 0);
-}
-
-/** Creates table, publication and slot (before any data, so everything committed later is in the slot). */
-export async function createStream(sql: postgres.Sql, prefix: string, columns: string): Promise<{ table: string; publication: string; slot: string; slotStart: bigint }> {
-  const table = uniqueName(`${prefix}_t`);
-  const publication = uniqueName(`${prefix}_pub`);
-  const slot = uniqueName(`${prefix}_slot`);
-  await sql.unsafe(`create table ${table} (${columns})`);
-  await sql.unsafe(`create publication ${publication} for table ${table}`);
-  const [row] = await sql<{ lsn: string }[]>`
-    select (lsn - '0/0')::text as lsn from pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
-  return { table, publication, slot, slotStart: BigInt(row?.lsn ?? 0) };
-}
-
+/** The config of every run: PostgreSQL source `crash` → file sink, SQLite state. */
 export function streamerConfig(options: {
   server: PgServer;
   stateFile: string;
@@ -333,27 +85,22 @@ export function streamerConfig(options: {
   batchSize: number;
   batchFlushInterval: string;
 }): string {
-  const { server } = options;
-  return `
-http = "127.0.0.1:0"
-boltdb = "${options.stateFile}"
-shutdownTimeout = "20s"
-
-[source.${SOURCE}]
-type = "postgres"
-dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user}"
-publication = "${options.publication}"
-replicationSlot = "${options.slot}"
-startRetryInterval = "100ms"
-statusInterval = "1s"
-batchSize = ${options.batchSize}
-batchFlushInterval = "${options.batchFlushInterval}"
-
-[sink.out]
-type = "file"
-sources = ["${SOURCE}"]
-path = "${options.outFile}"
-`;
+  return streamerToml({
+    state: options.stateFile,
+    top: 'shutdownTimeout = "20s"',
+    sections: [
+      postgresSourceToml({
+        name: SOURCE,
+        server: options.server,
+        publication: options.publication,
+        slot: options.slot,
+        batchFlushInterval: options.batchFlushInterval,
+        statusInterval: '1s',
+        source: `startRetryInterval = "100ms"\nbatchSize = ${options.batchSize}`,
+      }),
+      sinkToml('out', 'file', `path = "${options.outFile}"`, [SOURCE]),
+    ],
+  });
 }
 
 /** What a run's start check said (see CrashCycle.slotBehind and .refused). */
@@ -431,8 +178,8 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
         runMs,
         diedEarly,
         fileSize: fileSize(outFile),
-        persisted: readPersisted(stateFile),
-        confirmed: await slotConfirmed(sql, stream.slot),
+        persisted: readPersisted(stateFile, SOURCE),
+        confirmed: await confirmedFlush(sql, stream.slot),
         ...startCheckOutcome(streamer.stderr()),
       };
       cycles.push(cycle);
@@ -503,121 +250,6 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
     if (slot !== undefined) await dropSlot(sql, slot).catch(() => {});
     await sql.end({ timeout: 5 });
   }
-}
-
-/**
- * Checks the file against what was committed, one run's segment at a time (the soak's file holds
- * millions of events: nothing is kept per event, only per row and per transaction).
- */
-function analyse(input: {
-  outFile: string;
-  cycles: CrashCycle[];
-  committed: Map<number, number>;
-  /** Transaction number → number of changes. */
-  sizes: readonly number[];
-  slotStart: bigint;
-  problem: (text: string) => void;
-}): { eventsInFile: number; distinctEvents: number; duplicates: number; tornLines: number } {
-  const { cycles, committed, sizes, problem } = input;
-  const txns = sizes.length;
-  /** Row id → its versions in order of first appearance. */
-  const versionsById = new Map<number, number[]>();
-  /** Per transaction: distinct changes seen so far, and its CommitLSN (-1 = none seen). */
-  const txnSeen = new Int32Array(txns);
-  const txnLsn: bigint[] = new Array<bigint>(txns).fill(-1n);
-  /** Transactions seen but not yet complete. */
-  const incomplete = new Set<number>();
-  let eventsInFile = 0;
-  let distinctEvents = 0;
-  let tornLines = 0;
-  let outOfOrder = 0;
-  let previousPersisted = 0n;
-  let from = 0;
-  const ends = [...cycles.map((c) => c.fileSize), fileSize(input.outFile)];
-
-  ends.forEach((to, segment) => {
-    let lastTxn = 0;
-    let replayed = 0;
-    let bad = 0;
-    const tail = forEachLine(input.outFile, from, to, (line) => {
-      const e = parseLine(line, segment);
-      if (e === undefined) {
-        if (++bad <= 3) problem(`run ${segment}: unparsable complete line: ${line.slice(0, 200)}`);
-        return;
-      }
-      eventsInFile++;
-      // Per run, in commit order; after a crash nothing before the persisted position again.
-      if (e.txn < lastTxn) problem(`run ${segment}: transaction ${e.txn} after ${lastTxn} (not in commit order)`);
-      lastTxn = e.txn;
-      if (e.commitLsn < previousPersisted && ++replayed <= 3) {
-        problem(`run ${segment}: replayed transaction ${e.txn} (CommitLSN ${e.commitLsn}) although position ${previousPersisted} was persisted before the crash`);
-      }
-      if (!(e.txn >= 1 && e.txn < txns)) {
-        problem(`transaction ${e.txn} is in the file but was never committed`);
-        return;
-      }
-      // One CommitLSN per transaction.
-      const lsn = txnLsn[e.txn] as bigint;
-      if (lsn === -1n) txnLsn[e.txn] = e.commitLsn;
-      else if (lsn !== e.commitLsn) problem(`transaction ${e.txn}: events with CommitLSN ${lsn} and ${e.commitLsn}`);
-      // Per row: first occurrences in commit order, only committed versions.
-      let versions = versionsById.get(e.id);
-      if (versions === undefined) versionsById.set(e.id, (versions = []));
-      if (versions.includes(e.version)) return; // a replay
-      const last = versions.at(-1) ?? 0;
-      if (e.version <= last && ++outOfOrder <= 5) problem(`row ${e.id}: version ${e.version} first appears after version ${last} (not in commit order)`);
-      const max = committed.get(e.id);
-      if (max === undefined || e.version < 1 || e.version > max) problem(`row ${e.id}: version ${e.version} was never committed (committed 1..${max ?? 0})`);
-      versions.push(e.version);
-      distinctEvents++;
-      txnSeen[e.txn]!++;
-      if (txnSeen[e.txn] === sizes[e.txn]) incomplete.delete(e.txn);
-      else incomplete.add(e.txn);
-    });
-    if (bad > 3) problem(`run ${segment}: ${bad} unparsable lines in all`);
-    if (tail.length > 0) {
-      tornLines++;
-      if (segment === ends.length - 1) problem('the final run (graceful stop) left a torn last line');
-    }
-    from = Math.max(from, to);
-
-    const cycle = cycles[segment];
-    if (cycle === undefined) return; // the final run
-    if (cycle.persisted < previousPersisted) problem(`run ${segment}: persisted position went back from ${previousPersisted} to ${cycle.persisted}`);
-    if (cycle.confirmed > cycle.persisted && cycle.confirmed > input.slotStart) {
-      problem(`run ${segment}: slot confirmed_flush_lsn ${cycle.confirmed} is ahead of the persisted position ${cycle.persisted}`);
-    }
-    // The persisted position never runs ahead of the file: every transaction before it is whole.
-    for (const txn of incomplete) {
-      if ((txnLsn[txn] as bigint) < cycle.persisted) {
-        problem(`run ${segment}: position ${cycle.persisted} persisted, but transaction ${txn} (CommitLSN ${txnLsn[txn]}) has only ${txnSeen[txn]} of ${sizes[txn]} changes in the file`);
-      }
-    }
-    if (cycle.persisted > previousPersisted) previousPersisted = cycle.persisted;
-  });
-
-  // Nothing lost: every committed version of every row.
-  let missing = 0;
-  for (const [id, max] of committed) {
-    const seen = versionsById.get(id)?.length ?? 0;
-    if (seen !== max && ++missing <= 5) problem(`row ${id}: ${seen} of its ${max} committed versions in the file (${versionsById.get(id)?.join(',') ?? 'none'})`);
-  }
-  if (missing > 5) problem(`... ${missing} rows with missing versions in all`);
-  if (outOfOrder > 5) problem(`... ${outOfOrder} row versions out of commit order in all`);
-  for (const id of versionsById.keys()) if (!committed.has(id)) problem(`row ${id} is in the file but was never committed`);
-  // Whole transactions, with CommitLSNs in the writer's commit order.
-  let partial = 0;
-  let previous = -1n;
-  for (let txn = 1; txn < txns; txn++) {
-    if (txnSeen[txn] !== sizes[txn] && ++partial <= 5) problem(`transaction ${txn}: ${txnSeen[txn]} of its ${sizes[txn]} changes in the file`);
-    const lsn = txnLsn[txn] as bigint;
-    if (lsn === -1n) continue;
-    if (lsn <= previous) problem(`transaction ${txn} has CommitLSN ${lsn}, not after its predecessor's ${previous}`);
-    previous = lsn;
-  }
-  if (partial > 5) problem(`... ${partial} incomplete transactions in all`);
-
-  return { eventsInFile, distinctEvents, duplicates: eventsInFile - distinctEvents, tornLines };
 }
 
 /** Human-readable summary of a report. */

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useKafka } from '../../helpers/kafka.ts';
-import { uniqueName, usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { uniqueName, usePostgres } from '../../helpers/pg.ts';
+import { postgresSourceToml, postgresToFileToml, postgresToKafkaToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { readTopic } from '../../helpers/kafka-sink.ts';
@@ -50,18 +51,6 @@ function start(name: string, config: string): Child {
   const child = spawnChild([binary, '-config', file], { cwd: alone, env: ENV });
   children.push(child);
   return child;
-}
-
-function source(server: PgServer, publication: string, slot: string): string {
-  return `
-[source.db1]
-type = "postgres"
-dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user} sslmode=disable"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "20ms"
-statusInterval = "500ms"
-`;
 }
 
 /** A table with a publication, and the slot name the program will create (dropped afterwards). */
@@ -125,17 +114,14 @@ describe('the compiled binary alone in an empty directory', () => {
     writeFileSync(join(dir, 'preload.js'), `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'preloaded'))}, 'x');\n`);
     writeFileSync(join(dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
     // Valid exactly when the variable is set.
-    writeFileSync(join(dir, 'probe.toml'), `http = "127.0.0.1:\${PSQL_STREAMER_DOTENV_PROBE}"
-boltdb = "state.db"
-[source.db1]
-type = "postgres"
-dsn = "host=127.0.0.1 dbname=app user=streamer"
-publication = "p"
-replicationSlot = "s"
-[sink.out]
-type = "stub_discard"
-sources = ["db1"]
-`);
+    writeFileSync(join(dir, 'probe.toml'), streamerToml({
+      http: '127.0.0.1:${PSQL_STREAMER_DOTENV_PROBE}',
+      state: 'state.db',
+      sections: [
+        postgresSourceToml({ dsn: 'host=127.0.0.1 dbname=app user=streamer', publication: 'p', slot: 's', batchFlushInterval: null, statusInterval: null }),
+        sinkToml('out', 'stub_discard'),
+      ],
+    }));
     const withVariable = await run([binary, 'check', '-config', 'probe.toml'], { cwd: dir, env: { ...ENV, PSQL_STREAMER_DOTENV_PROBE: '0' } });
     expect(withVariable.stdout).toBe('probe.toml: OK (1 source(s), 1 sink(s))\n');
     const result = await run([binary, 'check', '-config', 'probe.toml'], { cwd: dir, env: ENV });
@@ -153,15 +139,7 @@ sources = ["db1"]
   test('PostgreSQL → file sink: the events, /status 200, SIGTERM exits 0; time from exec to "Streaming from"', async () => {
     const { table, publication, slot } = await prepare('bin_file');
     const out = join(work, 'file-out.jsonl');
-    const streamer = start('file', `
-http = "127.0.0.1:0"
-boltdb = "${join(work, 'file-state.db')}"
-${source(pg.server, publication, slot)}
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`);
+    const streamer = start('file', postgresToFileToml({ server: pg.server, publication, slot, statusInterval: '500ms', state: join(work, 'file-state.db'), out }));
     const streaming = await streamer.waitForLog('Streaming from');
     console.log(`PostgreSQL → file: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms (slot created at startup)`);
 
@@ -181,18 +159,10 @@ sources = ["db1"]
   test('PostgreSQL → Kafka (lz4): the messages in the original\'s format; time from exec to "Streaming from"', async () => {
     const { table, publication, slot } = await prepare('bin_kafka');
     const topic = await kafka.createTopic({ prefix: 'bin-kafka' });
-    const streamer = start('kafka', `
-http = "127.0.0.1:0"
-boltdb = "${join(work, 'kafka-state.db')}"
-${source(pg.server, publication, slot)}
-[sink.kafka]
-type = "kafka"
-sources = ["db1"]
-hosts = ${JSON.stringify(kafka.server.brokers)}
-handlers = ["passthrough"]
-topicFallback = "${topic}"
-compression = "lz4"
-`);
+    const streamer = start('kafka', postgresToKafkaToml({
+      server: pg.server, publication, slot, statusInterval: '500ms', state: join(work, 'kafka-state.db'),
+      brokers: kafka.server.brokers, sink: `topicFallback = "${topic}"\ncompression = "lz4"`,
+    }));
     const streaming = await streamer.waitForLog('Streaming from');
     console.log(`PostgreSQL → Kafka: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms`);
 

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
 import { repoRoot } from '../../helpers/env.ts';
+import { dsnFor } from '../../helpers/postgres-source.ts';
 import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { buildNative, nativeTarget, run, runOk, spawnChild, stop, VERSION, type Child } from '../../helpers/dist.ts';
 
@@ -105,20 +107,10 @@ describe('the image file set (scripts/image-rootfs)', () => {
       if (!asRoot) chownSync(state, IMAGE_UID, IMAGE_UID);
       const server = pg.server;
       // 127.0.0.1 reaches the host's server: the chroot shares the network.
-      writeFileSync(join(config, 'psql-streamer.toml'), `
-http = "127.0.0.1:0"
-boltdb = "/var/lib/psql-streamer/state.db"
-[source.db1]
-type = "postgres"
-dsn = "host=127.0.0.1 port=${server.port} dbname=${server.database} user=${server.user} sslmode=disable"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "20ms"
-[sink.out]
-type = "file"
-path = "/var/lib/psql-streamer/events.jsonl"
-sources = ["db1"]
-`);
+      writeFileSync(join(config, 'psql-streamer.toml'), postgresToFileToml({
+        dsn: dsnFor(server, { host: '127.0.0.1' }), publication, slot, statusInterval: null,
+        state: '/var/lib/psql-streamer/state.db', out: '/var/lib/psql-streamer/events.jsonl',
+      }));
       const args = [RUN, rootfs, ...(asRoot ? ['--root'] : []), '-v', `${config}:/etc/psql-streamer`, '-v', `${state}:/var/lib/psql-streamer`];
       const child = spawnChild(args, { cwd: work, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
       children.push(child);

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
 import { formatLsn } from '../../../src/replication/lsn.ts';
 import { useKafka } from '../../helpers/kafka.ts';
-import { usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { postgresToKafkaToml } from '../../helpers/configs.ts';
+import { createStream, usePostgres } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { startStreamer, tempDir, waitFor, type StreamerProcess, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
-import { createStream } from '../../helpers/crash/harness.ts';
 import { readTopic, topicSize, type ReadMessage } from '../../helpers/kafka-sink.ts';
 
 const dirs: string[] = [];
@@ -39,17 +39,12 @@ function start(dir: string, config: string, name: string): StreamerProcess {
   return child;
 }
 
-function sourceSection(server: PgServer, publication: string, slot: string, extra = ''): string {
-  return `
-[source.db1]
-type = "postgres"
-dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user} sslmode=disable"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "20ms"
-statusInterval = "500ms"
-startRetryInterval = "100ms"
-${extra}`;
+/** PostgreSQL (`[source.db1]`, state in `dir`) → `[sink.kafka]` on `brokers` with the sink's own lines. */
+function pgToKafka(dir: string, stream: { publication: string; slot: string }, brokers: readonly string[], sink: string, source = ''): string {
+  return postgresToKafkaToml({
+    server: pg.server, publication: stream.publication, slot: stream.slot, statusInterval: '500ms',
+    source: `startRetryInterval = "100ms"\n${source}`, state: join(dir, 'state.db'), brokers, sink,
+  });
 }
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?[+-]\d\d:\d\d$/;
@@ -84,18 +79,8 @@ describe('PostgreSQL → Kafka through src/main.ts', () => {
     const otherTopic = await kafka.createTopic({ prefix: 'pgk-other' });
     const dir = newDir();
     const server = pg.server;
-    const streamer = start(dir, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-${sourceSection(server, rows.publication, rows.slot)}
-[sink.kafka]
-type = "kafka"
-sources = ["db1"]
-hosts = ${JSON.stringify(kafka.server.brokers)}
-handlers = ["passthrough"]
-tableTopicMapping = { "public.${rows.table}" = "${rowsTopic}" }
-topicFallback = "${otherTopic}"
-`, 'actions');
+    const streamer = start(dir, pgToKafka(dir, rows, kafka.server.brokers, `tableTopicMapping = { "public.${rows.table}" = "${rowsTopic}" }
+topicFallback = "${otherTopic}"`), 'actions');
     await streamer.waitForLog('Streaming from');
 
     await sql.unsafe(`insert into ${rows.table} values (1, 'a <&> b', 9007199254740993, '{"x": 1}'), (2, 'two', null, null)`);
@@ -174,17 +159,7 @@ topicFallback = "${otherTopic}"
     slots.push(stream.slot);
     const topic = await kafka.createTopic({ prefix: 'pgk-crash', partitions: 3 });
     const dir = newDir();
-    const config = `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-${sourceSection(pg.server, stream.publication, stream.slot, 'batchSize = 200')}
-[sink.kafka]
-type = "kafka"
-sources = ["db1"]
-hosts = ${JSON.stringify(kafka.server.brokers)}
-handlers = ["passthrough"]
-topicFallback = "${topic}"
-`;
+    const config = pgToKafka(dir, stream, kafka.server.brokers, `topicFallback = "${topic}"`, 'batchSize = 200');
     const first = start(dir, config, 'first');
     await first.waitForLog('Streaming from');
 
@@ -226,18 +201,8 @@ describe('bad Kafka configuration', () => {
   test('a mapped topic equal to the fallback: `check` names the key and what to do', async () => {
     const dir = newDir();
     const file = join(dir, 'bad.toml');
-    await Bun.write(file, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-${sourceSection(pg.server, 'pub', 'slot')}
-[sink.kafka]
-type = "kafka"
-sources = ["db1"]
-hosts = ["127.0.0.1:9092"]
-handlers = ["passthrough"]
-tableTopicMapping = { users = "events" }
-topicFallback = "events"
-`);
+    await Bun.write(file, pgToKafka(dir, { publication: 'pub', slot: 'slot' }, ['127.0.0.1:9092'], `tableTopicMapping = { users = "events" }
+topicFallback = "events"`));
     const child = Bun.spawn([process.execPath, join(repoRoot, 'src', 'main.ts'), 'check', '-config', file], { stdout: 'pipe', stderr: 'pipe' });
     const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
     expect(code).toBe(2);
@@ -249,18 +214,7 @@ topicFallback = "events"
     const stream = await createStream(sql, 'pgk_nobroker', 'id int primary key');
     slots.push(stream.slot);
     const dir = newDir();
-    const streamer = start(dir, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-${sourceSection(pg.server, stream.publication, stream.slot)}
-[sink.kafka]
-type = "kafka"
-sources = ["db1"]
-hosts = ["127.0.0.1:1"]
-handlers = ["passthrough"]
-topicFallback = "t"
-timeout = "500ms"
-`, 'nobroker');
+    const streamer = start(dir, pgToKafka(dir, stream, ['127.0.0.1:1'], 'topicFallback = "t"\ntimeout = "500ms"'), 'nobroker');
     await streamer.waitForLog('Sink-Kafka (kafka): cannot reach the Kafka brokers 127.0.0.1:1');
     const url = await streamer.httpUrl();
     let body = '';

@@ -7,9 +7,9 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { usePostgres, type PgServer } from '../../helpers/pg.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
-import { createStream, readPersisted } from '../../helpers/crash/harness.ts';
+import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
+import { createStream, usePostgres, type PgServer } from '../../helpers/pg.ts';
+import { completeLines, readPersisted, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 import { committedOffsets, originalEventJson, produce } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
@@ -30,19 +30,12 @@ interface Table {
 }
 
 function config(dir: string, server: PgServer, stream: Table, topic: string, group: string, sinks: string): string {
-  return `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-shutdownTimeout = "20s"
-
-[source.db]
-type = "postgres"
-dsn = "host=${server.host} port=${server.port} dbname=${server.database} user=${server.user}"
-publication = "${stream.publication}"
-replicationSlot = "${stream.slot}"
-statusInterval = "500ms"
-batchFlushInterval = "20ms"
-
+  return streamerToml({
+    state: join(dir, 'state.db'),
+    top: 'shutdownTimeout = "20s"',
+    sections: [
+      postgresSourceToml({ name: 'db', server, publication: stream.publication, slot: stream.slot, statusInterval: '500ms' }),
+      `
 [source.relay]
 type = "kafka"
 hosts = ${JSON.stringify(kafka.server.brokers)}
@@ -52,15 +45,13 @@ batchFlushInterval = "20ms"
 sendRetryInterval = "50ms"
 sessionTimeout = "6s"
 heartbeatInterval = "500ms"
-${sinks}`;
+`,
+      sinks,
+    ],
+  });
 }
 
-const fileSink = (name: string, path: string, sources: string[]) => `
-[sink.${name}]
-type = "file"
-path = "${path}"
-sources = ${JSON.stringify(sources)}
-`;
+const fileSink = (name: string, path: string, sources: string[]) => sinkToml(name, 'file', `path = "${path}"`, sources);
 
 /** The Table of each JSON line of a file. */
 function tables(path: string): string[] {

@@ -6,9 +6,11 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropSlot, usePostgres } from '../../helpers/pg.ts';
-import { startStreamer, tempDir, waitFor } from '../../helpers/streamer.ts';
-import { createStream, fileSize, parseSegment, readPersisted, runCrashCycles, slotConfirmed, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
+import { createStream, dropSlot, usePostgres } from '../../helpers/pg.ts';
+import { confirmedFlush } from '../../helpers/postgres-source.ts';
+import { readPersisted, startStreamer, tempDir, waitFor } from '../../helpers/streamer.ts';
+import { runCrashCycles, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
+import { fileSize, parseSegment } from '../../helpers/crash/output.ts';
 
 const pg = usePostgres();
 const dirs: string[] = [];
@@ -63,8 +65,8 @@ describe('kill -9', () => {
 
       const killSize = fileSize(outFile);
       const atKill = parseSegment(readFileSync(outFile), 0);
-      const persisted = readPersisted(stateFile);
-      const confirmed = await slotConfirmed(sql, stream.slot);
+      const persisted = readPersisted(stateFile, 'crash');
+      const confirmed = await confirmedFlush(sql, stream.slot);
       const commitLsn = atKill.events[0]?.commitLsn ?? 0n;
       process.stderr.write(`[crash-big] killed with ${atKill.events.length} of ${rows} events in the file (${atKill.torn} torn line); ` +
         `persisted ${persisted}, confirmed ${confirmed}, transaction's CommitLSN ${commitLsn}\n`);
@@ -86,7 +88,7 @@ describe('kill -9', () => {
       expect(after.events.length).toBe(rows);
       expect(new Set(after.events.map((e) => e.id)).size).toBe(rows);
       expect(after.events.every((e) => e.commitLsn === commitLsn)).toBe(true);
-      expect(readPersisted(stateFile)).toBeGreaterThan(commitLsn);
+      expect(readPersisted(stateFile, 'crash')).toBeGreaterThan(commitLsn);
       process.stderr.write(`[crash-big] after the restart: all ${after.events.length} rows; ${atKill.events.length} duplicates from the killed run\n`);
     } finally {
       await dropSlot(sql, stream.slot);

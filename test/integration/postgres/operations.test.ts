@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
-import { dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
+import { useSourceTests } from '../../helpers/postgres-source.ts';
 import { completeLines, killChildren, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
@@ -33,23 +34,7 @@ async function prepareTable(): Promise<{ table: string; slot: string; publicatio
 }
 
 function configFor(p: { slot: string; publication: string }, out: string, state: string, top = ''): string {
-  return `${top}
-http = "127.0.0.1:0"
-boltdb = "${state}"
-
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(db.pg.server)}"
-publication = "${p.publication}"
-replicationSlot = "${p.slot}"
-batchFlushInterval = "10ms"
-statusInterval = "200ms"
-
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`;
+  return postgresToFileToml({ server: db.pg.server, ...p, state, out, top, batchFlushInterval: '10ms' });
 }
 
 const ids = (path: string): number[] => completeLines(path).map((line) => Number(/"id":(\d+)/.exec(line)![1]));

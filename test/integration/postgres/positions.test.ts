@@ -10,11 +10,11 @@ import { configFromText } from '../../../src/components.ts';
 import type { PostgresSourceOptions } from '../../../src/sources/postgres/spec.ts';
 import { formatLsn, parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
+import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import {
   confirmedFlush,
   currentLsn,
-  dsnFor,
   recordingStore,
   useSourceTests,
   waitFor,
@@ -209,19 +209,16 @@ describe('positions', () => {
     await db.sql.unsafe(`INSERT INTO ${t} VALUES (2, 'after 1')`);
     await db.sql.unsafe(`INSERT INTO ${t} VALUES (3, 'after 2')`);
 
-    const config = configFromText('override.toml', `
-http = "127.0.0.1:0"
-boltdb = "unused.db"
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(db.pg.server)}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-walPositionOverride = "${formatLsn(override)}"
-[sink.s]
-type = "stub_discard"
-sources = ["db1"]
-`);
+    const config = configFromText('override.toml', streamerToml({
+      state: 'unused.db',
+      sections: [
+        postgresSourceToml({
+          server: db.pg.server, publication, slot, batchFlushInterval: null, statusInterval: null,
+          source: `walPositionOverride = "${formatLsn(override)}"`,
+        }),
+        sinkToml('s', 'stub_discard'),
+      ],
+    }));
     const options = config.sources[0]!.options as PostgresSourceOptions;
     expect(options.walPositionOverride).toBe(override);
     const store = createMemoryStateStore();

@@ -13,6 +13,7 @@ import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { dropSlot, pgClient, testSince, uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, currentLsn as walInsertLsn, dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
+import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { killChildrenAndDropSlots, startStreamer, tempDir, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const children: StreamerProcess[] = [];
@@ -69,25 +70,18 @@ async function stuckStreamer(extra: string): Promise<{ streamer: StreamerProcess
   const { slot, publication } = await db.prepare([table]);
   slots.push(slot);
   const dir = tempDir('psql-streamer-wal-');
-  const streamer = startStreamer(dir, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-shutdownTimeout = "2s"
-
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(db.pg.server)}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-statusInterval = "200ms"
-slotMonitorInterval = "${POLL_MS}ms"
-maxBufferedEvents = 1000
-${extra}
-
-[sink.stuck]
-type = "hanging"
-sources = ["db1"]
-`, 'wal', {}, [], [], FIXTURE);
+  const config = streamerToml({
+    state: join(dir, 'state.db'),
+    top: 'shutdownTimeout = "2s"',
+    sections: [
+      postgresSourceToml({
+        server: db.pg.server, publication, slot, batchFlushInterval: null,
+        source: `slotMonitorInterval = "${POLL_MS}ms"\nmaxBufferedEvents = 1000\n${extra}`,
+      }),
+      sinkToml('stuck', 'hanging'),
+    ],
+  });
+  const streamer = startStreamer(dir, config, 'wal', {}, [], [], FIXTURE);
   children.push(streamer);
   await streamer.waitForLog('Streaming from', 30_000);
   return { streamer, table, slot, url: await streamer.httpUrl() };

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
-import { confirmedFlush, dsnFor, useSourceTests } from '../../helpers/postgres-source.ts';
+import { postgresToFileToml } from '../../helpers/configs.ts';
+import { confirmedFlush, useSourceTests } from '../../helpers/postgres-source.ts';
 import { completeLines, killChildren, startStreamer, storedPosition as positionIn, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const storedPosition = (stateFile: string) => positionIn(stateFile, 'db1');
@@ -35,24 +36,10 @@ describe('warm standby', () => {
     // The slot's confirmed position lags far behind the state file (status once an hour): a
     // standby resuming from the slot would deliver the first instance's rows again and write older
     // positions to the shared state file.
-    const config = (http: string) => `
-http = "${http}"
-boltdb = "${state}"
-
-[source.db1]
-type = "postgres"
-dsn = "${dsnFor(db.pg.server)}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-batchFlushInterval = "10ms"
-statusInterval = "1h"
-startRetryInterval = "200ms"
-
-[sink.out]
-type = "file"
-path = "${out}"
-sources = ["db1"]
-`;
+    const config = (http: string) => postgresToFileToml({
+      server: db.pg.server, publication, slot, state, out, http,
+      batchFlushInterval: '10ms', statusInterval: '1h', source: 'startRetryInterval = "200ms"',
+    });
     const active = startStreamer(dir, config('127.0.0.1:0'), 'active');
     children.push(active);
     await active.waitForLog('Streaming from');
