@@ -28,7 +28,7 @@ async function run(args: string[], file: string, env: Record<string, string> = {
   return { code, stderr };
 }
 
-describe('check and start agree, exit 2, FILE:LINE:COL', () => {
+describe('regression: mistakes that passed `check` and exited 1 at run time; check and start agree, exit 2, FILE:LINE:COL', () => {
   test.each([
     ['host=x port=abc', {}, 'source.db1.dsn: connection string: port must be an integer from 1 to 65535, not "abc"'],
     ['host=x sslmode=yes', {}, 'source.db1.dsn: connection string: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, not "yes"'],
@@ -44,7 +44,7 @@ describe('check and start agree, exit 2, FILE:LINE:COL', () => {
     }
   }, 60_000);
 
-  test('stateFile = 1e309 is refused and creates no ./Infinity', async () => {
+  test('regression: stateFile = 1e309 created ./Infinity; now refused, nothing created', async () => {
     const file = join(dir, 'infinity.toml');
     writeFileSync(file, config('host=127.0.0.1', '1e309'));
     for (const args of [['check'], []]) {
@@ -55,7 +55,7 @@ describe('check and start agree, exit 2, FILE:LINE:COL', () => {
     expect(existsSync(join(dir, 'Infinity'))).toBe(false);
   }, 60_000);
 
-  test('invalid UTF-8 is refused with its byte and line', async () => {
+  test('regression: invalid UTF-8 became U+FFFD; now refused with its byte and line', async () => {
     const file = join(dir, 'latin1.toml');
     const bytes = Buffer.from(config('host=127.0.0.1 password=caf?'));
     const at = bytes.indexOf('?');

@@ -286,7 +286,7 @@ describe('health', () => {
     }
   }, 120_000);
 
-  test('a commit the broker does not answer fails the acknowledgement (retryable); the same positions commit once it answers again', async () => {
+  test('regression: an offset commit the broker did not answer held the acknowledgement forever; now it fails it (retryable); the same positions commit once it answers again', async () => {
     const vars = await runScript('kafka/start', ['--private']);
     const dir = vars.PSQL_STREAMER_KAFKA_DIR!;
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8').trim());

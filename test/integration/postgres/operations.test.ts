@@ -40,7 +40,7 @@ function configFor(p: { slot: string; publication: string }, out: string, state:
 const ids = (path: string): number[] => completeLines(path).map((line) => Number(/"id":(\d+)/.exec(line)![1]));
 
 describe('signals and file modes', () => {
-  test('SIGHUP after logrotate renamed the output: keeps running, writes a new file at the path, nothing lost or doubled', async () => {
+  test('regression: SIGHUP killed the process (exit 129) and files followed the umask; now after logrotate renamed the output it keeps running, writes a new file at the path, nothing lost or doubled', async () => {
     const p = await prepareTable();
     const out = join(dir, 'out.jsonl');
     const rotated = `${out}.1`;
@@ -88,7 +88,7 @@ describe('HTTP API security', () => {
   const cert = join(dir, 'http.crt');
   const key = join(dir, 'http.key');
 
-  test('HTTPS with a self-signed certificate, token on control endpoints, POST only', async () => {
+  test('regression: /debug/on|off answered any method without credentials; now HTTPS with a self-signed certificate, token on control endpoints, POST only', async () => {
     const made = Bun.spawnSync(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
       '-keyout', key, '-out', cert], { stderr: 'pipe' });
     expect(made.exitCode).toBe(0);

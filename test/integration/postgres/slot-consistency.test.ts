@@ -203,7 +203,7 @@ describe('slot and state consistency', () => {
     expect(ids(s.out)).toEqual([1, 2, 4]);
   });
 
-  test('a garbage position in the state file names the file and the source, exit 3', async () => {
+  test('regression: a garbage position in the state file failed with "Failed to parse String to BigInt"; now it names the file and the source, exit 3', async () => {
     const s = await setup();
     await deliver(s, 'garbage-1', () => db.sql.unsafe(`INSERT INTO ${s.t} VALUES (1, 'a')`), 1);
     setStoredPosition(s.state, 'garbage');
@@ -214,7 +214,7 @@ describe('slot and state consistency', () => {
     expect(await reset(s, 'garbage-reset')).toContain('forgot an unreadable position');
   });
 
-  test('a publication dropped and created again under the slot is refused with what to do, not retried forever', async () => {
+  test('regression: a publication dropped and created again under the slot was retried every second forever; now refused with what to do', async () => {
     const s = await setup();
     await deliver(s, 'pub-1', () => db.sql.unsafe(`INSERT INTO ${s.t} VALUES (1, 'a')`), 1);
     await db.sql.unsafe(`DROP PUBLICATION ${s.publication}`);

@@ -88,7 +88,7 @@ async function stuckStreamer(extra: string): Promise<{ streamer: StreamerProcess
 }
 
 describe('WAL retention and budget with a stuck sink', () => {
-  test('the slot gauges match pg_replication_slots within one poll; the soft budget warns (log, metric, /status 200)', async () => {
+  test('regression: the WAL lag gauge understated a stuck sink (received − persisted); now the slot gauges match pg_replication_slots within one poll; the soft budget warns (log, metric, /status 200)', async () => {
     const { streamer, table, slot, url } = await stuckStreamer('walBudgetWarn = "4MiB"');
     const filled = await fillSlot(db.sql, table, slot, 8 * MiB);
 

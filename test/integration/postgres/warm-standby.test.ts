@@ -27,7 +27,7 @@ afterAll(async () => {
 const lines = (path: string) => completeLines(path).map((line) => ({ id: Number(/"id":(\d+)/.exec(line)![1]), commit: BigInt(/"CommitLSN":(\d+)/.exec(line)![1]!) }));
 
 describe('warm standby', () => {
-  test('the standby waits, takes over after kill -9 of the active instance, nothing lost or repeated, state never back', async () => {
+  test('regression: a second instance on the same config died on the HTTP port; now the standby waits, takes over after kill -9 of the active instance, nothing lost or repeated, state never back', async () => {
     const t = uniqueName('t');
     await db.sql.unsafe(`CREATE TABLE ${t} (id int PRIMARY KEY)`);
     const { slot, publication } = await db.prepare([t]);

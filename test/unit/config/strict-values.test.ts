@@ -18,13 +18,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const withDsn = (dsn: string) => BASE.replace('dsn = "dbname=test"', `dsn = "${dsn}"`);
 
 describe('path keys take quoted strings only', () => {
-  test('stateFile = 1e309 is an error naming the key (it created ./Infinity)', () => {
+  test('regression: stateFile = 1e309 created ./Infinity; now an error naming the key', () => {
     expect(problems(BASE.replace('boltdb = "/tmp/state.db"', 'stateFile = 1e309'))).toEqual([
       'test.toml:2:1: boltdb: expected a file path as a quoted string, found Infinity',
     ]);
   });
 
-  test('a number or boolean for the file sink path, a Kafka TLS file or an HTTP TLS file', () => {
+  test('regression: a number or boolean for the file sink path, a Kafka TLS file or an HTTP TLS file loaded; now an error', () => {
     const text = `http = "127.0.0.1:1"
 httpTlsCertFile = 443
 httpTlsKeyFile = true
@@ -58,7 +58,7 @@ sources = ["db1"]
   });
 });
 
-describe('the DSN is resolved at load as at startup (no connection)', () => {
+describe('regression: an invalid DSN passed `check`; now resolved at load as at startup (no connection)', () => {
   test.each([
     ['host=x port=abc', 'connection string: port must be an integer from 1 to 65535, not "abc"'],
     ['host=x port=70000', 'connection string: port must be an integer from 1 to 65535, not "70000"'],
@@ -134,7 +134,7 @@ describe('invalid UTF-8 in the config file', () => {
     expect(utf8Problem(bytes(0x0a, 0x0a, 0x61, 0xe9, 0x0a))).toBe('invalid UTF-8 at byte 3 (line 3); save the file as UTF-8');
   });
 
-  test('a Latin-1 byte in a DSN is an error naming byte and line, not a U+FFFD in the password', async () => {
+  test('regression: a Latin-1 byte in a DSN became U+FFFD in the password; now an error naming byte and line', async () => {
     const file = join(dir, 'latin1.toml');
     const text = BASE.replace('dsn = "dbname=test"', 'dsn = "dbname=test password=caf\u0000"');
     const bytes = Buffer.from(text, 'utf8');

@@ -19,7 +19,7 @@ function appWith(security: HttpSecurity | undefined) {
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 describe('HTTP API security', () => {
-  test.each(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])('%s /debug/on is 405 with Allow: POST and changes nothing', async (method) => {
+  test.each(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])('regression: /debug/on answered %s; now 405 with Allow: POST and changes nothing', async (method) => {
     const { app, component } = appWith(undefined);
     const res = await app.request('/debug/on', { method });
     expect(res.status).toBe(405);

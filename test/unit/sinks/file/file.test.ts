@@ -91,7 +91,7 @@ describe('file sink', () => {
     expect(statSync(path).mode & 0o022).toBe(0); // not group- or world-writable
   });
 
-  test('a file left with an incomplete last line (a killed run) gets its newline before new lines', async () => {
+  test('regression: an incomplete last line left by a killed run swallowed the next good line; now it gets its newline first', async () => {
     const path = join(dir, 'torn.jsonl');
     writeFileSync(path, '{"whole":1}\n{"torn":');
     const sink = await openSink(path);

@@ -328,7 +328,7 @@ describe('lifecycle', () => {
     expect(isRetryable(err)).toBe(false);
   });
 
-  test('a client call that never settles fails as a retryable timeout instead of holding the pipeline', async () => {
+  test('regression: a client call that never settled held the pipeline without a word; now it fails as a retryable timeout', async () => {
     const producer = new FakeProducer({ t: 1 });
     const send = producer.produceBatches;
     let hang = true;
