@@ -12,10 +12,10 @@ export const repoRoot = join(import.meta.dir, '..', '..')
 export function parseExports(text: string): Record<string, string> {
   const result: Record<string, string> = {}
   for (const line of text.split('\n')) {
-    const match = /^export ([A-Za-z_][A-Za-z0-9_]*)='([^']*)'$/.exec(line.trim())
+    const match = /^export ([A-Za-z_][A-Za-z0-9_]*)='([^']*)'$/.exec(line.trim());
     if (match) result[match[1]!] = match[2]!
   }
-  return result
+  return result;
 }
 
 /**
@@ -24,7 +24,7 @@ export function parseExports(text: string): Record<string, string> {
  */
 export function assertServersAllowed(what: string): void {
   if (process.env.PSQL_STREAMER_TEST_UNIT === '1') {
-    throw new Error(`${what}: unit tests (scripts/test --unit) use no server; a test that needs one belongs under test/integration/`)
+    throw new Error(`${what}: unit tests (scripts/test --unit) use no server; a test that needs one belongs under test/integration/`);
   }
 }
 
@@ -33,7 +33,7 @@ export function assertServersAllowed(what: string): void {
  * output, its stdout is returned parsed by parseExports. Throws with the exit code on failure.
  */
 export async function runScript(script: string, args: string[] = []): Promise<Record<string, string>> {
-  assertServersAllowed(`scripts/${script} ${args.join(' ')}`)
+  assertServersAllowed(`scripts/${script} ${args.join(' ')}`);
   const env = { ...process.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` }
   const child = Bun.spawn([join(repoRoot, 'scripts', script), ...args], {
     cwd: repoRoot,
@@ -41,22 +41,22 @@ export async function runScript(script: string, args: string[] = []): Promise<Re
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'inherit',
-  })
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited])
+  });
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   if (code !== 0) throw new Error(`scripts/${script} ${args.join(' ')} exited with code ${code}`)
-  return parseExports(stdout)
+  return parseExports(stdout);
 }
 
 /** The value of a variable the scripts export, or an error naming it. */
 export function required(vars: Record<string, string | undefined>, name: string): string {
-  const value = vars[name]
+  const value = vars[name];
   if (value === undefined || value === '') throw new Error(`missing ${name} in the server environment`)
-  return value
+  return value;
 }
 
 /** What a server starter returns: the server, and how to stop it if this process started it. */
 export interface StartedServer<T> {
-  server: T
+  server: T;
   stop?: () => Promise<void>
 }
 
@@ -65,35 +65,35 @@ export interface StartedServer<T> {
  * (unless the environment already names one), stopped when the last user releases it.
  */
 export class SharedServer<T> {
-  #users = 0
-  #starting: Promise<StartedServer<T>> | undefined
+  #users = 0;
+  #starting: Promise<StartedServer<T>> | undefined;
   readonly #start: () => Promise<StartedServer<T>>
 
   constructor(start: () => Promise<StartedServer<T>>) {
-    this.#start = start
+    this.#start = start;
   }
 
   /** Returns the server, starting it if this is the first user. */
   async acquire(): Promise<T> {
-    assertServersAllowed('a shared test server')
-    this.#users += 1
-    this.#starting ??= this.#start()
+    assertServersAllowed('a shared test server');
+    this.#users += 1;
+    this.#starting ??= this.#start();
     try {
-      return (await this.#starting).server
+      return (await this.#starting).server;
     } catch (error) {
-      this.#users -= 1
-      this.#starting = undefined
-      throw error
+      this.#users -= 1;
+      this.#starting = undefined;
+      throw error;
     }
   }
 
   /** Drops one user; the last one stops a server that this process started. */
   async release(): Promise<void> {
-    this.#users -= 1
+    this.#users -= 1;
     if (this.#users > 0 || this.#starting === undefined) return
-    const started = this.#starting
-    this.#starting = undefined
-    const { stop } = await started
-    await stop?.()
+    const started = this.#starting;
+    this.#starting = undefined;
+    const { stop } = await started;
+    await stop?.();
   }
 }

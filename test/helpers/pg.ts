@@ -4,23 +4,23 @@
  * here with `scripts/pg start --private` and stopped after the last test file using it.
  * Nothing starts until a hook runs, so importing this module from unit tests costs nothing.
  */
-import { afterAll, beforeAll, test } from 'bun:test'
-import { join } from 'node:path'
-import postgres from 'postgres'
+import { afterAll, beforeAll, test } from 'bun:test';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { repoRoot, required, runScript, SharedServer } from './env.ts'
 
 /** A login of one of the cluster's password users. */
 export interface PgCredentials {
-  user: string
-  password: string
+  user: string;
+  password: string;
 }
 
 /** Where the throwaway cluster is and who may log in (see scripts/pg). */
 export interface PgServer {
-  host: string
+  host: string;
   port: number
   /** Superuser with REPLICATION, trusted on loopback and the socket. */
-  user: string
+  user: string;
   database: string
   /** postgres://user@host:port/database of the superuser. */
   url: string
@@ -41,7 +41,7 @@ export function pgServerFromEnv(vars: Record<string, string | undefined>): PgSer
   const login = (kind: string): PgCredentials => ({
     user: required(vars, `PSQL_STREAMER_PG_${kind}_USER`),
     password: required(vars, `PSQL_STREAMER_PG_${kind}_PASSWORD`),
-  })
+  });
   return {
     host: required(vars, 'PGHOST'),
     port: Number(required(vars, 'PGPORT')),
@@ -58,10 +58,10 @@ export function pgServerFromEnv(vars: Record<string, string | undefined>): PgSer
 
 const shared = new SharedServer<PgServer>(async () => {
   if (process.env.PSQL_STREAMER_PG_URL) return { server: pgServerFromEnv(process.env) }
-  const vars = await runScript('pg', ['start', '--private'])
-  const server = pgServerFromEnv(vars)
+  const vars = await runScript('pg', ['start', '--private']);
+  const server = pgServerFromEnv(vars);
   return { server, stop: async () => void (await runScript('pg', ['stop', '--dir', server.dir])) }
-})
+});
 
 let major: number | undefined
 
@@ -72,11 +72,11 @@ let major: number | undefined
  */
 export function serverMajor(): number {
   if (major !== undefined) return major
-  const result = Bun.spawnSync([join(repoRoot, 'scripts', 'pg'), 'version'], { stdin: 'ignore', stderr: 'inherit' })
-  const parsed = Number(result.stdout.toString().trim())
+  const result = Bun.spawnSync([join(repoRoot, 'scripts', 'pg'), 'version'], { stdin: 'ignore', stderr: 'inherit' });
+  const parsed = Number(result.stdout.toString().trim());
   if (result.exitCode !== 0 || !Number.isInteger(parsed)) throw new Error(`scripts/pg version failed (exit ${result.exitCode}): ${result.stdout}`)
-  major = parsed
-  return major
+  major = parsed;
+  return major;
 }
 
 /**
@@ -85,12 +85,12 @@ export function serverMajor(): number {
  */
 export function testSince(since: number, feature: string): (name: string, fn: () => unknown, timeout?: number) => void {
   if (serverMajor() >= since) return (name, fn, timeout) => test(name, fn as () => Promise<void>, timeout)
-  return (name, fn, timeout) => skipTest(name, `${feature}: needs PostgreSQL ${since}+`, fn, timeout)
+  return (name, fn, timeout) => skipTest(name, `${feature}: needs PostgreSQL ${since}+`, fn, timeout);
 }
 
 /** A skipped test whose name says why (shows in bun's output and the JUnit report). */
 export function skipTest(name: string, reason: string, fn: () => unknown = () => {}, timeout?: number): void {
-  test.skip(`${name} [skipped: ${reason}; the server is PostgreSQL ${serverMajor()}]`, fn as () => Promise<void>, timeout)
+  test.skip(`${name} [skipped: ${reason}; the server is PostgreSQL ${serverMajor()}]`, fn as () => Promise<void>, timeout);
 }
 
 /** Options for pgClient: the `postgres` package's options (user, password, database, ...). */
@@ -108,7 +108,7 @@ export function pgClient(server: PgServer, options: PgClientOptions = {}): postg
     connect_timeout: 10,
     onnotice: () => {},
     ...options,
-  })
+  });
 }
 
 let counter = 0
@@ -118,10 +118,10 @@ let counter = 0
  * identifier that needs no quoting, at most 63 bytes, e.g. uniqueName('slot') → 'slot_m3x9k2_1_q7c4'.
  */
 export function uniqueName(prefix = 'test'): string {
-  counter += 1
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^([^a-z_])/, '_$1').slice(0, 32)
-  const random = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')
-  return `${clean}_${Date.now().toString(36)}_${counter}_${random}`
+  counter += 1;
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^([^a-z_])/, '_$1').slice(0, 32);
+  const random = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+  return `${clean}_${Date.now().toString(36)}_${counter}_${random}`;
 }
 
 /**
@@ -129,25 +129,25 @@ export function uniqueName(prefix = 'test'): string {
  * disconnected can keep it active for a moment). A missing slot is not an error.
  */
 export async function dropSlot(sql: postgres.Sql, slot: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await sql<{ active_pid: number | null }[]>`
-      select active_pid from pg_replication_slots where slot_name = ${slot}`
+      select active_pid from pg_replication_slots where slot_name = ${slot}`;
     if (row === undefined) return
     if (row.active_pid !== null) {
-      await sql`select pg_terminate_backend(${row.active_pid})`
+      await sql`select pg_terminate_backend(${row.active_pid})`;
     } else {
       try {
-        await sql`select pg_drop_replication_slot(${slot})`
+        await sql`select pg_drop_replication_slot(${slot})`;
         return
       } catch (error) {
-        const code = (error as { code?: string }).code
+        const code = (error as { code?: string }).code;
         if (code === '42704') return // undefined_object: dropped meanwhile
         if (code !== '55006') throw error // object_in_use: a walsender took it again; retry
       }
     }
     if (Date.now() > deadline) throw new Error(`replication slot ${slot} is still active after ${timeoutMs} ms`)
-    await Bun.sleep(50)
+    await Bun.sleep(50);
   }
 }
 
@@ -178,50 +178,50 @@ export interface PgFixture {
  * Call it at the top of the file (or of a describe) before hooks that use it.
  */
 export function usePostgres(): PgFixture {
-  let server: PgServer | undefined
-  const clients: postgres.Sql[] = []
-  const databases: string[] = []
+  let server: PgServer | undefined;
+  const clients: postgres.Sql[] = [];
+  const databases: string[] = [];
 
   beforeAll(async () => {
-    server = await shared.acquire()
-  }, 120_000)
+    server = await shared.acquire();
+  }, 120_000);
 
   afterAll(async () => {
     if (server === undefined) return
-    await Promise.all(clients.splice(0).map((client) => client.end({ timeout: 5 })))
+    await Promise.all(clients.splice(0).map((client) => client.end({ timeout: 5 })));
     if (databases.length > 0) {
-      const admin = pgClient(server, { max: 1 })
+      const admin = pgClient(server, { max: 1 });
       try {
         for (const name of databases.splice(0)) await admin`drop database if exists ${admin(name)} with (force)`
       } finally {
-        await admin.end({ timeout: 5 })
+        await admin.end({ timeout: 5 });
       }
     }
-    server = undefined
-    await shared.release()
-  }, 60_000)
+    server = undefined;
+    await shared.release();
+  }, 60_000);
 
   const fixture: PgFixture = {
     get server(): PgServer {
       if (server === undefined) throw new Error('usePostgres(): the server exists only inside hooks and tests')
-      return server
+      return server;
     },
     sql(options = {}) {
-      const client = pgClient(fixture.server, options)
-      clients.push(client)
-      return client
+      const client = pgClient(fixture.server, options);
+      clients.push(client);
+      return client;
     },
     async createDatabase(prefix = 'db') {
-      const name = uniqueName(prefix)
-      const admin = pgClient(fixture.server, { max: 1 })
+      const name = uniqueName(prefix);
+      const admin = pgClient(fixture.server, { max: 1 });
       try {
-        await admin`create database ${admin(name)}`
+        await admin`create database ${admin(name)}`;
       } finally {
-        await admin.end({ timeout: 5 })
+        await admin.end({ timeout: 5 });
       }
-      databases.push(name)
-      return name
+      databases.push(name);
+      return name;
     },
-  }
-  return fixture
+  };
+  return fixture;
 }

@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'bun:test'
-import { summarizeJUnit } from '../../../scripts/lib/junit-summary.ts'
+import { describe, expect, test } from 'bun:test';
+import { summarizeJUnit } from '../../../scripts/lib/junit-summary.ts';
 
 // Shaped like bun 1.4's report: nested suites, self-closing passes, failure bodies, skip/todo.
 const report = `<?xml version="1.0" encoding="UTF-8"?>
@@ -22,24 +22,24 @@ const report = `<?xml version="1.0" encoding="UTF-8"?>
     </testsuite>
     <testcase name="top" classname="" time="0.000006" file="test/a.test.ts" line="8" assertions="0" />
   </testsuite>
-</testsuites>`
+</testsuites>`;
 
 describe('summarizeJUnit', () => {
   test('counts passed, failed (failure or error) and skipped (skip and todo) testcases', () => {
-    expect(summarizeJUnit(report)).toEqual({ passed: 2, failed: 2, skipped: 2 })
-  })
+    expect(summarizeJUnit(report)).toEqual({ passed: 2, failed: 2, skipped: 2 });
+  });
 
   test('finds no tests in an empty report', () => {
     expect(summarizeJUnit('<?xml version="1.0"?><testsuites name="bun test" tests="0"></testsuites>')).toEqual({
       passed: 0,
       failed: 0,
       skipped: 0,
-    })
-  })
+    });
+  });
 
   test('does not mistake escaped markup in names or messages for elements', () => {
     const xml = `<testcase name="&lt;failure&gt;" message="'<error>'" />
-      <testcase name="b"><system-out>&lt;failure/&gt;</system-out></testcase>`
-    expect(summarizeJUnit(xml)).toEqual({ passed: 2, failed: 0, skipped: 0 })
-  })
-})
+      <testcase name="b"><system-out>&lt;failure/&gt;</system-out></testcase>`;
+    expect(summarizeJUnit(xml)).toEqual({ passed: 2, failed: 0, skipped: 0 });
+  });
+});
