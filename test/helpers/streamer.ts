@@ -3,6 +3,7 @@
  * crash tests: writes the config, captures stderr, waits for log lines, signals or kills it.
  */
 import { Database } from 'bun:sqlite';
+import { afterAll } from 'bun:test';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,19 @@ export interface StreamerProcess {
 /** A fresh temp dir for a test's config, state and output files. */
 export function tempDir(prefix = 'psql-streamer-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Registers an afterAll hook removing the temp dirs the returned function makes (tempDir(prefix)). */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = tempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, detail?: () => string): Promise<void> {

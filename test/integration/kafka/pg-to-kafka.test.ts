@@ -4,7 +4,6 @@
  * commit (every committed row in the topic at least once); bad Kafka configuration.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
 import { formatLsn } from '../../../src/replication/lsn.ts';
@@ -12,26 +11,20 @@ import { useKafka } from '../../helpers/kafka.ts';
 import { postgresToKafkaToml } from '../../helpers/configs.ts';
 import { createStream, usePostgres } from '../../helpers/pg.ts';
 import { repoRoot } from '../../helpers/env.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
+import { startStreamer, useTempDirs, waitFor, type StreamerProcess, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { readTopic, topicSize, type ReadMessage } from '../../helpers/kafka-sink.ts';
 
-const dirs: string[] = [];
 const children: StreamerProcess[] = [];
 const slots: string[] = [];
 
 // Registered before the server fixtures' hooks, so it runs while the servers are still there.
 afterAll(async () => {
   await killChildrenAndDropSlots(children, slots, pg.sql());
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 const kafka = useKafka();
 const pg = usePostgres();
 
-function newDir(): string {
-  const dir = tempDir('psql-streamer-pg-kafka-');
-  dirs.push(dir);
-  return dir;
-}
+const newDir = useTempDirs('psql-streamer-pg-kafka-');
 
 function start(dir: string, config: string, name: string): StreamerProcess {
   const child = startStreamer(dir, config, name, { TZ: 'Europe/Paris' });

@@ -4,28 +4,16 @@
  * sink that cannot write, whose source's offsets must not move.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { startStreamer, tempDir, waitFor, type StreamerProcess, completeLines } from '../../helpers/streamer.ts';
+import { completeLines, killChildren, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 import { readTopic, topicSize } from '../../helpers/kafka-sink.ts';
 import { committedOffsets, groupMembers, originalEventJson, produce, uuidOf } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
-const dirs: string[] = [];
 const children: StreamerProcess[] = [];
-
-afterAll(async () => {
-  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const dir = tempDir('psql-streamer-relay-');
-  dirs.push(dir);
-  return dir;
-}
+afterAll(() => killChildren(children));
+const newDir = useTempDirs('psql-streamer-relay-');
 
 function start(dir: string, config: string, name: string): StreamerProcess {
   const child = startStreamer(dir, config, name);

@@ -4,24 +4,19 @@
  * Kafka source does not hold the PostgreSQL source back).
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { createStream, usePostgres, type PgServer } from '../../helpers/pg.ts';
-import { completeLines, readPersisted, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { completeLines, killChildren, readPersisted, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 import { committedOffsets, originalEventJson, produce } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
 const pg = usePostgres();
-const dirs: string[] = [];
 const children: StreamerProcess[] = [];
-
-afterAll(async () => {
-  for (const child of children) if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => killChildren(children));
+const newDir = useTempDirs('psql-streamer-wiring-');
 
 interface Table {
   table: string;
@@ -62,8 +57,7 @@ function tables(path: string): string[] {
 const count = (items: string[], value: string) => items.filter((item) => item === value).length;
 
 async function setup(prefix: string): Promise<{ dir: string; stream: Table; topic: string; group: string }> {
-  const dir = tempDir(`psql-streamer-wiring-${prefix}-`);
-  dirs.push(dir);
+  const dir = newDir();
   const stream = await createStream(pg.sql({ max: 1 }), `wiring_${prefix}`, 'id int primary key, note text');
   const topic = await kafka.createTopic({ prefix: `wiring-${prefix}`, partitions: 2 });
   return { dir, stream, topic, group: uniqueTopic(`wiring-${prefix}-group`) };

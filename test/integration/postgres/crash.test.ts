@@ -3,27 +3,17 @@
  * moments while transactions commit, restarted each time; every committed row version must reach
  * the file sink, in commit order per row. scripts/soak-crash runs the same for many more cycles.
  */
-import { afterAll, describe, expect, test } from 'bun:test';
-import { readFileSync, rmSync } from 'node:fs';
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStream, dropSlot, usePostgres } from '../../helpers/pg.ts';
 import { confirmedFlush } from '../../helpers/postgres-source.ts';
-import { readPersisted, startStreamer, tempDir, waitFor } from '../../helpers/streamer.ts';
+import { readPersisted, startStreamer, useTempDirs, waitFor } from '../../helpers/streamer.ts';
 import { runCrashCycles, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
 import { fileSize, parseSegment } from '../../helpers/crash/output.ts';
 
 const pg = usePostgres();
-const dirs: string[] = [];
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const dir = tempDir('psql-streamer-crash-');
-  dirs.push(dir);
-  return dir;
-}
+const newDir = useTempDirs('psql-streamer-crash-');
 
 describe('kill -9', () => {
   test('at random moments while transactions commit: nothing lost, per-row commit order', async () => {
