@@ -4,32 +4,16 @@
  * answers the SSLRequest with 'N': prefer/allow/disable go on in plain text, require and the
  * verify modes fail with a message that names the sslmode.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { PgConnection, type ConnectOptions } from '../../../src/pg/connection.ts';
 import { PgConnectError } from '../../../src/pg/errors.ts';
 import { SqlClient } from '../../../src/pg/sql-client.ts';
-import { pgClient } from '../../helpers/pg.ts';
-import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
+import { usePrivateCluster } from '../../helpers/private-cluster.ts';
 
-let cluster: PrivateCluster | undefined;
-
-beforeAll(async () => {
-  cluster = await startPrivateCluster();
-  const sql = pgClient(cluster.server, { max: 1 });
-  try {
-    await sql`ALTER SYSTEM SET ssl = off`;
-    await sql`SELECT pg_reload_conf()`;
-  } finally {
-    await sql.end();
-  }
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
+const own = usePrivateCluster({ settings: ['ssl = off'] });
 
 function scramUser(sslmode: ConnectOptions['sslmode']): ConnectOptions {
-  const server = cluster!.server;
+  const server = own.cluster.server;
   const { user, password } = server.users.scram;
   return { host: server.host, port: server.port, user, password, database: server.database, sslmode, connectTimeoutMs: 10_000 };
 }

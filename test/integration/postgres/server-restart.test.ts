@@ -3,25 +3,17 @@
  * is not disturbed): the source reports the outage, reconnects by itself once the server is back,
  * and every row committed before, during the restart's shutdown, and after arrives.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import type postgres from 'postgres';
 import { dropSlot, pgClient, uniqueName } from '../../helpers/pg.ts';
-import { startHarness, startPrivateCluster, waitFor, type Harness, type PrivateCluster } from '../../helpers/postgres-source.ts';
+import { startHarness, waitFor, type Harness } from '../../helpers/postgres-source.ts';
+import { usePrivateCluster } from '../../helpers/private-cluster.ts';
 
-let cluster: PrivateCluster | undefined;
 let harness: Harness | undefined;
-
-beforeAll(async () => {
-  cluster = await startPrivateCluster();
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.shutdown();
-  await cluster?.stop();
-}, 60_000);
+const own = usePrivateCluster({ beforeStop: () => harness?.shutdown() });
 
 test('a PostgreSQL restart: unhealthy while it is down, reconnects by itself, nothing lost', async () => {
-  const server = cluster!.server;
+  const server = own.cluster.server;
   const t = uniqueName('t');
   const slot = uniqueName('slot');
   const publication = uniqueName('pub');
@@ -41,7 +33,7 @@ test('a PostgreSQL restart: unhealthy while it is down, reconnects by itself, no
     if (status !== null) seen.add(status);
   }, 5);
   try {
-    await cluster!.restart();
+    await own.cluster.restart();
     await waitFor('the source to notice the restart', () => /replicaErrors: [1-9]/.test(h.source.stats()), 20_000, () => h.source.stats());
   } finally {
     clearInterval(watcher);

@@ -3,31 +3,16 @@
  * then ALTER SYSTEM SET wal_level = replica and a restart), so the shared test server keeps
  * wal_level = logical. The source must say to set wal_level = logical, and keep retrying.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { pgClient, uniqueName } from '../../helpers/pg.ts';
-import { startHarness, startPrivateCluster, waitFor, type Harness, type PrivateCluster } from '../../helpers/postgres-source.ts';
+import { startHarness, waitFor, type Harness } from '../../helpers/postgres-source.ts';
+import { usePrivateCluster } from '../../helpers/private-cluster.ts';
 
-let cluster: PrivateCluster | undefined;
 let harness: Harness | undefined;
-
-beforeAll(async () => {
-  cluster = await startPrivateCluster();
-  const sql = pgClient(cluster.server, { max: 1 });
-  try {
-    await sql`ALTER SYSTEM SET wal_level = replica`;
-  } finally {
-    await sql.end();
-  }
-  await cluster.restart();
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.shutdown();
-  await cluster?.stop();
-}, 60_000);
+const own = usePrivateCluster({ settings: ['wal_level = replica'], apply: 'restart', beforeStop: () => harness?.shutdown() });
 
 test('wal_level = replica: the status says to set wal_level = logical, and the source keeps retrying', async () => {
-  const server = cluster!.server;
+  const server = own.cluster.server;
   const sql = pgClient(server, { max: 1 });
   try {
     const [row] = await sql<{ wal_level: string }[]>`SHOW wal_level`;

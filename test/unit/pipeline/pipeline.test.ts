@@ -5,7 +5,7 @@ import { Logger } from '../../../src/core/logger.ts';
 import { Pipeline, type PipelineOptions, type PipelineSink } from '../../../src/pipeline/pipeline.ts';
 import type { PipelineItem } from '../../../src/sources/source.ts';
 import { makeTestEvent } from '../../contract/events.ts';
-import { ManualTimers, deferred, settle, until } from '../../helpers/timers.ts';
+import { ManualTimers, deferred, settle, until } from '../../helpers/async.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 
 const logLines = captureLogs();
