@@ -1,3 +1,8 @@
+/**
+ * Time and promises in tests: timers driven by hand, waiting for a condition or for pending
+ * callbacks, a promise settled from outside, the error a promise rejects with.
+ */
+import type { StreamerError } from '../../src/core/errors.ts';
 import type { Timers } from '../../src/core/timers.ts';
 
 /** Timers driven by hand: nothing fires until `advance`. */
@@ -57,4 +62,14 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(v: T): void
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
   return { promise, resolve, reject };
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection<E = StreamerError>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error('expected a rejection');
 }

@@ -8,6 +8,7 @@ import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../src/event/event.ts';
 import { kafkaSinkDeadLettered } from '../../../src/metrics/catalogue.ts';
 import { fnv1aPartition, murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
+import { rejection } from '../../helpers/async.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
@@ -43,15 +44,6 @@ function rowEvent(i: number, id: number, table = 'users', action: ChangeEvent['a
 }
 
 const uuidOf = (value: string | undefined) => (JSON.parse(value!) as { UUID: string }).UUID;
-
-async function rejection(promise: Promise<unknown>): Promise<StreamerError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StreamerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('routing', () => {
   test('schema.table, then the bare table, then the fallback; tables without a topic are counted and skipped', async () => {

@@ -12,6 +12,7 @@ import { kafkaSinkBytes, kafkaSinkMessages, sinkEvents } from '../../../../src/m
 import { murmur2Partition } from '../../../../src/kafka/protocol/partitioner.ts';
 import { KafkaSink } from '../../../../src/sinks/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
+import { rejection } from '../../../helpers/async.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 import { captureLogs } from '../../../helpers/capture-logs.ts';
 import { CODES, FakeProducer, networkError } from '../../../helpers/kafka-fake-producer.ts';
@@ -49,15 +50,6 @@ const [ID_A, ID_B] = (() => {
   while (partitionOf(b) === partitionOf(a)) b++;
   return [a, b];
 })();
-
-async function rejection(promise: Promise<unknown>): Promise<StreamerError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StreamerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const uuids = (messages: Array<{ value: string | undefined }>) => messages.map((m) => (JSON.parse(m.value!) as { UUID: string }).UUID);
 
