@@ -4,6 +4,7 @@
  * sink that cannot write, whose source's offsets must not move.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { completeLines, killChildren, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
@@ -119,7 +120,14 @@ sources = ["relay"]
     while (lines(file).length < 100 && Date.now() < deadline && first.proc.exitCode === null) await Bun.sleep(1);
     first.proc.kill('SIGKILL');
     await first.exited;
-    const delivered = new Set(lines(file).map(uuidOf));
+    // The kill can cut the file's last line short; the next run ends it with a newline before
+    // appending (the file sink's regression test in test/unit/sinks/file/), so from then on that
+    // one line is complete but no event.
+    // (Parsing it made this test fail now and then.)
+    const atKill = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const torn = atKill.endsWith('\n') ? undefined : atKill.slice(atKill.lastIndexOf('\n') + 1);
+    const events = (): string[] => lines(file).filter((line) => line !== torn);
+    const delivered = new Set(events().map(uuidOf));
     expect(delivered.size).toBeGreaterThan(0);
 
     // Nothing was committed past a good message that is not in the file.
@@ -136,9 +144,9 @@ sources = ["relay"]
     const second = start(dir, config, 'second');
     const good = messages.filter((_, i) => !isBad(i)).map((m) => uuidOf(m.value));
     await waitFor('every good message in the file', () => {
-      const seen = new Set(lines(file).map(uuidOf));
+      const seen = new Set(events().map(uuidOf));
       return good.every((uuid) => seen.has(uuid));
-    }, 60_000, () => `${new Set(lines(file).map(uuidOf)).size} of ${good.length} good messages`);
+    }, 60_000, () => `${new Set(events().map(uuidOf)).size} of ${good.length} good messages`);
     await waitFor('all offsets committed', async () => {
       const c = await committedOffsets(kafka.admin(), group);
       return c[`${input}:0`] === total / 2 && c[`${input}:1`] === total / 2;
