@@ -96,3 +96,30 @@ export function makePipeline(
 
 /** The integers from `from` up to, not including, `to`. */
 export const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+/** A pipeline (makePipeline with `overrides`) whose one sink `s` is gated: each write waits for releaseOne(). */
+export function gatedPipeline(overrides: Partial<PipelineOptions<number>> = {}) {
+  const source = fakeSource();
+  const sink = fakeSink('s');
+  sink.gated = true;
+  return { source, sink, p: makePipeline(source, [sink], overrides) };
+}
+
+/**
+ * Pushes items 0..count-1 as an obedient source does: after a refusal it waits for drained().
+ * `pushed(i)` runs after each push (to track what is buffered); `done` resolves after the last.
+ */
+export function obedientProducer(p: Pipeline<number>, count: number, itemOf: (i: number) => PipelineItem<number>, pushed: (i: number) => void) {
+  let refusals = 0;
+  const done = (async () => {
+    for (let i = 0; i < count; i++) {
+      const ok = p.push(itemOf(i));
+      pushed(i);
+      if (!ok) {
+        refusals++;
+        await p.drained();
+      }
+    }
+  })();
+  return { done, get refusals() { return refusals; } };
+}

@@ -3,44 +3,33 @@ import { describe, expect, test } from 'bun:test';
 import { ManualTimers, settle, until } from '../../helpers/async.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
-import { fakeSink, fakeSource, item, makePipeline, range } from '../../helpers/pipeline-fakes.ts';
+import { fakeSink, fakeSource, gatedPipeline, item, makePipeline, obedientProducer, range } from '../../helpers/pipeline-fakes.ts';
 
 const logLines = captureLogs();
 
 describe('back-pressure', () => {
   test('an obedient source never has more than maxBufferedEvents buffered, even with a stalled sink', async () => {
-    const source = fakeSource();
+    const { source, sink, p } = gatedPipeline({ batchSize: 50, batchFlushIntervalMs: 1, maxBufferedEvents: 500 });
     let acked = 0;
     const ack = source.ack;
     source.ack = async (positions) => {
       await ack(positions);
       acked = positions[positions.length - 1]! + 1;
     };
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 50, batchFlushIntervalMs: 1, maxBufferedEvents: 500 });
     let pushed = 0;
     let maxBuffered = 0;
-    let refusals = 0;
-    const producer = (async () => {
-      for (let i = 0; i < 100_000; i++) {
-        const ok = p.push(item(i));
-        pushed++;
-        maxBuffered = Math.max(maxBuffered, pushed - acked);
-        if (!ok) {
-          refusals++;
-          await p.drained();
-        }
-      }
-    })();
-    await until(() => refusals === 1, 'the pipeline to fill up');
+    const producer = obedientProducer(p, 100_000, item, () => {
+      pushed++;
+      maxBuffered = Math.max(maxBuffered, pushed - acked);
+    });
+    await until(() => producer.refusals === 1, 'the pipeline to fill up');
     await settle(20);
     expect(pushed).toBe(500);
     expect(sink.waiting).toBe(1);
 
     sink.gated = false;
     sink.releaseOne();
-    await producer;
+    await producer.done;
     await p.drain();
     expect(acked).toBe(100_000);
     expect(maxBuffered).toBeLessThanOrEqual(500);
@@ -49,42 +38,28 @@ describe('back-pressure', () => {
   });
 
   test('the byte bound holds too (exceeded by at most the last item)', async () => {
-    const source = fakeSource();
+    const { source, sink, p } = gatedPipeline({ batchSize: 7, batchFlushIntervalMs: 1, maxBufferedBytes: 20_000 });
     let ackedBytes = 0;
     source.ack = async (positions) => { ackedBytes += positions.length * 1000; };
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 7, batchFlushIntervalMs: 1, maxBufferedBytes: 20_000 });
     let pushedBytes = 0;
     let maxBuffered = 0;
-    let refusals = 0;
-    const producer = (async () => {
-      for (let i = 0; i < 5_000; i++) {
-        const ok = p.push({ event: makeTestEvent(i), position: i, bytes: 1000 });
-        pushedBytes += 1000;
-        maxBuffered = Math.max(maxBuffered, pushedBytes - ackedBytes);
-        if (!ok) {
-          refusals++;
-          await p.drained();
-        }
-      }
-    })();
-    await until(() => refusals === 1, 'the pipeline to fill up');
+    const producer = obedientProducer(p, 5_000, (i) => ({ event: makeTestEvent(i), position: i, bytes: 1000 }), () => {
+      pushedBytes += 1000;
+      maxBuffered = Math.max(maxBuffered, pushedBytes - ackedBytes);
+    });
+    await until(() => producer.refusals === 1, 'the pipeline to fill up');
     await settle(20);
     expect(pushedBytes).toBe(20_000);
     sink.gated = false;
     sink.releaseOne();
-    await producer;
+    await producer.done;
     await p.drain();
     expect(ackedBytes).toBe(5_000_000);
     expect(maxBuffered).toBeLessThanOrEqual(20_000);
   });
 
   test('drained() resolves only once the buffer is down to half (no flapping)', async () => {
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 2, maxBufferedEvents: 10 });
+    const { source, sink, p } = gatedPipeline({ batchSize: 2, maxBufferedEvents: 10 });
     const results = range(0, 10).map((i) => p.push(item(i)));
     expect(results).toEqual([true, true, true, true, true, true, true, true, true, false]);
     let resumed = false;
@@ -109,10 +84,7 @@ describe('back-pressure', () => {
   });
 
   test('a flood of bare positions is bounded by the byte bound', () => {
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 1, maxBufferedBytes: 64 * 100 });
+    const { source, sink, p } = gatedPipeline({ batchSize: 1, maxBufferedBytes: 64 * 100 });
     p.push(item(0)); // stalls the loop with a batch in flight
     let accepted = 0;
     while (p.push({ position: accepted + 1 })) accepted++;
@@ -151,10 +123,7 @@ describe('bare positions', () => {
   });
 
   test('never overtake a batch in flight', async () => {
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 1 });
+    const { source, sink, p } = gatedPipeline({ batchSize: 1 });
     p.push(item(1));
     await until(() => sink.waiting === 1, 'batch in flight');
     p.push({ position: 2 });
@@ -168,10 +137,7 @@ describe('bare positions', () => {
 
   test('with a large batchSize, a later event does not hold back earlier bare positions', async () => {
     const timers = new ManualTimers();
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { timers, batchSize: 2 });
+    const { source, sink, p } = gatedPipeline({ timers, batchSize: 2 });
     p.push(item(0));
     p.push(item(1));
     await until(() => sink.waiting === 1, 'batch in flight');

@@ -4,7 +4,7 @@ import { StreamerError, permanentError } from '../../../src/core/errors.ts';
 import { ManualTimers, settle, until } from '../../helpers/async.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
-import { fakeSink, fakeSource, item, makePipeline, range } from '../../helpers/pipeline-fakes.ts';
+import { fakeSink, fakeSource, gatedPipeline, item, makePipeline, range } from '../../helpers/pipeline-fakes.ts';
 
 const logLines = captureLogs();
 
@@ -28,10 +28,7 @@ describe('batching', () => {
 
   test('batches sealed while one is in flight are delivered together, up to mergeLimit events', async () => {
     const timers = new ManualTimers();
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { timers, batchSize: 2, batchFlushIntervalMs: 10, mergeLimit: 5 });
+    const { source, sink, p } = gatedPipeline({ timers, batchSize: 2, batchFlushIntervalMs: 10, mergeLimit: 5 });
     p.push(item(0));
     timers.advance(10);
     await until(() => sink.waiting === 1, 'first batch in flight');
@@ -53,10 +50,7 @@ describe('batching', () => {
   test('by default waiting batches merge beyond batchSize (up to 4,096 events), and never beyond 8 MiB', async () => {
     for (const [bytes, expected] of [[undefined, [1, 8]], [3 * 1024 * 1024, [1, 2, 2, 2, 2]]] as const) {
       const timers = new ManualTimers();
-      const source = fakeSource();
-      const sink = fakeSink('s');
-      sink.gated = true;
-      const p = makePipeline(source, [sink], { timers, batchSize: 2, batchFlushIntervalMs: 10, maxBufferedBytes: 1024 ** 3, mergeLimit: undefined });
+      const { source, sink, p } = gatedPipeline({ timers, batchSize: 2, batchFlushIntervalMs: 10, maxBufferedBytes: 1024 ** 3, mergeLimit: undefined });
       p.push(item(0));
       timers.advance(10);
       await until(() => sink.waiting === 1, 'first batch in flight');
@@ -286,10 +280,7 @@ describe('failing sinks', () => {
   });
 
   test('a write that completes after close() is not acknowledged', async () => {
-    const source = fakeSource();
-    const sink = fakeSink('s');
-    sink.gated = true;
-    const p = makePipeline(source, [sink], { batchSize: 1 });
+    const { source, sink, p } = gatedPipeline({ batchSize: 1 });
     p.push(item(0));
     await until(() => sink.waiting === 1, 'write in flight');
     p.close();
