@@ -9,8 +9,8 @@ import { dsnFor } from './postgres-source.ts';
 
 /** The top-level keys and the sections of one config file. */
 export interface StreamerToml {
-  /** The SQLite state file (`boltdb`). */
-  state: string;
+  /** The SQLite state file (`boltdb`); none for a Kafka source alone (it keeps no state file). */
+  state?: string;
   /** Extra top-level lines (e.g. `shutdownTimeout = "30s"`). */
   top?: string;
   /** The HTTP listen address; default a free port on 127.0.0.1. */
@@ -23,7 +23,7 @@ export interface StreamerToml {
 export function streamerToml(c: StreamerToml): string {
   return `
 http = "${c.http ?? '127.0.0.1:0'}"
-boltdb = "${c.state}"
+${c.state === undefined ? '' : `boltdb = "${c.state}"`}
 ${c.top ?? ''}
 ${c.sections.join('')}`;
 }
@@ -59,6 +59,35 @@ dsn = "${dsn}"
 publication = "${c.publication}"
 replicationSlot = "${c.slot}"
 ${line('batchFlushInterval', c.batchFlushInterval, '20ms')}${line('statusInterval', c.statusInterval, '200ms')}${c.source ?? ''}
+`;
+}
+
+/** A `[source.NAME]` section of type kafka. */
+export interface KafkaSourceToml {
+  name: string;
+  brokers: readonly string[];
+  topics: readonly string[];
+  group: string;
+  /** Quick flushes, retries and group timing for tests (default true); false leaves the product defaults. */
+  quick?: boolean;
+  /** Extra lines of the section (e.g. `deadLetterTopic = "dlq"`). */
+  source?: string;
+}
+
+/** `[source.NAME]` (kafka): brokers, topics, consumer group, quick timing unless told. */
+export function kafkaSourceToml(c: KafkaSourceToml): string {
+  const quick = c.quick === false ? '' : `batchFlushInterval = "20ms"
+sendRetryInterval = "50ms"
+sessionTimeout = "6s"
+heartbeatInterval = "500ms"
+`;
+  return `
+[source.${c.name}]
+type = "kafka"
+hosts = ${JSON.stringify(c.brokers)}
+topics = ${JSON.stringify(c.topics)}
+groupID = "${c.group}"
+${quick}${c.source ?? ''}
 `;
 }
 

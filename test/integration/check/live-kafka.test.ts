@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
+import { kafkaSinkToml, kafkaSourceToml, streamerToml } from '../../helpers/configs.ts';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { runCommand, tempDir } from '../../helpers/streamer.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
@@ -55,23 +56,12 @@ afterAll(async () => {
 /** A Kafka relay source and a Kafka sink on `hosts` (the private broker unless told). */
 function config(name: string, sinkHosts: string[] = broker.brokers): string {
   const file = join(dir, `${name}.toml`);
-  writeFileSync(file, `
-http = "127.0.0.1:0"
-
-[source.relay]
-type = "kafka"
-hosts = ${JSON.stringify(broker.brokers)}
-topics = ["${consumed}"]
-groupID = "check-live"
-
-[sink.k]
-type = "kafka"
-sources = ["relay"]
-hosts = ${JSON.stringify(sinkHosts)}
-handlers = ["passthrough"]
-tableTopicMapping = { users = "${mapped}" }
-topicFallback = "${missing}"
-`);
+  writeFileSync(file, streamerToml({
+    sections: [
+      kafkaSourceToml({ name: 'relay', brokers: broker.brokers, topics: [consumed], group: 'check-live', quick: false }),
+      kafkaSinkToml({ name: 'k', brokers: sinkHosts, sources: ['relay'], sink: `tableTopicMapping = { users = "${mapped}" }\ntopicFallback = "${missing}"` }),
+    ],
+  }));
   return file;
 }
 

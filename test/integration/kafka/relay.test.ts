@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kafkaSinkToml, kafkaSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { completeLines, killChildren, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 import { readTopic, topicSize } from '../../helpers/kafka-sink.ts';
@@ -22,19 +23,9 @@ function start(dir: string, config: string, name: string): StreamerProcess {
   return child;
 }
 
-/** A `[source.NAME]` of type kafka with quick group timing for tests. */
+/** `[source.NAME]` (kafka) on the test broker, quick group timing. */
 function kafkaSource(name: string, topics: string[], group: string, extra = ''): string {
-  return `
-[source.${name}]
-type = "kafka"
-hosts = ${JSON.stringify(kafka.server.brokers)}
-topics = ${JSON.stringify(topics)}
-groupID = "${group}"
-batchFlushInterval = "20ms"
-sendRetryInterval = "50ms"
-sessionTimeout = "6s"
-heartbeatInterval = "500ms"
-${extra}`;
+  return kafkaSourceToml({ name, brokers: kafka.server.brokers, topics, group, source: extra });
 }
 
 const lines = (path: string): string[] => completeLines(path);
@@ -49,22 +40,13 @@ describe('Kafka → Kafka relay', () => {
     const sent = Array.from({ length: 30 }, (_, i) => originalEventJson(i, i % 2 ? 'orders' : 'users'));
     await produce(kafka.server.brokers, input, sent.map((value, i) => ({ partition: i % 3, value })));
 
-    const streamer = start(dir, `
-http = "127.0.0.1:0"
-${kafkaSource('relay', [input], group)}
-[sink.out]
-type = "kafka"
-hosts = ${JSON.stringify(kafka.server.brokers)}
-handlers = ["passthrough"]
-topicFallback = "${output}"
-key = "original"
-sources = ["relay"]
-
-[sink.file]
-type = "file"
-path = "${file}"
-sources = ["relay"]
-`, 'relay');
+    const streamer = start(dir, streamerToml({
+      sections: [
+        kafkaSource('relay', [input], group),
+        kafkaSinkToml({ name: 'out', brokers: kafka.server.brokers, sources: ['relay'], sink: `topicFallback = "${output}"\nkey = "original"` }),
+        sinkToml('file', 'file', `path = "${file}"`, ['relay']),
+      ],
+    }), 'relay');
     const relayed = await readTopic(kafka.server.brokers, output, 30, 60_000);
     expect(relayed.length).toBe(30);
     // Byte for byte: a consumer of the original sees the same messages after the relay.
@@ -105,15 +87,10 @@ describe('crash', () => {
     // Message i goes to partition i % 2 at offset floor(i / 2).
     const messages = Array.from({ length: total }, (_, i) => ({ partition: i % 2, value: isBad(i) ? `{"broken": ${i}` : originalEventJson(i) }));
     await produce(kafka.server.brokers, input, messages.slice(0, total / 2));
-    const config = `
-http = "127.0.0.1:0"
-shutdownTimeout = "20s"
-${kafkaSource('relay', [input], group, `deadLetterTopic = "${dlq}"\nbatchSize = 20`)}
-[sink.file]
-type = "file"
-path = "${file}"
-sources = ["relay"]
-`;
+    const config = streamerToml({
+      top: 'shutdownTimeout = "20s"',
+      sections: [kafkaSource('relay', [input], group, `deadLetterTopic = "${dlq}"\nbatchSize = 20`), sinkToml('file', 'file', `path = "${file}"`, ['relay'])],
+    });
     const first = start(dir, config, 'first');
     // Kill as soon as the first events are in the file: batches are still being delivered.
     const deadline = Date.now() + 60_000;
@@ -182,15 +159,10 @@ describe('a sink that cannot write', () => {
     const group = uniqueTopic('stuck-group');
     await produce(kafka.server.brokers, input, Array.from({ length: 5 }, (_, i) => ({ value: originalEventJson(i) })));
     // /dev/full: every write fails with ENOSPC, which the file sink retries forever.
-    const streamer = start(dir, `
-http = "127.0.0.1:0"
-shutdownTimeout = "1s"
-${kafkaSource('relay', [input], group)}
-[sink.full]
-type = "file"
-path = "/dev/full"
-sources = ["relay"]
-`, 'stuck');
+    const streamer = start(dir, streamerToml({
+      top: 'shutdownTimeout = "1s"',
+      sections: [kafkaSource('relay', [input], group), sinkToml('full', 'file', 'path = "/dev/full"', ['relay'])],
+    }), 'stuck');
     await streamer.waitForLog('Unable to send batch (5 events)', 60_000);
     await streamer.waitForLog('(retry 3)', 30_000);
     expect(await committedOffsets(kafka.admin(), group)).toEqual({});

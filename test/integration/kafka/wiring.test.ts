@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
+import { kafkaSourceToml, postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { createStream, usePostgres, type PgServer } from '../../helpers/pg.ts';
 import { completeLines, killChildren, readPersisted, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 import { committedOffsets, originalEventJson, produce } from '../../helpers/kafka-source.ts';
@@ -30,17 +30,7 @@ function config(dir: string, server: PgServer, stream: Table, topic: string, gro
     top: 'shutdownTimeout = "20s"',
     sections: [
       postgresSourceToml({ name: 'db', server, publication: stream.publication, slot: stream.slot, statusInterval: '500ms' }),
-      `
-[source.relay]
-type = "kafka"
-hosts = ${JSON.stringify(kafka.server.brokers)}
-topics = ["${topic}"]
-groupID = "${group}"
-batchFlushInterval = "20ms"
-sendRetryInterval = "50ms"
-sessionTimeout = "6s"
-heartbeatInterval = "500ms"
-`,
+      kafkaSourceToml({ name: 'relay', brokers: kafka.server.brokers, topics: [topic], group }),
       sinks,
     ],
   });
