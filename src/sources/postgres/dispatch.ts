@@ -1,0 +1,355 @@
+/**
+ * From replication stream payloads to pipeline items, for one session at a time: the hot path (an
+ * XLogData Insert/Update/Delete straight from its bytes to an event: handleRowChange), the general
+ * path (every other message, decoded), transactions and the positions pushed after them, catalog
+ * lookups behind the catalog gate, and back-pressure (docs/delivery.md). The hot path allocates
+ * nothing but the event and its pipeline item, and calls nothing through another object but the
+ * event factory, the pipeline and the per-table series.
+ */
+import { readUint32BE } from '../../core/bytes.ts';
+import { describeError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import type { ConnectOptions } from '../../pg/connection.ts';
+import { decodePgoutput } from '../../pgoutput/decode.ts';
+import { PgoutputDecodeError } from '../../pgoutput/errors.ts';
+import type { PgoutputMessage } from '../../pgoutput/messages.ts';
+import { RelationCache } from '../../pgoutput/relations.ts';
+import { TypeRegistry } from '../../pgtypes/index.ts';
+import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../../replication/copy-both.ts';
+import { formatLsn, type Lsn } from '../../replication/lsn.ts';
+import type { PipelineItem, SourceOutput } from '../source.ts';
+import { readCatalog } from './catalog.ts';
+import { CatalogGate } from './catalog-gate.ts';
+import { SourceEventMetrics } from './event-metrics.ts';
+import { EventFactory, type TransactionContext } from './events.ts';
+import type { PositionTracker } from './position-tracker.ts';
+import type { PostgresSourceMetrics } from './source-metrics.ts';
+import { pgTimeToUnixMs, type WalWatch } from './wal-watch.ts';
+
+/** CopyData type of XLogData ('w'). */
+const XLOGDATA = 0x77;
+
+/** What the dispatch reads from: the replication session (pausing stops reading the socket). */
+export interface StreamReader {
+  pause(): void;
+  resume(): void;
+}
+
+export interface DispatchOptions {
+  name: string;
+  sourceType: string;
+  eventHost: string;
+  eventDatabase: string;
+  /** For catalog lookups (catalog.ts). */
+  connection: ConnectOptions;
+  log: Logger;
+  tracker: PositionTracker;
+  wal: WalWatch;
+  metrics: PostgresSourceMetrics;
+  /** The server asked for a status update. */
+  sendStatus(): void;
+  /** A payload could not be used: close the session (`failure` says why). */
+  closeSession(): void;
+}
+
+interface Transaction extends TransactionContext {
+  /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
+  skip: boolean;
+  /** Commit time, Unix ms (for the seconds-behind gauges). */
+  commitMs: number;
+}
+
+export class ChangeDispatch {
+  output: SourceOutput<Lsn> | undefined;
+  /** Increments per session, so callbacks of a dead session do nothing. */
+  generation = 0;
+  /** Set by stop(): nothing more is pushed. */
+  private stopped = false;
+  private reader: StreamReader | undefined;
+  private protoVersion = 1;
+  private txn: Transaction | undefined;
+  private waitingForRoom = false;
+  /** Why this session must end (see fail). */
+  private failed: Error | undefined;
+  private readonly relations = new RelationCache();
+  private readonly types: TypeRegistry;
+  private readonly events: EventFactory;
+  private readonly gate: CatalogGate;
+  private readonly eventMetrics: SourceEventMetrics;
+  private readonly tracker: PositionTracker;
+  private readonly log: Logger;
+  private readonly warnedKinds = new Set<string>();
+  private received: Lsn = 0n;
+  /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
+  private receivedRow = 0;
+  eventCount = 0;
+  eventErrors = 0;
+
+  constructor(private readonly options: DispatchOptions) {
+    this.log = options.log;
+    this.tracker = options.tracker;
+    this.types = new TypeRegistry({
+      onProblem: (oid, text, why) => {
+        this.eventErrors++;
+        this.log.debug(`value of type ${oid} kept as text (${why}): ${text.slice(0, 80)}`);
+      },
+    });
+    this.events = new EventFactory(options.name, options.eventHost, options.eventDatabase, this.types);
+    this.eventMetrics = new SourceEventMetrics(options.name, options.sourceType);
+    this.gate = new CatalogGate({
+      pause: () => this.reader?.pause(),
+      resume: () => this.resumeIfFree(),
+      handle: (frame) => this.handleCopyData(frame, 0, frame.length),
+      fail: (err) => this.fail(err),
+    });
+  }
+
+  /** A session starts streaming from `start` (the tracker's skipBefore); returns its generation. */
+  begin(reader: StreamReader, protoVersion: number, start: Lsn): number {
+    this.generation++;
+    this.reader = reader;
+    this.protoVersion = protoVersion;
+    this.tracker.skipBefore = start;
+    this.txn = undefined;
+    this.gate.reset();
+    this.failed = undefined;
+    return this.generation;
+  }
+
+  /** The session ended: nothing of it is used any more. */
+  end(): void {
+    this.generation++;
+    this.gate.reset();
+    this.waitingForRoom = false;
+    this.reader = undefined;
+  }
+
+  /** After this nothing more is pushed (Source contract). */
+  stop(): void {
+    this.stopped = true;
+    this.reader?.pause();
+  }
+
+  /** Why the running session must end, if the dispatch decided so. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
+  /** Highest WAL position received, from either path. */
+  get receivedLsn(): Lsn {
+    const row = BigInt(this.receivedRow);
+    return row > this.received ? row : this.received;
+  }
+
+  /** One CopyData payload, bytes[start, end), of the running session. */
+  onCopyData(bytes: Uint8Array, start: number, end: number): void {
+    // After fail() nothing more of this session is used (the rest of a read may follow).
+    if (this.stopped || this.failed) return;
+    // The payload is in the socket buffer: copied only when it must wait.
+    if (this.gate.held) {
+      this.gate.hold(bytes, start, end);
+      return;
+    }
+    try {
+      this.handleCopyData(bytes, start, end);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * A message we cannot make sense of (malformed, or a change for a relation never described):
+   * end the session and reconnect from the last pushed commit, rather than skip data.
+   */
+  fail(err: unknown): void {
+    this.failed ??= err instanceof Error ? err : new Error(String(err));
+    this.eventErrors++;
+    this.options.metrics.error();
+    this.options.closeSession();
+  }
+
+  private handleCopyData(bytes: Uint8Array, start: number, end: number): void {
+    if (bytes[start] === XLOGDATA && end - start >= XLOGDATA_DATA_OFFSET + 5 && this.handleRowChange(bytes, start, end)) return;
+    const message = decodeCopyBothMessage(bytes.subarray(start, end));
+    if (message.tag === 'keepalive') {
+      if (message.walEnd > this.received) this.received = message.walEnd;
+      // Between transactions everything up to walEnd was sent, so once what was pushed before is
+      // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
+      if (this.txn === undefined) {
+        this.options.wal.commits.caughtUp();
+        if (message.walEnd > this.tracker.lastPushed) this.pushPosition(message.walEnd);
+      }
+      if (message.replyRequested) this.options.sendStatus();
+      return;
+    }
+    if (message.walStart > this.received) this.received = message.walStart;
+    this.handleXLogData(message);
+  }
+
+  /**
+   * The hot path: an XLogData holding an Insert, Update or Delete, straight from its bytes to the
+   * event (events.ts rowFromBytes). False when it is something else or the byte path refuses it:
+   * then the general path decodes it, and reports what is wrong with it.
+   */
+  private handleRowChange(payload: Uint8Array, start: number, end: number): boolean {
+    const base = start + XLOGDATA_DATA_OFFSET;
+    const tag = payload[base];
+    if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return false;
+    const walStart = xlogDataStartNumber(payload, start);
+    if (walStart < 0) return false;
+    if (this.txn?.skip) {
+      if (walStart > this.receivedRow) this.receivedRow = walStart;
+      return true;
+    }
+    const started = performance.now();
+    const relation = this.relations.get(readUint32BE(payload, base + 1));
+    if (relation === undefined) return false;
+    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
+    if (event === undefined) return false;
+    if (walStart > this.receivedRow) this.receivedRow = walStart;
+    this.pushEvent(event, relation.name, started);
+    return true;
+  }
+
+  private handleXLogData(x: XLogData): void {
+    let message: PgoutputMessage;
+    try {
+      message = decodePgoutput(x.data, { protoVersion: this.protoVersion });
+    } catch (err) {
+      if (err instanceof PgoutputDecodeError && err.unknownType) {
+        this.skipped(`unknown-${err.messageType}`, `pgoutput message type '${err.messageType}' is not known; skipped`);
+        return;
+      }
+      throw err;
+    }
+    switch (message.tag) {
+      case 'begin':
+        this.txn = {
+          xid: message.xid,
+          commitLsn: message.finalLsn,
+          commitTime: pgTimeToIso(message.commitTime),
+          skip: message.finalLsn < this.tracker.skipBefore,
+          commitMs: pgTimeToUnixMs(message.commitTime),
+        };
+        this.options.wal.commits.begin(message.finalLsn, this.txn.commitMs, !this.txn.skip);
+        return;
+      case 'commit':
+        if (this.txn && !this.txn.skip) this.pushPosition(message.endLsn);
+        this.txn = undefined;
+        return;
+      case 'relation':
+        this.relations.apply(message);
+        this.learnFromCatalog(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);
+        return;
+      case 'type':
+        this.relations.apply(message);
+        this.learnFromCatalog([message.typeOid]);
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        if (this.txn?.skip) return;
+        const started = performance.now();
+        const relation = this.relations.require(message.relationId);
+        this.pushEvent(this.events.row(message, relation, x.walStart, this.txn), relation.name, started);
+        return;
+      }
+      case 'truncate': {
+        if (this.txn?.skip) return;
+        for (const id of message.relationIds) {
+          const started = performance.now();
+          const relation = this.relations.require(id);
+          this.pushEvent(this.events.truncate(relation, x.walStart, this.txn), relation.name, started);
+        }
+        return;
+      }
+      case 'message': {
+        if (this.options.wal.isHeartbeat(message.prefix, message.transactional)) {
+          // Not an event: only its position is confirmed, so the slot of a quiet database advances.
+          this.options.metrics.skipped('heartbeat');
+          if (this.txn === undefined && x.walStart > this.tracker.lastPushed) this.pushPosition(x.walStart);
+          return;
+        }
+        if (message.transactional && this.txn?.skip) return;
+        this.pushEvent(this.events.message(message, x.walStart, message.transactional ? this.txn : undefined), '', performance.now());
+        return;
+      }
+      case 'origin':
+        this.options.metrics.skipped('origin');
+        return;
+      default:
+        // Streaming and two-phase messages: we never ask for them (no 'streaming'/'two_phase' option).
+        this.skipped(message.tag, `pgoutput ${message.tag} message received although not requested; skipped`);
+    }
+  }
+
+  private skipped(kind: string, warning: string): void {
+    this.options.metrics.skipped(kind);
+    if (!this.warnedKinds.has(kind)) {
+      this.warnedKinds.add(kind);
+      this.log.warn(warning);
+    }
+  }
+
+  private pushEvent(event: ChangeEvent, table: string, started: number): void {
+    this.eventCount++;
+    if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `Event (${event.action} ${event.schema}.${event.table} at ${formatLsn(event.lsn)})`);
+    this.push({ event });
+    this.eventMetrics.record(table, started);
+  }
+
+  private pushPosition(position: Lsn): void {
+    this.tracker.pushed(position);
+    this.push({ position });
+  }
+
+  private push(item: PipelineItem<Lsn>): void {
+    const output = this.output;
+    if (!output) return;
+    if (!output.push(item) && !this.waitingForRoom) {
+      // Back-pressure: stop reading the socket, so the walsender waits instead of our memory growing.
+      this.waitingForRoom = true;
+      this.reader?.pause();
+      const generation = this.generation;
+      void output.drained().then(() => {
+        if (generation !== this.generation) return;
+        this.waitingForRoom = false;
+        this.resumeIfFree();
+      });
+    }
+  }
+
+  private resumeIfFree(): void {
+    if (!this.waitingForRoom && this.gate.held === undefined && !this.stopped) this.reader?.resume();
+  }
+
+  /**
+   * Before any row of a relation is converted, learn from the catalog what the Relation message
+   * does not say: user-defined types (domains, enums, ...) and, for REPLICA IDENTITY FULL, the
+   * primary key (pgoutput then flags every column as key, which would make a poor event key).
+   * Later frames are held, in order, until the lookup finished (catalog-gate.ts).
+   */
+  private learnFromCatalog(typeOids: readonly number[], fullIdentityRelation?: number): void {
+    const unknownTypes = [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    if (unknownTypes.length === 0 && fullIdentityRelation === undefined) return;
+    // After stop() nothing more is pushed (Source contract): the held frames are re-read on the next start.
+    this.gate.wait(this.queryCatalog(unknownTypes, fullIdentityRelation), () => this.stopped);
+  }
+
+  private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {
+    try {
+      const facts = await readCatalog(this.options.connection, typeOids, fullIdentityRelation);
+      if (facts.types.length > 0) {
+        for (const info of facts.types) this.types.define(info);
+        this.events.resetConverters();
+        this.log.debug(`learnt ${facts.types.length} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
+      }
+      if (fullIdentityRelation !== undefined) this.events.setKeyColumns(fullIdentityRelation, facts.keyColumns);
+    } catch (err) {
+      this.eventErrors++;
+      this.options.metrics.error();
+      this.log.warn(`Unable to read the catalog (user-defined types ${typeOids.join(', ') || 'none'} stay text; key columns as PostgreSQL flags them): ${describeError(err)}`);
+    }
+  }
+}
