@@ -33,13 +33,12 @@ import {
   sourceEventProcessingTime,
   sourceEvents,
 } from '../../metrics/catalogue.ts';
-import { retryDelay } from '../../core/backoff.ts';
 import type { Source, SourceOutput } from '../source.ts';
 import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/client-options.ts';
 import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
-import { realTimers, sleep, type Sleep } from '../../core/timers.ts';
+import { ReconnectLoop } from '../reconnect.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
 /** Fetches failing (or no group joined) for this long make the source unhealthy in /status. */
@@ -83,10 +82,9 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private readonly deadLetters: DeadLetters | undefined;
   private output: SourceOutput<KafkaPosition> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private running: Promise<void> | undefined;
   private started = false;
-  private stopping = false;
-  private backoff: Sleep | undefined;
+  /** Replaces a failed fetch stream after a backoff; stopped by stop()/close(). */
+  private readonly loop = new ReconnectLoop({ firstMs: RETRY_FIRST_MS, maxMs: RETRY_MAX_MS });
   private waitingForRoom = false;
 
   /** Since when fetching has not worked (undefined: the last fetch worked), and why. */
@@ -143,45 +141,47 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.log.info(`Consuming ${this.settings.topics.join(', ')} from ${this.settings.connection.bootstrapBrokers.join(',')} as group "${this.settings.groupId}"` +
       `${this.deadLetterNote()}`);
     this.consumer.startLagMonitoring({ topics: this.settings.topics }, LAG_INTERVAL_MS);
-    this.running = this.run();
+    this.run();
   }
 
   private deadLetterNote(): string {
     return this.deadLetters ? `, malformed messages to "${this.deadLetters.topic}"` : '';
   }
 
-  /** Keeps one fetch stream running until stopped; a failed one is replaced after a backoff. */
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      let fetched = false;
-      try {
-        const stream = await this.consumer.consume({
-          topics: this.settings.topics,
-          mode: 'committed',
-          fallbackMode: 'earliest',
-          autocommit: false,
-        });
-        if (this.stopping) {
-          await stream.close().catch(() => {});
-          break;
-        }
-        await this.drive(stream, () => {
-          fetched = true;
-          failures = 0;
-        });
-        if (this.stopping) break;
-        throw new StreamerError('SOURCE', 'the fetch stream ended', { component: this.component });
-      } catch (err) {
-        if (this.stopping) break;
-        if (!fetched) failures++;
-        this.fetchFailed(err, retryDelay(Math.max(failures, 1), RETRY_FIRST_MS, RETRY_MAX_MS));
-        await this.pause(retryDelay(Math.max(failures, 1), RETRY_FIRST_MS, RETRY_MAX_MS));
-      } finally {
+  /** Keeps one fetch stream running until stopped; a failed one is replaced after a backoff (../reconnect.ts). */
+  private run(): void {
+    this.loop.start({
+      attempt: (fetched) => this.fetchStream(fetched),
+      ended: () => {
         this.stream = undefined;
         this.waitingForRoom = false;
-      }
+      },
+      failed: (err, waitMs) => {
+        this.fetchFailed(err, waitMs);
+        return 'backoff';
+      },
+    });
+  }
+
+  /** One fetch stream, until it fails (rejects) or the source stops (resolves). */
+  private async fetchStream(fetched: () => void): Promise<void> {
+    const stream = await this.consumer.consume({
+      topics: this.settings.topics,
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
+    if (this.stopping) {
+      await stream.close().catch(() => {});
+      return;
     }
+    await this.drive(stream, fetched);
+    if (this.stopping) return;
+    throw new StreamerError('SOURCE', 'the fetch stream ended', { component: this.component });
+  }
+
+  private get stopping(): boolean {
+    return this.loop.stopping;
   }
 
   /** Runs one fetch stream: resolves when it closes, rejects with the error that ended it. */
@@ -221,14 +221,6 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.failure = describeKafkaError(err);
     this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
   }
-
-  /** Waits `ms` unless stop()/close() cuts the wait short. */
-  private async pause(ms: number): Promise<void> {
-    this.backoff = sleep(realTimers, ms);
-    await this.backoff.done;
-    this.backoff = undefined;
-  }
-
 
   private assigned(assignments: readonly TopicPartitions[] | null | undefined): void {
     const { revoked, added } = this.offsets.assign(assignments);
@@ -364,15 +356,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.loop.stop();
     this.stream?.pause();
-    this.backoff?.cancel();
   }
 
   /** After the pipeline delivered and acknowledged everything: leave the group, close the clients. */
   async close(): Promise<void> {
-    this.stopping = true;
-    this.backoff?.cancel();
+    this.loop.stop();
     this.consumer.stopLagMonitoring();
     await this.stream?.close().catch(() => {});
     // Closing the consumer also ends a join or fetch still being retried (an unreachable broker).
@@ -381,7 +371,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       return true;
     });
     if (!left) this.log.warn(`Leaving consumer group "${this.settings.groupId}" timed out after ${CLOSE_TIMEOUT_MS} ms; the group drops this member after sessionTimeout`);
-    await withTimeout(this.running ?? Promise.resolve(), CLOSE_TIMEOUT_MS);
+    await withTimeout(this.loop.done(), CLOSE_TIMEOUT_MS);
     await this.deadLetters?.close();
   }
 

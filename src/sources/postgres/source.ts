@@ -81,7 +81,6 @@ export class PostgresSource implements Source<Lsn>, Component {
   private readonly loop: ReconnectLoop;
   /** Lag as the server sees it, WAL budget, heartbeats (wal-watch.ts). */
   private readonly wal: WalWatch;
-  private stopping = false;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   /** Set when the source refused to go on (start-check.ts); it never streams again in this process. */
   private refusal: StreamerError | undefined;
@@ -140,14 +139,14 @@ export class PostgresSource implements Source<Lsn>, Component {
       tracker: this.tracker,
       dispatch: this.dispatch,
       metrics: this.metrics,
-      stopping: () => this.stopping,
+      stopping: () => this.loop.stopping,
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
   }
 
   /** walBudgetAction = "stop" past walBudgetMax: stop reading for good and refuse (the app exits with 3). */
   private stopForBudget(message: string): void {
-    void this.stop();
+    this.stopNow();
     this.refuse(new SourceRefusal('wal_budget', message, { component: this.component }));
   }
 
@@ -231,16 +230,18 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopNow();
+  }
+
+  /** Nothing more is pushed, no session starts again, no write starts in the background. */
+  private stopNow(): void {
+    this.loop.stop();
     this.dispatch.stop();
     this.tracker.stop();
-    this.loop.stop();
   }
 
   async close(): Promise<void> {
-    this.stopping = true;
-    this.tracker.stop();
-    this.loop.stop();
+    this.stopNow();
     if (this.statusTimer) clearInterval(this.statusTimer);
     await this.tracker.close().catch((err: unknown) => {
       this.log.error(`${describeError(err)}: after a restart, what followed the last persisted position is delivered again`);
@@ -261,7 +262,7 @@ export class PostgresSource implements Source<Lsn>, Component {
 
   status(): string | null {
     if (this.refusal) return this.driver.problem;
-    if (this.stopping) return null;
+    if (this.loop.stopping) return null;
     return this.driver.streaming ? null : this.driver.problem ?? 'connecting';
   }
 
