@@ -194,13 +194,9 @@ export interface Harness {
   shutdown(): Promise<void>;
 }
 
-/** Builds and starts a PostgresSource → Pipeline → CollectingSink. */
-export async function startHarness(server: PgServer, options: HarnessOptions): Promise<Harness> {
-  const name = options.name ?? uniqueName('src');
-  const store = options.store ?? createMemoryStateStore();
-  const sink = options.sink ?? new CollectingSink();
-  const log = options.log ?? Logger.for('Source-PSQL', name);
-  const sourceOptions: PostgresSourceOptions = {
+/** The resolved config of a test's PostgresSource: quick retries and status, no monitor, no budget, no heartbeats. */
+export function testSourceOptions(server: PgServer, name: string, options: Pick<HarnessOptions, 'slot' | 'publication' | 'dsn' | 'source'>): PostgresSourceOptions {
+  return {
     dsn: options.dsn ?? dsnFor(server),
     publication: options.publication,
     replicationSlot: options.slot,
@@ -222,7 +218,15 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     heartbeatEvents: false,
     ...options.source,
   };
-  const source = createPostgresSource(name, sourceOptions, { log, store });
+}
+
+/** Builds and starts a PostgresSource → Pipeline → CollectingSink. */
+export async function startHarness(server: PgServer, options: HarnessOptions): Promise<Harness> {
+  const name = options.name ?? uniqueName('src');
+  const store = options.store ?? createMemoryStateStore();
+  const sink = options.sink ?? new CollectingSink();
+  const log = options.log ?? Logger.for('Source-PSQL', name);
+  const source = createPostgresSource(name, testSourceOptions(server, name, options), { log, store });
   const acked: Lsn[] = [];
   const pipeline = new Pipeline<Lsn>({
     name,
