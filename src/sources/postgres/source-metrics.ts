@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL source's counters and position gauges (docs/metrics.md), one method per thing that
- * happened, so the source's modules name events rather than series. Per-event series are in
- * event-metrics.ts (looked up once per table: they are on the hot path).
+ * The PostgreSQL source's counters and position gauges (defined in metrics/catalogue.ts), one
+ * method per thing that happened, so the source's modules name events rather than series.
+ * Per-event series are in event-metrics.ts (looked up once per table: they are on the hot path).
  */
 import {
   pgoutputSkipped,
