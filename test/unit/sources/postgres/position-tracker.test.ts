@@ -254,6 +254,39 @@ describe('PositionTracker: where a session resumes', () => {
   });
 });
 
+describe('PositionTracker: recording an accepted start', () => {
+  test('a start ahead of an older saved position is written at once and becomes the resume point', async () => {
+    const { store, memory, writes } = handStore(100n);
+    const { tracker } = newTracker(store);
+    tracker.load(0n);
+    const recorded = tracker.recordAcceptedStart(300n);
+    await settle();
+    expect(writes.map((w) => w.position)).toEqual([300n]);
+    writes[0]!.finish();
+    await recorded;
+    expect(memory.getPosition('pg')).toBe(300n);
+    expect([tracker.persisted, tracker.delivered, tracker.lastPushed]).toEqual([300n, 300n, 300n]);
+    expect(tracker.adoptStored()).toBeUndefined(); // its own write, not another instance's
+  });
+
+  test('nothing is written without a saved position, or for a start at or behind it', async () => {
+    const fresh = handStore();
+    const first = newTracker(fresh.store);
+    first.tracker.load(0n);
+    await first.tracker.recordAcceptedStart(300n);
+    expect(fresh.writes).toHaveLength(0);
+    expect(first.tracker.lastPushed).toBe(0n);
+
+    const saved = handStore(500n);
+    const second = newTracker(saved.store);
+    second.tracker.load(0n);
+    await second.tracker.recordAcceptedStart(500n);
+    await second.tracker.recordAcceptedStart(400n);
+    expect(saved.writes).toHaveLength(0);
+    expect(second.tracker.lastPushed).toBe(500n);
+  });
+});
+
 describe('PostgresSource: ack() goes through the tracker', () => {
   // ack() and close() never touch the connection settings: no server is needed here.
   const settings = {
