@@ -39,6 +39,13 @@ function harness(decide: (err: Error) => ReconnectDecision = () => 'backoff', ma
       current!.resolve();
       await settle();
     },
+    /** Ends the attempt with a failure and lets the wait it was given pass. */
+    async failAndWait(message = 'down') {
+      current!.reject(new Error(message));
+      await settle();
+      timers.advance(Number(/wait (\d+)/.exec(log.findLast((l) => l.startsWith('failed')) ?? '')![1]));
+      await settle();
+    },
     progressed: () => progress!(),
     lastFailure: () => log.findLast((l) => l.startsWith('failed')),
   };
@@ -66,12 +73,8 @@ describe('ReconnectLoop', () => {
 
   test('an attempt that got somewhere starts the series over', async () => {
     const h = harness();
-    await h.fail();
-    h.timers.advance(1000);
-    await settle();
-    await h.fail();
-    h.timers.advance(2000);
-    await settle();
+    await h.failAndWait();
+    await h.failAndWait();
     h.progressed();
     await h.fail();
     expect(h.log.filter((l) => l.startsWith('failed'))).toEqual(['failed down wait 1000', 'failed down wait 2000', 'failed down wait 1000']);
@@ -79,9 +82,7 @@ describe('ReconnectLoop', () => {
 
   test('an attempt that ends without an error is followed by another at once, with the series over', async () => {
     const h = harness();
-    await h.fail();
-    h.timers.advance(1000);
-    await settle();
+    await h.failAndWait();
     await h.finish();
     expect(h.attempts()).toBe(3);
     await h.fail();
@@ -90,12 +91,8 @@ describe('ReconnectLoop', () => {
 
   test('a steady wait does not count as a failure and starts the series over', async () => {
     const h = harness((err) => (err.message === 'busy' ? { steadyMs: 5_000 } : 'backoff'));
-    await h.fail();
-    h.timers.advance(1000);
-    await settle();
-    await h.fail();
-    h.timers.advance(2000);
-    await settle();
+    await h.failAndWait();
+    await h.failAndWait();
     await h.fail('busy');
     h.timers.advance(4999);
     await settle();
@@ -138,9 +135,7 @@ describe('ReconnectLoop', () => {
 
   test('the cap is never below the first delay', async () => {
     const h = harness(() => 'backoff', 10);
-    await h.fail();
-    h.timers.advance(1000);
-    await settle();
+    await h.failAndWait();
     await h.fail();
     expect(h.log.filter((l) => l.startsWith('failed'))).toEqual(['failed down wait 1000', 'failed down wait 1000']);
   });
