@@ -6,7 +6,7 @@
 import type { KafkaPosition } from '../../../src/sources/kafka/offsets.ts';
 import { runSourceContract } from '../../contract/source.contract.ts';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { makeSource, originalEventJson, produce, sourceSettings, uuidOf } from './source-support.ts';
+import { makeSource, originalEventJson, produce, sourceSettings, uuidOf } from '../../helpers/kafka-source.ts';
 
 const kafka = useKafka();
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { ReconnectLoop, type ReconnectDecision } from '../../../src/sources/reconnect.ts';
-import { deferred, ManualTimers, settle } from '../pipeline/helpers.ts';
+import { deferred, ManualTimers, settle } from '../../helpers/async.ts';
 
 /** A loop whose attempts the test ends one by one; records the attempts, failures and waits. */
 function harness(decide: (err: Error) => ReconnectDecision = () => 'backoff', maxMs = 8_000) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { CatalogGate } from '../../../../src/sources/postgres/catalog-gate.ts';
-import { deferred, settle } from '../../pipeline/helpers.ts';
+import { deferred, settle } from '../../../helpers/async.ts';
 
 /** A gate whose frames go through `feed` (held while a lookup runs, else handled), recording what happened. */
 function newGate(onHandle: (n: number, gate: CatalogGate) => void = () => {}) {

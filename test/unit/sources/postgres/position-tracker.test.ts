@@ -9,7 +9,7 @@ import { PostgresSource, type PostgresSourceSettings } from '../../../../src/sou
 import { PERSIST_INTERVAL_MS, PositionTracker, type PositionTrackerOptions } from '../../../../src/sources/postgres/position-tracker.ts';
 import { createMemoryStateStore } from '../../../../src/state/memory-store.ts';
 import type { StateStore } from '../../../../src/state/store.ts';
-import { deferred, ManualTimers, settle } from '../../pipeline/helpers.ts';
+import { deferred, ManualTimers, settle } from '../../../helpers/async.ts';
 
 /** A state store whose writes finish (or fail) when the test says so; it records each write. */
 function handStore(initial?: bigint) {
