@@ -12,9 +12,9 @@
  * binary values, a column count that does not match, names whose UTF-16 and code point orders
  * differ — and the caller takes the general path, which also reports errors properly.
  *
- * Over the ~400-line guideline on purpose (docs/architecture.md): the plan, the per-kind writers
- * and the row loop are one hot path that the JIT inlines together; split across modules, the calls
- * between them stayed but their shared per-relation state had to be passed around.
+ * Over the ~400-line guideline on purpose: the per-relation plan, the per-kind value writers and the
+ * row loop are one hot path over one shared plan, measured as a whole (docs/benchmarks.md); a split
+ * would have to be measured again before it lands.
  */
 import type { ColumnValue } from '../../event/event.ts';
 import { compareCodePoints, goJsonString, goJsonValue } from '../../event/go-json.ts';
