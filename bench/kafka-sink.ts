@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import type { SectionSpec } from '../src/config/fields.ts';
 import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
+import { createMetrics } from '../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../src/event/passthrough.ts';
 import { rowKey } from '../src/event/key.ts';
 import { KafkaSink } from '../src/sinks/kafka/sink.ts';
@@ -79,7 +80,7 @@ try {
   await admin.close();
   const batches: ChangeEvent[][] = [];
   for (let i = 0; i < total; i += batchSize) batches.push(Array.from({ length: Math.min(batchSize, total - i) }, (_, j) => event(i + j)));
-  const sink = new KafkaSink('bench', options(), Logger.for('Sink-Kafka', 'bench'));
+  const sink = new KafkaSink('bench', options(), Logger.for('Sink-Kafka', 'bench'), createMetrics());
   await sink.write([event(total)]); // connect, metadata, JIT warm-up of the first path
   Bun.gc(true);
 

@@ -11,6 +11,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import { join } from 'node:path';
 import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
+import { createMetrics } from '../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../src/event/passthrough.ts';
 import { KafkaSource } from '../src/sources/kafka/source.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
@@ -62,13 +63,14 @@ try {
   let firstAt = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
+  const metrics = createMetrics();
   const source = new KafkaSource('bench', {
     connection: { clientId: 'bench', bootstrapBrokers: brokers }, topics: [topic], groupId: `bench-${Date.now().toString(36)}`,
     deadLetterTopic: undefined, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000,
     // A new group each run: it reads the topic from the start.
-  }, Logger.for('Source-Kafka', 'bench'));
+  }, Logger.for('Source-Kafka', 'bench'), metrics);
   const pipeline = new Pipeline({
-    name: 'bench', source, log: Logger.for('Pipeline', 'bench'),
+    name: 'bench', source, log: Logger.for('Pipeline', 'bench'), metrics,
     batchSize: 1000, batchFlushIntervalMs: 20, sendRetryIntervalMs: 100, maxRetryIntervalMs: 1000,
     maxBufferedEvents: 10_000, maxBufferedBytes: 64 * 2 ** 20,
     sinks: [{

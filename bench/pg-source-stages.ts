@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { readUint32BE } from '../src/core/bytes.ts';
 import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
+import { createMetrics } from '../src/metrics/catalogue.ts';
 import { encodePassthrough, passthroughBytes } from '../src/event/passthrough.ts';
 import { estimateEventBytes } from '../src/pipeline/estimate-bytes.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
@@ -131,9 +132,10 @@ await measure('general: decode → row → encodePassthrough → bytes', total, 
 await measure('bytes: xlogDataStartNumber + rowFromBytes', total, () => {
   for (let i = 0; i < total; i++) sink += fromBytes(i).encoded!.length;
 });
-const metrics = new SourceEventMetrics('bench', 'Source-PSQL');
+const metrics = createMetrics();
+const eventMetrics = new SourceEventMetrics(metrics, 'bench', 'Source-PSQL');
 await measure('metrics: SourceEventMetrics.record', total, () => {
-  for (let i = 0; i < total; i++) metrics.record(relation.name, performance.now());
+  for (let i = 0; i < total; i++) eventMetrics.record(relation.name, performance.now());
 });
 const built: ChangeEvent[] = Array.from({ length: n }, (_, i) => fromBytes(i));
 await measure('estimateEventBytes', total, () => {
@@ -148,7 +150,7 @@ const nullSink: Sink = {
 };
 function newPipeline(sinks: Sink[]): Pipeline<bigint> {
   return new Pipeline<bigint>({
-    name: 'bench', source: { ack: async () => {} }, sinks, log,
+    name: 'bench', source: { ack: async () => {} }, sinks, log, metrics,
     batchSize: BATCH, batchFlushIntervalMs: 100, sendRetryIntervalMs: 100, maxRetryIntervalMs: 1000,
     maxBufferedEvents: Math.max(10_000, 4 * BATCH), maxBufferedBytes: 64 * 1024 * 1024,
   });
@@ -164,7 +166,7 @@ await measure('pipeline: push → batch → no-op sink → ack', total, async ()
   pipeline.close();
 });
 
-const fileSink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false }, { log, store: noStore });
+const fileSink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false }, { log, store: noStore, metrics });
 const batches = Math.floor(total / BATCH);
 await measure('file sink → /dev/null', batches * BATCH, async () => {
   for (let b = 0; b < batches; b++) {
@@ -185,7 +187,7 @@ async function chain(sinks: Sink[]): Promise<void> {
     const rel = relations.get(readUint32BE(chunk, base + 1))!;
     const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn, started)!;
     const room = pipeline.push({ event });
-    metrics.record(rel.name, started);
+    eventMetrics.record(rel.name, started);
     if ((i + 1) % 1000 === 0) pipeline.push({ position: BigInt(i) });
     if (!room) await pipeline.drained();
   }

@@ -11,7 +11,7 @@ import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
-import { componentUp, metricsRegistry } from './metrics/catalogue.ts';
+import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
 import type { Source } from './sources/source.ts';
@@ -85,6 +85,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     resolveHalted(err);
   };
   const store: StateStore = config.stateFile ? openSqliteStateStore(config.stateFile) : createMemoryStateStore();
+  const metrics = createMetrics({ processMetrics: true });
   const sinks: Sink[] = [];
   const running: Running[] = [];
   let server: ReturnType<typeof Bun.serve> | undefined;
@@ -105,7 +106,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     const sinksBySource = new Map<string, Sink[]>();
     for (const sinkConfig of config.sinks) {
       const logger = Logger.for(sinkConfig.kind.componentType, sinkConfig.name, { debug: sinkConfig.debug, verbose: sinkConfig.verbose });
-      const sink = await sinkConfig.kind.create(sinkConfig.name, sinkConfig.options, { log: logger, store });
+      const sink = await sinkConfig.kind.create(sinkConfig.name, sinkConfig.options, { log: logger, store, metrics });
       sinks.push(sink);
       for (const sourceName of sinkConfig.sources) {
         sinksBySource.set(sourceName, [...(sinksBySource.get(sourceName) ?? []), sink]);
@@ -119,6 +120,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       const source = await sourceConfig.kind.create(sourceConfig.name, sourceConfig.options, {
         log: logger,
         store,
+        metrics,
         sinkNames: sourceSinks.map((s) => s.name),
         halt,
         acceptGap: options.acceptGap ?? false,
@@ -129,20 +131,21 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         source,
         sinks: sourceSinks,
         log: Logger.for('Pipeline', sourceConfig.name, { debug: sourceConfig.debug }),
+        metrics,
         ...sourceConfig.pipeline,
       });
       running.push({ source, pipeline });
       log.info(`Source '${sourceConfig.name}' loaded`);
     }
 
+    metrics.onCollect(() => {
+      for (const c of components()) metrics.componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
+    });
     const http = createHttpApp({
       components,
       halted: () => (haltedWith ? haltedWith.message : null),
       security: config.httpSecurity,
-      metrics: async () => {
-        for (const c of components()) componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
-        return { body: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType };
-      },
+      metrics: () => metrics.scrape(),
     });
     const { hostname, port } = parseListenAddress(config.http);
     const tls = config.httpSecurity.tls ? readTls(config.httpSecurity.tls) : undefined;

@@ -7,6 +7,7 @@ import type { Resolved, SectionSpec } from '../config/fields.ts';
 import type { ComponentSpec } from '../config/component-spec.ts';
 import type { StreamerError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../metrics/catalogue.ts';
 import type { StateStore } from '../state/store.ts';
 
 export type { OptionProblem, ValidationContext } from '../config/component-spec.ts';
@@ -15,6 +16,8 @@ export type { OptionProblem, ValidationContext } from '../config/component-spec.
 export interface ComponentDeps {
   log: Logger;
   store: StateStore;
+  /** The program's metrics (src/metrics/catalogue.ts): every component updates these, never a module-level set. */
+  metrics: Metrics;
   /** For a source: the names of the sinks subscribed to it (the original's Kafka source lists them in its stats). */
   sinkNames?: readonly string[];
   /**

@@ -4,14 +4,7 @@ import { StreamerError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
-import {
-  pipelineAcks,
-  pipelineBatchEvents,
-  pipelineBufferedBytes,
-  pipelineBufferedEvents,
-  pipelineDeliverySeconds,
-  pipelineRetries,
-} from '../metrics/catalogue.ts';
+import type { Metrics } from '../metrics/catalogue.ts';
 import { retryDelay } from '../core/backoff.ts';
 import { Batch } from './batch.ts';
 import { POSITION_ONLY_BYTES, belowLowWater, isFull, sealWhenIdle, type BufferBounds } from './batch-policy.ts';
@@ -32,6 +25,7 @@ export interface PipelineOptions<P> extends PipelineSettings {
   source: PipelineSource<P>;
   sinks: readonly PipelineSink[];
   log: Logger;
+  metrics: Metrics;
   timers?: Timers;
   /** Most events in batches delivered together (see nextBatch); default max(batchSize, MERGE_EVENTS). */
   mergeLimit?: number;
@@ -45,15 +39,29 @@ export interface PipelineOptions<P> extends PipelineSettings {
 const MERGE_EVENTS = 4096;
 const MERGE_BYTES = 8 * 1024 * 1024;
 
-/** The pipeline's metric children, labelled once. */
-function pipelineMetrics(source: string, sinks: readonly PipelineSink[]) {
+/**
+ * The pipeline's metrics, labelled once; all updated once per batch or less. The buffer gauges are
+ * set when the metrics are collected, from the pipeline's own level.
+ */
+function pipelineMetrics(metrics: Metrics, source: string, sinks: readonly PipelineSink[], level: { events: number; bytes: number }) {
+  const bufferedEvents = metrics.pipelineBufferedEvents.labels({ source });
+  const bufferedBytes = metrics.pipelineBufferedBytes.labels({ source });
+  metrics.onCollect(() => {
+    bufferedEvents.set(level.events);
+    bufferedBytes.set(level.bytes);
+  });
+  // Every series is exposed from the start (at 0), so rate() has a first sample.
+  metrics.pipelineBatchEvents.zero({ source });
+  metrics.pipelineAcks.inc({ source }, 0);
+  for (const { name: sink } of sinks) {
+    metrics.pipelineDeliverySeconds.zero({ source, sink });
+    metrics.pipelineRetries.inc({ source, sink }, 0);
+  }
   return {
-    batchEvents: pipelineBatchEvents.labels({ source }),
-    bufferedEvents: pipelineBufferedEvents.labels({ source }),
-    bufferedBytes: pipelineBufferedBytes.labels({ source }),
-    acks: pipelineAcks.labels({ source }),
-    delivery: new Map(sinks.map((s) => [s.name, pipelineDeliverySeconds.labels({ source, sink: s.name })])),
-    retries: new Map(sinks.map((s) => [s.name, pipelineRetries.labels({ source, sink: s.name })])),
+    batchEvents: metrics.pipelineBatchEvents.labels({ source }),
+    acks: metrics.pipelineAcks.labels({ source }),
+    delivery: new Map(sinks.map((s) => [s.name, metrics.pipelineDeliverySeconds.labels({ source, sink: s.name })])),
+    retries: new Map(sinks.map((s) => [s.name, metrics.pipelineRetries.labels({ source, sink: s.name })])),
   };
 }
 
@@ -140,7 +148,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.log = options.log;
     this.timers = options.timers ?? realTimers;
     this.failure = new Promise((resolve) => { this.resolveFailure = resolve; });
-    this.metrics = pipelineMetrics(this.name, this.sinks);
+    this.metrics = pipelineMetrics(options.metrics, this.name, this.sinks, this.level);
   }
 
   /** The error that stopped the pipeline, if one did. */
@@ -175,7 +183,6 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     }
     if (!this.full && isFull(this.level, this.bounds)) {
       this.full = true;
-      this.updateGauges();
       wake = true;
     }
     if (wake) this.pump();
@@ -245,7 +252,6 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.clearFlushTimer();
     const batch = this.open;
     this.open = new Batch<P>();
-    this.updateGauges();
     return batch;
   }
 
@@ -380,18 +386,12 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
   private release(batch: Batch<P>): void {
     this.level.events -= batch.events.length;
     this.level.bytes -= batch.bytes;
-    this.updateGauges();
     if (this.full && belowLowWater(this.level, this.bounds)) {
       this.full = false;
       const waiters = this.drainedWaiters;
       this.drainedWaiters = [];
       for (const resolve of waiters) resolve();
     }
-  }
-
-  private updateGauges(): void {
-    this.metrics.bufferedEvents.set(this.level.events);
-    this.metrics.bufferedBytes.set(this.level.bytes);
   }
 
   private stopError(message: string, cause: unknown): StreamerError {

@@ -1,8 +1,8 @@
 import type { ChangeEvent } from '../event/event.ts';
-import { sinkEvents } from '../metrics/catalogue.ts';
+import type { Metrics } from '../metrics/catalogue.ts';
 
 /** Adds a delivered batch to `sink_events`, one increment per table rather than per event. */
-export function countSinkEvents(sinkName: string, sinkType: string, batch: readonly ChangeEvent[]): void {
+export function countSinkEvents(metrics: Pick<Metrics, 'sinkEvents'>, sinkName: string, sinkType: string, batch: readonly ChangeEvent[]): void {
   if (batch.length === 0) return;
   const perTable = new Map<string, number>();
   // Consecutive events nearly always share their table: counted as runs, one map update per run.
@@ -18,5 +18,5 @@ export function countSinkEvents(sinkName: string, sinkType: string, batch: reado
     run++;
   }
   perTable.set(table, (perTable.get(table) ?? 0) + run);
-  for (const [table, count] of perTable) sinkEvents.inc({ sinkName, sinkType, table }, count);
+  for (const [table, count] of perTable) metrics.sinkEvents.inc({ sinkName, sinkType, table }, count);
 }

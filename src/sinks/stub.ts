@@ -7,6 +7,7 @@ import { defineSection } from '../config/fields.ts';
 import { defineComponentType } from '../component/type.ts';
 import type { ChangeEvent } from '../event/event.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../metrics/catalogue.ts';
 import { countSinkEvents } from './count-events.ts';
 import type { Sink } from './sink.ts';
 
@@ -16,12 +17,12 @@ class StubSink implements Sink {
   readonly type = STUB_TYPE;
   private events = 0;
 
-  constructor(readonly name: string, private readonly log: Logger, private readonly dump: boolean) {}
+  constructor(readonly name: string, private readonly log: Logger, private readonly metrics: Metrics, private readonly dump: boolean) {}
 
   async write(batch: readonly ChangeEvent[]): Promise<void> {
     if (batch.length === 0) return;
     this.events += batch.length;
-    countSinkEvents(this.name, this.type, batch);
+    countSinkEvents(this.metrics, this.name, this.type, batch);
     if (this.dump) this.log.info(`${batch.length} events dumped`);
   }
 
@@ -45,7 +46,7 @@ export const stubLogSinkType = defineComponentType({
   type: 'stub_log',
   componentType: STUB_TYPE,
   options: defineSection({}),
-  create: async (name, _options, deps): Promise<Sink> => new StubSink(name, deps.log, true),
+  create: async (name, _options, deps): Promise<Sink> => new StubSink(name, deps.log, deps.metrics, true),
 });
 
 /** `type = "stub_discard"`: counts and drops events. */
@@ -53,5 +54,5 @@ export const stubDiscardSinkType = defineComponentType({
   type: 'stub_discard',
   componentType: STUB_TYPE,
   options: defineSection({}),
-  create: async (name, _options, deps): Promise<Sink> => new StubSink(name, deps.log, false),
+  create: async (name, _options, deps): Promise<Sink> => new StubSink(name, deps.log, deps.metrics, false),
 });

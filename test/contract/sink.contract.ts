@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../src/event/event.ts';
-import { sinkEvents } from '../../src/metrics/catalogue.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/catalogue.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { makeTestEvent } from './events.ts';
 
@@ -31,15 +31,20 @@ const batchOf = (from: number, to: number, source = 'db1', table = 'items'): Cha
 
 const uuids = (batch: readonly ChangeEvent[]) => batch.map((e) => e.uuid);
 
-async function sinkEventsValue(sink: Sink, table: string): Promise<number> {
-  const metric = await sinkEvents.get();
+async function sinkEventsValue(metrics: Metrics, sink: Sink, table: string): Promise<number> {
+  const metric = await metrics.sinkEvents.get();
   return metric.values.find((v) => v.labels.sinkName === sink.name && v.labels.sinkType === sink.type && v.labels.table === table)?.value ?? 0;
 }
 
-/** Registers the Sink contract tests for one implementation. `makeSink` builds a fresh, empty sink. */
-export function runSinkContract(name: string, makeSink: () => Promise<SinkUnderTest>): void {
+/**
+ * Registers the Sink contract tests for one implementation. `makeSink` builds a fresh, empty sink
+ * that updates `metrics` (a fresh set per test).
+ */
+export function runSinkContract(name: string, makeSink: (metrics: Metrics) => Promise<SinkUnderTest>): void {
+  let metrics = createMetrics();
   async function withSink(body: (s: SinkUnderTest) => Promise<void>): Promise<void> {
-    const s = await makeSink();
+    metrics = createMetrics();
+    const s = await makeSink(metrics);
     try {
       await body(s);
     } finally {
@@ -112,12 +117,12 @@ export function runSinkContract(name: string, makeSink: () => Promise<SinkUnderT
       withSink(async (s) => {
         expect(s.sink.type).toMatch(/^Sink-/);
         expect(s.sink.status()).toBeNull();
-        const before = await sinkEventsValue(s.sink, 'orders');
+        const before = await sinkEventsValue(metrics, s.sink, 'orders');
         s.sink.setDebug(true);
         await s.sink.write([...batchOf(0, 3, 'db1', 'orders'), ...batchOf(3, 4, 'db1', 'lines')]);
         s.sink.setDebug(false);
         expect((s.statsEvents ?? leadingEvents)(s.sink.stats())).toBe(4);
-        expect(await sinkEventsValue(s.sink, 'orders')).toBe(before + 3);
+        expect(await sinkEventsValue(metrics, s.sink, 'orders')).toBe(before + 3);
       }));
   });
 }

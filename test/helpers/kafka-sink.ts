@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Admin, Connection, Consumer } from '@platformatic/kafka';
 import type { SectionSpec } from '../../src/config/fields.ts';
 import { Logger } from '../../src/core/logger.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/catalogue.ts';
 import { createKafkaSink } from '../../src/sinks/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../src/sinks/kafka/spec.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
@@ -33,8 +34,13 @@ export function sinkOptions(overrides: Partial<KafkaSinkOptions> & Pick<KafkaSin
   return { ...(defaults as KafkaSinkOptions), handlers: ['passthrough'], ...overrides };
 }
 
-export async function makeKafkaSink(name: string, overrides: Partial<KafkaSinkOptions> & Pick<KafkaSinkOptions, 'hosts'>, log = Logger.for('Sink-Kafka', name)): Promise<Sink> {
-  return createKafkaSink(name, sinkOptions(overrides), { log });
+export async function makeKafkaSink(
+  name: string,
+  overrides: Partial<KafkaSinkOptions> & Pick<KafkaSinkOptions, 'hosts'>,
+  log = Logger.for('Sink-Kafka', name),
+  metrics: Metrics = createMetrics(),
+): Promise<Sink> {
+  return createKafkaSink(name, sinkOptions(overrides), { log, metrics });
 }
 
 /**

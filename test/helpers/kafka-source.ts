@@ -6,6 +6,7 @@
 import { Producer, type Admin } from '@platformatic/kafka';
 import type { ChangeEvent } from '../../src/event/event.ts';
 import { Logger } from '../../src/core/logger.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../../src/event/passthrough.ts';
 import type { KafkaPosition } from '../../src/sources/kafka/offsets.ts';
 import { KafkaSource, type KafkaSourceSettings } from '../../src/sources/kafka/source.ts';
@@ -90,8 +91,8 @@ export function sourceSettings(brokers: string[], topics: string[], overrides: P
   };
 }
 
-export function makeSource(name: string, settings: KafkaSourceSettings): KafkaSource {
-  return new KafkaSource(name, settings, Logger.for('Source-Kafka', name));
+export function makeSource(name: string, settings: KafkaSourceSettings, metrics: Metrics = createMetrics()): KafkaSource {
+  return new KafkaSource(name, settings, Logger.for('Source-Kafka', name), metrics);
 }
 
 /** Records pushes; `room` decides what push() answers; `release()` resolves drained(). */

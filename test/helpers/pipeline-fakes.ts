@@ -4,6 +4,7 @@
  */
 import type { ChangeEvent } from '../../src/event/event.ts';
 import { Logger } from '../../src/core/logger.ts';
+import { createMetrics } from '../../src/metrics/catalogue.ts';
 import { Pipeline, type PipelineOptions, type PipelineSink } from '../../src/pipeline/pipeline.ts';
 import type { PipelineItem } from '../../src/sources/source.ts';
 import { makeTestEvent } from '../contract/events.ts';
@@ -88,6 +89,7 @@ export function makePipeline(
     maxBufferedEvents: 10_000,
     maxBufferedBytes: 1_000_000_000,
     log: Logger.for('Pipeline', overrides.name ?? 'db1'),
+    metrics: createMetrics(),
     // Batches as pushed, so the tests can name them; merging has tests of its own.
     mergeLimit: overrides.batchSize ?? 3,
     ...overrides,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, setDefaultTimeout } from 'bun:test';
 import type postgres from 'postgres';
 import type { ChangeEvent } from '../../src/event/event.ts';
 import { Logger } from '../../src/core/logger.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/catalogue.ts';
 import { Pipeline } from '../../src/pipeline/pipeline.ts';
 import { createPostgresSource } from '../../src/sources/postgres/create.ts';
 import type { PostgresSource } from '../../src/sources/postgres/source.ts';
@@ -184,6 +185,8 @@ export interface Harness {
   pipeline: Pipeline<Lsn>;
   sink: CollectingSink;
   store: StateStore;
+  /** The metrics the source and the pipeline update (a fresh set per harness). */
+  metrics: Metrics;
   /** Every position the pipeline acknowledged to the source, in order (the store keeps the last of each ack). */
   acked: Lsn[];
   /** Resolves once status() is null (streaming). */
@@ -226,7 +229,8 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
   const store = options.store ?? createMemoryStateStore();
   const sink = options.sink ?? new CollectingSink();
   const log = options.log ?? Logger.for('Source-PSQL', name);
-  const source = createPostgresSource(name, testSourceOptions(server, name, options), { log, store });
+  const metrics = createMetrics();
+  const source = createPostgresSource(name, testSourceOptions(server, name, options), { log, store, metrics });
   const acked: Lsn[] = [];
   const pipeline = new Pipeline<Lsn>({
     name,
@@ -238,6 +242,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     },
     sinks: [sink],
     log: Logger.for('Pipeline', name),
+    metrics,
     batchSize: 100,
     batchFlushIntervalMs: 20,
     sendRetryIntervalMs: 50,
@@ -254,6 +259,7 @@ export async function startHarness(server: PgServer, options: HarnessOptions): P
     pipeline,
     sink,
     store,
+    metrics,
     acked,
     streaming: (timeoutMs = 20_000) =>
       waitFor(`source ${name} streaming`, () => source.status() === null, timeoutMs, () => `status: ${source.status()}`),

@@ -23,7 +23,7 @@ import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
 import { copyBytes } from '../../core/bytes.ts';
 import { passthroughBytes } from '../../event/passthrough.ts';
-import { sinkErrors } from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import { countSinkEvents } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
 
@@ -84,6 +84,7 @@ class FileSink implements Sink {
     private readonly path: string,
     private readonly fsync: boolean,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.component = `${FILE_TYPE} (${name})`;
     this.direct = writesDirectly(fd);
@@ -152,7 +153,7 @@ class FileSink implements Sink {
       try {
         lines[i] = passthroughBytes(event);
       } catch (err) {
-        sinkErrors.inc({ sinkName: this.name, sinkType: this.type, table: event.table });
+        this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: this.type, table: event.table });
         throw permanentError(
           `cannot encode event ${event.uuid} (${event.schema}.${event.table}, LSN ${event.lsn}): ${describeError(err)}`,
           { component: this.component, cause: err },
@@ -198,7 +199,7 @@ class FileSink implements Sink {
     this.lastError = null;
     this.events += batch.length;
     this.bytes += data.length;
-    countSinkEvents(this.name, this.type, batch);
+    countSinkEvents(this.metrics, this.name, this.type, batch);
     if (this.log.debugEnabled) this.log.debug(`Wrote ${batch.length} events (${data.length} bytes)`);
     if (this.log.verboseEnabled) {
       for (const event of batch) this.log.verboseEvent(event.uuid, `${event.action} ${event.schema}.${event.table} written`);
@@ -262,12 +263,12 @@ export function writesDirectly(fd: number): boolean {
   }
 }
 
-async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger): Promise<Sink> {
-  if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log);
+async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger, metrics: Metrics): Promise<Sink> {
+  if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log, metrics);
   try {
     const fd = await openFile(options.path, 'a', FILE_MODE);
     await endWithNewline(fd, options.path, log);
-    return new FileSink(name, fd, options.path, options.fsync, log);
+    return new FileSink(name, fd, options.path, options.fsync, log, metrics);
   } catch (err) {
     const reasons: Record<string, string> = {
       ENOENT: 'the directory does not exist',
@@ -291,5 +292,5 @@ export const fileSinkType = defineComponentType({
   componentType: FILE_TYPE,
   options: fileOptions,
   validate: (options) => (options.path.trim() === '' ? [{ key: 'path', message: 'must name a file, or "-" for standard output' }] : []),
-  create: (name, options, deps) => openFileSink(name, options, deps.log),
+  create: (name, options, deps) => openFileSink(name, options, deps.log, deps.metrics),
 });

@@ -1,27 +1,28 @@
 /**
  * The Kafka sink's counts (its `stats()` line) and Prometheus metrics: messages and bytes per topic,
- * dead-lettered messages, failed events per table, encoding time per table.
+ * dead-lettered and unrouted messages, failed events per table, encoding time per table, produce
+ * requests. Nothing here calls prom-client per event (metrics/tally.ts): per-topic and per-table
+ * sums are added once per produce request or batch, unrouted events when scraped, and the
+ * encoding time is observed for a sample of the events.
  */
-import {
-  kafkaSinkBytes,
-  kafkaSinkDeadLettered,
-  kafkaSinkMessages,
-  sinkErrors,
-  sinkEventProcessingTime,
-} from '../../metrics/catalogue.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
+import { SampledTimer, Tally } from '../../metrics/tally.ts';
+import { countSinkEvents } from '../count-events.ts';
 import type { OutMessage } from './message.ts';
-
-type EncodeTimer = ReturnType<typeof sinkEventProcessingTime.labels>;
 
 /** One Kafka sink's counts and metrics. */
 export class KafkaSinkMetrics {
   /** Counted by the sink as it goes; `sent` and `deadLettered` by recordAcked(). */
   readonly counts = { total: 0, noTopic: 0, skipped: 0, errors: 0, sent: 0, handled: 0, deadLettered: 0 };
-  private readonly encodeTimers = new Map<string, EncodeTimer>();
-  private lastTimerTable: string | undefined;
-  private lastTimer: EncodeTimer | undefined;
+  private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
+  private readonly unrouted: Tally<'sinkName' | 'table'>;
 
-  constructor(private readonly sinkName: string, private readonly sinkType: string) {}
+  constructor(private readonly metrics: Metrics, private readonly sinkName: string, private readonly sinkType: string) {
+    this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName, sinkType, table }));
+    this.unrouted = new Tally(metrics, metrics.kafkaSinkUnroutedEvents, (table) => ({ sinkName, table }));
+    metrics.kafkaSinkProduceSeconds.zero({ sinkName });
+  }
 
   /** The sink's `stats()` line. */
   summary(): string {
@@ -30,11 +31,34 @@ export class KafkaSinkMetrics {
       `handlers: [passthrough: events: ${c.handled}], dead-lettered: ${c.deadLettered}`;
   }
 
+  /** One event encoded, whose encoding started at `started` (performance.now()). */
+  recordEncoded(table: string, started: number): void {
+    this.encodeTimes.time(table, started);
+  }
+
+  /** One event dropped: neither the mapping nor the fallback gives its table a topic. */
+  recordUnrouted(table: string): void {
+    this.counts.noTopic++;
+    this.unrouted.add(table);
+  }
+
+  /** One produce request, started at `started` (performance.now()), and the error codes it failed with. */
+  recordProduce(started: number, errorCodes: Iterable<string>): void {
+    for (const error of errorCodes) this.metrics.kafkaSinkProduceErrors.inc({ sinkName: this.sinkName, error });
+    this.metrics.kafkaSinkProduceSeconds.observe({ sinkName: this.sinkName }, (performance.now() - started) / 1000);
+  }
+
+  /** Events delivered (`sink_events`, per table). */
+  recordDelivered(events: readonly ChangeEvent[]): void {
+    countSinkEvents(this.metrics, this.sinkName, this.sinkType, events);
+  }
+
   /** Counts messages the brokers acknowledged: per topic, and dead-letter copies per original topic and reason. */
   recordAcked(acked: readonly OutMessage[]): void {
     if (acked.length === 0) return;
     this.counts.sent += acked.length;
     const perTopic = new Map<string, { messages: number; bytes: number }>();
+    const deadLettered = new Map<string, { topic: string; reason: string; count: number }>();
     // Consecutive messages nearly always share their topic: counted as runs, one map update per run.
     let runTopic = '';
     let runMessages = 0;
@@ -60,13 +84,20 @@ export class KafkaSinkMetrics {
       const original = message.deadLetterOf;
       if (original !== undefined) {
         this.counts.deadLettered++;
-        kafkaSinkDeadLettered.inc({ sinkName: this.sinkName, topic: original.topic, reason: original.deadLetterReason?.code ?? 'UNKNOWN' });
+        const reason = original.deadLetterReason?.code ?? 'UNKNOWN';
+        const key = `${original.topic}\u0000${reason}`;
+        const d = deadLettered.get(key);
+        if (d === undefined) deadLettered.set(key, { topic: original.topic, reason, count: 1 });
+        else d.count++;
       }
     }
     addRun();
     for (const [topic, t] of perTopic) {
-      kafkaSinkMessages.inc({ sinkName: this.sinkName, topic }, t.messages);
-      kafkaSinkBytes.inc({ sinkName: this.sinkName, topic }, t.bytes);
+      this.metrics.kafkaSinkMessages.inc({ sinkName: this.sinkName, topic }, t.messages);
+      this.metrics.kafkaSinkBytes.inc({ sinkName: this.sinkName, topic }, t.bytes);
+    }
+    for (const d of deadLettered.values()) {
+      this.metrics.kafkaSinkDeadLettered.inc({ sinkName: this.sinkName, topic: d.topic, reason: d.reason }, d.count);
     }
   }
 
@@ -74,19 +105,11 @@ export class KafkaSinkMetrics {
   countFailedEvents(messages: readonly OutMessage[]): void {
     const perTable = new Map<string, number>();
     for (const m of messages) perTable.set(m.event.table, (perTable.get(m.event.table) ?? 0) + 1);
-    for (const [table, n] of perTable) sinkErrors.inc({ sinkName: this.sinkName, sinkType: this.sinkType, table }, n);
+    for (const [table, n] of perTable) this.metrics.sinkErrors.inc({ sinkName: this.sinkName, sinkType: this.sinkType, table }, n);
   }
 
-  /** The encoding-time histogram of a table; consecutive events nearly always share it, so the last one is kept at hand. */
-  encodeTimer(table: string): EncodeTimer {
-    if (table === this.lastTimerTable && this.lastTimer !== undefined) return this.lastTimer;
-    let timer = this.encodeTimers.get(table);
-    if (timer === undefined) {
-      timer = sinkEventProcessingTime.labels({ sinkName: this.sinkName, sinkType: this.sinkType, table });
-      this.encodeTimers.set(table, timer);
-    }
-    this.lastTimerTable = table;
-    this.lastTimer = timer;
-    return timer;
+  /** A metadata request failed (`kafka_sink_produce_errors_total{error="METADATA"}`). */
+  recordMetadataError(): void {
+    this.metrics.kafkaSinkProduceErrors.inc({ sinkName: this.sinkName, error: 'METADATA' });
   }
 }

@@ -5,7 +5,6 @@
  * create it), whose messages go to the dead-letter handling.
  */
 import { StreamerError } from '../../core/errors.ts';
-import { kafkaSinkProduceErrors } from '../../metrics/catalogue.ts';
 import { describeKafkaError } from '../../kafka/client-options.ts';
 import { invalidTopicReason } from './routing.ts';
 import type { KafkaProducer } from './client.ts';
@@ -24,7 +23,6 @@ interface TopicVerdict {
 
 /** What partition assignment uses of the sink. */
 export interface PartitionAssignerDeps {
-  sinkName: string;
   hosts: string;
   component: string;
   producer: KafkaProducer;
@@ -32,6 +30,8 @@ export interface PartitionAssignerDeps {
   deadLetters: DeadLetters;
   /** Settles a client call within the sink's deadline. */
   deadline: <T>(call: Promise<T>, what: string) => Promise<T>;
+  /** A metadata request failed (counted in the sink's metrics). */
+  onMetadataError(): void;
 }
 
 /** Gives pending messages their partitions; remembers per topic the round-robin position and verdicts. */
@@ -125,7 +125,7 @@ export class PartitionAssigner {
           component, cause: err,
         });
       }
-      kafkaSinkProduceErrors.inc({ sinkName: this.deps.sinkName, error: 'METADATA' });
+      this.deps.onMetadataError();
       throw new StreamerError('SINK_WRITE', `cannot get metadata of topic "${topic}" from ${this.deps.hosts}: ${describeKafkaError(err)}`, {
         component, cause: err,
       });

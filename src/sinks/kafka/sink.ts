@@ -22,8 +22,7 @@ import { StreamerError, describeError, permanentError } from '../../core/errors.
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
 import { passthroughBytes } from '../../event/passthrough.ts';
-import { kafkaSinkProduceErrors, kafkaSinkProduceSeconds, kafkaSinkUnroutedEvents } from '../../metrics/catalogue.ts';
-import { countSinkEvents } from '../count-events.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import type { Sink } from '../sink.ts';
 import { describeKafkaError } from '../../kafka/client-options.ts';
 import { eventHeaders } from '../../kafka/headers.ts';
@@ -85,7 +84,6 @@ export class KafkaSink implements Sink {
   private readonly partitions: PartitionAssigner;
   private readonly progress = new WeakMap<readonly ChangeEvent[], BatchProgress>();
   private readonly inflight = new Set<Promise<void>>();
-  private readonly produceSeconds: ReturnType<typeof kafkaSinkProduceSeconds.labels>;
   private readonly keys: KeyEncoder;
   private readonly compressor: Compressor | undefined;
   private readonly batchMemory = new BatchMemory();
@@ -105,10 +103,15 @@ export class KafkaSink implements Sink {
   private asyncChain: Promise<void> = Promise.resolve();
 
   /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
-  constructor(readonly name: string, options: KafkaSinkOptions, private readonly log: Logger, testing: { producer?: KafkaProducer; deadlineMs?: number } = {}) {
+  constructor(
+    readonly name: string,
+    options: KafkaSinkOptions,
+    private readonly log: Logger,
+    metrics: Metrics,
+    testing: { producer?: KafkaProducer; deadlineMs?: number } = {},
+  ) {
     this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
-    this.produceSeconds = kafkaSinkProduceSeconds.labels({ sinkName: name });
-    this.metrics = new KafkaSinkMetrics(name, SINK_TYPE);
+    this.metrics = new KafkaSinkMetrics(metrics, name, SINK_TYPE);
     this.settings = {
       acks: options.requiredAcks,
       async: options.async,
@@ -126,13 +129,13 @@ export class KafkaSink implements Sink {
     this.producer = testing.producer ?? newProducer(options);
     this.deadLetters = new DeadLetters(options.deadLetterTopic, log, this.component);
     this.partitions = new PartitionAssigner({
-      sinkName: name,
       hosts: this.settings.hosts,
       component: this.component,
       producer: this.producer,
       partitionOf: partitionerFor(options.partitioner as PartitionerName),
       deadLetters: this.deadLetters,
       deadline: (call, what) => this.deadline(call, what),
+      onMetadataError: () => this.metrics.recordMetadataError(),
     });
   }
 
@@ -207,7 +210,7 @@ export class KafkaSink implements Sink {
       throw failure;
     }
     this.progress.delete(batch);
-    countSinkEvents(this.name, SINK_TYPE, progress.routed);
+    this.metrics.recordDelivered(progress.routed);
     this.healthy();
   }
 
@@ -220,8 +223,7 @@ export class KafkaSink implements Sink {
       counts.total++;
       const topic = this.router.topicFor(event.schema, event.table);
       if (topic === undefined) {
-        counts.noTopic++;
-        kafkaSinkUnroutedEvents.inc({ sinkName: this.name, table: event.table });
+        this.metrics.recordUnrouted(event.table);
         if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No topic found for ${qualifiedTable(event)}, skipping`);
         continue;
       }
@@ -242,9 +244,9 @@ export class KafkaSink implements Sink {
         code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}`,
       });
     }
-    const seconds = (performance.now() - started) / 1000;
-    this.metrics.encodeTimer(event.table).observe(seconds);
+    this.metrics.recordEncoded(event.table, started);
     if (this.log.verboseEnabled) {
+      const seconds = (performance.now() - started) / 1000;
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }
     return message;
@@ -280,11 +282,7 @@ export class KafkaSink implements Sink {
   private async produce(p: BatchProgress, chunk: OutMessage[]): Promise<void> {
     const started = performance.now();
     const failed = this.settings.idempotent ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk);
-    if (failed !== undefined) {
-      const codes = new Set([...failed.values()].map((f) => f.code));
-      for (const code of codes) kafkaSinkProduceErrors.inc({ sinkName: this.name, error: code });
-    }
-    this.produceSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.recordProduce(started, failed === undefined ? [] : new Set([...failed.values()].map((f) => f.code)));
     const { acked, diverted, retry, fatal } = settleChunk(p, chunk, failed);
     this.metrics.recordAcked(acked);
     if (fatal !== undefined) {
@@ -371,7 +369,7 @@ export class KafkaSink implements Sink {
       const progress: BatchProgress = { pending: messages, routed: [], single: new Set(), size: messages.length, firstUuid: undefined };
       try {
         await this.deliver(progress);
-        countSinkEvents(this.name, SINK_TYPE, messages.map((m) => m.event));
+        this.metrics.recordDelivered(messages.map((m) => m.event));
         this.healthy();
       } catch (err) {
         this.metrics.counts.errors++;
@@ -428,8 +426,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Builds and starts a Kafka sink (called by sink-spec.ts's `create`). */
-export async function createKafkaSink(name: string, options: KafkaSinkOptions, deps: Pick<ComponentDeps, 'log'>): Promise<Sink> {
-  const sink = new KafkaSink(name, options, deps.log);
+export async function createKafkaSink(name: string, options: KafkaSinkOptions, deps: Pick<ComponentDeps, 'log' | 'metrics'>): Promise<Sink> {
+  const sink = new KafkaSink(name, options, deps.log, deps.metrics);
   sink.start();
   return sink;
 }

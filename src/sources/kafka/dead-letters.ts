@@ -8,7 +8,7 @@ import { Producer, type MessageToProduce } from '@platformatic/kafka';
 import { withDeadline } from '../../core/deadline.ts';
 import { StreamerError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { kafkaSourceDeadLettered } from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/client-options.ts';
 import {
   HEADER_DLQ_ERROR,
@@ -59,6 +59,7 @@ export class DeadLetters {
     private readonly sourceName: string,
     private readonly connection: KafkaConnectionOptions,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Starts copying a malformed message to the dead-letter topic. */
@@ -132,7 +133,7 @@ export class DeadLetters {
       .then(
         () => {
           this.sent++;
-          kafkaSourceDeadLettered.inc({ sourceName: this.sourceName, topic: letter.topic });
+          this.metrics.kafkaSourceDeadLettered.inc({ sourceName: this.sourceName, topic: letter.topic });
         },
         (err: unknown) => {
           letter.failed = true;

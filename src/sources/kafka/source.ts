@@ -21,18 +21,8 @@ import type { Component } from '../../core/component.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
-import {
-  kafkaSourceAssignedPartitions,
-  kafkaSourceCommitErrors,
-  kafkaSourceCommittedOffset,
-  kafkaSourceFetchErrors,
-  kafkaSourceLag,
-  kafkaSourceMalformed,
-  kafkaSourceMessages,
-  sourceErrors,
-  sourceEventProcessingTime,
-  sourceEvents,
-} from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
+import { SampledTimer, Tally } from '../../metrics/tally.ts';
 import type { Source, SourceOutput } from '../source.ts';
 import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/client-options.ts';
 import { EventDecoder } from '../../event/decode.ts';
@@ -94,21 +84,22 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private lastFetchAt = 0;
 
   private readonly counts = { events: 0, errors: 0, fetchErrors: 0, malformed: 0, commitErrors: 0, duplicates: 0, notOwned: 0 };
-  /**
-   * Per-event counts, added to the Prometheus counters once per burst of messages (a fetch
-   * response arrives as one synchronous burst): a labelled inc costs ~0.3 µs.
-   */
-  private readonly pendingEvents = new Map<string, number>();
-  private readonly pendingMessages = new Map<string, number>();
-  private flushQueued = false;
-  private readonly eventTimers = new Map<string, { observe(v: number): void }>();
+  /** Per-event metrics, counted in plain numbers and added when scraped, times sampled (metrics/tally.ts). */
+  private readonly events: Tally<'sourceName' | 'sourceType' | 'table'>;
+  private readonly eventTimes: SampledTimer<'sourceName' | 'sourceType' | 'table'>;
+  private readonly messages: Tally<'sourceName' | 'topic'>;
 
   constructor(
     readonly name: string,
     private readonly settings: KafkaSourceSettings,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.component = `${KAFKA_SOURCE_TYPE} (${name})`;
+    const eventLabels = (table: string) => ({ sourceName: name, sourceType: KAFKA_SOURCE_TYPE, table });
+    this.events = new Tally(metrics, metrics.sourceEvents, eventLabels);
+    this.eventTimes = new SampledTimer(metrics.sourceEventProcessingTime, eventLabels);
+    this.messages = new Tally(metrics, metrics.kafkaSourceMessages, (topic) => ({ sourceName: name, topic }));
     this.decoder = new EventDecoder(name);
     this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       requestTimeout: REQUEST_TIMEOUT_MS,
@@ -125,12 +116,12 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments));
     this.consumer.on('consumer:group:leave', () => {
       this.offsets.clear();
-      kafkaSourceAssignedPartitions.set({ sourceName: this.name }, 0);
+      this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, 0);
       this.log.info(`Left consumer group "${settings.groupId}"`);
     });
     this.consumer.on('consumer:lag', (lag) => this.updateLag(lag));
     this.consumer.on('consumer:lag:error', (err) => this.log.debug(`Unable to measure the consumer lag: ${describeKafkaError(err)}`));
-    if (settings.deadLetterTopic) this.deadLetters = new DeadLetters(settings.deadLetterTopic, name, settings.connection, log);
+    if (settings.deadLetterTopic) this.deadLetters = new DeadLetters(settings.deadLetterTopic, name, settings.connection, log, metrics);
   }
 
   async start(output: SourceOutput<KafkaPosition>): Promise<void> {
@@ -216,7 +207,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
 
   private fetchFailed(err: unknown, retryInMs: number): void {
     this.counts.fetchErrors++;
-    kafkaSourceFetchErrors.inc({ sourceName: this.name });
+    this.metrics.kafkaSourceFetchErrors.inc({ sourceName: this.name });
     this.failingSince ??= Date.now();
     this.failure = describeKafkaError(err);
     this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
@@ -224,12 +215,12 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
 
   private assigned(assignments: readonly TopicPartitions[] | null | undefined): void {
     const { revoked, added } = this.offsets.assign(assignments);
-    kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
+    this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
     for (const key of revoked) {
       const cut = key.lastIndexOf(':');
       const labels = { sourceName: this.name, topic: key.slice(0, cut), partition: key.slice(cut + 1) };
-      kafkaSourceLag.remove(labels);
-      kafkaSourceCommittedOffset.remove(labels);
+      this.metrics.kafkaSourceLag.remove(labels);
+      this.metrics.kafkaSourceCommittedOffset.remove(labels);
     }
     if (revoked.length > 0 || added.length > 0) {
       this.log.info(`Partitions assigned: ${this.offsets.ownedPartitions().join(', ') || 'none'}` +
@@ -248,11 +239,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       return;
     }
     this.counts.events++;
-    this.pendingMessages.set(topic, (this.pendingMessages.get(topic) ?? 0) + 1);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flushMetrics());
-    }
+    this.messages.add(topic);
     const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1 };
     const started = performance.now();
     let event: ChangeEvent;
@@ -268,15 +255,15 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     }
     // The JSON's length is a fair estimate of the decoded event's memory, and costs nothing.
     this.push({ event, position, bytes: EVENT_OVERHEAD_BYTES + (message.value?.length ?? 0) });
-    this.pendingEvents.set(event.table, (this.pendingEvents.get(event.table) ?? 0) + 1);
-    this.eventTimer(event.table).observe((performance.now() - started) / 1000);
+    this.events.add(event.table);
+    this.eventTimes.time(event.table, started);
   }
 
   private malformed(message: KafkaMessage, position: KafkaPosition, reason: string): void {
     this.counts.malformed++;
     this.counts.errors++;
-    kafkaSourceMalformed.inc({ sourceName: this.name, topic: position.topic });
-    sourceErrors.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table: '' });
+    this.metrics.kafkaSourceMalformed.inc({ sourceName: this.name, topic: position.topic });
+    this.metrics.sourceErrors.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table: '' });
     const where = `topic ${position.topic} partition ${position.partition} offset ${position.offset}`;
     this.log.warn(`${reason} [${where}]; ${this.deadLetters ? `copied to "${this.deadLetters.topic}"` : 'skipped'}, committed after the messages before it`);
     this.deadLetters?.add(position, { key: message.key, value: message.value, headers: message.headerEntries }, reason);
@@ -299,24 +286,6 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     });
   }
 
-  private eventTimer(table: string): { observe(v: number): void } {
-    let timer = this.eventTimers.get(table);
-    if (timer === undefined) {
-      timer = sourceEventProcessingTime.labels({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table });
-      this.eventTimers.set(table, timer);
-    }
-    return timer;
-  }
-
-  /** Adds the counts of the last burst to `source_events` and `kafka_source_messages_total`. */
-  private flushMetrics(): void {
-    this.flushQueued = false;
-    for (const [table, count] of this.pendingEvents) sourceEvents.inc({ sourceName: this.name, sourceType: KAFKA_SOURCE_TYPE, table }, count);
-    for (const [topic, count] of this.pendingMessages) kafkaSourceMessages.inc({ sourceName: this.name, topic }, count);
-    this.pendingEvents.clear();
-    this.pendingMessages.clear();
-  }
-
   /**
    * Everything up to the last of `positions` reached every sink: write the dead letters among
    * them, then commit per partition. A failure is retryable: the pipeline calls again.
@@ -332,7 +301,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     } catch (err) {
       this.counts.commitErrors++;
       this.counts.errors++;
-      kafkaSourceCommitErrors.inc({ sourceName: this.name });
+      this.metrics.kafkaSourceCommitErrors.inc({ sourceName: this.name });
       throw new StreamerError('SOURCE', `unable to commit offsets ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}: ${describeKafkaError(err)}`, {
         component: this.component,
         cause: err,
@@ -340,7 +309,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     }
     this.offsets.markCommitted(commits);
     for (const c of commits) {
-      kafkaSourceCommittedOffset.set({ sourceName: this.name, topic: c.topic, partition: String(c.partition) }, Number(c.offset));
+      this.metrics.kafkaSourceCommittedOffset.set({ sourceName: this.name, topic: c.topic, partition: String(c.partition) }, Number(c.offset));
     }
     if (this.log.debugEnabled) this.log.debug(`Committed ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}`);
   }
@@ -349,8 +318,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     for (const [topic, partitions] of lag) {
       partitions.forEach((value, partition) => {
         const labels = { sourceName: this.name, topic, partition: String(partition) };
-        if (value >= 0n) kafkaSourceLag.set(labels, Number(value));
-        else kafkaSourceLag.remove(labels);
+        if (value >= 0n) this.metrics.kafkaSourceLag.set(labels, Number(value));
+        else this.metrics.kafkaSourceLag.remove(labels);
       });
     }
   }

@@ -65,6 +65,6 @@ export const kafkaSourceType = defineComponentType<typeof kafkaSourceOptions, So
       sessionTimeoutMs: options.sessionTimeout,
       heartbeatIntervalMs: options.heartbeatInterval,
       sinkNames: deps.sinkNames ?? [],
-    }, deps.log);
+    }, deps.log, deps.metrics);
   },
 });

@@ -51,5 +51,6 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
     },
     deps.store,
     deps.log,
+    deps.metrics,
   );
 }

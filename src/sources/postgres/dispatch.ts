@@ -96,7 +96,7 @@ export class ChangeDispatch {
       },
     });
     this.events = new EventFactory(options.name, options.eventHost, options.eventDatabase, this.types);
-    this.eventMetrics = new SourceEventMetrics(options.name, options.sourceType);
+    this.eventMetrics = new SourceEventMetrics(options.metrics.catalogue, options.name, options.sourceType);
     this.gate = new CatalogGate({
       pause: () => this.reader?.pause(),
       resume: () => this.resumeIfFree(),

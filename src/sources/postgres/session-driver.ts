@@ -175,10 +175,10 @@ export class SessionDriver {
         '(look for long-running or idle-in-transaction sessions in pg_stat_activity)';
       options.log.info(`Creating replication slot "${options.slot}" (waits for transactions in progress to finish)`);
       const created = await createSlotWithFailover(session, options.failoverSlot);
-      reportSlotFailover(options.name, options.slot, created, options.log);
+      reportSlotFailover(options.metrics.catalogue, options.name, options.slot, created, options.log);
       slotStart = created.consistentPoint;
     } else if (slot !== undefined) {
-      reportSlotFailover(options.name, options.slot, slot, options.log);
+      reportSlotFailover(options.metrics.catalogue, options.name, options.slot, slot, options.log);
     }
     const saved = options.store.getServerIdentity(options.name);
     if (saved?.systemId !== system.systemId || saved.timeline !== system.timeline) {

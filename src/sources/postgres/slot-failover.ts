@@ -5,7 +5,7 @@
  * The setup on the servers and what happens on failover: docs/operations.md, "Failover and standbys".
  */
 import type { Logger } from '../../core/logger.ts';
-import { sourceSlotFailover, sourceSlotSynced } from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import { supportsFailoverSlots } from '../../replication/commands.ts';
 import type { Lsn } from '../../replication/lsn.ts';
 import type { ReplicationSession } from '../../replication/session.ts';
@@ -55,8 +55,8 @@ export function describeSlotFailover(slot: string, state: SlotFailoverState): st
 }
 
 /** Logs the slot's failover state and sets the gauges. */
-export function reportSlotFailover(sourceName: string, slot: string, state: SlotFailoverState, log: Logger): void {
-  sourceSlotFailover.set({ sourceName }, state.failover ? 1 : 0);
-  sourceSlotSynced.set({ sourceName }, state.synced ? 1 : 0);
+export function reportSlotFailover(metrics: Metrics, sourceName: string, slot: string, state: SlotFailoverState, log: Logger): void {
+  metrics.sourceSlotFailover.set({ sourceName }, state.failover ? 1 : 0);
+  metrics.sourceSlotSynced.set({ sourceName }, state.synced ? 1 : 0);
   log.info(describeSlotFailover(slot, state));
 }

@@ -8,16 +8,7 @@
 import { withDeadline } from '../../core/deadline.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import {
-  heartbeats,
-  slotBehindBytes,
-  slotMonitorErrors,
-  slotRetainedBytes,
-  slotSafeWalSize,
-  slotWalStatus,
-  walBudgetBytes,
-  walBudgetExceeded,
-} from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import type { ConnectOptions } from '../../pg/options.ts';
 import { SqlClient } from '../../pg/sql-client.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
@@ -31,6 +22,7 @@ const MIN_DEADLINE_MS = 10_000;
 export interface SlotMonitorOptions {
   /** The source's name (metric label, messages). */
   name: string;
+  metrics: Metrics;
   slot: string;
   connection: ConnectOptions;
   /** Poll interval (0 = no polls). */
@@ -68,8 +60,8 @@ export class SlotMonitor {
 
   start(): void {
     const { budget, name } = this.options;
-    if (budget.warnBytes > 0) walBudgetBytes.set({ sourceName: name, limit: 'warn' }, budget.warnBytes);
-    if (budget.maxBytes > 0) walBudgetBytes.set({ sourceName: name, limit: 'max' }, budget.maxBytes);
+    if (budget.warnBytes > 0) this.options.metrics.walBudgetBytes.set({ sourceName: name, limit: 'warn' }, budget.warnBytes);
+    if (budget.maxBytes > 0) this.options.metrics.walBudgetBytes.set({ sourceName: name, limit: 'max' }, budget.maxBytes);
     if (this.options.intervalMs > 0) this.schedule('poll', 0);
     if (this.options.heartbeatIntervalMs > 0) this.schedule('heartbeat', this.options.heartbeatIntervalMs);
   }
@@ -128,7 +120,7 @@ export class SlotMonitor {
       }
     } catch (err) {
       if (this.stopped) return;
-      slotMonitorErrors.inc({ sourceName: this.options.name, operation });
+      this.options.metrics.slotMonitorErrors.inc({ sourceName: this.options.name, operation });
       const message = describeError(err);
       if (!this.failing.has(operation)) {
         this.options.log.warn(`Slot monitor: ${operation} failed: ${message}; retrying every ${interval}ms (logged once until it works again)`);
@@ -164,8 +156,8 @@ export class SlotMonitor {
     const step = stepBudget(this.options.budget, this.level, retainedBytes ?? 0, this.options.slot);
     this.level = step.level;
     const labels = { sourceName: this.options.name };
-    if (this.options.budget.warnBytes > 0) walBudgetExceeded.set({ ...labels, limit: 'warn' }, step.level === 'ok' ? 0 : 1);
-    if (this.options.budget.maxBytes > 0) walBudgetExceeded.set({ ...labels, limit: 'max' }, step.level === 'max' ? 1 : 0);
+    if (this.options.budget.warnBytes > 0) this.options.metrics.walBudgetExceeded.set({ ...labels, limit: 'warn' }, step.level === 'ok' ? 0 : 1);
+    if (this.options.budget.maxBytes > 0) this.options.metrics.walBudgetExceeded.set({ ...labels, limit: 'max' }, step.level === 'max' ? 1 : 0);
     this.options.onSample();
     if (step.stop) {
       if (!this.stopRequested) {
@@ -180,20 +172,20 @@ export class SlotMonitor {
   private setGauges(sample: SlotSample): void {
     const labels = { sourceName: this.options.name };
     const { behindBytes, retainedBytes } = slotDistances(sample);
-    if (behindBytes === null) slotBehindBytes.remove(labels);
-    else slotBehindBytes.set(labels, behindBytes);
-    if (retainedBytes === null) slotRetainedBytes.remove(labels);
-    else slotRetainedBytes.set(labels, retainedBytes);
-    if (sample.safeWalSize === null) slotSafeWalSize.remove(labels);
-    else slotSafeWalSize.set(labels, sample.safeWalSize);
+    if (behindBytes === null) this.options.metrics.slotBehindBytes.remove(labels);
+    else this.options.metrics.slotBehindBytes.set(labels, behindBytes);
+    if (retainedBytes === null) this.options.metrics.slotRetainedBytes.remove(labels);
+    else this.options.metrics.slotRetainedBytes.set(labels, retainedBytes);
+    if (sample.safeWalSize === null) this.options.metrics.slotSafeWalSize.remove(labels);
+    else this.options.metrics.slotSafeWalSize.set(labels, sample.safeWalSize);
     const current = sample.slotExists ? sample.walStatus : 'missing';
-    for (const status of WAL_STATUSES) slotWalStatus.set({ ...labels, status }, status === current ? 1 : 0);
+    for (const status of WAL_STATUSES) this.options.metrics.slotWalStatus.set({ ...labels, status }, status === current ? 1 : 0);
   }
 
   private async heartbeat(connection: SqlClient): Promise<void> {
     this.lastHeartbeat = parseHeartbeat(await connection.query(heartbeatSql(this.options.heartbeatPrefix, new Date().toISOString())));
     this.heartbeatCount++;
-    heartbeats.inc({ sourceName: this.options.name });
+    this.options.metrics.heartbeats.inc({ sourceName: this.options.name });
     this.options.log.debug(`Heartbeat written at ${formatLsn(this.lastHeartbeat)}`);
   }
 }

@@ -3,57 +3,48 @@
  * method per thing that happened, so the source's modules name events rather than series.
  * Per-event series are in event-metrics.ts (looked up once per table: they are on the hot path).
  */
-import {
-  pgoutputSkipped,
-  replicationReconnects,
-  sourceErrors,
-  sourceGapsAccepted,
-  sourceRefused,
-  walConfirmedLsn,
-  walLagBytes,
-  walPersistedLsn,
-  walReceivedLsn,
-} from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import type { Lsn } from '../../replication/lsn.ts';
 
 export class PostgresSourceMetrics {
   private readonly labels: { sourceName: string };
 
-  constructor(private readonly sourceName: string, private readonly sourceType: string) {
+  /** @param catalogue the program's metrics (handed to the source by the composition root) */
+  constructor(readonly catalogue: Metrics, private readonly sourceName: string, private readonly sourceType: string) {
     this.labels = { sourceName };
   }
 
   /** A message or lookup the source could not use (`source_errors`). */
   error(): void {
-    sourceErrors.inc({ sourceName: this.sourceName, sourceType: this.sourceType, table: '' });
+    this.catalogue.sourceErrors.inc({ sourceName: this.sourceName, sourceType: this.sourceType, table: '' });
   }
 
   /** A replication session failed and is retried. */
   reconnect(): void {
-    replicationReconnects.inc(this.labels);
+    this.catalogue.replicationReconnects.inc(this.labels);
   }
 
   /** `--accept-gap` let the source go on past a gap. */
   gapAccepted(): void {
-    sourceGapsAccepted.inc(this.labels);
+    this.catalogue.sourceGapsAccepted.inc(this.labels);
   }
 
   /** The source refused to go on (the app exits with 3). */
   refused(reason: string): void {
-    sourceRefused.set({ sourceName: this.sourceName, reason }, 1);
+    this.catalogue.sourceRefused.set({ sourceName: this.sourceName, reason }, 1);
   }
 
   /** A pgoutput message that is not an event (heartbeat, origin, unknown, not requested). */
   skipped(kind: string): void {
-    pgoutputSkipped.inc({ sourceName: this.sourceName, kind });
+    this.catalogue.pgoutputSkipped.inc({ sourceName: this.sourceName, kind });
   }
 
   /** The WAL position gauges: received, persisted, confirmed and the lag between received and persisted. */
   positions(received: Lsn, persisted: Lsn, confirmed: Lsn): void {
     const labels = this.labels;
-    walReceivedLsn.set(labels, Number(received));
-    walPersistedLsn.set(labels, Number(persisted));
-    walConfirmedLsn.set(labels, Number(confirmed));
-    walLagBytes.set(labels, received > persisted ? Number(received - persisted) : 0);
+    this.catalogue.walReceivedLsn.set(labels, Number(received));
+    this.catalogue.walPersistedLsn.set(labels, Number(persisted));
+    this.catalogue.walConfirmedLsn.set(labels, Number(confirmed));
+    this.catalogue.walLagBytes.set(labels, received > persisted ? Number(received - persisted) : 0);
   }
 }

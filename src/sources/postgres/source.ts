@@ -14,6 +14,7 @@ import type { Component } from '../../core/component.ts';
 import { describeError, type StreamerError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { realTimers } from '../../core/timers.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
 import { publicationNames } from '../../replication/commands.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
@@ -91,10 +92,12 @@ export class PostgresSource implements Source<Lsn>, Component {
     private readonly settings: PostgresSourceSettings,
     private readonly store: StateStore,
     private readonly log: Logger,
+    metrics: Metrics,
   ) {
     this.component = `${TYPE} (${name})`;
-    this.metrics = new PostgresSourceMetrics(name, TYPE);
+    this.metrics = new PostgresSourceMetrics(metrics, name, TYPE);
     this.wal = new WalWatch(name, settings.wal, {
+      metrics,
       slot: settings.slot,
       connection: settings.connection,
       log,

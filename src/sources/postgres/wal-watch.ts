@@ -5,7 +5,7 @@
  * and budget"). The source calls the hooks below from its message handlers, once per transaction.
  */
 import type { Logger } from '../../core/logger.ts';
-import { deliveredLagSeconds, receivedLagSeconds } from '../../metrics/catalogue.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
 import { PG_EPOCH_OFFSET_MICROS } from '../../replication/copy-both.ts';
 import type { Lsn } from '../../replication/lsn.ts';
@@ -34,15 +34,18 @@ export function pgTimeToUnixMs(us: bigint): number {
 export class WalWatch {
   readonly commits = new CommitTimes();
   private readonly monitor: SlotMonitor | undefined;
+  private readonly metrics: Metrics;
 
   constructor(
     private readonly name: string,
     readonly settings: WalWatchSettings,
-    options: { slot: string; connection: ConnectOptions; log: Logger; onSample(): void; onBudgetStop(message: string): void },
+    options: { metrics: Metrics; slot: string; connection: ConnectOptions; log: Logger; onSample(): void; onBudgetStop(message: string): void },
   ) {
+    this.metrics = options.metrics;
     if (settings.slotMonitorIntervalMs > 0 || settings.heartbeatIntervalMs > 0) {
       this.monitor = new SlotMonitor({
         name,
+        metrics: options.metrics,
         slot: options.slot,
         connection: options.connection,
         intervalMs: settings.slotMonitorIntervalMs,
@@ -72,8 +75,8 @@ export class WalWatch {
   /** Sets the seconds-behind gauges (the slot gauges are set by each poll). */
   updateGauges(nowMs = Date.now()): void {
     const labels = { sourceName: this.name };
-    deliveredLagSeconds.set(labels, this.commits.deliveredLagSeconds(nowMs));
-    receivedLagSeconds.set(labels, this.commits.receivedLagSeconds(nowMs));
+    this.metrics.deliveredLagSeconds.set(labels, this.commits.deliveredLagSeconds(nowMs));
+    this.metrics.receivedLagSeconds.set(labels, this.commits.receivedLagSeconds(nowMs));
   }
 
   /** Degraded-state text for /status (budget, wal_status, monitor failures), or null. */

@@ -8,10 +8,10 @@ import { makeKafkaSink, readTopic, topicSize } from '../../helpers/kafka-sink.ts
 
 const kafka = useKafka();
 
-runSinkContract('kafka', async () => {
+runSinkContract('kafka', async (metrics) => {
   const topic = await kafka.createTopic({ prefix: 'contract' });
   const brokers = kafka.server.brokers;
-  const sink = await makeKafkaSink('kafka-contract', { hosts: brokers, topicFallback: topic });
+  const sink = await makeKafkaSink('kafka-contract', { hosts: brokers, topicFallback: topic }, undefined, metrics);
   return {
     sink,
     // The Kafka sink keeps the original's stats line: "total: N, ..., kafka msgs sent: N, ...".

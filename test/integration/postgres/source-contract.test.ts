@@ -4,6 +4,7 @@
  * insert in a transaction of its own (or all in one, for bulk); sources share one state store.
  */
 import { Logger } from '../../../src/core/logger.ts';
+import { createMetrics } from '../../../src/metrics/catalogue.ts';
 import type { Lsn } from '../../../src/replication/lsn.ts';
 import { createPostgresSource } from '../../../src/sources/postgres/create.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
@@ -24,7 +25,7 @@ runSourceContract<Lsn>('postgres', async () => {
     async open() {
       // readCoalesce 0: a read is what the socket had, so back-pressure shows within one read.
       const options = testSourceOptions(t.pg.server, name, { slot, publication, source: { readCoalesce: 0 } });
-      return createPostgresSource(name, options, { log: Logger.for('Source-PSQL', name), store });
+      return createPostgresSource(name, options, { log: Logger.for('Source-PSQL', name), store, metrics: createMetrics() });
     },
     async produce(count, options = {}) {
       const ids = Array.from({ length: count }, () => ++next);

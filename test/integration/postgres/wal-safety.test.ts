@@ -8,7 +8,6 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import type postgres from 'postgres';
-import { metricsRegistry } from '../../../src/metrics/catalogue.ts';
 import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { dropSlot, pgClient, testSince, uniqueName } from '../../helpers/pg.ts';
@@ -150,7 +149,7 @@ describe('seconds behind', () => {
     const { table, slot, publication } = await tableAndSlot('lag');
     const h = await db.start({ slot, publication, source: { slotMonitorInterval: POLL_MS } });
     await h.streaming();
-    const gauge = async (name: string) => metric(await metricsRegistry.metrics(), name, { sourceName: h.name });
+    const gauge = async (name: string) => metric((await h.metrics.scrape()).body, name, { sourceName: h.name });
     const release = h.sink.block();
     await db.sql.unsafe(`INSERT INTO ${table} VALUES (1)`);
     await waitFor('the blocked write', () => h.sink.pending > 0, 20_000);
@@ -174,7 +173,7 @@ describe('slot monitor outages', () => {
     try {
       const h = await db.start({ slot, publication, dsn: dsnFor(db.pg.server, { user: role, password: 'mon-secret' }), source: { slotMonitorInterval: 200 } });
       await h.streaming();
-      const errors = async () => metric(await metricsRegistry.metrics(), 'source_slot_monitor_errors_total', { sourceName: h.name, operation: 'poll' }) ?? 0;
+      const errors = async () => metric((await h.metrics.scrape()).body, 'source_slot_monitor_errors_total', { sourceName: h.name, operation: 'poll' }) ?? 0;
       await waitFor('a first poll', () => /slot: behind/.test(h.source.stats()), 20_000, () => h.source.stats());
       // The replication connection stays; new connections of the role fail, the open monitor connection is ended.
       await db.sql.unsafe(`ALTER ROLE ${role} NOLOGIN`);
@@ -256,7 +255,7 @@ describe('heartbeats', () => {
     } finally {
       await stop();
     }
-    const text = await metricsRegistry.metrics();
+    const { body: text } = await h.metrics.scrape();
     expect(metric(text, 'source_heartbeats_total', { sourceName: h.name })).toBeGreaterThan(0);
     expect(metric(text, 'source_pgoutput_skipped_total', { sourceName: h.name, kind: 'heartbeat' })).toBeGreaterThan(0);
     expect(h.sink.events.filter((e) => e.action === 'message')).toEqual([]);

@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { createHttpApp } from '../../../src/http/app.ts';
 import type { Component } from '../../../src/core/component.ts';
-import { metricsRegistry, sourceEvents } from '../../../src/metrics/catalogue.ts';
+import { createMetrics } from '../../../src/metrics/catalogue.ts';
+
+/** This file's metrics, with the process metrics the program serves. */
+const metrics = createMetrics({ processMetrics: true });
 
 function fakeComponent(type: string, name: string, problem: string | null = null): Component & { debug: boolean } {
   return {
@@ -19,7 +22,7 @@ function fakeComponent(type: string, name: string, problem: string | null = null
 function appWith(components: Component[]) {
   return createHttpApp({
     components: () => components,
-    metrics: async () => ({ body: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType }),
+    metrics: () => metrics.scrape(),
   });
 }
 
@@ -101,7 +104,7 @@ describe('HTTP API', () => {
   });
 
   test('/metrics serves the Prometheus registry with the original metric names', async () => {
-    sourceEvents.inc({ sourceName: 'db1', sourceType: 'Source-PSQL', table: 'orders' });
+    metrics.sourceEvents.inc({ sourceName: 'db1', sourceType: 'Source-PSQL', table: 'orders' });
     const res = await appWith([]).request('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');

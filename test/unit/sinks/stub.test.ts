@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test';
 import { Logger } from '../../../src/core/logger.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/catalogue.ts';
 import { stubDiscardSinkType, stubLogSinkType } from '../../../src/sinks/stub.ts';
 import { createMemoryStateStore } from '../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../contract/events.ts';
@@ -9,7 +10,7 @@ import { captureLogs } from '../../helpers/capture-logs.ts';
 const logLines = captureLogs();
 
 let seq = 0;
-const deps = (name: string) => ({ log: Logger.for('Sink-Stub', name), store: createMemoryStateStore() });
+const deps = (name: string, metrics: Metrics = createMetrics()) => ({ log: Logger.for('Sink-Stub', name), store: createMemoryStateStore(), metrics });
 
 /** Events stub_log reported as dumped, from its log lines. */
 function dumped(name: string): number {
@@ -21,15 +22,15 @@ function dumped(name: string): number {
   return total;
 }
 
-runSinkContract('stub_log', async () => {
+runSinkContract('stub_log', async (metrics) => {
   const name = `log${++seq}`;
-  const sink = await stubLogSinkType.create(name, {}, deps(name));
+  const sink = await stubLogSinkType.create(name, {}, deps(name, metrics));
   return { sink, count: async () => dumped(name), observed: async () => undefined };
 });
 
-runSinkContract('stub_discard', async () => {
+runSinkContract('stub_discard', async (metrics) => {
   const name = `discard${++seq}`;
-  const sink = await stubDiscardSinkType.create(name, {}, deps(name));
+  const sink = await stubDiscardSinkType.create(name, {}, deps(name, metrics));
   return { sink, count: async () => Number(sink.stats().match(/^events: (\d+)$/)![1]), observed: async () => undefined };
 });
 

@@ -6,7 +6,7 @@ import { StreamerError, isRetryable } from '../../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../../src/event/event.ts';
 import { Logger } from '../../../../src/core/logger.ts';
 import { encodePassthrough } from '../../../../src/event/passthrough.ts';
-import { sinkErrors } from '../../../../src/metrics/catalogue.ts';
+import { createMetrics, type Metrics } from '../../../../src/metrics/catalogue.ts';
 import { fileSinkType, writesDirectly } from '../../../../src/sinks/file/file.ts';
 import type { Sink } from '../../../../src/sinks/sink.ts';
 import { createMemoryStateStore } from '../../../../src/state/memory-store.ts';
@@ -21,8 +21,8 @@ beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'file-sink-')); });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 let seq = 0;
-function openSink(path: string, fsync = false, name = `f${++seq}`): Promise<Sink> {
-  return fileSinkType.create(name, { path, fsync }, { log: Logger.for('Sink-File', name), store: createMemoryStateStore() });
+function openSink(path: string, fsync = false, name = `f${++seq}`, metrics: Metrics = createMetrics()): Promise<Sink> {
+  return fileSinkType.create(name, { path, fsync }, { log: Logger.for('Sink-File', name), store: createMemoryStateStore(), metrics });
 }
 
 const readLines = (path: string): string[] => {
@@ -46,9 +46,9 @@ async function runStdoutWriter(stdout: 'pipe' | ReturnType<typeof Bun.file>, arg
 /** What stdout-writer.ts writes: its 503 events' lines, in order. */
 const stdoutWriterOutput = (): string => Array.from({ length: 503 }, (_, i) => encodePassthrough(makeTestEvent(i)) + '\n').join('');
 
-runSinkContract('file', async () => {
+runSinkContract('file', async (metrics) => {
   const path = join(dir, `contract-${++seq}.jsonl`);
-  const sink = await openSink(path);
+  const sink = await openSink(path, false, undefined, metrics);
   return {
     sink,
     count: async () => readLines(path).length,
@@ -56,9 +56,9 @@ runSinkContract('file', async () => {
   };
 });
 
-runSinkContract('file with fsync', async () => {
+runSinkContract('file with fsync', async (metrics) => {
   const path = join(dir, `contract-fsync-${++seq}.jsonl`);
-  const sink = await openSink(path, true);
+  const sink = await openSink(path, true, undefined, metrics);
   return {
     sink,
     count: async () => readLines(path).length,
@@ -140,7 +140,8 @@ describe('file sink', () => {
 
   test('an event that cannot be encoded fails the batch permanently, counts sink_errors and writes nothing', async () => {
     const path = join(dir, 'bad.jsonl');
-    const sink = await openSink(path, false, 'bad-encoding');
+    const metrics = createMetrics();
+    const sink = await openSink(path, false, 'bad-encoding', metrics);
     const bad: ChangeEvent = {
       ...makeTestEvent(2, 'db1', 'broken'),
       columns: {
@@ -149,12 +150,11 @@ describe('file sink', () => {
         },
       },
     };
-    const before = (await sinkErrors.get()).values.find((v) => v.labels.sinkName === 'bad-encoding')?.value ?? 0;
     const err = await sink.write([makeTestEvent(1), bad, makeTestEvent(3)]).catch((e: unknown) => e);
     expect(isRetryable(err)).toBe(false);
     expect((err as Error).message).toBe(`cannot encode event ${bad.uuid} (public.broken, LSN ${bad.lsn}): value exploded`);
-    const after = (await sinkErrors.get()).values.find((v) => v.labels.sinkName === 'bad-encoding' && v.labels.table === 'broken')?.value;
-    expect(after).toBe(before + 1);
+    const errors = (await metrics.sinkErrors.get()).values.find((v) => v.labels.sinkName === 'bad-encoding' && v.labels.table === 'broken')?.value;
+    expect(errors).toBe(1);
     await sink.close();
     expect(readLines(path)).toEqual([]);
   });

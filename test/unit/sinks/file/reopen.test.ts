@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../../../src/core/logger.ts';
+import { createMetrics } from '../../../../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../../../../src/event/passthrough.ts';
 import { fileSinkType } from '../../../../src/sinks/file/file.ts';
 import type { Sink } from '../../../../src/sinks/sink.ts';
@@ -25,7 +26,7 @@ beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'file-reopen-')); });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const openSink = (path: string): Promise<Sink> =>
-  fileSinkType.create('f', { path, fsync: false }, { log: Logger.for('Sink-File', 'f'), store: createMemoryStateStore() });
+  fileSinkType.create('f', { path, fsync: false }, { log: Logger.for('Sink-File', 'f'), store: createMemoryStateStore(), metrics: createMetrics() });
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

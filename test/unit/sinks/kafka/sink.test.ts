@@ -8,7 +8,7 @@ import type { SectionSpec } from '../../../../src/config/fields.ts';
 import { isRetryable, type StreamerError } from '../../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../../src/event/event.ts';
 import { Logger } from '../../../../src/core/logger.ts';
-import { kafkaSinkBytes, kafkaSinkMessages, sinkEvents } from '../../../../src/metrics/catalogue.ts';
+import { createMetrics, type Metrics } from '../../../../src/metrics/catalogue.ts';
 import { murmur2Partition } from '../../../../src/kafka/protocol/partitioner.ts';
 import { KafkaSink } from '../../../../src/sinks/kafka/sink.ts';
 import { kafkaSinkOptions, type KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
@@ -31,8 +31,8 @@ function options(overrides: Partial<KafkaSinkOptions>): KafkaSinkOptions {
   return { ...(defaults as KafkaSinkOptions), hosts: ['kafka:9092'], handlers: ['passthrough'], topicFallback: 't', ...overrides };
 }
 
-function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}, deadlineMs?: number, name = 'k'): KafkaSink {
-  const sink = new KafkaSink(name, options(overrides), Logger.for('Sink-Kafka', name), { producer, deadlineMs });
+function makeSink(producer: FakeProducer, overrides: Partial<KafkaSinkOptions> = {}, deadlineMs?: number, name = 'k', metrics: Metrics = createMetrics()): KafkaSink {
+  const sink = new KafkaSink(name, options(overrides), Logger.for('Sink-Kafka', name), metrics, { producer, deadlineMs });
   sinks.push(sink);
   return sink;
 }
@@ -116,18 +116,24 @@ describe('partial failures', () => {
 describe('produce requests', () => {
   test('messages, bytes and events are counted per topic and table when a batch takes several requests', async () => {
     const producer = new FakeProducer({ u: 2, o: 1 });
-    const sink = makeSink(producer, { batchSize: 2, tableTopicMapping: { users: 'u', orders: 'o' }, topicFallback: '' }, undefined, 'counted');
+    const metrics = createMetrics();
+    const sink = makeSink(producer, { batchSize: 2, tableTopicMapping: { users: 'u', orders: 'o' }, topicFallback: '' }, undefined, 'counted', metrics);
     const batch = [
       row(1, ID_A), row(2, ID_B), row(3, ID_A, 'orders'), row(4, ID_A, 'orders'), row(5, ID_A, 'orders'),
       row(6, ID_B), row(7, ID_A, 'other'), row(8, ID_A), row(9, ID_B, 'orders'),
     ];
     await sink.write(batch);
     expect(producer.calls.length).toBeGreaterThan(1);
-    const value = async (counter: typeof sinkEvents | typeof kafkaSinkMessages, labels: Record<string, string>) =>
-      (await counter.get()).values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value;
+    const { sinkEvents, kafkaSinkMessages, kafkaSinkBytes, kafkaSinkUnroutedEvents, sinkEventProcessingTime } = metrics;
+    const value = async (metric: { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> }, labels: Record<string, string>, name?: string) =>
+      (await metric.get()).values.find((v) => (name === undefined || v.metricName === name) &&
+        Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value;
     expect(await value(sinkEvents, { sinkName: 'counted', table: 'users' })).toBe(4);
     expect(await value(sinkEvents, { sinkName: 'counted', table: 'orders' })).toBe(4);
     expect(await value(sinkEvents, { sinkName: 'counted', table: 'other' })).toBeUndefined();
+    expect(await value(kafkaSinkUnroutedEvents, { sinkName: 'counted', table: 'other' })).toBe(1);
+    // Encoding times are observed for a sample: the first event of each table here.
+    expect(await value(sinkEventProcessingTime, { sinkName: 'counted', table: 'users' }, 'sink_event_processing_time_sec_count')).toBe(1);
     expect(await value(kafkaSinkMessages, { sinkName: 'counted', topic: 'u' })).toBe(4);
     expect(await value(kafkaSinkMessages, { sinkName: 'counted', topic: 'o' })).toBe(4);
     const bytes = (topic: string) => producer.written.filter((m) => m.topic === topic).reduce((n, m) =>

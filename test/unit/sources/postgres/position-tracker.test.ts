@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { Logger } from '../../../../src/core/logger.ts';
+import { createMetrics } from '../../../../src/metrics/catalogue.ts';
 import { PostgresSource, type PostgresSourceSettings } from '../../../../src/sources/postgres/source.ts';
 import { PERSIST_INTERVAL_MS, PositionTracker, type PositionTrackerOptions } from '../../../../src/sources/postgres/position-tracker.ts';
 import { createMemoryStateStore } from '../../../../src/state/memory-store.ts';
@@ -305,7 +306,7 @@ describe('PostgresSource: ack() goes through the tracker', () => {
         await memory.setPosition(s, p);
       },
     };
-    const source = new PostgresSource('persist-test', settings, store, Logger.for('Test', 'persist'));
+    const source = new PostgresSource('persist-test', settings, store, Logger.for('Test', 'persist'), createMetrics());
     await source.ack([10n]);
     await Bun.sleep(5);
     const err = await source.ack([20n]).catch((e) => e);
