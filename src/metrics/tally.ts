@@ -14,38 +14,42 @@ import type { Metrics } from './catalogue.ts';
 /** One event in this many (per label value) has its time observed; a power of two. */
 export const SAMPLE_EVERY = 32;
 
-interface Pending<L extends string> {
-  labels: LabelValues<L>;
-  count: number;
+/** Per-key state made on first use; the last key is kept at hand. */
+class PerKey<T> {
+  private readonly map = new Map<string, T>();
+  private lastKey: string | undefined;
+  private last: T | undefined;
+
+  constructor(private readonly make: (key: string) => T) {}
+
+  get(key: string): T {
+    if (key === this.lastKey) return this.last as T;
+    let value = this.map.get(key);
+    if (value === undefined) {
+      value = this.make(key);
+      this.map.set(key, value);
+    }
+    this.lastKey = key;
+    this.last = value;
+    return value;
+  }
+
+  values(): IterableIterator<T> {
+    return this.map.values();
+  }
 }
 
 /** Events counted per key, added to `counter` (with the labels `labels(key)`) when collected. */
 export class Tally<L extends string> {
-  private readonly keys = new Map<string, Pending<L>>();
-  private lastKey: string | undefined;
-  private last: Pending<L> | undefined;
+  private readonly keys: PerKey<{ labels: LabelValues<L>; count: number }>;
 
-  constructor(
-    metrics: Pick<Metrics, 'onCollect'>,
-    private readonly counter: Counter<L>,
-    private readonly labels: (key: string) => LabelValues<L>,
-  ) {
+  constructor(metrics: Pick<Metrics, 'onCollect'>, private readonly counter: Counter<L>, labels: (key: string) => LabelValues<L>) {
+    this.keys = new PerKey((key) => ({ labels: labels(key), count: 0 }));
     metrics.onCollect(() => this.flush());
   }
 
   add(key: string, n = 1): void {
-    if (key === this.lastKey) {
-      (this.last as Pending<L>).count += n;
-      return;
-    }
-    let pending = this.keys.get(key);
-    if (pending === undefined) {
-      pending = { labels: this.labels(key), count: 0 };
-      this.keys.set(key, pending);
-    }
-    pending.count += n;
-    this.lastKey = key;
-    this.last = pending;
+    this.keys.get(key).count += n;
   }
 
   /** Adds what was counted since the last flush to the counter. */
@@ -58,31 +62,17 @@ export class Tally<L extends string> {
   }
 }
 
-interface Sampled<L extends string> {
-  labels: LabelValues<L>;
-  seen: number;
-}
-
 /** Per-event times per key, observed in `histogram` for one event in SAMPLE_EVERY. */
 export class SampledTimer<L extends string> {
-  private readonly keys = new Map<string, Sampled<L>>();
-  private lastKey: string | undefined;
-  private last: Sampled<L> | undefined;
+  private readonly keys: PerKey<{ labels: LabelValues<L>; seen: number }>;
 
-  constructor(private readonly histogram: Histogram<L>, private readonly labels: (key: string) => LabelValues<L>) {}
+  constructor(private readonly histogram: Histogram<L>, labels: (key: string) => LabelValues<L>) {
+    this.keys = new PerKey((key) => ({ labels: labels(key), seen: 0 }));
+  }
 
   /** One event of `key` whose handling started at `started` (performance.now()). */
   time(key: string, started: number): void {
-    let sampled = this.last;
-    if (key !== this.lastKey || sampled === undefined) {
-      sampled = this.keys.get(key);
-      if (sampled === undefined) {
-        sampled = { labels: this.labels(key), seen: 0 };
-        this.keys.set(key, sampled);
-      }
-      this.lastKey = key;
-      this.last = sampled;
-    }
+    const sampled = this.keys.get(key);
     if ((sampled.seen++ & (SAMPLE_EVERY - 1)) === 0) this.histogram.observe(sampled.labels, (performance.now() - started) / 1000);
   }
 }
