@@ -40,15 +40,25 @@ const MERGE_EVENTS = 4096;
 const MERGE_BYTES = 8 * 1024 * 1024;
 
 /**
- * The pipeline's metrics, labelled once; all updated once per batch or less. The buffer gauges are
- * set when the metrics are collected, from the pipeline's own level.
+ * The pipeline's metrics, labelled once; histograms observed once per batch. The buffer gauges and
+ * the acknowledgements are read from the pipeline's own counts when the metrics are collected.
  */
-function pipelineMetrics(metrics: Metrics, source: string, sinks: readonly PipelineSink[], level: { events: number; bytes: number }) {
+function pipelineMetrics(
+  metrics: Metrics,
+  source: string,
+  sinks: readonly PipelineSink[],
+  counts: { readonly level: { events: number; bytes: number }; acks(): number },
+) {
   const bufferedEvents = metrics.pipelineBufferedEvents.labels({ source });
   const bufferedBytes = metrics.pipelineBufferedBytes.labels({ source });
+  const acks = metrics.pipelineAcks.labels({ source });
+  let acksAdded = 0;
   metrics.onCollect(() => {
-    bufferedEvents.set(level.events);
-    bufferedBytes.set(level.bytes);
+    bufferedEvents.set(counts.level.events);
+    bufferedBytes.set(counts.level.bytes);
+    const now = counts.acks();
+    if (now > acksAdded) acks.inc(now - acksAdded);
+    acksAdded = now;
   });
   // Every series is exposed from the start (at 0), so rate() has a first sample.
   metrics.pipelineBatchEvents.zero({ source });
@@ -59,7 +69,6 @@ function pipelineMetrics(metrics: Metrics, source: string, sinks: readonly Pipel
   }
   return {
     batchEvents: metrics.pipelineBatchEvents.labels({ source }),
-    acks: metrics.pipelineAcks.labels({ source }),
     delivery: new Map(sinks.map((s) => [s.name, metrics.pipelineDeliverySeconds.labels({ source, sink: s.name })])),
     retries: new Map(sinks.map((s) => [s.name, metrics.pipelineRetries.labels({ source, sink: s.name })])),
   };
@@ -148,7 +157,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.log = options.log;
     this.timers = options.timers ?? realTimers;
     this.failure = new Promise((resolve) => { this.resolveFailure = resolve; });
-    this.metrics = pipelineMetrics(options.metrics, this.name, this.sinks, this.level);
+    this.metrics = pipelineMetrics(options.metrics, this.name, this.sinks, { level: this.level, acks: () => this.acks });
   }
 
   /** The error that stopped the pipeline, if one did. */
@@ -349,7 +358,6 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
       retrying: (retry, err) => `Unable to acknowledge ${count} position(s) to the source (retry ${retry}): ${describeError(err)}`,
     });
     this.acks++;
-    this.metrics.acks.inc();
   }
 
   /**

@@ -8,7 +8,7 @@ import { defineComponentType } from '../component/type.ts';
 import type { ChangeEvent } from '../event/event.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../metrics/catalogue.ts';
-import { countSinkEvents } from './count-events.ts';
+import { SinkEventCounter } from './count-events.ts';
 import type { Sink } from './sink.ts';
 
 const STUB_TYPE = 'Sink-Stub';
@@ -17,12 +17,16 @@ class StubSink implements Sink {
   readonly type = STUB_TYPE;
   private events = 0;
 
-  constructor(readonly name: string, private readonly log: Logger, private readonly metrics: Metrics, private readonly dump: boolean) {}
+  private readonly delivered: SinkEventCounter;
+
+  constructor(readonly name: string, private readonly log: Logger, metrics: Metrics, private readonly dump: boolean) {
+    this.delivered = new SinkEventCounter(metrics, name, STUB_TYPE);
+  }
 
   async write(batch: readonly ChangeEvent[]): Promise<void> {
     if (batch.length === 0) return;
     this.events += batch.length;
-    countSinkEvents(this.metrics, this.name, this.type, batch);
+    this.delivered.count(batch);
     if (this.dump) this.log.info(`${batch.length} events dumped`);
   }
 

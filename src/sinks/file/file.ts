@@ -24,7 +24,7 @@ import type { Logger } from '../../core/logger.ts';
 import { copyBytes } from '../../core/bytes.ts';
 import { passthroughBytes } from '../../event/passthrough.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
-import { countSinkEvents } from '../count-events.ts';
+import { SinkEventCounter } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
 
 const FILE_TYPE = 'Sink-File';
@@ -77,6 +77,7 @@ class FileSink implements Sink {
   private readonly component: string;
   /** Writes go straight to write(2) (a regular file or character device; see the header). */
   private direct: boolean;
+  private readonly delivered: SinkEventCounter;
 
   constructor(
     readonly name: string,
@@ -88,6 +89,7 @@ class FileSink implements Sink {
   ) {
     this.component = `${FILE_TYPE} (${name})`;
     this.direct = writesDirectly(fd);
+    this.delivered = new SinkEventCounter(metrics, name, FILE_TYPE);
   }
 
   private get isStdout(): boolean {
@@ -199,7 +201,7 @@ class FileSink implements Sink {
     this.lastError = null;
     this.events += batch.length;
     this.bytes += data.length;
-    countSinkEvents(this.metrics, this.name, this.type, batch);
+    this.delivered.count(batch);
     if (this.log.debugEnabled) this.log.debug(`Wrote ${batch.length} events (${data.length} bytes)`);
     if (this.log.verboseEnabled) {
       for (const event of batch) this.log.verboseEvent(event.uuid, `${event.action} ${event.schema}.${event.table} written`);

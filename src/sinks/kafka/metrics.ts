@@ -8,7 +8,7 @@
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import { SampledTimer, Tally } from '../../metrics/tally.ts';
-import { countSinkEvents } from '../count-events.ts';
+import { SinkEventCounter } from '../count-events.ts';
 import type { OutMessage } from './message.ts';
 
 /** One Kafka sink's counts and metrics. */
@@ -17,10 +17,12 @@ export class KafkaSinkMetrics {
   readonly counts = { total: 0, noTopic: 0, skipped: 0, errors: 0, sent: 0, handled: 0, deadLettered: 0 };
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly unrouted: Tally<'sinkName' | 'table'>;
+  private readonly delivered: SinkEventCounter;
 
   constructor(private readonly metrics: Metrics, private readonly sinkName: string, private readonly sinkType: string) {
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName, sinkType, table }));
     this.unrouted = new Tally(metrics, metrics.kafkaSinkUnroutedEvents, (table) => ({ sinkName, table }));
+    this.delivered = new SinkEventCounter(metrics, sinkName, sinkType);
     metrics.kafkaSinkProduceSeconds.zero({ sinkName });
   }
 
@@ -50,7 +52,7 @@ export class KafkaSinkMetrics {
 
   /** Events delivered (`sink_events`, per table). */
   recordDelivered(events: readonly ChangeEvent[]): void {
-    countSinkEvents(this.metrics, this.sinkName, this.sinkType, events);
+    this.delivered.count(events);
   }
 
   /** Counts messages the brokers acknowledged: per topic, and dead-letter copies per original topic and reason. */
