@@ -133,14 +133,16 @@ describe('WAL retention and budget with a stuck sink', () => {
 
   test('walBudgetAction = "stop": past walBudgetMax the source stops, nothing is confirmed, the process exits 3 with a clear error', async () => {
     const { streamer, table, slot } = await stuckStreamer('walBudgetMax = "2MiB"\nwalBudgetAction = "stop"');
-    // Idle keepalive positions may still be confirmed until the first stuck row; nothing after it.
-    const beforeRows = await walInsertLsn(db.sql);
+    // Keepalive positions (other tests write WAL too) may still be confirmed up to the first stuck
+    // transaction's commit, never past it: its end lies before the WAL position read right after it.
+    await db.sql.unsafe(`INSERT INTO ${table} (payload) VALUES ('first stuck row')`);
+    const afterFirst = await walInsertLsn(db.sql);
     await fillSlot(db.sql, table, slot, 3 * MiB);
     expect(await Promise.race([streamer.exited, Bun.sleep(30_000).then(() => 'still running')])).toBe(3);
     expect(streamer.stderr()).toMatch(/ERROR Source-PSQL \(db1\): Refusing to stream: WAL budget exceeded: the slot "\w+" makes the server keep [\d.]+ MiB of WAL, over walBudgetMax 2\.0 MiB; walBudgetAction = "stop": stopping the source/);
     expect(streamer.stderr().match(/WAL budget exceeded/g)?.length).toBe(1);
     expect(streamer.stderr()).toContain('(exit code 3)');
-    expect(await confirmedFlush(db.sql, slot)).toBeLessThanOrEqual(beforeRows);
+    expect(await confirmedFlush(db.sql, slot)).toBeLessThan(afterFirst);
   }, 120_000);
 });
 
