@@ -65,7 +65,7 @@ export interface ChangeEvent {
   encoded?: Uint8Array;
   /**
    * When set, the event's Kafka row key as UTF-8 bytes, built by the source straight from its input
-   * (`["public.orders",42]`); must equal the UTF-8 of rowKey(event) (message-key.ts).
+   * (`["public.orders",42]`); must equal the UTF-8 of rowKey(event) (key.ts).
    */
   rowKeyJson?: Uint8Array;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */

@@ -1,6 +1,6 @@
 /**
  * The Kafka client as the sink uses it: which of its calls, how long they may take and how retries
- * are spaced. Imports @platformatic/kafka, so it is loaded only with the sink (lazily, by sink-spec.ts).
+ * are spaced. Imports @platformatic/kafka, so it is loaded only with the sink (lazily, by spec.ts).
  */
 import { Producer, compressionsAlgorithms } from '@platformatic/kafka';
 import { kafkaConnectionOptions } from '../../kafka/client-options.ts';

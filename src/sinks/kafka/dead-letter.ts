@@ -1,6 +1,6 @@
 /**
  * The Kafka sink's dead-letter handling: a message that can never be written to its topic is replaced
- * by its copy for `deadLetterTopic` (sink-message.ts's deadLetterMessage), or stops the pipeline with
+ * by its copy for `deadLetterTopic` (message.ts's deadLetterMessage), or stops the pipeline with
  * a permanent error that says what, why and how to fix it.
  */
 import { permanentError } from '../../core/errors.ts';

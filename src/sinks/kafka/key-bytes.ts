@@ -1,5 +1,5 @@
 /**
- * The UTF-8 bytes of an event's message key (the sink's `key`, message-key.ts): a row key from the
+ * The UTF-8 bytes of an event's message key (the sink's `key`, event/key.ts): a row key from the
  * source's prebuilt row key when it has one (rowKeyBytes), an `original` key shared while it repeats.
  */
 import type { ChangeEvent } from '../../event/event.ts';

@@ -1,5 +1,5 @@
 /**
- * From a produce request's messages (sink-message.ts's takeChunk) to one record batch per partition
+ * From a produce request's messages (message.ts's takeChunk) to one record batch per partition
  * (record-batch.ts), compressed as a whole when the sink's `compression` asks. Pure apart from the
  * codec it is given.
  */

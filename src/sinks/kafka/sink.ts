@@ -1,20 +1,20 @@
 /**
  * The Kafka sink (docs/kafka.md): events → passthrough JSON messages → topics, acknowledged by the
- * brokers before `write` resolves. Loaded lazily by sink-spec.ts, so @platformatic/kafka is only
+ * brokers before `write` resolves. Loaded lazily by spec.ts, so @platformatic/kafka is only
  * imported when a Kafka sink is configured.
  *
  * One `write(batch)`:
  * 1. route and encode every event once (cached per batch, so a retry of the same batch re-encodes
- *    nothing and skips what the brokers already acknowledged: sink-batch.ts);
+ *    nothing and skips what the brokers already acknowledged: batch-state.ts);
  * 2. look up each topic's partition count (the client's metadata cache, refreshed every
  *    `rebalanceInterval`) and assign partitions by key (murmur2 or fnv1a; round-robin without key:
- *    sink-partitions.ts);
+ *    partitions.ts);
  * 3. send produce requests of at most `batchSize` messages / 1 MiB per partition, one after the other
  *    (usually a single request), each resolving only when the brokers acknowledged per `requiredAcks`;
  * 4. messages that can never be written (too large, unknown or invalid topic, refused record) go to
  *    `deadLetterTopic` with error headers, or fail the batch with a non-retryable error that stops the
  *    pipeline (sink-dead-letter.ts); anything else (broker down, leader moving, timeouts) fails it with
- *    a retryable error, and the pipeline retries the same batch with backoff (sink-outcome.ts sorts
+ *    a retryable error, and the pipeline retries the same batch with backoff (outcome.ts sorts
  *    one from the other).
  */
 import type { ComponentDeps } from '../../component/type.ts';
@@ -425,7 +425,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-/** Builds and starts a Kafka sink (called by sink-spec.ts's `create`). */
+/** Builds and starts a Kafka sink (called by spec.ts's `create`). */
 export async function createKafkaSink(name: string, options: KafkaSinkOptions, deps: Pick<ComponentDeps, 'log' | 'metrics'>): Promise<Sink> {
   const sink = new KafkaSink(name, options, deps.log, deps.metrics);
   sink.start();

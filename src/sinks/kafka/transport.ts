@@ -13,12 +13,12 @@ import { encodeProduceRequest, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION, type Pr
 export interface PartitionBatch {
   readonly topic: string;
   readonly partition: number;
-  /** `partitionKey(topic, partition)` (sink-message.ts). */
+  /** `partitionKey(topic, partition)` (message.ts). */
   readonly partitionKey: string;
   readonly batch: Uint8Array;
 }
 
-/** The answer to one Produce request: its partitions, all acknowledged unless `error` (shaped as the library's errors, for sink-outcome.ts). */
+/** The answer to one Produce request: its partitions, all acknowledged unless `error` (shaped as the library's errors, for outcome.ts). */
 export interface RequestOutcome {
   readonly partitionKeys: readonly string[];
   readonly error?: unknown;

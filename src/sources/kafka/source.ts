@@ -1,7 +1,7 @@
 /**
  * `type = "kafka"` source (docs/kafka.md): reads psql-streamer events (ours or the original's)
  * from `topics` as consumer group `groupID` and hands them to the pipeline; offsets are committed
- * only after every sink delivered everything before them. Loaded lazily by source-spec.ts.
+ * only after every sink delivered everything before them. Loaded lazily by spec.ts.
  *
  * - One consumer: the group assigns it partitions (shared with other members of the group), fetched
  *   in parallel; a new group starts at the earliest offset.

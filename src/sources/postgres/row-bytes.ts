@@ -65,7 +65,7 @@ export interface RowPlan {
   readonly keyJson: Uint8Array;
   /** Tuple index of each key column, in key order (-1: not a column). */
   readonly keyIndexes: Int32Array;
-  /** `["schema.table"`: the start of every row key of the relation (message-key.ts rowKey). */
+  /** `["schema.table"`: the start of every row key of the relation (event/key.ts rowKey). */
   readonly rowKeyHead: Uint8Array;
 }
 
@@ -339,7 +339,7 @@ function writeObject(w: LineWriter, data: Uint8Array, plan: RowPlan, tuple: Tupl
 }
 
 /**
- * The row key (message-key.ts rowKey): `["schema.table"`, then each key column's JSON from Columns,
+ * The row key (event/key.ts rowKey): `["schema.table"`, then each key column's JSON from Columns,
  * else from Old, else null, then `]`. The values are copied from the finished line; the key is
  * written as the next line (not finished).
  */
