@@ -84,6 +84,8 @@ export interface SlotInfo {
   failover: boolean | null;
   /** PG 17+: this is a standby's copy synchronised from the primary (`synced`); null on older servers. */
   synced: boolean | null;
+  /** PG 13+: bytes of WAL that can still be written before the slot is lost (`safe_wal_size`); null when unlimited or older. */
+  safeWalSize: number | null;
 }
 
 /** The slot's row of pg_replication_slots (zero rows when it does not exist), with the columns the server has. */
@@ -95,6 +97,7 @@ export function slotInfoSql(slot: string, serverVersionNum = 0): string {
     serverVersionNum >= 170000 ? 'invalidation_reason' : serverVersionNum >= 160000 ? "CASE WHEN conflicting THEN 'conflict' END" : 'NULL',
     serverVersionNum >= 170000 ? 'failover' : 'NULL',
     serverVersionNum >= 170000 ? 'synced' : 'NULL',
+    v13 ? 'safe_wal_size' : 'NULL',
   ];
   return `SELECT ${columns.join(', ')} FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
 }
@@ -103,7 +106,7 @@ export function slotInfoSql(slot: string, serverVersionNum = 0): string {
 export function parseSlotInfo(rows: readonly (readonly (string | null)[])[], parseLsn: (text: string) => Lsn): SlotInfo | undefined {
   const row = rows[0];
   if (!row) return undefined;
-  const [plugin, slotType, database, activePid, confirmedFlush, restartLsn, walStatus, invalidationReason, failover, synced] = row;
+  const [plugin, slotType, database, activePid, confirmedFlush, restartLsn, walStatus, invalidationReason, failover, synced, safeWalSize] = row;
   const bool = (text: string | null | undefined) => (text === 't' ? true : text === 'f' ? false : null);
   return {
     plugin: plugin ?? null,
@@ -116,6 +119,7 @@ export function parseSlotInfo(rows: readonly (readonly (string | null)[])[], par
     invalidation: invalidationReason ?? (walStatus === 'lost' ? 'wal_removed' : null),
     failover: bool(failover),
     synced: bool(synced),
+    safeWalSize: safeWalSize ? Number(safeWalSize) : null,
   };
 }
 

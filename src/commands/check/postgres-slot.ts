@@ -8,8 +8,7 @@ import { quoteLiteral } from '../../replication/commands.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
 import type { SlotInfo } from '../../replication/commands.ts';
 
-/** `safeWalSize`: bytes of WAL before the slot is lost (PostgreSQL 13+), null when unlimited or unknown. */
-export function checkSlot(slot: string, facts: SlotInfo | undefined, database: string, safeWalSize: number | null = null): CheckResult {
+export function checkSlot(slot: string, facts: SlotInfo | undefined, database: string): CheckResult {
   const dropSql = `SELECT pg_drop_replication_slot(${quoteLiteral(slot)});`;
   const drop = `${dropSql} if nothing else uses it, or choose another replicationSlot`;
   if (!facts) return ok('slot', 'does not exist yet: created on first start (logical, pgoutput)', slot);
@@ -26,7 +25,7 @@ export function checkSlot(slot: string, facts: SlotInfo | undefined, database: s
   }
   const parts = ['logical pgoutput'];
   if (facts.walStatus !== null) parts.push(`wal_status ${facts.walStatus}`);
-  if (safeWalSize !== null) parts.push(`${formatBytes(safeWalSize)} of WAL before it is lost`);
+  if (facts.safeWalSize !== null) parts.push(`${formatBytes(facts.safeWalSize)} of WAL before it is lost`);
   if (facts.failover !== null) parts.push(`failover ${facts.failover}`);
   if (facts.synced !== null) parts.push(`synced ${facts.synced}`);
   const reason = parts.join(', ');

@@ -186,16 +186,3 @@ export function parsePublishedTables(rows: readonly Row[]): TableFacts[] {
     partitionOf: row[9] ?? null,
   }));
 }
-
-/**
- * Bytes of WAL that can still be written before the slot is lost (`safe_wal_size`, PostgreSQL 13+;
- * NULL when unlimited). The rest of the slot's row is commands.ts's slotInfoSql, as the source reads it.
- */
-export function safeWalSizeSql(slot: string, versionNum: number): string | undefined {
-  if (versionNum < 130000) return undefined;
-  return `SELECT safe_wal_size FROM pg_catalog.pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`;
-}
-
-export function parseSafeWalSize(rows: readonly Row[]): number | null {
-  return int(rows[0]?.[0]);
-}

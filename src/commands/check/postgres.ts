@@ -20,8 +20,8 @@ import { openSqliteStateStore } from '../../state/sqlite-store.ts';
 import type { ServerIdentity } from '../../state/store.ts';
 import { checkPosition } from './position.ts';
 import {
-  parsePublications, parsePublishedTables, parseSafeWalSize, parseSession, parseSettings, publicationsSql, publishedTablesSql,
-  safeWalSizeSql, sessionSql, settingsSql, sqlName,
+  parsePublications, parsePublishedTables, parseSession, parseSettings, publicationsSql, publishedTablesSql,
+  sessionSql, settingsSql, sqlName,
 } from './postgres-sql.ts';
 import {
   checkReplicationRole, checkSlotHeadroom, checkSlotWalKeepSize, checkVersion, checkWalLevel, checkWalSenderHeadroom, checkWalSenderTimeout,
@@ -118,10 +118,8 @@ async function checkCatalog(options: PostgresSourceOptions, connection: ConnectO
 
     const slot = options.replicationSlot;
     const info = parseSlotInfo(await query(slotInfoSql(slot, server.versionNum)), parseLsn);
-    const safeSql = info ? safeWalSizeSql(slot, server.versionNum) : undefined;
-    const safeWalSize = safeSql ? parseSafeWalSize(await query(safeSql)) : null;
     outcome.slot = { info };
-    results.push(checkSlot(slot, info, session.database, safeWalSize));
+    results.push(checkSlot(slot, info, session.database));
     results.push(checkSlotHeadroom(server, session, info !== undefined), checkWalSenderHeadroom(server, session));
     results.push(checkSlotWalKeepSize(server), checkWalSenderTimeout(server, options.statusInterval));
   } catch (err) {

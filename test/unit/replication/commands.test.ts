@@ -66,14 +66,16 @@ describe('commands', () => {
 
   test('slot rows parse, and no row means no slot', () => {
     expect(parseSlotInfo([], lsn)).toBeUndefined();
-    expect(parseSlotInfo([['pgoutput', 'logical', 'app', '4242', '0/16B3748', '0/16B3700', 'reserved', null, 't', 'f']], lsn)).toEqual({
+    expect(parseSlotInfo([['pgoutput', 'logical', 'app', '4242', '0/16B3748', '0/16B3700', 'reserved', null, 't', 'f', '1073741824']], lsn)).toEqual({
       plugin: 'pgoutput', slotType: 'logical', database: 'app', activePid: 4242, confirmedFlush: 0x16b3748n,
-      restartLsn: 0x16b3700n, walStatus: 'reserved', invalidation: null, failover: true, synced: false,
+      restartLsn: 0x16b3700n, walStatus: 'reserved', invalidation: null, failover: true, synced: false, safeWalSize: 1073741824,
     });
-    expect(parseSlotInfo([[null, 'physical', null, null, null, null, null, null, null, null]], lsn)).toEqual({
+    expect(parseSlotInfo([[null, 'physical', null, null, null, null, null, null, null, null, null]], lsn)).toEqual({
       plugin: null, slotType: 'physical', database: null, activePid: null, confirmedFlush: null,
-      restartLsn: null, walStatus: null, invalidation: null, failover: null, synced: null,
+      restartLsn: null, walStatus: null, invalidation: null, failover: null, synced: null, safeWalSize: null,
     });
+    // safe_wal_size: bytes, or null when unlimited (and on servers before 13, which select NULL).
+    expect(parseSlotInfo([['pgoutput', 'logical', 'app', null, '0/10', '0/10', 'reserved', null, null, null, null]], lsn)?.safeWalSize).toBeNull();
   });
 
   test('an invalidated slot: PG 17 names the reason, 13–16 say wal_status lost', () => {
@@ -87,6 +89,8 @@ describe('commands', () => {
   test('slot columns follow the server version', () => {
     expect(slotInfoSql('s', 120000)).not.toContain('wal_status');
     expect(slotInfoSql('s', 130000)).toContain('wal_status');
+    expect(slotInfoSql('s', 120000)).not.toContain('safe_wal_size');
+    expect(slotInfoSql('s', 130000)).toContain('safe_wal_size');
     expect(slotInfoSql('s', 160000)).toContain('conflicting');
     expect(slotInfoSql('s', 170000)).toContain('invalidation_reason');
     expect(slotInfoSql('s', 170000)).toContain('failover, synced');

@@ -5,7 +5,7 @@ import type { SlotInfo } from '../../../../src/replication/commands.ts';
 
 const slot = (over: Partial<SlotInfo> = {}): SlotInfo => ({
   plugin: 'pgoutput', slotType: 'logical', database: 'shop', activePid: null, confirmedFlush: 0x2000n, restartLsn: 0x1000n, walStatus: 'reserved',
-  invalidation: null, failover: null, synced: null, ...over,
+  invalidation: null, failover: null, synced: null, safeWalSize: null, ...over,
 });
 const input = (over: Partial<PositionInput> = {}): PositionInput => ({
   source: 'db1', slot: 's1', resumeFrom: 0n, fromOverride: false, savedIdentity: { systemId: '7', timeline: 1 },

@@ -25,7 +25,7 @@ const table = (over: Partial<TableFacts> = {}): TableFacts => ({
 });
 const slot = (over: Partial<SlotInfo> = {}): SlotInfo => ({
   plugin: 'pgoutput', slotType: 'logical', database: 'shop', activePid: null, confirmedFlush: 0x1000n, restartLsn: 0x800n, walStatus: 'reserved',
-  invalidation: null, failover: null, synced: null, ...over,
+  invalidation: null, failover: null, synced: null, safeWalSize: null, ...over,
 });
 
 describe('server', () => {
@@ -192,7 +192,7 @@ describe('slot', () => {
     expect(checkSlot('s', slot({ walStatus: 'reserved', invalidation: 'rows_removed' }), 'shop').reason).toContain('rows_removed');
     expect(checkSlot('s', slot({ walStatus: 'unreserved' }), 'shop').verdict).toBe('WARN');
     expect(checkSlot('s', slot({ walStatus: 'extended' }), 'shop').verdict).toBe('WARN');
-    expect(checkSlot('s', slot(), 'shop', 3 * 1024 ** 3)).toMatchObject({ verdict: 'OK', reason: 'logical pgoutput, wal_status reserved, 3.0 GB of WAL before it is lost' });
+    expect(checkSlot('s', slot({ safeWalSize: 3 * 1024 ** 3 }), 'shop')).toMatchObject({ verdict: 'OK', reason: 'logical pgoutput, wal_status reserved, 3.0 GB of WAL before it is lost' });
   });
 
   test('active: WARN naming the PID; PostgreSQL 17 flags are reported', () => {

@@ -1,12 +1,11 @@
 /** The catalog SQL of check --live: version guards, quoting, and parsing of text rows into facts. */
 import { describe, expect, test } from 'bun:test';
 import {
-  parsePublications, parsePublishedTables, parseSafeWalSize, parseSession, parseSettings, publicationsSql, publishedTablesSql, safeWalSizeSql,
+  parsePublications, parsePublishedTables, parseSession, parseSettings, publicationsSql, publishedTablesSql,
 } from '../../../../src/commands/check/postgres-sql.ts';
 
 describe('SQL builders', () => {
   test('names are quoted as literals', () => {
-    expect(safeWalSizeSql("it's", 150000)).toContain("slot_name = 'it''s'");
     expect(publicationsSql(['a', "b'c"], 150000)).toContain("IN ('a', 'b''c')");
     expect(publishedTablesSql(["p'q"], 150000)).toContain("pubname IN ('p''q')");
   });
@@ -16,7 +15,6 @@ describe('SQL builders', () => {
     expect(publicationsSql(['p'], 150000)).toContain('pubtruncate, pubviaroot, NULL');
     expect(publicationsSql(['p'], 180000)).toContain('pubviaroot, pubgencols::text');
     expect(publicationsSql(['p'], 100000)).toContain('pubdelete, NULL, NULL, NULL');
-    expect(safeWalSizeSql('s', 120000)).toBeUndefined();
     expect(publishedTablesSql(['p'], 110000)).not.toContain('attgenerated');
     expect(publishedTablesSql(['p'], 120000)).toContain("attgenerated = 's'");
   });
@@ -56,11 +54,5 @@ describe('parsers', () => {
       identityIndex: 'orders_uk', toastable: ['note', 'doc'], generated: [], partitionOf: 'public.orders_all',
     });
     expect(parsePublishedTables([['s', 't', 'p', 'r', 'n', null, null, null, 'g', null]])[0]).toMatchObject({ identity: 'nothing', primaryKey: [], generated: ['g'] });
-  });
-
-  test('safe_wal_size: bytes, or null when unlimited', () => {
-    expect(parseSafeWalSize([['1073741824']])).toBe(1073741824);
-    expect(parseSafeWalSize([[null]])).toBeNull();
-    expect(parseSafeWalSize([])).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ const SYSTEM = '7312345678901234567';
 function slot(confirmed: bigint, extra: Partial<SlotInfo> = {}): SlotInfo {
   return {
     plugin: 'pgoutput', slotType: 'logical', database: 'app', activePid: null,
-    confirmedFlush: confirmed, restartLsn: confirmed - 0x100n, walStatus: 'reserved', invalidation: null, failover: null, synced: null,
+    confirmedFlush: confirmed, restartLsn: confirmed - 0x100n, walStatus: 'reserved', invalidation: null, failover: null, synced: null, safeWalSize: null,
     ...extra,
   };
 }
