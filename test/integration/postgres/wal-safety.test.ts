@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import type postgres from 'postgres';
-import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
+import { parseLsn } from '../../../src/replication/lsn.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { dropSlot, pgClient, testSince, uniqueName } from '../../helpers/pg.ts';
 import { confirmedFlush, currentLsn as walInsertLsn, dsnFor, useSourceTests, waitFor } from '../../helpers/postgres-source.ts';
@@ -230,11 +230,6 @@ describe('heartbeats', () => {
     };
   }
 
-  async function currentLsn(): Promise<Lsn> {
-    const [row] = await db.sql<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`;
-    return parseLsn(row!.lsn);
-  }
-
   // Measured on PostgreSQL 15: without heartbeats this slot advances too, through the walsender's
   // keepalives (the source confirms their position between transactions). What fails without
   // them is the heartbeat path itself: messages written, swallowed by prefix, their position confirmed.
@@ -246,7 +241,7 @@ describe('heartbeats', () => {
     const stop = await writeElsewhere();
     try {
       for (let i = 0; i < 3; i++) {
-        const target = await currentLsn();
+        const target = await walInsertLsn(db.sql);
         await waitFor(`confirmed_flush_lsn past ${target}`, async () => (await confirmedFlush(db.sql, slot)) >= target, 30_000,
           () => h.source.stats());
       }
