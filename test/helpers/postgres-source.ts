@@ -219,6 +219,10 @@ export function testSourceOptions(server: PgServer, name: string, options: Pick<
     heartbeatInterval: 0,
     heartbeatPrefix: postgresSourceOptions.heartbeatPrefix.default,
     heartbeatEvents: false,
+    snapshot: 'never',
+    snapshotChunkSize: postgresSourceOptions.snapshotChunkSize.default,
+    snapshotChunkBytes: postgresSourceOptions.snapshotChunkBytes.default,
+    snapshotMaxLag: postgresSourceOptions.snapshotMaxLag.default,
     ...options.source,
   };
 }

@@ -75,6 +75,22 @@ export const postgresSourceOptions = defineSection({
     check: (v) => (v.length > 0 && !v.includes('\0') ? undefined : 'a non-empty prefix'),
     doc: 'Prefix of the heartbeat messages; messages with it are not delivered as events unless heartbeatEvents',
   },
+  snapshot: {
+    kind: 'string', default: 'never', choices: ['never', 'initial', 'initial_only'],
+    doc: 'Copy the rows already in the published tables: "initial" on the first start (no saved position) copies every published table while streaming, then streams on; "initial_only" copies, then stops (exit 0); "never" streams changes only (docs/snapshots.md)',
+  },
+  snapshotChunkSize: {
+    kind: 'int', default: 10_000, check: positive,
+    doc: 'Most rows a snapshot reads per chunk (one short read-only transaction, keyset order on the key)',
+  },
+  snapshotChunkBytes: {
+    kind: 'size', default: 16 * 1024 * 1024, check: positive,
+    doc: 'A chunk also ends once its rows hold this many bytes of values, so memory stays bounded with wide rows',
+  },
+  snapshotMaxLag: {
+    kind: 'size', default: 64 * 1024 * 1024, check: positive,
+    doc: 'Snapshot chunks wait while the stream is this far behind (WAL received but not yet delivered, or behind the server\'s WAL end): live changes go first',
+  },
   heartbeatEvents: {
     kind: 'bool', default: false,
     doc: 'Deliver heartbeat messages as events (PostgreSQL 14+, where messages are streamed) instead of only confirming their position',
