@@ -185,10 +185,10 @@ function isExact(value: JsonValue): boolean {
 
 type Field =
   | 'Host' | 'Database' | 'Table' | 'Action' | 'WALPosition' | 'Timestamp' | 'UUID' | 'Columns'
-  | 'Schema' | 'XID' | 'CommitLSN' | 'CommitTime' | 'Old' | 'Key' | 'Unchanged';
+  | 'Schema' | 'XID' | 'CommitLSN' | 'CommitTime' | 'Old' | 'Key' | 'Unchanged' | 'Snapshot';
 
 const FIELD_NAMES = ['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns',
-  'Schema', 'XID', 'CommitLSN', 'CommitTime', 'Old', 'Key', 'Unchanged'] as const;
+  'Schema', 'XID', 'CommitLSN', 'CommitTime', 'Old', 'Key', 'Unchanged', 'Snapshot'] as const;
 const EXACT: ReadonlyMap<string, Field> = new Map(FIELD_NAMES.map((f) => [f, f]));
 const FOLDED: ReadonlyMap<string, Field> = new Map(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
 const FIELD_BITS = Object.fromEntries(FIELD_NAMES.map((f, i) => [f, 1 << i])) as Record<Field, number>;
@@ -259,6 +259,9 @@ function assign(event: ChangeEvent, field: Field, value: JsonValue): string | un
       return undefined;
     case 'Old':
       if (isObject(value)) event.old = value;
+      return undefined;
+    case 'Snapshot':
+      if (value === true) event.snapshot = true;
       return undefined;
     case 'Key':
     case 'Unchanged':

@@ -74,4 +74,6 @@ export interface ChangeEvent {
   key?: readonly string[];
   /** Columns whose value is an unchanged TOAST datum: present here, absent from `columns`. */
   unchanged?: readonly string[];
+  /** A row copied by a snapshot (docs/snapshots.md), not a change: `"Snapshot":true`, the last key. */
+  snapshot?: boolean;
 }

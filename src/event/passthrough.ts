@@ -81,6 +81,7 @@ export function encodePassthrough(event: ChangeEvent): string {
     out += keyJson;
   }
   if (event.unchanged !== undefined && event.unchanged.length > 0) out += ',"Unchanged":' + stringArray(event.unchanged);
+  if (event.snapshot === true) out += ',"Snapshot":true';
   return out + '}';
 }
 

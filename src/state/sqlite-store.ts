@@ -4,12 +4,12 @@ import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StreamerError, describeError } from '../core/errors.ts';
 import { isLsn } from '../replication/lsn.ts';
-import type { ServerIdentity, StateStore } from './store.ts';
+import type { ServerIdentity, StateStore, StoredSnapshotRecord } from './store.ts';
 
 const fsyncFd = promisify(fsync);
 
-/** Bumped when the schema changes; `PRAGMA user_version` records what a file holds (2: `sources`). */
-const SCHEMA_VERSION = 2;
+/** Bumped when the schema changes; `PRAGMA user_version` records what a file holds (2: `sources`, 3: `snapshots`). */
+const SCHEMA_VERSION = 3;
 
 /** Waits this long for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -27,6 +27,14 @@ const MIGRATIONS: readonly string[] = [
     system_id  TEXT NOT NULL,
     timeline   INTEGER NOT NULL,
     updated_at TEXT NOT NULL
+  ) STRICT`,
+  // Snapshot progress (docs/snapshots.md): one JSON record per snapshot of a source.
+  `CREATE TABLE IF NOT EXISTS snapshots (
+    source     TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, id)
   ) STRICT`,
 ];
 
@@ -118,6 +126,8 @@ class SqliteStateStore implements StateStore {
   private readonly upsert: Statement<unknown, [string, string, string]>;
   private readonly selectIdentity: Statement<{ system_id: string; timeline: number }, [string]>;
   private readonly upsertIdentity: Statement<unknown, [string, string, number, string]>;
+  private readonly selectSnapshots: Statement<{ id: string; body: string }, [string]>;
+  private readonly upsertSnapshot: Statement<unknown, [string, string, string, string]>;
   private closed = false;
   /** The WAL file, opened at the first write (SQLite creates it lazily); kept for fsync. */
   private walFd: number | undefined;
@@ -136,6 +146,31 @@ class SqliteStateStore implements StateStore {
       'INSERT INTO sources (source, system_id, timeline, updated_at) VALUES (?1, ?2, ?3, ?4) ' +
       'ON CONFLICT (source) DO UPDATE SET system_id = excluded.system_id, timeline = excluded.timeline, updated_at = excluded.updated_at',
     );
+    this.selectSnapshots = db.query('SELECT id, body FROM snapshots WHERE source = ?1 ORDER BY rowid');
+    this.upsertSnapshot = db.query(
+      'INSERT INTO snapshots (source, id, body, updated_at) VALUES (?1, ?2, ?3, ?4) ' +
+      'ON CONFLICT (source, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+    );
+  }
+
+  getSnapshots(source: string): StoredSnapshotRecord[] {
+    this.checkOpen();
+    return this.run('read', () => this.selectSnapshots.all(source)).map((row) => ({ id: row.id, body: row.body }));
+  }
+
+  async saveSnapshot(source: string, id: string, body: string): Promise<void> {
+    this.checkOpen();
+    this.run('write', () => this.upsertSnapshot.run(source, id, body, new Date().toISOString()));
+    try {
+      await this.syncWal();
+    } catch (err) {
+      throw new StreamerError('STATE_STORE', `Cannot sync state file '${this.path}': ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  deleteSnapshot(source: string, id: string): boolean {
+    this.checkOpen();
+    return this.run('write', () => this.db.run('DELETE FROM snapshots WHERE source = ?1 AND id = ?2', [source, id]).changes > 0);
   }
 
   getPosition(source: string): bigint | undefined {
@@ -200,7 +235,7 @@ class SqliteStateStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     if (this.walFd !== undefined) closeSync(this.walFd);
-    for (const statement of [this.select, this.upsert, this.selectIdentity, this.upsertIdentity]) statement.finalize();
+    for (const statement of [this.select, this.upsert, this.selectIdentity, this.upsertIdentity, this.selectSnapshots, this.upsertSnapshot]) statement.finalize();
     this.db.close();
   }
 

@@ -10,6 +10,12 @@ export interface ServerIdentity {
   timeline: number;
 }
 
+/** One snapshot's record: its id and the runner's JSON. */
+export interface StoredSnapshotRecord {
+  id: string;
+  body: string;
+}
+
 export interface StateStore {
   /**
    * Last persisted position of a source, or undefined when it never persisted one. Throws a
@@ -28,6 +34,15 @@ export interface StateStore {
   getServerIdentity(source: string): ServerIdentity | undefined;
   /** Records the cluster of a source (before its first position from that cluster is persisted). */
   setServerIdentity(source: string, identity: ServerIdentity): void;
+  /**
+   * The snapshot records of a source (docs/snapshots.md: progress of each snapshot, as JSON text
+   * the snapshot runner wrote), in the order they were first saved.
+   */
+  getSnapshots(source: string): StoredSnapshotRecord[];
+  /** Stores or replaces one snapshot record; resolves once it is on disk, as setPosition does. */
+  saveSnapshot(source: string, id: string, body: string): Promise<void>;
+  /** Forgets one snapshot record (old finished ones are pruned); false when there was none. */
+  deleteSnapshot(source: string, id: string): boolean;
   /** Forgets a source's position and identity (`psql-streamer reset-position`); false when there was none. */
   resetSource(source: string): boolean;
   close(): void;

@@ -26,6 +26,9 @@ import { EventFactory, type TransactionContext } from './events.ts';
 import type { PositionTracker } from './position-tracker.ts';
 import type { PostgresSourceMetrics } from './source-metrics.ts';
 import { pgTimeToUnixMs, type WalWatch } from './wal-watch.ts';
+import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
+import { StreamJoin } from './snapshot/stream-join.ts';
+import type { ChunkWindow } from './snapshot/window.ts';
 
 /** CopyData type of XLogData ('w'). */
 const XLOGDATA = 0x77;
@@ -61,7 +64,7 @@ interface Transaction extends TransactionContext {
 }
 
 export class ChangeDispatch {
-  output: SourceOutput<Lsn> | undefined;
+  output: SourceOutput<PgPosition> | undefined;
   /** Increments per session, so callbacks of a dead session do nothing. */
   generation = 0;
   /** Set by stop(): nothing more is pushed. */
@@ -85,6 +88,11 @@ export class ChangeDispatch {
   private receivedRow = 0;
   eventCount = 0;
   eventErrors = 0;
+  /** Snapshot rows pushed, and chunk marks pushed but not yet acknowledged. */
+  snapshotRows = 0;
+  marksInFlight = 0;
+  /** The snapshot chunk in flight meets the stream here (snapshot/stream-join.ts). */
+  private readonly join = new StreamJoin((events, mark) => this.emitChunk(events, mark));
 
   constructor(private readonly options: DispatchOptions) {
     this.log = options.log;
@@ -120,6 +128,7 @@ export class ChangeDispatch {
   /** The session ended: nothing of it is used any more. */
   end(): void {
     this.generation++;
+    this.join.end();
     this.gate.reset();
     this.waitingForRoom = false;
     this.reader = undefined;
@@ -179,6 +188,7 @@ export class ChangeDispatch {
       if (this.txn === undefined) {
         this.options.wal.commits.caughtUp();
         if (message.walEnd > this.tracker.lastPushed) this.pushPosition(message.walEnd);
+        this.join.idle(message.walEnd);
       }
       if (message.replyRequested) this.options.sendStatus();
       return;
@@ -208,6 +218,7 @@ export class ChangeDispatch {
     const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
     if (event === undefined) return false;
     if (walStart > this.receivedRow) this.receivedRow = walStart;
+    if (this.join.window !== undefined) this.join.row(event);
     this.pushEvent(event, relation.name, started);
     return true;
   }
@@ -233,11 +244,16 @@ export class ChangeDispatch {
           commitMs: pgTimeToUnixMs(message.commitTime),
         };
         this.options.wal.commits.begin(message.finalLsn, this.txn.commitMs, !this.txn.skip);
+        // A chunk due before this transaction goes out first (only once pushed can this one follow).
+        this.join.begin(message.xid, message.finalLsn);
         return;
-      case 'commit':
-        if (this.txn && !this.txn.skip) this.pushPosition(message.endLsn);
+      case 'commit': {
+        const txn = this.txn;
+        if (txn && !txn.skip) this.pushPosition(message.endLsn);
         this.txn = undefined;
+        if (txn) this.join.committed(txn.xid, message.endLsn);
         return;
+      }
       case 'relation':
         this.relations.apply(message);
         this.learnFromCatalog(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);
@@ -252,7 +268,9 @@ export class ChangeDispatch {
         if (this.txn?.skip) return;
         const started = performance.now();
         const relation = this.relations.require(message.relationId);
-        this.pushEvent(this.events.row(message, relation, x.walStart, this.txn), relation.name, started);
+        const event = this.events.row(message, relation, x.walStart, this.txn);
+        if (this.join.window !== undefined) this.join.row(event);
+        this.pushEvent(event, relation.name, started);
         return;
       }
       case 'truncate': {
@@ -260,6 +278,7 @@ export class ChangeDispatch {
         for (const id of message.relationIds) {
           const started = performance.now();
           const relation = this.relations.require(id);
+          if (this.join.window !== undefined) this.join.truncated(relation.namespace, relation.name);
           this.pushEvent(this.events.truncate(relation, x.walStart, this.txn), relation.name, started);
         }
         return;
@@ -304,7 +323,36 @@ export class ChangeDispatch {
     this.push({ position });
   }
 
-  private push(item: PipelineItem<Lsn>): void {
+  /**
+   * Opens the window of a snapshot chunk on `schema.table` (snapshot/window.ts): from now on the
+   * stream's changes of that table are noted, and the chunk's rows go out once the stream reaches
+   * its target. A window of a dead session is closed by end().
+   */
+  openWindow(schema: string, table: string): { window: ChunkWindow; mark: ChunkMark } {
+    const running = this.txn !== undefined && !this.txn.skip ? this.txn.xid : undefined;
+    return this.join.open(schema, table, running);
+  }
+
+  /** The types code and event factory of the stream, for snapshot rows converted exactly as changes are. */
+  get eventFactory(): EventFactory {
+    return this.events;
+  }
+
+  /** Makes sure the types of these OIDs are known (user-defined ones are looked up) before rows of them are converted. */
+  async learnTypes(typeOids: readonly number[]): Promise<void> {
+    const unknown = [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    if (unknown.length > 0) await this.queryCatalog(unknown, undefined);
+  }
+
+  private emitChunk(events: ChangeEvent[], mark: ChunkMark): void {
+    if (this.stopped) return;
+    for (const event of events) this.push({ event });
+    this.snapshotRows += events.length;
+    this.marksInFlight++;
+    this.push({ position: mark });
+  }
+
+  private push(item: PipelineItem<PgPosition>): void {
     const output = this.output;
     if (!output) return;
     if (!output.push(item) && !this.waitingForRoom) {

@@ -18,7 +18,7 @@ import type { Lsn } from '../../replication/lsn.ts';
 import type { Converter } from '../../pgtypes/converter.ts';
 import { byteaHex } from '../../pgtypes/text-forms.ts';
 import type { TypeRegistry } from '../../pgtypes/index.ts';
-import { encodeRow, rowPlan, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
+import { encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
@@ -75,6 +75,8 @@ class EncodedRowEvent implements ChangeEvent {
     private readonly payload: Uint8Array,
     private readonly base: number,
     private readonly end: number,
+    /** true for a row a snapshot copied (docs/snapshots.md); undefined for a change. */
+    readonly snapshot: true | undefined,
   ) {}
 
   get source(): string {
@@ -209,6 +211,7 @@ export class EventFactory {
    */
   rowFromBytes(
     payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, started = performance.now(),
+    snapshot?: true,
   ): ChangeEvent | undefined {
     const origin = this.originOf(relation);
     const plan = origin.plan;
@@ -218,11 +221,11 @@ export class EventFactory {
       this.txnJson = transactionJson(txn);
     }
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out)) return undefined;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out, snapshot === true ? SNAPSHOT_TAIL : undefined)) return undefined;
     const tag = payload[base];
     return new EncodedRowEvent(
       origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,
-      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end,
+      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end, snapshot,
     );
   }
 
@@ -251,6 +254,7 @@ export class EventFactory {
       old: undefined,
       key: undefined,
       unchanged: undefined,
+      snapshot: undefined,
     };
   }
 

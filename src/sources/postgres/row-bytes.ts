@@ -143,6 +143,9 @@ const NULL = utf8Bytes('null');
 const TRUE = utf8Bytes('true');
 const FALSE = utf8Bytes('false');
 const MIDNIGHT = utf8Bytes('T00:00:00Z"');
+const NO_TAIL = new Uint8Array(0);
+/** What a snapshot row adds after every other key (docs/snapshots.md). */
+export const SNAPSHOT_TAIL = utf8Bytes(',"Snapshot":true');
 
 /** Tuple value bounds: start offset in the message (or a marker) and end. */
 class Tuple {
@@ -199,6 +202,7 @@ const oldTuple = new Tuple();
  */
 export function encodeRow(
   w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: number, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
+  tail: Uint8Array = NO_TAIL,
 ): boolean {
   const count = plan.columns.length;
   const tag = data[base];
@@ -268,7 +272,8 @@ export function encodeRow(
     w.ensure(2);
     w.byte(93); // ']'
   }
-  w.ensure(1);
+  w.ensure(tail.length + 1);
+  w.bytes(tail);
   w.byte(125); // '}'
   out.line = w.finish();
   writeRowKey(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);

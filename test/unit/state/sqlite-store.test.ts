@@ -119,7 +119,7 @@ describe('sqlite file', () => {
     await store.setPosition('db1', 2n ** 63n);
     const peek = new Database(path, { readonly: true });
     expect(peek.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 2 });
+    expect(peek.query('PRAGMA user_version').get()).toEqual({ user_version: 3 });
     const row = peek.query('SELECT source, position, updated_at FROM positions').get() as Record<string, string>;
     expect(row.source).toBe('db1');
     expect(row.position).toBe('9223372036854775808');
@@ -151,7 +151,7 @@ describe('sqlite file', () => {
     const db = new Database(path, { create: true });
     db.run('PRAGMA user_version = 99');
     db.close();
-    expect(openError(path).message).toContain('schema version 99, newer than this program understands (2)');
+    expect(openError(path).message).toContain('schema version 99, newer than this program understands (3)');
   });
 
   test('a version 1 file (positions only) is migrated: positions kept, identities empty until recorded', async () => {
@@ -170,6 +170,43 @@ describe('sqlite file', () => {
     const again = openSqliteStateStore(path);
     expect(again.getServerIdentity('db1')).toEqual({ systemId: '7312345678901234567', timeline: 2 });
     again.close();
+  });
+
+  test('snapshot records: saved durably, replaced by id, listed in first-saved order per source, deleted', async () => {
+    const path = join(dir, 'state.db');
+    const store = openSqliteStateStore(path);
+    await store.saveSnapshot('db1', 'initial', '{"state":"running"}');
+    await store.saveSnapshot('db1', 'b-2', '{"state":"pending"}');
+    await store.saveSnapshot('db2', 'initial', '{"other":true}');
+    await store.saveSnapshot('db1', 'initial', '{"state":"done"}');
+    store.close();
+    const again = openSqliteStateStore(path);
+    expect(again.getSnapshots('db1')).toEqual([{ id: 'initial', body: '{"state":"done"}' }, { id: 'b-2', body: '{"state":"pending"}' }]);
+    expect(again.getSnapshots('db2')).toEqual([{ id: 'initial', body: '{"other":true}' }]);
+    expect(again.deleteSnapshot('db1', 'b-2')).toBe(true);
+    expect(again.deleteSnapshot('db1', 'b-2')).toBe(false);
+    expect(again.getSnapshots('db1').map((r) => r.id)).toEqual(['initial']);
+    expect(again.getSnapshots('nobody')).toEqual([]);
+    again.close();
+  });
+
+  test('a version 2 file gets the snapshots table; positions and identities are kept', async () => {
+    const path = join(dir, 'state.db');
+    const v2 = new Database(path, { create: true });
+    v2.run('PRAGMA journal_mode = WAL');
+    v2.run('CREATE TABLE positions (source TEXT PRIMARY KEY NOT NULL, position TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT');
+    v2.run('CREATE TABLE sources (source TEXT PRIMARY KEY NOT NULL, system_id TEXT NOT NULL, timeline INTEGER NOT NULL, updated_at TEXT NOT NULL) STRICT');
+    v2.run("INSERT INTO positions VALUES ('db1', '77', '2026-11-01T00:00:00Z')");
+    v2.run("INSERT INTO sources VALUES ('db1', '7312345678901234567', 1, '2026-11-01T00:00:00Z')");
+    v2.run('PRAGMA user_version = 2');
+    v2.close();
+    const store = openSqliteStateStore(path);
+    expect(store.getPosition('db1')).toBe(77n);
+    expect(store.getServerIdentity('db1')).toEqual({ systemId: '7312345678901234567', timeline: 1 });
+    expect(store.getSnapshots('db1')).toEqual([]);
+    await store.saveSnapshot('db1', 'initial', '{}');
+    expect(store.getSnapshots('db1')).toHaveLength(1);
+    store.close();
   });
 
   test.each([['garbage'], [''], ['-5'], ['18446744073709551616'], ['12abc']])('a saved position %p that is not an LSN names the file, the source and the remedy', (text) => {
