@@ -109,6 +109,17 @@ export function createMetrics(options: MetricsOptions = {}) {
     sourceGapsAccepted: counter('source_gaps_accepted_total', 'Starts where the operator accepted (--accept-gap) that changes between the saved position and the slot may be missing', ['sourceName']),
     replicationReconnects: counter('source_replication_reconnects_total', 'Replication sessions that ended with an error and were restarted', ['sourceName']),
     pgoutputSkipped: counter('source_pgoutput_skipped_total', 'pgoutput messages deliberately not turned into events, by message kind (origin, type, stream, unknown, ...)', ['sourceName', 'kind']),
+    /**
+     * Snapshots of a postgres source (initial and backfills, docs/snapshots.md), set from its
+     * snapshot list when the metrics are collected (sources/postgres/snapshot/metrics.ts).
+     */
+    snapshotRows: counter('snapshot_rows_total', 'Rows of snapshots (initial and backfills) delivered to every sink, per table', ['source', 'table']),
+    snapshotChunks: counter('snapshot_chunks_total', 'Snapshot chunks delivered to every sink, per table', ['source', 'table']),
+    snapshotRowsEstimated: gauge('snapshot_rows_estimated', 'Rows a table is expected to have in the snapshots copying it now (pg_class.reltuples, or the rows read when more; 0 when none copies it)', ['source', 'table']),
+    snapshotRunning: gauge('snapshot_running', 'Snapshots of a source pending or running', ['source']),
+    snapshotRowsPerSecond: gauge('snapshot_rows_per_second', 'Rows per second the running snapshots of a source deliver (over the last minute of work)', ['source']),
+    snapshotEtaSeconds: gauge('snapshot_eta_seconds', 'Seconds until the running snapshots of a source are done at their current rate (0 when none runs, -1 when unknown)', ['source']),
+    snapshotFailedTables: counter('snapshot_failed_tables_total', 'Tables a snapshot of a source failed to copy (the snapshot list says why)', ['source']),
     /** Kafka sink: messages the brokers acknowledged, per topic (dead-letter topic included). */
     kafkaSinkMessages: counter('kafka_sink_messages_total', 'Messages a Kafka sink wrote and the brokers acknowledged, per topic', ['sinkName', 'topic']),
     kafkaSinkBytes: counter('kafka_sink_bytes_total', 'Bytes (key, value and headers) of the messages a Kafka sink wrote, per topic', ['sinkName', 'topic']),
