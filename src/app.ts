@@ -25,6 +25,8 @@ export interface App {
   components(): readonly Component[];
   /** Resolves when a source refused to go on until an operator acts: the caller stops and exits with 3. */
   readonly halted: Promise<StreamerError>;
+  /** Resolves when every source whose work ends (`snapshot = "initial_only"`) is done: the caller stops, exit 0. */
+  readonly finished: Promise<void>;
   /**
    * Graceful stop: HTTP, ticker, sources stop reading, pipelines deliver and acknowledge what is in
    * flight, sources close (final confirmation), sinks close, store closes. Resolves true when
@@ -84,6 +86,21 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     haltedWith = err;
     resolveHalted(err);
   };
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    resolveFinished = resolve;
+  });
+  let finishers = 0;
+  let finishedCount = 0;
+  const finishing = () => {
+    finishers++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (++finishedCount === finishers) resolveFinished();
+    };
+  };
   const store: StateStore = config.stateFile ? openSqliteStateStore(config.stateFile) : createMemoryStateStore();
   const metrics = createMetrics({ processMetrics: true });
   const sinks: Sink[] = [];
@@ -125,6 +142,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         halt,
         acceptGap: options.acceptGap ?? false,
         configFile: config.file,
+        finishing,
       });
       const pipeline = new Pipeline<unknown>({
         name: sourceConfig.name,
@@ -228,6 +246,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   return {
     httpUrl: httpServer.url.origin,
     halted,
+    finished,
     components,
     stop: () => (stopping ??= stop()),
     reopen,

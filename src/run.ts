@@ -78,6 +78,12 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
     const running = await startApp(config, options);
     app = running;
     if (stopRequested) beginStop(running);
+    void running.finished.then(() => {
+      if (stopRequested) return;
+      stopRequested = true;
+      log.info('The initial snapshot is done (snapshot = "initial_only"): stopping');
+      beginStop(running);
+    });
     void running.halted.then(() => {
       // The source logged why; stop the rest gracefully and exit with 3.
       refused = true;

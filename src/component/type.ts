@@ -29,6 +29,11 @@ export interface ComponentDeps {
   configFile?: string;
   /** `--accept-gap` was given: a source may accept one gap in its changes at its first start (docs/operations.md). */
   acceptGap?: boolean;
+  /**
+   * For a source whose work ends (`snapshot = "initial_only"`): registers it and returns what it
+   * calls when done. Once every registered source is done, the process stops gracefully, exit 0.
+   */
+  finishing?: () => () => void;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ConnectOptions } from '../../pg/connection.ts';
 import { loadDsn, type ResolvedDsn } from '../../pg/conninfo/dsn.ts';
 import { PostgresSource, SESSION_PARAMS } from './source.ts';
 import type { PostgresSourceOptions } from './spec.ts';
+import type { SnapshotMode } from './snapshot/types.ts';
 
 /** The replication connection of a source, from its resolved DSN and keys (`check --live` connects with the same). */
 export function sourceConnectOptions(options: PostgresSourceOptions, dsn: ResolvedDsn): ConnectOptions {
@@ -47,6 +48,13 @@ export function createPostgresSource(name: string, options: PostgresSourceOption
         heartbeatIntervalMs: options.heartbeatInterval,
         heartbeatPrefix: options.heartbeatPrefix,
         heartbeatEvents: options.heartbeatEvents,
+      },
+      snapshot: {
+        mode: options.snapshot as SnapshotMode,
+        chunkRows: options.snapshotChunkSize,
+        chunkBytes: options.snapshotChunkBytes,
+        maxLagBytes: options.snapshotMaxLag,
+        finished: options.snapshot === 'initial_only' ? deps.finishing?.() : undefined,
       },
     },
     deps.store,

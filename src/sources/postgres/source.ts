@@ -28,6 +28,11 @@ import { SessionDriver } from './session-driver.ts';
 import { PostgresSourceMetrics } from './source-metrics.ts';
 import { SourceRefusal } from './start-check.ts';
 import { WalWatch, type WalWatchSettings } from './wal-watch.ts';
+import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
+import { registerSnapshotMetrics } from './snapshot/metrics.ts';
+import { progressLine } from './snapshot/progress-text.ts';
+import { SnapshotRunner } from './snapshot/runner.ts';
+import type { SnapshotControl, SnapshotMode } from './snapshot/types.ts';
 
 const TYPE = 'Source-PSQL';
 /** Reconnect waits grow from startRetryInterval up to this (or startRetryInterval when larger). */
@@ -70,9 +75,18 @@ export interface PostgresSourceSettings {
   halt?: (err: StreamerError) => void;
   /** Slot monitor, WAL budget and heartbeats (wal-watch.ts). */
   wal: WalWatchSettings;
+  /** Snapshots (docs/snapshots.md); none when undefined. */
+  snapshot?: {
+    mode: SnapshotMode;
+    chunkRows: number;
+    chunkBytes: number;
+    maxLagBytes: number;
+    /** `initial_only`: called once the initial copy is delivered (the app stops, exit 0). */
+    finished?: () => void;
+  };
 }
 
-export class PostgresSource implements Source<Lsn>, Component {
+export class PostgresSource implements Source<PgPosition>, Component {
   readonly type = TYPE;
   private readonly component: string;
   private readonly metrics: PostgresSourceMetrics;
@@ -86,6 +100,7 @@ export class PostgresSource implements Source<Lsn>, Component {
   /** Set when the source refused to go on (start-check.ts); it never streams again in this process. */
   private refusal: StreamerError | undefined;
   private replicaErrors = 0;
+  private readonly runner: SnapshotRunner;
 
   constructor(
     readonly name: string,
@@ -145,6 +160,37 @@ export class PostgresSource implements Source<Lsn>, Component {
       stopping: () => this.loop.stopping,
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
+    const snapshot = settings.snapshot ?? { mode: 'never', chunkRows: 10_000, chunkBytes: 16 << 20, maxLagBytes: 64 << 20 };
+    this.runner = new SnapshotRunner({
+      source: name,
+      component: this.component,
+      mode: snapshot.mode,
+      connection: settings.connection,
+      publications: publicationNames(settings.publication),
+      chunkRows: snapshot.chunkRows,
+      chunkBytes: snapshot.chunkBytes,
+      maxLagBytes: snapshot.maxLagBytes,
+      store,
+      log,
+    }, {
+      openWindow: (schema, table) => this.dispatch.openWindow(schema, table),
+      events: this.dispatch.eventFactory,
+      learnTypes: (oids) => this.dispatch.learnTypes(oids),
+      streaming: () => this.driver.streaming && !this.loop.stopping && this.refusal === undefined,
+      requestReply: () => this.sendStatus(true),
+      lagBytes: () => {
+        const behind = this.dispatch.receivedLsn - this.tracker.delivered;
+        return behind > 0n ? Number(behind) : 0;
+      },
+      drained: () => this.dispatch.output?.drained() ?? Promise.resolve(),
+      finished: snapshot.finished,
+    });
+    registerSnapshotMetrics(metrics, name, this.runner);
+  }
+
+  /** Snapshots and backfills of this source (HTTP API, `snapshot` command; docs/snapshots.md). */
+  get snapshots(): SnapshotControl {
+    return this.runner;
   }
 
   /** walBudgetAction = "stop" past walBudgetMax: stop reading for good and refuse (the app exits with 3). */
@@ -153,12 +199,14 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.refuse(new SourceRefusal('wal_budget', message, { component: this.component }));
   }
 
-  async start(output: SourceOutput<Lsn>): Promise<void> {
+  async start(output: SourceOutput<PgPosition>): Promise<void> {
     this.dispatch.output = output;
     const override = this.settings.walPositionOverride;
     let stored: Lsn;
     try {
       stored = this.tracker.load(override);
+      // Before anything streams: the initial snapshot is recorded on a first start (docs/snapshots.md).
+      await this.runner.load(stored === 0n && override === 0n);
     } catch (err) {
       // A state file we cannot read a position from: refuse rather than start over from the slot.
       this.metrics.refused('bad_state');
@@ -182,6 +230,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       failed: (err, waitMs) => this.sessionFailed(err, waitMs),
     });
     this.wal.start();
+    this.runner.begin();
   }
 
   private sessionFailed(err: unknown, waitMs: number): ReconnectDecision {
@@ -215,9 +264,20 @@ export class PostgresSource implements Source<Lsn>, Component {
     this.settings.halt?.(err);
   }
 
-  /** See PositionTracker.ack (docs/delivery.md). */
-  ack(positions: readonly Lsn[]): Promise<void> {
-    return this.tracker.ack(positions);
+  /** See PositionTracker.ack (docs/delivery.md); a snapshot chunk's mark tells its runner the chunk was delivered. */
+  async ack(positions: readonly PgPosition[]): Promise<void> {
+    if (this.dispatch.marksInFlight === 0) return this.tracker.ack(positions as readonly Lsn[]);
+    const lsns: Lsn[] = [];
+    const marks: ChunkMark[] = [];
+    for (const position of positions) {
+      if (typeof position === 'bigint') lsns.push(position);
+      else marks.push(position);
+    }
+    await this.tracker.ack(lsns);
+    for (const mark of marks) {
+      this.dispatch.marksInFlight--;
+      mark.settle();
+    }
   }
 
   private sendStatus(replyRequested: boolean): void {
@@ -238,6 +298,7 @@ export class PostgresSource implements Source<Lsn>, Component {
 
   /** Nothing more is pushed, no session starts again, no write starts in the background. */
   private stopNow(): void {
+    void this.runner.stop();
     this.loop.stop();
     this.dispatch.stop();
     this.tracker.stop();
@@ -255,6 +316,7 @@ export class PostgresSource implements Source<Lsn>, Component {
       await session.close().catch(() => {});
     }
     await this.loop.done();
+    await this.runner.stop();
     await this.wal.close();
   }
 
@@ -270,11 +332,12 @@ export class PostgresSource implements Source<Lsn>, Component {
   }
 
   warning(): string | null {
-    return this.wal.warning();
+    return this.wal.warning() ?? this.runner.problem;
   }
 
   statusDetails(): string {
-    return this.wal.describe();
+    const running = this.runner.list().filter((s) => s.state === 'running' || s.state === 'pending');
+    return [this.wal.describe(), ...running.map((s) => progressLine(s))].join('; ');
   }
 
   setDebug(on: boolean): void {

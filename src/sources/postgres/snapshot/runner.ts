@@ -309,7 +309,7 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);

@@ -1,0 +1,78 @@
+import { describe, expect, test } from 'bun:test';
+import type { ChangeEvent } from '../../../../../src/event/event.ts';
+import { parsePgSnapshot } from '../../../../../src/sources/postgres/snapshot/pg-snapshot.ts';
+import { ChunkWindow, type WindowRow } from '../../../../../src/sources/postgres/snapshot/window.ts';
+
+const row = (id: number): WindowRow => ({ key: `["public.t",${id}]`, event: { uuid: String(id) } as ChangeEvent });
+const rows = (...ids: number[]) => ids.map(row);
+const ids = (events: ChangeEvent[]) => events.map((e) => Number(e.uuid));
+const key = (id: number) => `["public.t",${id}]`;
+// xids 100..: 100 ended, 101 running, 102 ended, 103+ not started.
+const snapshot = parsePgSnapshot('101:103:101');
+
+describe('ChunkWindow', () => {
+  test('changes by transactions the snapshot did not see drop their keys; seen ones do not', () => {
+    const w = new ChunkWindow('public', 't', []);
+    w.begin(100);
+    w.change([key(1)]);
+    w.begin(101);
+    w.change([key(2)]);
+    w.begin(104);
+    w.change([key(3)]);
+    expect(w.fill(snapshot, 5000n, rows(1, 2, 3, 4))).toBe('filled');
+    w.begin(102);
+    w.change([key(4)]);
+    w.begin(105);
+    w.change([key(1), key(99)]);
+    expect(w.due(4999n)).toBe(false);
+    expect(w.due(5000n)).toBe(true);
+    expect(ids(w.take())).toEqual([4]);
+    expect(w.dropped).toBe(3);
+  });
+
+  test('a transaction already running when the chunk was filled is judged by the snapshot', () => {
+    const w = new ChunkWindow('public', 't', []);
+    w.begin(103);
+    w.change([key(1)]);
+    w.fill(snapshot, 10n, rows(1, 2, 3));
+    w.change([key(2)]);
+    w.begin(100);
+    w.change([key(3)]);
+    expect(ids(w.take())).toEqual([3]);
+  });
+
+  test('truncate by an unseen transaction drops everything; by a seen one nothing', () => {
+    const seen = new ChunkWindow('public', 't', []);
+    seen.begin(100);
+    seen.truncate();
+    seen.fill(snapshot, 1n, rows(1, 2));
+    expect(ids(seen.take())).toEqual([1, 2]);
+    const unseen = new ChunkWindow('public', 't', []);
+    unseen.fill(snapshot, 1n, rows(1, 2));
+    unseen.begin(110);
+    unseen.truncate();
+    expect(unseen.take()).toEqual([]);
+    expect(unseen.dropped).toBe(2);
+  });
+
+  test('race: a transaction delivered before the window opened is still running in the snapshot', () => {
+    const w = new ChunkWindow('public', 't', [99, 101]);
+    expect(w.fill(snapshot, 1n, rows(1))).toBe('race');
+    const fine = new ChunkWindow('public', 't', [99, 100, 102]);
+    expect(fine.fill(snapshot, 1n, rows(1))).toBe('filled');
+  });
+
+  test('not due before it is filled; rows keep key order; closed windows end with false', async () => {
+    const w = new ChunkWindow('public', 't', []);
+    expect(w.due(1n << 60n)).toBe(false);
+    w.fill(snapshot, 7n, rows(5, 1, 3));
+    expect(ids(w.take())).toEqual([5, 1, 3]);
+    expect(await w.ended).toBe(true);
+    const closed = new ChunkWindow('public', 't', []);
+    closed.close();
+    expect(closed.open).toBe(false);
+    expect(closed.fill(snapshot, 1n, rows(1))).toBe('filled');
+    expect(closed.due(10n)).toBe(false);
+    expect(await closed.ended).toBe(false);
+  });
+});
