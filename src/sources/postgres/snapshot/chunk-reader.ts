@@ -1,0 +1,113 @@
+/**
+ * Reads one chunk of a table for a snapshot (docs/snapshots.md, "How a chunk is read"): one short
+ * REPEATABLE READ READ ONLY transaction whose first statement takes the snapshot and the WAL
+ * insert position, then the next rows after the last key in key order, as the server's text
+ * bytes (the types code converts them exactly as the stream's), up to a row and a byte limit.
+ */
+import type { SqlClient, SqlParam } from '../../../pg/sql-client.ts';
+import { quoteIdent } from '../../../replication/commands.ts';
+import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
+import type { SnapshotTable } from './table-shape.ts';
+
+export interface ChunkRead {
+  /** pg_current_snapshot()::text of the chunk's transaction, e.g. "748:752:748,750". */
+  snapshot: string;
+  /** pg_current_wal_insert_lsn(), read in the same first statement (after the snapshot was taken). */
+  walInsertLsn: Lsn;
+  /** Raw text-format values, in relation.columns order. */
+  rows: (Uint8Array | null)[][];
+  /** Text of the key columns of the last row; undefined when no rows. */
+  lastKey: string[] | undefined;
+  /** Sum of the values' byte lengths. */
+  bytes: number;
+  /** True when no row follows lastKey (fewer rows than limits.rows and not cut by bytes). */
+  complete: boolean;
+}
+
+/** Rows fetched per round trip: the byte limit is checked per row, so at most one batch is read past it. */
+export const BATCH_ROWS = 256;
+
+/** The chunk's SELECT: its text and, per selected column, whether it is sent (relation column) and its key position. */
+export interface ChunkQuery {
+  text: string;
+  /** How many leading columns are the relation's (the rest are key columns it does not send). */
+  relationColumns: number;
+  /** Index in the selected columns of each key column, in key order. */
+  keyIndexes: number[];
+}
+
+/**
+ * `SELECT <relation columns>[, key columns not among them] FROM t WHERE (k1, k2) > ($1::type1, $2::type2)
+ * [AND (rowFilter)] [AND (where)] ORDER BY k1, k2 LIMIT rows`. `where` must have passed
+ * validateWhere (tables.ts); it and the row filter stand on lines of their own, so a trailing
+ * `--` comment cannot hide what follows.
+ */
+export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: string | undefined, rows: number): ChunkQuery {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`a chunk reads at least one row, not ${rows}`);
+  const selected = table.relation.columns.map((c) => c.name);
+  const relationColumns = selected.length;
+  const keyIndexes = table.keyColumns.map((name) => {
+    const at = selected.indexOf(name);
+    if (at >= 0) return at;
+    selected.push(name);
+    return selected.length - 1;
+  });
+  const keys = table.keyColumns.map(quoteIdent);
+  const conditions: string[] = [];
+  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::${type}`).join(', ')})`);
+  if (table.rowFilter !== undefined) conditions.push(`(\n${table.rowFilter}\n)`);
+  if (where !== undefined) conditions.push(`(\n${where}\n)`);
+  const text = `SELECT ${selected.length === 0 ? 'NULL' : selected.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}` +
+    (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+    ` ORDER BY ${keys.join(', ')} LIMIT ${rows}`;
+  return { text, relationColumns, keyIndexes };
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Reads the rows of `table` after the key `after` (from the start when undefined) matching `where`:
+ * up to `limits.rows` rows, and stopping after the row that brings the values' bytes to
+ * `limits.bytes` or more (always at least one row). The SqlClient must be idle (no transaction).
+ */
+export async function readChunk(
+  client: SqlClient, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
+): Promise<ChunkRead> {
+  if (after !== undefined && after.length !== table.keyColumns.length) {
+    throw new RangeError(`the last key of ${table.qualified} has ${table.keyColumns.length} column(s), not ${after.length}`);
+  }
+  const query = chunkQuery(table, after !== undefined, where, limits.rows);
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const [first] = await client.query('SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text');
+    const rows: (Uint8Array | null)[][] = [];
+    let bytes = 0;
+    let cut = false;
+    let last: (Uint8Array | null)[] | undefined;
+    await client.queryRawBatches(query.text, (after ?? []) as SqlParam[], Math.min(limits.rows, BATCH_ROWS), (batch) => {
+      for (const row of batch) {
+        for (let i = 0; i < query.relationColumns; i++) bytes += row[i]?.length ?? 0;
+        rows.push(row.length === query.relationColumns ? row : row.slice(0, query.relationColumns));
+        last = row;
+        if (bytes >= limits.bytes) {
+          cut = true;
+          return false;
+        }
+      }
+      return true;
+    });
+    await client.query('COMMIT');
+    return {
+      snapshot: first![0]!,
+      walInsertLsn: parseLsn(first![1]!),
+      rows,
+      // A key column is never NULL (primary key, replica identity index).
+      lastKey: last === undefined ? undefined : query.keyIndexes.map((i) => utf8.decode(last![i]!)),
+      bytes,
+      complete: !cut && rows.length < limits.rows,
+    };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * For the snapshot reader's integration tests (test/integration/snapshot/): an SqlClient with the
+ * source's own session settings, and the Relation messages the stream really sends for a workload
+ * (pgoutput through a slot, peeked), to compare the reader's relations with.
+ */
+import type postgres from 'postgres';
+import { loadDsn } from '../../src/pg/conninfo/dsn.ts';
+import { SqlClient } from '../../src/pg/sql-client.ts';
+import { decodePgoutput } from '../../src/pgoutput/decode.ts';
+import type { Insert, Relation } from '../../src/pgoutput/messages.ts';
+import { sourceConnectOptions } from '../../src/sources/postgres/create.ts';
+import { dropSlot, uniqueName, type PgServer } from './pg.ts';
+import { dsnFor, testSourceOptions } from './postgres-source.ts';
+
+/** An ordinary session connected as a PostgreSQL source connects (same options and session settings). */
+export function snapshotClient(server: PgServer, database?: string): Promise<SqlClient> {
+  const options = testSourceOptions(server, 'snapshot-test', { slot: 'unused', publication: 'unused', dsn: dsnFor(server, { database }) });
+  return SqlClient.connect(sourceConnectOptions(options, loadDsn(options.dsn)));
+}
+
+/** What pgoutput sent for a workload: the last Relation per `schema.table`, and the inserts. */
+export interface Streamed {
+  relations: Map<string, Relation>;
+  inserts: Insert[];
+}
+
+/**
+ * Runs `workload` with a fresh pgoutput slot watching `publications`, and returns what pgoutput
+ * sends for it (pg_logical_slot_peek_binary_changes: each row is the message a walsender sends).
+ */
+export async function streamed(sql: postgres.Sql, publications: readonly string[], workload: string): Promise<Streamed> {
+  const slot = uniqueName('snapslot');
+  await sql`SELECT pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  try {
+    await sql.unsafe(workload);
+    const rows = await sql<{ data: string }[]>`
+      SELECT encode(data, 'base64') AS data FROM pg_logical_slot_peek_binary_changes(${slot}, NULL, NULL,
+        'proto_version', '1', 'publication_names', ${publications.map((p) => `"${p}"`).join(',')})`;
+    const result: Streamed = { relations: new Map(), inserts: [] };
+    for (const row of rows) {
+      const message = decodePgoutput(Buffer.from(row.data, 'base64'), { protoVersion: 1 });
+      if (message.tag === 'relation') result.relations.set(`${message.namespace}.${message.name}`, message);
+      if (message.tag === 'insert') result.inserts.push(message);
+    }
+    return result;
+  } finally {
+    await dropSlot(sql, slot);
+  }
+}
