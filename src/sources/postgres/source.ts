@@ -176,6 +176,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       openWindow: (schema, table) => this.dispatch.openWindow(schema, table),
       events: this.dispatch.eventFactory,
       learnTypes: (oids) => this.dispatch.learnTypes(oids),
+      streamRelation: (relationId) => this.dispatch.relation(relationId),
       streaming: () => this.driver.streaming && !this.loop.stopping && this.refusal === undefined,
       requestReply: () => this.sendStatus(true),
       lagBytes: () => {

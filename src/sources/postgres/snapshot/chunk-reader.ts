@@ -25,7 +25,7 @@ export interface ChunkRead {
 }
 
 /** Rows fetched per round trip: the byte limit is checked per row, so at most one batch is read past it. */
-export const BATCH_ROWS = 256;
+export const BATCH_ROWS = 2048;
 
 /** The chunk's SELECT: its text and, per selected column, whether it is sent (relation column) and its key position. */
 export interface ChunkQuery {

@@ -22,12 +22,11 @@ import { formatLsn } from '../../../replication/lsn.ts';
 import type { StateStore } from '../../../state/store.ts';
 import type { EventFactory } from '../events.ts';
 import { readChunk, type ChunkRead } from './chunk-reader.ts';
-import { encodeInsertMessage } from './insert-message.ts';
+import { encodeInsertMessages, type InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import { progressLine, summaryLine } from './progress-text.ts';
 import { decodeRecord, encodeRecord, RateWindow, snapshotInfo, type SnapshotRecord, type TableRecord } from './record.ts';
-import { rowKeyText } from './stream-join.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from './tables.ts';
 import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotMode, type SnapshotRequest } from './types.ts';
 import type { ChunkWindow } from './window.ts';
@@ -43,6 +42,14 @@ const RETRY_MAX_MS = 30_000;
 const TABLE_ATTEMPTS = 3;
 /** Progress lines while a snapshot runs. */
 const PROGRESS_LOG_MS = 10_000;
+/**
+ * A table's shape (columns, key, publication) is read again when this old, or at once when the
+ * stream's Relation for it differs or a read failed: listing the publication's tables costs a few
+ * milliseconds, more than a chunk's own queries.
+ */
+const SHAPE_TTL_MS = 5_000;
+/** A snapshot works on one table this long before the next snapshot in progress takes its turn. */
+const SLICE_MS = 1_000;
 /** Finished backfills kept (listed, persisted) per source; older ones are pruned. */
 const KEEP_FINISHED = 20;
 
@@ -54,6 +61,8 @@ export interface SnapshotHooks {
   readonly events: EventFactory;
   /** Looks up user-defined types before rows of them are converted. */
   learnTypes(typeOids: readonly number[]): Promise<void>;
+  /** The Relation the stream last sent for this OID, if any (a schema change shows there first). */
+  streamRelation(relationId: number): RelationInfo | undefined;
   /** True while the replication session streams. */
   streaming(): boolean;
   /** Asks the server for a keepalive now (it says how far the stream got). */
@@ -90,16 +99,26 @@ interface Running {
 
 type ChunkOutcome = 'next' | 'again' | 'stopped';
 
+/** A chunk read and waiting in its window. */
+interface Reading {
+  window: ChunkWindow;
+  mark: ChunkMark;
+  read: ChunkRead;
+}
+
 export class SnapshotRunner implements SnapshotControl {
   private readonly snapshots: Running[] = [];
   private readonly relations = new RelationCache();
+  /** Table shapes by `schema.table`, with when they were read (see SHAPE_TTL_MS). */
+  private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
   private client: SqlClient | undefined;
   private geometry: WalGeometry | undefined;
   private stopped = false;
   private started = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
-  private window: ChunkWindow | undefined;
+  /** Windows of this runner's chunks in flight (closed on cancel and stop). */
+  private readonly windows = new Set<ChunkWindow>();
   private turn = 0;
   /** What /status says about the snapshots (null: nothing to say). */
   problem: string | null = null;
@@ -146,7 +165,7 @@ export class SnapshotRunner implements SnapshotControl {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.window?.close();
+    for (const window of this.windows) window.close();
     this.wake?.();
     await this.loopDone;
     await this.client?.close();
@@ -174,12 +193,12 @@ export class SnapshotRunner implements SnapshotControl {
     const record = s.record;
     if (record.state !== 'pending' && record.state !== 'running') return this.infoOf(s);
     s.cancelRequested = true;
-    if (this.window !== undefined && this.current === s) this.window.close();
+    if (this.current === s) for (const window of this.windows) window.close();
     record.state = 'cancelled';
     record.finishedAt = now();
     for (const t of record.tables) if (t.state === 'pending' || t.state === 'running') t.state = 'cancelled';
     await this.persist(record);
-    this.settings.log.info(`Snapshot ${id} cancelled: ${summaryLine(this.infoOf(s))}`);
+    this.settings.log.info(summaryLine(this.infoOf(s)));
     this.finishIfDone();
     return this.infoOf(s);
   }
@@ -283,7 +302,6 @@ export class SnapshotRunner implements SnapshotControl {
         }
       } finally {
         this.current = undefined;
-        this.window = undefined;
       }
       if (outcome === 'stopped') break;
     }
@@ -338,7 +356,7 @@ export class SnapshotRunner implements SnapshotControl {
       return 'next';
     }
     table.state = 'running';
-    const outcome = await this.chunk(s, table);
+    const outcome = await this.chunks(s, table);
     const at = performance.now();
     if (outcome === 'next' && at - s.lastProgressLog >= PROGRESS_LOG_MS) {
       s.lastProgressLog = at;
@@ -366,49 +384,89 @@ export class SnapshotRunner implements SnapshotControl {
     if (failed.length > 0) record.error = `${failed.length} table(s) failed: ${failed.map((t) => t.table).join(', ')}`;
     record.finishedAt = now();
     await this.persist(record);
-    const line = `Snapshot ${record.id} ${record.state}: ${summaryLine(this.infoOf(s))}`;
+    const line = summaryLine(this.infoOf(s));
     if (failed.length > 0) this.settings.log.error(line);
     else this.settings.log.info(line);
     if (record.kind === 'initial') this.finishIfDone();
     await this.prune();
   }
 
-  /** One chunk of `table`: read, join the stream, delivered, persisted. */
-  private async chunk(s: Running, table: TableRecord): Promise<ChunkOutcome> {
+  /**
+   * Chunks of `table` for up to SLICE_MS: each is read while the one before is built, joins the
+   * stream, is delivered and persisted (the server reads the next rows meanwhile), so at most two
+   * chunks are in memory. Returns after the slice, so snapshots in progress take turns.
+   */
+  private async chunks(s: Running, table: TableRecord): Promise<ChunkOutcome> {
     if (!(await this.throttle())) return 'stopped';
     const client = await this.sql();
-    const { tables } = await resolveSnapshotTables(client, this.settings.publications, [table.table]);
-    const shape = tables[0]!;
+    const shape = await this.shapeOf(client, table.table);
     const relation = this.relationOf(shape);
     await this.hooks.learnTypes(relation.columns.map((c) => c.typeOid));
     if (shape.relation.replicaIdentity === 'f') this.hooks.events.setKeyColumns(shape.relationId, shape.keyColumns);
     const geometry = await this.walGeometry(client);
     if (!this.hooks.streaming() || this.stopped) return 'again';
+    const sliceEnd = performance.now() + SLICE_MS;
+    let reading = this.read(client, shape, table.lastKey ?? undefined, s.record.where);
+    for (;;) {
+      let current: Reading;
+      try {
+        current = await reading;
+      } catch (err) {
+        this.shapes.delete(table.table);
+        throw err;
+      }
+      if (s.cancelRequested || this.stopped) {
+        current.window.close();
+        return this.stopped ? 'stopped' : 'next';
+      }
+      const more = !current.read.complete && current.read.lastKey !== undefined && performance.now() < sliceEnd &&
+        this.active().length === 1 && this.hooks.lagBytes() <= this.settings.maxLagBytes;
+      const next = more ? this.read(client, shape, current.read.lastKey, s.record.where) : undefined;
+      let outcome: ChunkOutcome;
+      try {
+        outcome = await this.deliver(s, table, relation, geometry, current);
+      } catch (err) {
+        abandon(next);
+        throw err;
+      }
+      if (outcome !== 'next' || next === undefined) {
+        abandon(next);
+        return outcome;
+      }
+      reading = next;
+    }
+  }
 
+  /** Opens a window in the stream, then reads the chunk after `after` (the window notes what the stream does meanwhile). */
+  private async read(client: SqlClient, shape: SnapshotTable, after: string[] | undefined, where: string | undefined): Promise<Reading> {
     const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
-    this.window = window;
-    let read: ChunkRead;
+    this.windows.add(window);
+    void window.ended.then(() => this.windows.delete(window));
     try {
-      read = await readChunk(client, shape, table.lastKey ?? undefined, s.record.where, { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes });
+      const read = await readChunk(client, shape, after, where, { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes });
+      return { window, mark, read };
     } catch (err) {
       window.close();
       throw err;
     }
-    if (s.cancelRequested || this.stopped) {
-      window.close();
-      return this.stopped ? 'stopped' : 'next';
-    }
+  }
+
+  /** A chunk read: its rows become events, wait for their place in the stream, get delivered; then its progress is persisted. */
+  private async deliver(s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading): Promise<ChunkOutcome> {
+    const { window, mark, read } = current;
     const target = walTarget(read.walInsertLsn, geometry);
-    const rows = read.rows.map((values) => {
-      const event = this.snapshotEvent(shape, relation, values, Number(target));
-      return { key: rowKeyText(event), event };
-    });
+    const messages = encodeInsertMessages(relation.relationId, read.rows);
+    const rowCount = read.rows.length;
+    read.rows.length = 0;
+    const rows: ChangeEvent[] = [];
+    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target)));
     if (window.fill(parsePgSnapshot(read.snapshot), target, rows) === 'race') {
       window.close();
       this.settings.log.debug(`Snapshot ${s.record.id}: a transaction streamed just before the chunk of ${table.table} was still running in its snapshot; reading it again`);
       return 'again';
     }
     // Until the stream passes the target, ask the server where it is: an idle server says so only when asked.
+    this.hooks.requestReply();
     while (!(await Promise.race([window.ended, delay(REPLY_POLL_MS).then(() => undefined)]))) {
       if (this.stopped) return 'stopped';
       if (!window.open) break;
@@ -418,26 +476,41 @@ export class SnapshotRunner implements SnapshotControl {
     await Promise.race([mark.delivered, this.stoppedPromise()]);
     if (this.stopped) return 'stopped';
 
-    table.rowsDone += read.rows.length;
+    table.rowsDone += rowCount;
     table.chunks++;
     if (read.lastKey !== undefined) table.lastKey = read.lastKey;
     if (read.complete) table.state = 'done';
     s.failures = 0;
-    s.rate.add(performance.now(), read.rows.length);
+    s.rate.add(performance.now(), rowCount);
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
     if (!s.cancelRequested) await this.persist(s.record);
     return 'next';
   }
 
   /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`. */
-  private snapshotEvent(shape: SnapshotTable, relation: RelationInfo, values: readonly (Uint8Array | null)[], lsn: number): ChangeEvent {
-    const message = encodeInsertMessage(shape.relationId, values);
+  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number): ChangeEvent {
+    const { buffer, offsets } = messages;
+    const start = offsets[index]!;
+    const end = offsets[index + 1]!;
     const events = this.hooks.events;
-    const fast = events.rowFromBytes(message, 0, message.length, relation, lsn, undefined, performance.now(), true);
+    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, performance.now(), true);
     if (fast !== undefined) return fast;
-    const event = events.row(decodePgoutput(message, { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined);
+    const event = events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined);
     event.snapshot = true;
     return event;
+  }
+
+  /** A table's shape, read again when old or when the stream's Relation for it says something else. */
+  private async shapeOf(client: SqlClient, name: string): Promise<SnapshotTable> {
+    const cached = this.shapes.get(name);
+    if (cached !== undefined && performance.now() - cached.at < SHAPE_TTL_MS) {
+      const streamed = this.hooks.streamRelation(cached.shape.relationId);
+      if (streamed === undefined || sameColumns(streamed, cached.shape)) return cached.shape;
+    }
+    const { tables } = await resolveSnapshotTables(client, this.settings.publications, [name]);
+    const shape = tables[0]!;
+    this.shapes.set(name, { shape, at: performance.now() });
+    return shape;
   }
 
   /** The relation of a table, the same object while its shape is unchanged (the event factory plans per object). */
@@ -498,6 +571,17 @@ export class SnapshotRunner implements SnapshotControl {
     this.geometry = geometry;
     return geometry;
   }
+}
+
+function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
+  const columns = shape.relation.columns;
+  return relation.columns.length === columns.length &&
+    relation.columns.every((c, i) => c.name === columns[i]!.name && c.typeOid === columns[i]!.typeOid && c.typeModifier === columns[i]!.typeModifier);
+}
+
+/** A chunk read ahead that will not be used: its window is closed once the read settles. */
+function abandon(next: Promise<Reading> | undefined): void {
+  void next?.then((reading) => reading.window.close(), () => {});
 }
 
 function tableRecord(t: SnapshotTable): TableRecord {

@@ -26,10 +26,16 @@ function changedKeys(event: ChangeEvent): string[] {
   return old === key ? [key] : [key, old];
 }
 
+interface Pending {
+  window: ChunkWindow;
+  mark: ChunkMark;
+}
+
 export class StreamJoin {
-  /** The chunk window in flight, if any. */
-  window: ChunkWindow | undefined;
-  private mark: ChunkMark | undefined;
+  /** True while any chunk window is open: the dispatch then reports changes (row, truncated). */
+  active = false;
+  /** Open windows in the order their chunks were read (a runner may read the next chunk while one waits). */
+  private readonly pending: Pending[] = [];
   private readonly recent = new Uint32Array(RECENT);
   private recentCount = 0;
 
@@ -38,62 +44,70 @@ export class StreamJoin {
 
   /**
    * Opens a window on a table; `runningXid` is the transaction the stream is in the middle of, if
-   * any. Returns the window and the mark that follows its rows.
+   * any. Returns the window and the mark that follows its rows. Windows go out in opening order.
    */
-  open(schema: string, table: string, runningXid: number | undefined): { window: ChunkWindow; mark: ChunkMark } {
-    this.window?.close();
+  open(schema: string, table: string, runningXid: number | undefined): Pending {
     const count = Math.min(this.recentCount, RECENT);
-    const window = new ChunkWindow(schema, table, Array.from(this.recent.subarray(0, count)));
+    const window = new ChunkWindow(schema, table, Array.from(this.recent.subarray(0, count)), rowKeyText);
     if (runningXid !== undefined) window.begin(runningXid);
-    const mark = new ChunkMark();
-    this.window = window;
-    this.mark = mark;
-    return { window, mark };
+    const entry = { window, mark: new ChunkMark() };
+    this.pending.push(entry);
+    this.active = true;
+    void window.ended.then(() => this.forget(entry));
+    return entry;
   }
 
   /** A transaction begins; its commit record is at `commitLsn`. */
   begin(xid: number, commitLsn: Lsn): void {
-    const window = this.window;
-    if (window === undefined) return;
-    if (window.due(commitLsn)) this.emitNow();
-    else window.begin(xid);
+    if (!this.active) return;
+    this.emitDue(commitLsn);
+    for (const { window } of this.pending) window.begin(xid);
   }
 
   /** A transaction was pushed whole; the next record starts at `endLsn`. */
   committed(xid: number, endLsn: Lsn): void {
     this.recent[this.recentCount++ % RECENT] = xid;
-    if (this.window?.due(endLsn)) this.emitNow();
+    if (this.active) this.emitDue(endLsn);
   }
 
   /** Between transactions, everything before `walEnd` was streamed (a keepalive). */
   idle(walEnd: Lsn): void {
-    if (this.window?.due(walEnd)) this.emitNow();
+    if (this.active) this.emitDue(walEnd);
   }
 
   /** A change of the stream (only called while a window is open). */
   row(event: ChangeEvent): void {
-    const window = this.window!;
-    if (event.table === window.table && event.schema === window.schema) window.change(changedKeys(event));
+    let keys: string[] | undefined;
+    for (const { window } of this.pending) {
+      if (event.table === window.table && event.schema === window.schema) window.change((keys ??= changedKeys(event)));
+    }
   }
 
   /** A truncate of the stream (only called while a window is open). */
   truncated(schema: string, table: string): void {
-    const window = this.window!;
-    if (table === window.table && schema === window.schema) window.truncate();
+    for (const { window } of this.pending) if (table === window.table && schema === window.schema) window.truncate();
   }
 
-  /** The session ended: the window in flight is given up (its runner reads the chunk again). */
+  /** The session ended: the windows in flight are given up (their runner reads the chunks again). */
   end(): void {
-    this.window?.close();
-    this.window = undefined;
-    this.mark = undefined;
+    for (const { window } of this.pending.splice(0)) window.close();
+    this.active = false;
   }
 
-  private emitNow(): void {
-    const window = this.window!;
-    const mark = this.mark!;
-    this.window = undefined;
-    this.mark = undefined;
-    this.emit(window.take(), mark);
+  /** Emits, in order, every window the stream at `position` has passed; stops at the first that is not due. */
+  private emitDue(position: Lsn): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      if (!head.window.due(position)) return;
+      this.pending.shift();
+      this.active = this.pending.length > 0;
+      this.emit(head.window.take(), head.mark);
+    }
+  }
+
+  private forget(entry: Pending): void {
+    const at = this.pending.indexOf(entry);
+    if (at >= 0) this.pending.splice(at, 1);
+    this.active = this.pending.length > 0;
   }
 }

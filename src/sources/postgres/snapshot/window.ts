@@ -14,12 +14,6 @@ import type { ChangeEvent } from '../../../event/event.ts';
 import { inProgressIn, visibleIn, type PgSnapshot } from './pg-snapshot.ts';
 import type { Lsn } from '../../../replication/lsn.ts';
 
-/** A chunk row ready to go: its event and the row key (event/key.ts) the stream's changes are matched on. */
-export interface WindowRow {
-  key: string;
-  event: ChangeEvent;
-}
-
 /** Keys a stream transaction changed in the window's table, before the chunk was in; null: truncated. */
 interface Noted {
   xid: number;
@@ -34,18 +28,28 @@ export class ChunkWindow {
   private current: Noted | undefined;
   private snapshot: PgSnapshot | undefined;
   private targetLsn: Lsn = 0n;
-  private rows = new Map<string, ChangeEvent>();
-  /** Chunk rows dropped because the stream changed their key after the snapshot. */
+  private rows: ChangeEvent[] = [];
+  /** Keys changed by transactions the snapshot did not see: their chunk rows are dropped. */
+  private readonly superseded = new Set<string>();
+  /** Truncated by a transaction the snapshot did not see: no row of the chunk goes out. */
+  private truncated = false;
+  /** Chunk rows dropped because the stream changed their key after the snapshot (known once taken). */
   dropped = 0;
   /** Resolves when the window is done: true when its rows were taken, false when it was closed. */
   readonly ended: Promise<boolean>;
   private settle!: (taken: boolean) => void;
 
   /**
-   * `schema` and `table` as events name them. `recentXids`: transactions the stream delivered just
-   * before the window opened (see fill).
+   * `schema` and `table` as events name them; `keyOf` gives a chunk row's key as the stream's
+   * changes are keyed (computed only when some change has to be matched). `recentXids`:
+   * transactions the stream delivered just before the window opened (see fill).
    */
-  constructor(readonly schema: string, readonly table: string, private readonly recentXids: readonly number[]) {
+  constructor(
+    readonly schema: string,
+    readonly table: string,
+    private readonly recentXids: readonly number[],
+    private readonly keyOf: (event: ChangeEvent) => string,
+  ) {
     this.ended = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -100,12 +104,12 @@ export class ChunkWindow {
    * still running in the snapshot (its commit was streamed before it became visible): where its
    * changes stand relative to the chunk cannot be told, so the chunk must be read again.
    */
-  fill(snapshot: PgSnapshot, target: Lsn, rows: readonly WindowRow[]): FillResult {
+  fill(snapshot: PgSnapshot, target: Lsn, rows: ChangeEvent[]): FillResult {
     if (this.phase !== 'reading') return 'filled';
     for (const xid of this.recentXids) if (inProgressIn(snapshot, xid)) return 'race';
     this.snapshot = snapshot;
     this.targetLsn = target;
-    for (const row of rows) this.rows.set(row.key, row.event);
+    this.rows = rows;
     this.phase = 'filled';
     for (const noted of this.noted) {
       if (visibleIn(snapshot, noted.xid)) continue;
@@ -126,27 +130,32 @@ export class ChunkWindow {
   /** The rows left, in key order; the window is done. */
   take(): ChangeEvent[] {
     this.phase = 'taken';
-    const events = [...this.rows.values()];
-    this.rows = new Map();
+    let events = this.rows;
+    const read = events.length;
+    this.rows = [];
+    if (this.truncated) events = [];
+    else if (this.superseded.size > 0) events = events.filter((event) => !this.superseded.has(this.keyOf(event)));
+    this.dropped = read - events.length;
     this.settle(true);
     return events;
   }
+
+
 
   /** Given up (session ended, cancelled, read failed): nothing of it is emitted. */
   close(): void {
     if (this.phase === 'taken') return;
     this.phase = 'closed';
-    this.rows = new Map();
+    this.rows = [];
     this.noted.length = 0;
     this.settle(false);
   }
 
   private drop(key: string): void {
-    if (this.rows.delete(key)) this.dropped++;
+    this.superseded.add(key);
   }
 
   private dropAll(): void {
-    this.dropped += this.rows.size;
-    this.rows.clear();
+    this.truncated = true;
   }
 }

@@ -1,10 +1,15 @@
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../../../src/event/event.ts';
 import { parsePgSnapshot } from '../../../../../src/sources/postgres/snapshot/pg-snapshot.ts';
-import { ChunkWindow, type WindowRow } from '../../../../../src/sources/postgres/snapshot/window.ts';
+import { ChunkWindow as Window } from '../../../../../src/sources/postgres/snapshot/window.ts';
 
-const row = (id: number): WindowRow => ({ key: `["public.t",${id}]`, event: { uuid: String(id) } as ChangeEvent });
-const rows = (...ids: number[]) => ids.map(row);
+const rows = (...ids: number[]) => ids.map((id) => ({ uuid: String(id) }) as ChangeEvent);
+const keyOf = (event: ChangeEvent) => `["public.t",${event.uuid}]`;
+class ChunkWindow extends Window {
+  constructor(schema: string, table: string, recent: number[]) {
+    super(schema, table, recent, keyOf);
+  }
+}
 const ids = (events: ChangeEvent[]) => events.map((e) => Number(e.uuid));
 const key = (id: number) => `["public.t",${id}]`;
 // xids 100..: 100 ended, 101 running, 102 ended, 103+ not started.
