@@ -14,6 +14,8 @@ import { createHttpApp, renderStats } from './http/app.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
+import { registerSnapshotMetrics } from './sources/postgres/snapshot/metrics.ts';
+import type { SnapshotControl } from './sources/postgres/snapshot/types.ts';
 import type { Source } from './sources/source.ts';
 import { createMemoryStateStore, openSqliteStateStore } from './state/sqlite-store.ts';
 import type { StateStore } from './state/store.ts';
@@ -65,6 +67,12 @@ function readTls(tls: NonNullable<AppConfig['httpSecurity']['tls']>): { cert: st
     }
   };
   return { cert: read('httpTlsCertFile', tls.certFile), key: read('httpTlsKeyFile', tls.keyFile) };
+}
+
+/** The snapshot control of a source that has one (a PostgreSQL source's `snapshots`: docs/snapshots.md). */
+function snapshotsOf(source: Source): SnapshotControl | undefined {
+  const control = (source as { snapshots?: Partial<SnapshotControl> }).snapshots;
+  return control !== undefined && typeof control.list === 'function' && typeof control.start === 'function' ? (control as SnapshotControl) : undefined;
 }
 
 /** Run-time choices from the command line. */
@@ -159,11 +167,20 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     metrics.onCollect(() => {
       for (const c of components()) metrics.componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
     });
+    const snapshots = new Map<string, SnapshotControl>();
+    for (const { source } of running) {
+      const control = snapshotsOf(source);
+      if (control === undefined) continue;
+      snapshots.set(source.name, control);
+      registerSnapshotMetrics(metrics, source.name, control);
+    }
     const http = createHttpApp({
       components,
       halted: () => (haltedWith ? haltedWith.message : null),
       security: config.httpSecurity,
       metrics: () => metrics.scrape(),
+      snapshots: (name) => snapshots.get(name),
+      snapshotSources: () => [...snapshots.keys()],
     });
     const { hostname, port } = parseListenAddress(config.http);
     const tls = config.httpSecurity.tls ? readTls(config.httpSecurity.tls) : undefined;
