@@ -11,6 +11,7 @@ import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
+import { parseListenAddress } from './config/listen-address.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
@@ -42,14 +43,6 @@ export interface App {
 interface Running {
   source: Source;
   pipeline: Pipeline<unknown>;
-}
-
-/** Splits `host:port` (IPv6 in brackets) for Bun.serve; an empty host means loopback. */
-export function parseListenAddress(address: string): { hostname: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!match) throw new StreamerError('CONFIG', `http = "${address}": expected host:port, e.g. "127.0.0.1:12080"`, { retryable: false });
-  const hostname = match[1] ?? match[2] ?? '';
-  return { hostname: hostname === '' ? '127.0.0.1' : hostname, port: Number(match[3]) };
 }
 
 /** True for addresses only this host reaches. */
