@@ -2,6 +2,7 @@
  * Command-line parsing (pure). Accepts the original's `-config FILE` and the GNU-style
  * `--config FILE` / `--config=FILE`.
  */
+import type { SnapshotAction } from './commands/snapshot.ts';
 
 export type Command =
   | { kind: 'run'; configFile: string; acceptGap: boolean }
@@ -11,12 +12,6 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
-
-/** What `snapshot` asks the running streamer (docs/snapshots.md, "Operating snapshots"). */
-export type SnapshotAction =
-  | { kind: 'start'; tables: string[]; where?: string; wait: boolean }
-  | { kind: 'list' }
-  | { kind: 'cancel'; id: string };
 
 export const USAGE = `Usage:
   psql-streamer -config FILE [--accept-gap]

@@ -6,12 +6,17 @@
  * cancelled or no streamer to talk to, 2 usage or configuration errors (a wrong source, table or
  * id, a refused token). Time, output and the HTTP client come in, so the tests drive it.
  */
-import type { SnapshotAction } from '../cli.ts';
 import type { Config } from '../config/schema.ts';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../core/exit-codes.ts';
 import { progressBar, progressLine, summaryLine } from '../sources/postgres/snapshot/progress-text.ts';
 import type { SnapshotInfo } from '../sources/postgres/snapshot/types.ts';
 import { ApiClient, endpointOf, type ApiResult } from './snapshot-client.ts';
+
+/** What `snapshot` asks the running streamer (parsed by src/cli.ts). */
+export type SnapshotAction =
+  | { kind: 'start'; tables: string[]; where?: string; wait: boolean }
+  | { kind: 'list' }
+  | { kind: 'cancel'; id: string };
 
 /** Exit code when the operator stops following (Ctrl-C): the shell's 128 + SIGINT. */
 export const EXIT_INTERRUPTED = 130;

@@ -4,9 +4,8 @@
  * its exit codes, and what it sends. The socket path (a real streamer) is the integration test's.
  */
 import { describe, expect, test } from 'bun:test';
-import type { SnapshotAction } from '../../../src/cli.ts';
 import { ApiClient, endpointOf } from '../../../src/commands/snapshot-client.ts';
-import { runSnapshot, type SnapshotIo } from '../../../src/commands/snapshot.ts';
+import { runSnapshot, type SnapshotAction, type SnapshotIo } from '../../../src/commands/snapshot.ts';
 import { configFromText } from '../../../src/components.ts';
 import { createHttpApp } from '../../../src/http/app.ts';
 import type { SnapshotInfo } from '../../../src/sources/postgres/snapshot/types.ts';
