@@ -15,7 +15,6 @@ import { parseListenAddress } from './config/listen-address.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
-import { registerSnapshotMetrics } from './sources/postgres/snapshot/metrics.ts';
 import type { SnapshotControl } from './sources/postgres/snapshot/types.ts';
 import type { Source } from './sources/source.ts';
 import { createMemoryStateStore, openSqliteStateStore } from './state/sqlite-store.ts';
@@ -160,12 +159,11 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     metrics.onCollect(() => {
       for (const c of components()) metrics.componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
     });
+    // The source registers its snapshot metrics itself; the API only needs the control.
     const snapshots = new Map<string, SnapshotControl>();
     for (const { source } of running) {
       const control = snapshotsOf(source);
-      if (control === undefined) continue;
-      snapshots.set(source.name, control);
-      registerSnapshotMetrics(metrics, source.name, control);
+      if (control !== undefined) snapshots.set(source.name, control);
     }
     const http = createHttpApp({
       components,
