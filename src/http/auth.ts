@@ -46,6 +46,7 @@ export class TokenCheck {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Middleware answering 401 with `WWW-Authenticate: Bearer` on guarded paths without the token. */
 export function requireToken(security: HttpSecurity): MiddlewareHandler {
@@ -56,6 +57,9 @@ export function requireToken(security: HttpSecurity): MiddlewareHandler {
     if (result === 'ok') return next();
     // RFC 6750 §3: no error code when credentials were missing, invalid_token when they were wrong.
     const challenge = result === 'missing' ? 'Bearer realm="psql-streamer"' : 'Bearer realm="psql-streamer", error="invalid_token"';
-    return c.body('Unauthorized: send "Authorization: Bearer <httpToken>"\n', 401, { 'Content-Type': TEXT, 'WWW-Authenticate': challenge });
+    const message = 'Unauthorized: send "Authorization: Bearer <httpToken>"';
+    // The snapshot API speaks JSON, its errors included.
+    if (SNAPSHOTS.test(c.req.path)) return c.body(`${JSON.stringify({ error: message })}\n`, 401, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': challenge });
+    return c.body(`${message}\n`, 401, { 'Content-Type': TEXT, 'WWW-Authenticate': challenge });
   };
 }

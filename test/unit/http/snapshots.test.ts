@@ -143,7 +143,7 @@ describe('snapshot API security', () => {
   test('scope control: POST and DELETE need the token; GET does not (like /status)', async () => {
     const { app, db1 } = appWith({ token: TOKEN, auth: 'control' });
     let res = await app.request('/sources/db1/snapshots', post('{"tables": ["orders"]}'));
-    expect(res.status).toBe(401);
+    await expectError(res, 401, 'Unauthorized: send "Authorization: Bearer <httpToken>"');
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="psql-streamer"');
     expect(db1.requests).toEqual([]);
     res = await app.request('/sources/db1/snapshots', post('{"tables": ["orders"]}', { Authorization: `Bearer ${TOKEN}x` }));
