@@ -168,6 +168,9 @@ describe('snapshots on a live, busy source', () => {
     expect(secret.status).toBe(404);
     expect(secret.body.error).toContain(names.secret);
     expect(secret.body.error).toMatch(/publication/);
+    const where = await api('POST', '/sources/db1/snapshots', { tables: [names.small], where: 'no_such_column > 1' });
+    expect(where.status).toBe(400);
+    expect(where.body.error).toMatch(/^where: .*no_such_column/);
     const unknown = await api('POST', '/sources/nope/snapshots', { tables: [names.small] });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'no PostgreSQL source named nope (sources: db1)' } });
     const noToken = await api('POST', '/sources/db1/snapshots', { tables: [names.small] }, {});
