@@ -104,13 +104,15 @@ function secondsBetween(from: string | undefined, to: string | undefined): numbe
  */
 export function summaryLine(info: SnapshotInfo): string {
   const chunks = info.tables.reduce((sum, t) => sum + t.chunks, 0);
+  // From the tables, as every other figure here.
+  const rows = totals(info.tables).done;
   const done = tablesDone(info);
   const tables = info.state === 'done' ? `${info.tables.length} table${info.tables.length === 1 ? '' : 's'}` : `${done}/${info.tables.length} tables`;
-  let line = `snapshot ${info.id} ${info.state}: ${formatCount(info.rowsDone)} row${info.rowsDone === 1 ? '' : 's'} from ${tables} in ${formatCount(chunks)} chunk${chunks === 1 ? '' : 's'}`;
+  let line = `snapshot ${info.id} ${info.state}: ${formatCount(rows)} row${rows === 1 ? '' : 's'} from ${tables} in ${formatCount(chunks)} chunk${chunks === 1 ? '' : 's'}`;
   const seconds = secondsBetween(info.startedAt, info.finishedAt);
   if (seconds !== undefined) {
     line += `, ${formatElapsed(seconds)}`;
-    if (seconds > 0) line += `, ${formatCount(info.rowsDone / seconds)} rows/s`;
+    if (seconds > 0) line += `, ${formatCount(rows / seconds)} rows/s`;
   }
   if (info.where !== undefined) line += `, where ${info.where}`;
   if (info.error !== undefined) line += `: ${info.error}`;
