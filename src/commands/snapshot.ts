@@ -143,7 +143,8 @@ async function follow(client: ApiClient, path: string, first: SnapshotInfo, io: 
   let failures = 0;
   const draw = () => {
     if (io.out.isTTY) {
-      const text = progressBar(info, Math.max(20, io.out.columns()));
+      // One column short of the width: a line filling the last column leaves some terminals about to wrap.
+      const text = progressBar(info, Math.max(20, io.out.columns() - 1));
       // Back to the first line drawn, clear to the end of the screen, draw again.
       io.out.write(`${drawn > 1 ? `\x1b[${drawn - 1}A` : ''}${drawn > 0 ? '\r\x1b[J' : ''}${text}`);
       drawn = text.split('\n').length;
