@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from './components.ts';
+import { parseListenAddress } from './config/listen-address.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
-import { parseListenAddress } from './config/listen-address.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
  * Entry point: argv → command, config → app, signals → graceful stop, outcome → exit code
- * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL).
+ * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL;
+ * `snapshot`: 0 done, 1 failed or cancelled, 130 when Ctrl-C stops following).
  */
 import { USAGE, parseArgs } from './cli.ts';
 import { loadConfig, type AppConfig } from './components.ts';
