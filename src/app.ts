@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from './components.ts';
+import { parseListenAddress } from './config/listen-address.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
@@ -14,6 +15,7 @@ import { createHttpApp, renderStats } from './http/app.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
+import type { SnapshotControl } from './sources/postgres/snapshot/types.ts';
 import type { Source } from './sources/source.ts';
 import { createMemoryStateStore, openSqliteStateStore } from './state/sqlite-store.ts';
 import type { StateStore } from './state/store.ts';
@@ -42,14 +44,6 @@ interface Running {
   pipeline: Pipeline<unknown>;
 }
 
-/** Splits `host:port` (IPv6 in brackets) for Bun.serve; an empty host means loopback. */
-export function parseListenAddress(address: string): { hostname: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!match) throw new StreamerError('CONFIG', `http = "${address}": expected host:port, e.g. "127.0.0.1:12080"`, { retryable: false });
-  const hostname = match[1] ?? match[2] ?? '';
-  return { hostname: hostname === '' ? '127.0.0.1' : hostname, port: Number(match[3]) };
-}
-
 /** True for addresses only this host reaches. */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '::1' || hostname.startsWith('127.');
@@ -65,6 +59,12 @@ function readTls(tls: NonNullable<AppConfig['httpSecurity']['tls']>): { cert: st
     }
   };
   return { cert: read('httpTlsCertFile', tls.certFile), key: read('httpTlsKeyFile', tls.keyFile) };
+}
+
+/** The snapshot control of a source that has one (a PostgreSQL source's `snapshots`: docs/snapshots.md). */
+function snapshotsOf(source: Source): SnapshotControl | undefined {
+  const control = (source as { snapshots?: Partial<SnapshotControl> }).snapshots;
+  return control !== undefined && typeof control.list === 'function' && typeof control.start === 'function' ? (control as SnapshotControl) : undefined;
 }
 
 /** Run-time choices from the command line. */
@@ -159,11 +159,19 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     metrics.onCollect(() => {
       for (const c of components()) metrics.componentUp.set({ name: c.name, type: c.type }, c.status() === null ? 1 : 0);
     });
+    // The source registers its snapshot metrics itself; the API only needs the control.
+    const snapshots = new Map<string, SnapshotControl>();
+    for (const { source } of running) {
+      const control = snapshotsOf(source);
+      if (control !== undefined) snapshots.set(source.name, control);
+    }
     const http = createHttpApp({
       components,
       halted: () => (haltedWith ? haltedWith.message : null),
       security: config.httpSecurity,
       metrics: () => metrics.scrape(),
+      snapshots: (name) => snapshots.get(name),
+      snapshotSources: () => [...snapshots.keys()],
     });
     const { hostname, port } = parseListenAddress(config.http);
     const tls = config.httpSecurity.tls ? readTls(config.httpSecurity.tls) : undefined;

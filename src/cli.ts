@@ -2,11 +2,13 @@
  * Command-line parsing (pure). Accepts the original's `-config FILE` and the GNU-style
  * `--config FILE` / `--config=FILE`.
  */
+import type { SnapshotAction } from './commands/snapshot.ts';
 
 export type Command =
   | { kind: 'run'; configFile: string; acceptGap: boolean }
   | { kind: 'check'; configFile: string; live: boolean; json: boolean }
   | { kind: 'reset-position'; configFile: string; source: string }
+  | { kind: 'snapshot'; configFile: string; source: string; action: SnapshotAction }
   | { kind: 'version' }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
@@ -25,6 +27,15 @@ export const USAGE = `Usage:
   psql-streamer reset-position -config FILE --source NAME
                                       forget the saved position of source NAME in the state file (the
                                       streamer must be stopped); it then resumes from its slot
+  psql-streamer snapshot -config FILE --source NAME --table T [--table T2 ...] [--where SQL] [--no-wait]
+                                      ask the running streamer (its HTTP API, from FILE) to copy the
+                                      rows of tables T... (only those matching SQL) into the stream,
+                                      and follow it to the end with a progress bar (--no-wait: start
+                                      it and exit); exit 0 done, 1 failed or cancelled
+  psql-streamer snapshot -config FILE --source NAME --list
+                                      list the snapshots of source NAME with their progress
+  psql-streamer snapshot -config FILE --source NAME --cancel ID
+                                      cancel snapshot ID
   psql-streamer --version             print the version
   psql-streamer --help                print this help
 
@@ -36,8 +47,15 @@ const CONFIG_FLAGS = new Set(['-config', '--config', '-c']);
 
 const SUBCOMMANDS = new Set(['check', 'reset-position']);
 
+const VERSION_FLAGS = new Set(['--version', '-version', '-v']);
+const HELP_FLAGS = new Set(['--help', '-help', '-h']);
+
 /** Parses argv (without the program path). */
 export function parseArgs(argv: readonly string[]): Command {
+  if (argv[0] === 'snapshot') {
+    if (argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
+    return argv.some((a) => VERSION_FLAGS.has(a)) ? { kind: 'version' } : parseSnapshot(argv.slice(1));
+  }
   let configFile: string | undefined;
   let source: string | undefined;
   let acceptGap = false;
@@ -46,8 +64,8 @@ export function parseArgs(argv: readonly string[]): Command {
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--version' || arg === '-version' || arg === '-v' || (arg === 'version' && i === 0)) return { kind: 'version' };
-    if (arg === '--help' || arg === '-help' || arg === '-h' || (arg === 'help' && i === 0)) return { kind: 'help' };
+    if (VERSION_FLAGS.has(arg) || (arg === 'version' && i === 0)) return { kind: 'version' };
+    if (HELP_FLAGS.has(arg) || (arg === 'help' && i === 0)) return { kind: 'help' };
     if (SUBCOMMANDS.has(arg) && i === 0) {
       subcommand = arg as 'check' | 'reset-position';
       continue;
@@ -97,4 +115,55 @@ export function parseArgs(argv: readonly string[]): Command {
     return { kind: 'check', configFile, live, json };
   }
   return { kind: subcommand, configFile, acceptGap };
+}
+
+/** The flags of `snapshot` that take a value (`--flag VALUE` or `--flag=VALUE`; one dash works too). */
+const SNAPSHOT_VALUES = new Set(['source', 'table', 'where', 'cancel']);
+
+/** `snapshot` (argv after the word): exactly one of --table..., --list, --cancel ID. */
+function parseSnapshot(argv: readonly string[]): Command {
+  let configFile: string | undefined;
+  let source: string | undefined;
+  let where: string | undefined;
+  let cancel: string | undefined;
+  let list = false;
+  let noWait = false;
+  const tables: string[] = [];
+  const usage = (message: string): Command => ({ kind: 'usage-error', message });
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const name = flag.replace(/^--?/, '');
+    if (CONFIG_FLAGS.has(flag) || (flag.startsWith('-') && SNAPSHOT_VALUES.has(name))) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '') return usage(`${flag} needs a value`);
+      if (CONFIG_FLAGS.has(flag)) {
+        if (configFile !== undefined) return usage('the config file is given twice');
+        configFile = value;
+      } else if (name === 'table') {
+        tables.push(value);
+      } else {
+        const given = { source, where, cancel }[name];
+        if (given !== undefined) return usage(`--${name} is given twice`);
+        if (name === 'source') source = value;
+        else if (name === 'where') where = value;
+        else cancel = value;
+      }
+      continue;
+    }
+    if ((flag === '--list' || flag === '-list') && eq < 0) list = true;
+    else if ((flag === '--no-wait' || flag === '-no-wait') && eq < 0) noWait = true;
+    else if (arg.startsWith('-')) return usage(`unknown option ${arg}`);
+    else return usage(`unexpected argument ${arg}`);
+  }
+  if (configFile === undefined) return usage('Config file not specified (use -config FILE)');
+  if (source === undefined) return usage('snapshot needs --source NAME (a PostgreSQL source of the config)');
+  const actions = [tables.length > 0, list, cancel !== undefined].filter(Boolean).length;
+  if (actions !== 1) return usage('snapshot needs exactly one of --table T (start), --list, --cancel ID');
+  if (tables.length === 0 && (where !== undefined || noWait)) return usage(`${where !== undefined ? '--where' : '--no-wait'} goes with --table`);
+  if (list) return { kind: 'snapshot', configFile, source, action: { kind: 'list' } };
+  if (cancel !== undefined) return { kind: 'snapshot', configFile, source, action: { kind: 'cancel', id: cancel } };
+  const action: SnapshotAction = { kind: 'start', tables, wait: !noWait, ...(where === undefined ? {} : { where }) };
+  return { kind: 'snapshot', configFile, source, action };
 }

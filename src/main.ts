@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
  * Entry point: argv → command, config → app, signals → graceful stop, outcome → exit code
- * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL).
+ * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL;
+ * `snapshot`: 0 done, 1 failed or cancelled, 130 when Ctrl-C stops following).
  */
 import { USAGE, parseArgs } from './cli.ts';
 import { loadConfig, type AppConfig } from './components.ts';
@@ -63,6 +64,27 @@ async function main(argv: readonly string[]): Promise<number> {
       if (!config) return EXIT_USAGE;
       const { resetPosition } = await import('./commands/reset-position.ts');
       return resetPosition(config, command.source);
+    }
+    case 'snapshot': {
+      const config = await load(command.configFile);
+      if (!config) return EXIT_USAGE;
+      const { abortableSleep, runSnapshot } = await import('./commands/snapshot.ts');
+      // Ctrl-C stops following (the snapshot goes on in the streamer); a request in flight is not waited for long.
+      const interrupt = new AbortController();
+      process.once('SIGINT', () => {
+        interrupt.abort();
+        setTimeout(() => process.exit(130), 1000).unref();
+      });
+      const out = process.stdout;
+      return runSnapshot(config, command.source, command.action, {
+        out: { write: (text) => out.write(text), isTTY: out.isTTY === true, columns: () => out.columns ?? 80 },
+        err: { write: (text) => process.stderr.write(text) },
+        sleep: abortableSleep,
+        now: () => performance.now(),
+        pollMs: 1000,
+        lineEveryMs: 5000,
+        signal: interrupt.signal,
+      });
     }
     case 'run': {
       const config = await load(command.configFile);

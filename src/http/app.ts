@@ -3,12 +3,14 @@
  * Paths and bodies are the original's; `/status` works (the original panicked). Unlike the
  * original, the control endpoints (`/debug/on|off`) answer only POST, and an optional bearer
  * token guards them (or everything but `/health` and `/metrics`): docs/operations.md, "HTTP API
- * security".
+ * security". The snapshot API (JSON, snapshots.ts) is new.
  */
 import { Hono, type Context } from 'hono';
 import type { HttpSecurity } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
+import type { SnapshotControl } from '../sources/postgres/snapshot/types.ts';
 import { requireToken } from './auth.ts';
+import { addSnapshotRoutes } from './snapshots.ts';
 
 export interface HttpDeps {
   /** Every component in display order: sources, pipelines, then sinks. */
@@ -19,6 +21,10 @@ export interface HttpDeps {
   halted?: () => string | null;
   /** Token and its scope; none by default. */
   security?: HttpSecurity;
+  /** The snapshot control of a PostgreSQL source by name (undefined: no such source); no snapshot API without it. */
+  snapshots?: (source: string) => SnapshotControl | undefined;
+  /** The names `snapshots` knows, listed when a request names another. */
+  snapshotSources?: () => readonly string[];
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -88,6 +94,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const { body, contentType } = await deps.metrics();
     return c.body(body, 200, { 'Content-Type': contentType });
   });
+
+  if (deps.snapshots) addSnapshotRoutes(app, { snapshots: deps.snapshots, sourceNames: deps.snapshotSources ?? (() => []) });
 
   app.notFound((c) => text(c, '404 page not found\n', 404));
 

@@ -91,10 +91,10 @@ export interface CommandResult {
   ms: number;
 }
 
-/** Runs `psql-streamer ...args` to its end; killed (and the test failed) after `timeoutMs`. */
-export async function runCommand(args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+/** Runs `psql-streamer ...args` to its end (with `env` added to this process's); killed (and the test failed) after `timeoutMs`. */
+export async function runCommand(args: readonly string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CommandResult> {
   const started = performance.now();
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, ...env } });
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   try {
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

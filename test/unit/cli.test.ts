@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseArgs } from '../../src/cli.ts';
+import { parseArgs, USAGE } from '../../src/cli.ts';
 
 describe('parseArgs', () => {
   test('the original -config FILE and the GNU spellings', () => {
@@ -48,5 +48,43 @@ describe('parseArgs', () => {
     expect(parseArgs(['--bogus'])).toEqual({ kind: 'usage-error', message: 'unknown option --bogus' });
     expect(parseArgs(['-config', 'a', '--config', 'b'])).toEqual({ kind: 'usage-error', message: 'the config file is given twice' });
     expect(parseArgs(['run'])).toEqual({ kind: 'usage-error', message: 'unexpected argument run' });
+  });
+});
+
+describe('parseArgs: snapshot', () => {
+  const cfg = ['-config', 'a.toml', '--source', 'db1'];
+
+  test('--table (repeated), --where and --no-wait, in either spelling', () => {
+    expect(parseArgs(['snapshot', ...cfg, '--table', 'public.orders', '--table=items', '--where', 'id > 5'])).toEqual({
+      kind: 'snapshot', configFile: 'a.toml', source: 'db1', action: { kind: 'start', tables: ['public.orders', 'items'], where: 'id > 5', wait: true },
+    });
+    expect(parseArgs(['snapshot', '--config=a.toml', '-source=db1', '-table', 'orders', '--no-wait'])).toEqual({
+      kind: 'snapshot', configFile: 'a.toml', source: 'db1', action: { kind: 'start', tables: ['orders'], wait: false },
+    });
+  });
+
+  test('--list and --cancel ID', () => {
+    expect(parseArgs(['snapshot', ...cfg, '--list'])).toEqual({ kind: 'snapshot', configFile: 'a.toml', source: 'db1', action: { kind: 'list' } });
+    expect(parseArgs(['snapshot', ...cfg, '--cancel', 's-1'])).toEqual({ kind: 'snapshot', configFile: 'a.toml', source: 'db1', action: { kind: 'cancel', id: 's-1' } });
+  });
+
+  test('usage errors: what is missing, given twice, or does not go together', () => {
+    const error = (argv: string[]) => (parseArgs(['snapshot', ...argv]) as { message?: string }).message;
+    expect(error(['--source', 'db1', '--list'])).toBe('Config file not specified (use -config FILE)');
+    expect(error(['-config', 'a.toml', '--list'])).toBe('snapshot needs --source NAME (a PostgreSQL source of the config)');
+    expect(error(cfg)).toBe('snapshot needs exactly one of --table T (start), --list, --cancel ID');
+    expect(error([...cfg, '--list', '--table', 't'])).toBe('snapshot needs exactly one of --table T (start), --list, --cancel ID');
+    expect(error([...cfg, '--list', '--where', 'x'])).toBe('--where goes with --table');
+    expect(error([...cfg, '--cancel', 's-1', '--no-wait'])).toBe('--no-wait goes with --table');
+    expect(error([...cfg, '--table'])).toBe('--table needs a value');
+    expect(error([...cfg, '--table', 't', '--where', 'a', '--where', 'b'])).toBe('--where is given twice');
+    expect(error([...cfg, '--source', 'db2', '--list'])).toBe('--source is given twice');
+    expect(error([...cfg, '--list', '--json'])).toBe('unknown option --json');
+    expect(error([...cfg, '--list', 'extra'])).toBe('unexpected argument extra');
+  });
+
+  test('--help still prints the help; the usage text names the command', () => {
+    expect(parseArgs(['snapshot', '--help'])).toEqual({ kind: 'help' });
+    expect(USAGE).toContain('psql-streamer snapshot -config FILE --source NAME --table T');
   });
 });

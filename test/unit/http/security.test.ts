@@ -77,6 +77,13 @@ describe('HTTP API security', () => {
     expect(guarded('/status', 'all')).toBe(true);
     expect(guarded('/health', 'all')).toBe(false);
     expect(guarded('/metrics', 'all')).toBe(false);
+    // The snapshot API: what changes something needs the token in scope control, reads do not.
+    expect(guarded('/sources/db1/snapshots', 'control', 'POST')).toBe(true);
+    expect(guarded('/sources/db1/snapshots/s-1', 'control', 'DELETE')).toBe(true);
+    expect(guarded('/sources/db1/snapshots', 'control', 'GET')).toBe(false);
+    expect(guarded('/sources/db1/snapshots/s-1', 'control', 'HEAD')).toBe(false);
+    expect(guarded('/sources/db1/snapshots', 'all', 'GET')).toBe(true);
+    expect(guarded('/sources/db1/other', 'control', 'POST')).toBe(false);
   });
 
   test('TokenCheck: scheme case-insensitive, token exact, other lengths and empty values refused', () => {

@@ -104,13 +104,15 @@ function secondsBetween(from: string | undefined, to: string | undefined): numbe
  */
 export function summaryLine(info: SnapshotInfo): string {
   const chunks = info.tables.reduce((sum, t) => sum + t.chunks, 0);
+  // From the tables, as every other figure here.
+  const rows = totals(info.tables).done;
   const done = tablesDone(info);
   const tables = info.state === 'done' ? `${info.tables.length} table${info.tables.length === 1 ? '' : 's'}` : `${done}/${info.tables.length} tables`;
-  let line = `snapshot ${info.id} ${info.state}: ${formatCount(info.rowsDone)} row${info.rowsDone === 1 ? '' : 's'} from ${tables} in ${formatCount(chunks)} chunk${chunks === 1 ? '' : 's'}`;
+  let line = `snapshot ${info.id} ${info.state}: ${formatCount(rows)} row${rows === 1 ? '' : 's'} from ${tables} in ${formatCount(chunks)} chunk${chunks === 1 ? '' : 's'}`;
   const seconds = secondsBetween(info.startedAt, info.finishedAt);
   if (seconds !== undefined) {
     line += `, ${formatElapsed(seconds)}`;
-    if (seconds > 0) line += `, ${formatCount(info.rowsDone / seconds)} rows/s`;
+    if (seconds > 0) line += `, ${formatCount(rows / seconds)} rows/s`;
   }
   if (info.where !== undefined) line += `, where ${info.where}`;
   if (info.error !== undefined) line += `: ${info.error}`;
@@ -132,12 +134,22 @@ function fit(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
 
-/** `label [####....]  41%  tail`, the bar taking the columns the rest leaves (at least 10). */
-function barLine(label: string, fraction: number | undefined, pct: string, tail: string, width: number): string {
-  const rest = `${label} ${pct.padStart(4)}  ${tail}`;
-  const cells = Math.max(10, width - rest.length - 3);
-  const drawn = fraction === undefined ? `[${'?'.repeat(cells)}]` : bar(fraction, cells);
-  return fit(`${label} ${drawn} ${pct.padStart(4)}  ${tail}`, width);
+/** One bar line before it is drawn: the bar's fill (undefined: unknown), the percent text, what follows. */
+interface BarRow {
+  label: string;
+  fraction: number | undefined;
+  pct: string;
+  tail: string;
+}
+
+/** `label [####....]  41%  tail` per row, the bars of one width: what the longest tail leaves (at least 10 cells). */
+function drawBars(rows: readonly BarRow[], labelWidth: number, width: number): string[] {
+  const longestTail = Math.max(...rows.map((r) => r.tail.length));
+  const cells = Math.max(10, width - labelWidth - longestTail - 10);
+  return rows.map(({ label, fraction, pct, tail }) => {
+    const drawn = fraction === undefined ? `[${'?'.repeat(cells)}]` : bar(fraction, cells);
+    return fit(`${fit(label, labelWidth).padEnd(labelWidth)} ${drawn} ${pct.padStart(4)}  ${tail}`, width);
+  });
 }
 
 /** The longest table name shown, so the bars line up (names beyond it are cut). */
@@ -156,29 +168,28 @@ export function progressBar(info: SnapshotInfo, width: number): string {
     ? info.tables
     : info.tables.filter((t) => t.state === 'running' || t.state === 'failed').slice(0, MAX_TABLE_LINES);
   const labelWidth = Math.min(MAX_LABEL, Math.max('overall'.length, ...shown.map((t) => t.table.length)));
-  const label = (text: string) => fit(text, labelWidth).padEnd(labelWidth);
-  const lines: string[] = [];
+  const rows: BarRow[] = [];
   for (const table of shown) {
     const expected = expectedRows(table);
     const complete = table.state === 'done';
     const fraction = complete ? 1 : expected === undefined ? undefined : expected === 0 ? 0 : table.rowsDone / expected;
     const pct = expected === undefined && !complete ? '?%' : `${percent(table.rowsDone, expected ?? 0, complete)}%`;
-    const rows = expected === undefined ? `${formatCount(table.rowsDone)}/?` : `${formatCount(table.rowsDone)}/${formatCount(expected)}`;
-    const state = table.state === 'running' ? '' : `  ${table.state}`;
-    lines.push(barLine(label(table.table), fraction, pct, `${rows}${state}`, width));
-  }
-  const hidden = info.tables.length - shown.length;
-  if (hidden > 0) {
-    const count = (state: TableProgress['state']) => info.tables.filter((t) => t.state === state && !shown.includes(t)).length;
-    const parts = (['done', 'pending', 'cancelled'] as const).map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
-    lines.push(fit(`${' '.repeat(labelWidth)} (${parts.map(([s, n]) => `${n} ${s}`).join(', ')}; ${hidden} more tables not shown)`, width));
+    const count = expected === undefined ? `${formatCount(table.rowsDone)}/?` : `${formatCount(table.rowsDone)}/${formatCount(expected)}`;
+    rows.push({ label: table.table, fraction, pct, tail: `${count}${table.state === 'running' ? '' : `  ${table.state}`}` });
   }
   const { done, expected } = totals(info.tables);
   const complete = info.state === 'done';
   const fraction = complete ? 1 : expected === undefined ? undefined : expected === 0 ? 0 : done / expected;
   const pct = expected === undefined && !complete ? '?%' : `${percent(done, expected ?? 0, complete)}%`;
-  const rows = `${formatCount(done)}/${expected === undefined ? '?' : formatCount(expected)} rows`;
-  const tail = isOver(info) ? `${rows}  ${info.state}` : `${rows}  ${formatCount(info.rowsPerSecond)} rows/s  ${info.etaSeconds === null ? 'ETA ?' : `ETA ${formatSeconds(info.etaSeconds)}`}`;
-  lines.push(barLine(label('overall'), fraction, pct, tail, width));
+  const total = `${formatCount(done)}/${expected === undefined ? '?' : formatCount(expected)} rows`;
+  const tail = isOver(info) ? `${total}  ${info.state}` : `${total}  ${formatCount(info.rowsPerSecond)} rows/s  ${info.etaSeconds === null ? 'ETA ?' : `ETA ${formatSeconds(info.etaSeconds)}`}`;
+  rows.push({ label: 'overall', fraction, pct, tail });
+  const lines = drawBars(rows, labelWidth, width);
+  const hidden = info.tables.length - shown.length;
+  if (hidden > 0) {
+    const count = (state: TableProgress['state']) => info.tables.filter((t) => t.state === state && !shown.includes(t)).length;
+    const parts = (['done', 'pending', 'cancelled'] as const).map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
+    lines.splice(lines.length - 1, 0, fit(`${' '.repeat(labelWidth)} (${parts.map(([s, n]) => `${n} ${s}`).join(', ')}; ${hidden} more tables not shown)`, width));
+  }
   return lines.join('\n');
 }
