@@ -46,6 +46,10 @@ describe("the original's example file", async () => {
       heartbeatInterval: 0,
       heartbeatPrefix: 'psql-streamer-heartbeat',
       heartbeatEvents: false,
+      snapshot: 'never',
+      snapshotChunkSize: 10_000,
+      snapshotChunkBytes: 16 * 1024 * 1024,
+      snapshotMaxLag: 64 * 1024 * 1024,
     });
     expect(db1.pipeline).toEqual({
       batchSize: 400,
