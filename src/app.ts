@@ -27,8 +27,11 @@ export interface App {
   components(): readonly Component[];
   /** Resolves when a source refused to go on until an operator acts: the caller stops and exits with 3. */
   readonly halted: Promise<StreamerError>;
-  /** Resolves when every source whose work ends (`snapshot = "initial_only"`) is done: the caller stops, exit 0. */
-  readonly finished: Promise<void>;
+  /**
+   * Resolves when every source whose work ends (`snapshot = "initial_only"`) is done, with true
+   * when all of them succeeded: the caller stops, exit 0 (or 1).
+   */
+  readonly finished: Promise<boolean>;
   /**
    * Graceful stop: HTTP, ticker, sources stop reading, pipelines deliver and acknowledge what is in
    * flight, sources close (final confirmation), sinks close, store closes. Resolves true when
@@ -86,19 +89,21 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     haltedWith = err;
     resolveHalted(err);
   };
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((resolve) => {
+  let resolveFinished!: (ok: boolean) => void;
+  const finished = new Promise<boolean>((resolve) => {
     resolveFinished = resolve;
   });
   let finishers = 0;
   let finishedCount = 0;
+  let allOk = true;
   const finishing = () => {
     finishers++;
     let done = false;
-    return () => {
+    return (ok: boolean) => {
       if (done) return;
       done = true;
-      if (++finishedCount === finishers) resolveFinished();
+      allOk &&= ok;
+      if (++finishedCount === finishers) resolveFinished(allOk);
     };
   };
   const store: StateStore = config.stateFile ? openSqliteStateStore(config.stateFile) : createMemoryStateStore();

@@ -22,6 +22,8 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
   let signals = 0;
   let stopRequested = false;
   let refused = false;
+  /** snapshot = "initial_only" ended without copying everything: exit 1 even after a clean stop. */
+  let failedWork = false;
   let finish!: (code: number) => void;
   const exitCode = new Promise<number>((resolve) => {
     finish = resolve;
@@ -35,7 +37,7 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
     running.stop().then(
       (clean) => {
         clearTimeout(timer);
-        finish(refused ? EXIT_REFUSED : clean ? EXIT_OK : EXIT_RUNTIME);
+        finish(refused ? EXIT_REFUSED : clean && !failedWork ? EXIT_OK : EXIT_RUNTIME);
       },
       (err) => {
         clearTimeout(timer);
@@ -78,10 +80,15 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
     const running = await startApp(config, options);
     app = running;
     if (stopRequested) beginStop(running);
-    void running.finished.then(() => {
+    void running.finished.then((ok) => {
       if (stopRequested) return;
       stopRequested = true;
-      log.info('The initial snapshot is done (snapshot = "initial_only"): stopping');
+      if (ok) {
+        log.info('The initial snapshot is done (snapshot = "initial_only"): stopping');
+      } else {
+        failedWork = true;
+        log.error(`The initial snapshot failed (snapshot = "initial_only"): stopping (exit code ${EXIT_RUNTIME})`);
+      }
       beginStop(running);
     });
     void running.halted.then(() => {

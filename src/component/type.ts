@@ -31,9 +31,10 @@ export interface ComponentDeps {
   acceptGap?: boolean;
   /**
    * For a source whose work ends (`snapshot = "initial_only"`): registers it and returns what it
-   * calls when done. Once every registered source is done, the process stops gracefully, exit 0.
+   * calls when done (`ok` false: it failed). Once every registered source is done, the process
+   * stops gracefully: exit 0 when all went well, 1 otherwise.
    */
-  finishing?: () => () => void;
+  finishing?: () => (ok: boolean) => void;
 }
 
 /**

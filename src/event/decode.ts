@@ -13,7 +13,7 @@
  *
  * Values are kept exactly (exact-json.ts): integers beyond 2^53 become bigint, fractions doubles as
  * in the original (Go float64), nested objects and arrays stay. `Timestamp` is kept as the received
- * text. Our own fields (`Schema`, `XID`, `CommitLSN`, `CommitTime`, `Old`, `Key`, `Unchanged`) are
+ * text. Our own fields (`Schema`, `XID`, `CommitLSN`, `CommitTime`, `Old`, `Key`, `Unchanged`, `Snapshot`) are
  * read when present and well typed; the original ignores them, so a badly typed one is ignored too
  * rather than failing the event.
  */

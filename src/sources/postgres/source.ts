@@ -81,8 +81,8 @@ export interface PostgresSourceSettings {
     chunkRows: number;
     chunkBytes: number;
     maxLagBytes: number;
-    /** `initial_only`: called once the initial copy is delivered (the app stops, exit 0). */
-    finished?: () => void;
+    /** `initial_only`: called once the initial copy is delivered (false: a table failed); the app stops. */
+    finished?: (ok: boolean) => void;
   };
 }
 

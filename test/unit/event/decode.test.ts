@@ -162,6 +162,8 @@ describe('decodeEvent: our extra fields', () => {
       { ...bare, action: 'truncate', columns: {} },
       { ...full, action: 'message', columns: { prefix: 'p', content: 'c', transactional: true } },
       { ...bare, schema: '' },
+      // A snapshot row: an insert without a transaction, "Snapshot":true last.
+      { ...bare, key: ['id'], snapshot: true },
     ];
     for (const event of events) {
       const json = encodePassthrough(event);
@@ -174,6 +176,9 @@ describe('decodeEvent: our extra fields', () => {
     expect(event).toMatchObject({ uuid: UUID, schema: '' });
     for (const key of ['xid', 'commitLsn', 'commitTime', 'old', 'key', 'unchanged']) expect(event).not.toHaveProperty(key);
     expect(decodeEvent(withField('XID', '4294967296'), 'k').xid).toBeUndefined();
+    // Only true marks a snapshot row; anything else is ignored.
+    for (const value of ['false', '1', '"true"', 'null']) expect(decodeEvent(withField('Snapshot', value), 'k')).not.toHaveProperty('snapshot');
+    expect(decodeEvent(withField('Snapshot', 'true'), 'k').snapshot).toBe(true);
   });
 });
 

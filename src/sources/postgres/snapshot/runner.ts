@@ -71,8 +71,8 @@ export interface SnapshotHooks {
   lagBytes(): number;
   /** Resolves when the pipeline has room. */
   drained(): Promise<void>;
-  /** `initial_only`: the initial copy is done and delivered; the app may stop. */
-  finished?(): void;
+  /** `initial_only`: the initial copy is done and delivered (false: some table failed); the app may stop. */
+  finished?(ok: boolean): void;
 }
 
 export interface SnapshotSettings {
@@ -269,7 +269,7 @@ export class SnapshotRunner implements SnapshotControl {
     if (initial !== undefined && (initial.record.state === 'pending' || initial.record.state === 'running')) return;
     if (initial === undefined) this.settings.log.info('snapshot = "initial_only": no initial snapshot to take (the source has a saved position); stopping');
     else if (initial.record.state === 'done') this.settings.log.info(`snapshot = "initial_only": the initial snapshot is done (finished ${initial.record.finishedAt}); stopping`);
-    this.hooks.finished();
+    this.hooks.finished(initial === undefined || initial.record.state === 'done');
   }
 
   private async loop(): Promise<void> {

@@ -246,6 +246,19 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     expect(problems.length).toBeGreaterThan(100); // malformed values took the converters' fallback too
   });
 
+  test('a snapshot row: the same JSON with "Snapshot":true last, as encodePassthrough writes it', () => {
+    const { factory, relation, bytes } = snapshotFixture();
+    const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, performance.now(), true)!;
+    const line = text.decode(event.encoded);
+    expect(line.endsWith(',"Key":["id"],"Snapshot":true}')).toBe(true);
+    expect(event.snapshot).toBe(true);
+    expect(encodePassthrough(event)).toBe(line);
+    const live = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined)!;
+    expect(live.snapshot).toBeUndefined();
+    const strip = (json: string) => json.replace(/"Timestamp":"[^"]*","UUID":"[^"]*"/, '');
+    expect(strip(line)).toBe(strip(text.decode(live.encoded)).slice(0, -1) + ',"Snapshot":true}');
+  });
+
   test('refuses malformed and truncated messages (the general path reports them), never throws', () => {
     const relation = new RelationCache().setRelation({
       tag: 'relation', xid: undefined, relationId: 7, namespace: 'public', name: 't', replicaIdentity: 'd',
@@ -354,3 +367,18 @@ describe('encodePassthrough: cached head', () => {
     }
   });
 });
+
+/** One relation (id int key, name text) and an insert of it, for the snapshot row test. */
+function snapshotFixture() {
+  const relations = new RelationCache();
+  const relation = relations.setRelation({
+    tag: 'relation', relationId: 4242, namespace: 'public', name: 'snap', replicaIdentity: 'd',
+    columns: [
+      { name: 'id', typeOid: OID.int4, typeModifier: -1, isKey: true, flags: 1 },
+      { name: 'name', typeOid: OID.text, typeModifier: -1, isKey: false, flags: 0 },
+    ],
+  } as Relation);
+  const factory = new EventFactory('db1', 'host1', 'shop', new TypeRegistry());
+  const bytes = new Uint8Array([0x49, 0, 0, 0x10, 0x92, 0x4e, 0, 2, 0x74, 0, 0, 0, 2, 0x34, 0x32, 0x74, 0, 0, 0, 3, 0x41, 0x64, 0x61]);
+  return { factory, relation, bytes };
+}
