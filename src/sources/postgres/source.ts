@@ -160,7 +160,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       stopping: () => this.loop.stopping,
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
-    const snapshot = settings.snapshot ?? { mode: 'never', chunkRows: 10_000, chunkBytes: 16 << 20, maxLagBytes: 64 << 20 };
+    const snapshot = settings.snapshot ?? { mode: 'never', chunkRows: 5_000, chunkBytes: 8 << 20, maxLagBytes: 64 << 20 };
     this.runner = new SnapshotRunner({
       source: name,
       component: this.component,

@@ -80,11 +80,11 @@ export const postgresSourceOptions = defineSection({
     doc: 'Copy the rows already in the published tables: "initial" on the first start (no saved position) copies every published table while streaming, then streams on; "initial_only" copies, then stops (exit 0); "never" streams changes only (docs/snapshots.md)',
   },
   snapshotChunkSize: {
-    kind: 'int', default: 10_000, check: positive,
+    kind: 'int', default: 5_000, check: positive,
     doc: 'Most rows a snapshot reads per chunk (one short read-only transaction, keyset order on the key)',
   },
   snapshotChunkBytes: {
-    kind: 'size', default: 16 * 1024 * 1024, check: positive,
+    kind: 'size', default: 8 * 1024 * 1024, check: positive,
     doc: 'A chunk also ends once its rows hold this many bytes of values, so memory stays bounded with wide rows',
   },
   snapshotMaxLag: {

@@ -47,8 +47,8 @@ describe("the original's example file", async () => {
       heartbeatPrefix: 'psql-streamer-heartbeat',
       heartbeatEvents: false,
       snapshot: 'never',
-      snapshotChunkSize: 10_000,
-      snapshotChunkBytes: 16 * 1024 * 1024,
+      snapshotChunkSize: 5_000,
+      snapshotChunkBytes: 8 * 1024 * 1024,
       snapshotMaxLag: 64 * 1024 * 1024,
     });
     expect(db1.pipeline).toEqual({
