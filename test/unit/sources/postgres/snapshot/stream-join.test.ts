@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'bun:test';
+import type { ChangeEvent } from '../../../../../src/event/event.ts';
+import type { ChunkMark } from '../../../../../src/sources/postgres/snapshot/mark.ts';
+import { parsePgSnapshot } from '../../../../../src/sources/postgres/snapshot/pg-snapshot.ts';
+import { StreamJoin } from '../../../../../src/sources/postgres/snapshot/stream-join.ts';
+
+const row = (id: number, extra: Partial<ChangeEvent> = {}): ChangeEvent =>
+  ({ schema: 'public', table: 't', action: 'insert', key: ['id'], columns: { id }, uuid: `c${id}`, ...extra }) as ChangeEvent;
+const snapshot = parsePgSnapshot('100:100:');
+
+function join() {
+  const emitted: { ids: string[]; mark: ChunkMark }[] = [];
+  const j = new StreamJoin((events, mark) => emitted.push({ ids: events.map((e) => e.uuid), mark }));
+  return { j, emitted };
+}
+
+describe('StreamJoin', () => {
+  test('emits at the first commit, Begin or keepalive at or past the target, in opening order', () => {
+    const { j, emitted } = join();
+    const a = j.open('public', 't', undefined);
+    const b = j.open('public', 't', undefined);
+    expect(j.active).toBe(true);
+    a.window.fill(snapshot, 500n, [row(1), row(2)]);
+    b.window.fill(snapshot, 400n, [row(3)]);
+    j.committed(90, 450n);
+    expect(emitted).toEqual([]);
+    j.idle(499n);
+    expect(emitted).toEqual([]);
+    j.begin(101, 500n);
+    expect(emitted.map((e) => e.ids)).toEqual([['c1', 'c2'], ['c3']]);
+    expect(emitted[0]!.mark).toBe(a.mark);
+    expect(j.active).toBe(false);
+  });
+
+  test('a window still reading holds back the later ones', () => {
+    const { j, emitted } = join();
+    const a = j.open('public', 't', undefined);
+    const b = j.open('public', 't', undefined);
+    b.window.fill(snapshot, 10n, [row(3)]);
+    j.idle(1000n);
+    expect(emitted).toEqual([]);
+    a.window.fill(snapshot, 20n, [row(1)]);
+    j.idle(1000n);
+    expect(emitted.map((e) => e.ids)).toEqual([['c1'], ['c3']]);
+  });
+
+  test('changes of the table by unseen transactions drop rows; a key change drops the old key too; other tables do not', () => {
+    const { j, emitted } = join();
+    const w = j.open('public', 't', undefined);
+    j.begin(150, 100n);
+    j.row(row(1, { action: 'update', columns: { id: 9 }, old: { id: 2 } }));
+    j.row(row(3, { table: 'other' }));
+    j.committed(150, 120n);
+    w.window.fill(snapshot, 200n, [row(1), row(2), row(3), row(9)]);
+    j.idle(200n);
+    expect(emitted[0]!.ids).toEqual(['c1', 'c3']);
+    expect(w.window.dropped).toBe(2);
+  });
+
+  test('the transaction running when a window opens is noted; the session ending closes every window', async () => {
+    const { j, emitted } = join();
+    const w = j.open('public', 't', 150);
+    j.row(row(5));
+    w.window.fill(snapshot, 10n, [row(5), row(6)]);
+    j.committed(150, 20n);
+    expect(emitted[0]!.ids).toEqual(['c6']);
+    const x = j.open('public', 't', undefined);
+    j.end();
+    expect(await x.window.ended).toBe(false);
+    expect(j.active).toBe(false);
+  });
+});
