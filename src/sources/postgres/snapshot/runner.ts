@@ -460,9 +460,13 @@ export class SnapshotRunner implements SnapshotControl {
     read.rows.length = 0;
     const rows: ChangeEvent[] = [];
     for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target)));
-    if (window.fill(parsePgSnapshot(read.snapshot), target, rows) === 'race') {
+    const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
+    if (filled !== 'filled') {
       window.close();
-      this.settings.log.debug(`Snapshot ${s.record.id}: a transaction streamed just before the chunk of ${table.table} was still running in its snapshot; reading it again`);
+      this.settings.log.debug(`Snapshot ${s.record.id}: chunk of ${table.table} read again: ${filled === 'race'
+        ? 'a transaction streamed just before it was still running in its snapshot'
+        : 'the stream changed too many of its rows meanwhile (a bulk change); waiting for the stream first'}`);
+      if (filled === 'overflow') await delay(THROTTLE_POLL_MS * 5);
       return 'again';
     }
     // Until the stream passes the target, ask the server where it is: an idle server says so only when asked.

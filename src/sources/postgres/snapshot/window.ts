@@ -20,11 +20,23 @@ interface Noted {
   keys: string[] | null;
 }
 
-export type FillResult = 'filled' | 'race';
+export type FillResult = 'filled' | 'race' | 'overflow';
+
+/**
+ * Keys noted while a chunk is read, at most: a bulk change of the table meanwhile makes the chunk
+ * be read again later (once the stream caught up) rather than hold a key per changed row.
+ */
+const MAX_NOTED_KEYS = 100_000;
+
+/** Marks a dropped row in index mode. */
+const DROPPED = Object.freeze({}) as ChangeEvent;
 
 export class ChunkWindow {
   private phase: 'reading' | 'filled' | 'taken' | 'closed' = 'reading';
   private readonly noted: Noted[] = [];
+  private notedKeys = 0;
+  /** Filled and more keys superseded than the chunk has rows: rows are matched by an index of the chunk's keys instead. */
+  private index: Map<string, number> | undefined;
   private current: Noted | undefined;
   private snapshot: PgSnapshot | undefined;
   private targetLsn: Lsn = 0n;
@@ -84,6 +96,7 @@ export class ChunkWindow {
     if (current === undefined || !this.open) return;
     if (this.phase === 'reading') {
       if (current.keys !== null) for (const key of keys) current.keys.push(key);
+      this.notedKeys += keys.length;
       return;
     }
     // Filled: `keys` null means the snapshot saw this transaction; nothing to drop.
@@ -107,6 +120,7 @@ export class ChunkWindow {
   fill(snapshot: PgSnapshot, target: Lsn, rows: ChangeEvent[]): FillResult {
     if (this.phase !== 'reading') return 'filled';
     for (const xid of this.recentXids) if (inProgressIn(snapshot, xid)) return 'race';
+    if (this.notedKeys > MAX_NOTED_KEYS) return 'overflow';
     this.snapshot = snapshot;
     this.targetLsn = target;
     this.rows = rows;
@@ -134,6 +148,7 @@ export class ChunkWindow {
     const read = events.length;
     this.rows = [];
     if (this.truncated) events = [];
+    else if (this.index !== undefined) events = events.filter((event) => event !== DROPPED);
     else if (this.superseded.size > 0) events = events.filter((event) => !this.superseded.has(this.keyOf(event)));
     this.dropped = read - events.length;
     this.settle(true);
@@ -152,7 +167,19 @@ export class ChunkWindow {
   }
 
   private drop(key: string): void {
+    if (this.index !== undefined) {
+      const at = this.index.get(key);
+      if (at !== undefined) this.rows[at] = DROPPED;
+      return;
+    }
     this.superseded.add(key);
+    // Bounded by the chunk, not by how much of the table the stream changes meanwhile.
+    if (this.superseded.size > Math.max(4 * this.rows.length, 10_000)) {
+      this.index = new Map(this.rows.map((event, i) => [this.keyOf(event), i]));
+      const keys = [...this.superseded];
+      this.superseded.clear();
+      for (const k of keys) this.drop(k);
+    }
   }
 
   private dropAll(): void {

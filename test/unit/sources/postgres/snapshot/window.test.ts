@@ -81,3 +81,22 @@ describe('ChunkWindow', () => {
     expect(await closed.ended).toBe(false);
   });
 });
+
+describe('ChunkWindow under bulk changes', () => {
+  test('more superseded keys than rows: rows are matched by their keys, memory bounded by the chunk', () => {
+    const w = new ChunkWindow('public', 't', []);
+    w.fill(snapshot, 1n, rows(1, 2, 3));
+    w.begin(200);
+    for (let i = 100; i < 20_100; i++) w.change([key(i)]);
+    w.change([key(2)]);
+    expect(ids(w.take())).toEqual([1, 3]);
+    expect(w.dropped).toBe(1);
+  });
+
+  test('a bulk change while the chunk is read: the chunk is read again later', () => {
+    const w = new ChunkWindow('public', 't', []);
+    w.begin(200);
+    for (let i = 0; i < 100_001; i++) w.change([key(i)]);
+    expect(w.fill(snapshot, 1n, rows(1))).toBe('overflow');
+  });
+});
