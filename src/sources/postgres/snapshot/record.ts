@@ -3,7 +3,7 @@
  * restart resumes from the last one, docs/snapshots.md "Resuming"), and its public view
  * (SnapshotInfo) with rate and ETA. Pure.
  */
-import type { SnapshotInfo, SnapshotState, TableProgress, TableState } from './types.ts';
+import type { SnapshotInfo, TableProgress, TableState } from './types.ts';
 
 /** Bumped when the record's shape changes incompatibly. */
 const RECORD_VERSION = 1;
@@ -19,15 +19,8 @@ export interface TableRecord {
   error?: string;
 }
 
-export interface SnapshotRecord {
-  id: string;
-  kind: 'initial' | 'backfill';
-  state: SnapshotState;
-  where?: string;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  error?: string;
+/** What is persisted of a snapshot: its public fields, without the derived sums and rates. */
+export interface SnapshotRecord extends Pick<SnapshotInfo, 'id' | 'kind' | 'state' | 'where' | 'createdAt' | 'startedAt' | 'finishedAt' | 'error'> {
   /** false until the tables of an initial snapshot (every published table) were listed. */
   planned: boolean;
   tables: TableRecord[];
