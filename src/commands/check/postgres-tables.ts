@@ -61,11 +61,11 @@ interface Finding {
 }
 
 /** One result per published table: OK with a description, or the worst finding with every reason and remedy. */
-export function checkTables(tables: readonly TableFacts[], publications: readonly PublicationFacts[], versionNum: number): CheckResult[] {
+export function checkTables(tables: readonly TableFacts[], publications: readonly PublicationFacts[], versionNum: number, initialSnapshot = false): CheckResult[] {
   const byName = new Map(publications.map((p) => [p.name, p]));
   return tables.map((table) => {
     const pubs = table.publications.map((name) => byName.get(name)).filter((p): p is PublicationFacts => p !== undefined);
-    const { notes, findings } = examineTable(table, pubs, versionNum);
+    const { notes, findings } = examineTable(table, pubs, versionNum, initialSnapshot);
     const subject = `${table.schema}.${table.name}`;
     if (findings.length === 0) return ok('table', notes.join('; '), subject);
     const worst = findings.some((f) => f.verdict === 'FAIL') ? fail : warn;
@@ -73,7 +73,7 @@ export function checkTables(tables: readonly TableFacts[], publications: readonl
   });
 }
 
-function examineTable(table: TableFacts, pubs: readonly PublicationFacts[], versionNum: number): { notes: string[]; findings: Finding[] } {
+function examineTable(table: TableFacts, pubs: readonly PublicationFacts[], versionNum: number, initialSnapshot: boolean): { notes: string[]; findings: Finding[] } {
   const notes: string[] = [];
   const findings: Finding[] = [];
   const name = tableName(table);
@@ -96,6 +96,14 @@ function examineTable(table: TableFacts, pubs: readonly PublicationFacts[], vers
     findings.push({
       verdict: 'WARN',
       reason: 'no primary key: updates and deletes carry no Key, the whole old row identifies the row (Kafka keys use every column)',
+      remedy: `ALTER TABLE ${name} ADD PRIMARY KEY (...);`,
+    });
+  }
+  // Snapshots read a table in the order of its key (docs/snapshots.md "Which tables").
+  if (initialSnapshot && !hasKey && !(table.identity === 'index' && table.identityIndex)) {
+    findings.push({
+      verdict: 'WARN',
+      reason: 'no primary key or replica identity index: the initial snapshot cannot copy this table (it is marked failed; the other tables are copied)',
       remedy: `ALTER TABLE ${name} ADD PRIMARY KEY (...);`,
     });
   }

@@ -114,7 +114,7 @@ async function checkCatalog(options: PostgresSourceOptions, connection: ConnectO
     const existing = resolvePublications(configured, publications).flatMap(({ facts }) => (facts ? [facts.name] : []));
     const tables = existing.length > 0 ? parsePublishedTables(await query(publishedTablesSql(existing, server.versionNum))) : [];
     results.push(...checkPublications(configured, publications, tables, session.database));
-    results.push(...checkTables(tables, publications, server.versionNum));
+    results.push(...checkTables(tables, publications, server.versionNum, options.snapshot !== 'never'));
 
     const slot = options.replicationSlot;
     const info = parseSlotInfo(await query(slotInfoSql(slot, server.versionNum)), parseLsn);

@@ -129,6 +129,18 @@ describe('tables', () => {
     expect(one({ identity: 'index', identityIndex: 'users_email', primaryKey: [] })).toMatchObject({ verdict: 'OK', reason: 'no primary key; replica identity index (users_email)' });
   });
 
+  test('with an initial snapshot: a table without a key to read it in order is a WARN; a key or identity index is fine', () => {
+    const snapshot = (t: Partial<TableFacts>, p: Partial<PublicationFacts> = {}) => checkTables([table(t)], [pub(p)], 150000, true)[0]!;
+    const insertOnly = snapshot({ primaryKey: [] }, { update: false, delete: false });
+    expect(insertOnly.verdict).toBe('WARN');
+    expect(insertOnly.reason).toContain('the initial snapshot cannot copy this table');
+    expect(insertOnly.remedy).toContain('ADD PRIMARY KEY');
+    expect(snapshot({ identity: 'full', primaryKey: [] }).reason).toContain('initial snapshot cannot copy');
+    expect(snapshot({}).verdict).toBe('OK');
+    expect(snapshot({ identity: 'index', identityIndex: 'users_email', primaryKey: [] }).verdict).toBe('OK');
+    expect(one({ primaryKey: [] }, { update: false, delete: false }).verdict).toBe('OK');
+  });
+
   test('TOAST-able columns: WARN unless REPLICA IDENTITY FULL or updates are not published', () => {
     const toast = one({ toastable: ['bio', 'doc'] });
     expect(toast.verdict).toBe('WARN');
