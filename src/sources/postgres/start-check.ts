@@ -60,7 +60,7 @@ export function acceptCommand(configFile = 'FILE'): string {
   return `psql-streamer -config ${configFile} --accept-gap`;
 }
 
-const RESYNC = 'rows changed meanwhile may be missing downstream: re-copy the affected tables to the target (built-in snapshots are planned; see docs/operations.md)';
+const RESYNC = 'rows changed meanwhile may be missing downstream: re-copy the affected tables with a backfill once it runs (psql-streamer snapshot --source NAME --table T; docs/snapshots.md)';
 
 export function checkStart(input: StartCheckInput): StartDecision {
   const { source, slot, resumeFrom, server, slotInfo } = input;
