@@ -37,7 +37,7 @@ export interface ChunkQuery {
 }
 
 /**
- * `SELECT <relation columns>[, key columns not among them] FROM t WHERE (k1, k2) > ($1::type1, $2::type2)
+ * `SELECT <relation columns>[, key columns not among them] FROM t WHERE (k1, k2) > ($1::text::type1, ...)
  * [AND (rowFilter)] [AND (where)] ORDER BY k1, k2 LIMIT rows`. `where` must have passed
  * validateWhere (tables.ts); it and the row filter stand on lines of their own, so a trailing
  * `--` comment cannot hide what follows.
@@ -54,7 +54,10 @@ export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: strin
   });
   const keys = table.keyColumns.map(quoteIdent);
   const conditions: string[] = [];
-  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::${type}`).join(', ')})`);
+  // Bound as text, then cast: postgres.js would otherwise run its own serializer for a parameter
+  // the server types as a date, timestamp, bytea or json (through a JavaScript Date: precision and
+  // infinity lost) instead of sending the server's own text back.
+  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::text::${type}`).join(', ')})`);
   if (table.rowFilter !== undefined) conditions.push(`(\n${table.rowFilter}\n)`);
   if (where !== undefined) conditions.push(`(\n${where}\n)`);
   const text = `SELECT ${selected.length === 0 ? 'NULL' : selected.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}` +
