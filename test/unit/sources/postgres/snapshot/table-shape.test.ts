@@ -43,7 +43,7 @@ describe('shapeTable', () => {
       expect(shapeTable(catalog(overrides))).toEqual({ refused: { table: 'public.orders', reason:
         'public.orders has no primary key or replica identity index: snapshots read in key order; add one (ALTER TABLE ... ADD PRIMARY KEY (...)) or leave it out' } });
     }
-    expect(shapeTable(catalog({ schema: 'a.b', primaryKey: [] }))).toMatchObject({ refused: { table: 'a.b.orders' } });
+    expect(shapeTable(catalog({ schema: 'a.b', primaryKey: [] }))).toMatchObject({ refused: { table: '"a.b".orders' } });
     expect((shapeTable(catalog({ schema: 'a.b', primaryKey: [] })) as { refused: { reason: string } }).refused.reason).toStartWith('"a.b".orders has no');
   });
 
@@ -56,6 +56,11 @@ describe('shapeTable', () => {
     expect(flags(shaped({ published: ['id', 'twice'] }))).toEqual(['id*1']);
     expect(flags(shaped({ published: ['id', 'twice'], generatedByList: true }))).toEqual(['id*1', 'twice0']);
     expect(flags(shaped({ published: ['id'], generatedByList: true }))).toEqual(['id*1']);
+  });
+
+  test('the qualified name reads back as the table', () => {
+    expect(shaped({ schema: 'My Schema', name: 'odd.t' }).qualified).toBe('My Schema."odd.t"');
+    expect(shaped({ schema: 'Sales', name: 'Orders' }).qualified).toBe('Sales.Orders');
   });
 
   test('an unknown row count is 0', () => {
