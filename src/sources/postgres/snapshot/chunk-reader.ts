@@ -12,7 +12,10 @@ import type { SnapshotTable } from './table-shape.ts';
 export interface ChunkRead {
   /** pg_current_snapshot()::text of the chunk's transaction, e.g. "748:752:748,750". */
   snapshot: string;
-  /** pg_current_wal_insert_lsn(), read in the same first statement (after the snapshot was taken). */
+  /**
+   * pg_current_wal_insert_lsn(), read in the same first statement (after the snapshot was taken);
+   * on a standby pg_last_wal_replay_lsn().
+   */
   walInsertLsn: Lsn;
   /** Raw text-format values, in relation.columns order. */
   rows: (Uint8Array | null)[][];
@@ -23,6 +26,14 @@ export interface ChunkRead {
   /** True when no row follows lastKey (fewer rows than limits.rows and not cut by bytes). */
   complete: boolean;
 }
+
+/**
+ * The chunk's snapshot and WAL position, in its first statement. On a standby (a source decoding
+ * from one, PostgreSQL 16+) there is no insert position: the position replayed so far stands for
+ * it, read after the snapshot was taken as on a primary.
+ */
+const SNAPSHOT_SQL = 'SELECT pg_current_snapshot()::text, ' +
+  '(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text';
 
 /** Rows fetched per round trip: the byte limit is checked per row, so at most one batch is read past it. */
 export const BATCH_ROWS = 2048;
@@ -82,7 +93,7 @@ export async function readChunk(
   const query = chunkQuery(table, after !== undefined, where, limits.rows);
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const [first] = await client.query('SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text');
+    const [first] = await client.query(SNAPSHOT_SQL);
     const rows: (Uint8Array | null)[][] = [];
     let bytes = 0;
     let cut = false;
