@@ -9,7 +9,7 @@ import { PgError } from '../../../src/pg/errors.ts';
 import type { SqlClient } from '../../../src/pg/sql-client.ts';
 import { parseLsn } from '../../../src/replication/lsn.ts';
 import { readChunk, type ChunkRead } from '../../../src/sources/postgres/snapshot/chunk-reader.ts';
-import { resolveSnapshotTables, type SnapshotTable } from '../../../src/sources/postgres/snapshot/tables.ts';
+import { resolveSnapshotTables, validateWhere, type SnapshotTable } from '../../../src/sources/postgres/snapshot/tables.ts';
 import { testSince, uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests } from '../../helpers/postgres-source.ts';
 import { snapshotClient } from '../../helpers/snapshot-reader.ts';
@@ -164,6 +164,25 @@ describe('readChunk', () => {
       ['2', null, null, null, null, null],
     ]);
     expect(first.bytes).toBe(1 + 24 + 6 + 21 + 4 + 2 + 1);
+  });
+
+  test('a session with standard_conforming_strings off reads `where` as the shape check does', async () => {
+    const t = await table('scs', 'id int PRIMARY KEY, v text', "INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 5) g");
+    const old = await snapshotClient(db.pg.server);
+    try {
+      await old.query('SET standard_conforming_strings = off');
+      // Read with backslash escapes this would close its parentheses and OR every row in.
+      const where = "v = '\\'' ) OR (1=1 --'";
+      await validateWhere(old, t, where);
+      const chunk = await readChunk(old, t, ['3'], where, { rows: 10, bytes: 1 << 20 });
+      expect(chunk.rows).toEqual([]);
+      const plain = await readChunk(old, t, ['3'], "v = 'v'", { rows: 10, bytes: 1 << 20 });
+      expect(plain.rows.map(texts)).toEqual([['4', 'v'], ['5', 'v']]);
+      // Only for the transaction: the session's own setting stays.
+      expect(await old.query('SHOW standard_conforming_strings')).toEqual([['off']]);
+    } finally {
+      await old.close();
+    }
   });
 
   test('an error rolls the transaction back; the session goes on', async () => {

@@ -7,6 +7,7 @@
 import type { SqlClient, SqlParam } from '../../../pg/sql-client.ts';
 import { quoteIdent } from '../../../replication/commands.ts';
 import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
+import { STANDARD_STRINGS } from './request-text.ts';
 import type { SnapshotTable } from './table-shape.ts';
 
 export interface ChunkRead {
@@ -30,10 +31,12 @@ export interface ChunkRead {
 /**
  * The chunk's snapshot and WAL position, in its first statement. On a standby (a source decoding
  * from one, PostgreSQL 16+) there is no insert position: the position replayed so far stands for
- * it, read after the snapshot was taken as on a primary.
+ * it, read after the snapshot was taken as on a primary. It also makes sure the chunk's SELECT is
+ * parsed with standard_conforming_strings on (the default), as checkWhereShape reads `where`.
  */
 const SNAPSHOT_SQL = 'SELECT pg_current_snapshot()::text, ' +
-  '(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text';
+  '(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text, ' +
+  `${STANDARD_STRINGS}`;
 
 /** Rows fetched per round trip: the byte limit is checked per row, so at most one batch is read past it. */
 export const BATCH_ROWS = 2048;

@@ -9,7 +9,7 @@ import { PgError } from '../../../pg/errors.ts';
 import type { SqlClient, SqlRow } from '../../../pg/sql-client.ts';
 import type { ReplicaIdentity } from '../../../pgoutput/messages.ts';
 import { quoteIdent } from '../../../replication/commands.ts';
-import { checkWhereShape, parseTableName, requestName, type TableName } from './request-text.ts';
+import { checkWhereShape, parseTableName, requestName, STANDARD_STRINGS, type TableName } from './request-text.ts';
 import { type CatalogColumn, type CatalogTable, shapeTable, type SnapshotTable } from './table-shape.ts';
 import { SnapshotRequestError } from './types.ts';
 
@@ -189,6 +189,7 @@ export async function validateWhere(client: SqlClient, table: SnapshotTable, whe
   checkWhereShape(where);
   await client.query('BEGIN READ ONLY');
   try {
+    await client.query(`SELECT ${STANDARD_STRINGS}`);
     await client.query(`SELECT 1 FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)} WHERE (\n${where}\n) LIMIT 0`);
   } catch (err) {
     if (err instanceof PgError) throw new SnapshotRequestError(`where: ${err.serverMessage}`, 400);
