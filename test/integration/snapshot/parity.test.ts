@@ -4,7 +4,8 @@
  * builds equals the Relation message pgoutput sends, and the event JSON built from readChunk's rows
  * (encodeInsertMessage, then EventFactory.rowFromBytes as the dispatch builds it) equals the
  * stream's insert event for the same row byte for byte, but for what only a live change has
- * (WALPosition, Timestamp, UUID, XID, CommitLSN, CommitTime), and so does the Kafka row key.
+ * (WALPosition, Timestamp, UUID, XID, CommitLSN, CommitTime) and the snapshot's own last key
+ * ("Snapshot":true), and so does the Kafka row key.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type postgres from 'postgres';
@@ -110,7 +111,7 @@ async function snapshotEvents(table: SnapshotTable, rows: number): Promise<{ eve
     const chunk = await readChunk(client, table, after, undefined, { rows, bytes: 16 * 2 ** 20 });
     for (const row of chunk.rows) {
       const message = encodeInsertMessage(table.relationId, row);
-      const event = factory.rowFromBytes(message, 0, message.length, relation, Number(chunk.walInsertLsn), undefined);
+      const event = factory.rowFromBytes(message, 0, message.length, relation, Number(chunk.walInsertLsn), undefined, performance.now(), true);
       if (event === undefined) throw new Error(`the byte path refused a row of ${table.qualified}`);
       events.push(event);
     }
@@ -140,6 +141,9 @@ describe('snapshot rows are the stream\'s rows', () => {
       const line = (e: ChangeEvent) => `${comparable(e)} key=${text.decode(rowKeyBytes(e))}`;
       expect(events.map(line).sort()).toEqual(live.map(line).sort());
       expect(events.every((e) => e.action === 'insert' && e.xid === undefined && e.commitLsn === undefined)).toBe(true);
+      // The marker is the last key of a snapshot event, and only there.
+      expect(events.every((e) => text.decode(passthroughBytes(e)).trimEnd().endsWith(',"Snapshot":true}'))).toBe(true);
+      expect(live.some((e) => text.decode(passthroughBytes(e)).includes('"Snapshot"'))).toBe(false);
       expect(problems).toEqual([]);
     });
   }
