@@ -252,3 +252,55 @@ describe('queries', () => {
     expect(client.closed).toBe(true);
   });
 });
+
+describe('queryRawBatches', () => {
+  const superuser = (): ConnectOptions => ({
+    host: pg.server.host, port: pg.server.port, user: pg.server.user, database: pg.server.database, sslmode: 'disable', connectTimeoutMs: 10_000,
+    params: SESSION_PARAMS,
+  });
+
+  test('rows in batches as raw text bytes; stopping early closes the portal; the session goes on', async () => {
+    await withClient(superuser(), async (client) => {
+      await client.query('BEGIN');
+      const batches: number[] = [];
+      const seen: string[] = [];
+      await client.queryRawBatches("SELECT g, 'é' || g, NULL::text FROM generate_series(1, 1000) g WHERE g > $1::int", ['10'], 100, (rows) => {
+        batches.push(rows.length);
+        for (const row of rows) seen.push(`${new TextDecoder().decode(row[1]!)}|${row[2]}`);
+        return batches.length < 3;
+      });
+      expect(batches).toEqual([100, 100, 100]);
+      expect(seen.slice(0, 2)).toEqual(['é11|null', 'é12|null']);
+      expect(seen.length).toBe(300);
+      // The transaction is still usable after the early stop.
+      expect(await client.query('SELECT 41 + 1')).toEqual([['42']]);
+      await client.query('COMMIT');
+      const all: number[] = [];
+      await client.queryRawBatches('SELECT generate_series(1, 250)', [], 100, (rows) => {
+        all.push(rows.length);
+        return true;
+      });
+      expect(all).toEqual([100, 100, 50]);
+    });
+  });
+
+  test('errors are mapped as query maps them', async () => {
+    await withClient(superuser(), async (client) => {
+      const err = await client.queryRawBatches('SELECT 1 / (g - 3) FROM generate_series(1, 5) g', [], 1, () => true).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PgError);
+      expect((err as PgError).code).toBe('22012');
+      expect(await client.query('SELECT 1')).toEqual([['1']]);
+      await expect(client.queryRawBatches('SELECT 1', [], 0, () => true)).rejects.toThrow(RangeError);
+      // A throwing callback stops the read (in a middle batch and in the last one); the session goes on.
+      for (const at of [1, 3]) {
+        let calls = 0;
+        const thrown = await client.queryRawBatches('SELECT generate_series(1, 5)', [], 2, () => {
+          if (++calls === at) throw new Error(`stop at ${at}`);
+          return true;
+        }).catch((e: unknown) => e);
+        expect([(thrown as Error).message, calls]).toEqual([`stop at ${at}`, at]);
+        expect(await client.query('SELECT 2')).toEqual([['2']]);
+      }
+    });
+  });
+});

@@ -33,7 +33,7 @@ async function resolveAndCompare(publication: string, requested: string, insert:
   expect(tables.length).toBe(1);
   const table = tables[0]!;
   const sent = await streamed(db.sql, [publication], insert);
-  expect(table.relation).toEqual(sent.relations.get(table.qualified)!);
+  expect(table.relation).toEqual(sent.relations.get(`${table.schema}.${table.name}`)!);
   return table;
 }
 
@@ -139,7 +139,9 @@ describe('resolveSnapshotTables: what is published', () => {
     const qt = `"odd.Table ""q"""`;
     await db.sql.unsafe(`CREATE SCHEMA ${qs}; CREATE TABLE ${qs}.${qt} ("Key Col" int PRIMARY KEY, "v.x" text); CREATE PUBLICATION ${pub} FOR TABLE ${qs}.${qt}`);
     const table = await resolveAndCompare(pub, `${qs}.${qt}`, `INSERT INTO ${qs}.${qt} VALUES (1, 'x')`);
-    expect([table.schema, table.name, table.qualified, table.keyColumns]).toEqual([schema, name, `${schema}.${name}`, ['Key Col']]);
+    expect([table.schema, table.name, table.qualified, table.keyColumns]).toEqual([schema, name, `${schema}.${qt}`, ['Key Col']]);
+    // The qualified name (what a snapshot record keeps) resolves to the same table again.
+    expect((await resolveSnapshotTables(client, [pub], [table.qualified])).tables[0]!.relationId).toBe(table.relationId);
     const err = await refusal(resolveSnapshotTables(client, [pub], [`${schema}.nope`]));
     expect(err.message).toBe(`table ${schema}.nope does not exist`);
   });

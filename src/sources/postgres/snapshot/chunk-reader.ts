@@ -7,12 +7,16 @@
 import type { SqlClient, SqlParam } from '../../../pg/sql-client.ts';
 import { quoteIdent } from '../../../replication/commands.ts';
 import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
+import { STANDARD_STRINGS } from './request-text.ts';
 import type { SnapshotTable } from './table-shape.ts';
 
 export interface ChunkRead {
   /** pg_current_snapshot()::text of the chunk's transaction, e.g. "748:752:748,750". */
   snapshot: string;
-  /** pg_current_wal_insert_lsn(), read in the same first statement (after the snapshot was taken). */
+  /**
+   * pg_current_wal_insert_lsn(), read in the same first statement (after the snapshot was taken);
+   * on a standby pg_last_wal_replay_lsn().
+   */
   walInsertLsn: Lsn;
   /** Raw text-format values, in relation.columns order. */
   rows: (Uint8Array | null)[][];
@@ -23,6 +27,16 @@ export interface ChunkRead {
   /** True when no row follows lastKey (fewer rows than limits.rows and not cut by bytes). */
   complete: boolean;
 }
+
+/**
+ * The chunk's snapshot and WAL position, in its first statement. On a standby (a source decoding
+ * from one, PostgreSQL 16+) there is no insert position: the position replayed so far stands for
+ * it, read after the snapshot was taken as on a primary. It also makes sure the chunk's SELECT is
+ * parsed with standard_conforming_strings on (the default), as checkWhereShape reads `where`.
+ */
+const SNAPSHOT_SQL = 'SELECT pg_current_snapshot()::text, ' +
+  '(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text, ' +
+  `${STANDARD_STRINGS}`;
 
 /** Rows fetched per round trip: the byte limit is checked per row, so at most one batch is read past it. */
 export const BATCH_ROWS = 2048;
@@ -37,7 +51,7 @@ export interface ChunkQuery {
 }
 
 /**
- * `SELECT <relation columns>[, key columns not among them] FROM t WHERE (k1, k2) > ($1::type1, $2::type2)
+ * `SELECT <relation columns>[, key columns not among them] FROM t WHERE (k1, k2) > ($1::text::type1, ...)
  * [AND (rowFilter)] [AND (where)] ORDER BY k1, k2 LIMIT rows`. `where` must have passed
  * validateWhere (tables.ts); it and the row filter stand on lines of their own, so a trailing
  * `--` comment cannot hide what follows.
@@ -54,7 +68,10 @@ export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: strin
   });
   const keys = table.keyColumns.map(quoteIdent);
   const conditions: string[] = [];
-  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::${type}`).join(', ')})`);
+  // Bound as text, then cast: postgres.js would otherwise run its own serializer for a parameter
+  // the server types as a date, timestamp, bytea or json (through a JavaScript Date: precision and
+  // infinity lost) instead of sending the server's own text back.
+  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::text::${type}`).join(', ')})`);
   if (table.rowFilter !== undefined) conditions.push(`(\n${table.rowFilter}\n)`);
   if (where !== undefined) conditions.push(`(\n${where}\n)`);
   const text = `SELECT ${selected.length === 0 ? 'NULL' : selected.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}` +
@@ -79,7 +96,7 @@ export async function readChunk(
   const query = chunkQuery(table, after !== undefined, where, limits.rows);
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const [first] = await client.query('SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text');
+    const [first] = await client.query(SNAPSHOT_SQL);
     const rows: (Uint8Array | null)[][] = [];
     let bytes = 0;
     let cut = false;

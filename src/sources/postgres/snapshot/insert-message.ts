@@ -3,7 +3,7 @@
  * "How a chunk is read"), so it takes the stream's own byte path to an event
  * (EventFactory.rowFromBytes) and is converted exactly as a live insert. Pure.
  *
- * Layout (protocol-logicalrep-message-formats): Byte1 'I', Int32 relation OID, Byte1 'N', then
+ * Layout (PostgreSQL's "Logical Replication Message Formats"): Byte1 'I', Int32 relation OID, Byte1 'N', then
  * TupleData: Int16 column count and per column Byte1 'n' (NULL) or 't' + Int32 length + the text.
  */
 

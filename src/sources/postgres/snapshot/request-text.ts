@@ -66,13 +66,21 @@ export function requestName(schema: string, name: string): string {
   return `${requestPart(schema)}.${requestPart(name)}`;
 }
 
+/**
+ * Sets standard_conforming_strings on for the rest of the transaction (an expression, to go in a
+ * SELECT): with it off, the server would read a backslash in '...' as an escape where
+ * checkWhereShape does not, and a `where` could close its parentheses unseen.
+ */
+export const STANDARD_STRINGS = "set_config('standard_conforming_strings', 'on', true)";
+
 const isIdentChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
 
 /**
  * Checks that `where` is one self-contained SQL expression: not blank, parentheses balanced (never
  * closing one it did not open), no `;`, no unterminated string, quoted name or comment. What is
  * inside strings ('...', E'...', $tag$...$tag$), quoted names and comments does not count. The
- * server checks the rest (validateWhere). Throws SnapshotRequestError 400.
+ * server checks the rest (validateWhere); it reads the condition with standard_conforming_strings
+ * on (STANDARD_STRINGS), as this does. Throws SnapshotRequestError 400.
  */
 export function checkWhereShape(where: string): void {
   const bad = (why: string) => new SnapshotRequestError(`where: ${why}`, 400);

@@ -16,7 +16,10 @@ export interface SnapshotTable {
   /** As pgoutput names it (the Relation message's namespace and name). */
   schema: string;
   name: string;
-  /** `schema.table`. */
+  /**
+   * `schema.table` in the request syntax (request-text.ts): a part holding a dot or a quote is in
+   * double quotes, so resolveSnapshotTables reads it back as this table (what a record keeps).
+   */
   qualified: string;
   /** pg_class OID, as pgoutput's Relation carries it. */
   relationId: number;
@@ -89,7 +92,7 @@ export function shapeTable(t: CatalogTable): { table: SnapshotTable } | { refuse
   const byAttnum = new Map(t.columns.map((c) => [c.attnum, c]));
   const keyAttnums = t.replicaIdentity === 'i' ? t.identityIndex : t.primaryKey;
   const key = keyAttnums.map((attnum) => byAttnum.get(attnum));
-  if (key.length === 0 || key.some((c) => c === undefined)) return { refused: { table: `${t.schema}.${t.name}`, reason: keylessReason(t.schema, t.name) } };
+  if (key.length === 0 || key.some((c) => c === undefined)) return { refused: { table: requestName(t.schema, t.name), reason: keylessReason(t.schema, t.name) } };
   const relation: Relation = {
     tag: 'relation',
     xid: undefined,
@@ -106,7 +109,7 @@ export function shapeTable(t: CatalogTable): { table: SnapshotTable } | { refuse
     table: {
       schema: t.schema,
       name: t.name,
-      qualified: `${t.schema}.${t.name}`,
+      qualified: requestName(t.schema, t.name),
       relationId: t.relationId,
       relation,
       keyColumns: key.map((c) => c!.name),

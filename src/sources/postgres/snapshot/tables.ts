@@ -9,7 +9,7 @@ import { PgError } from '../../../pg/errors.ts';
 import type { SqlClient, SqlRow } from '../../../pg/sql-client.ts';
 import type { ReplicaIdentity } from '../../../pgoutput/messages.ts';
 import { quoteIdent } from '../../../replication/commands.ts';
-import { checkWhereShape, parseTableName, requestName, type TableName } from './request-text.ts';
+import { checkWhereShape, parseTableName, requestName, STANDARD_STRINGS, type TableName } from './request-text.ts';
 import { type CatalogColumn, type CatalogTable, shapeTable, type SnapshotTable } from './table-shape.ts';
 import { SnapshotRequestError } from './types.ts';
 
@@ -52,23 +52,26 @@ WHERE i.indrelid = ANY ($1::oid[]) AND (i.indisprimary OR i.indisreplident)`;
 
 const text = (row: SqlRow, i: number): string => row[i] ?? '';
 
-/** Reads every table the publications publish, shaped for a snapshot (or refused), by `schema\0name`. */
-async function publishedTables(client: SqlClient, publications: readonly string[]): Promise<Map<string, ReturnType<typeof shapeTable>>> {
+/** A published table before its columns and key are read. */
+type Published = CatalogTable & { everyRow: boolean; filters: string[]; lists: Set<string> | undefined };
+
+/** Every table the publications publish, by `schema\0name` (one query; columns and keys come later). */
+async function publishedTables(client: SqlClient, publications: readonly string[]): Promise<Map<string, Published>> {
   const [versionRow] = await client.query("SELECT current_setting('server_version_num')");
   const version = Number(versionRow?.[0]);
   const withLists = version >= 150000;
   const rows = await client.query(PUBLISHED_SQL(withLists), [textArray(publications)]);
-  const tables = new Map<number, CatalogTable & { everyRow: boolean; filters: string[]; lists: Set<string> | undefined }>();
+  const tables = new Map<string, Published>();
   for (const row of rows) {
-    const oid = Number(row[0]);
-    let t = tables.get(oid);
+    const key = `${text(row, 1)}\0${text(row, 2)}`;
+    let t = tables.get(key);
     if (t === undefined) {
       t = {
-        relationId: oid, schema: text(row, 1), name: text(row, 2), replicaIdentity: text(row, 3) as ReplicaIdentity, columns: [],
+        relationId: Number(row[0]), schema: text(row, 1), name: text(row, 2), replicaIdentity: text(row, 3) as ReplicaIdentity, columns: [],
         published: undefined, generatedByList: version >= 180000, primaryKey: [], identityIndex: [], estimatedRows: Number(row[6]), rowFilter: undefined,
         everyRow: false, filters: [], lists: withLists ? new Set() : undefined,
       };
-      tables.set(oid, t);
+      tables.set(key, t);
     }
     // Several publications: the union of their columns; a publication without a row filter sends every row.
     const [, , , , columns, filter] = row;
@@ -77,27 +80,37 @@ async function publishedTables(client: SqlClient, publications: readonly string[
     if (filter === null || filter === undefined) t.everyRow = true;
     else t.filters.push(filter);
   }
-  const oids = textArray([...tables.keys()].map(String));
+  return tables;
+}
+
+/** Reads the columns and keys of `tables` and shapes them for a snapshot (or refuses them). */
+async function shapeTables(client: SqlClient, tables: readonly Published[]): Promise<ReturnType<typeof shapeTable>[]> {
+  if (tables.length === 0) return [];
+  const byOid = new Map(tables.map((t) => [t.relationId, t]));
+  const oids = textArray([...byOid.keys()].map(String));
+  for (const t of tables) {
+    t.columns = [];
+    t.primaryKey = [];
+    t.identityIndex = [];
+  }
   for (const row of await client.query(COLUMNS_SQL, [oids])) {
     const column: CatalogColumn = {
       attnum: Number(row[1]), name: text(row, 2), typeOid: Number(row[3]), typeModifier: Number(row[4]), generated: text(row, 5), typeName: text(row, 6),
     };
-    tables.get(Number(row[0]))?.columns.push(column);
+    byOid.get(Number(row[0]))?.columns.push(column);
   }
   for (const row of await client.query(KEYS_SQL, [oids])) {
-    const t = tables.get(Number(row[0]));
+    const t = byOid.get(Number(row[0]));
     if (t === undefined) continue;
     const attnums = text(row, 3).split(' ').map(Number);
     if (row[1] === 'true') t.primaryKey = attnums;
     if (row[2] === 'true') t.identityIndex = attnums;
   }
-  const shaped = new Map<string, ReturnType<typeof shapeTable>>();
-  for (const t of tables.values()) {
+  return tables.map((t) => {
     t.published = t.lists === undefined ? undefined : [...t.lists];
     t.rowFilter = t.everyRow || t.filters.length === 0 ? undefined : t.filters.length === 1 ? t.filters[0] : t.filters.map((f) => `(${f})`).join(' OR ');
-    shaped.set(`${t.schema}\0${t.name}`, shapeTable(t));
-  }
-  return shaped;
+    return shapeTable(t);
+  });
 }
 
 /** Names in error messages: `"a", "b"`. */
@@ -112,7 +125,7 @@ async function checkPublications(client: SqlClient, publications: readonly strin
 }
 
 /** Why a requested table is not published, or the published partitions that stand for it. */
-async function explainUnpublished(client: SqlClient, wanted: TableName, publications: readonly string[], published: ReadonlyMap<string, ReturnType<typeof shapeTable>>): Promise<string[]> {
+async function explainUnpublished(client: SqlClient, wanted: TableName, publications: readonly string[], published: ReadonlyMap<string, Published>): Promise<string[]> {
   const asked = requestName(wanted.schema, wanted.name);
   const [found] = await client.query(
     'SELECT c.oid::text, c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
@@ -151,7 +164,7 @@ export async function resolveSnapshotTables(client: SqlClient, publications: rea
   const published = await publishedTables(client, publications);
   const result: ResolvedTables = { tables: [], refused: [] };
   if (requested === 'all') {
-    for (const shaped of [...published.values()]) {
+    for (const shaped of await shapeTables(client, [...published.values()])) {
       if ('table' in shaped) result.tables.push(shaped.table);
       else result.refused.push(shaped.refused);
     }
@@ -164,17 +177,16 @@ export async function resolveSnapshotTables(client: SqlClient, publications: rea
     result.refused.sort(byName);
     return result;
   }
-  const seen = new Set<number>();
+  // Which published tables, in request order, each once; then only those are read.
+  const wantedTables = new Map<string, Published>();
   for (const wanted of names) {
     const key = `${wanted.schema}\0${wanted.name}`;
     const keys = published.has(key) ? [key] : await explainUnpublished(client, wanted, publications, published);
-    for (const k of keys) {
-      const shaped = published.get(k)!;
-      if (!('table' in shaped)) throw new SnapshotRequestError(shaped.refused.reason, 400);
-      if (seen.has(shaped.table.relationId)) continue;
-      seen.add(shaped.table.relationId);
-      result.tables.push(shaped.table);
-    }
+    for (const k of keys) wantedTables.set(k, published.get(k)!);
+  }
+  for (const shaped of await shapeTables(client, [...wantedTables.values()])) {
+    if (!('table' in shaped)) throw new SnapshotRequestError(shaped.refused.reason, 400);
+    result.tables.push(shaped.table);
   }
   return result;
 }
@@ -189,6 +201,7 @@ export async function validateWhere(client: SqlClient, table: SnapshotTable, whe
   checkWhereShape(where);
   await client.query('BEGIN READ ONLY');
   try {
+    await client.query(`SELECT ${STANDARD_STRINGS}`);
     await client.query(`SELECT 1 FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)} WHERE (\n${where}\n) LIMIT 0`);
   } catch (err) {
     if (err instanceof PgError) throw new SnapshotRequestError(`where: ${err.serverMessage}`, 400);
