@@ -29,7 +29,7 @@ export interface ColumnSpec {
 }
 
 /** Stands for a value an event left out (Unchanged) while the copy had no value for it. */
-export const UNKNOWN = '\u0000unknown';
+export const UNKNOWN = '<unknown: listed as Unchanged, no earlier value>';
 
 /** The canonical text of a value as an event carries it (its exact JSON text). */
 export function canonicalFromEvent(kind: ColumnKind, raw: string): string {

@@ -70,10 +70,12 @@ async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: numb
     poll = () => follower.poll();
   }
 
-  const writer = new ChurnWriter(sql, stream.table, rows).start();
   const streamer = startStreamer(dir, snapshotConfig({ server: pg.server, dir, publication: stream.publication, slot: stream.slot, mode, chunkSize: CHUNK, kafka: kafkaTarget }), `${sink}-${mode}`);
   children.push(streamer);
   const detail = () => streamer.stderr().slice(-4000);
+  // Once the slot exists (created at the first start): every change after it is in the stream.
+  await streamer.waitForLog('Streaming from', 30_000);
+  const writer = new ChurnWriter(sql, stream.table, rows).start();
   try {
     if (mode === 'initial') {
       await waitFor(`the snapshot row of the end mark ${endMark(rows)}`, () => {
@@ -82,7 +84,6 @@ async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: numb
       }, 120_000, detail);
       expect(streamer.proc.exitCode).toBeNull();
     } else {
-      await streamer.waitForLog('Streaming from', 30_000);
       await Bun.sleep(neverMs);
     }
     const counts = await writer.stop();
