@@ -140,7 +140,7 @@ export async function runSnapshotCrash(options: SnapshotCrashOptions): Promise<S
       if (previousKey > 0 && cycle.firstKey !== undefined && cycle.firstKey <= previousKey) {
         problems.push(`cycle ${i}: first snapshot row ${cycle.firstKey}, but key ${previousKey} was persisted before (restarted instead of resumed)`);
       }
-      if (previousKey > 0 && !cycle.loggedResume && !cycle.afterCopy) problems.push(`cycle ${i}: no "resuming" line although key ${previousKey} was persisted`);
+      if (previousKey > 0 && cycle.snapshotRows > 0 && !cycle.loggedResume) problems.push(`cycle ${i}: no "resuming" line although key ${previousKey} was persisted`);
       if ((persistedKey ?? 0) < previousKey || persistedRows < previousRows) {
         problems.push(`cycle ${i}: persisted progress went back from key ${previousKey} (${previousRows} rows) to ${persistedKey} (${persistedRows} rows)`);
       }

@@ -17,7 +17,7 @@ const newDir = useTempDirs('psql-streamer-snapshot-crash-');
 
 describe('kill -9 during a snapshot', () => {
   test('12 kills at random points of the copy under concurrent writes: every row present, nothing stale, progress resumed', async () => {
-    const rows = 60_000;
+    const rows = 100_000;
     const chunkSize = 1_000;
     const cycles = 12;
     const report = await runSnapshotCrash({
