@@ -13,14 +13,17 @@
  * psql-streamer creates its slot, copies, and exits 0 by itself once every row is delivered.
  * Measured per reader: rows/s from spawn to exit, rows/s of the copy alone (from the log line that
  * starts the initial snapshot to exit), CPU µs per row (user + system of the process, from its
- * rusage), peak RSS (its max RSS). The server's own work is not counted for anyone.
+ * rusage), peak RSS (VmHWM from /proc, sampled every 10 ms: rusage's max RSS would count the
+ * benchmark's own memory, which a child has between fork and exec). The server's own work is not
+ * counted for anyone.
  * Run it through scripts/bench-snapshot, which starts a fresh throwaway PostgreSQL cluster and Kafka
  * broker (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE, PSQL_STREAMER_PG_BIN and
  * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
- *                         [--chunk-size N] [--heap-hint] [--json FILE]
+ *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE]
  *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
+ *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +31,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
-import { fmt, median } from './lib/proc.ts';
+import { fmt, median, sampleProc } from './lib/proc.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '3' },
     'chunk-size': { type: 'string' },
     'heap-hint': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -74,9 +78,14 @@ interface Measured {
 }
 
 /** Runs a child to its end; its wall time, rusage, stderr, and when `mark` first appeared in stderr. */
-async function measure(cmd: string[], env: Record<string, string>, mark?: string): Promise<{ wallMs: number; markMs?: number; cpuUs: number; maxRssBytes: number; stderr: string; code: number }> {
+async function measure(cmd: string[], env: Record<string, string>, mark?: string): Promise<{ wallMs: number; markMs?: number; cpuUs: number; peakRssKb: number; stderr: string; code: number }> {
   const started = performance.now();
   const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, ...env } });
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    const sample = sampleProc(proc.pid);
+    if (sample !== undefined) peakRssKb = Math.max(peakRssKb, sample.rssKb, sample.hwmKb);
+  }, 10);
   let stderr = '';
   let markMs: number | undefined;
   const decoder = new TextDecoder();
@@ -86,14 +95,15 @@ async function measure(cmd: string[], env: Record<string, string>, mark?: string
   }
   const code = await proc.exited;
   const wallMs = performance.now() - started;
+  clearInterval(sampler);
   const usage = proc.resourceUsage();
-  return { wallMs, markMs, cpuUs: Number(usage?.cpuTime.total ?? 0n), maxRssBytes: usage?.maxRSS ?? 0, stderr, code };
+  return { wallMs, markMs, cpuUs: Number(usage?.cpuTime.total ?? 0n), peakRssKb, stderr, code };
 }
 
 async function runCopy(run: number): Promise<Measured> {
   const m = await measure([join(PG.bin, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-c', `COPY ${TABLE} TO STDOUT`], {});
   if (m.code !== 0) throw new Error(`psql COPY exited with ${m.code}: ${m.stderr}`);
-  return { reader: 'copy', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.maxRssBytes / 2 ** 20 };
+  return { reader: 'copy', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
 }
 
 function streamerConfig(dir: string, slot: string, sink: string): string {
@@ -164,7 +174,8 @@ requiredAcks = -1
     const file = join(dir, 'bench.toml');
     writeFileSync(file, streamerConfig(dir, slot, sink));
     const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
-    const m = await measure([process.execPath, MAIN, '-config', file], env, 'Initial snapshot');
+    const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+    const m = await measure([process.execPath, ...profile, MAIN, '-config', file], env, 'Initial snapshot');
     if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
     const summary = m.stderr.split('\n').filter((l) => /Snapshot \S+ (done|finished)|snapshot is done/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
@@ -178,7 +189,7 @@ requiredAcks = -1
       rowsPerSec: ROWS / (m.wallMs / 1000),
       copyRowsPerSec: copyMs === undefined ? undefined : ROWS / (copyMs / 1000),
       cpuUsPerRow: m.cpuUs / ROWS,
-      peakRssMb: m.maxRssBytes / 2 ** 20,
+      peakRssMb: m.peakRssKb / 1024,
     };
   } finally {
     await dropSlot(slot).catch(() => {});
