@@ -16,7 +16,7 @@ import type { ColumnSpec } from './replica.ts';
 /** The key of the row that ends the pre-filled table. */
 export const endMark = (rows: number): number => 2 * rows + 2;
 
-/** Every 200th pre-filled row has a TOAST value (10–100 KB). */
+/** By default every 200th pre-filled row has a TOAST value (10–100 KB). */
 export const TOAST_EVERY = 200;
 
 export const COLUMNS_DDL = `id int8 primary key, big int8, txt text, num numeric, ts timestamptz, doc jsonb,
@@ -37,8 +37,8 @@ export const COLUMNS: readonly ColumnSpec[] = [
   { name: 'blob', kind: 'string', sql: 'blob' },
 ];
 
-/** Values of row `g` (an SQL expression) with key `id` (the pre-fill's is 2g). */
-function rowValuesSql(g: string, id = `${g} * 2`): string {
+/** Values of row `g` (an SQL expression) with key `id` (the pre-fill's is 2g); every `toastEvery`-th g has a TOAST value. */
+function rowValuesSql(g: string, id = `${g} * 2`, toastEvery = TOAST_EVERY): string {
   return `${id},
     case ${g} % 7 when 0 then 9007199254740993 + ${g} * 1000 when 1 then -${g}::int8 * 12345 when 2 then null else ${g}::int8 * 1000003 end,
     case ${g} % 5 when 0 then 'a <&> b "q" \\ ' || ${g} when 1 then 'ünïcødé ✓ ' || ${g} when 2 then '' else 'row ' || md5(${g}::text) end,
@@ -48,7 +48,7 @@ function rowValuesSql(g: string, id = `${g} * 2`): string {
     case ${g} % 3 when 0 then true when 1 then false else null end,
     decode(md5(${g}::text), 'hex') || '\\x00ff'::bytea,
     case when ${g} % 9 = 0 then null else array['a,b', 'c"d', null, ${g}::text] end,
-    case when ${g} % ${TOAST_EVERY} = 0 then repeat(md5(${g}::text), 313 + (${g} * 7919) % 2812) else 'short ' || ${g} end`;
+    case when ${g} % ${toastEvery} = 0 then repeat(md5(${g}::text), 313 + (${g} * 7919) % 2812) else 'short ' || ${g} end`;
 }
 
 /**
@@ -57,7 +57,7 @@ function rowValuesSql(g: string, id = `${g} * 2`): string {
  * but not created (the streamer creates it on its first start, after the data: only the snapshot
  * copies the pre-filled rows), unless `slotBeforeFill` (then the stream carries the pre-fill too).
  */
-export async function createSnapshotTable(sql: postgres.Sql, prefix: string, rows: number, options: { slotBeforeFill?: boolean } = {}): Promise<{ table: string; publication: string; slot: string }> {
+export async function createSnapshotTable(sql: postgres.Sql, prefix: string, rows: number, options: { slotBeforeFill?: boolean; toastEvery?: number } = {}): Promise<{ table: string; publication: string; slot: string }> {
   let stream: { table: string; publication: string; slot: string };
   if (options.slotBeforeFill) {
     stream = await createStream(sql, prefix, COLUMNS_DDL);
@@ -67,7 +67,7 @@ export async function createSnapshotTable(sql: postgres.Sql, prefix: string, row
     await sql.unsafe(`create publication ${stream.publication} for table ${stream.table}`);
   }
   await sql.unsafe(`alter table ${stream.table} alter column blob set storage external`);
-  await sql.unsafe(`insert into ${stream.table} select ${rowValuesSql('g')} from generate_series(1, ${rows + 1}) g`);
+  await sql.unsafe(`insert into ${stream.table} select ${rowValuesSql('g', undefined, options.toastEvery)} from generate_series(1, ${rows + 1}) g`);
   await sql.unsafe(`analyze ${stream.table}`);
   return stream;
 }
@@ -99,7 +99,12 @@ export class ChurnWriter {
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sql: postgres.Sql, private readonly table: string, private readonly rows: number, private readonly options: { opsPerTxn?: number; pauseMs?: number } = {}) {}
+  /**
+   * `toastEvery`: as the table was filled with; `keepBlobOnly`: every change is an update leaving the
+   * TOAST value as it is (on a pre-filled TOAST row), the case where an event lists it in Unchanged.
+   */
+  constructor(private readonly sql: postgres.Sql, private readonly table: string, private readonly rows: number,
+    private readonly options: { opsPerTxn?: number; pauseMs?: number; toastEvery?: number; keepBlobOnly?: boolean } = {}) {}
 
   start(): this {
     this.done = this.loop();
@@ -115,7 +120,8 @@ export class ChurnWriter {
 
   private randomId(): number {
     // A third of the picks land on a pre-filled TOAST row: updates leaving it unchanged are the case to prove.
-    if (Math.random() < 0.33) return 2 * TOAST_EVERY * (1 + Math.floor(Math.random() * Math.floor(this.rows / TOAST_EVERY)));
+    const every = this.options.toastEvery ?? TOAST_EVERY;
+    if (this.options.keepBlobOnly || Math.random() < 0.33) return 2 * every * (1 + Math.floor(Math.random() * Math.floor(this.rows / every)));
     return 1 + Math.floor(Math.random() * 2 * this.rows);
   }
 
@@ -126,7 +132,7 @@ export class ChurnWriter {
         const done = { inserts: 0, updates: 0, keep: 0, toast: 0, deletes: 0 };
         await this.sql.begin(async (tx) => {
           for (let i = 0; i < ops; i++) {
-            const r = Math.random();
+            const r = this.options.keepBlobOnly ? 0.5 : Math.random();
             const id = this.randomId();
             if (r < 0.3) {
               // An odd id (never pre-filled): ahead of or behind the snapshot's cursor.

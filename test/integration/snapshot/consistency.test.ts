@@ -48,9 +48,9 @@ interface Outcome {
  * `never`, lets the writer run `neverMs`), stops the writer, waits for a sentinel row committed
  * after the writer's last transaction (so every change is delivered), then compares.
  */
-async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: number, neverMs = 2_000): Promise<Outcome> {
+async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: number, options: { neverMs?: number; chunk?: number; toastEvery?: number; keepBlobOnly?: boolean } = {}): Promise<Outcome> {
   const sql = pg.sql({ max: 4 });
-  const stream = await createSnapshotTable(sql, `snap_${sink}`, rows, { slotBeforeFill: mode === 'never' });
+  const stream = await createSnapshotTable(sql, `snap_${sink}`, rows, { slotBeforeFill: mode === 'never', toastEvery: options.toastEvery });
   slots.push(stream.slot);
   const dir = newDir();
   const observer = new SnapshotObserver(stream.table, rows);
@@ -70,12 +70,12 @@ async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: numb
     poll = () => follower.poll();
   }
 
-  const streamer = startStreamer(dir, snapshotConfig({ server: pg.server, dir, publication: stream.publication, slot: stream.slot, mode, chunkSize: CHUNK, kafka: kafkaTarget }), `${sink}-${mode}`);
+  const streamer = startStreamer(dir, snapshotConfig({ server: pg.server, dir, publication: stream.publication, slot: stream.slot, mode, chunkSize: options.chunk ?? CHUNK, kafka: kafkaTarget }), `${sink}-${mode}`);
   children.push(streamer);
   const detail = () => streamer.stderr().slice(-4000);
   // Once the slot exists (created at the first start): every change after it is in the stream.
   await streamer.waitForLog('Streaming from', 30_000);
-  const writer = new ChurnWriter(sql, stream.table, rows).start();
+  const writer = new ChurnWriter(sql, stream.table, rows, { toastEvery: options.toastEvery, keepBlobOnly: options.keepBlobOnly }).start();
   try {
     if (mode === 'initial') {
       await waitFor(`the snapshot row of the end mark ${endMark(rows)}`, () => {
@@ -84,7 +84,7 @@ async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: numb
       }, 120_000, detail);
       expect(streamer.proc.exitCode).toBeNull();
     } else {
-      await Bun.sleep(neverMs);
+      await Bun.sleep(options.neverMs ?? 2_000);
     }
     const counts = await writer.stop();
     const sentinel = endMark(rows) + 2;
@@ -135,6 +135,19 @@ describe('the consumer\'s copy equals the table', () => {
 
   test('snapshot = "initial" to the file sink: 100,000 rows in chunks of 2,000 under concurrent inserts, updates (TOAST changed or Unchanged) and deletes', async () => {
     expectConsistentSnapshot(await run('file', 'initial', ROWS), ROWS);
+  }, 180_000);
+
+  // Fails on the engine as of fe8c560 (a few rows end without their TOAST value, see docs/snapshots.md):
+  // an update leaving a TOAST value in place, by a transaction the chunk's snapshot did not see,
+  // drops the key's chunk row, and the update's event lists the value in Unchanged, so a consumer
+  // that had no earlier version of the row never gets the value. The 100,000-row tests above hit
+  // it now and then (a pre-filled TOAST row updated while its chunk is in flight); this one every time.
+  test('snapshot = "initial", every row a TOAST row, every change an update leaving the TOAST value (listed in Unchanged) while chunks are in flight', async () => {
+    // 1,500 rows of 10–100 KB (≈ 80 MB), 15 chunks.
+    const o = await run('file', 'initial', 1_500, { chunk: 100, toastEvery: 1, keepBlobOnly: true });
+    expect(o.final.problems).toEqual([]);
+    expect(o.exitCode).toBe(0);
+    expect(o.observer.replica.stats.unchanged).toBeGreaterThan(0);
   }, 180_000);
 
   test('snapshot = "initial" to Kafka (3 partitions): the same, every key\'s events in order in its partition', async () => {
