@@ -137,7 +137,7 @@ describe('the consumer\'s copy equals the table', () => {
     expectConsistentSnapshot(await run('file', 'initial', ROWS), ROWS);
   }, 180_000);
 
-  // Fails on the engine as of fe8c560 (a few rows end without their TOAST value, see docs/snapshots.md):
+  // Fails on the engine as of fe8c560 (a few rows end without their TOAST value):
   // an update leaving a TOAST value in place, by a transaction the chunk's snapshot did not see,
   // drops the key's chunk row, and the update's event lists the value in Unchanged, so a consumer
   // that had no earlier version of the row never gets the value. The 100,000-row tests above hit
