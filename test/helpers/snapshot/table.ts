@@ -48,7 +48,7 @@ function rowValuesSql(g: string, id = `${g} * 2`, toastEvery = TOAST_EVERY): str
     case ${g} % 3 when 0 then true when 1 then false else null end,
     decode(md5(${g}::text), 'hex') || '\\x00ff'::bytea,
     case when ${g} % 9 = 0 then null else array['a,b', 'c"d', null, ${g}::text] end,
-    case when ${g} % ${toastEvery} = 0 then repeat(md5(${g}::text), 313 + (${g}::int8 * 7919) % 2812) else 'short ' || ${g} end`;
+    case when ${g} % ${toastEvery} = 0 then repeat(md5(${g}::text), 313 + ((${g}::int8 * 7919) % 2812)::int) else 'short ' || ${g} end`;
 }
 
 /**
