@@ -29,7 +29,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Admin, Consumer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
+import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
@@ -123,26 +124,7 @@ ${args['chunk-size'] ? `snapshotChunkSize = ${Number(args['chunk-size'])}` : ''}
 ${sink}`;
 }
 
-async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 });
-  for (let i = 0; i < 600; i++) {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
-    const t = metadata?.topics.get(topic);
-    if (t && t.partitionsCount === PARTITIONS && t.partitions.every((p) => p.leader >= 0)) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`topic ${topic} has no leaders`);
-}
 
-async function topicSize(topic: string): Promise<number> {
-  const consumer = new Consumer({ groupId: `bench-size-${Date.now()}`, clientId: 'bench-size', bootstrapBrokers: BROKERS });
-  try {
-    const offsets = await consumer.listOffsets({ topics: [topic] });
-    return (offsets.get(topic) ?? []).reduce((sum, o) => sum + Number(o), 0);
-  } finally {
-    await consumer.close(true);
-  }
-}
 
 async function dropSlot(slot: string): Promise<void> {
   await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot} and not active`;
@@ -159,7 +141,7 @@ sources = ["bench"]
 path = "/dev/null"
 `;
   if (reader === 'kafka') {
-    await createTopic(admin!, topic);
+    await createBenchTopic(admin!, topic, PARTITIONS);
     sink = `
 [sink.kafka]
 type = "kafka"
@@ -180,7 +162,7 @@ requiredAcks = -1
     const summary = m.stderr.split('\n').filter((l) => /Snapshot \S+ (done|finished)|snapshot is done/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
     if (reader === 'kafka') {
-      const size = await topicSize(topic);
+      const size = await benchTopicSize(BROKERS, topic);
       if (size !== ROWS) throw new Error(`topic ${topic} holds ${size} messages, expected ${ROWS}`);
     }
     const copyMs = m.markMs === undefined ? undefined : m.wallMs - m.markMs;

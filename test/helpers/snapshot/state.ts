@@ -3,9 +3,7 @@
  * record per snapshot, docs/snapshots.md "Resuming"), read from a copy so that a killed streamer's
  * next start still recovers the file itself.
  */
-import { Database } from 'bun:sqlite';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readStateCopy } from '../streamer.ts';
 
 /** What the tests read of one table's progress in a record. */
 export interface StoredTableProgress {
@@ -26,24 +24,10 @@ export interface StoredSnapshot {
 
 /** Every snapshot record of `source` (empty when the file, the table or the row does not exist yet). */
 export function readSnapshotRecords(stateFile: string, source: string): StoredSnapshot[] {
-  if (!existsSync(stateFile)) return [];
-  const scratch = mkdtempSync(join(stateFile, '..', 'snapshot-state-copy-'));
-  try {
-    const copy = join(scratch, 'state.db');
-    copyFileSync(stateFile, copy);
-    if (existsSync(`${stateFile}-wal`)) copyFileSync(`${stateFile}-wal`, `${copy}-wal`);
-    const db = new Database(copy);
-    try {
-      const rows = db.query('SELECT body FROM snapshots WHERE source = ? ORDER BY rowid').all(source) as { body: string }[];
-      return rows.map((row) => JSON.parse(row.body) as StoredSnapshot);
-    } catch {
-      return []; // no snapshots table yet (killed during its first start)
-    } finally {
-      db.close();
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  return readStateCopy(stateFile, [], (db) => {
+    const rows = db.query('SELECT body FROM snapshots WHERE source = ? ORDER BY rowid').all(source) as { body: string }[];
+    return rows.map((row) => JSON.parse(row.body) as StoredSnapshot);
+  });
 }
 
 /** The initial snapshot's progress on its (only) table, or undefined when none is recorded yet. */
