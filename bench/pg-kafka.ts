@@ -37,6 +37,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
+import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
@@ -210,26 +211,7 @@ async function currentLsn(): Promise<bigint> {
   return BigInt(row!.lsn);
 }
 
-async function createTopic(topic: string, configs: Record<string, string> = {}): Promise<void> {
-  await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) });
-  for (let i = 0; i < 600; i++) {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
-    const t = metadata?.topics.get(topic);
-    if (t && t.partitionsCount === PARTITIONS && t.partitions.every((p) => p.leader >= 0)) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`topic ${topic} has no leaders`);
-}
 
-async function topicSize(topic: string): Promise<number> {
-  const consumer = new Consumer({ groupId: `bench-size-${Date.now()}`, clientId: 'bench-size', bootstrapBrokers: BROKERS });
-  try {
-    const offsets = await consumer.listOffsets({ topics: [topic] });
-    return (offsets.get(topic) ?? []).reduce((sum, o) => sum + Number(o), 0);
-  } finally {
-    await consumer.close(true);
-  }
-}
 
 /**
  * Every message of a LogAppendTime topic as [append time ms, CommitTime µs], read with raw fetches
@@ -339,7 +321,7 @@ async function runRecv(run: number, slot: string, publication: string, end: bigi
 async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint): Promise<ThroughputRun> {
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
   const topic = `bench-throughput-${run}-${Date.now()}`;
-  await createTopic(topic);
+  await createBenchTopic(admin, topic, PARTITIONS);
   try {
     const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms'));
@@ -355,7 +337,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     log(`  streamer: ${fmt(batches.count)} batches (events p50 ≤ ${fmt(batches.p50)}), sink write p50 ≤ ${fmt(delivery.p50 * 1000)} ms / p99 ≤ ${fmt(delivery.p99 * 1000)} ms, ` +
       `${fmt(produce.count)} produce requests p50 ≤ ${fmt(produce.p50 * 1000)} ms / p99 ≤ ${fmt(produce.p99 * 1000)} ms` +
       (brokerBefore !== undefined && brokerAfter !== undefined ? `; broker CPU ${fmt((brokerAfter - brokerBefore) / ROWS, 2)} µs/row` : ''));
-    const size = await topicSize(topic);
+    const size = await benchTopicSize(BROKERS, topic);
     if (size !== ROWS) throw new Error(`the topic holds ${size} messages, expected ${ROWS}`);
     const cpuUs = final?.cpuUs ?? 0;
     return {
@@ -439,7 +421,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
   const topic = `bench-latency-${Date.now()}`;
-  await createTopic(topic, { 'message.timestamp.type': 'LogAppendTime' });
+  await createBenchTopic(admin, topic, PARTITIONS, { 'message.timestamp.type': 'LogAppendTime' });
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
   const script = join(dir, 'insert.sql');
   writeFileSync(script, benchRowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');

@@ -4,6 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { nonNegative } from './lib/options.ts';
 import { pgServerFromEnv } from '../test/helpers/pg.ts';
 import { tempDir } from '../test/helpers/streamer.ts';
 import { runCrashCycles, summarize } from '../test/helpers/crash/harness.ts';
@@ -43,14 +44,7 @@ if (values.help) {
   process.exit(0);
 }
 
-function num(name: keyof typeof values): number {
-  const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < 0) {
-    process.stderr.write(`--${name}: expected a non-negative number, got ${String(values[name])}\n${HELP}`);
-    process.exit(2);
-  }
-  return value;
-}
+const num = (name: keyof typeof values): number => nonNegative(values, name, HELP);
 
 const dir = tempDir('psql-streamer-soak-');
 const started = new Date();

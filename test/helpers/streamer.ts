@@ -156,11 +156,12 @@ export function storedPosition(stateFile: string, source: string): bigint {
 }
 
 /**
- * The position of `source` in the state file of a streamer that was killed, read from a copy so
- * that the next start still recovers the file (and its WAL) itself; 0 when there is none yet.
+ * Reads the state file of a streamer that was killed from a copy (with its WAL), so that the next
+ * start still recovers the file itself; `fallback` when the file does not exist yet or `read`
+ * throws (a table not created yet: killed during its first start).
  */
-export function readPersisted(stateFile: string, source: string): bigint {
-  if (!existsSync(stateFile)) return 0n;
+export function readStateCopy<T>(stateFile: string, fallback: T, read: (db: Database) => T): T {
+  if (!existsSync(stateFile)) return fallback;
   const scratch = mkdtempSync(join(stateFile, '..', 'state-copy-'));
   try {
     const copy = join(scratch, 'state.db');
@@ -168,14 +169,21 @@ export function readPersisted(stateFile: string, source: string): bigint {
     if (existsSync(`${stateFile}-wal`)) copyFileSync(`${stateFile}-wal`, `${copy}-wal`);
     const db = new Database(copy);
     try {
-      const row = db.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
-      return BigInt(row?.position ?? 0);
+      return read(db);
     } catch {
-      return 0n; // not created yet (killed during its first start)
+      return fallback;
     } finally {
       db.close();
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The position of `source` in the state file of a streamer that was killed (readStateCopy); 0 when there is none yet. */
+export function readPersisted(stateFile: string, source: string): bigint {
+  return readStateCopy(stateFile, 0n, (db) => {
+    const row = db.query('SELECT position FROM positions WHERE source = ?').get(source) as { position: string } | null;
+    return BigInt(row?.position ?? 0);
+  });
 }

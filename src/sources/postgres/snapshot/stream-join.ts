@@ -79,7 +79,11 @@ export class StreamJoin {
   row(event: ChangeEvent): void {
     let keys: string[] | undefined;
     for (const { window } of this.pending) {
-      if (event.table === window.table && event.schema === window.schema) window.change((keys ??= changedKeys(event)));
+      if (event.table !== window.table || event.schema !== window.schema) continue;
+      keys ??= changedKeys(event);
+      // An update listing Unchanged TOAST values is merged into the chunk's row (window.ts), not dropping it.
+      const patch = event.action === 'update' && keys.length === 1 && (event.unchanged?.length ?? 0) > 0 ? event : undefined;
+      window.change(keys, patch);
     }
   }
 

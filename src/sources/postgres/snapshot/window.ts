@@ -6,7 +6,11 @@
  * The window opens before the chunk is read. From then on every transaction of the stream is
  * noted with the keys of the window's table it changed. Once the chunk is in (its rows and MVCC
  * snapshot), a change by a transaction the snapshot did not see is newer than the chunk's row of
- * that key: the row is dropped, the stream's change stands. Changes by transactions it saw are
+ * that key: the row is dropped, the stream's change stands. Except an update that left TOAST values
+ * unchanged (its event lists them in `Unchanged`, without values): a consumer that never had the row
+ * would never get them, so the update's values are merged into the chunk's row instead, which goes
+ * out as the row's current version (the unchanged values are the row's at the snapshot: the first
+ * change the snapshot did not see follows the version it saw). Changes by transactions it saw are
  * older, already in the row. When the stream reaches the chunk's WAL target, every transaction the
  * snapshot saw has been streamed, and what is left of the chunk goes out, before anything later.
  */
@@ -14,10 +18,16 @@ import type { ChangeEvent } from '../../../event/event.ts';
 import { inProgressIn, visibleIn, type PgSnapshot } from './pg-snapshot.ts';
 import type { Lsn } from '../../../replication/lsn.ts';
 
+/** A key a stream change touched; `patch`: the change is an update listing Unchanged columns (merged, not dropped). */
+interface Touch {
+  key: string;
+  patch: ChangeEvent | undefined;
+}
+
 /** Keys a stream transaction changed in the window's table, before the chunk was in; null: truncated. */
 interface Noted {
   xid: number;
-  keys: string[] | null;
+  keys: Touch[] | null;
 }
 
 export type FillResult = 'filled' | 'race' | 'overflow';
@@ -41,8 +51,11 @@ export class ChunkWindow {
   private snapshot: PgSnapshot | undefined;
   private targetLsn: Lsn = 0n;
   private rows: ChangeEvent[] = [];
-  /** Keys changed by transactions the snapshot did not see: their chunk rows are dropped. */
-  private readonly superseded = new Set<string>();
+  /**
+   * Keys changed by transactions the snapshot did not see: null, their chunk rows are dropped; a
+   * list, only updates with Unchanged columns so far, merged into the row in this order.
+   */
+  private readonly superseded = new Map<string, ChangeEvent[] | null>();
   /** Truncated by a transaction the snapshot did not see: no row of the chunk goes out. */
   private truncated = false;
   /** Chunk rows dropped because the stream changed their key after the snapshot (known once taken). */
@@ -90,17 +103,20 @@ export class ChunkWindow {
     }
   }
 
-  /** The running transaction changed these keys of the window's table. */
-  change(keys: readonly string[]): void {
+  /**
+   * The running transaction changed these keys of the window's table; `patch`: the change is an
+   * update of one key whose event lists Unchanged columns.
+   */
+  change(keys: readonly string[], patch?: ChangeEvent): void {
     const current = this.current;
     if (current === undefined || !this.open) return;
     if (this.phase === 'reading') {
-      if (current.keys !== null) for (const key of keys) current.keys.push(key);
+      if (current.keys !== null) for (const key of keys) current.keys.push({ key, patch });
       this.notedKeys += keys.length;
       return;
     }
     // Filled: `keys` null means the snapshot saw this transaction; nothing to drop.
-    if (current.keys !== null) for (const key of keys) this.drop(key);
+    if (current.keys !== null) for (const key of keys) this.drop(key, patch);
   }
 
   /** The running transaction truncated the window's table. */
@@ -128,7 +144,7 @@ export class ChunkWindow {
     for (const noted of this.noted) {
       if (visibleIn(snapshot, noted.xid)) continue;
       if (noted.keys === null) this.dropAll();
-      else for (const key of noted.keys) this.drop(key);
+      else for (const touch of noted.keys) this.drop(touch.key, touch.patch);
     }
     this.noted.length = 0;
     // The transaction still running keeps collecting against the snapshot's verdict.
@@ -149,7 +165,7 @@ export class ChunkWindow {
     this.rows = [];
     if (this.truncated) events = [];
     else if (this.index !== undefined) events = events.filter((event) => event !== DROPPED);
-    else if (this.superseded.size > 0) events = events.filter((event) => !this.superseded.has(this.keyOf(event)));
+    else if (this.superseded.size > 0) events = this.applySuperseded(events);
     this.dropped = read - events.length;
     this.settle(true);
     return events;
@@ -166,23 +182,56 @@ export class ChunkWindow {
     this.settle(false);
   }
 
-  private drop(key: string): void {
+  private drop(key: string, patch?: ChangeEvent): void {
     if (this.index !== undefined) {
       const at = this.index.get(key);
-      if (at !== undefined) this.rows[at] = DROPPED;
+      if (at === undefined) return;
+      const row = this.rows[at]!;
+      if (row !== DROPPED) this.rows[at] = patch === undefined ? DROPPED : mergedRow(row, [patch]);
       return;
     }
-    this.superseded.add(key);
-    // Bounded by the chunk, not by how much of the table the stream changes meanwhile.
+    const entry = this.superseded.get(key);
+    if (patch === undefined) this.superseded.set(key, null);
+    else if (entry === undefined) this.superseded.set(key, [patch]);
+    else entry?.push(patch);
+    // Bounded by the chunk, not by how much of the table the stream changes meanwhile: past this,
+    // the chunk's rows are indexed by key and changes apply to them at once.
     if (this.superseded.size > Math.max(4 * this.rows.length, 10_000)) {
       this.index = new Map(this.rows.map((event, i) => [this.keyOf(event), i]));
-      const keys = [...this.superseded];
+      const entries = [...this.superseded];
       this.superseded.clear();
-      for (const k of keys) this.drop(k);
+      for (const [k, patches] of entries) {
+        if (patches === null) this.drop(k);
+        else for (const p of patches) this.drop(k, p);
+      }
     }
+  }
+
+  /** The chunk's rows without the superseded ones, with the Unchanged-only updates merged in. */
+  private applySuperseded(events: ChangeEvent[]): ChangeEvent[] {
+    const out: ChangeEvent[] = [];
+    for (const event of events) {
+      const entry = this.superseded.get(this.keyOf(event));
+      if (entry === undefined) out.push(event);
+      else if (entry !== null) out.push(mergedRow(event, entry));
+    }
+    return out;
   }
 
   private dropAll(): void {
     this.truncated = true;
   }
+}
+
+/**
+ * A chunk row with later updates applied (their columns; the Unchanged ones keep the row's): the
+ * row's current version, still a snapshot row at the chunk's position, encoded afresh.
+ */
+export function mergedRow(row: ChangeEvent, updates: readonly ChangeEvent[]): ChangeEvent {
+  const columns = { ...row.columns };
+  for (const update of updates) Object.assign(columns, update.columns);
+  return {
+    source: row.source, host: row.host, database: row.database, schema: row.schema, table: row.table,
+    action: 'insert', lsn: row.lsn, timestamp: row.timestamp, uuid: row.uuid, columns, key: row.key, snapshot: true,
+  };
 }

@@ -80,6 +80,26 @@ describe('ChunkWindow', () => {
     expect(closed.due(10n)).toBe(false);
     expect(await closed.ended).toBe(false);
   });
+
+  test('an update listing Unchanged TOAST values merges into the chunk row (before or after the fill); a later full change or delete still drops it', () => {
+    const row = (id: number, columns: Record<string, unknown>) => ({ uuid: String(id), source: 's', host: 'h', database: 'd', schema: 'public', table: 't', action: 'insert', lsn: 7n, timestamp: 'ts', key: ['id'], columns, snapshot: true }) as unknown as ChangeEvent;
+    const update = (columns: Record<string, unknown>) => ({ action: 'update', columns, unchanged: ['blob'] }) as unknown as ChangeEvent;
+    const w = new ChunkWindow('public', 't', []);
+    w.begin(104); // not seen by the snapshot
+    w.change([key(1)], update({ id: 1, txt: 'new' }));
+    w.fill(snapshot, 10n, [row(1, { id: 1, txt: 'old', blob: 'big' }), row(2, { id: 2, txt: 'b', blob: 'x' }), row(3, { id: 3, txt: 'c', blob: 'y' })]);
+    w.begin(105);
+    w.change([key(1)], update({ id: 1, txt: 'newer' }));
+    w.change([key(2)], update({ id: 2, txt: 'b2' }));
+    w.change([key(2)]); // then a full change (or a delete): the stream's event stands
+    w.begin(100); // seen by the snapshot: already in the row
+    w.change([key(3)], update({ id: 3, txt: 'c0' }));
+    const taken = w.take();
+    expect(taken.map((e) => e.columns)).toEqual([{ id: 1, txt: 'newer', blob: 'big' }, { id: 3, txt: 'c', blob: 'y' }]);
+    expect(taken[0]).toMatchObject({ action: 'insert', snapshot: true, lsn: 7n, table: 't', key: ['id'] });
+    expect(taken[0]?.encoded).toBeUndefined();
+    expect(w.dropped).toBe(1);
+  });
 });
 
 describe('ChunkWindow under bulk changes', () => {
@@ -91,6 +111,20 @@ describe('ChunkWindow under bulk changes', () => {
     w.change([key(2)]);
     expect(ids(w.take())).toEqual([1, 3]);
     expect(w.dropped).toBe(1);
+  });
+
+  test('in that mode an update with Unchanged values still merges into its row, a full change still drops it', () => {
+    const w = new ChunkWindow('public', 't', []);
+    w.fill(snapshot, 1n, rows(1, 2, 3));
+    w.begin(200);
+    for (let i = 100; i < 20_100; i++) w.change([key(i)]);
+    const patch = { action: 'update', columns: { n: 5 }, unchanged: ['doc'] } as unknown as ChangeEvent;
+    w.change([key(1)], patch);
+    w.change([key(3)]);
+    const out = w.take();
+    expect(ids(out)).toEqual([1, 2]);
+    expect(out[0]!.columns).toEqual({ n: 5 });
+    expect(out[0]!.snapshot).toBe(true);
   });
 
   test('a bulk change while the chunk is read: the chunk is read again later', () => {

@@ -1,0 +1,242 @@
+#!/usr/bin/env bun
+/**
+ * Snapshot benchmark (docs/benchmarks.md, "Snapshots"): copying a table of --rows rows (default
+ * 1M, the benchmark table's 8 mixed columns, bench/lib/bench-table.ts) three ways, one after the
+ * other on the same server, in the same run:
+ *   COPY       `psql -X -c "COPY table TO STDOUT"` into /dev/null (the baseline: PostgreSQL's own
+ *              fastest way out; one warm-up run first, not counted, so every reader finds the
+ *              table in the page cache);
+ *   file       psql-streamer, `snapshot = "initial_only"`, file sink at /dev/null (every row
+ *              encoded as its event JSON), product defaults otherwise (snapshotChunkSize 10,000);
+ *   kafka      the same to a Kafka sink (requiredAcks = -1, a topic of --partitions partitions,
+ *              one local broker); the topic's size is checked afterwards.
+ * psql-streamer creates its slot, copies, and exits 0 by itself once every row is delivered.
+ * Measured per reader: rows/s from spawn to exit, rows/s of the copy alone (from the log line that
+ * starts the initial snapshot to exit), CPU µs per row (user + system of the process, from its
+ * rusage), peak RSS (VmHWM from /proc, sampled every 10 ms: rusage's max RSS would count the
+ * benchmark's own memory, which a child has between fork and exec). The server's own work is not
+ * counted for anyone.
+ * Run it through scripts/bench-snapshot, which starts a fresh throwaway PostgreSQL cluster and Kafka
+ * broker (this script expects PGHOST/PGPORT/PGUSER/PGDATABASE, PSQL_STREAMER_PG_BIN and
+ * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
+ *
+ *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
+ *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE]
+ *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
+ *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Admin } from '@platformatic/kafka';
+import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
+import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { fmt, median, sampleProc } from './lib/proc.ts';
+import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
+
+const REPO = join(import.meta.dir, '..');
+const MAIN = join(REPO, 'src', 'main.ts');
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '1' },
+    readers: { type: 'string', default: 'copy,file,kafka' },
+    partitions: { type: 'string', default: '3' },
+    'chunk-size': { type: 'string' },
+    'heap-hint': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+exitWithHelpIf(args.help, import.meta.path);
+
+const ROWS = Number(args.rows);
+const RUNS = Number(args.runs);
+const READERS = (args.readers ?? '').split(',').filter(Boolean) as Array<'copy' | 'file' | 'kafka'>;
+const PARTITIONS = Number(args.partitions);
+const PG = pgTargetFromEnv('scripts/bench-snapshot');
+const BROKERS = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+if (READERS.includes('kafka') && BROKERS.length === 0) throw new Error('KAFKA_BROKERS is not set: run this through scripts/bench-snapshot');
+
+const sql = pgAdminClient(PG);
+const log = (line: string) => process.stderr.write(`[bench-snapshot] ${line}\n`);
+const TABLE = 'bench_snapshot';
+const PUBLICATION = 'bench_snapshot_pub';
+
+interface Measured {
+  reader: 'copy' | 'file' | 'kafka';
+  run: number;
+  wallMs: number;
+  /** From the copy's first log line to exit (psql-streamer only). */
+  copyMs?: number;
+  rowsPerSec: number;
+  copyRowsPerSec?: number;
+  cpuUsPerRow: number;
+  peakRssMb: number;
+}
+
+/** Runs a child to its end; its wall time, rusage, stderr, and when `mark` first appeared in stderr. */
+async function measure(cmd: string[], env: Record<string, string>, mark?: string): Promise<{ wallMs: number; markMs?: number; cpuUs: number; peakRssKb: number; stderr: string; code: number }> {
+  const started = performance.now();
+  const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, ...env } });
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    const sample = sampleProc(proc.pid);
+    if (sample !== undefined) peakRssKb = Math.max(peakRssKb, sample.rssKb, sample.hwmKb);
+  }, 10);
+  let stderr = '';
+  let markMs: number | undefined;
+  const decoder = new TextDecoder();
+  for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+    stderr += decoder.decode(chunk, { stream: true });
+    if (mark !== undefined && markMs === undefined && stderr.includes(mark)) markMs = performance.now() - started;
+  }
+  const code = await proc.exited;
+  const wallMs = performance.now() - started;
+  clearInterval(sampler);
+  const usage = proc.resourceUsage();
+  return { wallMs, markMs, cpuUs: Number(usage?.cpuTime.total ?? 0n), peakRssKb, stderr, code };
+}
+
+async function runCopy(run: number): Promise<Measured> {
+  const m = await measure([join(PG.bin, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-c', `COPY ${TABLE} TO STDOUT`], {});
+  if (m.code !== 0) throw new Error(`psql COPY exited with ${m.code}: ${m.stderr}`);
+  return { reader: 'copy', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
+}
+
+function streamerConfig(dir: string, slot: string, sink: string): string {
+  return `
+http = "127.0.0.1:0"
+boltdb = "${join(dir, 'state.db')}"
+logLevel = "info"
+shutdownTimeout = "60s"
+
+[source.bench]
+type = "postgres"
+dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
+publication = "${PUBLICATION}"
+replicationSlot = "${slot}"
+snapshot = "initial_only"
+${args['chunk-size'] ? `snapshotChunkSize = ${Number(args['chunk-size'])}` : ''}
+${sink}`;
+}
+
+
+
+async function dropSlot(slot: string): Promise<void> {
+  await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot} and not active`;
+}
+
+async function runStreamer(reader: 'file' | 'kafka', run: number, admin: Admin | undefined): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-snapshot-'));
+  const slot = `bench_snapshot_${reader}_${run}_${Date.now().toString(36)}`;
+  const topic = `bench-snapshot-${run}-${Date.now().toString(36)}`;
+  let sink = `
+[sink.out]
+type = "file"
+sources = ["bench"]
+path = "/dev/null"
+`;
+  if (reader === 'kafka') {
+    await createBenchTopic(admin!, topic, PARTITIONS);
+    sink = `
+[sink.kafka]
+type = "kafka"
+sources = ["bench"]
+hosts = ${JSON.stringify(BROKERS)}
+handlers = ["passthrough"]
+topicFallback = "${topic}"
+requiredAcks = -1
+`;
+  }
+  try {
+    const file = join(dir, 'bench.toml');
+    writeFileSync(file, streamerConfig(dir, slot, sink));
+    const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
+    const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+    const m = await measure([process.execPath, ...profile, MAIN, '-config', file], env, 'Initial snapshot');
+    if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
+    const summary = m.stderr.split('\n').filter((l) => /Snapshot \S+ (done|finished)|snapshot is done/.test(l)).join('\n  ');
+    if (summary) log(`psql-streamer → ${reader}: ${summary}`);
+    if (reader === 'kafka') {
+      const size = await benchTopicSize(BROKERS, topic);
+      if (size !== ROWS) throw new Error(`topic ${topic} holds ${size} messages, expected ${ROWS}`);
+    }
+    const copyMs = m.markMs === undefined ? undefined : m.wallMs - m.markMs;
+    return {
+      reader, run, wallMs: m.wallMs, copyMs,
+      rowsPerSec: ROWS / (m.wallMs / 1000),
+      copyRowsPerSec: copyMs === undefined ? undefined : ROWS / (copyMs / 1000),
+      cpuUsPerRow: m.cpuUs / ROWS,
+      peakRssMb: m.peakRssKb / 1024,
+    };
+  } finally {
+    await dropSlot(slot).catch(() => {});
+    if (reader === 'kafka') await admin!.deleteTopics({ topics: [topic] }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function prepareTable(): Promise<void> {
+  const began = performance.now();
+  await sql.unsafe(`drop publication if exists ${PUBLICATION}`);
+  await sql.unsafe(`drop table if exists ${TABLE}`);
+  await sql.unsafe(benchTableDdl(TABLE));
+  const batch = 100_000;
+  for (let from = 1; from <= ROWS; from += batch) await sql.unsafe(benchRowsSql(TABLE, String(from), String(Math.min(ROWS, from + batch - 1))));
+  // Hint bits set and the visibility map complete: no reader pays for the first read's writes.
+  await sql.unsafe(`vacuum (freeze, analyze) ${TABLE}`);
+  await sql.unsafe('checkpoint');
+  await sql.unsafe(`create publication ${PUBLICATION} for table ${TABLE}`);
+  const [size] = await sql<{ size: string }[]>`select pg_size_pretty(pg_table_size(${TABLE})) as size`;
+  log(`table ${TABLE}: ${fmt(ROWS)} rows, ${size?.size} on disk, filled in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+}
+
+const results: Measured[] = [];
+const admin = READERS.includes('kafka') ? new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS }) : undefined;
+try {
+  await prepareTable();
+  if (READERS.includes('copy')) {
+    await runCopy(0); // warm-up: the table in the page cache for every reader
+  }
+  for (let run = 1; run <= RUNS; run++) {
+    for (const reader of READERS) {
+      const m = reader === 'copy' ? await runCopy(run) : await runStreamer(reader, run, admin);
+      results.push(m);
+      log(`run ${run} ${reader}: ${fmt(m.rowsPerSec)} rows/s${m.copyRowsPerSec === undefined ? '' : ` (copy alone ${fmt(m.copyRowsPerSec)})`}, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row, peak RSS ${m.peakRssMb.toFixed(1)} MB`);
+    }
+  }
+} finally {
+  await admin?.close().catch(() => {});
+  await sql.unsafe(`drop publication if exists ${PUBLICATION}`).catch(() => {});
+  await sql.unsafe(`drop table if exists ${TABLE}`).catch(() => {});
+  await sql.end({ timeout: 5 });
+}
+
+// ---- report: medians over runs, ratios against COPY ----
+const by = (reader: string) => results.filter((r) => r.reader === reader);
+const copyRate = by('copy').length > 0 ? median(by('copy').map((r) => r.rowsPerSec)) : NaN;
+const TARGETS: Record<string, string> = { copy: '', file: '≥ 0.35', kafka: '≥ 0.25' };
+const LABELS: Record<string, string> = {
+  copy: '`COPY … TO STDOUT` via `psql` → /dev/null (baseline)',
+  file: 'psql-streamer `initial_only` → `file` sink (/dev/null)',
+  kafka: 'psql-streamer `initial_only` → Kafka (acks=all)',
+};
+const lines = [
+  `\n${fmt(ROWS)} rows, ${RUNS} run(s), medians${args['heap-hint'] ? ', psql-streamer with the packaged heap hint' : ''}:\n`,
+  '| reader | rows/s (copy alone) | ratio to COPY (target) | CPU µs/row | peak RSS |',
+  '| --- | ---: | ---: | ---: | ---: |',
+];
+for (const reader of READERS) {
+  const rs = by(reader);
+  if (rs.length === 0) continue;
+  const rate = median(rs.map((r) => r.rowsPerSec));
+  const copyAlone = rs.every((r) => r.copyRowsPerSec !== undefined) ? ` (${fmt(median(rs.map((r) => r.copyRowsPerSec!)))})` : '';
+  const ratio = reader === 'copy' ? '1.00' : (rate / copyRate).toFixed(2);
+  lines.push(`| ${LABELS[reader]} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+if (args.json) writeFileSync(args.json, JSON.stringify({ rows: ROWS, runs: RUNS, heapHint: args['heap-hint'], results }, null, 2));

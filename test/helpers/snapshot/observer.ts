@@ -1,0 +1,104 @@
+/**
+ * What the snapshot tests check on the delivered events, as they arrive and at the end: the shape
+ * of every snapshot row, snapshot positions in order, the consumer's copy (replica.ts) against the
+ * table's final contents, and that every pre-filled row was either copied or changed by the stream.
+ */
+import type postgres from 'postgres';
+import { parseEventLine, snapshotShapeProblems } from './events.ts';
+import { compareRows, expectedRows, Replica } from './replica.ts';
+import { COLUMNS, endMark, tableRows } from './table.ts';
+
+/** Per run of the streamer (between kills): what it delivered of the snapshot. */
+export interface RunSnapshot {
+  snapshotRows: number;
+  /** Key of its first snapshot row (undefined when it delivered none). */
+  firstKey: number | undefined;
+  lastKey: number | undefined;
+}
+
+export class SnapshotObserver {
+  readonly replica: Replica;
+  readonly problems: string[] = [];
+  readonly runs: RunSnapshot[] = [];
+  /** The snapshot row of the end mark arrived (keyset order: the copy is complete). */
+  endSeen = false;
+  /** Keys of stream events seen (to wait for a sentinel row). */
+  private readonly streamKeys = new Set<number>();
+  private lastSnapshotPosition = 0n;
+  private shapeProblems = 0;
+
+  constructor(readonly table: string, readonly rows: number) {
+    this.replica = new Replica(table, COLUMNS);
+  }
+
+  private problem(text: string): void {
+    if (this.problems.length < 30) this.problems.push(text);
+  }
+
+  /** One delivered event's JSON; `run` numbers the streamer's runs (0 without restarts). */
+  onEvent(text: string, run = 0): void {
+    let event;
+    try {
+      event = parseEventLine(text);
+    } catch (err) {
+      this.problem(`run ${run}: unparsable event (${(err as Error).message}): ${text.slice(0, 200)}`);
+      return;
+    }
+    if (event.table !== this.table) return;
+    const key = Number(event.columns.get('id'));
+    if (event.snapshot) {
+      const shape = snapshotShapeProblems(event);
+      if (shape.length > 0 && ++this.shapeProblems <= 3) this.problem(`run ${run}: snapshot row ${key}: ${shape.join('; ')}`);
+      const position = BigInt(event.walPosition || '0');
+      if (position < this.lastSnapshotPosition) this.problem(`run ${run}: snapshot row ${key} has WALPosition ${position}, before the previous snapshot row's ${this.lastSnapshotPosition}`);
+      this.lastSnapshotPosition = position;
+      while (this.runs.length <= run) this.runs.push({ snapshotRows: 0, firstKey: undefined, lastKey: undefined });
+      const r = this.runs[run]!;
+      r.snapshotRows++;
+      r.firstKey ??= key;
+      r.lastKey = key;
+      if (key === endMark(this.rows)) this.endSeen = true;
+    } else {
+      this.streamKeys.add(key);
+    }
+    try {
+      this.replica.apply(event);
+    } catch (err) {
+      this.problem(`run ${run}: cannot apply ${text.slice(0, 200)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** A new run starts: the snapshot positions may begin again from an earlier chunk (a replay). */
+  newRun(): void {
+    this.lastSnapshotPosition = 0n;
+  }
+
+  sawStreamKey(key: number): boolean {
+    return this.streamKeys.has(key);
+  }
+
+  /**
+   * The end checks: the copy equals the table row by row; every pre-filled row (even ids 2..2N and
+   * the end mark) came as a snapshot row or was named by a stream event.
+   */
+  async finalProblems(sql: postgres.Sql): Promise<{ problems: string[]; differences: number; tableRows: number }> {
+    const expected = expectedRows(COLUMNS, await tableRows(sql, this.table));
+    const diff = compareRows(this.replica.rows, expected, COLUMNS);
+    const problems = [...this.problems, ...diff.examples];
+    if (diff.count > diff.examples.length) problems.push(`... ${diff.count} differing rows in all`);
+    const { snapshotIds, streamIds } = this.replica.stats;
+    let uncovered = 0;
+    for (let id = 2; id <= endMark(this.rows); id += 2) {
+      const key = String(id);
+      if (!snapshotIds.has(key) && !streamIds.has(key) && ++uncovered <= 5) problems.push(`pre-filled row ${id}: neither a snapshot row nor a stream event`);
+    }
+    if (uncovered > 5) problems.push(`... ${uncovered} pre-filled rows neither copied nor changed in all`);
+    return { problems, differences: diff.count, tableRows: expected.size };
+  }
+
+  summary(): string {
+    const s = this.replica.stats;
+    return `${s.events} events of the table: ${s.snapshotRows} snapshot rows (${s.snapshotIds.size} distinct keys), ${s.streamEvents} stream events; ` +
+      `${s.unchanged} Unchanged values (${s.unknownUnchanged} of rows not copied yet); ${this.replica.rows.size} rows in the copy`;
+  }
+}
