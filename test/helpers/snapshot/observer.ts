@@ -24,7 +24,8 @@ export class SnapshotObserver {
   endSeen = false;
   /** Keys of stream events seen (to wait for a sentinel row). */
   private readonly streamKeys = new Set<number>();
-  private lastSnapshotPosition = 0n;
+  /** Per lane (a Kafka partition; one lane for a file): snapshot rows come in WAL order only within one. */
+  private readonly lastSnapshotPosition = new Map<number, bigint>();
   private shapeProblems = 0;
 
   constructor(readonly table: string, readonly rows: number) {
@@ -35,8 +36,11 @@ export class SnapshotObserver {
     if (this.problems.length < 30) this.problems.push(text);
   }
 
-  /** One delivered event's JSON; `run` numbers the streamer's runs (0 without restarts). */
-  onEvent(text: string, run = 0): void {
+  /**
+   * One delivered event's JSON; `run` numbers the streamer's runs (0 without restarts); `lane` is
+   * the Kafka partition it was read from (order holds within a partition only).
+   */
+  onEvent(text: string, run = 0, lane = 0): void {
     let event;
     try {
       event = parseEventLine(text);
@@ -50,8 +54,9 @@ export class SnapshotObserver {
       const shape = snapshotShapeProblems(event);
       if (shape.length > 0 && ++this.shapeProblems <= 3) this.problem(`run ${run}: snapshot row ${key}: ${shape.join('; ')}`);
       const position = BigInt(event.walPosition || '0');
-      if (position < this.lastSnapshotPosition) this.problem(`run ${run}: snapshot row ${key} has WALPosition ${position}, before the previous snapshot row's ${this.lastSnapshotPosition}`);
-      this.lastSnapshotPosition = position;
+      const last = this.lastSnapshotPosition.get(lane) ?? 0n;
+      if (position < last) this.problem(`run ${run}: snapshot row ${key} has WALPosition ${position}, before the previous snapshot row's ${last}${lane === 0 ? '' : ` (partition ${lane})`}`);
+      this.lastSnapshotPosition.set(lane, position);
       while (this.runs.length <= run) this.runs.push({ snapshotRows: 0, firstKey: undefined, lastKey: undefined });
       const r = this.runs[run]!;
       r.snapshotRows++;
@@ -70,7 +75,7 @@ export class SnapshotObserver {
 
   /** A new run starts: the snapshot positions may begin again from an earlier chunk (a replay). */
   newRun(): void {
-    this.lastSnapshotPosition = 0n;
+    this.lastSnapshotPosition.clear();
   }
 
   sawStreamKey(key: number): boolean {

@@ -60,7 +60,7 @@ async function run(sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: numb
   if (sink === 'kafka') {
     kafkaTarget = { brokers: kafka.server.brokers, topic: await kafka.createTopic({ prefix: 'snapshot', partitions: 3 }) };
     // Each key's events are in one partition, in order: applying partition by partition is exact.
-    const follower = await followTopic(kafkaTarget.brokers, kafkaTarget.topic, (m) => observer.onEvent(m.value ?? '', 0));
+    const follower = await followTopic(kafkaTarget.brokers, kafkaTarget.topic, (m) => observer.onEvent(m.value ?? '', 0, m.partition));
     poll = () => {
       if (follower.error() !== undefined) throw follower.error();
     };

@@ -95,6 +95,13 @@ interface Running {
   cancelRequested: boolean;
   failures: number;
   lastProgressLog: number;
+  /**
+   * Where the next chunk of each table starts: after the last chunk pushed into the pipeline,
+   * which may not be delivered yet (its progress is persisted when it is: `delivered`).
+   */
+  cursors: Map<string, { after: string[] | undefined; complete: boolean }>;
+  /** Chunks pushed but not yet delivered, in order: each persists its progress once delivered. */
+  delivered: Promise<void>;
 }
 
 type ChunkOutcome = 'next' | 'again' | 'stopped';
@@ -114,6 +121,10 @@ export class SnapshotRunner implements SnapshotControl {
   private client: SqlClient | undefined;
   private geometry: WalGeometry | undefined;
   private stopped = false;
+  private signalStop!: () => void;
+  private readonly stopSignal = new Promise<void>((resolve) => {
+    this.signalStop = resolve;
+  });
   private started = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -165,6 +176,7 @@ export class SnapshotRunner implements SnapshotControl {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     for (const window of this.windows) window.close();
     this.wake?.();
     await this.loopDone;
@@ -234,7 +246,7 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private track(record: SnapshotRecord): Running {
-    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0 };
+    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0, cursors: new Map(), delivered: Promise.resolve() };
   }
 
   private find(id: string): Running | undefined {
@@ -378,6 +390,8 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private async finish(s: Running): Promise<void> {
+    await Promise.race([s.delivered, this.stoppedPromise()]);
+    if (this.stopped) return;
     const record = s.record;
     const failed = record.tables.filter((t) => t.state === 'failed');
     record.state = failed.length > 0 ? 'failed' : 'done';
@@ -397,6 +411,15 @@ export class SnapshotRunner implements SnapshotControl {
    * chunks are in memory. Returns after the slice, so snapshots in progress take turns.
    */
   private async chunks(s: Running, table: TableRecord): Promise<ChunkOutcome> {
+    const cursor = s.cursors.get(table.table) ?? { after: table.lastKey ?? undefined, complete: false };
+    s.cursors.set(table.table, cursor);
+    if (cursor.complete) {
+      // Every chunk is pushed: the table is done once they are delivered (and it was persisted so).
+      await Promise.race([s.delivered, this.stoppedPromise()]);
+      if (this.stopped) return 'stopped';
+      if (table.state === 'running') table.state = 'done';
+      return 'next';
+    }
     if (!(await this.throttle())) return 'stopped';
     const client = await this.sql();
     const shape = await this.shapeOf(client, table.table);
@@ -406,7 +429,7 @@ export class SnapshotRunner implements SnapshotControl {
     const geometry = await this.walGeometry(client);
     if (!this.hooks.streaming() || this.stopped) return 'again';
     const sliceEnd = performance.now() + SLICE_MS;
-    let reading = this.read(client, shape, table.lastKey ?? undefined, s.record.where);
+    let reading = this.read(client, shape, cursor.after, s.record.where);
     for (;;) {
       let current: Reading;
       try {
@@ -419,12 +442,20 @@ export class SnapshotRunner implements SnapshotControl {
         current.window.close();
         return this.stopped ? 'stopped' : 'next';
       }
+      // The next chunk is read while this one is built and joins the stream; the pipeline bounds
+      // how many wait for the sinks (its room is awaited before the read after that).
       const more = !current.read.complete && current.read.lastKey !== undefined && performance.now() < sliceEnd &&
         this.active().length === 1 && this.hooks.lagBytes() <= this.settings.maxLagBytes;
       const next = more ? this.read(client, shape, current.read.lastKey, s.record.where) : undefined;
       let outcome: ChunkOutcome;
       try {
-        outcome = await this.deliver(s, table, relation, geometry, current);
+        outcome = await this.emit(s, table, relation, geometry, current);
+        if (outcome === 'next') {
+          cursor.after = current.read.lastKey ?? cursor.after;
+          cursor.complete = current.read.complete;
+          await Promise.race([this.hooks.drained(), this.stoppedPromise()]);
+          if (this.stopped) outcome = 'stopped';
+        }
       } catch (err) {
         abandon(next);
         throw err;
@@ -451,8 +482,11 @@ export class SnapshotRunner implements SnapshotControl {
     }
   }
 
-  /** A chunk read: its rows become events, wait for their place in the stream, get delivered; then its progress is persisted. */
-  private async deliver(s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading): Promise<ChunkOutcome> {
+  /**
+   * A chunk read: its rows become events and wait for their place in the stream; once pushed, its
+   * progress is persisted when the pipeline says it was delivered (in order, after the chunks before).
+   */
+  private async emit(s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading): Promise<ChunkOutcome> {
     const { window, mark, read } = current;
     const target = walTarget(read.walInsertLsn, geometry);
     const messages = encodeInsertMessages(relation.relationId, read.rows);
@@ -477,17 +511,23 @@ export class SnapshotRunner implements SnapshotControl {
       this.hooks.requestReply();
     }
     if (!(await window.ended)) return s.cancelRequested ? 'next' : this.stopped ? 'stopped' : 'again';
-    await Promise.race([mark.delivered, this.stoppedPromise()]);
-    if (this.stopped) return 'stopped';
-
-    table.rowsDone += rowCount;
-    table.chunks++;
-    if (read.lastKey !== undefined) table.lastKey = read.lastKey;
-    if (read.complete) table.state = 'done';
     s.failures = 0;
-    s.rate.add(performance.now(), rowCount);
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
-    if (!s.cancelRequested) await this.persist(s.record);
+    const { lastKey, complete } = read;
+    s.delivered = s.delivered.then(async () => {
+      await Promise.race([mark.delivered, this.stoppedPromise()]);
+      if (this.stopped) return;
+      table.rowsDone += rowCount;
+      table.chunks++;
+      if (lastKey !== undefined) table.lastKey = lastKey;
+      if (complete && table.state === 'running') table.state = 'done';
+      s.rate.add(performance.now(), rowCount);
+      if (!s.cancelRequested) {
+        await this.persist(s.record).catch((err: unknown) => {
+          this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}; after a restart the chunks since the last saved one are copied again`);
+        });
+      }
+    });
     return 'next';
   }
 
@@ -545,11 +585,9 @@ export class SnapshotRunner implements SnapshotControl {
     }
   }
 
+  /** Resolves when stop() is called (one promise for every wait). */
   private stoppedPromise(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => (this.stopped ? resolve() : setTimeout(check, THROTTLE_POLL_MS));
-      check();
-    });
+    return this.stopSignal;
   }
 
   private async sql(): Promise<SqlClient> {
