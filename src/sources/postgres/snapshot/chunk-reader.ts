@@ -58,6 +58,34 @@ export interface ChunkQuery {
  */
 export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: string | undefined, rows: number): ChunkQuery {
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`a chunk reads at least one row, not ${rows}`);
+  const keys = table.keyColumns.map(quoteIdent);
+  // Bound as text, then cast: postgres.js would otherwise run its own serializer for a parameter
+  // the server types as a date, timestamp, bytea or json (through a JavaScript Date: precision and
+  // infinity lost) instead of sending the server's own text back.
+  return selectQuery(table, afterKey ? [`(${keys.join(', ')}) > (${keyParams(table, 0)})`] : [], where, ` LIMIT ${rows}`);
+}
+
+/** `$1::text::type1, $2::text::type2`: one key's parameters, numbered after `before` others. */
+function keyParams(table: SnapshotTable, before: number): string {
+  return table.keyTypes.map((type, i) => `$${before + i + 1}::text::${type}`).join(', ');
+}
+
+/**
+ * The rows of given keys (`count` of them, their values bound key after key, in key order):
+ * `... WHERE (k1, k2) IN (($1::text::type1, $2::text::type2), ...) [AND (rowFilter)] [AND (where)]`.
+ * A snapshot reads rows again this way when the stream moved them to a key it had already copied
+ * (runner.ts).
+ */
+export function keysQuery(table: SnapshotTable, count: number, where: string | undefined): ChunkQuery {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`at least one key, not ${count}`);
+  const width = table.keyColumns.length;
+  const keys = table.keyColumns.map(quoteIdent).join(', ');
+  const list = Array.from({ length: count }, (_, k) => `(${keyParams(table, k * width)})`).join(', ');
+  return selectQuery(table, [`(${keys}) IN (${list})`], where, '');
+}
+
+/** A chunk's SELECT: the relation's columns (and key columns it does not send), the conditions, key order. */
+function selectQuery(table: SnapshotTable, conditions: string[], where: string | undefined, tail: string): ChunkQuery {
   const selected = table.relation.columns.map((c) => c.name);
   const relationColumns = selected.length;
   const keyIndexes = table.keyColumns.map((name) => {
@@ -66,17 +94,11 @@ export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: strin
     selected.push(name);
     return selected.length - 1;
   });
-  const keys = table.keyColumns.map(quoteIdent);
-  const conditions: string[] = [];
-  // Bound as text, then cast: postgres.js would otherwise run its own serializer for a parameter
-  // the server types as a date, timestamp, bytea or json (through a JavaScript Date: precision and
-  // infinity lost) instead of sending the server's own text back.
-  if (afterKey) conditions.push(`(${keys.join(', ')}) > (${table.keyTypes.map((type, i) => `$${i + 1}::text::${type}`).join(', ')})`);
   if (table.rowFilter !== undefined) conditions.push(`(\n${table.rowFilter}\n)`);
   if (where !== undefined) conditions.push(`(\n${where}\n)`);
   const text = `SELECT ${selected.length === 0 ? 'NULL' : selected.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}` +
     (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-    ` ORDER BY ${keys.join(', ')} LIMIT ${rows}`;
+    ` ORDER BY ${table.keyColumns.map(quoteIdent).join(', ')}${tail}`;
   return { text, relationColumns, keyIndexes };
 }
 
@@ -93,7 +115,20 @@ export async function readChunk(
   if (after !== undefined && after.length !== table.keyColumns.length) {
     throw new RangeError(`the last key of ${table.qualified} has ${table.keyColumns.length} column(s), not ${after.length}`);
   }
-  const query = chunkQuery(table, after !== undefined, where, limits.rows);
+  return readInSnapshot(client, chunkQuery(table, after !== undefined, where, limits.rows), (after ?? []) as SqlParam[], limits);
+}
+
+/** Reads the rows of the given keys (the text of each key's columns, in key order) in one short snapshot. */
+export async function readKeys(client: SqlClient, table: SnapshotTable, keys: readonly (readonly string[])[], where: string | undefined): Promise<ChunkRead> {
+  for (const key of keys) {
+    if (key.length !== table.keyColumns.length) throw new RangeError(`a key of ${table.qualified} has ${table.keyColumns.length} column(s), not ${key.length}`);
+  }
+  const all = { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
+  return { ...(await readInSnapshot(client, keysQuery(table, keys.length, where), keys.flat() as SqlParam[], all)), complete: true };
+}
+
+/** One REPEATABLE READ READ ONLY transaction: its snapshot and WAL position, then the query's rows up to the limits. */
+async function readInSnapshot(client: SqlClient, query: ChunkQuery, params: SqlParam[], limits: { rows: number; bytes: number }): Promise<ChunkRead> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const [first] = await client.query(SNAPSHOT_SQL);
@@ -101,7 +136,7 @@ export async function readChunk(
     let bytes = 0;
     let cut = false;
     let last: (Uint8Array | null)[] | undefined;
-    await client.queryRawBatches(query.text, (after ?? []) as SqlParam[], Math.min(limits.rows, BATCH_ROWS), (batch) => {
+    await client.queryRawBatches(query.text, params, Math.min(limits.rows, BATCH_ROWS), (batch) => {
       for (const row of batch) {
         for (let i = 0; i < query.relationColumns; i++) bytes += row[i]?.length ?? 0;
         rows.push(row.length === query.relationColumns ? row : row.slice(0, query.relationColumns));
