@@ -37,7 +37,7 @@ export interface Outcome {
 }
 
 /** One run (see the module comment); `neverMs`: how long the writer runs with `never`. */
-export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: number, options: { neverMs?: number; chunk?: number; toastEvery?: number; keepBlobOnly?: boolean } = {}): Promise<Outcome> {
+export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafka', mode: 'initial' | 'never', rows: number, options: { neverMs?: number; chunk?: number; toastEvery?: number; mix?: 'all' | 'keep-blob' | 'move-toast' } = {}): Promise<Outcome> {
   const { pg, kafka, children, slots, newDir } = f;
   const sql = pg.sql({ max: 4 });
   const stream = await createSnapshotTable(sql, `snap_${sink}`, rows, { slotBeforeFill: mode === 'never', toastEvery: options.toastEvery });
@@ -66,7 +66,7 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
   const detail = () => streamer.stderr().slice(-4000);
   // Once the slot exists (created at the first start): every change after it is in the stream.
   await streamer.waitForLog('Streaming from', 30_000);
-  const writer = new ChurnWriter(sql, stream.table, rows, { toastEvery: options.toastEvery, keepBlobOnly: options.keepBlobOnly }).start();
+  const writer = new ChurnWriter(sql, stream.table, rows, { toastEvery: options.toastEvery, mix: options.mix }).start();
   try {
     if (mode === 'initial') {
       await waitFor(`the snapshot row of the end mark ${endMark(rows)}`, () => {

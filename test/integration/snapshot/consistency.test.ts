@@ -48,9 +48,21 @@ describe('the consumer\'s copy equals the table', () => {
   // above about one run in five). The window now merges such an update into the chunk's row.
   test('regression: an update leaving a TOAST value (listed in Unchanged) while its row\'s chunk was in flight lost the value; now merged into the snapshot row', async () => {
     // 1,500 rows of 10–100 KB (≈ 80 MB), 15 chunks.
-    const o = await runConsistency(fixture, 'file', 'initial', 1_500, { chunk: 100, toastEvery: 1, keepBlobOnly: true });
+    const o = await runConsistency(fixture, 'file', 'initial', 1_500, { chunk: 100, toastEvery: 1, mix: 'keep-blob' });
     expect(o.final.problems).toEqual([]);
     expect(o.exitCode).toBe(0);
     expect(o.observer.replica.stats.unchanged).toBeGreaterThan(0);
+  }, 180_000);
+
+  // Known engine bug (test.failing: it passes while the bug is there; when it is fixed, this fails:
+  // make it a plain test). A row not copied yet (its key ahead of the copy) that moves to a key the
+  // copy has passed, leaving its TOAST value in place: the update's event lists the value in
+  // Unchanged, the consumer never had the row, and no chunk will read either key again. Every run
+  // ends with rows without their TOAST value.
+  test.failing('known bug: a row with a TOAST value moved from a key not copied yet to one already copied ends without the value', async () => {
+    const o = await runConsistency(fixture, 'file', 'initial', 1_500, { chunk: 100, toastEvery: 1, mix: 'move-toast' });
+    process.stderr.write(`[snapshot-consistency] known bug: ${o.final.problems.length} problems, e.g. ${o.final.problems[0] ?? 'none'}\n`);
+    expect(o.counts.keyMoves).toBeGreaterThan(0);
+    expect(o.final.problems).toEqual([]);
   }, 180_000);
 });
