@@ -47,11 +47,22 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
   let poll = () => {};
   let stopFollowing = async () => {};
   let kafkaTarget: { brokers: string[]; topic: string } | undefined;
+  const keyPartitions = new Map<string, number>();
+  const routing: string[] = [];
   if (sink === 'kafka') {
     if (kafka === undefined) throw new Error('runConsistency: a Kafka run needs the kafka fixture');
     kafkaTarget = { brokers: kafka.server.brokers, topic: await kafka.createTopic({ prefix: 'snapshot', partitions: 3 }) };
     // Each key's events are in one partition, in order: applying partition by partition is exact.
-    const follower = await followTopic(kafkaTarget.brokers, kafkaTarget.topic, (m) => observer.onEvent(m.value ?? '', 0, m.partition));
+    // Checked: each message's Kafka key is its row's key, and a key never shows up in two
+    // partitions, snapshot rows (merged ones included) as live events.
+    const follower = await followTopic(kafkaTarget.brokers, kafkaTarget.topic, (m) => {
+      const id = /"Columns":\{.*?"id":(-?\d+)/.exec(m.value ?? '')?.[1];
+      if (m.key !== `["public.${stream.table}",${id}]` && routing.length < 5) routing.push(`message with key ${m.key} for row ${id}`);
+      const seen = keyPartitions.get(m.key ?? '');
+      if (seen !== undefined && seen !== m.partition && routing.length < 5) routing.push(`key ${m.key} in partitions ${seen} and ${m.partition}`);
+      keyPartitions.set(m.key ?? '', m.partition);
+      observer.onEvent(m.value ?? '', 0, m.partition);
+    });
     poll = () => {
       if (follower.error() !== undefined) throw follower.error();
     };
@@ -87,6 +98,7 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
     streamer.proc.kill('SIGTERM');
     const exitCode = await streamer.exited;
     const final = await observer.finalProblems(sql);
+    final.problems.push(...routing);
     log(`${sink}, snapshot = "${mode}": ${observer.summary()}`);
     log(`writer: ${JSON.stringify(counts)}; table ${final.tableRows} rows, ${final.differences} differing`);
     return { observer, counts, final, exitCode };
