@@ -159,7 +159,7 @@ requiredAcks = -1
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     const m = await measure([process.execPath, ...profile, MAIN, '-config', file], env, 'Initial snapshot');
     if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
-    const summary = m.stderr.split('\n').filter((l) => /Snapshot \S+ (done|finished)|snapshot is done/.test(l)).join('\n  ');
+    const summary = m.stderr.split('\n').filter((l) => /snapshot is done|Snapshot \S+ (done|finished)/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
     if (reader === 'kafka') {
       const size = await benchTopicSize(BROKERS, topic);

@@ -12,7 +12,7 @@ import { runSnapshotCrash } from '../test/helpers/snapshot/crash.ts';
 
 const HELP = `scripts/soak-snapshot [options]
   --cycles N            kill -9 cycles before the final run (default 50)
-  --rows N              pre-filled rows of the table (default 300000)
+  --rows N              pre-filled rows of the table (default 800000)
   --chunk N             snapshotChunkSize (default 2000)
   --spawn-share X       share of kills timed from spawn (default 0.2)
   --streaming-share X   share of kills timed from "Streaming from" (default 0.3); the rest once rows of the run arrived
@@ -26,7 +26,7 @@ const { values } = parseArgs({
   options: {
     help: { type: 'boolean', short: 'h' },
     cycles: { type: 'string', default: '50' },
-    rows: { type: 'string', default: '300000' },
+    rows: { type: 'string', default: '800000' },
     chunk: { type: 'string', default: '2000' },
     'spawn-share': { type: 'string', default: '0.2' },
     'streaming-share': { type: 'string', default: '0.3' },

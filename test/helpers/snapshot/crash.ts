@@ -31,7 +31,7 @@ export interface SnapshotCrashOptions {
   cycles: number;
   /** Share of kills timed from spawn (often before or at the first chunk). */
   spawnKillShare?: number;
-  /** Share of kills timed from "Streaming from" (anywhere in a chunk's life); the rest come once some rows of the run arrived. */
+  /** Share of kills timed from "Streaming from" (anywhere in a chunk's life); the rest come once the run delivered its share of rows. */
   streamingKillShare?: number;
   /** A run killed by time lives this long after spawn, or after "Streaming from". */
   minRunMs?: number;
@@ -102,26 +102,24 @@ export async function runSnapshotCrash(options: SnapshotCrashOptions): Promise<S
         writerStarted = true;
       }
       const running = streamer;
-      if (trigger !== 'rows') {
-        let lifeMs = pick(options.minRunMs ?? 100, options.maxRunMs ?? 1500);
-        if (trigger === 'streaming') {
-          await running.waitForLog('Streaming from', 30_000).catch(() => {});
-          lifeMs = pick(0, 800);
-        }
-        const until = Date.now() + lifeMs;
-        await waitFor('the kill time', () => {
-          follower.poll();
-          return Date.now() >= until || running.proc.exitCode !== null;
-        }, 60_000);
-      } else {
-        // Some rows of this run delivered (from within the first chunk to a few chunks), then a moment more.
-        const target = pick(1, 3 * options.chunkSize);
-        await waitFor(`${target} snapshot rows in run ${i}`, () => {
-          follower.poll();
-          return (observer.runs[i]?.snapshotRows ?? 0) >= target || observer.endSeen || running.proc.exitCode !== null;
-        }, 60_000, () => running.stderr().slice(-3000));
-        await Bun.sleep(pick(0, 150));
+      // Every run also ends once it delivered its share of the table (0.3–1.5 × rows / (cycles + 2)),
+      // so the kills spread over the copy however fast it goes; polled every 5 ms.
+      const share = Math.max(1, Math.round((0.3 + 1.2 * Math.random()) * (options.rows / (options.cycles + 2))));
+      const runRows = () => observer.runs[i]?.snapshotRows ?? 0;
+      let until = Number.POSITIVE_INFINITY;
+      if (trigger === 'spawn') until = Date.now() + pick(options.minRunMs ?? 100, options.maxRunMs ?? 1500);
+      if (trigger === 'streaming') {
+        await running.waitForLog('Streaming from', 30_000).catch(() => {});
+        until = Date.now() + pick(0, 300);
       }
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        follower.poll();
+        if (runRows() >= share || Date.now() >= until || observer.endSeen || running.proc.exitCode !== null) break;
+        if (Date.now() > deadline) throw new Error(`cycle ${i}: no kill point within 60 s (${runRows()} of ${share} rows):\n${running.stderr().slice(-3000)}`);
+        await Bun.sleep(5);
+      }
+      if (trigger === 'rows') await Bun.sleep(pick(0, 10));
       if (running.proc.exitCode !== null) problems.push(`cycle ${i}: the streamer exited by itself (code ${running.proc.exitCode}):\n${running.stderr().slice(-2000)}`);
       running.proc.kill('SIGKILL');
       await running.exited;

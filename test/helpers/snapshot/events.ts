@@ -13,6 +13,8 @@ export interface EventLine {
   walPosition: string;
   /** Column name → its value's exact JSON text. */
   columns: Map<string, string>;
+  /** `Old`: the old row or key PostgreSQL sent (an update that changed the key, a delete), exact texts. */
+  old: Map<string, string> | undefined;
   /** Columns whose unchanged TOAST value the event does not carry. */
   unchanged: string[];
   /** `"Snapshot":true` present. */
@@ -89,11 +91,13 @@ export function parseEventLine(line: string): EventLine {
   const columnsText = get('Columns');
   if (columnsText === undefined) throw new Error('no Columns');
   const unchangedText = get('Unchanged');
+  const oldText = get('Old');
   return {
     action: JSON.parse(get('Action') ?? '""') as string,
     table: JSON.parse(get('Table') ?? '""') as string,
     walPosition: get('WALPosition') ?? '',
     columns: new Map(objectMembers(columnsText)),
+    old: oldText === undefined ? undefined : new Map(objectMembers(oldText)),
     unchanged: unchangedText === undefined ? [] : (JSON.parse(unchangedText) as string[]),
     snapshot: get('Snapshot') === 'true',
     keys: members.map(([k]) => k),

@@ -119,7 +119,17 @@ export class Replica {
       return true;
     }
     if (event.action !== 'insert' && event.action !== 'update') throw new Error(`unexpected action ${event.action}`);
-    const before = this.rows.get(id);
+    let before = this.rows.get(id);
+    // An update that changed the key: the row leaves its old key (Old names it) and keeps its values.
+    const rawOldKey = event.action === 'update' ? event.old?.get(this.key) : undefined;
+    if (rawOldKey !== undefined) {
+      const oldId = canonicalFromEvent(this.kinds.get(this.key) ?? 'int', rawOldKey);
+      if (oldId !== id) {
+        if (!event.snapshot) this.stats.streamIds.add(oldId);
+        before = this.rows.get(oldId);
+        this.rows.delete(oldId);
+      }
+    }
     const row = new Map<string, string>();
     for (const [name, raw] of event.columns) {
       const kind = this.kinds.get(name);

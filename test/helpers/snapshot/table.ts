@@ -86,25 +86,29 @@ export interface ChurnCounts {
   updatesKeepingBlob: number;
   /** Updates that set `blob` (a new TOAST value, or a small one). */
   updatesOfBlob: number;
+  /** Updates that moved a row to another key (an odd one, free), leaving its other values. */
+  keyMoves: number;
   deletes: number;
 }
 
 /**
- * Commits small transactions of inserts, updates (some setting a new TOAST value, some leaving it)
- * and deletes on random ids of 1..2N, until stopped.
+ * Commits small transactions of inserts, updates (some setting a new TOAST value, some leaving it,
+ * some moving the row to another key) and deletes on random ids of 1..2N, until stopped.
  */
 export class ChurnWriter {
-  readonly counts: ChurnCounts = { transactions: 0, inserts: 0, updates: 0, updatesKeepingBlob: 0, updatesOfBlob: 0, deletes: 0 };
+  readonly counts: ChurnCounts = { transactions: 0, inserts: 0, updates: 0, updatesKeepingBlob: 0, updatesOfBlob: 0, keyMoves: 0, deletes: 0 };
   error: unknown;
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
 
   /**
-   * `toastEvery`: as the table was filled with; `keepBlobOnly`: every change is an update leaving the
-   * TOAST value as it is (on a pre-filled TOAST row), the case where an event lists it in Unchanged.
+   * `toastEvery`: as the table was filled with. `mix`: 'all' (default) every kind of change, key
+   * moves only of rows without a TOAST value; 'keep-blob' only updates leaving the TOAST value as
+   * it is (on a pre-filled TOAST row: the event lists it in Unchanged); 'move-toast' only moves of
+   * rows with a TOAST value to another key (the event lists it in Unchanged too).
    */
   constructor(private readonly sql: postgres.Sql, private readonly table: string, private readonly rows: number,
-    private readonly options: { opsPerTxn?: number; pauseMs?: number; toastEvery?: number; keepBlobOnly?: boolean } = {}) {}
+    private readonly options: { opsPerTxn?: number; pauseMs?: number; toastEvery?: number; mix?: 'all' | 'keep-blob' | 'move-toast' } = {}) {}
 
   start(): this {
     this.done = this.loop();
@@ -121,7 +125,7 @@ export class ChurnWriter {
   private randomId(): number {
     // A third of the picks land on a pre-filled TOAST row: updates leaving it unchanged are the case to prove.
     const every = this.options.toastEvery ?? TOAST_EVERY;
-    if (this.options.keepBlobOnly || Math.random() < 0.33) return 2 * every * (1 + Math.floor(Math.random() * Math.floor(this.rows / every)));
+    if (this.options.mix === 'keep-blob' || Math.random() < 0.33) return 2 * every * (1 + Math.floor(Math.random() * Math.floor(this.rows / every)));
     return 1 + Math.floor(Math.random() * 2 * this.rows);
   }
 
@@ -129,10 +133,11 @@ export class ChurnWriter {
     const ops = this.options.opsPerTxn ?? 4;
     try {
       while (!this.stopped) {
-        const done = { inserts: 0, updates: 0, keep: 0, toast: 0, deletes: 0 };
+        const done = { inserts: 0, updates: 0, keep: 0, toast: 0, moves: 0, deletes: 0 };
         await this.sql.begin(async (tx) => {
           for (let i = 0; i < ops; i++) {
-            const r = this.options.keepBlobOnly ? 0.5 : Math.random();
+            const mix = this.options.mix ?? 'all';
+            const r = mix === 'keep-blob' ? 0.5 : mix === 'move-toast' ? 0.77 : Math.random();
             const id = this.randomId();
             if (r < 0.3) {
               // An odd id (never pre-filled): ahead of or behind the snapshot's cursor.
@@ -149,6 +154,13 @@ export class ChurnWriter {
               const result = await tx.unsafe(`update ${this.table} set blob = case when random() < 0.2 then 'small again' else repeat(md5(random()::text), ${size}) end, big = $1::int8 where id = $2`, [String(BigInt(Date.now()) * 1_000_003n), id]);
               done.updates += result.count;
               done.toast += result.count;
+            } else if (r < 0.8) {
+              // To a free odd key anywhere: from behind the snapshot's cursor to ahead of it, or back.
+              const to = (1 + Math.floor(Math.random() * 2 * this.rows)) | 1;
+              const which = mix === 'move-toast' ? 'length(blob) >= 2000' : 'length(blob) < 2000';
+              const result = await tx.unsafe(`update ${this.table} set id = $1 where id = $2 and ${which} and not exists (select 1 from ${this.table} where id = $1)`, [to, id]);
+              done.updates += result.count;
+              done.moves += result.count;
             } else {
               const result = await tx.unsafe(`delete from ${this.table} where id = $1`, [id]);
               done.deletes += result.count;
@@ -160,6 +172,7 @@ export class ChurnWriter {
         this.counts.updates += done.updates;
         this.counts.updatesKeepingBlob += done.keep;
         this.counts.updatesOfBlob += done.toast;
+        this.counts.keyMoves += done.moves;
         this.counts.deletes += done.deletes;
         if (this.options.pauseMs) await Bun.sleep(this.options.pauseMs);
       }

@@ -67,6 +67,16 @@ describe('the replica', () => {
     expect(r.stats.unknownUnchanged).toBe(0);
   });
 
+  test('an update that changed the key moves the row: the old key goes, Unchanged values come from the old key\'s row', () => {
+    const r = new Replica('t', COLS);
+    r.apply(parseEventLine(line('insert', row(4, 'big value'), ',"Snapshot":true')));
+    r.apply(parseEventLine(line('update', '{"big":1,"doc":null,"flag":true,"id":7,"tags":[]}', ',"Old":{"big":null,"blob":null,"doc":null,"flag":null,"id":4,"tags":null},"Unchanged":["blob"]')));
+    expect(r.rows.has('4')).toBe(false);
+    expect(r.rows.get('7')?.get('blob')).toBe('"big value"');
+    expect(r.stats.streamIds).toEqual(new Set(['7', '4']));
+    expect(r.stats.unknownUnchanged).toBe(0);
+  });
+
   test('an Unchanged value of a row it never had is UNKNOWN and fails the comparison', () => {
     const r = new Replica('t', COLS);
     r.apply(parseEventLine(line('update', '{"big":2,"doc":null,"flag":false,"id":5,"tags":[]}', ',"Unchanged":["blob"]')));
