@@ -218,7 +218,7 @@ export class ChangeDispatch {
     const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
     if (event === undefined) return false;
     if (walStart > this.receivedRow) this.receivedRow = walStart;
-    if (this.join.active) this.join.row(event);
+    if (this.join.busy) this.join.row(event);
     this.pushEvent(event, relation.name, started);
     return true;
   }
@@ -269,7 +269,7 @@ export class ChangeDispatch {
         const started = performance.now();
         const relation = this.relations.require(message.relationId);
         const event = this.events.row(message, relation, x.walStart, this.txn);
-        if (this.join.active) this.join.row(event);
+        if (this.join.busy) this.join.row(event);
         this.pushEvent(event, relation.name, started);
         return;
       }
@@ -278,7 +278,7 @@ export class ChangeDispatch {
         for (const id of message.relationIds) {
           const started = performance.now();
           const relation = this.relations.require(id);
-          if (this.join.active) this.join.truncated(relation.namespace, relation.name);
+          if (this.join.busy) this.join.truncated(relation.namespace, relation.name);
           this.pushEvent(this.events.truncate(relation, x.walStart, this.txn), relation.name, started);
         }
         return;
@@ -331,6 +331,11 @@ export class ChangeDispatch {
   openWindow(schema: string, table: string): { window: ChunkWindow; mark: ChunkMark } {
     const running = this.txn !== undefined && !this.txn.skip ? this.txn.xid : undefined;
     return this.join.open(schema, table, running);
+  }
+
+  /** See StreamJoin.watch (snapshot/stream-join.ts). */
+  watchMoves(schema: string, table: string, moved: (event: ChangeEvent) => void): () => void {
+    return this.join.watch(schema, table, moved);
   }
 
   /** The Relation the stream last sent for an OID, if any. */

@@ -177,6 +177,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       events: this.dispatch.eventFactory,
       learnTypes: (oids) => this.dispatch.learnTypes(oids),
       streamRelation: (relationId) => this.dispatch.relation(relationId),
+      watchMoves: (schema, table, moved) => this.dispatch.watchMoves(schema, table, moved),
       streaming: () => this.driver.streaming && !this.loop.stopping && this.refusal === undefined,
       requestReply: () => this.sendStatus(true),
       lagBytes: () => {

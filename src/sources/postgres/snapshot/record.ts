@@ -17,6 +17,11 @@ export interface TableRecord {
   /** Text of the key columns of the last delivered row; null before the first chunk. */
   lastKey: string[] | null;
   error?: string;
+  /**
+   * Keys (text of the key columns) to read again before the table is done: rows the stream moved
+   * to another key while the table was copied, leaving values Unchanged (runner.ts).
+   */
+  refetch?: string[][];
 }
 
 /** What is persisted of a snapshot: its public fields, without the derived sums and rates. */

@@ -11,7 +11,7 @@
  */
 import { describeError, StreamerError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
-import type { ChangeEvent } from '../../../event/event.ts';
+import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
 import type { ConnectOptions } from '../../../pg/options.ts';
 import { PgConnectError } from '../../../pg/errors.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
@@ -21,12 +21,13 @@ import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts
 import { formatLsn } from '../../../replication/lsn.ts';
 import type { StateStore } from '../../../state/store.ts';
 import type { EventFactory } from '../events.ts';
-import { readChunk, type ChunkRead } from './chunk-reader.ts';
+import { readChunk, readKeys, type ChunkRead } from './chunk-reader.ts';
 import { encodeInsertMessages, type InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import { progressLine, summaryLine } from './progress-text.ts';
 import { decodeRecord, encodeRecord, RateWindow, snapshotInfo, type SnapshotRecord, type TableRecord } from './record.ts';
+import { parseTableName } from './request-text.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from './tables.ts';
 import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotMode, type SnapshotRequest } from './types.ts';
 import type { ChunkWindow } from './window.ts';
@@ -48,6 +49,8 @@ const PROGRESS_LOG_MS = 10_000;
  * milliseconds, more than a chunk's own queries.
  */
 const SHAPE_TTL_MS = 5_000;
+/** Moved keys read again per chunk, at most. */
+const REFETCH_KEYS = 500;
 /** A snapshot works on one table this long before the next snapshot in progress takes its turn. */
 const SLICE_MS = 1_000;
 /** Finished backfills kept (listed, persisted) per source; older ones are pruned. */
@@ -61,6 +64,8 @@ export interface SnapshotHooks {
   readonly events: EventFactory;
   /** Looks up user-defined types before rows of them are converted. */
   learnTypes(typeOids: readonly number[]): Promise<void>;
+  /** Reports key moves of a table that left values Unchanged (stream-join.ts watch); returns the unwatch. */
+  watchMoves(schema: string, table: string, moved: (event: ChangeEvent) => void): () => void;
   /** The Relation the stream last sent for this OID, if any (a schema change shows there first). */
   streamRelation(relationId: number): RelationInfo | undefined;
   /** True while the replication session streams. */
@@ -102,6 +107,10 @@ interface Running {
   cursors: Map<string, { after: string[] | undefined; complete: boolean }>;
   /** Chunks pushed but not yet delivered, in order: each persists its progress once delivered. */
   delivered: Promise<void>;
+  /** Per table being copied: ends the watch for key moves (see watchTable). */
+  unwatch: Map<string, () => void>;
+  /** Keys to read again that are in flight (JSON of the key texts). */
+  refetching: Set<string>;
 }
 
 type ChunkOutcome = 'next' | 'again' | 'stopped';
@@ -160,6 +169,8 @@ export class SnapshotRunner implements SnapshotControl {
     }
     for (const s of this.active()) {
       if (s.record.state === 'running') log.info(`Snapshot ${s.record.id}: resuming (${progressLine(this.infoOf(s))})`);
+      // Before the stream resumes: a key move it replays must be heard (see watchTable).
+      for (const table of s.record.tables) if (table.state === 'running' && table.lastKey !== null) this.watchTable(s, table);
     }
   }
 
@@ -208,7 +219,10 @@ export class SnapshotRunner implements SnapshotControl {
     if (this.current === s) for (const window of this.windows) window.close();
     record.state = 'cancelled';
     record.finishedAt = now();
-    for (const t of record.tables) if (t.state === 'pending' || t.state === 'running') t.state = 'cancelled';
+    for (const t of record.tables) {
+      if (t.state === 'pending' || t.state === 'running') t.state = 'cancelled';
+      this.unwatchTable(s, t);
+    }
     await this.persist(record);
     this.settings.log.info(summaryLine(this.infoOf(s)));
     this.finishIfDone();
@@ -246,7 +260,7 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private track(record: SnapshotRecord): Running {
-    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0, cursors: new Map(), delivered: Promise.resolve() };
+    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0, cursors: new Map(), delivered: Promise.resolve(), unwatch: new Map(), refetching: new Set() };
   }
 
   private find(id: string): Running | undefined {
@@ -332,6 +346,7 @@ export class SnapshotRunner implements SnapshotControl {
     if (table === undefined || ++s.failures < TABLE_ATTEMPTS) return false;
     s.failures = 0;
     table.state = 'failed';
+    this.unwatchTable(s, table);
     table.error = describeError(err);
     this.settings.log.error(`Snapshot ${s.record.id}: table ${table.table} failed after ${TABLE_ATTEMPTS} attempts: ${table.error}; its rows delivered so far stay delivered`);
     void this.persist(s.record).catch((e: unknown) => this.settings.log.error(describeError(e)));
@@ -414,11 +429,13 @@ export class SnapshotRunner implements SnapshotControl {
     const cursor = s.cursors.get(table.table) ?? { after: table.lastKey ?? undefined, complete: false };
     s.cursors.set(table.table, cursor);
     if (cursor.complete) {
-      // Every chunk is pushed: the table is done once they are delivered (and it was persisted so).
+      // Every chunk is pushed: the table is done once they are delivered and its moved rows read again.
       await Promise.race([s.delivered, this.stoppedPromise()]);
       if (this.stopped) return 'stopped';
-      if (table.state === 'running') table.state = 'done';
-      return 'next';
+      if ((table.refetch?.length ?? 0) === 0) {
+        if (table.state === 'running') table.state = 'done';
+        return 'next';
+      }
     }
     if (!(await this.throttle())) return 'stopped';
     const client = await this.sql();
@@ -428,6 +445,10 @@ export class SnapshotRunner implements SnapshotControl {
     if (shape.relation.replicaIdentity === 'f') this.hooks.events.setKeyColumns(shape.relationId, shape.keyColumns);
     const geometry = await this.walGeometry(client);
     if (!this.hooks.streaming() || this.stopped) return 'again';
+    if (!cursor.complete) this.watchTable(s, table, shape);
+    const refetch = (table.refetch ?? []).filter((key) => !s.refetching.has(JSON.stringify(key))).slice(0, REFETCH_KEYS);
+    if (refetch.length > 0) return this.refetch(s, table, client, shape, relation, geometry, refetch);
+    if (cursor.complete) return 'next';
     const sliceEnd = performance.now() + SLICE_MS;
     let reading = this.read(client, shape, cursor.after, s.record.where);
     for (;;) {
@@ -453,6 +474,8 @@ export class SnapshotRunner implements SnapshotControl {
         if (outcome === 'next') {
           cursor.after = current.read.lastKey ?? cursor.after;
           cursor.complete = current.read.complete;
+          // Every row is on its way to the consumer now: later key moves are theirs to follow.
+          if (cursor.complete) this.unwatchTable(s, table);
           await Promise.race([this.hooks.drained(), this.stoppedPromise()]);
           if (this.stopped) outcome = 'stopped';
         }
@@ -486,7 +509,9 @@ export class SnapshotRunner implements SnapshotControl {
    * A chunk read: its rows become events and wait for their place in the stream; once pushed, its
    * progress is persisted when the pipeline says it was delivered (in order, after the chunks before).
    */
-  private async emit(s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading): Promise<ChunkOutcome> {
+  private async emit(
+    s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading, refetched?: () => void,
+  ): Promise<ChunkOutcome> {
     const { window, mark, read } = current;
     const target = walTarget(read.walInsertLsn, geometry);
     const messages = encodeInsertMessages(relation.relationId, read.rows);
@@ -517,10 +542,13 @@ export class SnapshotRunner implements SnapshotControl {
     s.delivered = s.delivered.then(async () => {
       await Promise.race([mark.delivered, this.stoppedPromise()]);
       if (this.stopped) return;
-      table.rowsDone += rowCount;
-      table.chunks++;
-      if (lastKey !== undefined) table.lastKey = lastKey;
-      if (complete && table.state === 'running') table.state = 'done';
+      if (refetched !== undefined) refetched();
+      else {
+        table.rowsDone += rowCount;
+        table.chunks++;
+        if (lastKey !== undefined) table.lastKey = lastKey;
+      }
+      if (refetched === undefined && complete && table.state === 'running' && (table.refetch?.length ?? 0) === 0) table.state = 'done';
       s.rate.add(performance.now(), rowCount);
       if (!s.cancelRequested) {
         await this.persist(s.record).catch((err: unknown) => {
@@ -542,6 +570,63 @@ export class SnapshotRunner implements SnapshotControl {
     const event = events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined);
     event.snapshot = true;
     return event;
+  }
+
+  /**
+   * While `table` is copied, hears of rows the stream moves to another key leaving values Unchanged:
+   * if the copy had not reached the row yet and has passed its new key, no chunk would ever carry
+   * those values to a consumer that never had the row. Such keys are recorded (the record is
+   * written at once, so it is on disk before the stream's position past the move is) and read again
+   * before the table is done.
+   */
+  private watchTable(s: Running, table: TableRecord, shape?: SnapshotTable): void {
+    if (s.unwatch.has(table.table)) return;
+    const name = shape ?? parseTableName(table.table);
+    const unwatch = this.hooks.watchMoves(shape?.schema ?? name.schema, shape?.name ?? name.name, (event) => {
+      const key = (event.key ?? []).map((column) => keyText(event.columns[column]));
+      if (key.length === 0 || key.some((text) => text === undefined)) {
+        this.settings.log.warn(`Snapshot ${s.record.id}: a row of ${table.table} moved to another key during the copy cannot be read again ` +
+          '(its key has no text form); back-fill the table once the snapshot is done if a consumer misses its Unchanged values');
+        return;
+      }
+      const list = (table.refetch ??= []);
+      if (list.some((k) => k.length === key.length && k.every((v, i) => v === key[i]))) return;
+      list.push(key as string[]);
+      void this.persist(s.record).catch((err: unknown) => this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}`));
+    });
+    s.unwatch.set(table.table, unwatch);
+  }
+
+  private unwatchTable(s: Running, table: TableRecord): void {
+    s.unwatch.get(table.table)?.();
+    s.unwatch.delete(table.table);
+  }
+
+  /** Reads the given moved keys again in one chunk; on delivery they are off the table's list. */
+  private async refetch(
+    s: Running, table: TableRecord, client: SqlClient, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, keys: string[][],
+  ): Promise<ChunkOutcome> {
+    const ids = keys.map((key) => JSON.stringify(key));
+    for (const id of ids) s.refetching.add(id);
+    const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
+    this.windows.add(window);
+    void window.ended.then(() => this.windows.delete(window));
+    let outcome: ChunkOutcome;
+    try {
+      const read = await readKeys(client, shape, keys, s.record.where);
+      outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => {
+        const done = new Set(ids);
+        table.refetch = (table.refetch ?? []).filter((key) => !done.has(JSON.stringify(key)));
+        for (const id of ids) s.refetching.delete(id);
+      });
+    } catch (err) {
+      window.close();
+      for (const id of ids) s.refetching.delete(id);
+      throw err;
+    }
+    if (outcome !== 'next') for (const id of ids) s.refetching.delete(id);
+    else this.settings.log.debug(`Snapshot ${s.record.id}: ${keys.length} row(s) of ${table.table} moved during the copy read again`);
+    return outcome;
   }
 
   /** A table's shape, read again when old or when the stream's Relation for it says something else. */
@@ -624,6 +709,14 @@ function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
 /** A chunk read ahead that will not be used: its window is closed once the read settles. */
 function abandon(next: Promise<Reading> | undefined): void {
   void next?.then((reading) => reading.window.close(), () => {});
+}
+
+/** A key column's value as text the server casts back to the column's type, or undefined when it has none (arrays, composites). */
+function keyText(value: ColumnValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof RawJson) return value.json;
+  return undefined;
 }
 
 function tableRecord(t: SnapshotTable): TableRecord {

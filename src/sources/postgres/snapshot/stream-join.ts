@@ -32,8 +32,12 @@ interface Pending {
 }
 
 export class StreamJoin {
-  /** True while any chunk window is open: the dispatch then reports changes (row, truncated). */
+  /** True while any chunk window is open. */
   active = false;
+  /** True while a window is open or a table is watched: the dispatch then reports changes (row, truncated). */
+  busy = false;
+  /** Tables a snapshot is copying (`schema\0table`): key moves that left Unchanged values are reported. */
+  private readonly watched = new Map<string, (event: ChangeEvent) => void>();
   /** Open windows in the order their chunks were read (a runner may read the next chunk while one waits). */
   private readonly pending: Pending[] = [];
   private readonly recent = new Uint32Array(RECENT);
@@ -53,6 +57,7 @@ export class StreamJoin {
     const entry = { window, mark: new ChunkMark() };
     this.pending.push(entry);
     this.active = true;
+    this.busy = true;
     void window.ended.then(() => this.forget(entry));
     return entry;
   }
@@ -85,6 +90,24 @@ export class StreamJoin {
       const patch = event.action === 'update' && keys.length === 1 && (event.unchanged?.length ?? 0) > 0 ? event : undefined;
       window.change(keys, patch);
     }
+    if (this.watched.size === 0 || event.action !== 'update' || event.old === undefined || (event.unchanged?.length ?? 0) === 0) return;
+    const moved = this.watched.get(event.schema + '\0' + event.table);
+    if (moved !== undefined && (keys ?? changedKeys(event)).length === 2) moved(event);
+  }
+
+  /**
+   * While a snapshot copies `schema.table`: `moved` hears of every update that moved a row to
+   * another key and left values Unchanged (a consumer that never had the row cannot fill them in;
+   * runner.ts reads the row again). Returns the function that ends the watch.
+   */
+  watch(schema: string, table: string, moved: (event: ChangeEvent) => void): () => void {
+    const name = schema + '\0' + table;
+    this.watched.set(name, moved);
+    this.busy = true;
+    return () => {
+      if (this.watched.get(name) === moved) this.watched.delete(name);
+      this.busy = this.active || this.watched.size > 0;
+    };
   }
 
   /** A truncate of the stream (only called while a window is open). */
@@ -96,6 +119,7 @@ export class StreamJoin {
   end(): void {
     for (const { window } of this.pending.splice(0)) window.close();
     this.active = false;
+    this.busy = this.watched.size > 0;
   }
 
   /** Emits, in order, every window the stream at `position` has passed; stops at the first that is not due. */
@@ -105,6 +129,7 @@ export class StreamJoin {
       if (!head.window.due(position)) return;
       this.pending.shift();
       this.active = this.pending.length > 0;
+      this.busy = this.active || this.watched.size > 0;
       this.emit(head.window.take(), head.mark);
     }
   }
@@ -113,5 +138,6 @@ export class StreamJoin {
     const at = this.pending.indexOf(entry);
     if (at >= 0) this.pending.splice(at, 1);
     this.active = this.pending.length > 0;
+    this.busy = this.active || this.watched.size > 0;
   }
 }
