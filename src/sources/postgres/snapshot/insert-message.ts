@@ -7,6 +7,8 @@
  * TupleData: Int16 column count and per column Byte1 'n' (NULL) or 't' + Int32 length + the text.
  */
 
+import { copyBytes } from '../../../core/bytes.ts';
+
 const INSERT = 0x49; // 'I'
 const NEW_TUPLE = 0x4e; // 'N'
 const NULL_VALUE = 0x6e; // 'n'
@@ -40,7 +42,7 @@ function writeInsert(out: Uint8Array, at: number, relationId: number, values: re
     }
     out[at] = TEXT_VALUE;
     writeUint32(out, at + 1, value.length);
-    out.set(value, at + 5);
+    copyBytes(out, at + 5, value, 0, value.length);
     at += 5 + value.length;
   }
   return at;
