@@ -238,9 +238,15 @@ export class SnapshotRunner implements SnapshotControl {
     const names = request.tables;
     if (!Array.isArray(names) || names.length === 0) throw new SnapshotRequestError('"tables" must name at least one table', 400);
     const where = request.where?.trim() === '' ? undefined : request.where;
-    const client = await this.sql();
-    const { tables } = await resolveSnapshotTables(client, this.settings.publications, names);
-    if (where !== undefined) for (const table of tables) await validateWhere(client, table, where);
+    // A connection of its own: the runner's may be inside a chunk's transaction right now.
+    const client = await SqlClient.connect(this.settings.connection);
+    let tables: SnapshotTable[];
+    try {
+      ({ tables } = await resolveSnapshotTables(client, this.settings.publications, names));
+      if (where !== undefined) for (const table of tables) await validateWhere(client, table, where);
+    } finally {
+      await client.close();
+    }
     const record: SnapshotRecord = {
       id: newId(),
       kind: 'backfill',
