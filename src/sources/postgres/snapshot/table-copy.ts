@@ -1,0 +1,405 @@
+/**
+ * Copying one table of a snapshot (docs/snapshots.md, "How a chunk joins the stream"), a slice at
+ * a time, for the runner (runner.ts): wait until the stream runs and is not behind (throttle),
+ * open a window in the stream (window.ts), read the chunk in its own short read-only transaction
+ * (chunk-reader.ts) while the previous one is built, turn its rows into events exactly as the
+ * stream does, hand them to the window, and once the stream has passed the chunk's WAL target,
+ * push them; each chunk's progress is persisted when its mark comes back delivered. Rows the
+ * stream moves past the copy are read again by key (watchTable, refetch).
+ */
+import { describeError } from '../../../core/errors.ts';
+import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
+import { SqlClient } from '../../../pg/sql-client.ts';
+import { decodePgoutput } from '../../../pgoutput/decode.ts';
+import type { RowMessage } from '../../../pgoutput/messages.ts';
+import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
+import { formatLsn } from '../../../replication/lsn.ts';
+import { readChunk, readKeys, type ChunkRead } from './chunk-reader.ts';
+import { encodeInsertMessages, type InsertMessages } from './insert-message.ts';
+import type { ChunkMark } from './mark.ts';
+import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
+import type { RateWindow, SnapshotRecord, TableRecord } from './record.ts';
+import { parseTableName } from './request-text.ts';
+import type { SnapshotHooks, SnapshotSettings } from './runner.ts';
+import { resolveSnapshotTables, type SnapshotTable } from './tables.ts';
+import type { ChunkWindow } from './window.ts';
+
+/** How often the server is asked where its stream is while a chunk waits for its target. */
+const REPLY_POLL_MS = 100;
+/** Wait between checks while the stream is down or behind. */
+export const THROTTLE_POLL_MS = 200;
+/**
+ * A table's shape (columns, key, publication) is read again when this old, or at once when the
+ * stream's Relation for it differs or a read failed: listing the publication's tables costs a few
+ * milliseconds, more than a chunk's own queries.
+ */
+const SHAPE_TTL_MS = 5_000;
+/** Moved keys read again per chunk, at most. */
+const REFETCH_KEYS = 500;
+/** A snapshot works on one table this long before the next snapshot in progress takes its turn. */
+const SLICE_MS = 1_000;
+
+/** A snapshot in progress, as the runner tracks it. */
+export interface Running {
+  record: SnapshotRecord;
+  rate: RateWindow;
+  cancelRequested: boolean;
+  failures: number;
+  lastProgressLog: number;
+  /**
+   * Where the next chunk of each table starts: after the last chunk pushed into the pipeline,
+   * which may not be delivered yet (its progress is persisted when it is: `delivered`).
+   */
+  cursors: Map<string, { after: string[] | undefined; complete: boolean }>;
+  /** Chunks pushed but not yet delivered, in order: each persists its progress once delivered. */
+  delivered: Promise<void>;
+  /** Per table being copied: ends the watch for key moves (see watchTable). */
+  unwatch: Map<string, () => void>;
+  /** Keys to read again that are in flight (JSON of the key texts). */
+  refetching: Set<string>;
+}
+
+export type ChunkOutcome = 'next' | 'again' | 'stopped';
+
+/** A chunk read and waiting in its window. */
+interface Reading {
+  window: ChunkWindow;
+  mark: ChunkMark;
+  read: ChunkRead;
+}
+
+/** What a table copy needs of its runner. */
+export interface CopyContext {
+  stopped(): boolean;
+  /** Resolves when the runner stops. */
+  readonly stopSignal: Promise<void>;
+  persist(record: SnapshotRecord): Promise<void>;
+  /** True when this is the only snapshot in progress (then the next chunk is read ahead). */
+  soleSnapshot(): boolean;
+}
+
+export class TableCopy {
+  private readonly relations = new RelationCache();
+  /** Table shapes by `schema.table`, with when they were read (see SHAPE_TTL_MS). */
+  private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
+  private client: SqlClient | undefined;
+  private geometry: WalGeometry | undefined;
+  /** Windows of chunks in flight (closed on cancel and stop). */
+  private readonly windows = new Set<ChunkWindow>();
+
+  constructor(
+    private readonly settings: SnapshotSettings,
+    private readonly hooks: SnapshotHooks,
+    private readonly context: CopyContext,
+  ) {}
+
+  private get stopped(): boolean {
+    return this.context.stopped();
+  }
+
+  /** The connection is closed (lost): the next chunk opens another. */
+  get clientClosed(): boolean {
+    return this.client?.closed ?? false;
+  }
+
+  /** Gives up every chunk in flight (cancel, stop): nothing of them is pushed. */
+  closeWindows(): void {
+    for (const window of this.windows) window.close();
+  }
+
+  /**
+   * Chunks of `table` for up to SLICE_MS: each is read while the one before is built, joins the
+   * stream, is delivered and persisted (the server reads the next rows meanwhile), so at most two
+   * chunks are in memory. Returns after the slice, so snapshots in progress take turns.
+   */
+  async copySlice(s: Running, table: TableRecord): Promise<ChunkOutcome> {
+    const cursor = s.cursors.get(table.table) ?? { after: table.lastKey ?? undefined, complete: false };
+    s.cursors.set(table.table, cursor);
+    if (cursor.complete) {
+      // Every chunk is pushed: the table is done once they are delivered and its moved rows read again.
+      await Promise.race([s.delivered, this.context.stopSignal]);
+      if (this.stopped) return 'stopped';
+      if ((table.refetch?.length ?? 0) === 0) {
+        if (table.state === 'running') table.state = 'done';
+        return 'next';
+      }
+    }
+    if (!(await this.throttle())) return 'stopped';
+    const client = await this.sql();
+    const shape = await this.shapeOf(client, table.table);
+    const relation = this.relationOf(shape);
+    await this.hooks.learnTypes(relation.columns.map((c) => c.typeOid));
+    if (shape.relation.replicaIdentity === 'f') this.hooks.events.setKeyColumns(shape.relationId, shape.keyColumns);
+    const geometry = await this.walGeometry(client);
+    if (!this.hooks.streaming() || this.stopped) return 'again';
+    if (!cursor.complete) this.watchTable(s, table, shape);
+    const refetch = (table.refetch ?? []).filter((key) => !s.refetching.has(JSON.stringify(key))).slice(0, REFETCH_KEYS);
+    if (refetch.length > 0) return this.refetch(s, table, client, shape, relation, geometry, refetch);
+    if (cursor.complete) return 'next';
+    const sliceEnd = performance.now() + SLICE_MS;
+    let reading = this.read(client, shape, cursor.after, s.record.where);
+    for (;;) {
+      let current: Reading;
+      try {
+        current = await reading;
+      } catch (err) {
+        this.shapes.delete(table.table);
+        throw err;
+      }
+      if (s.cancelRequested || this.stopped) {
+        current.window.close();
+        return this.stopped ? 'stopped' : 'next';
+      }
+      // The next chunk is read while this one is built and joins the stream; the pipeline bounds
+      // how many wait for the sinks (its room is awaited before the read after that).
+      const more = !current.read.complete && current.read.lastKey !== undefined && performance.now() < sliceEnd &&
+        this.context.soleSnapshot() && this.hooks.lagBytes() <= this.settings.maxLagBytes;
+      const next = more ? this.read(client, shape, current.read.lastKey, s.record.where) : undefined;
+      let outcome: ChunkOutcome;
+      try {
+        outcome = await this.emit(s, table, relation, geometry, current);
+        if (outcome === 'next') {
+          cursor.after = current.read.lastKey ?? cursor.after;
+          cursor.complete = current.read.complete;
+          // Every row is on its way to the consumer now: later key moves are theirs to follow.
+          if (cursor.complete) this.unwatchTable(s, table);
+          await Promise.race([this.hooks.drained(), this.context.stopSignal]);
+          if (this.stopped) outcome = 'stopped';
+        }
+      } catch (err) {
+        abandon(next);
+        throw err;
+      }
+      if (outcome !== 'next' || next === undefined) {
+        abandon(next);
+        return outcome;
+      }
+      reading = next;
+    }
+  }
+
+  /** Opens a window in the stream, then reads the chunk after `after` (the window notes what the stream does meanwhile). */
+  private async read(client: SqlClient, shape: SnapshotTable, after: string[] | undefined, where: string | undefined): Promise<Reading> {
+    const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
+    this.windows.add(window);
+    void window.ended.then(() => this.windows.delete(window));
+    try {
+      const read = await readChunk(client, shape, after, where, { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes });
+      return { window, mark, read };
+    } catch (err) {
+      window.close();
+      throw err;
+    }
+  }
+
+  /**
+   * A chunk read: its rows become events and wait for their place in the stream; once pushed, its
+   * progress is persisted when the pipeline says it was delivered (in order, after the chunks before).
+   */
+  private async emit(
+    s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading, refetched?: () => void,
+  ): Promise<ChunkOutcome> {
+    const { window, mark, read } = current;
+    const target = walTarget(read.walInsertLsn, geometry);
+    const messages = encodeInsertMessages(relation.relationId, read.rows);
+    const rowCount = read.rows.length;
+    read.rows.length = 0;
+    const rows: ChangeEvent[] = [];
+    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target)));
+    const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
+    if (filled !== 'filled') {
+      window.close();
+      this.settings.log.debug(`Snapshot ${s.record.id}: chunk of ${table.table} read again: ${filled === 'race'
+        ? 'a transaction streamed just before it was still running in its snapshot'
+        : 'the stream changed too many of its rows meanwhile (a bulk change); waiting for the stream first'}`);
+      if (filled === 'overflow') await delay(THROTTLE_POLL_MS * 5);
+      return 'again';
+    }
+    // Until the stream passes the target, ask the server where it is: an idle server says so only when asked.
+    this.hooks.requestReply();
+    while (!(await Promise.race([window.ended, delay(REPLY_POLL_MS).then(() => undefined)]))) {
+      if (this.stopped) return 'stopped';
+      if (!window.open) break;
+      this.hooks.requestReply();
+    }
+    if (!(await window.ended)) return s.cancelRequested ? 'next' : this.stopped ? 'stopped' : 'again';
+    s.failures = 0;
+    if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
+    const { lastKey, complete } = read;
+    s.delivered = s.delivered.then(async () => {
+      await Promise.race([mark.delivered, this.context.stopSignal]);
+      if (this.stopped) return;
+      if (refetched !== undefined) refetched();
+      else {
+        table.rowsDone += rowCount;
+        table.chunks++;
+        if (lastKey !== undefined) table.lastKey = lastKey;
+      }
+      if (refetched === undefined && complete && table.state === 'running' && (table.refetch?.length ?? 0) === 0) table.state = 'done';
+      s.rate.add(performance.now(), rowCount);
+      if (!s.cancelRequested) {
+        await this.context.persist(s.record).catch((err: unknown) => {
+          this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}; after a restart the chunks since the last saved one are copied again`);
+        });
+      }
+    });
+    return 'next';
+  }
+
+  /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`. */
+  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number): ChangeEvent {
+    const { buffer, offsets } = messages;
+    const start = offsets[index]!;
+    const end = offsets[index + 1]!;
+    const events = this.hooks.events;
+    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, performance.now(), true);
+    if (fast !== undefined) return fast;
+    const event = events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined);
+    event.snapshot = true;
+    return event;
+  }
+
+  /**
+   * While `table` is copied, hears of rows the stream moves to another key leaving values Unchanged:
+   * if the copy had not reached the row yet and has passed its new key, no chunk would ever carry
+   * those values to a consumer that never had the row. Such keys are recorded (the record is
+   * written at once, so it is on disk before the stream's position past the move is) and read again
+   * before the table is done.
+   */
+  watchTable(s: Running, table: TableRecord, shape?: SnapshotTable): void {
+    if (s.unwatch.has(table.table)) return;
+    const name = shape ?? parseTableName(table.table);
+    const unwatch = this.hooks.watchMoves(shape?.schema ?? name.schema, shape?.name ?? name.name, (event) => {
+      const key = (event.key ?? []).map((column) => keyText(event.columns[column]));
+      if (key.length === 0 || key.some((text) => text === undefined)) {
+        this.settings.log.warn(`Snapshot ${s.record.id}: a row of ${table.table} moved to another key during the copy cannot be read again ` +
+          '(its key has no text form); back-fill the table once the snapshot is done if a consumer misses its Unchanged values');
+        return;
+      }
+      const list = (table.refetch ??= []);
+      if (list.some((k) => k.length === key.length && k.every((v, i) => v === key[i]))) return;
+      list.push(key as string[]);
+      void this.context.persist(s.record).catch((err: unknown) => this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}`));
+    });
+    s.unwatch.set(table.table, unwatch);
+  }
+
+  unwatchTable(s: Running, table: TableRecord): void {
+    s.unwatch.get(table.table)?.();
+    s.unwatch.delete(table.table);
+  }
+
+  /** Reads the given moved keys again in one chunk; on delivery they are off the table's list. */
+  private async refetch(
+    s: Running, table: TableRecord, client: SqlClient, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, keys: string[][],
+  ): Promise<ChunkOutcome> {
+    const ids = keys.map((key) => JSON.stringify(key));
+    for (const id of ids) s.refetching.add(id);
+    const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
+    this.windows.add(window);
+    void window.ended.then(() => this.windows.delete(window));
+    let outcome: ChunkOutcome;
+    try {
+      const read = await readKeys(client, shape, keys, s.record.where);
+      outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => {
+        const done = new Set(ids);
+        table.refetch = (table.refetch ?? []).filter((key) => !done.has(JSON.stringify(key)));
+        for (const id of ids) s.refetching.delete(id);
+      });
+    } catch (err) {
+      window.close();
+      for (const id of ids) s.refetching.delete(id);
+      throw err;
+    }
+    if (outcome !== 'next') for (const id of ids) s.refetching.delete(id);
+    else this.settings.log.debug(`Snapshot ${s.record.id}: ${keys.length} row(s) of ${table.table} moved during the copy read again`);
+    return outcome;
+  }
+
+  /** A table's shape, read again when old or when the stream's Relation for it says something else. */
+  private async shapeOf(client: SqlClient, name: string): Promise<SnapshotTable> {
+    const cached = this.shapes.get(name);
+    if (cached !== undefined && performance.now() - cached.at < SHAPE_TTL_MS) {
+      const streamed = this.hooks.streamRelation(cached.shape.relationId);
+      if (streamed === undefined || sameColumns(streamed, cached.shape)) return cached.shape;
+    }
+    const { tables } = await resolveSnapshotTables(client, this.settings.publications, [name]);
+    const shape = tables[0]!;
+    this.shapes.set(name, { shape, at: performance.now() });
+    return shape;
+  }
+
+  /** The relation of a table, the same object while its shape is unchanged (the event factory plans per object). */
+  private relationOf(shape: SnapshotTable): RelationInfo {
+    const known = this.relations.get(shape.relationId);
+    if (known !== undefined && JSON.stringify(known.columns) === JSON.stringify(shape.relation.columns) &&
+      known.replicaIdentity === shape.relation.replicaIdentity && known.name === shape.relation.name && known.namespace === shape.relation.namespace) {
+      return known;
+    }
+    return this.relations.setRelation(shape.relation);
+  }
+
+  /** Waits until the stream runs, is not behind by more than snapshotMaxLag, and the pipeline has room. False once stopped. */
+  private async throttle(): Promise<boolean> {
+    for (;;) {
+      if (this.stopped) return false;
+      if (!this.hooks.streaming()) {
+        await delay(THROTTLE_POLL_MS);
+        continue;
+      }
+      if (this.hooks.lagBytes() > this.settings.maxLagBytes) {
+        await delay(THROTTLE_POLL_MS);
+        continue;
+      }
+      await Promise.race([this.hooks.drained(), this.context.stopSignal]);
+      return !this.stopped;
+    }
+  }
+
+  async sql(): Promise<SqlClient> {
+    if (this.client === undefined || this.client.closed) {
+      this.client = await SqlClient.connect(this.settings.connection);
+      this.geometry = undefined;
+    }
+    return this.client;
+  }
+
+  async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.close();
+  }
+
+  private async walGeometry(client: SqlClient): Promise<WalGeometry> {
+    if (this.geometry !== undefined) return this.geometry;
+    const rows = await client.query("SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN ('wal_block_size', 'wal_segment_size')");
+    const setting = (name: string) => Number(rows.find((r) => r[0] === name)?.[1]);
+    const geometry = { blockSize: setting('wal_block_size'), segmentSize: setting('wal_segment_size') };
+    if (!(geometry.blockSize > 0 && geometry.segmentSize > 0)) throw new Error(`cannot read wal_block_size and wal_segment_size (got ${JSON.stringify(rows)})`);
+    this.geometry = geometry;
+    return geometry;
+  }
+}
+
+function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
+  const columns = shape.relation.columns;
+  return relation.columns.length === columns.length &&
+    relation.columns.every((c, i) => c.name === columns[i]!.name && c.typeOid === columns[i]!.typeOid && c.typeModifier === columns[i]!.typeModifier);
+}
+
+/** A chunk read ahead that will not be used: its window is closed once the read settles. */
+function abandon(next: Promise<Reading> | undefined): void {
+  void next?.then((reading) => reading.window.close(), () => {});
+}
+
+/** A key column's value as text the server casts back to the column's type, or undefined when it has none (arrays, composites). */
+function keyText(value: ColumnValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof RawJson) return value.json;
+  return undefined;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
