@@ -7,7 +7,7 @@
  *              fastest way out; one warm-up run first, not counted, so every reader finds the
  *              table in the page cache);
  *   file       psql-streamer, `snapshot = "initial_only"`, file sink at /dev/null (every row
- *              encoded as its event JSON), product defaults otherwise (snapshotChunkSize 10,000);
+ *              encoded as its event JSON), product defaults otherwise (snapshotChunkSize 5,000);
  *   kafka      the same to a Kafka sink (requiredAcks = -1, a topic of --partitions partitions,
  *              one local broker); the topic's size is checked afterwards.
  * psql-streamer creates its slot, copies, and exits 0 by itself once every row is delivered.
