@@ -37,7 +37,7 @@ export class StreamJoin {
   /** True while a window is open or a table is watched: the dispatch then reports changes (row, truncated). */
   busy = false;
   /** Tables a snapshot is copying (`schema\0table`): key moves that left Unchanged values are reported. */
-  private readonly watched = new Map<string, (event: ChangeEvent) => void>();
+  private readonly watched = new Map<string, Set<(event: ChangeEvent) => void>>();
   /** Open windows in the order their chunks were read (a runner may read the next chunk while one waits). */
   private readonly pending: Pending[] = [];
   private readonly recent = new Uint32Array(RECENT);
@@ -91,8 +91,8 @@ export class StreamJoin {
       window.change(keys, patch);
     }
     if (this.watched.size === 0 || event.action !== 'update' || event.old === undefined || (event.unchanged?.length ?? 0) === 0) return;
-    const moved = this.watched.get(event.schema + '\0' + event.table);
-    if (moved !== undefined && (keys ?? changedKeys(event)).length === 2) moved(event);
+    const listeners = this.watched.get(event.schema + '\0' + event.table);
+    if (listeners !== undefined && (keys ?? changedKeys(event)).length === 2) for (const moved of listeners) moved(event);
   }
 
   /**
@@ -102,10 +102,14 @@ export class StreamJoin {
    */
   watch(schema: string, table: string, moved: (event: ChangeEvent) => void): () => void {
     const name = schema + '\0' + table;
-    this.watched.set(name, moved);
+    let listeners = this.watched.get(name);
+    if (listeners === undefined) this.watched.set(name, (listeners = new Set()));
+    // Two snapshots of one table (an initial one and a backfill) each hear every move.
+    listeners.add(moved);
     this.busy = true;
     return () => {
-      if (this.watched.get(name) === moved) this.watched.delete(name);
+      listeners.delete(moved);
+      if (listeners.size === 0 && this.watched.get(name) === listeners) this.watched.delete(name);
       this.busy = this.active || this.watched.size > 0;
     };
   }

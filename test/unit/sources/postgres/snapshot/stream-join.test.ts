@@ -70,3 +70,37 @@ describe('StreamJoin', () => {
     expect(j.active).toBe(false);
   });
 });
+
+describe('StreamJoin watches', () => {
+  const move = (extra: Partial<ChangeEvent> = {}) => row(9, { action: 'update', columns: { id: 9 }, old: { id: 2 }, unchanged: ['doc'], ...extra });
+
+  test('key moves that left Unchanged values reach every watcher of the table until it unwatches', () => {
+    const { j } = join();
+    const a: number[] = [];
+    const b: number[] = [];
+    const stopA = j.watch('public', 't', (e) => a.push(Number(e.columns.id)));
+    j.watch('public', 't', (e) => b.push(Number(e.columns.id)));
+    expect(j.busy).toBe(true);
+    j.row(move());
+    j.row(move({ unchanged: undefined }));
+    j.row(move({ old: undefined }));
+    j.row(move({ old: { id: 9 } }));
+    j.row(move({ table: 'other' }));
+    stopA();
+    j.row(move());
+    expect(a).toEqual([9]);
+    expect(b).toEqual([9, 9]);
+  });
+
+  test('busy only while a window is open or a table watched', () => {
+    const { j } = join();
+    expect(j.busy).toBe(false);
+    const stop = j.watch('public', 't', () => {});
+    const w = j.open('public', 't', undefined);
+    stop();
+    expect(j.busy).toBe(true);
+    w.window.close();
+    j.end();
+    expect(j.busy).toBe(false);
+  });
+});
