@@ -120,7 +120,7 @@ export class TableCopy {
       await Promise.race([s.delivered, this.context.stopSignal]);
       if (this.stopped) return 'stopped';
       if ((table.refetch?.length ?? 0) === 0) {
-        if (table.state === 'running') table.state = 'done';
+        if (table.state === 'running') this.tableDone(s, table);
         return 'next';
       }
     }
@@ -132,7 +132,7 @@ export class TableCopy {
     if (shape.relation.replicaIdentity === 'f') this.hooks.events.setKeyColumns(shape.relationId, shape.keyColumns);
     const geometry = await this.walGeometry(client);
     if (!this.hooks.streaming() || this.stopped) return 'again';
-    if (!cursor.complete) this.watchTable(s, table, shape);
+    this.watchTable(s, table, shape);
     const refetch = (table.refetch ?? []).filter((key) => !s.refetching.has(JSON.stringify(key))).slice(0, REFETCH_KEYS);
     if (refetch.length > 0) return this.refetch(s, table, client, shape, relation, geometry, refetch);
     if (cursor.complete) return 'next';
@@ -161,8 +161,6 @@ export class TableCopy {
         if (outcome === 'next') {
           cursor.after = current.read.lastKey ?? cursor.after;
           cursor.complete = current.read.complete;
-          // Every row is on its way to the consumer now: later key moves are theirs to follow.
-          if (cursor.complete) this.unwatchTable(s, table);
           await Promise.race([this.hooks.drained(), this.context.stopSignal]);
           if (this.stopped) outcome = 'stopped';
         }
@@ -235,7 +233,7 @@ export class TableCopy {
         table.chunks++;
         if (lastKey !== undefined) table.lastKey = lastKey;
       }
-      if (refetched === undefined && complete && table.state === 'running' && (table.refetch?.length ?? 0) === 0) table.state = 'done';
+      if (refetched === undefined && complete && table.state === 'running' && (table.refetch?.length ?? 0) === 0) this.tableDone(s, table);
       s.rate.add(performance.now(), rowCount);
       if (!s.cancelRequested) {
         await this.context.persist(s.record).catch((err: unknown) => {
@@ -282,6 +280,15 @@ export class TableCopy {
       void this.context.persist(s.record).catch((err: unknown) => this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}`));
     });
     s.unwatch.set(table.table, unwatch);
+  }
+
+  /**
+   * Every chunk and every moved row is delivered. Only now does the watch end: a row read again
+   * can be moved again while its read is in flight (the window then leaves it to the stream).
+   */
+  private tableDone(s: Running, table: TableRecord): void {
+    table.state = 'done';
+    this.unwatchTable(s, table);
   }
 
   unwatchTable(s: Running, table: TableRecord): void {
