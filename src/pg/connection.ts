@@ -152,10 +152,14 @@ export class PgConnection {
     return this.failure ?? new PgConnectError('closed', `connection to ${this.target.label} is closed`, this.target);
   }
 
-  /** Runs `sql` with the simple query protocol: one QueryResult per statement; PgError after ReadyForQuery. */
-  simpleQuery(sql: string): Promise<QueryResult[]> {
+  /**
+   * Runs `sql` with the simple query protocol: one QueryResult per statement; PgError after
+   * ReadyForQuery. With `onRow`, each row's DataRow payload (Int16 count, then Int32 length and
+   * bytes per column) goes there instead, valid only during the call; it must not throw.
+   */
+  simpleQuery(sql: string, onRow?: (payload: Uint8Array) => void): Promise<QueryResult[]> {
     if (this.closed) return Promise.reject(this.endedError());
-    return this.protocol.simpleQuery(sql);
+    return this.protocol.simpleQuery(sql, onRow);
   }
 
   /**

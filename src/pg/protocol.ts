@@ -56,6 +56,8 @@ type Phase = 'startup' | 'ready' | 'query' | 'copy-start' | 'copy' | 'copy-end' 
 interface QueryRequest {
   kind: 'query';
   sql: string;
+  /** When set, each DataRow's payload goes here (valid only during the call) instead of into the results. */
+  onRow?: (payload: Uint8Array) => void;
   resolve(results: QueryResult[]): void;
   reject(err: Error): void;
   results: QueryResult[];
@@ -124,10 +126,13 @@ export class PgProtocol {
     });
   }
 
-  /** Queues a simple query: one QueryResult per statement; PgError after ReadyForQuery. */
-  simpleQuery(sql: string): Promise<QueryResult[]> {
+  /**
+   * Queues a simple query: one QueryResult per statement; PgError after ReadyForQuery. With
+   * `onRow`, rows are handed over as their DataRow payloads instead (the results have none).
+   */
+  simpleQuery(sql: string, onRow?: (payload: Uint8Array) => void): Promise<QueryResult[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ kind: 'query', sql, resolve, reject, results: [], current: undefined, error: undefined });
+      this.waiting.push({ kind: 'query', sql, onRow, resolve, reject, results: [], current: undefined, error: undefined });
       this.pump();
     });
   }
@@ -330,7 +335,8 @@ export class PgProtocol {
   private DataRow(payload: Uint8Array): void {
     const active = this.active;
     if (this.phase !== 'query' || active?.kind !== 'query' || active.current === undefined) return this.unexpected(Backend.DataRow, payload);
-    active.current.rows.push(decodeDataRow(payload));
+    if (active.onRow !== undefined) active.onRow(payload);
+    else active.current.rows.push(decodeDataRow(payload));
   }
 
   private CommandComplete(payload: Uint8Array): void {

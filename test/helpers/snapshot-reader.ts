@@ -5,6 +5,7 @@
  */
 import type postgres from 'postgres';
 import { loadDsn } from '../../src/pg/conninfo/dsn.ts';
+import { PgConnection } from '../../src/pg/connection.ts';
 import { SqlClient } from '../../src/pg/sql-client.ts';
 import { decodePgoutput } from '../../src/pgoutput/decode.ts';
 import type { Insert, Relation } from '../../src/pgoutput/messages.ts';
@@ -16,6 +17,12 @@ import { dsnFor, testSourceOptions } from './postgres-source.ts';
 export function snapshotClient(server: PgServer, database?: string): Promise<SqlClient> {
   const options = testSourceOptions(server, 'snapshot-test', { slot: 'unused', publication: 'unused', dsn: dsnFor(server, { database }) });
   return SqlClient.connect(sourceConnectOptions(options, loadDsn(options.dsn)));
+}
+
+/** Our own protocol connection as a PostgreSQL source's snapshot reads chunks on it (direct-reader.ts). */
+export function snapshotConnection(server: PgServer, database?: string): Promise<PgConnection> {
+  const options = testSourceOptions(server, 'snapshot-test', { slot: 'unused', publication: 'unused', dsn: dsnFor(server, { database }) });
+  return PgConnection.connect({ ...sourceConnectOptions(options, loadDsn(options.dsn)), replication: undefined });
 }
 
 /** What pgoutput sent for a workload: the last Relation per `schema.table`, and the inserts. */

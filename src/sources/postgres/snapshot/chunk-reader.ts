@@ -5,7 +5,7 @@
  * bytes (the types code converts them exactly as the stream's), up to a row and a byte limit.
  */
 import type { SqlClient, SqlParam } from '../../../pg/sql-client.ts';
-import { quoteIdent } from '../../../replication/commands.ts';
+import { quoteIdent, quoteLiteral } from '../../../replication/commands.ts';
 import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
 import { STANDARD_STRINGS } from './request-text.ts';
 import type { SnapshotTable } from './table-shape.ts';
@@ -34,7 +34,7 @@ export interface ChunkRead {
  * it, read after the snapshot was taken as on a primary. It also makes sure the chunk's SELECT is
  * parsed with standard_conforming_strings on (the default), as checkWhereShape reads `where`.
  */
-const SNAPSHOT_SQL = 'SELECT pg_current_snapshot()::text, ' +
+export const SNAPSHOT_SQL = 'SELECT pg_current_snapshot()::text, ' +
   '(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text, ' +
   `${STANDARD_STRINGS}`;
 
@@ -56,18 +56,22 @@ export interface ChunkQuery {
  * validateWhere (tables.ts); it and the row filter stand on lines of their own, so a trailing
  * `--` comment cannot hide what follows.
  */
-export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: string | undefined, rows: number): ChunkQuery {
+export function chunkQuery(table: SnapshotTable, afterKey: boolean, where: string | undefined, rows: number, literals?: readonly string[]): ChunkQuery {
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`a chunk reads at least one row, not ${rows}`);
   const keys = table.keyColumns.map(quoteIdent);
   // Bound as text, then cast: postgres.js would otherwise run its own serializer for a parameter
   // the server types as a date, timestamp, bytea or json (through a JavaScript Date: precision and
   // infinity lost) instead of sending the server's own text back.
-  return selectQuery(table, afterKey ? [`(${keys.join(', ')}) > (${keyParams(table, 0)})`] : [], where, ` LIMIT ${rows}`);
+  return selectQuery(table, afterKey ? [`(${keys.join(', ')}) > (${keyParams(table, 0, literals)})`] : [], where, ` LIMIT ${rows}`);
 }
 
-/** `$1::text::type1, $2::text::type2`: one key's parameters, numbered after `before` others. */
-function keyParams(table: SnapshotTable, before: number): string {
-  return table.keyTypes.map((type, i) => `$${before + i + 1}::text::${type}`).join(', ');
+/**
+ * `$1::text::type1, $2::text::type2`: one key's parameters, numbered after `before` others; or,
+ * with `literals` (every key's values, in order), the values as quoted literals (for the simple
+ * query protocol; the chunk's transaction turns standard_conforming_strings on first).
+ */
+function keyParams(table: SnapshotTable, before: number, literals?: readonly string[]): string {
+  return table.keyTypes.map((type, i) => `${literals === undefined ? `$${before + i + 1}` : quoteLiteral(literals[before + i]!)}::text::${type}`).join(', ');
 }
 
 /**
@@ -76,11 +80,11 @@ function keyParams(table: SnapshotTable, before: number): string {
  * A snapshot reads rows again this way when the stream moved them to a key it had already copied
  * (runner.ts).
  */
-export function keysQuery(table: SnapshotTable, count: number, where: string | undefined): ChunkQuery {
+export function keysQuery(table: SnapshotTable, count: number, where: string | undefined, literals?: readonly string[]): ChunkQuery {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`at least one key, not ${count}`);
   const width = table.keyColumns.length;
   const keys = table.keyColumns.map(quoteIdent).join(', ');
-  const list = Array.from({ length: count }, (_, k) => `(${keyParams(table, k * width)})`).join(', ');
+  const list = Array.from({ length: count }, (_, k) => `(${keyParams(table, k * width, literals)})`).join(', ');
   return selectQuery(table, [`(${keys}) IN (${list})`], where, '');
 }
 

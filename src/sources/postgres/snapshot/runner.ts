@@ -261,9 +261,10 @@ export class SnapshotRunner implements SnapshotControl {
       const active = this.active();
       if (active.length === 0) {
         await this.copy.closeClient();
-        await new Promise<void>((resolve) => {
+        // Raced with the stop signal: stop() may have come while the connections were closing.
+        await Promise.race([new Promise<void>((resolve) => {
           this.wake = resolve;
-        });
+        }), this.stopSignal]);
         this.wake = undefined;
         continue;
       }
@@ -311,13 +312,13 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).then(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      this.wake = resolve;
+    });
+    return Promise.race([waited, this.stopSignal]).then(() => {
+      clearTimeout(timer);
       this.wake = undefined;
     });
   }

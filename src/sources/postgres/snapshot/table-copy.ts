@@ -9,13 +9,14 @@
  */
 import { describeError } from '../../../core/errors.ts';
 import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
+import { PgConnection } from '../../../pg/connection.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
 import { decodePgoutput } from '../../../pgoutput/decode.ts';
 import type { RowMessage } from '../../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
-import { readChunk, readKeys, type ChunkRead } from './chunk-reader.ts';
-import { encodeInsertMessages, type InsertMessages } from './insert-message.ts';
+import { readChunkDirect, readKeysDirect, type DirectRead } from './direct-reader.ts';
+import type { InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import type { RateWindow, SnapshotRecord, TableRecord } from './record.ts';
@@ -65,7 +66,7 @@ export type ChunkOutcome = 'next' | 'again' | 'stopped';
 interface Reading {
   window: ChunkWindow;
   mark: ChunkMark;
-  read: ChunkRead;
+  read: DirectRead;
 }
 
 /** What a table copy needs of its runner. */
@@ -83,6 +84,9 @@ export class TableCopy {
   /** Table shapes by `schema.table`, with when they were read (see SHAPE_TTL_MS). */
   private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
   private client: SqlClient | undefined;
+  private reader: PgConnection | undefined;
+  /** Size of the last chunk's messages: the next one's buffer starts that big. */
+  private lastChunkBytes = 0;
   private geometry: WalGeometry | undefined;
   /** Windows of chunks in flight (closed on cancel and stop). */
   private readonly windows = new Set<ChunkWindow>();
@@ -99,7 +103,7 @@ export class TableCopy {
 
   /** The connection is closed (lost): the next chunk opens another. */
   get clientClosed(): boolean {
-    return this.client?.closed ?? false;
+    return (this.client?.closed ?? false) || (this.reader?.closed ?? false);
   }
 
   /** Gives up every chunk in flight (cancel, stop): nothing of them is pushed. */
@@ -134,10 +138,10 @@ export class TableCopy {
     if (!this.hooks.streaming() || this.stopped) return 'again';
     this.watchTable(s, table, shape);
     const refetch = (table.refetch ?? []).filter((key) => !s.refetching.has(JSON.stringify(key))).slice(0, REFETCH_KEYS);
-    if (refetch.length > 0) return this.refetch(s, table, client, shape, relation, geometry, refetch);
+    if (refetch.length > 0) return this.refetch(s, table, shape, relation, geometry, refetch);
     if (cursor.complete) return 'next';
     const sliceEnd = performance.now() + SLICE_MS;
-    let reading = this.read(client, shape, cursor.after, s.record.where);
+    let reading = this.read(shape, cursor.after, s.record.where);
     for (;;) {
       let current: Reading;
       try {
@@ -154,7 +158,7 @@ export class TableCopy {
       // how many wait for the sinks (its room is awaited before the read after that).
       const more = !current.read.complete && current.read.lastKey !== undefined && performance.now() < sliceEnd &&
         this.context.soleSnapshot() && this.hooks.lagBytes() <= this.settings.maxLagBytes;
-      const next = more ? this.read(client, shape, current.read.lastKey, s.record.where) : undefined;
+      const next = more ? this.read(shape, current.read.lastKey, s.record.where) : undefined;
       let outcome: ChunkOutcome;
       try {
         outcome = await this.emit(s, table, relation, geometry, current);
@@ -177,12 +181,14 @@ export class TableCopy {
   }
 
   /** Opens a window in the stream, then reads the chunk after `after` (the window notes what the stream does meanwhile). */
-  private async read(client: SqlClient, shape: SnapshotTable, after: string[] | undefined, where: string | undefined): Promise<Reading> {
+  private async read(shape: SnapshotTable, after: string[] | undefined, where: string | undefined): Promise<Reading> {
     const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
     this.windows.add(window);
     void window.ended.then(() => this.windows.delete(window));
     try {
-      const read = await readChunk(client, shape, after, where, { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes });
+      const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
+      const read = await readChunkDirect(await this.chunkConnection(), shape, after, where, limits, this.lastChunkBytes);
+      this.lastChunkBytes = read.messages.buffer.length;
       return { window, mark, read };
     } catch (err) {
       window.close();
@@ -199,9 +205,8 @@ export class TableCopy {
   ): Promise<ChunkOutcome> {
     const { window, mark, read } = current;
     const target = walTarget(read.walInsertLsn, geometry);
-    const messages = encodeInsertMessages(relation.relationId, read.rows);
-    const rowCount = read.rows.length;
-    read.rows.length = 0;
+    const messages = read.messages;
+    const rowCount = read.rows;
     const rows: ChangeEvent[] = [];
     for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target)));
     const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
@@ -298,7 +303,7 @@ export class TableCopy {
 
   /** Reads the given moved keys again in one chunk; on delivery they are off the table's list. */
   private async refetch(
-    s: Running, table: TableRecord, client: SqlClient, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, keys: string[][],
+    s: Running, table: TableRecord, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, keys: string[][],
   ): Promise<ChunkOutcome> {
     const ids = keys.map((key) => JSON.stringify(key));
     for (const id of ids) s.refetching.add(id);
@@ -307,7 +312,7 @@ export class TableCopy {
     void window.ended.then(() => this.windows.delete(window));
     let outcome: ChunkOutcome;
     try {
-      const read = await readKeys(client, shape, keys, s.record.where);
+      const read = await readKeysDirect(await this.chunkConnection(), shape, keys, s.record.where);
       outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => {
         const done = new Set(ids);
         table.refetch = (table.refetch ?? []).filter((key) => !done.has(JSON.stringify(key)));
@@ -371,10 +376,22 @@ export class TableCopy {
     return this.client;
   }
 
+  /**
+   * The connection chunks are read on: our own protocol code, not postgres.js (direct-reader.ts
+   * says why), with the source's settings (TLS, password file, session parameters).
+   */
+  private async chunkConnection(): Promise<PgConnection> {
+    if (this.reader === undefined || this.reader.closed) this.reader = await PgConnection.connect({ ...this.settings.connection, replication: undefined });
+    return this.reader;
+  }
+
   async closeClient(): Promise<void> {
     const client = this.client;
+    const reader = this.reader;
     this.client = undefined;
+    this.reader = undefined;
     await client?.close();
+    await reader?.close().catch(() => {});
   }
 
   private async walGeometry(client: SqlClient): Promise<WalGeometry> {
