@@ -14,6 +14,7 @@ import { copyBytes, readInt32BE } from '../../../core/bytes.ts';
 import type { PgConnection } from '../../../pg/connection.ts';
 import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
 import { chunkQuery, keysQuery, SNAPSHOT_SQL, type ChunkQuery } from './chunk-reader.ts';
+import { checkWhereShape } from './request-text.ts';
 import type { InsertMessages } from './insert-message.ts';
 import type { SnapshotTable } from './table-shape.ts';
 
@@ -144,7 +145,7 @@ export function readChunkDirect(
   if (after !== undefined && after.length !== table.keyColumns.length) {
     throw new RangeError(`the last key of ${table.qualified} has ${table.keyColumns.length} column(s), not ${after.length}`);
   }
-  return readDirect(conn, table, chunkQuery(table, after !== undefined, where, limits.rows, after ?? []), limits, sizeHint);
+  return readDirect(conn, table, chunkQuery(table, after !== undefined, where, limits.rows, after ?? []), limits, sizeHint, where);
 }
 
 /** readKeys (chunk-reader.ts) over `conn`. */
@@ -152,11 +153,14 @@ export async function readKeysDirect(conn: PgConnection, table: SnapshotTable, k
   for (const key of keys) {
     if (key.length !== table.keyColumns.length) throw new RangeError(`a key of ${table.qualified} has ${table.keyColumns.length} column(s), not ${key.length}`);
   }
-  const read = await readDirect(conn, table, keysQuery(table, keys.length, where, keys.flat()), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, 0);
+  const read = await readDirect(conn, table, keysQuery(table, keys.length, where, keys.flat()), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, 0, where);
   return { ...read, complete: true };
 }
 
-async function readDirect(conn: PgConnection, table: SnapshotTable, query: ChunkQuery, limits: { rows: number; bytes: number }, sizeHint: number): Promise<DirectRead> {
+async function readDirect(conn: PgConnection, table: SnapshotTable, query: ChunkQuery, limits: { rows: number; bytes: number }, sizeHint: number, where: string | undefined): Promise<DirectRead> {
+  // The simple protocol runs every statement of a string: `where` must stay one condition (again:
+  // a record read back from the state file was checked when the backfill was requested).
+  if (where !== undefined) checkWhereShape(where);
   const rows = new InsertBuilder(table.relationId, query, sizeHint);
   let cut = false;
   let open = false;
