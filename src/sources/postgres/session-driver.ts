@@ -38,6 +38,11 @@ export interface SessionDriverOptions {
   metrics: PostgresSourceMetrics;
   /** True once the source is stopping: a session then ends quietly. */
   stopping(): boolean;
+  /**
+   * A session is about to start: read again what another instance sharing the state file may
+   * have written meanwhile (a warm standby taking over; snapshot records, runner.ts adoptStored).
+   */
+  beforeSession?(): void;
 }
 
 export class SessionDriver {
@@ -75,6 +80,7 @@ export class SessionDriver {
     try {
       // Before the start check: it compares the slot with where this source would resume.
       this.adoptStoredPosition();
+      this.options.beforeSession?.();
       start = await this.prepareStart(session);
     } catch (err) {
       await session.close().catch(() => {});

@@ -158,6 +158,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       dispatch: this.dispatch,
       metrics: this.metrics,
       stopping: () => this.loop.stopping,
+      beforeSession: () => this.runner.adoptStored(),
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
     const snapshot = settings.snapshot ?? { mode: 'never', chunkRows: 5_000, chunkBytes: 8 << 20, maxLagBytes: 64 << 20 };

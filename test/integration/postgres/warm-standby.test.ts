@@ -3,10 +3,12 @@
  * the same state file and the same slot, each on its own http address. The second stands by while
  * the first holds the slot, takes over after the first is killed (kill -9), delivers everything
  * after what the first delivered and nothing of it again, and the shared state file's position
- * never goes back. A second instance on the same http address fails at once with a hint.
+ * never goes back. A second instance on the same http address fails at once with a hint. With an
+ * initial snapshot, the standby continues the copy from the key the first one saved.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { Database } from 'bun:sqlite';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '../../helpers/pg.ts';
 import { postgresToFileToml } from '../../helpers/configs.ts';
@@ -91,6 +93,55 @@ describe('warm standby', () => {
     expect(seen.at(-1)!).toBeGreaterThan(lastCommit);
     expect(standby.stderr()).not.toMatch(/ERROR/);
 
+    standby.proc.kill('SIGTERM');
+    expect(await standby.exited).toBe(0);
+  }, 180_000);
+
+  test('an initial snapshot: the standby takes over the copy where the active instance left it, not from the start', async () => {
+    const rows = 30_000;
+    const t = uniqueName('t');
+    await db.sql.unsafe(`CREATE TABLE ${t} (id int PRIMARY KEY, v text); INSERT INTO ${t} SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`);
+    const { slot, publication } = await db.prepare([t], { createSlot: false });
+    const snapDir = join(dir, 'snapshot');
+    mkdirSync(snapDir);
+    const out = join(snapDir, 'out.jsonl');
+    const state = join(snapDir, 'state.db');
+    const config = postgresToFileToml({
+      server: db.pg.server, publication, slot, state, out, http: '127.0.0.1:0', batchFlushInterval: '10ms',
+      source: 'startRetryInterval = "200ms"\nsnapshot = "initial"\nsnapshotChunkSize = 300',
+    });
+    const snapshotIds = () => completeLines(out).filter((l) => l.includes('"Snapshot":true')).map((l) => Number(/"id":(\d+)/.exec(l)![1]));
+    const active = startStreamer(snapDir, config, 'snap-active');
+    children.push(active);
+    await active.waitForLog('Streaming from');
+    const standby = startStreamer(snapDir, config, 'snap-standby');
+    children.push(standby);
+    await standby.waitForLog(/Standing by/);
+    // Kill the active instance once it copied (and saved) a good part of the table.
+    const saved = () => {
+      const db = new Database(state, { readonly: true });
+      try {
+        const row = db.query<{ body: string }, []>("SELECT body FROM snapshots WHERE id = 'initial'").get();
+        return row === null ? 0 : (JSON.parse(row.body).tables[0]?.rowsDone ?? 0) as number;
+      } finally {
+        db.close();
+      }
+    };
+    await waitFor('the active instance saved 6,000 copied rows', () => saved() >= 6_000, 60_000, active.stderr);
+    active.proc.kill('SIGKILL');
+    await active.exited;
+    const savedAtKill = saved();
+    const linesAtKill = snapshotIds().length;
+
+    await standby.waitForLog('Streaming from', 30_000);
+    await standby.waitForLog('snapshot initial done', 60_000);
+    expect(standby.stderr()).toContain('adopted the progress the other instance saved');
+    const ids = snapshotIds();
+    expect(new Set(ids).size).toBe(rows);
+    // The standby copied what was left after the saved key, plus at most the chunks in flight.
+    const copiedByStandby = ids.length - linesAtKill;
+    expect(copiedByStandby).toBeLessThanOrEqual(rows - savedAtKill + 3 * 300);
+    expect(standby.stderr()).not.toMatch(/ERROR/);
     standby.proc.kill('SIGTERM');
     expect(await standby.exited).toBe(0);
   }, 180_000);

@@ -21,7 +21,7 @@ import { progressLine, summaryLine } from './progress-text.ts';
 import { decodeRecord, encodeRecord, RateWindow, snapshotInfo, type SnapshotRecord, type TableRecord } from './record.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from './tables.ts';
 import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotMode, type SnapshotRequest } from './types.ts';
-import { TableCopy, type ChunkOutcome, type Running } from './table-copy.ts';
+import { TableCopy, THROTTLE_POLL_MS, type ChunkOutcome, type Running } from './table-copy.ts';
 import type { ChunkWindow } from './window.ts';
 
 /** Waits after a failed chunk grow from this to RETRY_MAX_MS. */
@@ -124,6 +124,31 @@ export class SnapshotRunner implements SnapshotControl {
       // Before the stream resumes: a key move it replays must be heard (see watchTable).
       for (const table of s.record.tables) if (table.state === 'running' && table.lastKey !== null) this.copy.watchTable(s, table);
     }
+  }
+
+  /**
+   * Before each session: another instance sharing the state file (a warm standby pair,
+   * docs/operations.md) may have worked on the snapshots meanwhile. Its records replace the ones
+   * this instance loaded and never worked on (it would otherwise copy again what the other one
+   * copied), and new ones are added. Records this instance works on are its own.
+   */
+  adoptStored(): void {
+    for (const { id, body } of this.settings.store.getSnapshots(this.settings.source)) {
+      let record: SnapshotRecord;
+      try {
+        record = decodeRecord(id, body);
+      } catch (err) {
+        this.settings.log.warn(`Snapshot records of the other instance not adopted: ${describeError(err)}`);
+        return;
+      }
+      const known = this.find(id);
+      if (known === undefined) this.snapshots.push(this.track(record));
+      else if (known.cursors.size === 0 && body !== encodeRecord(known.record)) known.record = record;
+      else continue;
+      this.settings.log.info(`Snapshot ${id}: adopted the progress the other instance saved (${progressLine(this.infoOf(this.find(id)!))})`);
+      for (const table of record.tables) if (table.state === 'running' && table.lastKey !== null) this.copy.watchTable(this.find(id)!, table);
+    }
+    this.wake?.();
   }
 
   /** Starts working through the snapshots in the background. */
@@ -325,6 +350,12 @@ export class SnapshotRunner implements SnapshotControl {
 
   /** One step of one snapshot: plan it, or one chunk of its first unfinished table, or finish it. */
   private async step(s: Running): Promise<ChunkOutcome> {
+    // Nothing is planned, changed or written while the source does not stream (a warm standby
+    // waiting for the slot must not touch the records the active instance writes).
+    if (!this.hooks.streaming()) {
+      await Promise.race([delay(THROTTLE_POLL_MS), this.stopSignal]);
+      return 'next';
+    }
     const record = s.record;
     if (record.state === 'pending') {
       record.state = 'running';
