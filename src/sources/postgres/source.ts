@@ -30,7 +30,6 @@ import { SourceRefusal } from './start-check.ts';
 import { WalWatch, type WalWatchSettings } from './wal-watch.ts';
 import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
 import { registerSnapshotMetrics } from './snapshot/metrics.ts';
-import { progressLine } from './snapshot/progress-text.ts';
 import { SnapshotRunner } from './snapshot/runner.ts';
 import type { SnapshotControl, SnapshotMode } from './snapshot/types.ts';
 
@@ -339,8 +338,8 @@ export class PostgresSource implements Source<PgPosition>, Component {
   }
 
   statusDetails(): string {
-    const running = this.runner.list().filter((s) => s.state === 'running' || s.state === 'pending');
-    return [this.wal.describe(), ...running.map((s) => progressLine(s))].join('; ');
+    const snapshots = this.runner.describe();
+    return snapshots === null ? this.wal.describe() : `${this.wal.describe()}; ${snapshots}`;
   }
 
   setDebug(on: boolean): void {

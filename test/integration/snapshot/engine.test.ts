@@ -119,4 +119,28 @@ describe('snapshots', () => {
     expect(copied.every((e) => e.columns.v === 3)).toBe(true);
     expect(source.snapshots.get(info.id)!.rowsDone).toBe(200);
   });
+
+  test('throttled: while the stream is behind by more than snapshotMaxLag the copy waits, and /status says why', async () => {
+    const t = uniqueName('t');
+    await db.sql.unsafe(`CREATE TABLE ${t} (id int PRIMARY KEY, v int, s text)`);
+    await db.sql.unsafe(`INSERT INTO ${t} SELECT g, g, 'x' FROM generate_series(1, 6000) g`);
+    const { slot, publication } = await db.prepare([t], { createSlot: false });
+    const h = await db.start({ slot, publication, source: { snapshot: 'initial', snapshotChunkSize: 50, snapshotMaxLag: 1 } });
+    await h.streaming();
+    const source = sourceOf(h);
+    await waitFor('the copy started', () => (source.snapshots.get('initial')?.rowsDone ?? 0) > 0, 30_000);
+    // A stuck sink: live changes arrive but are not delivered, so the stream falls behind.
+    const unblock = h.sink.block();
+    await db.sql.unsafe(`UPDATE ${t} SET v = v + 1 WHERE id <= 50`);
+    await waitFor('the copy waits for the stream', () => source.statusDetails().includes('snapshot paused: the stream is'), 30_000);
+    const held = source.snapshots.get('initial')!.rowsDone;
+    await Bun.sleep(500);
+    expect(source.snapshots.get('initial')!.rowsDone).toBe(held);
+    expect(source.snapshots.get('initial')!.state).toBe('running');
+    unblock();
+    await waitFor('initial snapshot done', () => source.snapshots.get('initial')?.state === 'done', 30_000);
+    expect(source.statusDetails()).not.toContain('snapshot paused');
+    const applied = apply(h.sink.events, t);
+    expect(applied.size).toBe(6000);
+  });
 });

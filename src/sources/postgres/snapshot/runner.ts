@@ -171,6 +171,13 @@ export class SnapshotRunner implements SnapshotControl {
     await this.copy.closeClient();
   }
 
+  /** What /status adds about snapshots in progress: each one's progress, and why the copy waits. */
+  describe(): string | null {
+    const lines = this.active().map((s) => progressLine(this.infoOf(s)));
+    if (lines.length > 0 && this.copy.waiting !== null) lines.push(this.copy.waiting);
+    return lines.length === 0 ? null : lines.join('; ');
+  }
+
   // --- SnapshotControl ---
 
   list(): SnapshotInfo[] {

@@ -7,6 +7,7 @@
  * push them; each chunk's progress is persisted when its mark comes back delivered. Rows the
  * stream moves past the copy are read again by key (watchTable, refetch).
  */
+import { describeSize } from '../../../config/size.ts';
 import { describeError } from '../../../core/errors.ts';
 import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
 import { PgConnection } from '../../../pg/connection.ts';
@@ -88,6 +89,8 @@ export class TableCopy {
   /** Size of the last chunk's messages: the next one's buffer starts that big. */
   private lastChunkBytes = 0;
   private geometry: WalGeometry | undefined;
+  /** Why the copy waits right now (for /status), or null. */
+  waiting: string | null = null;
   /** Windows of chunks in flight (closed on cancel and stop). */
   private readonly windows = new Set<ChunkWindow>();
 
@@ -359,10 +362,13 @@ export class TableCopy {
         await delay(THROTTLE_POLL_MS);
         continue;
       }
-      if (this.hooks.lagBytes() > this.settings.maxLagBytes) {
+      const lag = this.hooks.lagBytes();
+      if (lag > this.settings.maxLagBytes) {
+        this.waiting = `snapshot paused: the stream is ${describeSize(lag)} behind (snapshotMaxLag ${describeSize(this.settings.maxLagBytes)})`;
         await delay(THROTTLE_POLL_MS);
         continue;
       }
+      this.waiting = null;
       await Promise.race([this.hooks.drained(), this.context.stopSignal]);
       return !this.stopped;
     }
