@@ -154,41 +154,6 @@ export class SqlClient {
     }
   }
 
-  /**
-   * Runs one statement like `query`, but hands its rows on in batches of up to `batchRows` as the
-   * server's text bytes untouched (a view per value, null for NULL), through a portal read
-   * `batchRows` at a time. `onBatch` returns false to stop: the portal is closed and the rest is
-   * never read; when it throws, the read stops and the call rejects with that error. Rejects as
-   * `query` does.
-   */
-  async queryRawBatches(
-    text: string, params: readonly SqlParam[], batchRows: number, onBatch: (rows: (Uint8Array | null)[][]) => boolean,
-  ): Promise<void> {
-    if (this.ended) throw new PgConnectError('closed', `connection to ${this.label} is closed`, this.context.target);
-    if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, not ${batchRows}`);
-    const close = this.sql.CLOSE;
-    let stopped = false;
-    // postgres.js calls back from its socket handler, which must not throw: a throw of onBatch stops
-    // the read and is thrown here instead.
-    let thrown: { error: unknown } | undefined;
-    try {
-      await this.sql.unsafe(text, params as SqlParam[], { prepare: false }).raw().cursor(batchRows, (rows) => {
-        // postgres.js also hands over the last (short) batch, and may after CLOSE: ignore those once stopped.
-        if (stopped) return close;
-        try {
-          if (!onBatch(rows as unknown as (Buffer | null)[][])) stopped = true;
-        } catch (error) {
-          thrown = { error };
-          stopped = true;
-        }
-        return stopped ? close : undefined;
-      });
-    } catch (err) {
-      throw sqlError(err, this.context);
-    }
-    if (thrown !== undefined) throw thrown.error;
-  }
-
   /** Ends the session at once (Terminate; a query in progress fails). Idempotent. */
   async close(): Promise<void> {
     this.ended = true;

@@ -10,6 +10,9 @@ import { SqlClient } from '../../src/pg/sql-client.ts';
 import { decodePgoutput } from '../../src/pgoutput/decode.ts';
 import type { Insert, Relation } from '../../src/pgoutput/messages.ts';
 import { sourceConnectOptions } from '../../src/sources/postgres/create.ts';
+import { readChunk, type ChunkRead } from '../../src/sources/postgres/snapshot/chunk-reader.ts';
+import type { InsertMessages } from '../../src/sources/postgres/snapshot/insert-message.ts';
+import type { SnapshotTable } from '../../src/sources/postgres/snapshot/tables.ts';
 import { dropSlot, uniqueName, type PgServer } from './pg.ts';
 import { dsnFor, testSourceOptions } from './postgres-source.ts';
 
@@ -19,10 +22,35 @@ export function snapshotClient(server: PgServer, database?: string): Promise<Sql
   return SqlClient.connect(sourceConnectOptions(options, loadDsn(options.dsn)));
 }
 
-/** Our own protocol connection as a PostgreSQL source's snapshot reads chunks on it (direct-reader.ts). */
+/** Our own protocol connection as a PostgreSQL source's snapshot reads chunks on it (chunk-reader.ts). */
 export function snapshotConnection(server: PgServer, database?: string): Promise<PgConnection> {
   const options = testSourceOptions(server, 'snapshot-test', { slot: 'unused', publication: 'unused', dsn: dsnFor(server, { database }) });
   return PgConnection.connect({ ...sourceConnectOptions(options, loadDsn(options.dsn)), replication: undefined });
+}
+
+/** A chunk as readChunk reads it, its Insert messages decoded again: each row's values as text (null for NULL). */
+export interface ChunkRows extends Omit<ChunkRead, 'messages' | 'rows'> {
+  rows: (string | null)[][];
+}
+
+/** readChunk, with its rows decoded by the stream's pgoutput decoder (for tests that look at them). */
+export async function readRows(
+  conn: PgConnection, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
+): Promise<ChunkRows> {
+  const { messages, ...read } = await readChunk(conn, table, after, where, limits);
+  return { ...read, rows: insertRows(messages) };
+}
+
+/** The values of each Insert message, decoded as the stream decodes an Insert. */
+export function insertRows(messages: InsertMessages): (string | null)[][] {
+  const { buffer, offsets } = messages;
+  return Array.from({ length: offsets.length - 1 }, (_, i) => {
+    const message = decodePgoutput(buffer.subarray(offsets[i], offsets[i + 1]), { protoVersion: 1 }) as Insert;
+    return message.newTuple.map((value) => {
+      if (value !== null && typeof value !== 'string') throw new Error(`row ${i}: not a text value`);
+      return value;
+    });
+  });
 }
 
 /** What pgoutput sent for a workload: the last Relation per `schema.table`, and the inserts. */

@@ -1,27 +1,29 @@
 /**
- * readChunk against the real server: reading a table chunk by chunk gives every row once, in the
+ * readChunk against the real server (its Insert messages decoded as the stream decodes them): reading a table chunk by chunk gives every row once, in the
  * server's key order (composite keys, text keys under a collation, uuid/timestamptz/numeric/float/
  * bytea keys round-tripping through lastKey), within the row and byte limits; `where` and the
  * publication's row filter; the snapshot and WAL position; the raw bytes; errors roll back.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { PgError } from '../../../src/pg/errors.ts';
+import type { PgConnection } from '../../../src/pg/connection.ts';
 import type { SqlClient } from '../../../src/pg/sql-client.ts';
 import { parseLsn } from '../../../src/replication/lsn.ts';
-import { readChunk, type ChunkRead } from '../../../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from '../../../src/sources/postgres/snapshot/tables.ts';
 import { testSince, uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests } from '../../helpers/postgres-source.ts';
-import { snapshotClient } from '../../helpers/snapshot-reader.ts';
+import { readRows, snapshotClient, snapshotConnection, type ChunkRows } from '../../helpers/snapshot-reader.ts';
 
 const db = useSourceTests();
-const utf8 = new TextDecoder();
 let client: SqlClient;
+let conn: PgConnection;
 beforeAll(async () => {
   client = await snapshotClient(db.pg.server);
+  conn = await snapshotConnection(db.pg.server);
 });
 afterAll(async () => {
   await client?.close();
+  await conn?.close();
 });
 
 /** Creates the table (`columns` SQL) in a publication of its own, fills it with `fill` and resolves it. */
@@ -32,14 +34,13 @@ async function table(prefix: string, columns: string, fill: string, publishAs = 
   return (await resolveSnapshotTables(client, [pub], [name])).tables[0]!;
 }
 
-const texts = (row: (Uint8Array | null)[]) => row.map((v) => (v === null ? null : utf8.decode(v)));
 
 /** Reads the whole table in chunks; returns the chunks. */
-async function readAll(t: SnapshotTable, limits: { rows: number; bytes: number }, where?: string): Promise<ChunkRead[]> {
-  const chunks: ChunkRead[] = [];
+async function readAll(t: SnapshotTable, limits: { rows: number; bytes: number }, where?: string): Promise<ChunkRows[]> {
+  const chunks: ChunkRows[] = [];
   let after: string[] | undefined;
   for (;;) {
-    const chunk = await readChunk(client, t, after, where, limits);
+    const chunk = await readRows(conn, t, after, where, limits);
     chunks.push(chunk);
     expect(chunks.length).toBeLessThan(10_000);
     if (chunk.complete) return chunks;
@@ -58,7 +59,7 @@ describe('readChunk', () => {
     const t = await table('comp', 'a int, b text, v text, PRIMARY KEY (b, a)',
       "INSERT INTO $T SELECT g % 7, 'k' || (g % 5), 'v' || g FROM generate_series(1, 35) g");
     const chunks = await readAll(t, { rows: 4, bytes: 1 << 20 });
-    expect(chunks.flatMap((c) => c.rows.map(texts))).toEqual(await serverOrder(t));
+    expect(chunks.flatMap((c) => c.rows)).toEqual(await serverOrder(t));
     expect(chunks.length).toBe(9);
     expect(chunks.slice(0, -1).every((c) => c.rows.length === 4 && !c.complete)).toBe(true);
     expect([chunks.at(-1)!.rows.length, chunks.at(-1)!.complete, chunks.at(-1)!.lastKey]).toEqual([3, true, ['k4', '6']]);
@@ -73,7 +74,7 @@ describe('readChunk', () => {
 
   test('an empty table: no rows, complete', async () => {
     const t = await table('empty', 'id int PRIMARY KEY', 'SELECT 1');
-    expect(await readChunk(client, t, undefined, undefined, { rows: 10, bytes: 10 })).toMatchObject({ rows: [], lastKey: undefined, bytes: 0, complete: true });
+    expect(await readRows(conn, t, undefined, undefined, { rows: 10, bytes: 10 })).toMatchObject({ rows: [], lastKey: undefined, bytes: 0, complete: true });
   });
 
   test('uuid, timestamptz, numeric, float8 and bytea keys round-trip through lastKey', async () => {
@@ -87,7 +88,7 @@ describe('readChunk', () => {
     const chunks = await readAll(t, { rows: 1, bytes: 1 << 20 });
     const expected = await serverOrder(t);
     expect(expected.length).toBe(2 * 5 * 4 * 4 * 3);
-    expect(chunks.flatMap((c) => c.rows.map(texts))).toEqual(expected);
+    expect(chunks.flatMap((c) => c.rows)).toEqual(expected);
   });
 
   // "C" always; a linguistic collation (ICU or en_US) as well when the server has one.
@@ -97,7 +98,7 @@ describe('readChunk', () => {
     for (const collation of ['C', ...(c ? [c[0]!] : [])]) {
       const t = await table('coll', `k text COLLATE "${collation}" PRIMARY KEY, v int`, `INSERT INTO $T (k) VALUES ${values}`);
       const chunks = await readAll(t, { rows: 1, bytes: 1 << 20 });
-      const got = chunks.flatMap((ch) => ch.rows.map((r) => texts(r)[0]));
+      const got = chunks.flatMap((ch) => ch.rows.map((r) => r[0]));
       expect(got).toEqual((await serverOrder(t)).map((r) => r[0]!));
       expect(got.length).toBe(10);
       if (collation === 'C') expect(got.slice(0, 4)).toEqual(['', ' a', 'B', 'Z']);
@@ -108,26 +109,26 @@ describe('readChunk', () => {
   test('the byte limit cuts a chunk after the row that reaches it (at least one row)', async () => {
     const t = await table('bytes', 'id int PRIMARY KEY, pad text', "INSERT INTO $T SELECT g, repeat('x', 998) FROM generate_series(1, 10) g");
     // Each row is 1 byte of id (1..9) or 2 (10), plus 998 bytes of pad.
-    const cut = await readChunk(client, t, undefined, undefined, { rows: 100, bytes: 2500 });
+    const cut = await readRows(conn, t, undefined, undefined, { rows: 100, bytes: 2500 });
     expect([cut.rows.length, cut.bytes, cut.complete, cut.lastKey]).toEqual([3, 2997, false, ['3']]);
-    const one = await readChunk(client, t, ['3'], undefined, { rows: 100, bytes: 1 });
+    const one = await readRows(conn, t, ['3'], undefined, { rows: 100, bytes: 1 });
     expect([one.rows.length, one.bytes, one.complete, one.lastKey]).toEqual([1, 999, false, ['4']]);
     const chunks = await readAll(t, { rows: 100, bytes: 2500 });
     expect(chunks.map((c) => c.rows.length)).toEqual([3, 3, 3, 1]);
     expect(chunks.at(-1)!.complete).toBe(true);
-    // More rows than one batch fetches (BATCH_ROWS), cut by bytes in a later batch: 9 ids of one
+    // More rows than one FETCH reads (1,000), cut by bytes in a later one: 9 ids of one
     // byte, 90 of two, 900 of three (2889 bytes), then 278 of four reach 4000.
     const many = await table('many', 'id int PRIMARY KEY', 'INSERT INTO $T SELECT generate_series(1, 2000)');
-    const big = await readChunk(client, many, undefined, undefined, { rows: 5000, bytes: 4000 });
+    const big = await readRows(conn, many, undefined, undefined, { rows: 5000, bytes: 4000 });
     expect([big.rows.length, big.bytes >= 4000, big.complete]).toEqual([1277, true, false]);
-    expect((await readChunk(client, many, undefined, undefined, { rows: 5000, bytes: 1 << 20 })).rows.length).toBe(2000);
+    expect((await readRows(conn, many, undefined, undefined, { rows: 5000, bytes: 1 << 20 })).rows.length).toBe(2000);
   });
 
   test('where: only matching rows, combined with the key', async () => {
     const t = await table('where', 'id int PRIMARY KEY, status text', "INSERT INTO $T SELECT g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'closed' END FROM generate_series(1, 30) g");
     const where = "status = 'open' -- only the open ones";
     const chunks = await readAll(t, { rows: 3, bytes: 1 << 20 }, where);
-    expect(chunks.flatMap((c) => c.rows.map(texts))).toEqual(await serverOrder(t, "status = 'open'"));
+    expect(chunks.flatMap((c) => c.rows)).toEqual(await serverOrder(t, "status = 'open'"));
     expect(chunks.flatMap((c) => c.rows).length).toBe(10);
   });
 
@@ -136,7 +137,7 @@ describe('readChunk', () => {
       "INSERT INTO $T SELECT g, 's', g FROM generate_series(1, 20) g", ' (n, secret) WHERE (n % 2 = 0)');
     expect(t.relation.columns.map((c) => c.name)).toEqual(['secret', 'n']);
     const chunks = await readAll(t, { rows: 3, bytes: 1 << 20 }, 'n > 4');
-    expect(chunks.flatMap((c) => c.rows.map(texts))).toEqual(await serverOrder(t, 'n % 2 = 0 AND n > 4'));
+    expect(chunks.flatMap((c) => c.rows)).toEqual(await serverOrder(t, 'n % 2 = 0 AND n > 4'));
     expect(chunks[0]!.lastKey).toEqual(['10']);
   });
 
@@ -144,22 +145,22 @@ describe('readChunk', () => {
     const t = await table('snap', 'id int PRIMARY KEY', 'INSERT INTO $T VALUES (1)');
     const [before] = await db.sql.unsafe("SELECT pg_current_wal_insert_lsn()::text AS lsn, pg_current_xact_id()::text AS xid");
     await db.sql.unsafe(`INSERT INTO ${t.name} VALUES (2)`);
-    const chunk = await readChunk(client, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
+    const chunk = await readRows(conn, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
     const [xmin, xmax, xip] = chunk.snapshot.split(':');
     expect(chunk.snapshot).toMatch(/^\d+:\d+:(\d+(,\d+)*)?$/);
     expect(BigInt(xmax!)).toBeGreaterThan(BigInt(before!.xid as string));
     expect(BigInt(xmin!)).toBeLessThanOrEqual(BigInt(xmax!));
     expect(xip!.split(',')).not.toContain(before!.xid as string);
     expect(chunk.walInsertLsn).toBeGreaterThan(parseLsn(before!.lsn as string));
-    expect(chunk.rows.map(texts)).toEqual([['1'], ['2']]);
+    expect(chunk.rows).toEqual([['1'], ['2']]);
   });
 
   test('values are the server\'s text bytes, NULLs null, and stay intact after later reads', async () => {
     const t = await table('raw', 'id int PRIMARY KEY, ts timestamptz, b bytea, j jsonb, n numeric, t text',
       "INSERT INTO $T VALUES (1, '2020-01-02 03:04:05.5+05:30', '\\x00ff', '{\"b\": 1, \"a\": [1.50]}', 1.50, 'é'), (2, NULL, NULL, NULL, NULL, NULL)");
-    const first = await readChunk(client, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
-    for (let i = 0; i < 5; i++) await readChunk(client, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
-    expect(first.rows.map(texts)).toEqual([
+    const first = await readRows(conn, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
+    for (let i = 0; i < 5; i++) await readRows(conn, t, undefined, undefined, { rows: 10, bytes: 1 << 20 });
+    expect(first.rows).toEqual([
       ['1', '2020-01-01 21:34:05.5+00', '\\x00ff', '{"a": [1.50], "b": 1}', '1.50', 'é'],
       ['2', null, null, null, null, null],
     ]);
@@ -169,34 +170,37 @@ describe('readChunk', () => {
   test('a session with standard_conforming_strings off reads `where` as the shape check does', async () => {
     const t = await table('scs', 'id int PRIMARY KEY, v text', "INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 5) g");
     const old = await snapshotClient(db.pg.server);
+    const oldConn = await snapshotConnection(db.pg.server);
     try {
       await old.query('SET standard_conforming_strings = off');
+      await oldConn.simpleQuery('SET standard_conforming_strings = off');
       // Read with backslash escapes this would close its parentheses and OR every row in.
       const where = "v = '\\'' ) OR (1=1 --'";
       await validateWhere(old, t, where);
-      const chunk = await readChunk(old, t, ['3'], where, { rows: 10, bytes: 1 << 20 });
+      const chunk = await readRows(oldConn, t, ['3'], where, { rows: 10, bytes: 1 << 20 });
       expect(chunk.rows).toEqual([]);
-      const plain = await readChunk(old, t, ['3'], "v = 'v'", { rows: 10, bytes: 1 << 20 });
-      expect(plain.rows.map(texts)).toEqual([['4', 'v'], ['5', 'v']]);
+      const plain = await readRows(oldConn, t, ['3'], "v = 'v'", { rows: 10, bytes: 1 << 20 });
+      expect(plain.rows).toEqual([['4', 'v'], ['5', 'v']]);
       // Only for the transaction: the session's own setting stays.
-      expect(await old.query('SHOW standard_conforming_strings')).toEqual([['off']]);
+      expect((await oldConn.simpleQuery('SHOW standard_conforming_strings'))[0]!.rows).toEqual([['off']]);
     } finally {
       await old.close();
+      await oldConn.close();
     }
   });
 
   test('an error rolls the transaction back; the session goes on', async () => {
     const t = await table('fail', 'id int PRIMARY KEY', 'INSERT INTO $T SELECT generate_series(0, 3)');
-    const err = await readChunk(client, t, undefined, '1 / id = 1', { rows: 10, bytes: 1 << 20 }).catch((e: unknown) => e);
+    const err = await readRows(conn, t, undefined, '1 / id = 1', { rows: 10, bytes: 1 << 20 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PgError);
     expect((err as PgError).serverMessage).toBe('division by zero');
     // READ ONLY: a where that would write is refused by the server.
     const seq = uniqueName('seq');
     await db.sql.unsafe(`CREATE SEQUENCE ${seq}`);
-    const write = await readChunk(client, t, undefined, `nextval('${seq}') > 0`, { rows: 10, bytes: 1 << 20 }).catch((e: unknown) => e);
+    const write = await readRows(conn, t, undefined, `nextval('${seq}') > 0`, { rows: 10, bytes: 1 << 20 }).catch((e: unknown) => e);
     expect((write as PgError).serverMessage).toContain('read-only transaction');
-    expect(await client.query('SELECT 1')).toEqual([['1']]);
-    expect((await readChunk(client, t, ['1'], undefined, { rows: 10, bytes: 1 << 20 })).rows.map(texts)).toEqual([['2'], ['3']]);
-    await expect(readChunk(client, t, ['1', '2'], undefined, { rows: 10, bytes: 1 }) as Promise<unknown>).rejects.toThrow(RangeError);
+    expect((await conn.simpleQuery('SELECT 1'))[0]!.rows).toEqual([['1']]);
+    expect((await readRows(conn, t, ['1'], undefined, { rows: 10, bytes: 1 << 20 })).rows).toEqual([['2'], ['3']]);
+    await expect(readRows(conn, t, ['1', '2'], undefined, { rows: 10, bytes: 1 }) as Promise<unknown>).rejects.toThrow(RangeError);
   });
 });

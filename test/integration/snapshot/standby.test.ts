@@ -5,13 +5,14 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type postgres from 'postgres';
+import type { PgConnection } from '../../../src/pg/connection.ts';
 import type { SqlClient } from '../../../src/pg/sql-client.ts';
 import { parseLsn } from '../../../src/replication/lsn.ts';
 import { readChunk } from '../../../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables } from '../../../src/sources/postgres/snapshot/tables.ts';
 import { pgClient, uniqueName } from '../../helpers/pg.ts';
 import { startPrivateCluster, type PrivateCluster } from '../../helpers/postgres-source.ts';
-import { snapshotClient } from '../../helpers/snapshot-reader.ts';
+import { snapshotClient, snapshotConnection } from '../../helpers/snapshot-reader.ts';
 import { startStandby, waitForReplay, type Standby } from '../../helpers/standby.ts';
 
 let primary: PrivateCluster | undefined;
@@ -19,6 +20,7 @@ let standby: Standby | undefined;
 let primarySql: postgres.Sql;
 let standbySql: postgres.Sql;
 let client: SqlClient | undefined;
+let conn: PgConnection | undefined;
 
 beforeAll(async () => {
   primary = await startPrivateCluster();
@@ -29,6 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
+  await conn?.close();
   await primarySql?.end({ timeout: 5 });
   await standbySql?.end({ timeout: 5 });
   await standby?.stop();
@@ -44,8 +47,9 @@ test('a chunk read on a standby: the replayed position, the replayed rows', asyn
   client = await snapshotClient(standby!.server);
   const [shape] = (await resolveSnapshotTables(client, [pub], [table])).tables;
   const [before] = await standbySql<{ lsn: string }[]>`SELECT pg_last_wal_replay_lsn()::text AS lsn`;
-  const chunk = await readChunk(client, shape!, ['10'], undefined, { rows: 100, bytes: 1 << 20 });
-  expect([chunk.rows.length, chunk.complete, chunk.lastKey]).toEqual([40, true, ['50']]);
+  conn = await snapshotConnection(standby!.server);
+  const chunk = await readChunk(conn, shape!, ['10'], undefined, { rows: 100, bytes: 1 << 20 });
+  expect([chunk.rows, chunk.complete, chunk.lastKey]).toEqual([40, true, ['50']]);
   expect(chunk.walInsertLsn).toBeGreaterThanOrEqual(parseLsn(before!.lsn));
   expect(chunk.snapshot).toMatch(/^\d+:\d+:/);
 }, 120_000);

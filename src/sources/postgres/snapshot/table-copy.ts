@@ -16,7 +16,7 @@ import { decodePgoutput } from '../../../pgoutput/decode.ts';
 import type { RowMessage } from '../../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
-import { readChunkDirect, readKeysDirect, type DirectRead } from './direct-reader.ts';
+import { readChunk, readKeys, type ChunkRead } from './chunk-reader.ts';
 import type { InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
@@ -67,7 +67,7 @@ export type ChunkOutcome = 'next' | 'again' | 'stopped';
 interface Reading {
   window: ChunkWindow;
   mark: ChunkMark;
-  read: DirectRead;
+  read: ChunkRead;
 }
 
 /** What a table copy needs of its runner. */
@@ -190,7 +190,7 @@ export class TableCopy {
     void window.ended.then(() => this.windows.delete(window));
     try {
       const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
-      const read = await readChunkDirect(await this.chunkConnection(), shape, after, where, limits, this.lastChunkBytes);
+      const read = await readChunk(await this.chunkConnection(), shape, after, where, limits, this.lastChunkBytes);
       this.lastChunkBytes = read.messages.buffer.length;
       return { window, mark, read };
     } catch (err) {
@@ -315,7 +315,7 @@ export class TableCopy {
     void window.ended.then(() => this.windows.delete(window));
     let outcome: ChunkOutcome;
     try {
-      const read = await readKeysDirect(await this.chunkConnection(), shape, keys, s.record.where);
+      const read = await readKeys(await this.chunkConnection(), shape, keys, s.record.where);
       outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => {
         const done = new Set(ids);
         table.refetch = (table.refetch ?? []).filter((key) => !done.has(JSON.stringify(key)));
@@ -383,7 +383,7 @@ export class TableCopy {
   }
 
   /**
-   * The connection chunks are read on: our own protocol code, not postgres.js (direct-reader.ts
+   * The connection chunks are read on: our own protocol code, not postgres.js (chunk-reader.ts
    * says why), with the source's settings (TLS, password file, session parameters).
    */
   private async chunkConnection(): Promise<PgConnection> {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { shapeTable, type CatalogColumn, type CatalogTable, type SnapshotTable } from '../../../../../src/sources/postgres/snapshot/table-shape.ts';
-import { chunkQuery } from '../../../../../src/sources/postgres/snapshot/chunk-reader.ts';
+import { chunkQuery, keysQuery } from '../../../../../src/sources/postgres/snapshot/chunk-query.ts';
 
 const column = (attnum: number, name: string, typeName = 'integer', generated = ''): CatalogColumn =>
   ({ attnum, name, typeOid: typeName === 'text' ? 25 : 23, typeModifier: -1, generated, typeName });
@@ -71,23 +71,35 @@ describe('shapeTable', () => {
 describe('chunkQuery', () => {
   test('the first chunk, then after a key; quoted names; row filter and where on lines of their own', () => {
     const t = shaped({ schema: 'My "S"', name: 'odd.t', rowFilter: '(total > 0)' });
-    expect(chunkQuery(t, false, undefined, 10)).toEqual({
+    expect(chunkQuery(t, undefined, undefined, 10)).toEqual({
       text: 'SELECT "id", "region", "total" FROM "My ""S"""."odd.t" WHERE (\n(total > 0)\n) ORDER BY "region", "id" LIMIT 10',
       relationColumns: 3,
       keyIndexes: [1, 0],
     });
-    expect(chunkQuery({ ...t, rowFilter: undefined }, true, 'id > 1 -- c', 5).text).toBe(
-      'SELECT "id", "region", "total" FROM "My ""S"""."odd.t" WHERE ("region", "id") > ($1::text::text, $2::text::integer) AND (\nid > 1 -- c\n) ORDER BY "region", "id" LIMIT 5');
+    // The key's text as literals (standard strings: a quote doubled, a backslash as it is).
+    expect(chunkQuery({ ...t, rowFilter: undefined }, ["it's", '\\x'], 'id > 1 -- c', 5).text).toBe(
+      'SELECT "id", "region", "total" FROM "My ""S"""."odd.t" WHERE ("region", "id") > (\'it\'\'s\'::text::text, \'\\x\'::text::integer) AND (\nid > 1 -- c\n) ORDER BY "region", "id" LIMIT 5');
   });
 
   test('key columns the relation does not send are selected after its columns', () => {
     const t = shaped({ published: ['total'] });
-    expect(chunkQuery(t, false, undefined, 1)).toEqual({
+    expect(chunkQuery(t, undefined, undefined, 1)).toEqual({
       text: 'SELECT "total", "region", "id" FROM "public"."orders" ORDER BY "region", "id" LIMIT 1', relationColumns: 1, keyIndexes: [1, 2],
     });
   });
 
-  test('at least one row', () => {
-    expect(() => chunkQuery(shaped(), false, undefined, 0)).toThrow(RangeError);
+  test('at least one row; a key of the wrong width is refused', () => {
+    expect(() => chunkQuery(shaped(), undefined, undefined, 0)).toThrow(RangeError);
+    expect(() => chunkQuery(shaped(), ['1'], undefined, 5)).toThrow(/has 2 column/);
+  });
+});
+
+describe('keysQuery', () => {
+  test('each key a tuple of literals, with the row filter and where', () => {
+    const t = shaped({ rowFilter: '(total > 0)' });
+    expect(keysQuery(t, [['eu', '1'], ['us', '2']], 'id < 9').text).toBe(
+      'SELECT "id", "region", "total" FROM "public"."orders" WHERE ("region", "id") IN ((\'eu\'::text::text, \'1\'::text::integer), (\'us\'::text::text, \'2\'::text::integer)) ' +
+      'AND (\n(total > 0)\n) AND (\nid < 9\n) ORDER BY "region", "id"');
+    expect(() => keysQuery(t, [], undefined)).toThrow(RangeError);
   });
 });
