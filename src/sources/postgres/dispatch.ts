@@ -88,8 +88,7 @@ export class ChangeDispatch {
   private receivedRow = 0;
   eventCount = 0;
   eventErrors = 0;
-  /** Snapshot rows pushed, and chunk marks pushed but not yet acknowledged. */
-  snapshotRows = 0;
+  /** Snapshot chunk marks pushed but not yet acknowledged (source.ts ack). */
   marksInFlight = 0;
   /** The snapshot chunk in flight meets the stream here (snapshot/stream-join.ts). */
   private readonly join = new StreamJoin((events, mark) => this.emitChunk(events, mark));
@@ -350,14 +349,13 @@ export class ChangeDispatch {
 
   /** Makes sure the types of these OIDs are known (user-defined ones are looked up) before rows of them are converted. */
   async learnTypes(typeOids: readonly number[]): Promise<void> {
-    const unknown = [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    const unknown = this.unknownTypes(typeOids);
     if (unknown.length > 0) await this.queryCatalog(unknown, undefined);
   }
 
   private emitChunk(events: ChangeEvent[], mark: ChunkMark): void {
     if (this.stopped) return;
     for (const event of events) this.push({ event });
-    this.snapshotRows += events.length;
     this.marksInFlight++;
     this.push({ position: mark });
   }
@@ -389,10 +387,15 @@ export class ChangeDispatch {
    * Later frames are held, in order, until the lookup finished (catalog-gate.ts).
    */
   private learnFromCatalog(typeOids: readonly number[], fullIdentityRelation?: number): void {
-    const unknownTypes = [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    const unknownTypes = this.unknownTypes(typeOids);
     if (unknownTypes.length === 0 && fullIdentityRelation === undefined) return;
     // After stop() nothing more is pushed (Source contract): the held frames are re-read on the next start.
     this.gate.wait(this.queryCatalog(unknownTypes, fullIdentityRelation), () => this.stopped);
+  }
+
+  /** The OIDs (each once) of types the registry must look up before converting values of them. */
+  private unknownTypes(typeOids: readonly number[]): number[] {
+    return [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
   }
 
   private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {

@@ -74,8 +74,8 @@ export interface PostgresSourceSettings {
   halt?: (err: StreamerError) => void;
   /** Slot monitor, WAL budget and heartbeats (wal-watch.ts). */
   wal: WalWatchSettings;
-  /** Snapshots (docs/snapshots.md); none when undefined. */
-  snapshot?: {
+  /** Snapshots (docs/snapshots.md). */
+  snapshot: {
     mode: SnapshotMode;
     chunkRows: number;
     chunkBytes: number;
@@ -160,7 +160,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       beforeSession: () => this.runner.adoptStored(),
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
-    const snapshot = settings.snapshot ?? { mode: 'never', chunkRows: 5_000, chunkBytes: 8 << 20, maxLagBytes: 64 << 20 };
+    const snapshot = settings.snapshot;
     this.runner = new SnapshotRunner({
       source: name,
       component: this.component,

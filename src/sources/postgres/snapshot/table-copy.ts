@@ -81,7 +81,7 @@ export interface CopyContext {
 }
 
 export class TableCopy {
-  private readonly relations = new RelationCache();
+  private readonly relations = new WeakMap<SnapshotTable, RelationInfo>();
   /** Table shapes by `schema.table`, with when they were read (see SHAPE_TTL_MS). */
   private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
   private client: SqlClient | undefined;
@@ -344,14 +344,11 @@ export class TableCopy {
     return shape;
   }
 
-  /** The relation of a table, the same object while its shape is unchanged (the event factory plans per object). */
+  /** The relation of a table shape, one object per shape read (the event factory plans per object; see shapeOf). */
   private relationOf(shape: SnapshotTable): RelationInfo {
-    const known = this.relations.get(shape.relationId);
-    if (known !== undefined && JSON.stringify(known.columns) === JSON.stringify(shape.relation.columns) &&
-      known.replicaIdentity === shape.relation.replicaIdentity && known.name === shape.relation.name && known.namespace === shape.relation.namespace) {
-      return known;
-    }
-    return this.relations.setRelation(shape.relation);
+    let relation = this.relations.get(shape);
+    if (relation === undefined) this.relations.set(shape, (relation = new RelationCache().setRelation(shape.relation)));
+    return relation;
   }
 
   /** Waits until the stream runs, is not behind by more than snapshotMaxLag, and the pipeline has room. False once stopped. */

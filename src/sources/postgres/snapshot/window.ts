@@ -80,16 +80,8 @@ export class ChunkWindow {
     });
   }
 
-  get filled(): boolean {
-    return this.phase === 'filled';
-  }
-
   get open(): boolean {
     return this.phase === 'reading' || this.phase === 'filled';
-  }
-
-  get target(): Lsn {
-    return this.targetLsn;
   }
 
   /** A transaction of the stream begins. */

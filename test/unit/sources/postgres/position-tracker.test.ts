@@ -293,6 +293,7 @@ describe('PostgresSource: ack() goes through the tracker', () => {
   const settings = {
     walRetain: 0, statusIntervalMs: 10_000, readCoalesceMs: 0, publication: 'p', startRetryIntervalMs: 1000,
     wal: { slotMonitorIntervalMs: 0, heartbeatIntervalMs: 0, heartbeatPrefix: 'hb', heartbeatEvents: false, budget: { warnBytes: 0, maxBytes: 0, action: 'wait' } },
+    snapshot: { mode: 'never', chunkRows: 1000, chunkBytes: 1 << 20, maxLagBytes: 1 << 20 },
   } as PostgresSourceSettings;
 
   test('acknowledged positions are persisted, failures counted in the stats line', async () => {
