@@ -76,4 +76,35 @@ export interface ChangeEvent {
   unchanged?: readonly string[];
   /** A row copied by a snapshot (docs/snapshots.md), not a change: `"Snapshot":true`, the last key. */
   snapshot?: boolean;
+  /**
+   * 0-based ordinal of the change in its transaction: every pgoutput change message (Insert, Update,
+   * Delete, Truncate, Message) of the transaction counts, emitted or not, so it is the same on every
+   * delivery of the same WAL. With `commitLsn` it identifies a stream event; absent on snapshot rows.
+   */
+  txIndex?: number;
+  /**
+   * The identity of the stream the event comes from (PostgreSQL: `<system identifier>/<slot>`), the
+   * same string object for all events of a source: an exactly-once sink compares positions only
+   * within one stream (docs/kafka.md, "Exactly once").
+   */
+  stream?: string;
+  /** Events read from Kafka (Kafka source): where they were read, for exactly-once relays. */
+  origin?: KafkaOrigin;
+}
+
+/** Where a relayed event was read (docs/kafka.md, "Exactly once"). */
+export interface KafkaOrigin {
+  /** Shared by all events of one consumer, not one object per event. */
+  readonly group: KafkaGroupRef;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** The consumer group a Kafka source reads in. */
+export interface KafkaGroupRef {
+  readonly id: string;
+  /** Current generation and member id of the consumer (for TxnOffsetCommit); -1 / '' when unknown. */
+  generation(): number;
+  member(): string;
 }

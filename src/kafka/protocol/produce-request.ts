@@ -3,7 +3,7 @@
  * pure. Versions 3-8 use the classic encoding, 9 and later the flexible one (compact strings and
  * arrays, tagged fields); the fields are the same (Kafka protocol guide, "Produce Request"):
  *
- *   transactional_id nullable string (null) | acks int16 | timeout_ms int32
+ *   transactional_id nullable string (null unless the batches belong to a transaction) | acks int16 | timeout_ms int32
  *   | [topic_data: name string | [partition_data: index int32 | records bytes]]
  *
  * The body is returned as chunks, so the batches are not copied: the connection joins them with
@@ -95,21 +95,27 @@ class ChunkWriter {
  * The Produce request body of `version` (PRODUCE_MIN_VERSION .. PRODUCE_MAX_VERSION).
  * @param timeoutMs how long the brokers may wait for the replicas `acks` asks for.
  */
-export function encodeProduceRequest(version: number, acks: number, timeoutMs: number, topics: readonly ProduceTopic[]): Uint8Array[] {
+export function encodeProduceRequest(
+  version: number, acks: number, timeoutMs: number, topics: readonly ProduceTopic[], transactionalId: string | null = null,
+): Uint8Array[] {
   if (version < PRODUCE_MIN_VERSION || version > PRODUCE_MAX_VERSION) throw new RangeError(`Produce version ${version} is not supported`);
   const flexible = version >= FIRST_FLEXIBLE_VERSION;
   const w = new ChunkWriter();
   const count = (n: number) => (flexible ? w.unsignedVarint(n + 1) : w.int32(n));
-  if (flexible) w.unsignedVarint(0); // transactional_id: null
+  const string = (text: string) => {
+    const bytes = utf8.encode(text);
+    if (flexible) w.unsignedVarint(bytes.length + 1);
+    else w.int16(bytes.length);
+    w.bytes(bytes);
+  };
+  if (transactionalId !== null) string(transactionalId);
+  else if (flexible) w.unsignedVarint(0);
   else w.int16(-1);
   w.int16(acks);
   w.int32(timeoutMs);
   count(topics.length);
   for (const { topic, partitions } of topics) {
-    const name = utf8.encode(topic);
-    if (flexible) w.unsignedVarint(name.length + 1);
-    else w.int16(name.length);
-    w.bytes(name);
+    string(topic);
     count(partitions.length);
     for (const { partition, batch } of partitions) {
       w.int32(partition);

@@ -14,7 +14,10 @@
  *
  * varint/varlong are zig-zag encoded, 7 bits per byte, least significant group first. Every record
  * of a batch gets the batch's timestamp (delta 0), as the Kafka client did per request. Without
- * producer id, epoch and sequence (-1) the batch is not idempotent; the brokers assign offsets.
+ * producer id, epoch and sequence (-1) the batch is not idempotent; the brokers assign offsets. A
+ * transactional producer's batch carries its producer id, epoch and the partition's next sequence
+ * number, and attribute bit 4 (isTransactional): read_committed consumers see it only once the
+ * transaction commits (docs/kafka.md, "Exactly once").
  */
 import { crc32c } from './crc32c.ts';
 
@@ -24,6 +27,18 @@ export interface BatchRecord {
   readonly value: Uint8Array | undefined;
   readonly headers: { readonly encoded: Uint8Array };
 }
+
+/** The producer fields of an idempotent or transactional batch. */
+export interface ProducerStamp {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** Sequence number of the batch's first record in its partition for this producer id and epoch. */
+  readonly baseSequence: number;
+  readonly transactional: boolean;
+}
+
+/** Attribute bit 4: the batch belongs to a transaction. */
+const TRANSACTIONAL_ATTRIBUTE = 0x10;
 
 /** Bytes of the batch header, from baseOffset to recordCount. */
 export const BATCH_HEADER_BYTES = 61;
@@ -127,20 +142,20 @@ export function encodeRecords(records: readonly BatchRecord[]): Uint8Array {
 }
 
 /** Writes the batch header for `recordCount` records of `payloadBytes` bytes, then the CRC once the payload is in place. */
-function writeHeader(out: Buffer, recordCount: number, payloadBytes: number, attributes: number, timestampMs: number): void {
+function writeHeader(out: Buffer, recordCount: number, payloadBytes: number, attributes: number, timestampMs: number, stamp: ProducerStamp | undefined): void {
   const view = new DataView(out.buffer, out.byteOffset, BATCH_HEADER_BYTES);
   const ts = BigInt(timestampMs);
   view.setBigInt64(0, 0n); // baseOffset
   view.setInt32(8, BATCH_HEADER_BYTES - 12 + payloadBytes); // batchLength
   view.setInt32(12, -1); // partitionLeaderEpoch
   view.setInt8(16, MAGIC);
-  view.setInt16(21, attributes);
+  view.setInt16(21, stamp?.transactional ? attributes | TRANSACTIONAL_ATTRIBUTE : attributes);
   view.setInt32(23, recordCount - 1); // lastOffsetDelta
   view.setBigInt64(27, ts); // baseTimestamp
   view.setBigInt64(35, ts); // maxTimestamp
-  view.setBigInt64(43, -1n); // producerId
-  view.setInt16(51, -1); // producerEpoch
-  view.setInt32(53, -1); // baseSequence
+  view.setBigInt64(43, stamp?.producerId ?? -1n);
+  view.setInt16(51, stamp?.producerEpoch ?? -1);
+  view.setInt32(53, stamp?.baseSequence ?? -1);
   view.setInt32(57, recordCount);
 }
 
@@ -149,27 +164,31 @@ function sealCrc(out: Buffer): void {
 }
 
 /** An uncompressed record batch of `records` (at least one), in one buffer. */
-export function encodeRecordBatch(records: readonly BatchRecord[], timestampMs: number): Buffer {
+export function encodeRecordBatch(records: readonly BatchRecord[], timestampMs: number, stamp?: ProducerStamp): Buffer {
   const payload = recordsBytes(records);
-  return encodeRecordBatchInto(Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload), records, timestampMs, payload);
+  return encodeRecordBatchInto(Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload), records, timestampMs, payload, stamp);
 }
 
 /**
  * Writes the uncompressed record batch of `records` at the start of `out` (recordBatchBytes() long
  * at least); returns it, cut to size. `payload` is recordsBytes(records), when already known.
  */
-export function encodeRecordBatchInto(out: Buffer, records: readonly BatchRecord[], timestampMs: number, payload = recordsBytes(records)): Buffer {
+export function encodeRecordBatchInto(
+  out: Buffer, records: readonly BatchRecord[], timestampMs: number, payload = recordsBytes(records), stamp?: ProducerStamp,
+): Buffer {
   const batch = out.subarray(0, BATCH_HEADER_BYTES + payload);
-  writeHeader(batch, records.length, payload, 0, timestampMs);
+  writeHeader(batch, records.length, payload, 0, timestampMs, stamp);
   writeRecords(batch, BATCH_HEADER_BYTES, records);
   sealCrc(batch);
   return batch;
 }
 
 /** A record batch around an already compressed records section (encodeRecords() compressed with the codec of `compressionCode`). */
-export function encodeCompressedRecordBatch(compressed: Uint8Array, recordCount: number, compressionCode: number, timestampMs: number): Buffer {
+export function encodeCompressedRecordBatch(
+  compressed: Uint8Array, recordCount: number, compressionCode: number, timestampMs: number, stamp?: ProducerStamp,
+): Buffer {
   const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
-  writeHeader(out, recordCount, compressed.length, compressionCode & 0x7, timestampMs);
+  writeHeader(out, recordCount, compressed.length, compressionCode & 0x7, timestampMs, stamp);
   out.set(compressed, BATCH_HEADER_BYTES);
   sealCrc(out);
   return out;

@@ -18,8 +18,11 @@ type LibraryProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
  * and the per-partition sequence numbers, which our batches do not carry).
  */
 export type KafkaProducer = Pick<LibraryProducer, 'send' | 'metadata' | 'clearMetadata' | 'close'> & {
-  /** Sends one record batch per partition, one request per leader; resolves with every request's outcome, never rejects. */
-  produceBatches(batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]>;
+  /**
+   * Sends one record batch per partition, one request per leader; resolves with every request's
+   * outcome, never rejects. `transactionalId`: the batches belong to that producer's open transaction.
+   */
+  produceBatches(batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null): Promise<RequestOutcome[]>;
 };
 
 /** The client's request timeout and how many times it retries a request itself. */
@@ -57,7 +60,7 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
   });
   const transport = new BatchTransport(producer, options.timeout);
   return Object.assign(producer, {
-    produceBatches: (batches: readonly PartitionBatch[], acks: number) => transport.produce(batches, acks),
+    produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null) => transport.produce(batches, acks, transactionalId ?? null),
   });
 }
 

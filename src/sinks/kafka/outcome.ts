@@ -135,3 +135,13 @@ function firstCode(err: unknown, depth: number): string | undefined {
   }
   return e.apiId ?? e.code;
 }
+
+/** Every Kafka error name and client error code in a (nested) library error, outermost first. */
+export function errorNames(err: unknown, depth = 0, names: string[] = []): string[] {
+  if (depth > 8 || typeof err !== 'object' || err === null) return names;
+  const e = err as ErrorLike;
+  if (e.apiId !== undefined) names.push(e.apiId);
+  if (e.code !== undefined) names.push(e.code);
+  for (const inner of e.errors ?? []) errorNames(inner, depth + 1, names);
+  return names;
+}

@@ -3,7 +3,7 @@
  * (record-batch.ts), compressed as a whole when the sink's `compression` asks. Pure apart from the
  * codec it is given.
  */
-import { BATCH_HEADER_BYTES, encodeCompressedRecordBatch, encodeRecordBatchInto, encodeRecords, recordsBytes } from '../../kafka/protocol/record-batch.ts';
+import { BATCH_HEADER_BYTES, encodeCompressedRecordBatch, encodeRecordBatchInto, encodeRecords, recordsBytes, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
 import type { OutMessage } from './message.ts';
 import type { PartitionBatch } from './transport.ts';
 
@@ -43,8 +43,16 @@ export interface RequestBatches {
   memory: Buffer | undefined;
 }
 
-/** One batch per partition of `chunk`, each partition's messages in chunk order; partitions in order of first appearance. */
-export async function partitionBatches(chunk: readonly OutMessage[], timestampMs: number, memory: BatchMemory, compressor?: Compressor): Promise<RequestBatches> {
+/** Gives a transactional producer's fields for the next batch of `recordCount` records to a partition (partitionKey). */
+export type Stamper = (partitionKey: string, recordCount: number) => ProducerStamp;
+
+/**
+ * One batch per partition of `chunk`, each partition's messages in chunk order; partitions in order
+ * of first appearance. `stamp`, when given, is asked once per batch, in that order.
+ */
+export async function partitionBatches(
+  chunk: readonly OutMessage[], timestampMs: number, memory: BatchMemory, compressor?: Compressor, stamp?: Stamper,
+): Promise<RequestBatches> {
   const groups = new Map<string, OutMessage[]>();
   // Consecutive messages often share their partition: one map look-up per run.
   let runKey = '';
@@ -71,7 +79,7 @@ export async function partitionBatches(chunk: readonly OutMessage[], timestampMs
     let at = 0;
     for (const [partitionKey, messages] of groups) {
       const { topic, partition } = messages[0] as OutMessage;
-      const batch = encodeRecordBatchInto(buffer.subarray(at), messages, timestampMs, payloads[batches.length]);
+      const batch = encodeRecordBatchInto(buffer.subarray(at), messages, timestampMs, payloads[batches.length], stamp?.(partitionKey, messages.length));
       at += batch.length;
       batches.push({ topic, partition, partitionKey, batch });
     }
@@ -81,7 +89,8 @@ export async function partitionBatches(chunk: readonly OutMessage[], timestampMs
     const { topic, partition } = messages[0] as OutMessage;
     const records = encodeRecords(messages);
     const compressed = await compressor.compress(Buffer.from(records.buffer, records.byteOffset, records.length));
-    batches.push({ topic, partition, partitionKey, batch: encodeCompressedRecordBatch(compressed, messages.length, compressor.code, timestampMs) });
+    const producer = stamp?.(partitionKey, messages.length);
+    batches.push({ topic, partition, partitionKey, batch: encodeCompressedRecordBatch(compressed, messages.length, compressor.code, timestampMs, producer) });
   }
   return { batches, memory: undefined };
 }

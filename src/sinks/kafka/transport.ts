@@ -45,8 +45,11 @@ export class BatchTransport {
    */
   constructor(private readonly client: Client, private readonly timeoutMs: number, private readonly maxVersion = PRODUCE_MAX_VERSION) {}
 
-  /** Sends `batches` (at most one per partition), one request per leader; never rejects. */
-  async produce(batches: readonly PartitionBatch[], acks: number): Promise<RequestOutcome[]> {
+  /**
+   * Sends `batches` (at most one per partition), one request per leader; never rejects.
+   * @param transactionalId set when the batches belong to that producer's open transaction.
+   */
+  async produce(batches: readonly PartitionBatch[], acks: number, transactionalId: string | null = null): Promise<RequestOutcome[]> {
     const all = batches.map((b) => b.partitionKey);
     let metadata: ClusterMetadata;
     let version: number;
@@ -69,16 +72,18 @@ export class BatchTransport {
       if (list === undefined) byLeader.set(leader, [b]);
       else list.push(b);
     }
-    const requests = [...byLeader].map(([leader, list]) => this.request(metadata, leader, list, version, acks));
+    const requests = [...byLeader].map(([leader, list]) => this.request(metadata, leader, list, version, acks, transactionalId));
     return outcomes.concat(await Promise.all(requests));
   }
 
-  private async request(metadata: ClusterMetadata, leader: number, batches: PartitionBatch[], version: number, acks: number): Promise<RequestOutcome> {
+  private async request(
+    metadata: ClusterMetadata, leader: number, batches: PartitionBatch[], version: number, acks: number, transactionalId: string | null,
+  ): Promise<RequestOutcome> {
     const partitionKeys = batches.map((b) => b.partitionKey);
     try {
       const connection = await this.client.connections.get(metadata.brokers.get(leader)!);
       const writer = Writer.create();
-      for (const chunk of encodeProduceRequest(version, acks, this.timeoutMs, byTopic(batches))) {
+      for (const chunk of encodeProduceRequest(version, acks, this.timeoutMs, byTopic(batches), transactionalId)) {
         writer.append(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
       }
       if (acks === 0) writer.context.noResponse = true;

@@ -58,7 +58,7 @@ class EncodedRowEvent implements ChangeEvent {
   private row: { columns: Columns; old: Columns | undefined } | undefined = undefined;
 
   constructor(
-    private readonly origin: RowOrigin,
+    private readonly fromRelation: RowOrigin,
     private readonly relation: RelationInfo,
     readonly action: 'insert' | 'update' | 'delete',
     /** The LSN as a number (exact: below 2^53); a bigint is made only when `lsn` is read. */
@@ -80,15 +80,15 @@ class EncodedRowEvent implements ChangeEvent {
   ) {}
 
   get source(): string {
-    return this.origin.source;
+    return this.fromRelation.source;
   }
 
   get host(): string {
-    return this.origin.host;
+    return this.fromRelation.host;
   }
 
   get database(): string {
-    return this.origin.database;
+    return this.fromRelation.database;
   }
 
   get schema(): string {
@@ -104,7 +104,7 @@ class EncodedRowEvent implements ChangeEvent {
   }
 
   get key(): readonly string[] {
-    return this.origin.key;
+    return this.fromRelation.key;
   }
 
   get commitLsn(): bigint | undefined {
@@ -143,7 +143,7 @@ class EncodedRowEvent implements ChangeEvent {
   private materialize(): { columns: Columns; old: Columns | undefined } {
     if (this.row === undefined) {
       const message = decodePgoutput(this.payload.subarray(this.base, this.end), { protoVersion: 1 }) as RowMessage;
-      const { columns, old } = convertRow(message, this.relation, this.origin.converters);
+      const { columns, old } = convertRow(message, this.relation, this.fromRelation.converters);
       this.row = { columns: columns as Columns, old: old as Columns | undefined };
     }
     return this.row;

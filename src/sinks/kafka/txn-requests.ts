@@ -1,0 +1,212 @@
+/**
+ * The coordinator requests of a transactional producer (docs/kafka.md, "Exactly once"), sent with
+ * @platformatic/kafka's request functions over its connections: FindCoordinator, InitProducerId,
+ * AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn and OffsetFetch. The record batches
+ * themselves go through our own produce path (transport.ts). Each request uses the highest version
+ * both sides speak, except AddPartitionsToTxn: versions 4 and later are for brokers, clients send 3.
+ *
+ * A coordinator that moved or is loading (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
+ * COORDINATOR_LOAD_IN_PROGRESS) and a transaction still being completed (CONCURRENT_TRANSACTIONS,
+ * UNSTABLE_OFFSET_COMMIT) are asked again here, a few times, after a short wait; anything else is
+ * the caller's to handle.
+ */
+import {
+  addOffsetsToTxnV0, addOffsetsToTxnV1, addOffsetsToTxnV2, addOffsetsToTxnV3, addOffsetsToTxnV4,
+  addPartitionsToTxnV0, addPartitionsToTxnV1, addPartitionsToTxnV2, addPartitionsToTxnV3,
+  endTxnV0, endTxnV1, endTxnV2, endTxnV3, endTxnV4,
+  findCoordinatorV0, findCoordinatorV1, findCoordinatorV2, findCoordinatorV3, findCoordinatorV4, findCoordinatorV5, findCoordinatorV6,
+  initProducerIdV0, initProducerIdV1, initProducerIdV2, initProducerIdV3, initProducerIdV4, initProducerIdV5,
+  offsetFetchV7, offsetFetchV8, offsetFetchV9,
+  txnOffsetCommitV0, txnOffsetCommitV1, txnOffsetCommitV2, txnOffsetCommitV3, txnOffsetCommitV4,
+  type Connection, type Producer,
+} from '@platformatic/kafka';
+import { errorNames } from './outcome.ts';
+
+type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'listApis' | 'connections' | 'metadata'>;
+
+/** A request function of the library: `api.async(connection, ...args)`. */
+interface Api<A extends unknown[], R> {
+  async(connection: Connection, ...args: A): Promise<R>;
+}
+
+/** The library's request functions of one API, by version. */
+type Versions<A extends unknown[], R> = Readonly<Record<number, Api<A, R>>>;
+
+/** Request functions by version, from the library's modules of versions 0, 1, 2, ... */
+function versions<A extends unknown[], R>(...modules: Array<{ api: Api<A, R> }>): Versions<A, R> {
+  return Object.fromEntries(modules.map((m, v) => [v, m.api]));
+}
+
+const API = {
+  findCoordinator: { key: 10, versions: versions(findCoordinatorV0, findCoordinatorV1, findCoordinatorV2, findCoordinatorV3, findCoordinatorV4, findCoordinatorV5, findCoordinatorV6) },
+  initProducerId: { key: 22, versions: versions(initProducerIdV0, initProducerIdV1, initProducerIdV2, initProducerIdV3, initProducerIdV4, initProducerIdV5) },
+  addPartitionsToTxn: { key: 24, versions: versions(addPartitionsToTxnV0, addPartitionsToTxnV1, addPartitionsToTxnV2, addPartitionsToTxnV3) },
+  addOffsetsToTxn: { key: 25, versions: versions(addOffsetsToTxnV0, addOffsetsToTxnV1, addOffsetsToTxnV2, addOffsetsToTxnV3, addOffsetsToTxnV4) },
+  endTxn: { key: 26, versions: versions(endTxnV0, endTxnV1, endTxnV2, endTxnV3, endTxnV4) },
+  txnOffsetCommit: { key: 28, versions: versions(txnOffsetCommitV0, txnOffsetCommitV1, txnOffsetCommitV2, txnOffsetCommitV3, txnOffsetCommitV4) },
+  // require_stable (wait for pending transactional offsets) needs version 7.
+  offsetFetch: { key: 9, versions: { 7: offsetFetchV7.api, 8: offsetFetchV8.api, 9: offsetFetchV9.api } as Versions<OffsetFetchArgs, OffsetFetchResponse> },
+} as const;
+
+type OffsetFetchArgs = Parameters<typeof offsetFetchV9.api.async> extends [Connection, ...infer A] ? A : never;
+type OffsetFetchResponse = Awaited<ReturnType<typeof offsetFetchV9.api.async>>;
+
+const COORDINATOR_KEY_GROUP = 0;
+const COORDINATOR_KEY_TRANSACTION = 1;
+
+/** Errors that mean "ask the coordinator again, maybe another one". */
+const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+/** Errors that mean "ask again in a moment". */
+const TRY_AGAIN = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'UNSTABLE_OFFSET_COMMIT']);
+const TRIES = 20;
+const TRY_AGAIN_MS = [20, 50, 100, 200, 500];
+
+/** A producer id and epoch from InitProducerId. */
+export interface ProducerIdentity {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+/** One committed offset as OffsetFetch returns it. */
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly metadata: string | null;
+}
+
+/** The offsets a transaction commits for a consumer group, and the group member committing them. */
+export interface GroupCommit {
+  readonly group: string;
+  readonly generation: number;
+  readonly member: string;
+  readonly offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint; metadata: string | null }>;
+}
+
+/** The coordinator requests of one transactional id. */
+export class TxnRequests {
+  private readonly coordinators = new Map<string, Promise<Connection>>();
+  private readonly chosen = new Map<number, Promise<number>>();
+
+  constructor(
+    private readonly client: Client,
+    readonly transactionalId: string,
+    private readonly transactionTimeoutMs: number,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => Bun.sleep(ms),
+  ) {}
+
+  /**
+   * A producer id and epoch for the transactional id: fences every earlier producer of it, and
+   * completes (commits or aborts) the transaction it left open. Given the current identity, asks for
+   * the epoch to be bumped instead (after a failed transaction): PRODUCER_FENCED then says another
+   * instance took over.
+   */
+  initProducerId(current?: ProducerIdentity): Promise<ProducerIdentity> {
+    return this.toTransactionCoordinator(API.initProducerId, async (api, connection) => {
+      const response = await api.async(connection, this.transactionalId, this.transactionTimeoutMs, current?.producerId ?? -1n, current?.producerEpoch ?? -1);
+      return { producerId: response.producerId, producerEpoch: response.producerEpoch };
+    });
+  }
+
+  addPartitions(producer: ProducerIdentity, topics: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+    const list = [...topics].map(([name, partitions]) => ({ name, partitions: [...partitions] }));
+    return this.toTransactionCoordinator(API.addPartitionsToTxn, async (api, connection) => {
+      await api.async(connection, [{ transactionalId: this.transactionalId, ...producer, verifyOnly: false, topics: list }]);
+    });
+  }
+
+  addOffsets(producer: ProducerIdentity, group: string): Promise<void> {
+    return this.toTransactionCoordinator(API.addOffsetsToTxn, async (api, connection) => {
+      await api.async(connection, this.transactionalId, producer.producerId, producer.producerEpoch, group);
+    });
+  }
+
+  /** Commits offsets of a group as part of the open transaction (after addOffsets for that group). */
+  commitOffsets(producer: ProducerIdentity, commit: GroupCommit): Promise<void> {
+    const topics = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }>>();
+    for (const o of commit.offsets) {
+      const list = topics.get(o.topic) ?? [];
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: o.metadata });
+      topics.set(o.topic, list);
+    }
+    const body = [...topics].map(([name, partitions]) => ({ name, partitions }));
+    return this.toCoordinator(COORDINATOR_KEY_GROUP, commit.group, API.txnOffsetCommit, async (api, connection) => {
+      await api.async(connection, this.transactionalId, commit.group, producer.producerId, producer.producerEpoch, commit.generation, commit.member, null, body);
+    });
+  }
+
+  /** Commits (or aborts) the open transaction. */
+  endTxn(producer: ProducerIdentity, commit: boolean): Promise<void> {
+    return this.toTransactionCoordinator(API.endTxn, async (api, connection) => {
+      await api.async(connection, this.transactionalId, producer.producerId, producer.producerEpoch, commit);
+    });
+  }
+
+  /** The offsets `group` has committed for `topic`, waiting for transactions still completing (require_stable). */
+  fetchOffsets(group: string, topic: string, partitions: readonly number[]): Promise<CommittedOffset[]> {
+    return this.toCoordinator(COORDINATOR_KEY_GROUP, group, API.offsetFetch, async (api, connection) => {
+      const response = await api.async(connection, [{ groupId: group, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: [...partitions] }] }], true);
+      return response.groups.flatMap((g) => g.topics.flatMap((t) => t.partitions
+        .filter((p) => p.committedOffset >= 0n)
+        .map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata ?? null }))));
+    });
+  }
+
+  private toTransactionCoordinator<A extends unknown[], R, T>(api: { key: number; versions: Versions<A, R> }, call: (api: Api<A, R>, connection: Connection) => Promise<T>): Promise<T> {
+    return this.toCoordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId, api, call);
+  }
+
+  /** Sends a request to the coordinator of `key`, finding it (again) and retrying as the opening comment says. */
+  private async toCoordinator<A extends unknown[], R, T>(
+    keyType: number, key: string, api: { key: number; versions: Versions<A, R> }, call: (api: Api<A, R>, connection: Connection) => Promise<T>,
+  ): Promise<T> {
+    const request = api.versions[await this.version(api)] as Api<A, R>;
+    for (let attempt = 1; ; attempt++) {
+      const cacheKey = `${keyType}:${key}`;
+      try {
+        let connection = this.coordinators.get(cacheKey);
+        if (connection === undefined) {
+          connection = this.findCoordinator(keyType, key);
+          this.coordinators.set(cacheKey, connection);
+        }
+        return await call(request, await connection);
+      } catch (err) {
+        const names = errorNames(err);
+        const moved = names.some((n) => COORDINATOR_MOVED.has(n)) || names.includes('PLT_KFK_NETWORK');
+        if (moved) this.coordinators.delete(cacheKey);
+        if (attempt >= TRIES || !(moved || names.some((n) => TRY_AGAIN.has(n)))) throw err;
+        await this.sleep(TRY_AGAIN_MS[Math.min(attempt - 1, TRY_AGAIN_MS.length - 1)] as number);
+      }
+    }
+  }
+
+  private async findCoordinator(keyType: number, key: string): Promise<Connection> {
+    const metadata = await this.client.metadata({ topics: [] });
+    const api = API.findCoordinator.versions[await this.version(API.findCoordinator)] as (typeof API.findCoordinator.versions)[number];
+    const [first] = metadata.brokers.values();
+    if (first === undefined) throw new Error('the Kafka cluster lists no brokers');
+    const response = await api.async(await this.client.connections.get(first), keyType, [key]);
+    const coordinator = response.coordinators[0];
+    if (coordinator === undefined) throw new Error(`no coordinator for ${JSON.stringify(key)}`);
+    return this.client.connections.get({ host: coordinator.host, port: coordinator.port });
+  }
+
+  /** The highest version of `api` both sides speak, asked once. */
+  private version(api: { key: number; versions: Readonly<Record<number, unknown>> }): Promise<number> {
+    let chosen = this.chosen.get(api.key);
+    if (chosen === undefined) {
+      chosen = this.client.listApis().then((apis) => {
+        const theirs = apis.find((a) => a.apiKey === api.key);
+        const ours = Object.keys(api.versions).map(Number);
+        const usable = ours.filter((v) => theirs !== undefined && v >= theirs.minVersion && v <= theirs.maxVersion);
+        if (usable.length === 0) {
+          throw new Error(`the brokers do not speak a version of Kafka API ${api.key} this client has (${Math.min(...ours)}-${Math.max(...ours)}); exactly-once needs Kafka 2.5 or later`);
+        }
+        return Math.max(...usable);
+      });
+      chosen.catch(() => this.chosen.delete(api.key));
+      this.chosen.set(api.key, chosen);
+    }
+    return chosen;
+  }
+}
