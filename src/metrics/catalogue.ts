@@ -128,6 +128,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** One produce request: from handing the messages to the client until the brokers acknowledged them. */
     kafkaSinkProduceSeconds: histogram('kafka_sink_produce_seconds', 'Time of one produce request of a Kafka sink until acknowledged (per requiredAcks), including client retries, in seconds', ['sinkName'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     kafkaSinkDeadLettered: counter('kafka_sink_dead_lettered_total', 'Messages a Kafka sink could never write to their topic and wrote to its deadLetterTopic, by original topic and reason', ['sinkName', 'topic', 'reason']),
+    kafkaSinkTransactions: counter('kafka_sink_transactions_total', 'Kafka transactions of an exactly-once sink, by result (committed, or aborted and tried again)', ['sinkName', 'result']),
+    kafkaSinkAlreadyDelivered: counter('kafka_sink_already_delivered_total', 'Messages an exactly-once Kafka sink did not write again because its committed position shows Kafka has them (after a restart)', ['sinkName']),
     kafkaSinkUnroutedEvents: counter('kafka_sink_unrouted_events_total', 'Events a Kafka sink dropped because neither tableTopicMapping nor topicFallback gives their table a topic', ['sinkName', 'table']),
     /** Kafka source: messages read, by topic (events and malformed ones; re-read duplicates not counted). */
     kafkaSourceMessages: counter('kafka_source_messages_total', 'Messages a Kafka source read and handed to its pipeline, by topic (malformed ones included)', ['sourceName', 'topic']),

@@ -35,6 +35,11 @@ export class FakeProducer implements KafkaProducer {
   metadataError: Error | undefined;
   closed = false;
 
+  /** Exactly-once sinks are tested against the real broker (test/integration/kafka/exactly-once*.test.ts). */
+  transactions = (): never => {
+    throw new Error('the fake producer has no transactions');
+  };
+
   constructor(topics: Record<string, number> = {}) {
     for (const [topic, partitions] of Object.entries(topics)) this.topics.set(topic, partitions);
   }

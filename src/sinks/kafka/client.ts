@@ -7,6 +7,7 @@ import { kafkaConnectionOptions } from '../../kafka/client-options.ts';
 import type { Compressor } from './record-batches.ts';
 import type { KafkaSinkOptions } from './spec.ts';
 import { BatchTransport, type PartitionBatch, type RequestOutcome } from './transport.ts';
+import { TxnRequests } from './txn-requests.ts';
 
 export type { PartitionBatch, RequestOutcome } from './transport.ts';
 
@@ -23,6 +24,8 @@ export type KafkaProducer = Pick<LibraryProducer, 'send' | 'metadata' | 'clearMe
    * outcome, never rejects. `transactionalId`: the batches belong to that producer's open transaction.
    */
   produceBatches(batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null): Promise<RequestOutcome[]>;
+  /** The coordinator requests of a transactional producer (exactly-once), over this client's connections. */
+  transactions(transactionalId: string, transactionTimeoutMs: number): TxnRequests;
 };
 
 /** The client's request timeout and how many times it retries a request itself. */
@@ -61,6 +64,7 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
   const transport = new BatchTransport(producer, options.timeout);
   return Object.assign(producer, {
     produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null) => transport.produce(batches, acks, transactionalId ?? null),
+    transactions: (transactionalId: string, transactionTimeoutMs: number) => new TxnRequests(producer, transactionalId, transactionTimeoutMs),
   });
 }
 

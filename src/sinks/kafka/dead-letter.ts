@@ -16,16 +16,17 @@ export class DeadLetters {
 
   /**
    * Replaces a message that can never be written to its topic by its dead-letter copy (in place in
-   * `pending`, so order is kept), or throws the permanent error that stops the pipeline.
+   * `pending`, so order is kept), or throws the permanent error that stops the pipeline. Returns the
+   * message that now takes its place (the copy, or the message itself without its value).
    */
-  divert(pending: OutMessage[], message: OutMessage, reason: Undeliverable): void {
+  divert(pending: OutMessage[], message: OutMessage, reason: Undeliverable): OutMessage {
     const dlq = this.topic;
     const original = message.deadLetterOf;
     if (original !== undefined) {
       if (reason.code === 'MESSAGE_TOO_LARGE' && message.value !== undefined) {
         this.log.warn(`Dead-letter topic "${message.topic}" refuses the ${message.value.length}-byte value too; writing the dead-letter message without value`);
         dropValue(message);
-        return;
+        return message;
       }
       throw permanentError(
         `cannot write to the dead-letter topic "${message.topic}": ${reason.message}; the message for ${describeMessage(original)} ` +
@@ -39,6 +40,7 @@ export class DeadLetters {
     const index = pending.indexOf(message);
     if (index >= 0) pending[index] = copy;
     this.log.warn(`Message for ${describeMessage(message)} goes to dead-letter topic "${dlq}" instead of "${message.topic}": ${reason.message}`);
+    return copy;
   }
 }
 

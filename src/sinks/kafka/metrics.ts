@@ -50,6 +50,17 @@ export class KafkaSinkMetrics {
     this.metrics.kafkaSinkProduceSeconds.observe({ sinkName: this.sinkName }, (performance.now() - started) / 1000);
   }
 
+  /** A transaction of an exactly-once sink ended: committed, or aborted to be tried again. */
+  recordTransaction(committed: boolean): void {
+    this.metrics.kafkaSinkTransactions.inc({ sinkName: this.sinkName, result: committed ? 'committed' : 'aborted' });
+  }
+
+  /** Messages an exactly-once sink did not write again: Kafka had them already (after a restart or an ambiguous commit). */
+  recordAlreadyDelivered(messages: number): void {
+    this.counts.skipped += messages;
+    this.metrics.kafkaSinkAlreadyDelivered.inc({ sinkName: this.sinkName }, messages);
+  }
+
   /** Events delivered (`sink_events`, per table). */
   recordDelivered(events: readonly ChangeEvent[]): void {
     this.delivered.count(events);

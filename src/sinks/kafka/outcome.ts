@@ -66,6 +66,7 @@ interface ErrorLike {
   errors?: unknown[];
   response?: { responses?: Array<{ name?: string; partitionResponses?: PartitionResponseLike[] }> };
   produced?: { offsets?: Array<{ topic: string; partition: number }> };
+  cause?: unknown;
 }
 
 /**
@@ -143,5 +144,6 @@ export function errorNames(err: unknown, depth = 0, names: string[] = []): strin
   if (e.apiId !== undefined) names.push(e.apiId);
   if (e.code !== undefined) names.push(e.code);
   for (const inner of e.errors ?? []) errorNames(inner, depth + 1, names);
+  errorNames(e.cause, depth + 1, names);
   return names;
 }

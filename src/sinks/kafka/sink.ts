@@ -40,6 +40,8 @@ import { KafkaSinkMetrics } from './metrics.ts';
 import { produceOutcome, type PartitionFailure } from './outcome.ts';
 import { PartitionAssigner } from './partitions.ts';
 import type { KafkaSinkOptions } from './spec.ts';
+import { ExactlyOnceDelivery } from './exactly-once.ts';
+import type { TransactionalProducer } from './transaction.ts';
 
 export type { KafkaProducer } from './client.ts';
 
@@ -87,6 +89,8 @@ export class KafkaSink implements Sink {
   private readonly keys: KeyEncoder;
   private readonly compressor: Compressor | undefined;
   private readonly batchMemory = new BatchMemory();
+  /** Set with `exactlyOnce`: batches go in transactions (exactly-once.ts). */
+  private readonly exactlyOnce: ExactlyOnceDelivery | undefined;
 
   /** Why the last write failed (retryable); cleared by the next success. */
   private problem: string | null = null;
@@ -137,13 +141,32 @@ export class KafkaSink implements Sink {
       deadline: (call, what) => this.deadline(call, what),
       onMetadataError: () => this.metrics.recordMetadataError(),
     });
+    if (options.exactlyOnce) {
+      this.exactlyOnce = new ExactlyOnceDelivery({
+        sinkName: name,
+        component: this.component,
+        log,
+        producer: this.producer,
+        metrics: this.metrics,
+        transactionalId: options.transactionalId,
+        positionTopic: options.positionTopic,
+        transactionTimeoutMs: options.transactionTimeout,
+        maxAttempts: this.settings.maxAttempts,
+        chunkLimits: { maxMessages: this.settings.batchSize, maxBytes: MAX_PARTITION_REQUEST_BYTES },
+        isClosed: () => this.closed,
+        assign: (pending) => this.partitions.assign(pending),
+        produce: (p, chunk, txn, replaced) => this.produce(p, chunk, txn, replaced),
+        deadline: (call, what) => this.deadline(call, what),
+      });
+    }
   }
 
   /** Logs the setup and checks in the background that the brokers answer (status shows it if not). */
   start(): void {
     const s = this.settings;
     this.log.info(
-      `Writing to Kafka ${s.hosts} (requiredAcks ${s.acks}, key ${s.keyMode}, ${s.async ? 'ASYNC: delivery is not confirmed, data can be lost' : 'synchronous'}` +
+      `Writing to Kafka ${s.hosts} (requiredAcks ${s.acks}, key ${s.keyMode}, ` +
+        `${s.async ? 'ASYNC: delivery is not confirmed, data can be lost' : this.exactlyOnce ? 'exactly once, in transactions' : 'synchronous'}` +
         `${s.deadLetterTopic ? `, dead-letter topic "${s.deadLetterTopic}"` : ''})`,
     );
     void this.probe();
@@ -196,7 +219,8 @@ export class KafkaSink implements Sink {
       this.progress.set(batch, progress);
     }
     try {
-      await this.deliver(progress);
+      if (this.exactlyOnce !== undefined) await this.exactlyOnce.deliver(progress, batch);
+      else await this.deliver(progress);
     } catch (err) {
       this.metrics.counts.errors++;
       const failure = this.asStreamerError(err);
@@ -278,30 +302,38 @@ export class KafkaSink implements Sink {
     }
   }
 
-  /** One produce request (one per partition leader); acknowledged messages leave `p.pending`, failures are sorted out. */
-  private async produce(p: BatchProgress, chunk: OutMessage[]): Promise<void> {
+  /**
+   * One produce request (one per partition leader); acknowledged messages leave `p.pending`, failures
+   * are sorted out. In a transaction (`txn`), the batches carry its producer fields, and messages
+   * replaced by dead-letter copies are noted in `replaced`.
+   */
+  private async produce(p: BatchProgress, chunk: OutMessage[], txn?: TransactionalProducer, replaced?: Map<OutMessage, OutMessage>): Promise<void> {
     const started = performance.now();
-    const failed = this.settings.idempotent ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk);
+    const failed = this.settings.idempotent && txn === undefined ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk, txn);
     this.metrics.recordProduce(started, failed === undefined ? [] : new Set([...failed.values()].map((f) => f.code)));
     const { acked, diverted, retry, fatal } = settleChunk(p, chunk, failed);
     this.metrics.recordAcked(acked);
     if (fatal !== undefined) {
       throw permanentError(`the brokers refuse this sink's settings: ${fatal.message}; check compression and requiredAcks`, { component: this.component });
     }
-    for (const [message, reason] of diverted) this.deadLetters.divert(p.pending, message, reason);
+    for (const [message, reason] of diverted) replaced?.set(message, this.deadLetters.divert(p.pending, message, reason));
     if (retry !== undefined) {
       throw new StreamerError('SINK_WRITE', `cannot write ${p.pending.length} message(s) to Kafka ${this.settings.hosts}: ${retry.message}`, {
-        component: this.component,
+        component: this.component, cause: retry,
       });
+    }
+    // In a transaction a partial failure aborts the whole of it (exactly-once.ts sends it again).
+    if (txn !== undefined && diverted.length > 0) {
+      throw new StreamerError('SINK_WRITE', `${diverted.length} message(s) go to the dead-letter topic: the transaction starts again`, { component: this.component });
     }
   }
 
-  /** Sends a chunk as our own record batches; returns the partitions that failed, with why. */
-  private async sendBatches(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
-    const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor);
+  /** Sends a chunk as our own record batches (in `txn`'s transaction when given); returns the partitions that failed, with why. */
+  private async sendBatches(chunk: OutMessage[], txn?: TransactionalProducer): Promise<Map<string, PartitionFailure> | undefined> {
+    const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor, txn?.stamp);
     let outcomes;
     try {
-      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks), `a produce request of ${chunk.length} message(s)`);
+      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks, txn?.transactionalId), `a produce request of ${chunk.length} message(s)`);
     } catch (err) {
       // The request may still be on its way: its memory is not reused.
       return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;

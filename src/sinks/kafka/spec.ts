@@ -52,6 +52,22 @@ export const kafkaSinkOptions = defineSection({
     doc: 'Compression of produced batches',
   },
   idempotent: { kind: 'bool', default: false, doc: 'Idempotent producer: retries inside the client never duplicate a message (needs requiredAcks = -1)' },
+  exactlyOnce: {
+    kind: 'bool', default: false,
+    doc: 'Each batch is one Kafka transaction that also records the source position, so read_committed consumers see every change exactly once, even after a crash (docs/kafka.md, "Exactly once"); needs requiredAcks = -1',
+  },
+  transactionalId: {
+    kind: 'string', default: 'psql-streamer.{sink}.{source}',
+    doc: 'With exactlyOnce: the transactional id of each source\'s producer ({sink} and {source} are replaced by the names); two instances with the same id fence each other, so keep it stable and unique per deployment',
+  },
+  positionTopic: {
+    kind: 'string', default: 'psql-streamer-positions',
+    doc: 'With exactlyOnce: the topic whose partition 0 carries each producer\'s position as consumer-group offset metadata (created if missing; nothing is written to it)',
+  },
+  transactionTimeout: {
+    kind: 'duration', default: 60_000, check: positive,
+    doc: 'With exactlyOnce: how long a transaction may stay open before the brokers abort it (at most the brokers\' transaction.max.timeout.ms)',
+  },
   deadLetterTopic: {
     kind: 'string',
     doc: 'Topic for messages that can never be delivered (too large, unknown topic), with the error and position in headers; unset means such a message stops the pipeline',
@@ -86,6 +102,16 @@ export function validateKafkaSink(o: KafkaSinkOptions): OptionProblem[] {
   }
   if (o.idempotent && o.requiredAcks !== -1) {
     problems.push({ key: 'idempotent', message: `needs requiredAcks = -1, found requiredAcks = ${o.requiredAcks}` });
+  }
+  if (o.exactlyOnce) {
+    if (o.requiredAcks !== -1) problems.push({ key: 'exactlyOnce', message: `needs requiredAcks = -1, found requiredAcks = ${o.requiredAcks}` });
+    if (o.async) problems.push({ key: 'exactlyOnce', message: 'cannot be combined with async = true (async does not wait for the brokers)' });
+    if (!/^[A-Za-z0-9._{}-]+$/.test(o.transactionalId)) {
+      problems.push({ key: 'transactionalId', message: `expected letters, digits, ".", "_", "-" and the placeholders {sink} and {source}, found ${JSON.stringify(o.transactionalId)}` });
+    }
+    const unknown = o.transactionalId.match(/\{(?!sink\}|source\})[^}]*\}/);
+    if (unknown !== null) problems.push({ key: 'transactionalId', message: `unknown placeholder ${unknown[0]}: expected {sink} or {source}` });
+    if (!/^[A-Za-z0-9._-]+$/.test(o.positionTopic)) problems.push({ key: 'positionTopic', message: `expected a topic name, found ${JSON.stringify(o.positionTopic)}` });
   }
   return problems;
 }

@@ -1,0 +1,181 @@
+/**
+ * Exactly-once delivery of the Kafka sink (`exactlyOnce = true`, docs/kafka.md "Exactly once"):
+ * each batch is one Kafka transaction per source, holding the batch's messages and the position it
+ * completes, so "in Kafka" and "position recorded" never disagree.
+ *
+ * On the first batch of a source (and after any failure) the producer is (re)initialised and the
+ * position read back; events at or before it are in Kafka already and are dropped. The source
+ * itself resumes from its state store, which is never ahead of Kafka (the pipeline acknowledges a
+ * batch only after its transaction committed), so nothing is lost and nothing written twice.
+ *
+ * Any failure aborts the whole transaction (the next attempt bumps the epoch, which aborts it on
+ * the brokers and resets the sequence numbers) and the batch is sent again in a new one, with
+ * messages that can never be written replaced by their dead-letter copies. A producer fenced by
+ * another instance with the same transactional id stops the pipeline for good.
+ */
+import { StreamerError, permanentError } from '../../core/errors.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { BatchProgress } from './batch-state.ts';
+import { retryDelayMs, type KafkaProducer } from './client.ts';
+import { takeChunk, type OutMessage } from './message.ts';
+import type { KafkaSinkMetrics } from './metrics.ts';
+import { describePosition, isDelivered, lastPosition, positionOf } from './stream-position.ts';
+import { TransactionalProducer, TransactionRefused } from './transaction.ts';
+import type { GroupCommit } from './txn-requests.ts';
+
+/** What exactly-once delivery uses of the sink. */
+export interface ExactlyOnceParts {
+  readonly sinkName: string;
+  readonly component: string;
+  readonly log: Logger;
+  readonly producer: KafkaProducer;
+  readonly metrics: KafkaSinkMetrics;
+  /** `transactionalId` with its {sink} and {source} placeholders. */
+  readonly transactionalId: string;
+  readonly positionTopic: string;
+  readonly transactionTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly chunkLimits: { maxMessages: number; maxBytes: number };
+  readonly isClosed: () => boolean;
+  /** Gives pending messages their partitions (or dead-letter copies). */
+  assign(pending: OutMessage[]): Promise<void>;
+  /** Sends one chunk in `txn`; acknowledged messages leave `p.pending`, replaced ones are reported; throws on any failure. */
+  produce(p: BatchProgress, chunk: OutMessage[], txn: TransactionalProducer, replaced: Map<OutMessage, OutMessage>): Promise<void>;
+  deadline<T>(call: Promise<T>, what: string): Promise<T>;
+}
+
+export class ExactlyOnceDelivery {
+  private readonly producers = new Map<string, TransactionalProducer>();
+  /** Which source uses each transactional id: two sources must not share one. */
+  private readonly owners = new Map<string, string>();
+  private positionTopicChecked = false;
+
+  constructor(private readonly parts: ExactlyOnceParts) {}
+
+  /** Delivers the batch in one transaction (retrying as the opening comment says), or throws. */
+  async deliver(p: BatchProgress, batch: readonly ChangeEvent[]): Promise<void> {
+    const parts = this.parts;
+    const source = batch[0]?.source ?? '';
+    const txn = this.producerFor(source);
+    const position = lastPosition(batch);
+    const relayed = relayCommits(batch);
+    const groups = txn.groupsFor(position, relayed);
+    let attempt = 1;
+    for (;;) {
+      let sent: OutMessage[] = [];
+      const replaced = new Map<OutMessage, OutMessage>();
+      try {
+        await this.checkPositionTopic();
+        await parts.deadline(txn.prepare(), `starting the transactional producer "${txn.transactionalId}"`);
+        this.dropDelivered(p, txn);
+        await parts.assign(p.pending);
+        sent = p.pending.slice();
+        if (sent.length === 0 && relayed.length === 0) return; // nothing to write: the position moves with the next transaction
+        await parts.deadline(txn.begin(partitionsOf(sent), groups), `opening a transaction of "${txn.transactionalId}"`);
+        while (p.pending.length > 0) {
+          const chunk = takeChunk(p.pending, { ...parts.chunkLimits, single: p.single });
+          await parts.produce(p, chunk, txn, replaced);
+        }
+        await parts.deadline(txn.commit(position, relayed), `committing a transaction of "${txn.transactionalId}"`);
+        parts.metrics.recordTransaction(true);
+        return;
+      } catch (err) {
+        if (sent.length > 0 || groups.length > 0) parts.metrics.recordTransaction(false);
+        const refused = err instanceof TransactionRefused ? err : txn.failed(err);
+        if (refused !== undefined) throw permanentError(refused.message, { component: parts.component, cause: err });
+        // Everything of the aborted transaction goes again, dead-letter copies in their originals' places.
+        if (sent.length > 0) p.pending = sent.map((m) => replaced.get(m) ?? m);
+        const retryable = err instanceof StreamerError ? err.retryable : true;
+        if (!retryable || attempt >= parts.maxAttempts || parts.isClosed()) throw err;
+        parts.log.debug(`Transaction attempt ${attempt} of ${parts.maxAttempts} failed, retrying: ${err instanceof Error ? err.message : String(err)}`);
+        parts.producer.clearMetadata();
+        await Bun.sleep(retryDelayMs(attempt));
+        attempt++;
+      }
+    }
+  }
+
+  private producerFor(source: string): TransactionalProducer {
+    let txn = this.producers.get(source);
+    if (txn !== undefined) return txn;
+    const parts = this.parts;
+    const id = parts.transactionalId.replaceAll('{sink}', parts.sinkName).replaceAll('{source}', source);
+    const owner = this.owners.get(id);
+    if (owner !== undefined) {
+      throw permanentError(`transactionalId "${id}" is used by sources "${owner}" and "${source}": put {source} in the sink's transactionalId`, { component: parts.component });
+    }
+    this.owners.set(id, source);
+    txn = new TransactionalProducer(parts.producer.transactions(id, parts.transactionTimeoutMs), parts.positionTopic, source);
+    this.producers.set(source, txn);
+    parts.log.info(`Exactly once: source "${source}" writes in transactions as "${id}" (position in group "${id}", topic "${parts.positionTopic}")`);
+    return txn;
+  }
+
+  /** The position topic must exist for its offsets to be committed: the metadata request creates it when the brokers allow. */
+  private async checkPositionTopic(): Promise<void> {
+    if (this.positionTopicChecked) return;
+    const { producer, positionTopic } = this.parts;
+    try {
+      const metadata = await this.parts.deadline(producer.metadata({ topics: [positionTopic], autocreateTopics: true }), `metadata of topic "${positionTopic}"`);
+      if (metadata.topics.get(positionTopic) === undefined) throw new Error('not created');
+    } catch (err) {
+      throw new StreamerError('SINK_WRITE', `the position topic "${positionTopic}" does not exist and cannot be created (${err instanceof Error ? err.message : String(err)}): create it with 1 partition`, {
+        component: this.parts.component, cause: err,
+      });
+    }
+    this.positionTopicChecked = true;
+  }
+
+  /**
+   * Drops the messages whose events Kafka has already (replayed after a restart, or an attempt that
+   * failed but in fact committed). Batches are in stream order: one look at the first stream event
+   * tells whether any is.
+   */
+  private dropDelivered(p: BatchProgress, txn: TransactionalProducer): void {
+    const committed = txn.committed;
+    if (committed === undefined) return;
+    const first = p.pending.find((m) => positionOf(m.event) !== undefined);
+    if (first === undefined || !isDelivered(first.event, committed)) return;
+    const before = p.pending.length;
+    p.pending = p.pending.filter((m) => !isDelivered(m.event, committed));
+    p.routed = p.routed.filter((e) => !isDelivered(e, committed));
+    const skipped = before - p.pending.length;
+    if (skipped > 0) {
+      this.parts.metrics.recordAlreadyDelivered(skipped);
+      this.parts.log.info(`Exactly once: ${skipped} message(s) up to ${describePosition(committed)} are in Kafka already (transaction of "${txn.transactionalId}"); not writing them again`);
+    }
+  }
+}
+
+/** The topics and partitions of the messages. */
+function partitionsOf(messages: readonly OutMessage[]): Map<string, Set<number>> {
+  const topics = new Map<string, Set<number>>();
+  for (const m of messages) {
+    let set = topics.get(m.topic);
+    if (set === undefined) topics.set(m.topic, (set = new Set()));
+    set.add(m.partition);
+  }
+  return topics;
+}
+
+/** For events read from Kafka: the next offset of each partition read, per consumer group, to commit in the transaction. */
+export function relayCommits(batch: readonly ChangeEvent[]): GroupCommit[] {
+  const groups = new Map<string, { ref: NonNullable<ChangeEvent['origin']>['group']; next: Map<string, { topic: string; partition: number; offset: bigint }> }>();
+  for (const event of batch) {
+    const origin = event.origin;
+    if (origin === undefined) continue;
+    let group = groups.get(origin.group.id);
+    if (group === undefined) groups.set(origin.group.id, (group = { ref: origin.group, next: new Map() }));
+    const key = `${origin.topic}\u0000${origin.partition}`;
+    const offset = origin.offset + 1n;
+    const known = group.next.get(key);
+    if (known === undefined || known.offset < offset) group.next.set(key, { topic: origin.topic, partition: origin.partition, offset });
+  }
+  return [...groups.values()].map(({ ref, next }) => ({
+    group: ref.id,
+    generation: ref.generation(),
+    member: ref.member(),
+    offsets: [...next.values()].map((o) => ({ ...o, metadata: null })),
+  }));
+}

@@ -1,0 +1,141 @@
+/**
+ * The exactly-once Kafka sink (`exactlyOnce = true`) on the real broker: batches in transactions that
+ * read_committed consumers see once committed, the position committed with them and read back by a
+ * new instance (which then skips what Kafka has), an aborted transaction that stays invisible, and
+ * fencing of an older instance with the same transactional id. Whole-program kill -9 runs are in
+ * exactly-once.test.ts.
+ */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { Consumer } from '@platformatic/kafka';
+import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
+import type { ChangeEvent } from '../../../src/event/event.ts';
+import { createMetrics } from '../../../src/metrics/catalogue.ts';
+import { newProducer } from '../../../src/sinks/kafka/client.ts';
+import { decodePosition } from '../../../src/sinks/kafka/stream-position.ts';
+import { makeTestEvent } from '../../contract/events.ts';
+import { rejection } from '../../helpers/async.ts';
+import { captureLogs } from '../../helpers/capture-logs.ts';
+import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
+import { createTopicWithConfigs, makeKafkaSink, readTopic, sinkOptions } from '../../helpers/kafka-sink.ts';
+
+const ownTopics: string[] = [];
+afterAll(async () => {
+  await deleteTopics(kafka.admin(), ownTopics.splice(0)).catch(() => {});
+});
+const kafka = useKafka();
+const logs = captureLogs();
+
+/** Change `index` of the transaction committing at `lsn`, of row `id`. */
+function change(lsn: number, index: number, id: number, source = 'pg'): ChangeEvent {
+  return {
+    ...makeTestEvent(lsn * 100 + index, source, 'users'),
+    commitLsn: BigInt(lsn), txIndex: index, stream: '7000000000000000001/slot', action: 'update', key: ['id'], columns: { id, v: `${lsn}.${index}` },
+  };
+}
+
+/** Transactions `from`..`to` (commit LSN = number), each with `size` changes. */
+function changes(from: number, to: number, size = 3): ChangeEvent[] {
+  const out: ChangeEvent[] = [];
+  for (let lsn = from; lsn <= to; lsn++) for (let i = 0; i < size; i++) out.push(change(lsn, i, lsn * 10 + i));
+  return out;
+}
+
+const versionsOf = (messages: Array<{ value: string | undefined }>) => messages.map((m) => (JSON.parse(m.value!) as { Columns: { v: string } }).Columns.v);
+
+/** Every message of `topic` including those of aborted transactions (read_uncommitted). */
+async function readUncommitted(topic: string, count: number): Promise<string[]> {
+  const consumer = new Consumer({ groupId: uniqueTopic('uncommitted'), clientId: 'test', bootstrapBrokers: kafka.server.brokers, isolationLevel: 0, maxWaitTime: 100 });
+  const out: string[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
+    const timer = setTimeout(() => void stream.close(), 10_000);
+    for await (const m of stream) {
+      out.push(m.value!.toString());
+      if (out.length >= count) break;
+    }
+    clearTimeout(timer);
+    await stream.close().catch(() => {});
+  } finally {
+    await consumer.close(true).catch(() => {});
+  }
+  return out;
+}
+
+/** The position committed for a transactional id, read as a new instance reads it. */
+async function committedPosition(transactionalId: string, positionTopic: string) {
+  const producer = newProducer(sinkOptions({ hosts: kafka.server.brokers }));
+  try {
+    const offsets = await producer.transactions(transactionalId, 60_000).fetchOffsets(transactionalId, positionTopic, [0]);
+    return offsets[0]?.metadata ? decodePosition(offsets[0].metadata) : undefined;
+  } finally {
+    await producer.close();
+  }
+}
+
+function exactlyOnceSink(name: string, topic: string, positionTopic: string, extra: Record<string, unknown> = {}) {
+  return makeKafkaSink(name, { hosts: kafka.server.brokers, topicFallback: topic, exactlyOnce: true, positionTopic, transactionalId: `eos-${topic}.{source}`, ...extra });
+}
+
+describe('exactly-once sink', () => {
+  test('a batch is one transaction: committed messages and the position it completes, read back by the next instance', async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos', partitions: 3 });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    const first = await exactlyOnceSink('eos1', topic, positionTopic);
+    await first.write(changes(1, 4));
+    await first.write(changes(5, 6));
+    await first.close();
+    expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toEqual({ lsn: 6n, index: 2, stream: '7000000000000000001/slot' });
+
+    // A restarted instance gets a replay (the source's store was behind): what Kafka has is not written again.
+    const second = await exactlyOnceSink('eos1', topic, positionTopic);
+    const replay = changes(5, 8);
+    await second.write(replay.slice(0, 4)); // 5.0-5.2, 6.0: all in Kafka
+    await second.write(replay.slice(4)); // 6.1, 6.2 in Kafka; 7.x and 8.x new
+    await second.close();
+    const read = await readTopic(kafka.server.brokers, topic, 24, 5_000);
+    expect(versionsOf(read).sort()).toEqual(changes(1, 8).map((e) => (e.columns as { v: string }).v).sort());
+    expect(logs.join("\n")).toContain('are in Kafka already');
+  }, 60_000);
+
+  test('an aborted transaction stays invisible to read_committed consumers; the batch is written again whole', async () => {
+    const topic = uniqueTopic('eos-small');
+    const dlq = uniqueTopic('eos-dlq');
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(topic, dlq, positionTopic);
+    // Two partitions: one message too large aborts the transaction after the other partition took its messages.
+    await createTopicWithConfigs(kafka.admin(), topic, 2, { 'max.message.bytes': '2000' });
+    await createTopicWithConfigs(kafka.admin(), dlq, 1, {});
+    const sink = await exactlyOnceSink('eos2', topic, positionTopic, { deadLetterTopic: dlq, batchSize: 1 });
+    const batch = changes(1, 4, 1);
+    const big = { ...change(5, 0, 99), columns: { id: 99, v: '5.0', pad: 'x'.repeat(5000) } };
+    await sink.write([...batch, big]);
+    await sink.close();
+    const committed = await readTopic(kafka.server.brokers, topic, 4, 5_000);
+    expect(versionsOf(committed).sort()).toEqual(['1.0', '2.0', '3.0', '4.0']);
+    expect((await readTopic(kafka.server.brokers, dlq, 1, 5_000)).length).toBe(1);
+    // The first attempt's messages are in the log too, aborted: read_uncommitted sees them twice.
+    const everything = await readUncommitted(topic, 8);
+    expect(everything.length).toBeGreaterThan(4);
+  }, 60_000);
+
+  test('a second instance with the same transactional id fences the first: its writes fail for good, nothing is lost or doubled', async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos-fence' });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    const metrics = createMetrics();
+    const older = await exactlyOnceSink('fence', topic, positionTopic);
+    await older.write(changes(1, 2));
+    const newer = await exactlyOnceSink('fence', topic, positionTopic);
+    await newer.write(changes(1, 3)); // starts (fencing the older), skips 1.x and 2.x, writes 3.x
+    const err = await rejection<StreamerError>(older.write(changes(3, 4)));
+    expect(isRetryable(err)).toBe(false);
+    expect(err.message).toContain('fenced');
+    expect(older.status()).toContain('fenced');
+    await newer.write(changes(4, 4));
+    await Promise.all([older.close(), newer.close()]);
+    const read = await readTopic(kafka.server.brokers, topic, 12, 5_000);
+    expect(versionsOf(read)).toEqual(changes(1, 4).map((e) => (e.columns as { v: string }).v));
+    void metrics;
+  }, 60_000);
+});
