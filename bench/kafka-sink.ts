@@ -5,11 +5,18 @@
  * the pipeline delivers them. Prints events/s and this process's CPU µs per event while writing
  * (the sink, the Kafka client, garbage collection), and peak RSS. Building the events is not timed.
  *
+ * --modes compares delivery modes in one run, one after the other on the same events:
+ * `at-least-once` (the default sink), `exactly-once` (`exactlyOnce = true`: one transaction per
+ * batch with its position), `library-txn` (@platformatic/kafka's own transactional producer: one
+ * transaction per batch through its `send`, without a position commit; the alternative to our
+ * produce path that docs/benchmarks.md weighs). Peak RSS is the process's, so it grows with each mode.
+ *
  *   KAFKA_BROKERS=127.0.0.1:9092 bun bench/kafka-sink.ts [--events N] [--batch N] [--compression C] [--key row|original|none]
+ *       [--modes at-least-once,exactly-once,library-txn]
  *   bun bench/kafka-sink.ts ...           # starts a private broker with scripts/kafka/start
  *   bun --cpu-prof --cpu-prof-dir=DIR bench/kafka-sink.ts ...
  */
-import { Admin } from '@platformatic/kafka';
+import { Admin, Producer } from '@platformatic/kafka';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SectionSpec } from '../src/config/fields.ts';
@@ -28,8 +35,13 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '5000' },
     compression: { type: 'string', default: 'none' },
     key: { type: 'string', default: 'row' },
+    modes: { type: 'string', default: 'at-least-once' },
   },
 });
+const MODES = ['at-least-once', 'exactly-once', 'library-txn'] as const;
+type Mode = (typeof MODES)[number];
+const modes = args.modes.split(',') as Mode[];
+for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`--modes: unknown mode ${mode} (expected ${MODES.join(', ')})`);
 const total = Number(args.events);
 const batchSize = Number(args.batch);
 const repo = join(import.meta.dir, '..');
@@ -51,7 +63,7 @@ function event(i: number): ChangeEvent {
   const tx = Math.floor(i / 1000);
   const e: ChangeEvent = {
     source: 'db1', host: 'db1.example', database: 'bench', schema: 'public', table: 'bench_rows', action: 'insert',
-    lsn: 23_861_144n + BigInt(i) * 120n, commitLsn: 23_861_144n + BigInt(tx) * 120_000n, xid: 1000 + tx,
+    lsn: 23_861_144n + BigInt(i) * 120n, commitLsn: 23_861_144n + BigInt(tx) * 120_000n, txIndex: i % 1000, xid: 1000 + tx,
     commitTime: '2026-11-26T01:02:03.456789Z', timestamp: '2026-11-26T02:02:03.456789123+01:00',
     uuid: `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-9c0b-4ef8-bb6d-${i.toString(16).padStart(12, '0')}`,
     columns: {
@@ -65,13 +77,51 @@ function event(i: number): ChangeEvent {
   return e;
 }
 
-function options(): KafkaSinkOptions {
+function options(mode: Mode): KafkaSinkOptions {
   const defaults: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
   return {
     ...(defaults as KafkaSinkOptions), hosts: brokers, handlers: ['passthrough'], topicFallback: topic,
-    batchSize, compression: args.compression, key: args.key,
+    batchSize, compression: args.compression, key: args.key, exactlyOnce: mode === 'exactly-once',
+    transactionalId: `bench-${topic}-{source}`, positionTopic: `${topic}-positions`,
   };
+}
+
+/** A writer of one mode: write(batch) as the pipeline calls it, and close. */
+interface Writer {
+  write(batch: readonly ChangeEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** @platformatic/kafka's transactional producer: one transaction per batch, messages built from the events' prebuilt bytes. */
+function libraryTransactions(): Writer {
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    clientId: 'bench-library-txn', bootstrapBrokers: brokers, idempotent: true, transactionalId: `bench-lib-${topic}`, acks: -1,
+    compression: args.compression as 'none',
+  });
+  return {
+    async write(batch) {
+      const txn = await producer.beginTransaction();
+      // At most 1,000 messages per send: the library puts a send's messages of a partition in one
+      // record batch, and 5,000 of these exceed the brokers' 1 MiB.
+      for (let i = 0; i < batch.length; i += 1000) {
+        await txn.send({
+          messages: batch.slice(i, i + 1000).map((e) => ({
+            topic, key: Buffer.from(e.rowKeyJson!), value: Buffer.from(e.encoded!),
+            headers: new Map([[Buffer.from('psql-streamer-source'), Buffer.from(e.source)]]),
+          })),
+          acks: -1,
+        });
+      }
+      await txn.commit();
+    },
+    close: () => producer.close(),
+  };
+}
+
+function writerFor(mode: Mode): Writer {
+  if (mode === 'library-txn') return libraryTransactions();
+  return new KafkaSink('bench', options(mode), Logger.for('Sink-Kafka', 'bench'), createMetrics());
 }
 
 try {
@@ -80,21 +130,23 @@ try {
   await admin.close();
   const batches: ChangeEvent[][] = [];
   for (let i = 0; i < total; i += batchSize) batches.push(Array.from({ length: Math.min(batchSize, total - i) }, (_, j) => event(i + j)));
-  const sink = new KafkaSink('bench', options(), Logger.for('Sink-Kafka', 'bench'), createMetrics());
-  await sink.write([event(total)]); // connect, metadata, JIT warm-up of the first path
-  Bun.gc(true);
+  for (const mode of modes) {
+    const sink = writerFor(mode);
+    await sink.write([{ ...event(total + 1), commitLsn: 1n, txIndex: 0 }]); // connect, metadata, JIT warm-up; before every batch's position
+    Bun.gc(true);
 
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  for (const batch of batches) await sink.write(batch);
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  await sink.close();
-  const cpuUs = (used.user + used.system) / total;
-  console.log(
-    `kafka sink: ${total.toLocaleString('en')} events in batches of ${batchSize} (compression ${args.compression}, key ${args.key}): ` +
-      `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event (system ${(used.system / total).toFixed(2)}), peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
-  );
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    for (const batch of batches) await sink.write(batch);
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    await sink.close();
+    const cpuUs = (used.user + used.system) / total;
+    console.log(
+      `kafka sink ${mode}: ${total.toLocaleString('en')} events in batches of ${batchSize} (compression ${args.compression}, key ${args.key}): ` +
+        `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event (system ${(used.system / total).toFixed(2)}), peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
+    );
+  }
 } finally {
   if (own?.PSQL_STREAMER_KAFKA_DIR) await script('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
 }

@@ -60,7 +60,6 @@ export class ExactlyOnceDelivery {
     const txn = this.producerFor(source);
     const position = lastPosition(batch);
     const relayed = relayCommits(batch);
-    const groups = txn.groupsFor(position, relayed);
     let attempt = 1;
     for (;;) {
       let sent: OutMessage[] = [];
@@ -72,16 +71,16 @@ export class ExactlyOnceDelivery {
         await parts.assign(p.pending);
         sent = p.pending.slice();
         if (sent.length === 0 && relayed.length === 0) return; // nothing to write: the position moves with the next transaction
-        await parts.deadline(txn.begin(partitionsOf(sent), groups), `opening a transaction of "${txn.transactionalId}"`);
+        await parts.deadline(txn.begin(partitionsOf(sent), position, relayed), `opening a transaction of "${txn.transactionalId}"`);
         while (p.pending.length > 0) {
           const chunk = takeChunk(p.pending, { ...parts.chunkLimits, single: p.single });
           await parts.produce(p, chunk, txn, replaced);
         }
-        await parts.deadline(txn.commit(position, relayed), `committing a transaction of "${txn.transactionalId}"`);
+        await parts.deadline(txn.commit(), `committing a transaction of "${txn.transactionalId}"`);
         parts.metrics.recordTransaction(true);
         return;
       } catch (err) {
-        if (sent.length > 0 || groups.length > 0) parts.metrics.recordTransaction(false);
+        if (sent.length > 0 || relayed.length > 0) parts.metrics.recordTransaction(false);
         const refused = err instanceof TransactionRefused ? err : txn.failed(err);
         if (refused !== undefined) throw permanentError(refused.message, { component: parts.component, cause: err });
         // Everything of the aborted transaction goes again, dead-letter copies in their originals' places.

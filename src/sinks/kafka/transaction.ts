@@ -60,6 +60,9 @@ export class TransactionalProducer {
   private readonly sequences = new Map<string, number>();
   private committedPosition: StreamPosition | undefined;
   private refused: TransactionRefused | undefined;
+  /** The offset commits of the open transaction (begin()), awaited by commit(). */
+  private staged: Promise<void> | undefined;
+  private stagedPosition: StreamPosition | undefined;
 
   /**
    * @param positionTopic the topic whose partition 0 carries the position as committed offset metadata
@@ -111,39 +114,41 @@ export class TransactionalProducer {
     return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence, transactional: true };
   };
 
-  /** Opens the transaction on the coordinator: the partitions it writes and the groups whose offsets it commits. */
-  async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, groups: readonly string[]): Promise<void> {
+  /**
+   * Opens the transaction on the coordinator with the partitions it writes, and stages the offsets
+   * it commits: the position it completes (to the position group) and the relayed offsets (to their
+   * groups). Returns once the partitions may be written; the offsets go on while the batches are
+   * sent (the requests are independent until EndTxn), and commit() waits for them. Round trips per
+   * transaction: AddPartitionsToTxn with AddOffsetsToTxn, Produce with TxnOffsetCommit, EndTxn.
+   */
+  async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
     const identity = this.current();
+    const commits = [...relayed];
+    if (position !== undefined) {
+      commits.unshift({
+        group: this.positionGroup, generation: -1, member: '',
+        offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
+      });
+    }
+    const added = Promise.all(commits.map((c) => this.requests.addOffsets(identity, c.group)));
+    this.staged = added.then(() => Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)))).then(() => undefined);
+    this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by abort
+    this.stagedPosition = position;
     await this.guard(async () => {
       if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
-      for (const group of groups) await this.requests.addOffsets(identity, group);
     });
   }
 
-  /**
-   * Commits the transaction with the position it completes (written to the position group) and the
-   * relayed offsets (written to their groups): all of it or none becomes visible.
-   */
-  async commit(position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
+  /** Commits the transaction begun by begin(): its messages and offsets become visible together, or none of them. */
+  async commit(): Promise<void> {
     const identity = this.current();
+    const staged = this.staged;
+    this.staged = undefined;
     await this.guard(async () => {
-      if (position !== undefined) {
-        await this.requests.commitOffsets(identity, {
-          group: this.positionGroup, generation: -1, member: '',
-          offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
-        });
-      }
-      for (const commit of relayed) await this.requests.commitOffsets(identity, commit);
+      await staged;
       await this.requests.endTxn(identity, true);
     });
-    if (position !== undefined) this.committedPosition = position;
-  }
-
-  /** The groups a commit() with these arguments writes to (for begin()). */
-  groupsFor(position: StreamPosition | undefined, relayed: readonly GroupCommit[]): string[] {
-    const groups = relayed.map((c) => c.group);
-    if (position !== undefined) groups.unshift(this.positionGroup);
-    return groups;
+    if (this.stagedPosition !== undefined) this.committedPosition = this.stagedPosition;
   }
 
   /**

@@ -59,7 +59,8 @@ const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE
 /** Errors that mean "ask again in a moment". */
 const TRY_AGAIN = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'UNSTABLE_OFFSET_COMMIT']);
 const TRIES = 20;
-const TRY_AGAIN_MS = [20, 50, 100, 200, 500];
+/** A commit's markers take a few ms to be written; until then the next transaction's first request gets CONCURRENT_TRANSACTIONS. */
+const TRY_AGAIN_MS = [5, 10, 20, 50, 100, 200, 500];
 
 /** A producer id and epoch from InitProducerId. */
 export interface ProducerIdentity {
