@@ -5,7 +5,7 @@
  */
 import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
-import { ok, warn, type CheckResult } from './result.ts';
+import { fail, ok, warn, type CheckResult } from './result.ts';
 
 /** A topic the component needs, and what it is for (e.g. `tables users, orders`, `topicFallback`). */
 export interface NeededTopic {
@@ -19,7 +19,21 @@ export function sinkTopics(o: KafkaSinkOptions): NeededTopic[] {
   const needed: NeededTopic[] = [...byTopic].map(([topic, tables]) => ({ topic, role: `tableTopicMapping ${tables.join(', ')}` }));
   if (o.topicFallback !== '') needed.push({ topic: o.topicFallback, role: 'topicFallback' });
   if (o.deadLetterTopic !== undefined) needed.push({ topic: o.deadLetterTopic, role: 'deadLetterTopic' });
+  if (o.exactlyOnce) needed.push({ topic: o.positionTopic, role: 'positionTopic (exactlyOnce)' });
   return needed;
+}
+
+/** InitProducerId: version 3 lets a producer bump its own epoch after a failed transaction (KIP-360). */
+const INIT_PRODUCER_ID = 22;
+
+/** Whether the brokers can run an exactly-once sink's transactions, from their ApiVersions. */
+export function checkTransactions(apis: ReadonlyArray<{ apiKey: number; maxVersion: number }>): CheckResult {
+  const init = apis.find((a) => a.apiKey === INIT_PRODUCER_ID);
+  if (init === undefined || init.maxVersion < 3) {
+    return fail('transactions', `the brokers speak InitProducerId up to version ${init?.maxVersion ?? 'none'}; exactlyOnce needs 3 or later`,
+      'upgrade the brokers to Kafka 2.5 or later, or set exactlyOnce = false');
+  }
+  return ok('transactions', `the brokers speak InitProducerId v${init.maxVersion}: exactlyOnce can run`);
 }
 
 export function sourceTopics(o: KafkaSourceOptions): NeededTopic[] {

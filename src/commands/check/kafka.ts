@@ -10,14 +10,16 @@ import { describeError } from '../../core/errors.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import type { KafkaClientOptions } from '../../kafka/client-spec.ts';
 import { describeKafkaError, kafkaConnectionOptions } from '../../kafka/client-options.ts';
-import { autoCreateFrom, checkBrokers, checkTopics, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
+import { autoCreateFrom, checkBrokers, checkTopics, checkTransactions, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
 import { fail, type CheckGroup, type CheckResult } from './result.ts';
 
 /** Caps of the check's own timeouts (the component's `timeout` when shorter). */
 const MAX_CONNECT_MS = 3000;
 const MAX_REQUEST_MS = 3000;
 
-export async function checkKafka(group: CheckGroup, o: KafkaClientOptions & { timeout?: number }, needed: readonly NeededTopic[]): Promise<CheckGroup> {
+export async function checkKafka(
+  group: CheckGroup, o: KafkaClientOptions & { timeout?: number; exactlyOnce?: boolean }, needed: readonly NeededTopic[],
+): Promise<CheckGroup> {
   group.target = o.hosts.join(',');
   const connectMs = Math.min(o.timeout ?? MAX_CONNECT_MS, MAX_CONNECT_MS);
   const requestMs = Math.min(2 * (o.timeout ?? MAX_REQUEST_MS), MAX_REQUEST_MS);
@@ -41,7 +43,7 @@ export async function checkKafka(group: CheckGroup, o: KafkaClientOptions & { ti
 
 type Call = <T>(what: string, promise: Promise<T>) => Promise<T>;
 
-async function inspect(admin: Admin, o: KafkaClientOptions, needed: readonly NeededTopic[], call: Call): Promise<CheckResult[]> {
+async function inspect(admin: Admin, o: KafkaClientOptions & { exactlyOnce?: boolean }, needed: readonly NeededTopic[], call: Call): Promise<CheckResult[]> {
   let clusterId: string;
   let brokerIds: number[];
   let names: Set<string>;
@@ -55,6 +57,13 @@ async function inspect(admin: Admin, o: KafkaClientOptions, needed: readonly Nee
       'check hosts, that the brokers listen there (advertised.listeners), and the tls/sasl keys')];
   }
   const results = [checkBrokers(clusterId, brokerIds.length, o.hosts)];
+  if (o.exactlyOnce) {
+    try {
+      results.push(checkTransactions(await call('api versions', admin.listApis())));
+    } catch (err) {
+      results.push(fail('transactions', `ApiVersions failed: ${describeKafkaError(err)}`, 'check the brokers'));
+    }
+  }
   const partitions = new Map<string, number>();
   const present = [...new Set(needed.map((n) => n.topic).filter((topic) => names.has(topic)))];
   if (present.length > 0) {

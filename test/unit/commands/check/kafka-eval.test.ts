@@ -1,6 +1,6 @@
 /** Kafka verdicts of check --live: which topics are needed, and missing topics against auto-creation. */
 import { describe, expect, test } from 'bun:test';
-import { autoCreateFrom, checkTopics, sinkTopics, sourceTopics } from '../../../../src/commands/check/kafka-eval.ts';
+import { autoCreateFrom, checkTopics, checkTransactions, sinkTopics, sourceTopics } from '../../../../src/commands/check/kafka-eval.ts';
 import type { KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../../../src/sources/kafka/spec.ts';
 
@@ -14,6 +14,13 @@ describe('needed topics', () => {
       { topic: 'dlq', role: 'deadLetterTopic' },
     ]);
     expect(sinkTopics({ tableTopicMapping: {}, topicFallback: 'all' } as unknown as KafkaSinkOptions)).toEqual([{ topic: 'all', role: 'topicFallback' }]);
+  });
+
+  test('an exactly-once sink also needs its position topic', () => {
+    expect(sinkTopics({ tableTopicMapping: {}, topicFallback: 'all', exactlyOnce: true, positionTopic: 'pos' } as unknown as KafkaSinkOptions)).toEqual([
+      { topic: 'all', role: 'topicFallback' },
+      { topic: 'pos', role: 'positionTopic (exactlyOnce)' },
+    ]);
   });
 
   test('a source: its topics and dead-letter topic', () => {
@@ -47,5 +54,15 @@ describe('topics', () => {
     expect(autoCreateFrom([{ name: 'auto.create.topics.enable', value: 'false' }])).toEqual({ known: true, enabled: false });
     expect(autoCreateFrom([])).toMatchObject({ known: false });
     expect(autoCreateFrom([{ name: 'auto.create.topics.enable', value: null }])).toMatchObject({ known: false });
+  });
+});
+
+describe('transactions (exactlyOnce)', () => {
+  test('InitProducerId 3 or later: OK; older or missing: FAIL with the remedy', () => {
+    expect(checkTransactions([{ apiKey: 22, maxVersion: 5 }]).verdict).toBe('OK');
+    const old = checkTransactions([{ apiKey: 22, maxVersion: 2 }]);
+    expect(old.verdict).toBe('FAIL');
+    expect(old.reason).toContain('version 2');
+    expect(checkTransactions([{ apiKey: 0, maxVersion: 11 }]).reason).toContain('up to version none');
   });
 });
