@@ -59,9 +59,10 @@ export class ExactlyOnceDelivery {
     const source = batch[0]?.source ?? '';
     const txn = this.producerFor(source);
     const position = lastPosition(batch);
-    const relayed = relayCommits(batch);
     let attempt = 1;
     for (;;) {
+      // Asked per attempt: a rebalance of the relayed group gives the consumer a new generation.
+      const relayed = relayCommits(batch);
       let sent: OutMessage[] = [];
       const replaced = new Map<OutMessage, OutMessage>();
       try {

@@ -74,6 +74,17 @@ describe('Produce request body', () => {
     expect(r.rest).toBe(0);
   });
 
+  test('a transactional id goes first, as a string of the version\'s kind', () => {
+    const classic = reader(joined(encodeProduceRequest(8, -1, 500, topics, 'tx-é')));
+    expect(classic.int16()).toBe(5);
+    expect(Buffer.from(classic.bytes(5)).toString()).toBe('tx-é');
+    expect(classic.int16()).toBe(-1);
+    const flexible = reader(joined(encodeProduceRequest(11, -1, 500, topics, 'tx')));
+    expect(flexible.uvarint()).toBe(3);
+    expect(Buffer.from(flexible.bytes(2)).toString()).toBe('tx');
+    expect(flexible.int16()).toBe(-1);
+  });
+
   test('batches are passed on as they are, not copied', () => {
     const chunks = encodeProduceRequest(11, -1, 1, topics);
     expect(chunks.filter((c) => c === batchA).length).toBe(2);

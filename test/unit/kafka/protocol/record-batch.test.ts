@@ -96,6 +96,18 @@ describe('record batch', () => {
     ]);
   });
 
+  test('a transactional producer\'s batch: producer id, epoch, base sequence and attribute bit 4, under the CRC', () => {
+    const stamp = { producerId: 4242n, producerEpoch: 7, baseSequence: 1000, transactional: true };
+    const batch = encodeRecordBatch([record('k', 'v'), record('k2', 'v2')], 42, stamp);
+    expect(batch.readUInt32BE(17)).toBe(crc32c(batch.subarray(21)));
+    const decoded = readRecordsBatch(Reader.from(batch));
+    expect([decoded.producerId, decoded.producerEpoch, decoded.firstSequence, decoded.attributes]).toEqual([4242n, 7, 1000, 0x10]);
+    const compressed = encodeCompressedRecordBatch(compressionsAlgorithms.gzip.compressSync(Buffer.from(encodeRecords([record('k', 'v')]))), 1, COMPRESSION_CODES.gzip!, 1, stamp);
+    expect(readRecordsBatch(Reader.from(compressed)).attributes).toBe(0x10 | COMPRESSION_CODES.gzip!);
+    const plain = readRecordsBatch(Reader.from(encodeRecordBatch([record('k', 'v')], 42)));
+    expect([plain.producerId, plain.producerEpoch, plain.firstSequence, plain.attributes]).toEqual([-1n, -1, -1, 0]);
+  });
+
   for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
     test(`compressed (${codec}): attributes name the codec, the library decompresses the records`, () => {
       const records = Array.from({ length: 50 }, (_, i) => record(`k${i}`, `{"i":${i},"pad":"${'p'.repeat(100)}"}`, [['n', String(i)]]));
