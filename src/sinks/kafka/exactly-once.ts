@@ -50,6 +50,7 @@ export class ExactlyOnceDelivery {
   /** Which source uses each transactional id: two sources must not share one. */
   private readonly owners = new Map<string, string>();
   private positionTopicChecked = false;
+  private readonly otherStreamWarned = new WeakSet<TransactionalProducer>();
 
   constructor(private readonly parts: ExactlyOnceParts) {}
 
@@ -136,7 +137,17 @@ export class ExactlyOnceDelivery {
     const committed = txn.committed;
     if (committed === undefined) return;
     const first = p.pending.find((m) => positionOf(m.event) !== undefined);
-    if (first === undefined || !isDelivered(first.event, committed)) return;
+    if (first === undefined) return;
+    const stream = first.event.stream;
+    if (committed.stream !== undefined && stream !== undefined && committed.stream !== stream) {
+      if (!this.otherStreamWarned.has(txn)) {
+        this.otherStreamWarned.add(txn);
+        this.parts.log.warn(`Exactly once: the position in Kafka (${describePosition(committed)}) belongs to stream ${committed.stream}, this source is ${stream} ` +
+          `(another cluster or slot): ignored, nothing is skipped; delete group "${txn.positionGroup}" to clear it`);
+      }
+      return;
+    }
+    if (!isDelivered(first.event, committed)) return;
     const before = p.pending.length;
     p.pending = p.pending.filter((m) => !isDelivered(m.event, committed));
     p.routed = p.routed.filter((e) => !isDelivered(e, committed));

@@ -116,6 +116,21 @@ describe('exactly-once sink', () => {
     expect(everything.length).toBeGreaterThan(4);
   }, 60_000);
 
+  test('a position of another stream (another cluster or slot) is ignored with a warning, nothing skipped', async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos-stream' });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    const first = await exactlyOnceSink('streams', topic, positionTopic);
+    await first.write(changes(5, 6));
+    await first.close();
+    const second = await exactlyOnceSink('streams', topic, positionTopic);
+    const otherCluster = changes(1, 2).map((e) => ({ ...e, stream: '7999999999999999999/slot' }));
+    await second.write(otherCluster);
+    await second.close();
+    expect((await readTopic(kafka.server.brokers, topic, 12, 5_000)).length).toBe(12);
+    expect(logs.join('\n')).toContain('belongs to stream 7000000000000000001/slot, this source is 7999999999999999999/slot');
+  }, 60_000);
+
   test('a second instance with the same transactional id fences the first: its writes fail for good, nothing is lost or doubled', async () => {
     const topic = await kafka.createTopic({ prefix: 'eos-fence' });
     const positionTopic = uniqueTopic('positions');
