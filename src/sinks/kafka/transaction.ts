@@ -115,14 +115,19 @@ export class TransactionalProducer {
   };
 
   /**
-   * Opens the transaction on the coordinator with the partitions it writes, and stages the offsets
+   * Opens the transaction on the coordinator with the partitions it writes, then stages the offsets
    * it commits: the position it completes (to the position group) and the relayed offsets (to their
    * groups). Returns once the partitions may be written; the offsets go on while the batches are
-   * sent (the requests are independent until EndTxn), and commit() waits for them. Round trips per
-   * transaction: AddPartitionsToTxn with AddOffsetsToTxn, Produce with TxnOffsetCommit, EndTxn.
+   * sent (they are independent until EndTxn) and commit() waits for them. Round trips per
+   * transaction: AddPartitionsToTxn, then the produce requests beside AddOffsetsToTxn and
+   * TxnOffsetCommit, then EndTxn. (AddPartitionsToTxn and AddOffsetsToTxn at once would save
+   * nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until the first is logged.)
    */
   async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
     const identity = this.current();
+    await this.guard(async () => {
+      if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
+    });
     const commits = [...relayed];
     if (position !== undefined) {
       commits.unshift({
@@ -130,13 +135,12 @@ export class TransactionalProducer {
         offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
       });
     }
-    const added = Promise.all(commits.map((c) => this.requests.addOffsets(identity, c.group)));
-    this.staged = added.then(() => Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)))).then(() => undefined);
-    this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by abort
+    this.staged = (async () => {
+      for (const commit of commits) await this.requests.addOffsets(identity, commit.group);
+      await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
+    })();
+    this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by the abort
     this.stagedPosition = position;
-    await this.guard(async () => {
-      if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
-    });
   }
 
   /** Commits the transaction begun by begin(): its messages and offsets become visible together, or none of them. */
