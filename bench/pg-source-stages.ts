@@ -22,6 +22,7 @@
 import { parseArgs } from 'node:util';
 import { readUint32BE } from '../src/core/bytes.ts';
 import type { ChangeEvent } from '../src/event/event.ts';
+import { EventIdentity } from '../src/event/identity.ts';
 import { Logger } from '../src/core/logger.ts';
 import { createMetrics } from '../src/metrics/catalogue.ts';
 import { encodePassthrough, passthroughBytes } from '../src/event/passthrough.ts';
@@ -110,12 +111,13 @@ const located: Located[] = [];
 process.stderr.write(`[stages] ${frames.length} captured messages (${n} inserts of the benchmark table, ${(insertFrames.reduce((s, f) => s + f.length, 0) / n).toFixed(0)} bytes each); ${total} events per stage, batches of ${BATCH}\n`);
 
 const factory = new EventFactory('bench', '127.0.0.1', 'streamer_test', new TypeRegistry());
+factory.setIdentity(EventIdentity.of('7301234567890123456', 'bench'), '7301234567890123456/bench');
 const txn = { xid: 1, commitLsn: 1n, commitTime: '2024-01-01T00:00:00Z' };
 let sink = 0;
 
 function fromBytes(i: number): ChangeEvent {
   const { chunk, start, end } = located[i % n]!;
-  return factory.rowFromBytes(chunk, start + XLOGDATA_DATA_OFFSET, end, relation, xlogDataStartNumber(chunk, start), txn)!;
+  return factory.rowFromBytes(chunk, start + XLOGDATA_DATA_OFFSET, end, relation, xlogDataStartNumber(chunk, start), txn, i % 1000)!;
 }
 if (fromBytes(0) === undefined) throw new Error('the byte path refused the benchmark rows');
 
@@ -125,7 +127,7 @@ await measure('general: decode → row → encodePassthrough → bytes', total, 
     for (const frame of insertFrames) {
       const x = decodeCopyBothMessage(frame) as XLogData;
       const message = decodePgoutput(x.data, { protoVersion: 1 }) as Insert;
-      sink += utf8.encode(encodePassthrough(factory.row(message, relation, x.walStart, txn))).length;
+      sink += utf8.encode(encodePassthrough(factory.row(message, relation, x.walStart, txn, 0))).length;
     }
   }
 });

@@ -13,7 +13,7 @@
  *
  * Values are kept exactly (exact-json.ts): integers beyond 2^53 become bigint, fractions doubles as
  * in the original (Go float64), nested objects and arrays stay. `Timestamp` is kept as the received
- * text. Our own fields (`Schema`, `XID`, `CommitLSN`, `CommitTime`, `Old`, `Key`, `Unchanged`, `Snapshot`) are
+ * text. Our own fields (`Schema`, `XID`, `CommitLSN`, `CommitTime`, `TxIndex`, `Old`, `Key`, `Unchanged`, `Snapshot`) are
  * read when present and well typed; the original ignores them, so a badly typed one is ignored too
  * rather than failing the event.
  */
@@ -185,10 +185,10 @@ function isExact(value: JsonValue): boolean {
 
 type Field =
   | 'Host' | 'Database' | 'Table' | 'Action' | 'WALPosition' | 'Timestamp' | 'UUID' | 'Columns'
-  | 'Schema' | 'XID' | 'CommitLSN' | 'CommitTime' | 'Old' | 'Key' | 'Unchanged' | 'Snapshot';
+  | 'Schema' | 'XID' | 'CommitLSN' | 'CommitTime' | 'TxIndex' | 'Old' | 'Key' | 'Unchanged' | 'Snapshot';
 
 const FIELD_NAMES = ['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns',
-  'Schema', 'XID', 'CommitLSN', 'CommitTime', 'Old', 'Key', 'Unchanged', 'Snapshot'] as const;
+  'Schema', 'XID', 'CommitLSN', 'CommitTime', 'TxIndex', 'Old', 'Key', 'Unchanged', 'Snapshot'] as const;
 const EXACT: ReadonlyMap<string, Field> = new Map(FIELD_NAMES.map((f) => [f, f]));
 const FOLDED: ReadonlyMap<string, Field> = new Map(FIELD_NAMES.map((f) => [f.toLowerCase(), f]));
 const FIELD_BITS = Object.fromEntries(FIELD_NAMES.map((f, i) => [f, 1 << i])) as Record<Field, number>;
@@ -244,9 +244,13 @@ function assign(event: ChangeEvent, field: Field, value: JsonValue): string | un
     case 'Schema':
       if (typeof value === 'string') event.schema = value;
       return undefined;
-    case 'XID': {
-      const xid = asUint(value, BigInt(MAX_UINT32));
-      if (xid !== undefined) event.xid = Number(xid);
+    case 'XID':
+    case 'TxIndex': {
+      const n = asUint(value, field === 'XID' ? BigInt(MAX_UINT32) : BigInt(Number.MAX_SAFE_INTEGER));
+      if (n !== undefined) {
+        if (field === 'XID') event.xid = Number(n);
+        else event.txIndex = Number(n);
+      }
       return undefined;
     }
     case 'CommitLSN': {

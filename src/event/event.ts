@@ -46,7 +46,10 @@ export interface ChangeEvent {
   action: Action;
   /** LSN of the change itself (the original's `WALPosition`, written as a decimal integer). */
   lsn: bigint;
-  /** Commit LSN of the transaction; the position that is persisted once the event is delivered. */
+  /**
+   * Commit LSN of the transaction; the position that is persisted once the event is delivered. A
+   * logical decoding message outside a transaction has its own LSN here (and txIndex 0).
+   */
   commitLsn?: bigint;
   /** Transaction id. */
   xid?: number;
@@ -54,7 +57,12 @@ export interface ChangeEvent {
   commitTime?: string;
   /** Processing time as RFC 3339 with nanoseconds and local offset (the original's `Timestamp`). */
   timestamp: string;
-  /** Random v4 UUID, lowercase with hyphens. */
+  /**
+   * The event's identity, lowercase with hyphens: a version-8 UUID derived from what the event is
+   * (stream events: source, commit LSN and txIndex; snapshot rows: snapshot and row key), the same on
+   * every delivery (event/identity.ts; docs/kafka.md, "Event identity (UUID)"). Events read from
+   * Kafka keep the UUID they were read with.
+   */
   uuid: string;
   /** New row (insert/update) or the old row/key PostgreSQL sent (delete). */
   columns: Columns;
@@ -80,6 +88,7 @@ export interface ChangeEvent {
    * 0-based ordinal of the change in its transaction: every pgoutput change message (Insert, Update,
    * Delete, Truncate, Message) of the transaction counts, emitted or not, so it is the same on every
    * delivery of the same WAL. With `commitLsn` it identifies a stream event; absent on snapshot rows.
+   * A Truncate counts once per table it names (it becomes one event per table). Written as `TxIndex`.
    */
   txIndex?: number;
   /**

@@ -71,6 +71,7 @@ export function encodePassthrough(event: ChangeEvent): string {
     }
     out += commitTimeJson;
   }
+  if (event.txIndex !== undefined) out += ',"TxIndex":' + event.txIndex;
   if (event.old !== undefined) out += ',"Old":' + goJsonObject(event.old);
   if (event.key !== undefined) {
     // By identity: key arrays are frozen per relation (RelationInfo.keyColumns) or replaced whole.

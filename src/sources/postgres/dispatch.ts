@@ -10,6 +10,7 @@ import { readUint32BE } from '../../core/bytes.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeEvent } from '../../event/event.ts';
+import { EventIdentity } from '../../event/identity.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
 import { decodePgoutput } from '../../pgoutput/decode.ts';
 import { PgoutputDecodeError } from '../../pgoutput/errors.ts';
@@ -59,6 +60,8 @@ export interface DispatchOptions {
 interface Transaction extends TransactionContext {
   /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
   skip: boolean;
+  /** The txIndex of its next change (ChangeEvent.txIndex): change messages so far, emitted or not. */
+  changes: number;
   /** Commit time, Unix ms (for the seconds-behind gauges). */
   commitMs: number;
 }
@@ -112,9 +115,13 @@ export class ChangeDispatch {
     });
   }
 
-  /** A session starts streaming from `start` (the tracker's skipBefore); returns its generation. */
-  begin(reader: StreamReader, protoVersion: number, start: Lsn): number {
+  /**
+   * A session starts streaming from `start` (the tracker's skipBefore); returns its generation.
+   * `server` names the stream its events come from (their UUIDs' namespace, event/identity.ts).
+   */
+  begin(reader: StreamReader, protoVersion: number, start: Lsn, server: { systemId: string; slot: string }): number {
     this.generation++;
+    this.events.setIdentity(EventIdentity.of(server.systemId, server.slot), `${server.systemId}/${server.slot}`);
     this.reader = reader;
     this.protoVersion = protoVersion;
     this.tracker.skipBefore = start;
@@ -207,15 +214,18 @@ export class ChangeDispatch {
     if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return false;
     const walStart = xlogDataStartNumber(payload, start);
     if (walStart < 0) return false;
-    if (this.txn?.skip) {
+    const txn = this.txn;
+    if (txn === undefined) return false;
+    if (txn.skip) {
       if (walStart > this.receivedRow) this.receivedRow = walStart;
       return true;
     }
     const started = performance.now();
     const relation = this.relations.get(readUint32BE(payload, base + 1));
     if (relation === undefined) return false;
-    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, this.txn, started);
+    const event = this.events.rowFromBytes(payload, base, end, relation, walStart, txn, txn.changes, started);
     if (event === undefined) return false;
+    txn.changes++;
     if (walStart > this.receivedRow) this.receivedRow = walStart;
     if (this.join.busy) this.join.row(event);
     this.pushEvent(event, relation.name, started);
@@ -241,6 +251,7 @@ export class ChangeDispatch {
           commitTime: pgTimeToIso(message.commitTime),
           skip: message.finalLsn < this.tracker.skipBefore,
           commitMs: pgTimeToUnixMs(message.commitTime),
+          changes: 0,
         };
         this.options.wal.commits.begin(message.finalLsn, this.txn.commitMs, !this.txn.skip);
         // A chunk due before this transaction goes out first (only once pushed can this one follow).
@@ -267,7 +278,7 @@ export class ChangeDispatch {
         if (this.txn?.skip) return;
         const started = performance.now();
         const relation = this.relations.require(message.relationId);
-        const event = this.events.row(message, relation, x.walStart, this.txn);
+        const event = this.events.row(message, relation, x.walStart, this.txn, this.nextTxIndex());
         if (this.join.busy) this.join.row(event);
         this.pushEvent(event, relation.name, started);
         return;
@@ -278,11 +289,13 @@ export class ChangeDispatch {
           const started = performance.now();
           const relation = this.relations.require(id);
           if (this.join.busy) this.join.truncated(relation.namespace, relation.name);
-          this.pushEvent(this.events.truncate(relation, x.walStart, this.txn), relation.name, started);
+          this.pushEvent(this.events.truncate(relation, x.walStart, this.txn, this.nextTxIndex()), relation.name, started);
         }
         return;
       }
       case 'message': {
+        // A transactional message is a change of its transaction, emitted or not; one outside a transaction is txIndex 0.
+        const txIndex = message.transactional ? this.nextTxIndex() : 0;
         if (this.options.wal.isHeartbeat(message.prefix, message.transactional)) {
           // Not an event: only its position is confirmed, so the slot of a quiet database advances.
           this.options.metrics.skipped('heartbeat');
@@ -290,7 +303,7 @@ export class ChangeDispatch {
           return;
         }
         if (message.transactional && this.txn?.skip) return;
-        this.pushEvent(this.events.message(message, x.walStart, message.transactional ? this.txn : undefined), '', performance.now());
+        this.pushEvent(this.events.message(message, x.walStart, message.transactional ? this.txn : undefined, txIndex), '', performance.now());
         return;
       }
       case 'origin':
@@ -300,6 +313,12 @@ export class ChangeDispatch {
         // Streaming and two-phase messages: we never ask for them (no 'streaming'/'two_phase' option).
         this.skipped(message.tag, `pgoutput ${message.tag} message received although not requested; skipped`);
     }
+  }
+
+  /** The txIndex of the change being read (then counted), 0 outside a transaction. */
+  private nextTxIndex(): number {
+    const txn = this.txn;
+    return txn === undefined ? 0 : txn.changes++;
   }
 
   private skipped(kind: string, warning: string): void {

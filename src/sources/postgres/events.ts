@@ -1,6 +1,7 @@
 /**
  * Builds change events from pgoutput messages: names and converts the columns (through the
- * TypeRegistry), stamps identity, positions and times. No I/O.
+ * TypeRegistry), stamps identity (the UUID from the source's namespace and the event's commit LSN
+ * and txIndex, or a snapshot row's snapshot and key: event/identity.ts), positions and times. No I/O.
  *
  * Row changes take the byte path (row-bytes.ts): the event's passthrough JSON is written straight
  * from the message, and the event keeps the message to build its `columns`/`old` objects only if
@@ -8,6 +9,8 @@
  * and converted the general way (rowChange).
  */
 import type { ChangeEvent, ColumnValue, Columns } from '../../event/event.ts';
+import { lsnHalves, type EventIdentity, type SnapshotIdentity } from '../../event/identity.ts';
+import { rowKey } from '../../event/key.ts';
 import { LineWriter } from '../../core/line-writer.ts';
 import { epochMicros, processingTimestamp } from '../../core/time.ts';
 import { decodePgoutput } from '../../pgoutput/decode.ts';
@@ -18,7 +21,7 @@ import type { Lsn } from '../../replication/lsn.ts';
 import type { Converter } from '../../pgtypes/converter.ts';
 import { byteaHex } from '../../pgtypes/text-forms.ts';
 import type { TypeRegistry } from '../../pgtypes/index.ts';
-import { encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowPlan } from './row-bytes.ts';
+import { encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowIdentity, type RowPlan } from './row-bytes.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
@@ -30,6 +33,7 @@ export interface TransactionContext {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
 
 /** Names and converts a row message the general way, with the given converter per tuple position. */
@@ -42,6 +46,8 @@ interface RowOrigin {
   readonly source: string;
   readonly host: string;
   readonly database: string;
+  /** The source's stream identity (ChangeEvent.stream), when known. */
+  readonly stream: string | undefined;
   readonly key: readonly string[];
   /** undefined: the byte path cannot take this relation's rows. */
   readonly plan: RowPlan | undefined;
@@ -64,6 +70,8 @@ class EncodedRowEvent implements ChangeEvent {
     /** The LSN as a number (exact: below 2^53); a bigint is made only when `lsn` is read. */
     private readonly walStart: number,
     private readonly txn: TransactionContext | undefined,
+    /** undefined for a snapshot row. */
+    readonly txIndex: number | undefined,
     readonly unchanged: readonly string[] | undefined,
     readonly encoded: Uint8Array,
     private readonly keyChunk: Uint8Array,
@@ -89,6 +97,10 @@ class EncodedRowEvent implements ChangeEvent {
 
   get database(): string {
     return this.fromRelation.database;
+  }
+
+  get stream(): string | undefined {
+    return this.fromRelation.stream;
   }
 
   get schema(): string {
@@ -159,6 +171,9 @@ export class EventFactory {
   };
   private txnOf: TransactionContext | undefined;
   private txnJson = transactionJson(undefined);
+  /** What the next byte-path event's UUID is made of (encodeRow); made by setIdentity. */
+  private rowIdentity: RowIdentity | undefined;
+  private stream: string | undefined;
 
   constructor(
     private readonly source: string,
@@ -169,6 +184,30 @@ export class EventFactory {
     lineChunkBytes?: number,
   ) {
     this.writer = new LineWriter(lineChunkBytes);
+  }
+
+  /**
+   * The identity of the stream the events come from (event/identity.ts): set by each replication
+   * session (system identifier and slot) before its first event. `stream` is ChangeEvent.stream.
+   */
+  setIdentity(identity: EventIdentity, stream: string): void {
+    if (this.stream === stream) return;
+    this.stream = stream;
+    this.rowIdentity = { identity, lsnLow: 0, lsnHigh: 0, txIndex: 0, snapshot: undefined };
+    this.txnOf = undefined;
+    this.txnJson = transactionJson(undefined);
+    // Plans hold the stream string: made again with the new one.
+    this.plans = new WeakMap();
+  }
+
+  /** The identities of one snapshot's rows (docs/kafka.md, "Event identity (UUID)"). */
+  snapshotIdentity(snapshotId: string, createdAt: string): SnapshotIdentity {
+    return this.identity().identity.snapshot(snapshotId, createdAt);
+  }
+
+  private identity(): RowIdentity {
+    if (this.rowIdentity === undefined) throw new Error('no event identity yet: events are made only once a replication session has identified the server');
+    return this.rowIdentity;
   }
 
   /** Key column names that replace the Relation's flags (the primary key of a REPLICA IDENTITY FULL table). */
@@ -194,6 +233,7 @@ export class EventFactory {
         source: this.source,
         host: this.host,
         database: this.database,
+        stream: this.stream,
         plan: rowPlan(relation, key, this.types, this.host, this.database),
         converters: relation.columns.map((column) => this.types.converter(column.typeOid)),
         key,
@@ -206,37 +246,52 @@ export class EventFactory {
   /**
    * An Insert/Update/Delete from its bytes (the pgoutput message at payload[base, end), e.g. inside
    * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
-   * `lsn` is the change's LSN as a number (below 2^53); `started` the performance.now() at which its
-   * processing began, which stamps the event's Timestamp.
+   * `lsn` is the change's LSN as a number (below 2^53); `txIndex` its ordinal in `txn`; `started` the
+   * performance.now() at which its processing began, which stamps the event's Timestamp. A snapshot
+   * row (`snapshot` given) has no transaction.
    */
   rowFromBytes(
-    payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, started = performance.now(),
-    snapshot?: true,
+    payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, txIndex: number,
+    started = performance.now(), snapshot?: SnapshotIdentity,
   ): ChangeEvent | undefined {
     const origin = this.originOf(relation);
     const plan = origin.plan;
-    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER)) return undefined;
+    // A change outside a transaction (never sent by pgoutput) takes the general path.
+    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER) || (txn === undefined) === (snapshot === undefined)) return undefined;
+    const id = this.rowIdentity ?? this.identity();
     if (txn !== this.txnOf) {
       this.txnOf = txn;
       this.txnJson = transactionJson(txn);
+      if (txn !== undefined) [id.lsnLow, id.lsnHigh] = lsnHalves(txn.commitLsn);
     }
+    id.txIndex = txIndex;
+    id.snapshot = snapshot;
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out, snapshot === true ? SNAPSHOT_TAIL : undefined)) return undefined;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out, id, snapshot === undefined ? undefined : SNAPSHOT_TAIL)) return undefined;
     const tag = payload[base];
     return new EncodedRowEvent(
-      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, out.unchanged, out.line,
-      out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end, snapshot,
+      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, snapshot === undefined ? txIndex : undefined, out.unchanged,
+      out.line, out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end, snapshot === undefined ? undefined : true,
     );
   }
 
   /** Every event of the general path has the same shape (all fields present), which keeps property access monomorphic. */
+  /**
+   * Every event of the general path has the same shape (all fields present), which keeps property
+   * access monomorphic. A stream event outside a transaction (a non-transactional logical message)
+   * has its own LSN as commit LSN; a snapshot row (`txIndex` undefined) none, and its UUID is set
+   * by the caller.
+   */
   private event(
     action: ChangeEvent['action'],
     columns: Columns,
     relation: RelationInfo | undefined,
     lsn: Lsn,
     txn: TransactionContext | undefined,
+    txIndex: number | undefined,
   ): ChangeEvent {
+    const identity = this.identity().identity;
+    const commitLsn = txIndex === undefined ? undefined : txn?.commitLsn ?? lsn;
     return {
       source: this.source,
       host: this.host,
@@ -245,43 +300,55 @@ export class EventFactory {
       table: relation === undefined ? '' : relation.name,
       action,
       lsn,
-      commitLsn: txn?.commitLsn,
+      commitLsn,
       xid: txn?.xid,
       commitTime: txn?.commitTime,
       timestamp: processingTimestamp(),
-      uuid: crypto.randomUUID(),
+      uuid: commitLsn === undefined ? '' : identity.stream(commitLsn, txIndex!),
       columns,
       old: undefined,
       key: undefined,
       unchanged: undefined,
       snapshot: undefined,
+      txIndex,
+      stream: this.stream,
     };
   }
 
-  /** insert / update / delete, decoded: named and converted as rowChange (src/pgoutput/rows.ts) does. */
-  row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
-    const { converters, key } = this.originOf(relation);
+  /**
+   * insert / update / delete, decoded: named and converted as rowChange (src/pgoutput/rows.ts)
+   * does. `txIndex`: its ordinal in `txn`; a snapshot row instead has `snapshot` and no transaction.
+   */
+  row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined, txIndex: number, snapshot?: SnapshotIdentity): ChangeEvent {
+    const { converters, key, plan } = this.originOf(relation);
     const change = convertRow(message, relation, converters);
-    const event = this.event(message.tag, change.columns as Columns, relation, lsn, txn);
+    const event = this.event(message.tag, change.columns as Columns, relation, lsn, snapshot === undefined ? txn : undefined, snapshot === undefined ? txIndex : undefined);
     event.key = key;
     if (change.old !== undefined) event.old = change.old as Columns;
     if (change.unchanged.length > 0) event.unchanged = change.unchanged;
+    if (snapshot !== undefined) {
+      event.snapshot = true;
+      // As the byte path: from the row key, or random when the row lacks a key column.
+      const complete = plan?.keyComplete ?? (key.length > 0 && key.every((name) => relation.columns.some((c) => c.name === name)));
+      event.uuid = complete ? snapshot.uuid(utf8Encoder.encode(rowKey(event))) : crypto.randomUUID();
+    }
     return event;
   }
 
-  /** One `truncate` event per truncated table. */
-  truncate(relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
-    return this.event('truncate', {}, relation, lsn, txn);
+  /** One `truncate` event per truncated table; `txIndex` counts each table (see ChangeEvent.txIndex). */
+  truncate(relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined, txIndex: number): ChangeEvent {
+    return this.event('truncate', {}, relation, lsn, txn, txIndex);
   }
 
   /** A pg_logical_emit_message: prefix, content (text when valid UTF-8, else bytea hex) and whether it was transactional. */
-  message(message: LogicalMessage, lsn: Lsn, txn: TransactionContext | undefined): ChangeEvent {
+  message(message: LogicalMessage, lsn: Lsn, txn: TransactionContext | undefined, txIndex: number): ChangeEvent {
     let content: string;
     try {
       content = utf8.decode(message.content);
     } catch {
       content = byteaHex(message.content);
     }
-    return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, message.transactional ? txn : undefined);
+    const inTransaction = message.transactional ? txn : undefined;
+    return this.event('message', { prefix: message.prefix, content, transactional: message.transactional }, undefined, lsn, inTransaction, inTransaction === undefined ? 0 : txIndex);
   }
 }

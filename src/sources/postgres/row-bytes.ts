@@ -21,6 +21,7 @@ import { compareCodePoints, goJsonString, goJsonValue } from '../../event/go-jso
 import { readUint32BE, utf8Bytes } from '../../core/bytes.ts';
 import type { LineWriter } from '../../core/line-writer.ts';
 import { writeLocalTimestamp } from '../../core/time.ts';
+import { UUID_TEXT_LENGTH, type EventIdentity, type SnapshotIdentity } from '../../event/identity.ts';
 import { writeUuidV4 } from '../../event/uuid-bytes.ts';
 import { rowKeyHeadJson } from '../../event/key.ts';
 import type { RelationInfo } from '../../pgoutput/relations.ts';
@@ -67,6 +68,8 @@ export interface RowPlan {
   readonly keyIndexes: Int32Array;
   /** `["schema.table"`: the start of every row key of the relation (event/key.ts rowKey). */
   readonly rowKeyHead: Uint8Array;
+  /** Every key column is a column of the relation, so a row's key names the row (snapshot rows' UUIDs). */
+  readonly keyComplete: boolean;
 }
 
 /**
@@ -105,6 +108,7 @@ export function rowPlan(relation: RelationInfo, key: readonly string[], types: T
     keyJson: utf8Bytes(',"Key":[' + key.map(goJsonString).join(',') + ']'),
     keyIndexes: Int32Array.from(key, (name) => indexByName.get(name) ?? -1),
     rowKeyHead: utf8Bytes(rowKeyHeadJson({ schema: relation.namespace, table: relation.name })),
+    keyComplete: key.length > 0 && key.every((name) => indexByName.has(name)),
   };
 }
 
@@ -112,6 +116,19 @@ export function rowPlan(relation: RelationInfo, key: readonly string[], types: T
 export function transactionJson(txn: { xid: number; commitLsn: bigint; commitTime: string } | undefined): Uint8Array {
   if (txn === undefined) return new Uint8Array(0);
   return utf8Bytes(`,"XID":${txn.xid},"CommitLSN":${txn.commitLsn},"CommitTime":${goJsonString(txn.commitTime)}`);
+}
+
+/**
+ * What the event's UUID is made of (event/identity.ts), reused from event to event: a stream
+ * event's commit LSN (as 32-bit halves) and txIndex, or, for a snapshot row, its snapshot.
+ */
+export interface RowIdentity {
+  identity: EventIdentity;
+  lsnLow: number;
+  lsnHigh: number;
+  txIndex: number;
+  /** Set for a snapshot row: the UUID comes from the snapshot and the row key, and no TxIndex is written. */
+  snapshot: SnapshotIdentity | undefined;
 }
 
 /** Where encodeRow put things, besides the line itself. */
@@ -137,6 +154,7 @@ const UUID_KEY = utf8Bytes('","UUID":"');
 /** From the end of the Timestamp text to the start of the UUID text. */
 export const UUID_OFFSET = UUID_KEY.length;
 const COLUMNS_KEY = utf8Bytes('","Columns":');
+const TX_INDEX_KEY = utf8Bytes(',"TxIndex":');
 const OLD_KEY = utf8Bytes(',"Old":');
 const UNCHANGED_KEY = utf8Bytes(',"Unchanged":[');
 const NULL = utf8Bytes('null');
@@ -202,7 +220,7 @@ const oldTuple = new Tuple();
  */
 export function encodeRow(
   w: LineWriter, data: Uint8Array, base: number, end: number, plan: RowPlan, lsn: number, txnJson: Uint8Array, nowMicros: number, out: EncodedRow,
-  tail: Uint8Array = NO_TAIL,
+  id: RowIdentity, tail: Uint8Array = NO_TAIL,
 ): boolean {
   const count = plan.columns.length;
   const tag = data[base];
@@ -239,15 +257,23 @@ export function encodeRow(
   w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
   out.timestampEnd = w.offset;
   w.bytes(UUID_KEY);
-  w.at = writeUuidV4(w.buf, w.at);
+  const snapshot = id.snapshot;
+  // A snapshot row's UUID is written once its row key is known (below).
+  const uuidAt = w.offset;
+  if (snapshot === undefined) w.at = id.identity.writeStream(w.buf, w.at, id.lsnLow, id.lsnHigh, id.txIndex);
+  else w.at += UUID_TEXT_LENGTH;
   w.bytes(COLUMNS_KEY);
   const unchanged = tag === 0x44 ? undefined : unchangedNames(plan, newTuple);
   const columnsStart = w.offset;
   writeObject(w, data, plan, columnsTuple, false, true);
   const columnsEnd = w.offset;
-  w.ensure(plan.schema.length + txnJson.length + OLD_KEY.length);
+  w.ensure(plan.schema.length + txnJson.length + TX_INDEX_KEY.length + 16 + OLD_KEY.length);
   w.bytes(plan.schema);
   w.bytes(txnJson);
+  if (snapshot === undefined) {
+    w.bytes(TX_INDEX_KEY);
+    w.digits(id.txIndex);
+  }
   if (oldKind !== undefined) {
     w.bytes(OLD_KEY);
     if (tag === 0x44 && oldKind === 'old') {
@@ -281,6 +307,11 @@ export function encodeRow(
   out.keyEnd = w.at;
   out.keyStart = w.at - w.offset;
   w.finishInPlace();
+  if (snapshot !== undefined) {
+    // Without every key column in the row, its key does not name it: a random UUID (docs/kafka.md).
+    if (plan.keyComplete) snapshot.write(out.line, uuidAt, out.keyChunk, out.keyStart, out.keyEnd);
+    else writeUuidV4(out.line, uuidAt);
+  }
   out.unchanged = unchanged;
   return true;
 }

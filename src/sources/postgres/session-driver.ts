@@ -87,7 +87,7 @@ export class SessionDriver {
       throw err;
     }
     const dispatch = options.dispatch;
-    const generation = dispatch.begin(session, session.info.protoVersion, start);
+    const generation = dispatch.begin(session, session.info.protoVersion, start, { systemId: session.info.system.systemId, slot: options.slot });
     this.session = session;
     if (options.stopping()) return;
     this.standingBy = false;

@@ -4,7 +4,7 @@
  * builds equals the Relation message pgoutput sends, and the event JSON built from readChunk's Insert
  * messages (through EventFactory.rowFromBytes, as the dispatch builds it) equals the
  * stream's insert event for the same row byte for byte, but for what only a live change has
- * (WALPosition, Timestamp, UUID, XID, CommitLSN, CommitTime) and the snapshot's own last key
+ * (WALPosition, Timestamp, UUID, XID, CommitLSN, CommitTime, TxIndex) and the snapshot's own last key
  * ("Snapshot":true), and so does the Kafka row key.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
@@ -18,6 +18,7 @@ import { RelationCache } from '../../../src/pgoutput/relations.ts';
 import { parseTypeLookupRow, typeLookupSql } from '../../../src/pgtypes/lookup.ts';
 import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
 import { EventFactory } from '../../../src/sources/postgres/events.ts';
+import { EventIdentity } from '../../../src/event/identity.ts';
 import { readChunk } from '../../../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables, type SnapshotTable } from '../../../src/sources/postgres/snapshot/tables.ts';
 import { uniqueName } from '../../helpers/pg.ts';
@@ -92,7 +93,7 @@ function comparable(event: ChangeEvent): string {
     .replace(/"WALPosition":\d+/, '"WALPosition":0')
     .replace(/"Timestamp":"[^"]*"/, '"Timestamp":""')
     .replace(/"UUID":"[^"]*"/, '"UUID":""')
-    .replace(/,"XID":\d+,"CommitLSN":\d+,"CommitTime":"[^"]*"/, '')
+    .replace(/,"XID":\d+,"CommitLSN":\d+,"CommitTime":"[^"]*","TxIndex":\d+/, '')
     .replace(/,"Snapshot":true/, '');
 }
 
@@ -102,6 +103,8 @@ async function snapshotEvents(table: SnapshotTable, rows: number): Promise<{ eve
   const types = new TypeRegistry({ onProblem: (oid, value, why) => problems.push(`${oid} ${value}: ${why}`) });
   const dsn = loadDsn(dsnFor(db.pg.server, { database: sql.options.database }));
   const factory = new EventFactory(harness.name, dsn.eventHost, dsn.eventDatabase, types);
+  factory.setIdentity(EventIdentity.of('7301234567890123456', 'parity'), '7301234567890123456/parity');
+  const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
   // As the dispatch does on a Relation: learn user-defined types; for FULL the key is the primary key.
   const unknown = [...new Set(table.relation.columns.map((c) => c.typeOid).filter((oid) => types.needsLookup(oid)))];
   if (unknown.length > 0) for (const row of await client.query(typeLookupSql(unknown))) types.define(parseTypeLookupRow(row));
@@ -114,8 +117,10 @@ async function snapshotEvents(table: SnapshotTable, rows: number): Promise<{ eve
     const chunk = await readChunk(conn, table, after, undefined, { rows, bytes: 16 * 2 ** 20 });
     const { buffer, offsets } = chunk.messages;
     for (let i = 0; i < chunk.rows; i++) {
-      const event = factory.rowFromBytes(buffer, offsets[i]!, offsets[i + 1]!, relation, Number(chunk.walInsertLsn), undefined, performance.now(), true);
+      const event = factory.rowFromBytes(buffer, offsets[i]!, offsets[i + 1]!, relation, Number(chunk.walInsertLsn), undefined, 0, performance.now(), snapshot);
       if (event === undefined) throw new Error(`the byte path refused a row of ${table.qualified}`);
+      // Each row's UUID comes from the snapshot and its key (docs/kafka.md, "Event identity (UUID)").
+      expect(event.uuid).toBe(snapshot.uuid(rowKeyBytes(event)));
       events.push(event);
     }
     if (chunk.complete) break;
@@ -143,7 +148,8 @@ describe('snapshot rows are the stream\'s rows', () => {
       expect(live.length).toBeGreaterThan(3);
       const line = (e: ChangeEvent) => `${comparable(e)} key=${text.decode(rowKeyBytes(e))}`;
       expect(events.map(line).sort()).toEqual(live.map(line).sort());
-      expect(events.every((e) => e.action === 'insert' && e.xid === undefined && e.commitLsn === undefined)).toBe(true);
+      expect(events.every((e) => e.action === 'insert' && e.xid === undefined && e.commitLsn === undefined && e.txIndex === undefined)).toBe(true);
+      expect(new Set(events.map((e) => e.uuid)).size).toBe(events.length);
       // The marker is the last key of a snapshot event, and only there.
       expect(events.every((e) => text.decode(passthroughBytes(e)).trimEnd().endsWith(',"Snapshot":true}'))).toBe(true);
       expect(live.some((e) => text.decode(passthroughBytes(e)).includes('"Snapshot"'))).toBe(false);

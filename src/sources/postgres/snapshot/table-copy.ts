@@ -10,6 +10,7 @@
 import { describeSize } from '../../../config/size.ts';
 import { describeError } from '../../../core/errors.ts';
 import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
+import type { SnapshotIdentity } from '../../../event/identity.ts';
 import { PgConnection } from '../../../pg/connection.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
 import { decodePgoutput } from '../../../pgoutput/decode.ts';
@@ -211,7 +212,8 @@ export class TableCopy {
     const messages = read.messages;
     const rowCount = read.rows;
     const rows: ChangeEvent[] = [];
-    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target)));
+    const identity = this.hooks.events.snapshotIdentity(s.record.id, s.record.createdAt);
+    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target), identity));
     const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
     if (filled !== 'filled') {
       window.close();
@@ -252,17 +254,15 @@ export class TableCopy {
     return 'next';
   }
 
-  /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`. */
-  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number): ChangeEvent {
+  /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`, its UUID from the snapshot and its key. */
+  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number, identity: SnapshotIdentity): ChangeEvent {
     const { buffer, offsets } = messages;
     const start = offsets[index]!;
     const end = offsets[index + 1]!;
     const events = this.hooks.events;
-    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, performance.now(), true);
+    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, 0, performance.now(), identity);
     if (fast !== undefined) return fast;
-    const event = events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined);
-    event.snapshot = true;
-    return event;
+    return events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined, 0, identity);
   }
 
   /**

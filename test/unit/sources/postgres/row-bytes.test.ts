@@ -9,6 +9,7 @@ import { UNCHANGED_TOAST, type Relation, type RelationColumn, type RowMessage, t
 import { RelationCache } from '../../../../src/pgoutput/relations.ts';
 import { rowChange } from '../../../../src/pgoutput/rows.ts';
 import { EventFactory } from '../../../../src/sources/postgres/events.ts';
+import { EventIdentity } from '../../../../src/event/identity.ts';
 import { OID } from '../../../../src/pgtypes/oids.ts';
 import { TypeRegistry } from '../../../../src/pgtypes/registry.ts';
 
@@ -176,6 +177,18 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 const hexText = (bytes: Uint8Array) => '\\x' + Array.from(bytes, (b) => HEX[b]).join('');
 const plain = (columns: Columns | undefined) => (columns === undefined ? undefined : { ...columns });
 const text = new TextDecoder();
+const utf8 = new TextEncoder();
+const IDENTITY = EventIdentity.of('7301234567890123456', 'slot1');
+const V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A transaction for events that do not care which. */
+const TXN = { xid: 7, commitLsn: 0x1a8e94f0n, commitTime: '2026-11-26T00:00:00.5Z' };
+
+/** An EventFactory with the test namespace, as a session sets it. */
+function newFactory(types: TypeRegistry, lineChunkBytes?: number): EventFactory {
+  const factory = new EventFactory('src', 'host<&>', 'db', types, lineChunkBytes);
+  factory.setIdentity(IDENTITY, '7301234567890123456/slot1');
+  return factory;
+}
 
 describe('EventFactory.rowFromBytes: the byte path', () => {
   test('writes the same JSON, key values and (lazily) the same columns as the general path, for random rows of every type', () => {
@@ -185,13 +198,14 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
     const types = registry(problems);
     const referenceTypes = registry(referenceProblems);
     // Chunks of 64 bytes: nearly every line and value crosses into a new chunk.
-    const factory = new EventFactory('src', 'host<&>', 'db', types, 64);
-    const reference = new EventFactory('src', 'host<&>', 'db', referenceTypes);
+    const factory = newFactory(types, 64);
+    const reference = newFactory(referenceTypes);
     const cache = new RelationCache();
     const convert = (_oid: number, raw: string | Uint8Array, column: RelationColumn): ColumnValue =>
       typeof raw === 'string' ? referenceTypes.converter(column.typeOid)(raw) : hexText(raw);
     let checked = 0;
     let refused = 0;
+    let outside = 0;
     for (let r = 0; r < 300; r++) {
       const relationMessage = randomRelation(r + 1);
       const relation = cache.setRelation(relationMessage);
@@ -207,12 +221,19 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
         const message = decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage;
         const lsnNumber = int(1e15);
         const lsn = BigInt(lsnNumber);
-        const expected = reference.row(message, relation, lsn, txn);
+        const expected = reference.row(message, relation, lsn, txn, i);
         // Half of them inside a CopyData XLogData in a chunk with more messages after it, as the source hands them over.
         const framed = random() < 0.5;
         const chunk = Uint8Array.of(...new Uint8Array(25).fill(0x77), ...bytes, ...bytes.subarray(0, int(bytes.length)));
-        const event = framed ? factory.rowFromBytes(chunk, 25, 25 + bytes.length, relation, lsnNumber, txn)
-          : factory.rowFromBytes(bytes, 0, bytes.length, relation, lsnNumber, txn);
+        const event = framed ? factory.rowFromBytes(chunk, 25, 25 + bytes.length, relation, lsnNumber, txn, i)
+          : factory.rowFromBytes(bytes, 0, bytes.length, relation, lsnNumber, txn, i);
+        if (txn === undefined) {
+          // A change outside a transaction (pgoutput never sends one) is left to the general path.
+          expect(event).toBeUndefined();
+          expect([expected.commitLsn, expected.txIndex, expected.uuid]).toEqual([lsn, i, IDENTITY.stream(lsn, i)]);
+          outside++;
+          continue;
+        }
         const binary = [message.tag === 'delete' ? [] : message.newTuple, message.tag === 'insert' ? [] : message.oldTuple ?? []].flat().some((v) => v instanceof Uint8Array);
         if (event === undefined) {
           // Refused only for binary values, or names whose UTF-16 and code point orders differ.
@@ -223,9 +244,12 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
         }
         expect(binary).toBe(false);
         expected.timestamp = event.timestamp;
-        expected.uuid = event.uuid;
         expect(event.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$/);
-        expect(event.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        // Both paths derive the same UUID from (commit LSN, txIndex), whatever the row.
+        expect(event.uuid).toMatch(V8);
+        expect(event.uuid).toBe(expected.uuid);
+        expect(event.uuid).toBe(IDENTITY.stream(txn.commitLsn, i));
+        expect([event.txIndex, event.stream]).toEqual([i, '7301234567890123456/slot1']);
         expect(text.decode(event.encoded)).toBe(referencePassthrough(expected));
         expect(text.decode(rowKeyBytes(event))).toBe(rowKey(expected));
         expect(event.key).toEqual(expected.key);
@@ -240,23 +264,48 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
         checked++;
       }
     }
-    expect(checked + refused).toBe(12_000);
+    expect(checked + refused + outside).toBe(12_000);
+    expect(outside).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     expect(checked).toBeGreaterThan(refused); // the generator makes binary values and awkward names often
     expect(problems.length).toBeGreaterThan(100); // malformed values took the converters' fallback too
-  });
+  }, 60_000);
 
-  test('a snapshot row: the same JSON with "Snapshot":true last, as encodePassthrough writes it', () => {
+  test('a snapshot row: the same JSON with "Snapshot":true last, as encodePassthrough writes it; its UUID from snapshot and row key', () => {
     const { factory, relation, bytes } = snapshotFixture();
-    const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, performance.now(), true)!;
+    const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
+    const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
     const line = text.decode(event.encoded);
     expect(line.endsWith(',"Key":["id"],"Snapshot":true}')).toBe(true);
     expect(event.snapshot).toBe(true);
+    expect([event.commitLsn, event.txIndex]).toEqual([undefined, undefined]);
     expect(encodePassthrough(event)).toBe(line);
-    const live = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined)!;
+    expect(event.uuid).toMatch(V8);
+    expect(event.uuid).toBe(snapshot.uuid(utf8.encode('["public.snap",42]')));
+    // The general path (values the byte path refuses) makes the same UUID.
+    const general = factory.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, 77n, undefined, 0, snapshot);
+    expect([general.uuid, general.snapshot, general.txIndex, general.commitLsn]).toEqual([event.uuid, true, undefined, undefined]);
+    // Another snapshot (or the same id made again later): other UUIDs.
+    expect(factory.snapshotIdentity('initial', '2026-12-08T00:00:00.000Z').uuid(utf8.encode('["public.snap",42]'))).not.toBe(event.uuid);
+    const live = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, TXN, 3)!;
     expect(live.snapshot).toBeUndefined();
-    const strip = (json: string) => json.replace(/"Timestamp":"[^"]*","UUID":"[^"]*"/, '');
+    expect(live.uuid).toBe(IDENTITY.stream(TXN.commitLsn, 3));
+    const strip = (json: string) => json.replace(/"Timestamp":"[^"]*","UUID":"[^"]*"/, '').replace(/,"XID":.*,"TxIndex":3/, '');
     expect(strip(line)).toBe(strip(text.decode(live.encoded)).slice(0, -1) + ',"Snapshot":true}');
+  });
+
+  test('a snapshot row of a relation without its key column (a column list): random UUIDs, not one shared', () => {
+    const { factory, relation, bytes } = snapshotFixture();
+    factory.setKeyColumns(relation.relationId, ['code']);
+    const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
+    const a = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
+    const b = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
+    expect(text.decode(a.rowKeyJson)).toBe('["public.snap",null]');
+    expect(a.uuid).not.toBe(b.uuid);
+    expect(a.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const general = factory.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, 77n, undefined, 0, snapshot);
+    expect(general.uuid).not.toBe(a.uuid);
+    expect(general.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4/);
   });
 
   test('refuses malformed and truncated messages (the general path reports them), never throws', () => {
@@ -264,26 +313,26 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
       tag: 'relation', xid: undefined, relationId: 7, namespace: 'public', name: 't', replicaIdentity: 'd',
       columns: [{ flags: 1, isKey: true, name: 'id', typeOid: OID.int4, typeModifier: -1 }, { flags: 0, isKey: false, name: 'v', typeOid: OID.text, typeModifier: -1 }],
     });
-    const factory = new EventFactory('src', 'host', 'db', new TypeRegistry());
+    const factory = newFactory(new TypeRegistry());
     const good = encodePgoutput({ tag: 'update', xid: undefined, relationId: 7, oldKind: 'key', oldTuple: ['1', null], newTuple: ['2', 'x'] });
-    expect(factory.rowFromBytes(good, 0, good.length, relation, 1, undefined)).toBeDefined();
+    expect(factory.rowFromBytes(good, 0, good.length, relation, 1, TXN, 0)).toBeDefined();
     for (let cut = 0; cut < good.length; cut++) {
-      expect(factory.rowFromBytes(good.subarray(0, cut), 0, cut, relation, 1, undefined)).toBeUndefined();
+      expect(factory.rowFromBytes(good.subarray(0, cut), 0, cut, relation, 1, TXN, 0)).toBeUndefined();
       // Cut short by `end` inside a longer buffer: the bytes after it belong to the next message.
-      expect(factory.rowFromBytes(Uint8Array.of(...good, ...good), 0, cut, relation, 1, undefined)).toBeUndefined();
+      expect(factory.rowFromBytes(Uint8Array.of(...good, ...good), 0, cut, relation, 1, TXN, 0)).toBeUndefined();
     }
-    expect(factory.rowFromBytes(good, 0, good.length, relation, 2 ** 53, undefined)).toBeUndefined();
-    expect(factory.rowFromBytes(good, 0, good.length, relation, -1, undefined)).toBeUndefined();
+    expect(factory.rowFromBytes(good, 0, good.length, relation, 2 ** 53, TXN, 0)).toBeUndefined();
+    expect(factory.rowFromBytes(good, 0, good.length, relation, -1, TXN, 0)).toBeUndefined();
     const longer = Uint8Array.of(...good, 0);
-    expect(factory.rowFromBytes(longer, 0, longer.length, relation, 1, undefined)).toBeUndefined();
+    expect(factory.rowFromBytes(longer, 0, longer.length, relation, 1, TXN, 0)).toBeUndefined();
     const wrongCount = encodePgoutput({ tag: 'insert', xid: undefined, relationId: 7, newTuple: ['1', '2', '3'] });
-    expect(factory.rowFromBytes(wrongCount, 0, wrongCount.length, relation, 1, undefined)).toBeUndefined();
-    expect(() => factory.row(decodePgoutput(wrongCount, { protoVersion: 1 }) as RowMessage, relation, 1n, undefined)).toThrow('column');
+    expect(factory.rowFromBytes(wrongCount, 0, wrongCount.length, relation, 1, TXN, 0)).toBeUndefined();
+    expect(() => factory.row(decodePgoutput(wrongCount, { protoVersion: 1 }) as RowMessage, relation, 1n, TXN, 0)).toThrow('column');
     random = prng(3);
     for (let i = 0; i < 20_000; i++) {
       const bytes = Uint8Array.from(good);
       for (let k = 0; k < 1 + int(3); k++) bytes[int(bytes.length)] = int(256);
-      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 1, undefined);
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 1, TXN, 0);
       if (event !== undefined) expect(() => JSON.parse(text.decode(event.encoded))).not.toThrow();
     }
   });
@@ -297,17 +346,16 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
         { flags: 0, isKey: false, name: 'v', typeOid: OID.text, typeModifier: -1 },
       ],
     });
-    const factory = new EventFactory('src', 'host', 'db', new TypeRegistry());
-    const reference = new EventFactory('src', 'host', 'db', new TypeRegistry());
+    const factory = newFactory(new TypeRegistry());
+    const reference = newFactory(new TypeRegistry());
     const values = ['\u0001<"&>\n'.repeat(300_000), 'x'.repeat(3_000_000), 'é中'.repeat(500_000)];
     for (const [i, v] of values.entries()) {
       const doc = JSON.stringify({ list: Array.from({ length: 50_000 }, (_, k) => k), v: v.slice(0, 1000) });
       const message = { tag: 'insert' as const, xid: undefined, relationId: 11, newTuple: [String(i), doc, v] };
       const bytes = encodePgoutput(message);
-      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, i, undefined)!;
-      const expected = reference.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, BigInt(i), undefined);
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, i, TXN, i)!;
+      const expected = reference.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, BigInt(i), TXN, i);
       expected.timestamp = event.timestamp;
-      expected.uuid = event.uuid;
       expect(text.decode(event.encoded) === referencePassthrough(expected)).toBe(true);
     }
   });
@@ -317,12 +365,12 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
       tag: 'relation', xid: undefined, relationId: 9, namespace: 'public', name: 't', replicaIdentity: 'd',
       columns: [{ flags: 1, isKey: true, name: 'id', typeOid: OID.int8, typeModifier: -1 }, { flags: 0, isKey: false, name: 'v', typeOid: OID.text, typeModifier: -1 }],
     });
-    const factory = new EventFactory('src', 'host', 'db', new TypeRegistry());
+    const factory = newFactory(new TypeRegistry());
     const events: { id: number; value: string; event: ChangeEvent }[] = [];
     for (let id = 0; id < 3000; id++) {
       const value = 'x'.repeat(id % 7 === 0 ? 100_000 + id : id % 300) + '"';
       const bytes = encodePgoutput({ tag: 'insert', xid: undefined, relationId: 9, newTuple: [String(id), value] });
-      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, id, undefined)!;
+      const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, id, TXN, id)!;
       events.push({ id, value, event });
     }
     for (const { id, value, event } of events) {
@@ -343,6 +391,7 @@ function referencePassthrough(event: ChangeEvent): string {
   if (event.xid !== undefined) out += ',"XID":' + event.xid;
   if (event.commitLsn !== undefined) out += ',"CommitLSN":' + event.commitLsn.toString();
   if (event.commitTime !== undefined) out += ',"CommitTime":' + goJsonString(event.commitTime);
+  if (event.txIndex !== undefined) out += ',"TxIndex":' + event.txIndex;
   if (event.old !== undefined) out += ',"Old":' + goJsonObject(event.old);
   if (event.key !== undefined) out += ',"Key":[' + event.key.map(goJsonString).join(',') + ']';
   if (event.unchanged !== undefined && event.unchanged.length > 0) out += ',"Unchanged":[' + event.unchanged.map(goJsonString).join(',') + ']';
@@ -359,7 +408,7 @@ describe('encodePassthrough: cached head', () => {
         source: 's', host: pick(few), database: pick(few), schema: pick(few), table: pick(few),
         action: pick(['insert', 'update', 'delete', 'truncate', 'message'] as const), lsn: BigInt(int(1e9)),
         commitLsn: random() < 0.5 ? 5n : undefined, xid: random() < 0.5 ? int(1000) : undefined,
-        commitTime: random() < 0.3 ? undefined : pick(few), timestamp: pick(few), uuid: 'u', columns: { a: pick(few) },
+        commitTime: random() < 0.3 ? undefined : pick(few), txIndex: random() < 0.5 ? int(5000) : undefined, timestamp: pick(few), uuid: 'u', columns: { a: pick(few) },
         old: random() < 0.2 ? { b: 1 } : undefined, key: random() < 0.2 ? undefined : random() < 0.5 ? pick(keys) : [pick(few)],
         unchanged: random() < 0.2 ? [pick(few)] : undefined,
       };
@@ -379,6 +428,7 @@ function snapshotFixture() {
     ],
   } as Relation);
   const factory = new EventFactory('db1', 'host1', 'shop', new TypeRegistry());
+  factory.setIdentity(IDENTITY, '7301234567890123456/slot1');
   const bytes = new Uint8Array([0x49, 0, 0, 0x10, 0x92, 0x4e, 0, 2, 0x74, 0, 0, 0, 2, 0x34, 0x32, 0x74, 0, 0, 0, 3, 0x41, 0x64, 0x61]);
   return { factory, relation, bytes };
 }
