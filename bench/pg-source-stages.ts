@@ -187,7 +187,7 @@ async function chain(sinks: Sink[]): Promise<void> {
     const base = start + XLOGDATA_DATA_OFFSET;
     const walStart = xlogDataStartNumber(chunk, start);
     const rel = relations.get(readUint32BE(chunk, base + 1))!;
-    const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn, started)!;
+    const event = factory.rowFromBytes(chunk, base, end, rel, walStart, txn, i % 1000, started)!;
     const room = pipeline.push({ event });
     eventMetrics.record(rel.name, started);
     if ((i + 1) % 1000 === 0) pipeline.push({ position: BigInt(i) });
