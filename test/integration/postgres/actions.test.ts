@@ -5,19 +5,26 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../src/event/event.ts';
+import { EventIdentity } from '../../../src/event/identity.ts';
 import { testSince, uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests, type Harness } from '../../helpers/postgres-source.ts';
 
 const db = useSourceTests();
 
 /** Creates the tables (`ddl` uses {t} for the first table name, {t2}... for more), a publication, a slot, and a streaming source. */
-async function stream(tableCount: number, ddl: (names: string[]) => string, options: { publish?: string } = {}): Promise<{ h: Harness; names: string[] }> {
+async function stream(tableCount: number, ddl: (names: string[]) => string, options: { publish?: string } = {}): Promise<{ h: Harness; names: string[]; slot: string }> {
   const names = Array.from({ length: tableCount }, () => uniqueName('t'));
   await db.sql.unsafe(ddl(names));
   const { slot, publication } = await db.prepare(names, options);
   const h = await db.start({ slot, publication });
   await h.streaming();
-  return { h, names };
+  return { h, names, slot };
+}
+
+/** The UUIDs of the server's stream through `slot` (docs/kafka.md, "Event identity (UUID)"). */
+async function identityOf(slot: string): Promise<{ identity: EventIdentity; stream: string }> {
+  const [row] = await db.sql`SELECT system_identifier::text AS id FROM pg_control_system()`;
+  return { identity: EventIdentity.of(row!.id as string, slot), stream: `${row!.id}/${slot}` };
 }
 
 /** The parts of an event a test asserts on (plain objects: columns have no prototype). */
@@ -228,8 +235,43 @@ describe('row actions', () => {
     expect(tx!.table).toBe('');
     expect(plain!.columns).toEqual({ prefix, content: '\u00e9t\u00e9 <&>', transactional: false });
     expect(plain!.xid).toBeUndefined();
-    expect(plain!.commitLsn).toBeUndefined();
+    // Outside a transaction: its own LSN stands for the commit LSN, and it is change 0 there.
+    expect([plain!.commitLsn, plain!.txIndex]).toEqual([plain!.lsn, 0]);
     // Content that is not UTF-8 is kept losslessly as bytea hex text.
     expect(binary!.columns).toEqual({ prefix, content: '\\xff0001', transactional: false });
+  });
+});
+
+describe('event identity', () => {
+  testSince(14, 'logical decoding messages (the pgoutput messages option)')('txIndex counts every change message of a transaction (a TRUNCATE once per table); the UUID is the documented function of (commit LSN, txIndex)', async () => {
+    // Column names whose UTF-16 and code point orders differ: rows of ${b} take the general path, ${a}'s the byte path.
+    const { h, names: [a, b], slot } = await stream(2, ([a, b]) => `CREATE TABLE ${a} (id int PRIMARY KEY, v text); CREATE TABLE ${b} (id int PRIMARY KEY, "\u{1F600}" int, "\uE000" int)`);
+    const prefix = uniqueName('msg');
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe(`INSERT INTO ${a} VALUES (1, 'x')`);
+      await tx`SELECT pg_logical_emit_message(true, ${prefix}, 'in a transaction')`;
+      await tx.unsafe(`UPDATE ${a} SET v = 'y' WHERE id = 1`);
+      await tx.unsafe(`TRUNCATE ${a}, ${b}`);
+      await tx.unsafe(`INSERT INTO ${b} VALUES (7, 1, 2)`);
+      await tx.unsafe(`INSERT INTO ${a} VALUES (3, 'w')`);
+    });
+    await db.sql.unsafe(`INSERT INTO ${a} VALUES (2, 'z')`);
+    await db.sql`SELECT pg_logical_emit_message(false, ${prefix}, 'alone')`;
+    await h.sink.until('the events', () => h.sink.events.some((e) => e.action === 'message' && e.columns.content === 'alone'));
+    const events = h.sink.events.filter((e) => e.table === a || e.table === b || e.columns.prefix === prefix);
+    expect(events.map((e) => `${e.action} ${e.table || e.columns.content} #${e.txIndex}`)).toEqual([
+      `insert ${a} #0`, 'message in a transaction #1', `update ${a} #2`, `truncate ${a} #3`, `truncate ${b} #4`, `insert ${b} #5`, `insert ${a} #6`,
+      `insert ${a} #0`, 'message alone #0',
+    ]);
+    const { identity, stream: streamId } = await identityOf(slot);
+    for (const e of events) {
+      expect(e.uuid).toBe(identity.stream(e.commitLsn!, e.txIndex!));
+      expect(e.stream).toBe(streamId);
+    }
+    expect(new Set(events.map((e) => e.uuid)).size).toBe(events.length);
+    // The general path took ${b}'s insert, the byte path the others' rows.
+    expect(events.filter((e) => e.action === 'insert').map((e) => e.encoded !== undefined)).toEqual([true, false, true, true]);
+    const alone = events.at(-1)!;
+    expect([alone.commitLsn, alone.txIndex]).toEqual([alone.lsn, 0]);
   });
 });

@@ -2,11 +2,14 @@
  * End to end through the whole program: src/main.ts as a child process, a postgres source and a
  * `file` sink. A row with a column of many types is written by SQL and each output line's JSON
  * text is asserted: the original's first eight keys in its order, then Schema, XID, CommitLSN,
- * CommitTime, Old, Key; Columns exact byte for byte (Go's escaping, every digit, sorted names).
+ * CommitTime, TxIndex, Old, Key; Columns exact byte for byte (Go's escaping, every digit, sorted
+ * names); the UUID the one docs/kafka.md ("Event identity (UUID)") derives from the cluster, the
+ * slot, CommitLSN and TxIndex.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventIdentity } from '../../../src/event/identity.ts';
 import { postgresToFileToml } from '../../helpers/configs.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import { currentLsn, useSourceTests } from '../../helpers/postgres-source.ts';
@@ -68,18 +71,19 @@ const sortedColumns = [...COLUMNS].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const TIMESTAMP = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?';
-const UUID_V4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
+const UUID_V8 = '[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 
-/** A regex for one whole output line; captures WALPosition, XID and CommitLSN. */
+/** A regex for one whole output line; captures WALPosition, UUID, XID and CommitLSN. */
 function lineRegex(table: string, action: string, columns: string, rest: string): RegExp {
   return new RegExp(
     '^\\{"Host":"127\\.0\\.0\\.1","Database":"streamer_test","Table":"' + escapeRegex(table) + '","Action":"' + action + '"' +
       ',"WALPosition":([1-9]\\d*)' +
       // The child runs with TZ=Asia/Kolkata: the processing time carries the local offset.
       ',"Timestamp":"' + TIMESTAMP + '\\+05:30"' +
-      ',"UUID":"' + UUID_V4 + '"' +
+      ',"UUID":"(' + UUID_V8 + ')"' +
       ',"Columns":' + escapeRegex(columns) +
-      ',"Schema":"public","XID":([1-9]\\d*),"CommitLSN":([1-9]\\d*),"CommitTime":"' + TIMESTAMP + 'Z"' +
+      // One change per transaction: TxIndex 0.
+      ',"Schema":"public","XID":([1-9]\\d*),"CommitLSN":([1-9]\\d*),"CommitTime":"' + TIMESTAMP + 'Z","TxIndex":0' +
       escapeRegex(rest) + '\\}$',
   );
 }
@@ -129,12 +133,15 @@ describe('event JSON through the whole program', () => {
     expect(deleteMatch, `delete line:\n${del}`).not.toBeNull();
 
     // Positions: each change before its commit, commits in order, all before the WAL end we read after.
+    const [system] = await db.sql`SELECT system_identifier::text AS id FROM pg_control_system()`;
+    const identity = EventIdentity.of(system!.id as string, slot);
     for (const m of [insertMatch!, updateMatch!, deleteMatch!]) {
-      expect(BigInt(m[1]!)).toBeLessThan(BigInt(m[3]!));
-      expect(BigInt(m[3]!)).toBeLessThan(after);
+      expect(BigInt(m[1]!)).toBeLessThan(BigInt(m[4]!));
+      expect(BigInt(m[4]!)).toBeLessThan(after);
+      expect(m[2]).toBe(identity.stream(BigInt(m[4]!), 0));
     }
-    expect(BigInt(insertMatch![3]!)).toBeLessThan(BigInt(updateMatch![3]!));
-    expect(BigInt(updateMatch![3]!)).toBeLessThan(BigInt(deleteMatch![3]!));
+    expect(BigInt(insertMatch![4]!)).toBeLessThan(BigInt(updateMatch![4]!));
+    expect(BigInt(updateMatch![4]!)).toBeLessThan(BigInt(deleteMatch![4]!));
     // Every line is valid JSON, with the original's eight keys first in its order.
     for (const line of [insert!, update!, del!]) {
       expect(Object.keys(JSON.parse(line)).slice(0, 8)).toEqual(['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns']);

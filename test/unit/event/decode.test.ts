@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { RawJson, type ChangeEvent } from '../../../src/event/event.ts';
 import { encodePassthrough } from '../../../src/event/passthrough.ts';
+import { EventIdentity } from '../../../src/event/identity.ts';
 import { ORDER_UUID, ORIGINAL_ORDER_JSON, originalOrderEvent } from '../../contract/events.ts';
 import { EventDecoder, GO_ZERO_TIME, MalformedEventError, decodeEvent, fieldFor, isRfc3339 } from '../../../src/event/decode.ts';
 
@@ -137,6 +138,7 @@ describe('decodeEvent: our extra fields', () => {
     action: 'update',
     lsn: 23861144n,
     commitLsn: 18446744073709551615n,
+    txIndex: 4294967296,
     xid: 4294967295,
     commitTime: '2020-03-07T19:40:31.000123Z',
     timestamp: '2020-03-07T20:40:31.1234567+01:00',
@@ -151,13 +153,13 @@ describe('decodeEvent: our extra fields', () => {
     const json = encodePassthrough(full);
     const decoded = decodeEvent(json, 'relay');
     expect(encodePassthrough(decoded)).toBe(json);
-    expect(decoded).toMatchObject({ schema: 'billing', xid: 4294967295, commitLsn: 18446744073709551615n, commitTime: full.commitTime, old: full.old, key: ['id'], unchanged: ['blob', 'doc2'] });
+    expect(decoded).toMatchObject({ schema: 'billing', xid: 4294967295, commitLsn: 18446744073709551615n, txIndex: 4294967296, commitTime: full.commitTime, old: full.old, key: ['id'], unchanged: ['blob', 'doc2'] });
     expect(decoded.columns.doc).toEqual({ a: [1, 2.5, 'x'] });
     expect(decoded.columns.num).toEqual(new RawJson('123456789012345678901234.5'));
   });
 
   test('also for truncate and message events, and without the optional fields', () => {
-    const { xid: _x, commitLsn: _c, commitTime: _t, old: _o, key: _k, unchanged: _u, ...bare } = full;
+    const { xid: _x, commitLsn: _c, commitTime: _t, txIndex: _i, old: _o, key: _k, unchanged: _u, ...bare } = full;
     const events: ChangeEvent[] = [
       { ...bare, action: 'truncate', columns: {} },
       { ...full, action: 'message', columns: { prefix: 'p', content: 'c', transactional: true } },
@@ -171,10 +173,25 @@ describe('decodeEvent: our extra fields', () => {
     }
   });
 
+  test('a relayed stream event keeps its UUID and TxIndex: a relay of a relay writes the same bytes (docs/kafka.md, "Event identity (UUID)")', () => {
+    const identity = EventIdentity.of('7301234567890123456', 'slot1');
+    const event: ChangeEvent = { ...full, commitLsn: 0x1a8e94f0n, txIndex: 3, uuid: identity.stream(0x1a8e94f0n, 3) };
+    const json = encodePassthrough(event);
+    expect(json).toContain(`"UUID":"${identity.stream(0x1a8e94f0n, 3)}"`);
+    expect(json).toContain(',"CommitLSN":445551856,"CommitTime":"2020-03-07T19:40:31.000123Z","TxIndex":3,"Old"');
+    let relayed = json;
+    for (let hop = 0; hop < 3; hop++) relayed = encodePassthrough(decodeEvent(relayed, `relay${hop}`));
+    expect(relayed).toBe(json);
+    const decoded = decodeEvent(relayed, 'relay');
+    expect([decoded.uuid, decoded.commitLsn, decoded.txIndex]).toEqual([event.uuid, 0x1a8e94f0n, 3]);
+  });
+
   test('badly typed extra fields are ignored, as the original ignores them, and the event kept', () => {
-    const event = decodeEvent(`{"UUID":"${UUID}","Schema":1,"XID":-1,"CommitLSN":"5","CommitTime":false,"Old":[1],"Key":[1],"Unchanged":"x"}`, 'k');
+    const event = decodeEvent(`{"UUID":"${UUID}","Schema":1,"XID":-1,"CommitLSN":"5","CommitTime":false,"TxIndex":-1,"Old":[1],"Key":[1],"Unchanged":"x"}`, 'k');
     expect(event).toMatchObject({ uuid: UUID, schema: '' });
-    for (const key of ['xid', 'commitLsn', 'commitTime', 'old', 'key', 'unchanged']) expect(event).not.toHaveProperty(key);
+    for (const key of ['xid', 'commitLsn', 'commitTime', 'txIndex', 'old', 'key', 'unchanged']) expect(event).not.toHaveProperty(key);
+    expect(decodeEvent(withField('TxIndex', '1.5'), 'k').txIndex).toBeUndefined();
+    expect(decodeEvent(withField('TxIndex', '0'), 'k').txIndex).toBe(0);
     expect(decodeEvent(withField('XID', '4294967296'), 'k').xid).toBeUndefined();
     // Only true marks a snapshot row; anything else is ignored.
     for (const value of ['false', '1', '"true"', 'null']) expect(decodeEvent(withField('Snapshot', value), 'k')).not.toHaveProperty('snapshot');
