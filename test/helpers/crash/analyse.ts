@@ -1,9 +1,12 @@
 /**
  * The delivery contract checked on the crash test's output file (docs/delivery.md), run by run:
  * nothing lost, per-row commit order, whole transactions under one CommitLSN, no replay before the
- * persisted position, and at every kill the persisted position behind the file and the slot's
- * confirmed position behind the persisted one. Nothing is kept per event (the soak writes millions).
+ * persisted position, at every kill the persisted position behind the file and the slot's
+ * confirmed position behind the persisted one, and every replayed change with its first delivery's
+ * UUID and JSON (identity.ts). Per event only numbers are kept (the soak writes millions).
  */
+import type { EventIdentity } from '../../../src/event/identity.ts';
+import { IdentityCheck } from './identity.ts';
 import { fileSize, forEachLine, parseLine } from './output.ts';
 
 /** What was seen of one start → run → SIGKILL cycle. */
@@ -36,9 +39,12 @@ export function analyse(input: {
   /** Transaction number → number of changes. */
   sizes: readonly number[];
   slotStart: bigint;
+  /** The stream's event identity (cluster and slot): every UUID is recomputed from it. */
+  identity?: EventIdentity;
   problem: (text: string) => void;
-}): { eventsInFile: number; distinctEvents: number; duplicates: number; tornLines: number } {
+}): { eventsInFile: number; distinctEvents: number; duplicates: number; sameIdentityDuplicates: number; tornLines: number } {
   const { cycles, committed, sizes, problem } = input;
+  const identities = new IdentityCheck(sizes, input.identity, problem);
   const txns = sizes.length;
   /** Row id → its versions in order of first appearance. */
   const versionsById = new Map<number, number[]>();
@@ -80,6 +86,8 @@ export function analyse(input: {
       const lsn = txnLsn[e.txn] as bigint;
       if (lsn === -1n) txnLsn[e.txn] = e.commitLsn;
       else if (lsn !== e.commitLsn) problem(`transaction ${e.txn}: events with CommitLSN ${lsn} and ${e.commitLsn}`);
+      // A replay carries its first delivery's UUID and JSON (but Timestamp); other changes other UUIDs.
+      identities.see(e, line);
       // Per row: first occurrences in commit order, only committed versions.
       let versions = versionsById.get(e.id);
       if (versions === undefined) versionsById.set(e.id, (versions = []));
@@ -136,7 +144,10 @@ export function analyse(input: {
     previous = lsn;
   }
   if (partial > 5) problem(`... ${partial} incomplete transactions in all`);
+  // Every duplicate (a row version seen before) was found to be a redelivery of the same change.
+  const duplicates = eventsInFile - distinctEvents;
+  if (identities.redelivered !== duplicates) problem(`${duplicates} duplicate row versions, but ${identities.redelivered} redeliveries of the same (CommitLSN, TxIndex) with equal JSON`);
 
-  return { eventsInFile, distinctEvents, duplicates: eventsInFile - distinctEvents, tornLines };
+  return { eventsInFile, distinctEvents, duplicates, sameIdentityDuplicates: identities.redelivered, tornLines };
 }
 

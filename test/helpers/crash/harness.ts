@@ -9,6 +9,8 @@
  * - every transaction arrives whole (all its changes, under one CommitLSN), CommitLSNs follow the
  *   writer's commit order, events of one run are in commit order, and after a crash only
  *   transactions after the persisted position are replayed (duplicates only for what was in flight);
+ * - a replayed change carries its first delivery's UUID and the same JSON but Timestamp, distinct
+ *   changes distinct UUIDs, each as docs/kafka.md derives it ("Event identity (UUID)"; identity.ts);
  * - at every kill, the persisted position (state file) never runs ahead of the file, and the slot's
  *   confirmed_flush_lsn never runs ahead of the persisted position (persist first, then confirm);
  * - no start refuses (exit code 3, docs/operations.md "Positions the server must agree with"): after
@@ -18,6 +20,7 @@
  * kill), so a line torn by the kill is recognised as such and not mistaken for corruption.
  */
 import { join } from 'node:path';
+import { EventIdentity } from '../../../src/event/identity.ts';
 import { postgresSourceToml, sinkToml, streamerToml } from '../configs.ts';
 import { createStream, dropSlot, pgClient, type PgServer } from '../pg.ts';
 import { confirmedFlush } from '../postgres-source.ts';
@@ -63,6 +66,8 @@ export interface CrashReport {
   eventsInFile: number;
   distinctEvents: number;
   duplicates: number;
+  /** Duplicates found equal to their first delivery: same (CommitLSN, TxIndex), same UUID, same JSON but Timestamp. */
+  sameIdentityDuplicates: number;
   /** Lines cut short by a kill (their events were replayed by the next run). */
   tornLines: number;
   /** Time from the final start until every committed change was in the file. */
@@ -225,12 +230,14 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
     const finalRefused = startCheckOutcome(streamer.stderr()).refused;
     if (finalRefused) problem(`final run: the start check refused after the kills (a false refusal):\n${streamer.stderr()}`);
 
+    const [system] = await sql`SELECT system_identifier::text AS id FROM pg_control_system()`;
     const analysis = analyse({
       outFile,
       cycles,
       committed: writer.committed,
       sizes: writer.sizes,
       slotStart: stream.slotStart,
+      identity: EventIdentity.of(system!.id as string, stream.slot),
       problem,
     });
     return {
@@ -260,9 +267,10 @@ export function summarize(report: CrashReport): string {
   return [
     `${report.cycles.length} kill -9 cycles (${streaming} while streaming, ${report.cycles.length - streaming} counted from spawn), then a final run`,
     `${report.transactions} transactions (${report.bigTransactions} large), ${report.committedChanges} committed changes on ${report.rows} rows`,
-    `${report.eventsInFile} events in the file: ${report.distinctEvents} distinct, ${report.duplicates} duplicates (replays after kills), ${report.tornLines} torn lines`,
+    `${report.eventsInFile} events in the file: ${report.distinctEvents} distinct, ${report.duplicates} duplicates (replays after kills; ` +
+      `${report.sameIdentityDuplicates} with their first delivery's UUID and JSON but Timestamp), ${report.tornLines} torn lines`,
     `start checks: ${report.refusals} refused (exit 3); ${behind.length} of ${report.cycles.length} killed runs started with the slot behind the saved position (at most ${maxBehind} bytes), the others at it or killed before the check`,
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
-    report.problems.length === 0 ? 'contract held: nothing lost, per-row commit order, whole transactions, no replay before the persisted position' : `${report.problems.length} problem(s):\n${report.problems.join('\n')}`,
+    report.problems.length === 0 ? 'contract held: nothing lost, per-row commit order, whole transactions, no replay before the persisted position, replays with their first UUIDs' : `${report.problems.length} problem(s):\n${report.problems.join('\n')}`,
   ].join('\n');
 }

@@ -12,6 +12,9 @@ export interface SeenEvent {
   /** The writer's transaction number (1, 2, ...: commit order, since the writer is sequential). */
   txn: number;
   commitLsn: bigint;
+  /** TxIndex (-1 when missing) and UUID: the event's identity (identity.ts). */
+  txIndex: number;
+  uuid: string;
   segment: number;
 }
 
@@ -68,27 +71,34 @@ export const fileSize = (path: string): number => (existsSync(path) ? statSync(p
 /** One line of the file sink as an event of the crash table; undefined when it is not valid JSON of one. */
 export function parseLine(line: string, segment: number): SeenEvent | undefined {
   try {
-    const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number } };
+    const parsed = JSON.parse(line) as { Columns: { id: number; version: number; txn: number }; TxIndex?: number; UUID: string };
     // CommitLSN is an exact integer in the JSON; re-read it as text so a large LSN keeps every digit.
     const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(line)?.[1] ?? '-1');
-    return { id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, segment };
+    return { id: parsed.Columns.id, version: parsed.Columns.version, txn: parsed.Columns.txn, commitLsn, txIndex: parsed.TxIndex ?? -1, uuid: parsed.UUID, segment };
   } catch {
     return undefined;
   }
 }
 
-/** Complete lines of one run's output; a last line without newline was cut by the kill. */
-export function parseSegment(bytes: Buffer, segment: number): { events: SeenEvent[]; torn: number; bad: string[] } {
-  const lines = bytes.toString('utf8').split('\n');
-  const tail = lines.pop() ?? '';
+/**
+ * Complete lines of one run's output; a last line without newline was cut by the kill. Each event
+ * comes with its line (`lines[i]` is `events[i]`'s).
+ */
+export function parseSegment(bytes: Buffer, segment: number): { events: SeenEvent[]; lines: string[]; torn: number; bad: string[] } {
+  const all = bytes.toString('utf8').split('\n');
+  const tail = all.pop() ?? '';
   const events: SeenEvent[] = [];
+  const lines: string[] = [];
   const bad: string[] = [];
-  for (const line of lines) {
+  for (const line of all) {
     if (line === '') continue;
     const event = parseLine(line, segment);
     if (event === undefined) bad.push(line.slice(0, 200));
-    else events.push(event);
+    else {
+      events.push(event);
+      lines.push(line);
+    }
   }
-  return { events, torn: tail === '' ? 0 : 1, bad };
+  return { events, lines, torn: tail === '' ? 0 : 1, bad };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Crash safety (docs/delivery.md): psql-streamer as a child process, killed with SIGKILL at random
  * moments while transactions commit, restarted each time; every committed row version must reach
- * the file sink, in commit order per row. scripts/soak-crash runs the same for many more cycles.
+ * the file sink, in commit order per row, and what is delivered twice carries the same UUID (and
+ * JSON but Timestamp) both times. scripts/soak-crash runs the same for many more cycles.
  */
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { confirmedFlush } from '../../helpers/postgres-source.ts';
 import { readPersisted, startStreamer, useTempDirs, waitFor } from '../../helpers/streamer.ts';
 import { runCrashCycles, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
 import { fileSize, parseSegment } from '../../helpers/crash/output.ts';
+import { withoutTimestamp } from '../../helpers/crash/identity.ts';
+import { EventIdentity } from '../../../src/event/identity.ts';
 
 const pg = usePostgres();
 const newDir = useTempDirs('psql-streamer-crash-');
@@ -28,13 +31,14 @@ describe('kill -9', () => {
     });
     process.stderr.write(`[crash] ${summarize(report).replaceAll('\n', '\n[crash] ')}\n`);
     expect(report.problems).toEqual([]);
+    expect(report.sameIdentityDuplicates).toBe(report.duplicates);
     expect(report.cycles.length).toBe(15);
     expect(report.transactions).toBeGreaterThan(100);
     expect(report.refusals).toBe(0);
     expect(report.finalExitCode).toBe(0);
   }, 120_000);
 
-  test('while one 20,000-row transaction streams: after the restart every row arrives', async () => {
+  test('while one 20,000-row transaction streams: after the restart every row arrives; the replayed ones with the same UUIDs', async () => {
     const rows = 20_000;
     const dir = newDir();
     const sql = pg.sql({ max: 1 });
@@ -79,7 +83,19 @@ describe('kill -9', () => {
       expect(new Set(after.events.map((e) => e.id)).size).toBe(rows);
       expect(after.events.every((e) => e.commitLsn === commitLsn)).toBe(true);
       expect(readPersisted(stateFile, 'crash')).toBeGreaterThan(commitLsn);
-      process.stderr.write(`[crash-big] after the restart: all ${after.events.length} rows; ${atKill.events.length} duplicates from the killed run\n`);
+      // Event by event, each duplicate equals its redelivery: same (CommitLSN, TxIndex), UUID and JSON but Timestamp.
+      expect(after.events.map((e) => e.txIndex)).toEqual(Array.from({ length: rows }, (_, i) => i));
+      const [system] = await sql`SELECT system_identifier::text AS id FROM pg_control_system()`;
+      const identity = EventIdentity.of(system!.id as string, stream.slot);
+      atKill.events.forEach((first, i) => {
+        const again = after.events[first.txIndex]!;
+        expect({ txIndex: first.txIndex, uuid: again.uuid, json: withoutTimestamp(after.lines[first.txIndex]!) })
+          .toEqual({ txIndex: i, uuid: first.uuid, json: withoutTimestamp(atKill.lines[i]!) });
+        expect(after.lines[first.txIndex]).not.toBe(atKill.lines[i]); // the Timestamp did change
+      });
+      expect(after.events.every((e) => e.uuid === identity.stream(commitLsn, e.txIndex))).toBe(true);
+      expect(new Set(after.events.map((e) => e.uuid)).size).toBe(rows);
+      process.stderr.write(`[crash-big] after the restart: all ${after.events.length} rows; ${atKill.events.length} duplicates from the killed run, each with its first UUID\n`);
     } finally {
       await dropSlot(sql, stream.slot);
     }
