@@ -1,6 +1,8 @@
 /**
  * Random (version 4) UUIDs written straight as their lowercase hex text, from a pool of random
  * bytes refilled 4 KiB at a time from the same CSPRNG as crypto.randomUUID: no string per event.
+ * Only for the events that have no identity to derive one from (identity.ts; docs/kafka.md,
+ * "Event identity (UUID)": snapshot rows without their key columns).
  */
 const pool = new Uint8Array(4096);
 let poolAt = pool.length;
