@@ -6,6 +6,8 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
+import { EventIdentity } from '../../../src/event/identity.ts';
+import { withoutTimestamp } from '../../helpers/crash/identity.ts';
 import { formatLsn } from '../../../src/replication/lsn.ts';
 import { useKafka } from '../../helpers/kafka.ts';
 import { postgresToKafkaToml } from '../../helpers/configs.ts';
@@ -41,7 +43,8 @@ function pgToKafka(dir: string, stream: { publication: string; slot: string }, b
 }
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?[+-]\d\d:\d\d$/;
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Event UUIDs are version 8, derived from the change (docs/kafka.md, "Event identity (UUID)"). */
+const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ORIGINAL_KEYS = ['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns'];
 
 /** The raw text of `"Columns":{...}` in a message value (the object's exact bytes). */
@@ -112,7 +115,8 @@ topicFallback = "${otherTopic}"`), 'actions');
       expect(typeof value.WALPosition).toBe('number');
       expect(m.value).toMatch(/"WALPosition":[1-9]\d*,/);
       expect(value.Timestamp).toMatch(TIMESTAMP);
-      expect(value.UUID).toMatch(UUID_V4);
+      expect(value.UUID).toMatch(UUID_V8);
+      expect(Number.isInteger(value.TxIndex)).toBe(true);
       expect(value.Schema).toBe('public');
       const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(m.value!)![1]!);
       expect(m.headers).toEqual({
@@ -186,7 +190,25 @@ topicFallback = "${otherTopic}"`), 'actions');
     const missing: number[] = [];
     for (let id = 1; id <= committed; id++) if (!ids.has(id)) missing.push(id);
     expect(missing).toEqual([]);
-    process.stderr.write(`[pg-to-kafka kill -9] ${committed} rows committed, ${size} messages (${size - ids.size} duplicates of rows in flight at the kill)\n`);
+    // A change in the topic twice has the same UUID and value but Timestamp both times, and the
+    // UUID docs/kafka.md ("Event identity (UUID)") derives; no two changes share one.
+    const [system] = await sql`SELECT system_identifier::text AS id FROM pg_control_system()`;
+    const identity = EventIdentity.of(system!.id as string, stream.slot);
+    const firstValue = new Map<string, string>();
+    const changeOf = new Map<string, string>();
+    for (const m of read) {
+      const value = JSON.parse(m.value!) as { UUID: string; TxIndex: number };
+      const commitLsn = BigInt(/"CommitLSN":(\d+)/.exec(m.value!)![1]!);
+      const change = `${commitLsn} #${value.TxIndex}`;
+      expect({ change, uuid: value.UUID }).toEqual({ change, uuid: identity.stream(commitLsn, value.TxIndex) });
+      const json = withoutTimestamp(m.value!);
+      expect(firstValue.get(change) ?? json).toBe(json);
+      firstValue.set(change, json);
+      expect(changeOf.get(value.UUID) ?? change).toBe(change);
+      changeOf.set(value.UUID, change);
+    }
+    expect(firstValue.size).toBe(ids.size);
+    process.stderr.write(`[pg-to-kafka kill -9] ${committed} rows committed, ${size} messages (${size - ids.size} duplicates of rows in flight at the kill, each with its first UUID)\n`);
   }, 180_000);
 });
 
