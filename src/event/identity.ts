@@ -54,45 +54,54 @@ function readUint32LE(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
+/** MurmurHash3_x86_128's body: the 16-byte block at bytes[at] mixed into the state h (h1..h4). */
+function mixBlock(h: Int32Array, bytes: Uint8Array, at: number): void {
+  let h1 = h[0]!;
+  let h2 = h[1]!;
+  let h3 = h[2]!;
+  let h4 = h[3]!;
+  h1 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, at), C1), 15), C2);
+  h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
+  h2 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, at + 4), C2), 16), C3);
+  h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
+  h3 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, at + 8), C3), 17), C4);
+  h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
+  h4 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, at + 12), C4), 18), C1);
+  h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
+  h[0] = h1;
+  h[1] = h2;
+  h[2] = h3;
+  h[3] = h4;
+}
+
 /** The 16 bytes of MurmurHash3_x86_128(bytes, seed): h1‖h2‖h3‖h4, each little-endian (the reference code's output on x86). */
 export function murmur3x86_128(bytes: Uint8Array, seed = 0): Uint8Array {
-  let h1 = seed | 0;
-  let h2 = seed | 0;
-  let h3 = seed | 0;
-  let h4 = seed | 0;
+  const h = new Int32Array(4).fill(seed | 0);
   const length = bytes.length;
   const blocks = length - (length & 15);
-  for (let i = 0; i < blocks; i += 16) {
-    h1 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, i), C1), 15), C2);
-    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
-    h2 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, i + 4), C2), 16), C3);
-    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
-    h3 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, i + 8), C3), 17), C4);
-    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
-    h4 ^= Math.imul(rotl(Math.imul(readUint32LE(bytes, i + 12), C4), 18), C1);
-    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
-  }
+  for (let i = 0; i < blocks; i += 16) mixBlock(h, bytes, i);
   // The tail: up to 15 bytes, little-endian into k1..k4 (a missing byte is 0).
   const tail = length & 15;
   if (tail > 0) {
     const k = [0, 0, 0, 0];
     for (let i = 0; i < tail; i++) k[i >> 2]! |= bytes[blocks + i]! << ((i & 3) * 8);
-    if (tail > 12) h4 ^= Math.imul(rotl(Math.imul(k[3]!, C4), 18), C1);
-    if (tail > 8) h3 ^= Math.imul(rotl(Math.imul(k[2]!, C3), 17), C4);
-    if (tail > 4) h2 ^= Math.imul(rotl(Math.imul(k[1]!, C2), 16), C3);
-    h1 ^= Math.imul(rotl(Math.imul(k[0]!, C1), 15), C2);
+    if (tail > 12) h[3]! ^= Math.imul(rotl(Math.imul(k[3]!, C4), 18), C1);
+    if (tail > 8) h[2]! ^= Math.imul(rotl(Math.imul(k[2]!, C3), 17), C4);
+    if (tail > 4) h[1]! ^= Math.imul(rotl(Math.imul(k[1]!, C2), 16), C3);
+    h[0]! ^= Math.imul(rotl(Math.imul(k[0]!, C1), 15), C2);
   }
-  const words = finalize(h1, h2, h3, h4, length);
+  finalize(h, length);
   const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = (words[i >> 2]! >>> ((i & 3) * 8)) & 0xff;
+  for (let i = 0; i < 16; i++) out[i] = (h[i >> 2]! >>> ((i & 3) * 8)) & 0xff;
   return out;
 }
 
-function finalize(h1: number, h2: number, h3: number, h4: number, length: number): [number, number, number, number] {
-  h1 ^= length;
-  h2 ^= length;
-  h3 ^= length;
-  h4 ^= length;
+/** MurmurHash3_x86_128's finalization of the state h (h1..h4) after `length` bytes, in place. */
+function finalize(h: Int32Array, length: number): void {
+  let h1 = h[0]! ^ length;
+  let h2 = h[1]! ^ length;
+  let h3 = h[2]! ^ length;
+  let h4 = h[3]! ^ length;
   h1 = (h1 + h2 + h3 + h4) | 0;
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
@@ -102,10 +111,10 @@ function finalize(h1: number, h2: number, h3: number, h4: number, length: number
   h3 = fmix32(h3);
   h4 = fmix32(h4);
   h1 = (h1 + h2 + h3 + h4) | 0;
-  h2 = (h2 + h1) | 0;
-  h3 = (h3 + h1) | 0;
-  h4 = (h4 + h1) | 0;
-  return [h1, h2, h3, h4];
+  h[0] = h1;
+  h[1] = (h2 + h1) | 0;
+  h[2] = (h3 + h1) | 0;
+  h[3] = (h4 + h1) | 0;
 }
 
 /** The source namespace N of a PostgreSQL source: from IDENTIFY_SYSTEM's system identifier (decimal text) and the slot name. */
@@ -168,26 +177,18 @@ export class EventIdentity {
   private readonly s3: number;
   private readonly s4: number;
   private readonly scratch = new Uint8Array(UUID_TEXT_LENGTH);
+  /** The hash state of the event at hand (no allocation per event). */
+  private readonly state = new Int32Array(4);
 
   constructor(namespace: Uint8Array) {
     if (namespace.length !== 16) throw new RangeError(`an event namespace is 16 bytes, not ${namespace.length}`);
     this.namespace = namespace;
-    let h1 = 0;
-    let h2 = 0;
-    let h3 = 0;
-    let h4 = 0;
-    h1 ^= Math.imul(rotl(Math.imul(readUint32LE(namespace, 0), C1), 15), C2);
-    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
-    h2 ^= Math.imul(rotl(Math.imul(readUint32LE(namespace, 4), C2), 16), C3);
-    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
-    h3 ^= Math.imul(rotl(Math.imul(readUint32LE(namespace, 8), C3), 17), C4);
-    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
-    h4 ^= Math.imul(rotl(Math.imul(readUint32LE(namespace, 12), C4), 18), C1);
-    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
-    this.s1 = h1;
-    this.s2 = h2;
-    this.s3 = h3;
-    this.s4 = h4;
+    const h = this.state;
+    mixBlock(h, namespace, 0);
+    this.s1 = h[0]!;
+    this.s2 = h[1]!;
+    this.s3 = h[2]!;
+    this.s4 = h[3]!;
   }
 
   /** The namespace of a PostgreSQL source (sourceNamespace). */
@@ -201,23 +202,13 @@ export class EventIdentity {
    */
   writeStream(buf: Uint8Array, at: number, lsnLow: number, lsnHigh: number, txIndex: number): number {
     // MurmurHash3_x86_128's 12-byte tail: k1 = LSN low, k2 = LSN high, k3 = txIndex; length 28.
-    const h1 = this.s1 ^ Math.imul(rotl(Math.imul(lsnLow, C1), 15), C2);
-    const h2 = this.s2 ^ Math.imul(rotl(Math.imul(lsnHigh, C2), 16), C3);
-    const h3 = this.s3 ^ Math.imul(rotl(Math.imul(txIndex, C3), 17), C4);
-    let a = h1 ^ 28;
-    let b = h2 ^ 28;
-    let c = h3 ^ 28;
-    let d = this.s4 ^ 28;
-    a = (a + b + c + d) | 0;
-    b = (b + a) | 0;
-    c = (c + a) | 0;
-    d = (d + a) | 0;
-    a = fmix32(a);
-    b = fmix32(b);
-    c = fmix32(c);
-    d = fmix32(d);
-    a = (a + b + c + d) | 0;
-    return writeUuidWords(buf, at, a, (b + a) | 0, (c + a) | 0, (d + a) | 0);
+    const h = this.state;
+    h[0] = this.s1 ^ Math.imul(rotl(Math.imul(lsnLow, C1), 15), C2);
+    h[1] = this.s2 ^ Math.imul(rotl(Math.imul(lsnHigh, C2), 16), C3);
+    h[2] = this.s3 ^ Math.imul(rotl(Math.imul(txIndex, C3), 17), C4);
+    h[3] = this.s4;
+    finalize(h, 28);
+    return writeUuidWords(buf, at, h[0]!, h[1]!, h[2]!, h[3]!);
   }
 
   /** The UUID of the stream event (commitLsn, txIndex). */
