@@ -358,7 +358,7 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
       expected.timestamp = event.timestamp;
       expect(text.decode(event.encoded) === referencePassthrough(expected)).toBe(true);
     }
-  });
+  }, 60_000);
 
   test('lines are views into shared chunks that stay intact after later lines, whatever their size', () => {
     const relation = new RelationCache().setRelation({
@@ -378,7 +378,7 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
       expect(parsed.Columns).toEqual({ id, v: value });
       expect(text.decode(event.rowKeyJson)).toBe(`["public.t",${id}]`);
     }
-  });
+  }, 60_000);
 });
 
 /** encodePassthrough as it was before it cached the head: the reference for the cached version. */
