@@ -19,6 +19,10 @@ export interface EventLine {
   unchanged: string[];
   /** `"Snapshot":true` present. */
   snapshot: boolean;
+  /** `UUID`, and the raw JSON texts of `CommitLSN` and `TxIndex` ('' when absent): the event's identity. */
+  uuid: string;
+  commitLsn: string;
+  txIndex: string;
   /** The top-level keys, in the order the line has them. */
   keys: string[];
 }
@@ -100,19 +104,22 @@ export function parseEventLine(line: string): EventLine {
     old: oldText === undefined ? undefined : new Map(objectMembers(oldText)),
     unchanged: unchangedText === undefined ? [] : (JSON.parse(unchangedText) as string[]),
     snapshot: get('Snapshot') === 'true',
+    uuid: JSON.parse(get('UUID') ?? '""') as string,
+    commitLsn: get('CommitLSN') ?? '',
+    txIndex: get('TxIndex') ?? '',
     keys: members.map(([k]) => k),
   };
 }
 
 /**
  * What is wrong with a snapshot row's shape (empty when nothing): an insert, `"Snapshot":true` as
- * the last key, no XID/CommitLSN/CommitTime, a WALPosition.
+ * the last key, no XID/CommitLSN/CommitTime/TxIndex, a WALPosition.
  */
 export function snapshotShapeProblems(event: EventLine): string[] {
   const problems: string[] = [];
   if (event.action !== 'insert') problems.push(`Action ${event.action}, not insert`);
   if (event.keys.at(-1) !== 'Snapshot') problems.push(`"Snapshot" is not the last key (keys: ${event.keys.join(',')})`);
-  for (const key of ['XID', 'CommitLSN', 'CommitTime']) if (event.keys.includes(key)) problems.push(`has ${key}`);
+  for (const key of ['XID', 'CommitLSN', 'CommitTime', 'TxIndex']) if (event.keys.includes(key)) problems.push(`has ${key}`);
   if (!/^[1-9]\d*$/.test(event.walPosition)) problems.push(`WALPosition ${event.walPosition}`);
   return problems;
 }

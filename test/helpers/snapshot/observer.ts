@@ -1,9 +1,13 @@
 /**
  * What the snapshot tests check on the delivered events, as they arrive and at the end: the shape
- * of every snapshot row, snapshot positions in order, the consumer's copy (replica.ts) against the
- * table's final contents, and that every pre-filled row was either copied or changed by the stream.
+ * of every snapshot row, snapshot positions in order, event identities (a change delivered again
+ * has the UUID and JSON but Timestamp of its first delivery, a row copied again by the one snapshot
+ * its first UUID, no UUID names two things: docs/kafka.md, "Event identity (UUID)"), the
+ * consumer's copy (replica.ts) against the table's final contents, and that every pre-filled row
+ * was either copied or changed by the stream.
  */
 import type postgres from 'postgres';
+import { fingerprint } from '../crash/identity.ts';
 import { parseEventLine, snapshotShapeProblems } from './events.ts';
 import { compareRows, expectedRows, Replica } from './replica.ts';
 import { COLUMNS, endMark, tableRows } from './table.ts';
@@ -27,6 +31,11 @@ export class SnapshotObserver {
   /** Per lane (a Kafka partition; one lane for a file): snapshot rows come in WAL order only within one. */
   private readonly lastSnapshotPosition = new Map<number, bigint>();
   private shapeProblems = 0;
+  /** Change (`lsn #index`) or snapshot row (`row key`) → what its first delivery had: UUID, and for a change the JSON fingerprint. */
+  private readonly firstDelivery = new Map<string, string>();
+  /** UUID → the change or row it names. */
+  private readonly uuidOwner = new Map<string, string>();
+  private identityProblems = 0;
 
   constructor(readonly table: string, readonly rows: number) {
     this.replica = new Replica(table, COLUMNS);
@@ -50,6 +59,8 @@ export class SnapshotObserver {
     }
     if (event.table !== this.table) return;
     const key = Number(event.columns.get('id'));
+    this.checkIdentity(event.snapshot ? `snapshot row ${key}` : `change ${event.commitLsn} #${event.txIndex}`,
+      event.uuid, event.snapshot ? event.uuid : `${event.uuid} ${fingerprint(text)}`, run, event.snapshot || (event.commitLsn !== '' && event.txIndex !== ''));
     if (event.snapshot) {
       const shape = snapshotShapeProblems(event);
       if (shape.length > 0 && ++this.shapeProblems <= 3) this.problem(`run ${run}: snapshot row ${key}: ${shape.join('; ')}`);
@@ -71,6 +82,24 @@ export class SnapshotObserver {
     } catch (err) {
       this.problem(`run ${run}: cannot apply ${text.slice(0, 200)}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * `what` (a change or a snapshot row) delivered with `uuid`: the same `first` as its first
+   * delivery (a snapshot row copied again may carry newer values: only its UUID must match), and
+   * the UUID named nothing else.
+   */
+  private checkIdentity(what: string, uuid: string, first: string, run: number, named: boolean): void {
+    const problem = (text: string) => {
+      if (++this.identityProblems <= 3) this.problem(`run ${run}: ${text}`);
+    };
+    if (!named) return problem(`${what}: no CommitLSN or TxIndex`);
+    const seen = this.firstDelivery.get(what);
+    if (seen === undefined) this.firstDelivery.set(what, first);
+    else if (seen !== first) problem(`${what} delivered again with another UUID or other JSON (Timestamp aside) than the first time`);
+    const owner = this.uuidOwner.get(uuid);
+    if (owner === undefined) this.uuidOwner.set(uuid, what);
+    else if (owner !== what) problem(`UUID ${uuid} of ${what} already named ${owner}`);
   }
 
   /** A new run starts: the snapshot positions may begin again from an earlier chunk (a replay). */
