@@ -316,7 +316,10 @@ export class KafkaSink implements Sink {
     if (fatal !== undefined) {
       throw permanentError(`the brokers refuse this sink's settings: ${fatal.message}; check compression and requiredAcks`, { component: this.component });
     }
-    for (const [message, reason] of diverted) replaced?.set(message, this.deadLetters.divert(p.pending, message, reason));
+    for (const [message, reason] of diverted) {
+      const copy = this.deadLetters.divert(p.pending, message, reason);
+      replaced?.set(message, copy);
+    }
     if (retry !== undefined) {
       throw new StreamerError('SINK_WRITE', `cannot write ${p.pending.length} message(s) to Kafka ${this.settings.hosts}: ${retry.message}`, {
         component: this.component, cause: retry,
