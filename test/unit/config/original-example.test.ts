@@ -106,6 +106,10 @@ describe("the original's example file", async () => {
       partitioner: 'murmur2',
       compression: 'none',
       idempotent: false,
+      exactlyOnce: false,
+      transactionalId: 'psql-streamer.{sink}.{source}',
+      positionTopic: 'psql-streamer-positions',
+      transactionTimeout: 60_000,
     });
     expect([sink.verbose, sink.debug]).toEqual([false, false]);
   });
