@@ -30,6 +30,10 @@
  *                         [--partitions N] [--batch-size N] [--rate N] [--seconds N] [--warmup N]
  *                         [--flush-interval D] [--json FILE]
  *                         [--cpu-prof DIR]   (the streamer runs under `bun --cpu-prof`)
+ *                         [--trace FILE]     (where the latency tail comes from, bench/lib/latency-trace.ts;
+ *                                             memory at the throughput runs' RSS peak)
+ *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
+ *                                             run, bench/lib/recv-latency.ts)
  */
 import { Database } from 'bun:sqlite';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +43,8 @@ import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts';
+import { startRecvLatency } from './lib/recv-latency.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
@@ -60,6 +66,8 @@ const { values: args } = parseArgs({
     'flush-interval': { type: 'string', default: '5ms' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    trace: { type: 'string' },
+    baseline: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -108,8 +116,12 @@ class Streamer {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, config);
     const profile = args['cpu-prof'];
-    const cmd = profile ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profile}`, MAIN, '-config', file] : [process.execPath, MAIN, '-config', file];
-    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
+    const cmd = [process.execPath];
+    if (profile) cmd.push('--cpu-prof', `--cpu-prof-dir=${profile}`);
+    if (args.trace) cmd.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
+    cmd.push(MAIN, '-config', file);
+    const env = args.trace ? { ...process.env, PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl'), PSQL_STREAMER_GC_MS: process.env.PSQL_STREAMER_GC_MS ?? '', PSQL_STREAMER_FULLGC_MB: process.env.PSQL_STREAMER_FULLGC_MB ?? '' } : process.env;
+    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', env });
     this.proc = proc;
     void proc.exited.then(() => { this.finished = true; });
     const decoder = new TextDecoder();
@@ -180,6 +192,7 @@ startRetryInterval = "100ms"
 statusInterval = "200ms"
 batchSize = ${batchSize}
 batchFlushInterval = "${flushInterval}"
+${process.env.BENCH_SOURCE_EXTRA ?? ''}
 
 [sink.kafka]
 type = "kafka"
@@ -188,6 +201,7 @@ hosts = ${JSON.stringify(BROKERS)}
 handlers = ["passthrough"]
 topicFallback = "${topic}"
 requiredAcks = -1
+${process.env.BENCH_SINK_EXTRA ?? ''}
 `;
 }
 
@@ -254,6 +268,15 @@ async function appendAndCommitTimes(topic: string): Promise<Array<[number, numbe
     await consumer.close(true);
   }
   return out;
+}
+
+/** µs during which some task waited for a CPU (/proc/pressure/cpu, "some"); 0 where PSI is missing. */
+function cpuPressureUs(): number {
+  try {
+    return Number(/^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Microseconds since the epoch of an RFC 3339 time with up to 9 fraction digits. */
@@ -331,6 +354,15 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     const final = streamer.sample();
     const metrics = await streamer.metrics();
     await streamer.stop();
+    if (args.trace) {
+      const file = join(dir, 'memory.jsonl');
+      const samples = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as number[]) : [];
+      const peak = samples.reduce((best, s) => (s[1]! > (best?.[1] ?? 0) ? s : best), undefined as number[] | undefined);
+      const mb = (n: number | undefined) => fmt((n ?? 0) / 1048576, 1);
+      if (peak) log(`  memory at the RSS peak: rss ${mb(peak[1])} MB, JS heap used ${mb(peak[2])} of ${mb(peak[3])} MB, external ${mb(peak[4])} MB (array buffers ${mb(peak[5])} MB)`);
+      writeFileSync(`${args.trace}.throughput-${run}.json`, JSON.stringify(samples));
+      if (existsSync(`${file}.maps`)) writeFileSync(`${args.trace}.throughput-${run}.maps.jsonl`, readFileSync(`${file}.maps`));
+    }
     const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
     const batches = histogramPercentiles(metrics, 'pipeline_batch_events');
@@ -412,7 +444,9 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   const table = 'bench_kafka_latency';
   const publication = `${table}_pub`;
   const slot = `${table}_slot`;
+  const recvSlot = `${table}_recv`;
   await dropSlot(slot);
+  await dropSlot(recvSlot);
   await sql.unsafe(`drop publication if exists ${publication}`);
   await sql.unsafe(`drop table if exists ${table}`);
   await sql.unsafe(`drop sequence if exists ${table}_ids`);
@@ -420,6 +454,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   await sql.unsafe(`create sequence ${table}_ids`);
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  if (args.baseline) await sql`select pg_create_logical_replication_slot(${recvSlot}, 'test_decoding')`;
   const topic = `bench-latency-${Date.now()}`;
   await createBenchTopic(admin, topic, PARTITIONS, { 'message.timestamp.type': 'LogAppendTime' });
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
@@ -430,6 +465,8 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL));
     await streamer.waitFor('streaming', () => streamer.startupMs > 0, 60_000);
     const total = WARMUP + SECONDS;
+    const recv = args.baseline ? startRecvLatency(PG, recvSlot) : undefined;
+    const pressureBefore = cpuPressureUs();
     log(`latency: pgbench at ${fmt(RATE)} transactions/s for ${total} s (${WARMUP} s warm-up), batchFlushInterval ${FLUSH_INTERVAL}`);
     const benchStarted = Date.now();
     const pgbench = Bun.spawn([
@@ -438,12 +475,18 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     ], { stdout: 'pipe', stderr: 'pipe' });
     let benchDone = false;
     void pgbench.exited.then(() => { benchDone = true; });
+    const [walsender] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
+    const sched = args.trace ? sampleSched(streamer.proc.pid, walsender?.pid ?? undefined) : undefined;
     await streamer.waitFor('pgbench', () => benchDone, (total + 60) * 1000);
+    const schedSamples = sched?.stop() ?? [];
+    const pressure = (cpuPressureUs() - pressureBefore) / ((Date.now() - benchStarted) * 1000);
     const pgbenchOut = await new Response(pgbench.stdout).text();
     if ((await pgbench.exited) !== 0) throw new Error(`pgbench failed: ${await new Response(pgbench.stderr).text()}`);
     const achieved = /tps = ([\d.]+)/.exec(pgbenchOut)?.[1];
     const end = await currentLsn();
     await streamer.waitFor('everything delivered', () => streamer.persisted() >= end, 120_000);
+    await Bun.sleep(recv ? 1000 : 0);
+    const recvTimes = recv ? await recv.stop() : [];
     const metrics = await streamer.metrics();
     const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
@@ -478,15 +521,33 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
       batchEventsP99: batchEvents.p99,
       peakRssMb: streamer.peakRssKb / 1024,
       flushInterval: FLUSH_INTERVAL,
+      cpuPressure: pressure,
+      trace: undefined as ReturnType<typeof summarizeTrace> | undefined,
+      recvBaseline: undefined as { transactions: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined,
     };
+    if (recv) {
+      const recvLatencies = recvTimes.filter(([commitUs]) => commitUs >= measureFrom).map(([c, r]) => (r - c) / 1000).sort((a, b) => a - b);
+      result.recvBaseline = { transactions: recvLatencies.length, p50Ms: percentile(recvLatencies, 50), p99Ms: percentile(recvLatencies, 99), maxMs: recvLatencies.at(-1) ?? NaN };
+      log(`baseline pg_recvlogical (test_decoding, same run): ${fmt(recvLatencies.length)} commits, commit → receipt p50 ${fmt(result.recvBaseline.p50Ms, 1)} ms, ` +
+        `p99 ${fmt(result.recvBaseline.p99Ms, 1)} ms, max ${fmt(result.recvBaseline.maxMs, 1)} ms`);
+    }
+    if (args.trace) {
+      const stallFile = join(dir, 'loop-stalls.jsonl');
+      const stalls: Stall[] = existsSync(stallFile) ? readFileSync(stallFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Stall) : [];
+      result.trace = summarizeTrace(times, stalls, schedSamples);
+      writeFileSync(args.trace, JSON.stringify({ summary: result.trace, stalls, sched: schedSamples, messages: times }));
+      log(`trace: ${JSON.stringify(result.trace)}`);
+    }
     log(`latency: ${fmt(latencies.length)} messages measured (pgbench ${achieved ?? '?'} tps): commit → broker append p50 ${fmt(result.p50Ms, 1)} ms, ` +
       `p90 ${fmt(result.p90Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, p99.9 ${fmt(result.p999Ms, 1)} ms, max ${fmt(result.maxMs ?? NaN, 1)} ms; ` +
       `commit → event p50 ${fmt(result.commitToEventP50Ms, 1)} / p99 ${fmt(result.commitToEventP99Ms, 1)} ms, event → append p50 ${fmt(result.eventToAppendP50Ms, 1)} / p99 ${fmt(result.eventToAppendP99Ms, 1)} ms; ` +
       `produce requests ${fmt(produce.count)} (p50 ≤ ${fmt(result.produceP50Ms, 1)} ms, p99 ≤ ${fmt(result.produceP99Ms, 1)} ms), ` +
+      `CPU pressure ${fmt(pressure * 100)}% (share of the time some task waited for a CPU); ` +
       `pipeline batches ${fmt(batchEvents.count)} (events p50 ≤ ${fmt(batchEvents.p50)}, p99 ≤ ${fmt(batchEvents.p99)}; delivery p50 ≤ ${fmt(result.deliveryP50Ms, 1)} ms, p99 ≤ ${fmt(result.deliveryP99Ms, 1)} ms); peak RSS ${fmt(result.peakRssMb, 1)} MB`);
     return result;
   } finally {
     await dropSlot(slot);
+    await dropSlot(recvSlot);
     await sql.unsafe(`drop publication if exists ${publication}`);
     await sql.unsafe(`drop table if exists ${table}`);
     await sql.unsafe(`drop sequence if exists ${table}_ids`);
@@ -520,7 +581,9 @@ if (t) {
 const l = report.latency as Record<string, number> | undefined;
 if (l) {
   process.stdout.write(`\nlatency     ${fmt(l.rate!)} tx/s target (pgbench ${fmt(l.achievedTps ?? NaN)} tps), ${fmt(l.measuredMessages!)} messages: commit → broker ack ` +
-    `p50 ${fmt(l.p50Ms!, 1)} ms, p99 ${fmt(l.p99Ms!, 1)} ms (target ≤ 25), max ${fmt(l.maxMs!, 1)} ms; peak RSS ${fmt(l.peakRssMb!, 1)} MB\n`);
+    `p50 ${fmt(l.p50Ms!, 1)} ms, p99 ${fmt(l.p99Ms!, 1)} ms (target ≤ 25), max ${fmt(l.maxMs!, 1)} ms; peak RSS ${fmt(l.peakRssMb!, 1)} MB; CPU pressure ${fmt(l.cpuPressure! * 100)}%\n`);
+  const b = (report.latency as { recvBaseline?: Record<string, number> }).recvBaseline;
+  if (b) process.stdout.write(`            baseline pg_recvlogical (test_decoding) commit → receipt p50 ${fmt(b.p50Ms!, 1)} ms, p99 ${fmt(b.p99Ms!, 1)} ms, max ${fmt(b.maxMs!, 1)} ms\n`);
 }
 if (args.json) {
   writeFileSync(args.json, JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));

@@ -1,0 +1,101 @@
+/**
+ * Preloaded into the streamer by bench/pg-kafka.ts --trace (bun --preload). With
+ * $PSQL_STREAMER_LOOP_TRACE: records every event-loop stall of the main thread longer than STALL_MS
+ * (a TICK_MS timer that fired late) as [wall µs when it ended, µs late]. With
+ * $PSQL_STREAMER_MEM_TRACE: every MEM_MS, [wall ms, rss, heapUsed, heapTotal, external,
+ * arrayBuffers] from process.memoryUsage() and [RssAnon, RssFile] from /proc/self/status. Both written as JSON lines, the last on exit.
+ * Benchmark instrumentation, not part of the product.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+
+const STALL_MS = 4;
+const TICK_MS = 2;
+const MEM_MS = 100;
+
+function recorder(file: string): { push(line: unknown): void } {
+  let lines: string[] = [];
+  const flush = () => {
+    if (lines.length > 0) appendFileSync(file, lines.join('\n') + '\n');
+    lines = [];
+  };
+  process.on('exit', flush);
+  return {
+    push(line) {
+      lines.push(JSON.stringify(line));
+      if (lines.length >= 256) flush();
+    },
+  };
+}
+
+const loopFile = process.env.PSQL_STREAMER_LOOP_TRACE;
+if (loopFile) {
+  const out = recorder(loopFile);
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const late = now - last - TICK_MS;
+    if (late > STALL_MS) out.push([Math.round((performance.timeOrigin + now) * 1000), Math.round(late * 1000)]);
+    last = now;
+  }, TICK_MS).unref();
+}
+
+const memFile = process.env.PSQL_STREAMER_MEM_TRACE;
+if (memFile) {
+  const out = recorder(memFile);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    out.push([Date.now(), m.rss, m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, kb('RssAnon'), kb('RssFile')]);
+    if (m.rss > highest + 4 * 2 ** 20) {
+      highest = m.rss;
+      maps.push(mappings());
+    }
+  }, MEM_MS).unref();
+  // At each new RSS high (4 MiB steps): the resident anonymous mappings by size, to tell the JS heap
+  // (libpas), the JIT's executable memory and the native allocator apart; the last set written at exit.
+  let highest = 0;
+  const maps = recorder(`${memFile}.maps`);
+}
+
+// Experiment knob: an asynchronous full collection every $PSQL_STREAMER_GC_MS ms.
+const gcMs = Number(process.env.PSQL_STREAMER_GC_MS ?? 0);
+if (gcMs > 0) setInterval(() => Bun.gc(false), gcMs).unref();
+
+// Experiment knob: a synchronous full collection whenever the heap (with its ArrayBuffers) grew
+// $PSQL_STREAMER_FULLGC_MB above its size after the last one; the time spent goes to stderr at exit.
+const fullMb = Number(process.env.PSQL_STREAMER_FULLGC_MB ?? 0);
+if (fullMb > 0) {
+  const jsc = await import('bun:jsc');
+  let floor = jsc.heapSize();
+  let spent = 0;
+  let count = 0;
+  setInterval(() => {
+    if (jsc.heapSize() < floor + fullMb * 2 ** 20) return;
+    const t = performance.now();
+    jsc.fullGC();
+    spent += performance.now() - t;
+    count++;
+    floor = jsc.heapSize();
+  }, 20).unref();
+  process.on('exit', () => process.stderr.write(`[loop-monitor] ${count} full collections, ${spent.toFixed(0)} ms\n`));
+}
+
+/** Resident KiB of the process's mappings, grouped by permissions and size class, largest first. */
+function mappings(): unknown {
+  const text = readFileSync('/proc/self/smaps', 'utf8');
+  const groups = new Map<string, number>();
+  let key = '';
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const size = (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024;
+      const name = head[5] || (head[4] === '0' ? 'anon' : 'file');
+      key = `${head[3]} ${name.includes('/') ? name.split('/').pop() : name} ${size >= 65536 ? `${head[1]}:${Math.round(size / 1024)}M` : size >= 4096 ? '4-64M' : size >= 1024 ? '1-4M' : '<1M'}`;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) groups.set(key, (groups.get(key) ?? 0) + Number(rss[1]));
+  }
+  return [Date.now(), [...groups].filter(([, v]) => v >= 1024).sort((a, b) => b[1] - a[1])];
+}
