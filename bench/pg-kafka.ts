@@ -32,6 +32,7 @@
  *                         [--cpu-prof DIR]   (the streamer runs under `bun --cpu-prof`)
  *                         [--trace FILE]     (where the latency tail comes from, bench/lib/latency-trace.ts;
  *                                             memory at the throughput runs' RSS peak)
+ *                         [--heap-hint]      (the streamer with BUN_JSC_forceRAMSize=268435456, as packaged)
  *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
  *                                             run, bench/lib/recv-latency.ts)
  */
@@ -68,6 +69,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     trace: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    'heap-hint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -120,7 +122,9 @@ class Streamer {
     if (profile) cmd.push('--cpu-prof', `--cpu-prof-dir=${profile}`);
     if (args.trace) cmd.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
     cmd.push(MAIN, '-config', file);
-    const env = args.trace ? { ...process.env, PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl'), PSQL_STREAMER_GC_MS: process.env.PSQL_STREAMER_GC_MS ?? '', PSQL_STREAMER_FULLGC_MB: process.env.PSQL_STREAMER_FULLGC_MB ?? '' } : process.env;
+    const env: Record<string, string | undefined> = { ...process.env };
+    if (args['heap-hint']) env.BUN_JSC_forceRAMSize = '268435456';
+    if (args.trace) Object.assign(env, { PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl') });
     const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', env });
     this.proc = proc;
     void proc.exited.then(() => { this.finished = true; });
@@ -362,6 +366,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
       if (peak) log(`  memory at the RSS peak: rss ${mb(peak[1])} MB, JS heap used ${mb(peak[2])} of ${mb(peak[3])} MB, external ${mb(peak[4])} MB (array buffers ${mb(peak[5])} MB)`);
       writeFileSync(`${args.trace}.throughput-${run}.json`, JSON.stringify(samples));
       if (existsSync(`${file}.maps`)) writeFileSync(`${args.trace}.throughput-${run}.maps.jsonl`, readFileSync(`${file}.maps`));
+      writeFileSync(`${args.trace}.throughput-${run}.stderr`, streamer.stderr);
     }
     const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
@@ -560,7 +565,10 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
 
 const [server] = await sql<{ v: string }[]>`select version() as v`;
 log(`${server!.v.split(',')[0]}; Kafka at ${BROKERS.join(',')}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); topics of ${PARTITIONS} partitions`);
-const report: Record<string, unknown> = { date: new Date().toISOString(), server: server!.v, cpus: cpus().length, cpuModel: cpus()[0]?.model, partitions: PARTITIONS, batchSize: BATCH_SIZE };
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(), server: server!.v, cpus: cpus().length, cpuModel: cpus()[0]?.model, partitions: PARTITIONS, batchSize: BATCH_SIZE,
+  heapHint: args['heap-hint'] || process.env.BUN_JSC_forceRAMSize !== undefined,
+};
 try {
   if (PHASES.includes('throughput')) report.throughput = await throughputPhase();
   if (PHASES.includes('latency')) report.latency = await latencyPhase();
