@@ -472,6 +472,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     const total = WARMUP + SECONDS;
     const recv = args.baseline ? startRecvLatency(PG, recvSlot) : undefined;
     const pressureBefore = cpuPressureUs();
+    const cpuBefore = streamer.sample();
     log(`latency: pgbench at ${fmt(RATE)} transactions/s for ${total} s (${WARMUP} s warm-up), batchFlushInterval ${FLUSH_INTERVAL}`);
     const benchStarted = Date.now();
     const pgbench = Bun.spawn([
@@ -485,9 +486,11 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     await streamer.waitFor('pgbench', () => benchDone, (total + 60) * 1000);
     const schedSamples = sched?.stop() ?? [];
     const pressure = (cpuPressureUs() - pressureBefore) / ((Date.now() - benchStarted) * 1000);
+    const cpuAfter = streamer.sample();
     const pgbenchOut = await new Response(pgbench.stdout).text();
     if ((await pgbench.exited) !== 0) throw new Error(`pgbench failed: ${await new Response(pgbench.stderr).text()}`);
     const achieved = /tps = ([\d.]+)/.exec(pgbenchOut)?.[1];
+    const transactions = Number(achieved ?? RATE) * total;
     const end = await currentLsn();
     await streamer.waitFor('everything delivered', () => streamer.persisted() >= end, 120_000);
     await Bun.sleep(recv ? 1000 : 0);
@@ -527,6 +530,9 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
       peakRssMb: streamer.peakRssKb / 1024,
       flushInterval: FLUSH_INTERVAL,
       cpuPressure: pressure,
+      /** The streamer's CPU (all threads) and its main thread's run time per transaction while pgbench ran. */
+      cpuUsPerTx: cpuBefore && cpuAfter ? (cpuAfter.cpuUs - cpuBefore.cpuUs) / transactions : NaN,
+      mainRunUsPerTx: cpuBefore && cpuAfter ? ((cpuAfter.mainRunMs - cpuBefore.mainRunMs) * 1000) / transactions : NaN,
       trace: undefined as ReturnType<typeof summarizeTrace> | undefined,
       recvBaseline: undefined as { transactions: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined,
     };
@@ -548,6 +554,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
       `commit → event p50 ${fmt(result.commitToEventP50Ms, 1)} / p99 ${fmt(result.commitToEventP99Ms, 1)} ms, event → append p50 ${fmt(result.eventToAppendP50Ms, 1)} / p99 ${fmt(result.eventToAppendP99Ms, 1)} ms; ` +
       `produce requests ${fmt(produce.count)} (p50 ≤ ${fmt(result.produceP50Ms, 1)} ms, p99 ≤ ${fmt(result.produceP99Ms, 1)} ms), ` +
       `CPU pressure ${fmt(pressure * 100)}% (share of the time some task waited for a CPU); ` +
+      `streamer CPU ${fmt(result.cpuUsPerTx, 1)} µs/transaction (main thread running ${fmt(result.mainRunUsPerTx, 1)}); ` +
       `pipeline batches ${fmt(batchEvents.count)} (events p50 ≤ ${fmt(batchEvents.p50)}, p99 ≤ ${fmt(batchEvents.p99)}; delivery p50 ≤ ${fmt(result.deliveryP50Ms, 1)} ms, p99 ≤ ${fmt(result.deliveryP99Ms, 1)} ms); peak RSS ${fmt(result.peakRssMb, 1)} MB`);
     return result;
   } finally {

@@ -12,6 +12,7 @@ import type net from 'node:net';
 import { log } from '../core/logger.ts';
 import { PgConnectError, type PgNotice } from './errors.ts';
 import { FrameDecoder } from './frames.ts';
+import { ReadPacing } from './read-pacing.ts';
 import { encodeTerminate } from './frontend.ts';
 import { Backend } from './messages.ts';
 import type { ConnectOptions } from './options.ts';
@@ -40,6 +41,8 @@ export class PgConnection {
   private coalesceMs = 0;
   /** Set while reading waits (the socket is paused by us, not by pause()). */
   private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether data arrives fast enough for the wait to pay (read-pacing.ts). */
+  private readonly pacing = new ReadPacing();
   private warningHandler: (message: string) => void;
 
   private constructor(private readonly socket: net.Socket, private readonly options: ConnectOptions, private readonly target: Target) {
@@ -58,7 +61,7 @@ export class PgConnection {
     socket.on('data', (chunk: Uint8Array) => {
       this.decoder.push(chunk);
       this.drain();
-      if (this.coalesceMs > 0 && this.protocol.copyHandlers !== undefined) this.waitBeforeNextRead();
+      if (this.coalesceMs > 0 && this.protocol.copyHandlers !== undefined && this.pacing.read(chunk.length, performance.now())) this.waitBeforeNextRead();
     });
     socket.on('error', (err) => this.fail(connectErrorFrom(err, target)));
     socket.on('close', () => this.ended());
@@ -188,7 +191,9 @@ export class PgConnection {
    * keeps up reads a message or two per wake-up: a system call, a TLS record and a callback per
    * ≈ 1.5 KB. Waiting lets one read take what arrived meanwhile (tens of KB at high rates), which
    * cut the source's CPU per event by about a quarter (docs/benchmarks.md); a message arriving after a
-   * quiet spell is still read at once, and none waits longer than `ms`.
+   * quiet spell is still read at once, and none waits longer than `ms`. It waits only while data
+   * arrives faster than read-pacing.ts's threshold: at a few thousand transactions a second the
+   * wait saves nothing and costs CPU and latency.
    */
   setReadCoalescing(ms: number): void {
     this.coalesceMs = ms;
