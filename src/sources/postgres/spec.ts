@@ -40,7 +40,7 @@ export const postgresSourceOptions = defineSection({
   },
   readCoalesce: {
     kind: 'duration', default: 1, check: nonNegative,
-    doc: 'While streaming, wait this long after each read of the replication connection before the next, so one read takes what arrived meanwhile: ≈ 25% less CPU per event at high rates, at most this much added latency; 0 reads at once',
+    doc: 'While streaming faster than ≈ 8 MB/s, wait this long after each read of the replication connection before the next, so one read takes what arrived meanwhile: ≈ 25% less CPU per event at high rates, at most this much added latency; slower streams and 0 read at once',
   },
   failoverSlot: {
     kind: 'bool', default: true,
