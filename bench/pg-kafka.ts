@@ -33,6 +33,8 @@
  *                         [--trace FILE]     (where the latency tail comes from, bench/lib/latency-trace.ts;
  *                                             memory at the throughput runs' RSS peak)
  *                         [--heap-hint]      (the streamer with BUN_JSC_forceRAMSize=268435456, as packaged)
+ *                         [--exactly-once]   (also psql-streamer with exactlyOnce = true: a third consumer in
+ *                                             each throughput run, and a second latency phase)
  *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
  *                                             run, bench/lib/recv-latency.ts)
  */
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     trace: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    'exactly-once': { type: 'boolean', default: false },
     'heap-hint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -180,7 +183,7 @@ class Streamer {
   }
 }
 
-function streamerConfig(dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string): string {
+function streamerConfig(dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false): string {
   return `
 http = "127.0.0.1:0"
 boltdb = "${join(dir, 'state.db')}"
@@ -205,6 +208,8 @@ hosts = ${JSON.stringify(BROKERS)}
 handlers = ["passthrough"]
 topicFallback = "${topic}"
 requiredAcks = -1
+exactlyOnce = ${exactlyOnce}
+transactionalId = "bench-${topic}"
 ${process.env.BENCH_SINK_EXTRA ?? ''}
 `;
 }
@@ -306,7 +311,7 @@ function histogramPercentiles(metrics: string, name: string): { p50: number; p99
 // ---- phase: throughput ----
 
 interface ThroughputRun {
-  consumer: 'recv' | 'streamer';
+  consumer: ConsumerKind;
   run: number;
   wallMs: number;
   startupMs: number;
@@ -345,13 +350,16 @@ async function runRecv(run: number, slot: string, publication: string, end: bigi
   };
 }
 
-async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint): Promise<ThroughputRun> {
+/** pg_recvlogical, psql-streamer → Kafka, and the same with exactlyOnce = true (--exactly-once). */
+type ConsumerKind = 'recv' | 'streamer' | 'eos';
+
+async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint, exactlyOnce = false): Promise<ThroughputRun> {
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
   const topic = `bench-throughput-${run}-${Date.now()}`;
   await createBenchTopic(admin, topic, PARTITIONS);
   try {
     const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms'));
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce));
     await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
     const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const wallMs = performance.now() - streamer.started;
@@ -393,7 +401,8 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
 async function throughputPhase(): Promise<Record<string, unknown>> {
   const table = 'bench_kafka_batched';
   const publication = `${table}_pub`;
-  const slots = Array.from({ length: RUNS }, (_, i) => [`${table}_recv_${i + 1}`, `${table}_streamer_${i + 1}`]).flat();
+  const consumers: ConsumerKind[] = args['exactly-once'] ? ['recv', 'streamer', 'eos'] : ['recv', 'streamer'];
+  const slots = Array.from({ length: RUNS }, (_, i) => consumers.map((c) => `${table}_${c}_${i + 1}`)).flat();
   for (const slot of slots) await dropSlot(slot);
   await sql.unsafe(`drop publication if exists ${publication}`);
   await sql.unsafe(`drop table if exists ${table}`);
@@ -415,20 +424,20 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
 
   const runs: ThroughputRun[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    const order: Array<'recv' | 'streamer'> = run % 2 === 1 ? ['recv', 'streamer'] : ['streamer', 'recv'];
+    const order = run % 2 === 1 ? consumers : [...consumers].reverse();
     for (const consumer of order) {
       const slot = `${table}_${consumer}_${run}`;
-      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamerToKafka(run, slot, publication, end);
+      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamerToKafka(run, slot, publication, end, consumer === 'eos');
       runs.push(result);
       log(`throughput run ${run} ${consumer.padEnd(8)}: ${fmt(result.wallMs)} ms, ${fmt(result.rowsPerSec)} rows/s` +
-        (consumer === 'streamer' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
+        (consumer !== 'recv' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
         `, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event, peak RSS ${fmt(result.peakRssMb, 1)} MB`);
       await dropSlot(slot);
     }
   }
   await sql.unsafe(`drop publication ${publication}`);
   await sql.unsafe(`drop table ${table}`);
-  const of = (c: 'recv' | 'streamer') => runs.filter((r) => r.consumer === c);
+  const of = (c: ConsumerKind) => runs.filter((r) => r.consumer === c);
   const summarize = (rs: ThroughputRun[]) => ({
     rowsPerSec: median(rs.map((r) => r.rowsPerSec)),
     streamingRowsPerSec: median(rs.map((r) => r.streamingRowsPerSec)),
@@ -440,12 +449,17 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
   const recv = summarize(of('recv'));
   const streamer = summarize(of('streamer'));
   const perRun = of('streamer').map((s) => s.rowsPerSec / of('recv').find((r) => r.run === s.run)!.rowsPerSec);
-  return { rows: ROWS, txnRows: TXN_ROWS, runs, recv, streamer, ratio: streamer.rowsPerSec / recv.rowsPerSec, medianRunRatio: median(perRun) };
+  const eos = args['exactly-once'] ? summarize(of('eos')) : undefined;
+  const eosPerRun = of('eos').map((e) => e.rowsPerSec / of('streamer').find((s) => s.run === e.run)!.rowsPerSec);
+  return {
+    rows: ROWS, txnRows: TXN_ROWS, runs, recv, streamer, ratio: streamer.rowsPerSec / recv.rowsPerSec, medianRunRatio: median(perRun),
+    eos, eosRatio: eos === undefined ? undefined : eos.rowsPerSec / streamer.rowsPerSec, eosMedianRunRatio: eos === undefined ? undefined : median(eosPerRun),
+  };
 }
 
 // ---- phase: latency ----
 
-async function latencyPhase(): Promise<Record<string, unknown>> {
+async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown>> {
   const table = 'bench_kafka_latency';
   const publication = `${table}_pub`;
   const slot = `${table}_slot`;
@@ -467,7 +481,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   writeFileSync(script, benchRowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
   try {
     // Latency settings: a batch goes FLUSH_INTERVAL after its first event (or when 1,000 are in).
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL));
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL, exactlyOnce));
     await streamer.waitFor('streaming', () => streamer.startupMs > 0, 60_000);
     const total = WARMUP + SECONDS;
     const recv = args.baseline ? startRecvLatency(PG, recvSlot) : undefined;
@@ -579,25 +593,33 @@ const report: Record<string, unknown> = {
 try {
   if (PHASES.includes('throughput')) report.throughput = await throughputPhase();
   if (PHASES.includes('latency')) report.latency = await latencyPhase();
+  if (PHASES.includes('latency') && args['exactly-once']) report.latencyExactlyOnce = await latencyPhase(true);
 } finally {
   await sql.end({ timeout: 5 });
   await admin.close();
 }
 
-const t = report.throughput as { recv: Record<string, number>; streamer: Record<string, number>; ratio: number; medianRunRatio: number } | undefined;
+const t = report.throughput as {
+  recv: Record<string, number>; streamer: Record<string, number>; ratio: number; medianRunRatio: number;
+  eos?: Record<string, number>; eosRatio?: number; eosMedianRunRatio?: number;
+} | undefined;
 if (t) {
   process.stdout.write('\nthroughput  consumer        rows/s  startup ms  CPU µs/event (streaming)  peak RSS MB\n');
-  for (const [name, r] of [['pg_recvlogical', t.recv], ['psql-streamer', t.streamer]] as const) {
+  const rows: Array<readonly [string, Record<string, number>]> = [['pg_recvlogical', t.recv], ['psql-streamer', t.streamer]];
+  if (t.eos) rows.push(['exactly-once', t.eos]);
+  for (const [name, r] of rows) {
     process.stdout.write(`            ${name.padEnd(14)} ${fmt(r.rowsPerSec!).padStart(9)} ${fmt(r.startupMs!).padStart(11)}  ` +
       `${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)}\n`);
   }
   process.stdout.write(`            ratio psql-streamer → Kafka / pg_recvlogical: ${fmt(t.ratio, 2)} (median of per-run ratios ${fmt(t.medianRunRatio, 2)}; target ≥ 0.7)\n`);
+  if (t.eos) process.stdout.write(`            ratio exactly-once / at-least-once: ${fmt(t.eosRatio!, 2)} (median of per-run ratios ${fmt(t.eosMedianRunRatio!, 2)}; target ≥ 0.8)\n`);
 }
-const l = report.latency as Record<string, number> | undefined;
-if (l) {
-  process.stdout.write(`\nlatency     ${fmt(l.rate!)} tx/s target (pgbench ${fmt(l.achievedTps ?? NaN)} tps), ${fmt(l.measuredMessages!)} messages: commit → broker ack ` +
+for (const [label, key] of [['latency', 'latency'], ['exactly-once', 'latencyExactlyOnce']] as const) {
+  const l = report[key] as Record<string, number> | undefined;
+  if (!l) continue;
+  process.stdout.write(`\n${label.padEnd(11)} ${fmt(l.rate!)} tx/s target (pgbench ${fmt(l.achievedTps ?? NaN)} tps), ${fmt(l.measuredMessages!)} messages: commit → broker ack ` +
     `p50 ${fmt(l.p50Ms!, 1)} ms, p99 ${fmt(l.p99Ms!, 1)} ms (target ≤ 25), max ${fmt(l.maxMs!, 1)} ms; peak RSS ${fmt(l.peakRssMb!, 1)} MB; CPU pressure ${fmt(l.cpuPressure! * 100)}%\n`);
-  const b = (report.latency as { recvBaseline?: Record<string, number> }).recvBaseline;
+  const b = (l as { recvBaseline?: Record<string, number> }).recvBaseline;
   if (b) process.stdout.write(`            baseline pg_recvlogical (test_decoding) commit → receipt p50 ${fmt(b.p50Ms!, 1)} ms, p99 ${fmt(b.p99Ms!, 1)} ms, max ${fmt(b.maxMs!, 1)} ms\n`);
 }
 if (args.json) {
