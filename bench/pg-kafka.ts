@@ -387,7 +387,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     if (exactlyOnce ? size < ROWS : size !== ROWS) throw new Error(`the topic's end offsets add up to ${size}, expected ${exactlyOnce ? 'at least ' : ''}${ROWS}`);
     const cpuUs = final?.cpuUs ?? 0;
     return {
-      consumer: 'streamer', run, wallMs, startupMs: streamer.startupMs,
+      consumer: exactlyOnce ? 'eos' : 'streamer', run, wallMs, startupMs: streamer.startupMs,
       rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / ((wallMs - streamer.startupMs) / 1000),
       cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - streamer.startupCpuUs) / ROWS,
       peakRssMb: streamer.peakRssKb / 1024,

@@ -13,7 +13,7 @@ import { STOP, retryUntilDone } from './retry.ts';
 import { realTimers, sleep, type Sleep, type Timers } from '../core/timers.ts';
 
 /** What the pipeline needs of a sink. */
-export type PipelineSink = Pick<Sink, 'name' | 'write'>;
+export type PipelineSink = Pick<Sink, 'name' | 'write' | 'mergeEvents'>;
 
 /** What the pipeline needs of a source: somewhere to hand back delivered positions. */
 export type PipelineSource<P> = Pick<Source<P>, 'ack'>;
@@ -27,7 +27,7 @@ export interface PipelineOptions<P> extends PipelineSettings {
   log: Logger;
   metrics: Metrics;
   timers?: Timers;
-  /** Most events in batches delivered together (see nextBatch); default max(batchSize, MERGE_EVENTS). */
+  /** Most events in batches delivered together (see nextBatch); default max(batchSize, MERGE_EVENTS, the sinks' mergeEvents). */
   mergeLimit?: number;
 }
 
@@ -109,6 +109,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
   private readonly sinks: readonly PipelineSink[];
   private readonly batchSize: number;
   private readonly mergeLimit: number;
+  private readonly mergeBytes: number;
   private readonly flushIntervalMs: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
@@ -149,7 +150,9 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.source = options.source;
     this.sinks = options.sinks;
     this.batchSize = options.batchSize;
-    this.mergeLimit = options.mergeLimit ?? Math.max(options.batchSize, MERGE_EVENTS);
+    this.mergeLimit = options.mergeLimit ?? Math.max(options.batchSize, MERGE_EVENTS, ...options.sinks.map((s) => s.mergeEvents ?? 0));
+    // The bytes follow the events: a sink asking for 4x the events gets 4x MERGE_BYTES.
+    this.mergeBytes = MERGE_BYTES * Math.max(1, this.mergeLimit / Math.max(options.batchSize, MERGE_EVENTS));
     this.flushIntervalMs = options.batchFlushIntervalMs;
     this.retryInitialMs = options.sendRetryIntervalMs;
     this.retryMaxMs = options.maxRetryIntervalMs;
@@ -270,7 +273,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
       // Batches sealed while another was in flight: deliver them together (up to mergeLimit
       // events and MERGE_BYTES), or a busy pipeline falls behind one small batch at a time.
       let following = this.sealed[0];
-      while (following && next.events.length + following.events.length <= this.mergeLimit && next.bytes + following.bytes <= MERGE_BYTES) {
+      while (following && next.events.length + following.events.length <= this.mergeLimit && next.bytes + following.bytes <= this.mergeBytes) {
         next.append(this.sealed.shift() as Batch<P>);
         following = this.sealed[0];
       }

@@ -12,6 +12,13 @@ import type { ChangeEvent } from '../event/event.ts';
  */
 export interface Sink extends Component {
   write(batch: readonly ChangeEvent[]): Promise<void>;
+  /**
+   * Events this sink would rather take in one write when sealed batches queue up behind a busy
+   * sink (the pipeline delivers them merged): a sink with a fixed cost per write, such as a Kafka
+   * transaction, asks for more than the pipeline's default. Memory stays within the source's
+   * maxBufferedEvents/maxBufferedBytes either way: only batches already buffered are merged.
+   */
+  readonly mergeEvents?: number;
   /** Flush and release resources. Called after every pipeline feeding it has stopped. */
   close(): Promise<void>;
   /**

@@ -55,6 +55,8 @@ const SINK_TYPE = 'Sink-Kafka';
 const MAX_PARTITION_REQUEST_BYTES = 2 ** 20 - 1024;
 /** Async mode: queued bytes above which `write` waits for a flush (memory stays bounded). */
 const ASYNC_MAX_QUEUED_BYTES = 32 * 2 ** 20;
+/** Exactly once: events per write when batches queue up (Sink.mergeEvents); 4x the pipeline's default. */
+const EXACTLY_ONCE_MERGE_EVENTS = 16_384;
 /** While the brokers cannot be reached at startup, how often to try again. */
 const PROBE_INTERVAL_MS = 5_000;
 
@@ -75,6 +77,8 @@ interface Settings {
 /** Writes change events to Kafka topics: routing, encoding, delivery with partial retries, health. */
 export class KafkaSink implements Sink {
   readonly type = SINK_TYPE;
+  /** Exactly once: a transaction costs three round trips more than a write, so fewer, larger ones (docs/benchmarks.md). */
+  readonly mergeEvents: number | undefined;
 
   private readonly producer: KafkaProducer;
   private readonly router: TopicRouter;
@@ -141,6 +145,7 @@ export class KafkaSink implements Sink {
       deadline: (call, what) => this.deadline(call, what),
       onMetadataError: () => this.metrics.recordMetadataError(),
     });
+    this.mergeEvents = options.exactlyOnce ? EXACTLY_ONCE_MERGE_EVENTS : undefined;
     if (options.exactlyOnce) {
       this.exactlyOnce = new ExactlyOnceDelivery({
         sinkName: name,

@@ -65,6 +65,25 @@ describe('batching', () => {
     }
   });
 
+  test("a sink's mergeEvents raises the merge limit, and its bytes with it (an exactly-once Kafka sink asks for 16,384)", async () => {
+    const timers = new ManualTimers();
+    const source = fakeSource();
+    const sink = Object.assign(fakeSink('s'), { mergeEvents: 4096 * 4 });
+    sink.gated = true;
+    const p = makePipeline(source, [sink], { timers, batchSize: 2, batchFlushIntervalMs: 10, maxBufferedBytes: 1024 ** 3, maxBufferedEvents: 100_000, mergeLimit: undefined });
+    p.push(item(0));
+    timers.advance(10);
+    await until(() => sink.waiting === 1, 'first batch in flight');
+    // 3 MiB each: 8 MiB would merge two at most, the sink's 32 MiB takes ten.
+    for (let i = 1; i <= 12; i++) p.push({ ...item(i), bytes: 3 * 1024 * 1024 });
+    await settle();
+    sink.gated = false;
+    sink.releaseOne();
+    await until(() => source.flat().length === 13, 'everything acknowledged');
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 10, 2]);
+    p.close();
+  });
+
   test('flushes a partial batch batchFlushInterval after its first event arrived', async () => {
     const timers = new ManualTimers();
     const source = fakeSource();
