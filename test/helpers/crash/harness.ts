@@ -115,7 +115,7 @@ export function startCheckOutcome(stderr: string): { slotBehind: bigint; refused
 }
 
 /** SIGKILL and wait until the process is gone. */
-async function kill9(streamer: StreamerProcess): Promise<void> {
+export async function kill9(streamer: StreamerProcess): Promise<void> {
   streamer.proc.kill('SIGKILL');
   await streamer.exited;
 }

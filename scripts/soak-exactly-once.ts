@@ -1,0 +1,99 @@
+/**
+ * The exactly-once soak's driver (scripts/soak-exactly-once starts PostgreSQL and runs this): a
+ * private Kafka broker, many kill -9 cycles of test/helpers/exactly-once/harness.ts, then a
+ * summary. Exit code 1 when a committed change was lost, duplicated (with exactlyOnce) or out of
+ * order, or the run itself broke.
+ */
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { nonNegative } from './lib/options.ts';
+import { pgServerFromEnv } from '../test/helpers/pg.ts';
+import { tempDir } from '../test/helpers/streamer.ts';
+import { RestartableBroker } from '../test/helpers/kafka-sink.ts';
+import { runExactlyOnceCycles, summarizeExactlyOnce } from '../test/helpers/exactly-once/harness.ts';
+
+const HELP = `scripts/soak-exactly-once [options]
+  --cycles N                kill -9 cycles before the final run (default 100)
+  --min-ms N                shortest run before the kill, ms (default 150)
+  --max-ms N                longest run before the kill, ms (default 3000)
+  --startup-share X         share of kills timed from spawn (often during startup) rather than from streaming (default 0.2)
+  --changes N               row changes per transaction (default 5)
+  --insert-share X          share of changes that insert a new row (default 0.3)
+  --writer-pause-ms N       writer pause between transactions (default 1)
+  --big-every N             every N-th transaction inserts --big-rows rows at once (default 500, 0 = never)
+  --big-rows N              rows of a large transaction (default 20000)
+  --batch-size N            the source's batchSize (default 100)
+  --partitions N            partitions of the data topic (default 3)
+  --broker-restart-every N  every N-th cycle stops and starts the broker mid-run (default 0 = never)
+  --no-exactly-once         the at-least-once baseline: exactlyOnce off, duplicates reported, not a failure
+  --keep                    keep the output dir (config, state, logs) even when the run passed
+`;
+
+const { values } = parseArgs({
+  options: {
+    help: { type: 'boolean', short: 'h' },
+    cycles: { type: 'string', default: '100' },
+    'min-ms': { type: 'string', default: '150' },
+    'max-ms': { type: 'string', default: '3000' },
+    'startup-share': { type: 'string', default: '0.2' },
+    changes: { type: 'string', default: '5' },
+    'insert-share': { type: 'string', default: '0.3' },
+    'writer-pause-ms': { type: 'string', default: '1' },
+    'big-every': { type: 'string', default: '500' },
+    'big-rows': { type: 'string', default: '20000' },
+    'batch-size': { type: 'string', default: '100' },
+    partitions: { type: 'string', default: '3' },
+    'broker-restart-every': { type: 'string', default: '0' },
+    'no-exactly-once': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const num = (name: keyof typeof values): number => nonNegative(values, name, HELP);
+const exactlyOnce = !values['no-exactly-once'];
+
+const dir = tempDir('psql-streamer-soak-eo-');
+const started = new Date();
+process.stdout.write(`exactly-once soak: ${num('cycles')} cycles, exactlyOnce = ${exactlyOnce}, output in ${dir}; starting a private Kafka broker\n`);
+const broker = await RestartableBroker.create();
+// run_soak passes Ctrl-C on as SIGTERM: the private broker must not outlive the soak.
+process.on('SIGTERM', () => void broker.destroy().finally(() => process.exit(143)));
+let failed = true;
+try {
+  const report = await runExactlyOnceCycles({
+    pg: pgServerFromEnv(process.env),
+    brokers: broker.brokers,
+    dir,
+    cycles: num('cycles'),
+    exactlyOnce,
+    partitions: num('partitions'),
+    minRunMs: num('min-ms'),
+    maxRunMs: num('max-ms'),
+    startupKillShare: num('startup-share'),
+    changesPerTxn: num('changes'),
+    insertShare: num('insert-share'),
+    writerPauseMs: num('writer-pause-ms'),
+    bigTxnEvery: num('big-every'),
+    bigTxnRows: num('big-rows'),
+    batchSize: num('batch-size'),
+    broker,
+    brokerRestartEvery: num('broker-restart-every'),
+    catchUpTimeoutMs: 180_000,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const c = report.check;
+  const perKill = report.cycles.length > 0 ? (c.duplicates / report.cycles.length).toFixed(1) : '0';
+  process.stdout.write(`\n== exactly-once soak summary (${started.toISOString()}) ==\n${summarizeExactlyOnce(report)}\nduplicates per kill: ${perKill} on average\n`);
+  const broken = c.lost > 0 || c.reordered > 0 || c.unknown > 0 || c.split > 0 || (exactlyOnce && c.duplicates > 0);
+  failed = broken || report.problems.length > 0;
+} finally {
+  if (failed || values.keep) process.stdout.write(`output kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
+  await broker.destroy();
+}
+process.stdout.write(failed ? 'FAILED\n' : 'PASSED\n');
+process.exit(failed ? 1 : 0);
