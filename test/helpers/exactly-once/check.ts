@@ -31,6 +31,8 @@ export interface ExactlyOnceReport {
   unknown: number;
   /** Rows whose records are in more than one partition (their order is then not defined). */
   split: number;
+  /** Records read per partition (index = partition). */
+  perPartition: number[];
   /** Examples of each kind of problem (at most a few per kind), for the failure message. */
   problems: string[];
 }
@@ -49,6 +51,7 @@ export class ExactlyOnceCheck {
   private duplicates = 0;
   private reordered = 0;
   private split = 0;
+  private readonly perPartition: number[] = [];
 
   /**
    * @param committed row id → highest committed version (versions 1..max, committed in that order),
@@ -58,6 +61,7 @@ export class ExactlyOnceCheck {
 
   add(record: ReadRecord): void {
     this.records++;
+    this.perPartition[record.partition] = (this.perPartition[record.partition] ?? 0) + 1;
     const { id, version } = record;
     const partition = this.partitions.get(id);
     if (partition === undefined) this.partitions.set(id, record.partition);
@@ -122,6 +126,7 @@ export class ExactlyOnceCheck {
       reordered: this.reordered,
       unknown,
       split: this.split,
+      perPartition: Array.from(this.perPartition, (n) => n ?? 0),
       problems: [...this.problems, ...this.overflow()],
     };
   }

@@ -229,7 +229,7 @@ export function summarizeExactlyOnce(report: ExactlyOnceRunReport): string {
   return [
     `exactlyOnce = ${report.exactlyOnce}: ${report.cycles.length} kill -9 cycles (${restarts} with the broker restarted mid-run), then a final run`,
     `${report.transactions} transactions, ${report.committedChanges} committed changes on ${report.rows} rows`,
-    `read_committed consumer: ${c.records} records, ${c.distinct} distinct; lost ${c.lost}, duplicates ${c.duplicates}, reordered ${c.reordered}, never committed ${c.unknown}, rows split over partitions ${c.split}`,
+    `read_committed consumer: ${c.records} records, ${c.distinct} distinct; lost ${c.lost}, duplicates ${c.duplicates}, reordered ${c.reordered}, never committed ${c.unknown}, rows split over partitions ${c.split}; records per partition ${c.perPartition.join(' / ')}`,
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
     verdict ? 'every committed change exactly once, in commit order per row' : `check: ${c.problems.join('\n')}`,
     ...(report.problems.length === 0 ? [] : [`${report.problems.length} run problem(s):\n${report.problems.join('\n')}`]),

@@ -24,7 +24,7 @@ const zero = { lost: 0, duplicates: 0, reordered: 0, unknown: 0, split: 0 };
 describe('exactly-once check', () => {
   test('every committed version once, in order: passes', () => {
     const report = checkExactlyOnce(committed, clean());
-    expect(report).toEqual({ records: 6, distinct: 6, ...zero, problems: [] });
+    expect(report).toEqual({ records: 6, distinct: 6, ...zero, perPartition: [4, 2], problems: [] });
   });
 
   test('a version never read: lost', () => {
