@@ -12,7 +12,8 @@
  *   events of this source, answering the consumer's current generation and member id), so an
  *   exactly-once Kafka sink can commit the offsets in its own transaction (docs/kafka.md).
  * - `isolation`: read_committed (the default) reads only records of committed Kafka transactions
- *   (and all non-transactional ones); read_uncommitted reads aborted ones too.
+ *   (and all non-transactional ones; read-committed.ts completes the client's filter);
+ *   read_uncommitted reads aborted ones too.
  * - `ack(positions)` commits, per partition, the highest delivered offset + 1 (offsets.ts).
  * - Back-pressure: a full pipeline pauses the fetch stream until it drains.
  * - A fetch stream that fails (broker gone, group error) is replaced after a capped backoff; the
@@ -33,6 +34,7 @@ import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/cli
 import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
+import { filterAbortedFetches } from './read-committed.ts';
 import { ReconnectLoop } from '../reconnect.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
@@ -126,6 +128,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       maxBytesPerPartition: 2 ** 20,
       isolationLevel: settings.isolation === 'read_uncommitted' ? FetchIsolationLevels.READ_UNCOMMITTED : FetchIsolationLevels.READ_COMMITTED,
     });
+    // The client's own read_committed filter lets some aborted records through (read-committed.ts).
+    if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
     this.group = consumerGroupRef(settings.groupId, this.consumer);
     this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments));
     this.consumer.on('consumer:group:leave', () => {

@@ -81,6 +81,26 @@ describe('isolation', () => {
     }
   }, 90_000);
 
+  test('regression: with two aborted transactions of one producer in one fetch, @platformatic/kafka let the first one through; now neither is read', async () => {
+    const topic = await kafka.createTopic({ prefix: 'src-txn-aborts' });
+    const events = Array.from({ length: 12 }, (_, i) => originalEventJson(i));
+    const producer = new Producer({
+      clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
+    });
+    try {
+      // commit 0-1, abort 2-3, abort 4-5, commit 6-7, abort 8-9, commit 10-11: all in the first fetch.
+      for (const [first, end] of [[0, 'commit'], [2, 'abort'], [4, 'abort'], [6, 'commit'], [8, 'abort'], [10, 'commit']] as const) {
+        const transaction = await producer.beginTransaction();
+        await transaction.send({ messages: [first, first + 1].map((i) => ({ topic, partition: 0, value: Buffer.from(events[i]!) })) });
+        await (end === 'commit' ? transaction.commit() : transaction.abort());
+      }
+    } finally {
+      await producer.close().catch(() => {});
+    }
+    const { events: read } = await readAll(topic, 'read_committed', 6);
+    expect(read.map(indexOf)).toEqual([0, 1, 6, 7, 10, 11]);
+  }, 60_000);
+
   test('read_uncommitted: records of an aborted transaction are read too', async () => {
     const topic = await kafka.createTopic({ prefix: 'src-txn-uncommitted' });
     await produceTransactions(kafka.server.brokers, topic);
