@@ -9,16 +9,21 @@
  *
  * With `exactlyOnce = false` the same run measures at-least-once: nothing lost, in order, and the
  * duplicates each kill causes are counted (the check must see them, or it could never fail).
+ *
+ * `upstream: 'kafka'` runs a Kafka → Kafka relay instead: a Kafka source (read_committed) reading a
+ * topic that a transactional producer writes, committing and aborting transactions (kafka-writer.ts).
  */
-import { Admin } from '@platformatic/kafka';
+import { Admin, Consumer } from '@platformatic/kafka';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kafkaSinkToml, postgresSourceToml, streamerToml } from '../configs.ts';
+import { kafkaSinkToml, kafkaSourceToml, postgresSourceToml, streamerToml } from '../configs.ts';
 import { createTopic, deleteTopics, uniqueTopic } from '../kafka.ts';
 import { createStream, dropSlot, pgClient, type PgServer } from '../pg.ts';
 import { startStreamer, waitFor } from '../streamer.ts';
 import { kill9, startCheckOutcome } from '../crash/harness.ts';
 import { Writer, randomBetween } from '../crash/writer.ts';
 import { ExactlyOnceCheck, type ExactlyOnceReport } from './check.ts';
+import { KafkaWriter } from './kafka-writer.ts';
 import { CommittedReader } from './reader.ts';
 
 const SOURCE = 'eo';
@@ -38,6 +43,10 @@ export interface ExactlyOnceOptions {
   cycles: number;
   /** The Kafka sink's `exactlyOnce` key (false: at-least-once, duplicates expected after kills). */
   exactlyOnce: boolean;
+  /** What the streamer reads: PostgreSQL (default), or a Kafka topic written in transactions (a relay). */
+  upstream?: 'postgres' | 'kafka';
+  /** With `upstream: 'kafka'`: share of the upstream transactions aborted (default 0.2). */
+  abortShare?: number;
   /** Partitions of the data topic (default 3); a row's changes share a key, so a partition. */
   partitions?: number;
   minRunMs?: number;
@@ -69,10 +78,15 @@ export interface ExactlyOnceCycle {
   brokerRestarted: boolean;
   /** The streamer had exited by itself before the kill (a bug: its log is in problems). */
   diedEarly: boolean;
+  /** End offsets of the data topic's partitions after the kill (what this run and the ones before wrote, aborted records included). */
+  endOffsets: bigint[];
 }
 
 export interface ExactlyOnceRunReport {
   exactlyOnce: boolean;
+  upstream: 'postgres' | 'kafka';
+  /** Upstream transactions aborted (Kafka upstream only). */
+  aborted: number;
   cycles: ExactlyOnceCycle[];
   transactions: number;
   committedChanges: number;
@@ -87,23 +101,73 @@ export interface ExactlyOnceRunReport {
   totalMs: number;
 }
 
-/** The config of every run: PostgreSQL source `eo` → Kafka sink `kafka` writing to `topic`. */
-export function exactlyOnceConfig(o: {
-  pg: PgServer; brokers: readonly string[]; stateFile: string; publication: string; slot: string; topic: string;
-  exactlyOnce: boolean; transactionalId: string; batchSize: number; batchFlushInterval: string;
-}): string {
+/** The Kafka sink `kafka` of every run, writing source `eo`'s events to `topic`. */
+function sinkSection(o: { brokers: readonly string[]; topic: string; exactlyOnce: boolean; transactionalId: string }): string {
   const exactly = o.exactlyOnce ? `exactlyOnce = true\ntransactionalId = "${o.transactionalId}"\n` : '';
-  return streamerToml({
-    state: o.stateFile,
+  return kafkaSinkToml({ brokers: o.brokers, sources: [SOURCE], sink: `topicFallback = "${o.topic}"\nkey = "row"\nrequiredAcks = -1\n${exactly}` });
+}
+
+/** What the runs read from and how they are configured. */
+interface Upstream {
+  config: string;
+  writer: Pick<KafkaWriter, 'committed' | 'transactions' | 'changes' | 'error' | 'start' | 'stop'> & { aborted?: number };
+  /** The streamer's log line after which it reads. */
+  readyLog: string;
+  cleanUp(): Promise<void>;
+}
+
+/** PostgreSQL source `eo` (its table, publication and slot; SQLite state) and the crash writer. */
+async function postgresUpstream(options: ExactlyOnceOptions, sink: string): Promise<Upstream> {
+  const sql = pgClient(options.pg, { max: 2 });
+  const stream = await createStream(sql, 'eo', 'id int primary key, version int not null, txn int not null, payload text');
+  const config = streamerToml({
+    state: join(options.dir, 'state.db'),
     top: 'shutdownTimeout = "20s"',
     sections: [
       postgresSourceToml({
-        name: SOURCE, server: o.pg, publication: o.publication, slot: o.slot, batchFlushInterval: o.batchFlushInterval, statusInterval: '1s',
-        source: `startRetryInterval = "100ms"\nbatchSize = ${o.batchSize}`,
+        name: SOURCE, server: options.pg, publication: stream.publication, slot: stream.slot,
+        batchFlushInterval: options.batchFlushInterval ?? '20ms', statusInterval: '1s',
+        source: `startRetryInterval = "100ms"\nbatchSize = ${options.batchSize ?? 100}`,
       }),
-      kafkaSinkToml({ brokers: o.brokers, sources: [SOURCE], sink: `topicFallback = "${o.topic}"\nkey = "row"\nrequiredAcks = -1\n${exactly}` }),
+      sink,
     ],
   });
+  const writer = new Writer(sql, stream.table, {
+    changesPerTxn: options.changesPerTxn ?? 5,
+    insertShare: options.insertShare ?? 0.3,
+    pauseMs: options.writerPauseMs ?? 0,
+    bigTxnEvery: options.bigTxnEvery ?? 0,
+    bigTxnRows: options.bigTxnRows ?? 5000,
+  });
+  return {
+    config, writer, readyLog: 'Streaming from',
+    async cleanUp() {
+      await dropSlot(sql, stream.slot).catch(() => {});
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Kafka source `eo` (read_committed) on an upstream topic that a transactional producer writes. */
+async function kafkaUpstream(options: ExactlyOnceOptions, sink: string, admin: Admin): Promise<Upstream> {
+  const partitions = options.partitions ?? 3;
+  const topic = uniqueTopic('exactly-once-upstream');
+  await createTopic(admin, topic, partitions);
+  const config = streamerToml({
+    top: 'shutdownTimeout = "20s"',
+    sections: [
+      kafkaSourceToml({ name: SOURCE, brokers: options.brokers, topics: [topic], group: uniqueTopic('exactly-once-relay'), source: `batchSize = ${options.batchSize ?? 100}\n` }),
+      sink,
+    ],
+  });
+  const writer = new KafkaWriter(options.brokers, topic, {
+    changesPerTxn: options.changesPerTxn ?? 5,
+    insertShare: options.insertShare ?? 0.3,
+    abortShare: options.abortShare ?? 0.2,
+    pauseMs: options.writerPauseMs ?? 0,
+    partitions,
+  });
+  return { config, writer, readyLog: 'Partitions assigned', cleanUp: () => deleteTopics(admin, [topic]).catch(() => {}) };
 }
 
 /** The run: `cycles` kills, then a final run until everything committed was read, then the check. */
@@ -114,38 +178,29 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
   const problem = (text: string) => {
     if (problems.length < 50) problems.push(text);
   };
-  const sql = pgClient(options.pg, { max: 2 });
   const admin = new Admin({ clientId: 'exactly-once-admin', bootstrapBrokers: [...options.brokers] });
   const topic = uniqueTopic('exactly-once');
-  let slot: string | undefined;
+  const upstreamKind = options.upstream ?? 'postgres';
+  const offsets = new Consumer({ groupId: uniqueTopic('exactly-once-offsets'), clientId: 'exactly-once-offsets', bootstrapBrokers: [...options.brokers] });
+  let upstream: Upstream | undefined;
   try {
     await createTopic(admin, topic, options.partitions ?? 3);
-    const stream = await createStream(sql, 'eo', 'id int primary key, version int not null, txn int not null, payload text');
-    slot = stream.slot;
-    const config = exactlyOnceConfig({
-      pg: options.pg, brokers: options.brokers, stateFile: join(options.dir, 'state.db'), publication: stream.publication, slot: stream.slot,
-      topic, exactlyOnce: options.exactlyOnce, transactionalId: uniqueTopic('psql-streamer-eo'),
-      batchSize: options.batchSize ?? 100, batchFlushInterval: options.batchFlushInterval ?? '20ms',
-    });
-    const writer = new Writer(sql, stream.table, {
-      changesPerTxn: options.changesPerTxn ?? 5,
-      insertShare: options.insertShare ?? 0.3,
-      pauseMs: options.writerPauseMs ?? 0,
-      bigTxnEvery: options.bigTxnEvery ?? 0,
-      bigTxnRows: options.bigTxnRows ?? 5000,
-    });
+    const sink = sinkSection({ brokers: options.brokers, topic, exactlyOnce: options.exactlyOnce, transactionalId: uniqueTopic('psql-streamer-eo') });
+    upstream = upstreamKind === 'kafka' ? await kafkaUpstream(options, sink, admin) : await postgresUpstream(options, sink);
+    const { config, writer, readyLog } = upstream;
     writer.start();
 
     const cycles: ExactlyOnceCycle[] = [];
     for (let i = 0; i < options.cycles; i++) {
-      const cycle = await killCycle(options, config, i, problem);
+      const cycle = await killCycle(options, config, readyLog, i, problem);
+      cycle.endOffsets = await endOffsets(offsets, topic);
       cycles.push(cycle);
       if (writer.error !== undefined) throw writer.error;
       log(`cycle ${i + 1}/${options.cycles}: killed ${cycle.phase === 'streaming' ? `${cycle.runMs} ms after streaming began` : `${cycle.runMs} ms after spawn`}` +
-        `${cycle.brokerRestarted ? ', broker restarted mid-run' : ''}; writer ${writer.transactions} txns`);
+        `${cycle.brokerRestarted ? ', broker restarted mid-run' : ''}; writer ${writer.transactions} txns; data topic end offsets ${cycle.endOffsets.join(' / ')}`);
     }
     await writer.stop();
-    log(`writer stopped: ${writer.transactions} transactions, ${writer.changes} changes, ${writer.committed.size} rows`);
+    log(`writer stopped: ${writer.transactions} transactions${writer.aborted === undefined ? '' : ` (and ${writer.aborted} aborted)`}, ${writer.changes} changes, ${writer.committed.size} rows`);
 
     const check = new ExactlyOnceCheck(writer.committed);
     const finalStart = performance.now();
@@ -164,6 +219,7 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
       finalExitCode = await Promise.race([streamer.exited, new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), 30_000)))]);
       clearTimeout(timer);
       if (finalExitCode === -1) await kill9(streamer);
+      writeFileSync(join(options.dir, 'final.log'), streamer.stderr());
       if (finalExitCode !== 0) problem(`final run: exit code ${finalExitCode} after SIGTERM (expected 0)\n${streamer.stderr()}`);
       if (startCheckOutcome(streamer.stderr()).refused) problem(`final run: the start check refused after the kills:\n${streamer.stderr()}`);
       // Whatever the graceful stop still committed (a late duplicate would be here too).
@@ -175,6 +231,8 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
     for (const bad of reader.bad) problem(`not an event of the test table: ${bad}`);
     return {
       exactlyOnce: options.exactlyOnce,
+      upstream: upstreamKind,
+      aborted: writer.aborted ?? 0,
       cycles,
       transactions: writer.transactions,
       committedChanges: writer.changes,
@@ -186,15 +244,15 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
       totalMs: performance.now() - began,
     };
   } finally {
-    if (slot !== undefined) await dropSlot(sql, slot).catch(() => {});
-    await sql.end({ timeout: 5 });
+    await upstream?.cleanUp();
+    await offsets.close().catch(() => {});
     await deleteTopics(admin, [topic]).catch(() => {});
     await admin.close().catch(() => {});
   }
 }
 
 /** One start → run (maybe with a broker restart) → SIGKILL. */
-async function killCycle(options: ExactlyOnceOptions, config: string, i: number, problem: (text: string) => void): Promise<ExactlyOnceCycle> {
+async function killCycle(options: ExactlyOnceOptions, config: string, readyLog: string, i: number, problem: (text: string) => void): Promise<ExactlyOnceCycle> {
   const every = options.brokerRestartEvery ?? 0;
   const restart = options.broker !== undefined && every > 0 && i % every === every - 1;
   const phase = !restart && Math.random() < (options.startupKillShare ?? 0.2) ? 'startup' : 'streaming';
@@ -202,7 +260,7 @@ async function killCycle(options: ExactlyOnceOptions, config: string, i: number,
   const streamer = startStreamer(options.dir, config, `run-${i}`);
   let diedEarly = false;
   try {
-    if (phase === 'streaming') await streamer.waitForLog('Streaming from', 60_000);
+    if (phase === 'streaming') await streamer.waitForLog(readyLog, 60_000);
     if (restart) {
       await Bun.sleep(runMs / 2);
       await options.broker!.stop();
@@ -217,8 +275,20 @@ async function killCycle(options: ExactlyOnceOptions, config: string, i: number,
   }
   if (diedEarly) problem(`cycle ${i}: the streamer exited by itself (code ${streamer.proc.exitCode}) before the kill:\n${streamer.stderr()}`);
   await kill9(streamer);
+  // For a post-mortem (the soak keeps its dir when a run failed).
+  writeFileSync(join(options.dir, `run-${i}.log`), streamer.stderr());
   if (startCheckOutcome(streamer.stderr()).refused) problem(`cycle ${i}: the start check refused after a kill -9:\n${streamer.stderr()}`);
-  return { phase, runMs, brokerRestarted: restart, diedEarly };
+  return { phase, runMs, brokerRestarted: restart, diedEarly, endOffsets: [] };
+}
+
+/** End offsets of `topic`'s partitions ([] when the brokers do not answer). */
+async function endOffsets(client: Consumer, topic: string): Promise<bigint[]> {
+  try {
+    const offsets = await client.listOffsets({ topics: [topic] });
+    return [...(offsets.get(topic) ?? [])];
+  } catch {
+    return [];
+  }
 }
 
 /** Human-readable summary of a report. */
@@ -227,8 +297,8 @@ export function summarizeExactlyOnce(report: ExactlyOnceRunReport): string {
   const restarts = report.cycles.filter((cycle) => cycle.brokerRestarted).length;
   const verdict = c.lost === 0 && c.duplicates === 0 && c.reordered === 0 && c.unknown === 0 && c.split === 0;
   return [
-    `exactlyOnce = ${report.exactlyOnce}: ${report.cycles.length} kill -9 cycles (${restarts} with the broker restarted mid-run), then a final run`,
-    `${report.transactions} transactions, ${report.committedChanges} committed changes on ${report.rows} rows`,
+    `${report.upstream === 'kafka' ? 'Kafka → Kafka relay' : 'PostgreSQL → Kafka'}, exactlyOnce = ${report.exactlyOnce}: ${report.cycles.length} kill -9 cycles (${restarts} with the broker restarted mid-run), then a final run`,
+    `${report.transactions} transactions${report.upstream === 'kafka' ? ` (and ${report.aborted} aborted)` : ''}, ${report.committedChanges} committed changes on ${report.rows} rows`,
     `read_committed consumer: ${c.records} records, ${c.distinct} distinct; lost ${c.lost}, duplicates ${c.duplicates}, reordered ${c.reordered}, never committed ${c.unknown}, rows split over partitions ${c.split}; records per partition ${c.perPartition.join(' / ')}`,
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
     verdict ? 'every committed change exactly once, in commit order per row' : `check: ${c.problems.join('\n')}`,

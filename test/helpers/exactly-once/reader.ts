@@ -4,10 +4,13 @@
  * never seen), and hands each record of the crash table to a callback, in offset order per
  * partition. A record the client delivers twice at the same offset (a fetch repeated around the
  * group's first rebalance) is passed on once: a duplicate in the log has an offset of its own.
+ * The client's read_committed filter misses aborted transactions (src/sources/kafka/read-committed.ts):
+ * the reader uses the source's complete one, or it would report aborted records as duplicates.
  */
 import { Consumer, FetchIsolationLevels, type MessagesStream } from '@platformatic/kafka';
 import { uniqueTopic } from '../kafka.ts';
 import { parseLine } from '../crash/output.ts';
+import { filterAbortedFetches } from '../../../src/sources/kafka/read-committed.ts';
 import type { ReadRecord } from './check.ts';
 
 export class CommittedReader {
@@ -54,6 +57,7 @@ export class CommittedReader {
       maxWaitTime: 200,
       autocommit: false,
     });
+    filterAbortedFetches(consumer);
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     return new CommittedReader(consumer, stream, onRecord);
   }

@@ -6,7 +6,8 @@
  * in commit order per row (test/helpers/exactly-once/). scripts/soak-exactly-once runs 100 cycles.
  *
  * The at-least-once baseline (`exactlyOnce = false`) runs the same harness and must see the
- * duplicates kills cause: it shows the check can fail.
+ * duplicates kills cause: it shows the check can fail. A Kafka → Kafka relay (Kafka source, read
+ * committed, on a topic whose producer also aborts transactions) is killed the same way.
  */
 import { describe, expect, test } from 'bun:test';
 import { kafkaSinkOptions } from '../../../src/sinks/kafka/spec.ts';
@@ -68,6 +69,18 @@ describe('kill -9 while PostgreSQL → Kafka streams', () => {
     expectCleanRun(r, 20);
     expect(r.check.duplicates).toBe(0);
     expect(r.check.distinct).toBe(r.committedChanges);
+    expect(r.check.records).toBe(r.committedChanges);
+  }, 600_000);
+
+  test.skipIf(!HAS_EXACTLY_ONCE)('Kafka → Kafka relay, exactlyOnce = true, upstream transactions committed and aborted, 8 kills: every committed change exactly once, in order per row', async () => {
+    const r = await runExactlyOnceCycles({
+      pg: pg.server, brokers: kafka.server.brokers, dir: newDir(), cycles: 8, exactlyOnce: true, upstream: 'kafka', abortShare: 0.2,
+      minRunMs: 300, maxRunMs: 1500, log: log('exactly-once-relay'),
+    });
+    report('exactly-once-relay', r);
+    expectCleanRun(r, 8);
+    expect(r.aborted).toBeGreaterThan(0);
+    expect(r.check.duplicates).toBe(0);
     expect(r.check.records).toBe(r.committedChanges);
   }, 600_000);
 
