@@ -192,7 +192,8 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
 
     const cycles: ExactlyOnceCycle[] = [];
     for (let i = 0; i < options.cycles; i++) {
-      const cycle = await killCycle(options, config, readyLog, i, problem);
+      const written = async () => (await endOffsets(offsets, topic)).reduce((sum, o) => sum + o, 0n);
+      const cycle = await killCycle(options, config, readyLog, i, problem, written);
       cycle.endOffsets = await endOffsets(offsets, topic);
       cycles.push(cycle);
       if (writer.error !== undefined) throw writer.error;
@@ -252,7 +253,9 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
 }
 
 /** One start → run (maybe with a broker restart) → SIGKILL. */
-async function killCycle(options: ExactlyOnceOptions, config: string, readyLog: string, i: number, problem: (text: string) => void): Promise<ExactlyOnceCycle> {
+async function killCycle(
+  options: ExactlyOnceOptions, config: string, readyLog: string, i: number, problem: (text: string) => void, written: () => Promise<bigint>,
+): Promise<ExactlyOnceCycle> {
   const every = options.brokerRestartEvery ?? 0;
   const restart = options.broker !== undefined && every > 0 && i % every === every - 1;
   const phase = !restart && Math.random() < (options.startupKillShare ?? 0.2) ? 'startup' : 'streaming';
@@ -262,10 +265,14 @@ async function killCycle(options: ExactlyOnceOptions, config: string, readyLog: 
   try {
     if (phase === 'streaming') await streamer.waitForLog(readyLog, 60_000);
     if (restart) {
+      // Stopped while transactions flow, and killed only after writing resumed.
+      await waitForProgress(written, 'the first transactions of this run', 60_000);
       await Bun.sleep(runMs / 2);
+      const before = await written();
       await options.broker!.stop();
       await Bun.sleep(randomBetween(options.minBrokerDownMs ?? 500, options.maxBrokerDownMs ?? 3000));
       await options.broker!.start();
+      await waitForProgress(written, 'writing to resume after the broker restart', 90_000, before);
     }
     await Promise.race([Bun.sleep(restart ? runMs / 2 : runMs), streamer.exited]);
     diedEarly = streamer.proc.exitCode !== null || streamer.proc.signalCode !== null;
@@ -279,6 +286,15 @@ async function killCycle(options: ExactlyOnceOptions, config: string, readyLog: 
   writeFileSync(join(options.dir, `run-${i}.log`), streamer.stderr());
   if (startCheckOutcome(streamer.stderr()).refused) problem(`cycle ${i}: the start check refused after a kill -9:\n${streamer.stderr()}`);
   return { phase, runMs, brokerRestarted: restart, diedEarly, endOffsets: [] };
+}
+
+/** Waits until the data topic grew by more than a few transaction markers beyond `from` (default: now). */
+async function waitForProgress(written: () => Promise<bigint>, what: string, timeoutMs: number, from?: bigint): Promise<void> {
+  const start = from ?? (await written());
+  await waitFor(what, async () => {
+    await Bun.sleep(100);
+    return (await written()) > start + 10n;
+  }, timeoutMs);
 }
 
 /** End offsets of `topic`'s partitions ([] when the brokers do not answer). */
