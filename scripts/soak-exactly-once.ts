@@ -25,6 +25,8 @@ const HELP = `scripts/soak-exactly-once [options]
   --batch-size N            the source's batchSize (default 100)
   --partitions N            partitions of the data topic (default 3)
   --broker-restart-every N  every N-th cycle stops and starts the broker mid-run (default 0 = never)
+  --relay                   a Kafka -> Kafka relay instead: a Kafka source reading a topic that a transactional producer writes
+  --abort-share X           with --relay: share of the upstream transactions aborted (default 0.2)
   --no-exactly-once         the at-least-once baseline: exactlyOnce off, duplicates reported, not a failure
   --keep                    keep the output dir (config, state, logs) even when the run passed
 `;
@@ -45,6 +47,8 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '3' },
     'broker-restart-every': { type: 'string', default: '0' },
     'no-exactly-once': { type: 'boolean', default: false },
+    relay: { type: 'boolean', default: false },
+    'abort-share': { type: 'string', default: '0.2' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -70,6 +74,8 @@ try {
     dir,
     cycles: num('cycles'),
     exactlyOnce,
+    upstream: values.relay ? 'kafka' : 'postgres',
+    abortShare: num('abort-share'),
     partitions: num('partitions'),
     minRunMs: num('min-ms'),
     maxRunMs: num('max-ms'),
