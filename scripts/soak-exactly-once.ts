@@ -6,24 +6,14 @@
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { nonNegative } from './lib/options.ts';
+import { KILL_CYCLE_HELP, killCycleOptions, killCycleValues, nonNegative } from './lib/options.ts';
 import { pgServerFromEnv } from '../test/helpers/pg.ts';
 import { tempDir } from '../test/helpers/streamer.ts';
 import { RestartableBroker } from '../test/helpers/kafka-sink.ts';
 import { runExactlyOnceCycles, summarizeExactlyOnce } from '../test/helpers/exactly-once/harness.ts';
 
 const HELP = `scripts/soak-exactly-once [options]
-  --cycles N                kill -9 cycles before the final run (default 100)
-  --min-ms N                shortest run before the kill, ms (default 150)
-  --max-ms N                longest run before the kill, ms (default 3000)
-  --startup-share X         share of kills timed from spawn (often during startup) rather than from streaming (default 0.2)
-  --changes N               row changes per transaction (default 5)
-  --insert-share X          share of changes that insert a new row (default 0.3)
-  --writer-pause-ms N       writer pause between transactions (default 1)
-  --big-every N             every N-th transaction inserts --big-rows rows at once (default 500, 0 = never)
-  --big-rows N              rows of a large transaction (default 20000)
-  --batch-size N            the source's batchSize (default 100)
-  --partitions N            partitions of the data topic (default 3)
+${KILL_CYCLE_HELP}  --partitions N            partitions of the data topic (default 3)
   --broker-restart-every N  every N-th cycle stops and starts the broker mid-run (default 0 = never)
   --relay                   a Kafka -> Kafka relay instead: a Kafka source reading a topic that a transactional producer writes
   --abort-share X           with --relay: share of the upstream transactions aborted (default 0.2)
@@ -34,16 +24,7 @@ const HELP = `scripts/soak-exactly-once [options]
 const { values } = parseArgs({
   options: {
     help: { type: 'boolean', short: 'h' },
-    cycles: { type: 'string', default: '100' },
-    'min-ms': { type: 'string', default: '150' },
-    'max-ms': { type: 'string', default: '3000' },
-    'startup-share': { type: 'string', default: '0.2' },
-    changes: { type: 'string', default: '5' },
-    'insert-share': { type: 'string', default: '0.3' },
-    'writer-pause-ms': { type: 'string', default: '1' },
-    'big-every': { type: 'string', default: '500' },
-    'big-rows': { type: 'string', default: '20000' },
-    'batch-size': { type: 'string', default: '100' },
+    ...killCycleOptions,
     partitions: { type: 'string', default: '3' },
     'broker-restart-every': { type: 'string', default: '0' },
     'no-exactly-once': { type: 'boolean', default: false },
@@ -58,11 +39,12 @@ if (values.help) {
 }
 
 const num = (name: keyof typeof values): number => nonNegative(values, name, HELP);
+const cycleOptions = killCycleValues(values, HELP);
 const exactlyOnce = !values['no-exactly-once'];
 
 const dir = tempDir('psql-streamer-soak-eo-');
 const started = new Date();
-process.stdout.write(`exactly-once soak: ${num('cycles')} cycles, exactlyOnce = ${exactlyOnce}, output in ${dir}; starting a private Kafka broker\n`);
+process.stdout.write(`exactly-once soak: ${cycleOptions.cycles} cycles, exactlyOnce = ${exactlyOnce}, output in ${dir}; starting a private Kafka broker\n`);
 const broker = await RestartableBroker.create();
 // run_soak passes Ctrl-C on as SIGTERM: the private broker must not outlive the soak.
 process.on('SIGTERM', () => void broker.destroy().finally(() => process.exit(143)));
@@ -72,20 +54,11 @@ try {
     pg: pgServerFromEnv(process.env),
     brokers: broker.brokers,
     dir,
-    cycles: num('cycles'),
+    ...cycleOptions,
     exactlyOnce,
     upstream: values.relay ? 'kafka' : 'postgres',
     abortShare: num('abort-share'),
     partitions: num('partitions'),
-    minRunMs: num('min-ms'),
-    maxRunMs: num('max-ms'),
-    startupKillShare: num('startup-share'),
-    changesPerTxn: num('changes'),
-    insertShare: num('insert-share'),
-    writerPauseMs: num('writer-pause-ms'),
-    bigTxnEvery: num('big-every'),
-    bigTxnRows: num('big-rows'),
-    batchSize: num('batch-size'),
     broker,
     brokerRestartEvery: num('broker-restart-every'),
     catchUpTimeoutMs: 180_000,

@@ -20,7 +20,7 @@ import { kafkaSinkToml, kafkaSourceToml, postgresSourceToml, streamerToml } from
 import { createTopic, deleteTopics, uniqueTopic } from '../kafka.ts';
 import { createStream, dropSlot, pgClient, type PgServer } from '../pg.ts';
 import { startStreamer, waitFor } from '../streamer.ts';
-import { kill9, startCheckOutcome } from '../crash/harness.ts';
+import { kill9, runBeforeKill, startCheckOutcome, type CrashOptions } from '../crash/harness.ts';
 import { Writer, randomBetween } from '../crash/writer.ts';
 import { ExactlyOnceCheck, type ExactlyOnceReport } from './check.ts';
 import { KafkaWriter } from './kafka-writer.ts';
@@ -34,7 +34,11 @@ export interface StoppableBroker {
   start(): Promise<void>;
 }
 
-export interface ExactlyOnceOptions {
+/** The timing, writer and batching options of the crash harness (crash/harness.ts), the same here. */
+type CycleOptions = Pick<CrashOptions, 'minRunMs' | 'maxRunMs' | 'startupKillShare' | 'changesPerTxn' | 'insertShare' | 'writerPauseMs' |
+  'bigTxnEvery' | 'bigTxnRows' | 'batchSize' | 'batchFlushInterval' | 'catchUpTimeoutMs' | 'log'>;
+
+export interface ExactlyOnceOptions extends CycleOptions {
   pg: PgServer;
   brokers: readonly string[];
   /** Temp dir for config and state. */
@@ -49,25 +53,12 @@ export interface ExactlyOnceOptions {
   abortShare?: number;
   /** Partitions of the data topic (default 3); a row's changes share a key, so a partition. */
   partitions?: number;
-  minRunMs?: number;
-  maxRunMs?: number;
-  /** Share of cycles killed a random time after spawn (often during startup) instead of after streaming began. */
-  startupKillShare?: number;
-  changesPerTxn?: number;
-  insertShare?: number;
-  writerPauseMs?: number;
-  bigTxnEvery?: number;
-  bigTxnRows?: number;
-  batchSize?: number;
-  batchFlushInterval?: string;
   /** With `brokerRestartEvery`: every that many cycles, the broker is stopped and started again mid-run before the kill. */
   broker?: StoppableBroker;
   brokerRestartEvery?: number;
   /** How long the broker stays down, ms (default 500–3000). */
   minBrokerDownMs?: number;
   maxBrokerDownMs?: number;
-  catchUpTimeoutMs?: number;
-  log?: (line: string) => void;
 }
 
 /** One start → run → SIGKILL cycle. */
@@ -261,8 +252,7 @@ async function killCycle(
   const phase = !restart && Math.random() < (options.startupKillShare ?? 0.2) ? 'startup' : 'streaming';
   const runMs = randomBetween(options.minRunMs ?? 150, options.maxRunMs ?? 800);
   const streamer = startStreamer(options.dir, config, `run-${i}`);
-  let diedEarly = false;
-  try {
+  const diedEarly = await runBeforeKill(streamer, i, problem, async () => {
     if (phase === 'streaming') await streamer.waitForLog(readyLog, 60_000);
     if (restart) {
       // Stopped while transactions flow, and killed only after writing resumed.
@@ -275,12 +265,7 @@ async function killCycle(
       await waitForProgress(written, 'writing to resume after the broker restart', 90_000, before);
     }
     await Promise.race([Bun.sleep(restart ? runMs / 2 : runMs), streamer.exited]);
-    diedEarly = streamer.proc.exitCode !== null || streamer.proc.signalCode !== null;
-  } catch (err) {
-    diedEarly = streamer.proc.exitCode !== null;
-    if (!diedEarly) problem(`cycle ${i}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (diedEarly) problem(`cycle ${i}: the streamer exited by itself (code ${streamer.proc.exitCode}) before the kill:\n${streamer.stderr()}`);
+  });
   await kill9(streamer);
   // For a post-mortem (the soak keeps its dir when a run failed).
   writeFileSync(join(options.dir, `run-${i}.log`), streamer.stderr());
