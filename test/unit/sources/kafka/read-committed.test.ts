@@ -1,9 +1,10 @@
 /**
  * Read-committed filtering of fetched batches (src/sources/kafka/read-committed.ts): the batches
- * of every aborted transaction go, committed and non-transactional ones and all control batches stay.
+ * of every aborted transaction are found and emptied; committed and non-transactional ones and all
+ * control batches stay as they are.
  */
 import { describe, expect, test } from 'bun:test';
-import { dropAbortedBatches, keepCommitted, type FetchedBatch } from '../../../../src/sources/kafka/read-committed.ts';
+import { abortedBatches, dropAbortedBatches, type FetchedBatch } from '../../../../src/sources/kafka/read-committed.ts';
 
 const TRANSACTIONAL = 1 << 4;
 const CONTROL = 1 << 5;
@@ -20,7 +21,7 @@ const marker = (offset: number, producer: number, type: 'abort' | 'commit'): Fet
 });
 const offsets = (batches: FetchedBatch[]) => batches.map((b) => `${b.firstOffset}${(b.attributes & CONTROL) !== 0 ? 'm' : ''}`);
 
-describe('keepCommitted', () => {
+describe('abortedBatches', () => {
   test('one producer aborting twice in one fetch: both aborted transactions go (the client kept the first)', () => {
     const batches = [
       data(0, 7), marker(2, 7, 'commit'),
@@ -28,8 +29,8 @@ describe('keepCommitted', () => {
       data(6, 7), marker(8, 7, 'abort'),
       data(9, 7), marker(11, 7, 'commit'),
     ];
-    const kept = keepCommitted(batches, [{ producerId: 7n, firstOffset: 3n }, { producerId: 7n, firstOffset: 6n }]);
-    expect(offsets(kept)).toEqual(['0', '2m', '5m', '8m', '9', '11m']);
+    const aborted = abortedBatches(batches, [{ producerId: 7n, firstOffset: 3n }, { producerId: 7n, firstOffset: 6n }]);
+    expect(offsets(aborted)).toEqual(['3', '6']);
   });
 
   test('interleaved producers: only the aborting one\'s batches of that transaction go; non-transactional batches stay', () => {
@@ -37,40 +38,44 @@ describe('keepCommitted', () => {
       data(0, 1), data(2, 2), data(4, -1), data(6, 1),
       marker(8, 1, 'abort'), data(9, 2), marker(11, 2, 'commit'), data(12, 1), marker(14, 1, 'commit'),
     ];
-    const kept = keepCommitted(batches, [{ producerId: 1n, firstOffset: 0n }]);
-    expect(offsets(kept)).toEqual(['2', '4', '8m', '9', '11m', '12', '14m']);
+    const aborted = abortedBatches(batches, [{ producerId: 1n, firstOffset: 0n }]);
+    expect(offsets(aborted)).toEqual(['0', '6']);
   });
 
   test('an aborted transaction whose marker is in a later fetch: its batches still go', () => {
-    const kept = keepCommitted([data(0, 3), data(2, 3)], [{ producerId: 3n, firstOffset: 0n }]);
-    expect(kept).toEqual([]);
+    const aborted = abortedBatches([data(0, 3), data(2, 3)], [{ producerId: 3n, firstOffset: 0n }]);
+    expect(offsets(aborted)).toEqual(['0', '2']);
   });
 
   test('aborted transactions listed out of order, or starting before the fetched range', () => {
     const batches = [data(10, 4), marker(12, 4, 'abort'), data(13, 5), marker(15, 5, 'abort'), data(16, 4), marker(18, 4, 'commit')];
-    const kept = keepCommitted(batches, [{ producerId: 5n, firstOffset: 13n }, { producerId: 4n, firstOffset: 8n }]);
-    expect(offsets(kept)).toEqual(['12m', '15m', '16', '18m']);
+    const aborted = abortedBatches(batches, [{ producerId: 5n, firstOffset: 13n }, { producerId: 4n, firstOffset: 8n }]);
+    expect(offsets(aborted)).toEqual(['10', '13']);
   });
 
-  test('nothing aborted: everything stays', () => {
+  test('nothing aborted: no batch', () => {
     const batches = [data(0, 1), marker(2, 1, 'commit'), data(3, -1)];
-    expect(keepCommitted(batches, [])).toEqual(batches);
+    expect(abortedBatches(batches, [])).toEqual([]);
   });
 });
 
-test('dropAbortedBatches: every partition of a response, in place; partitions without aborted transactions untouched', () => {
+test('dropAbortedBatches: aborted batches of every partition emptied in place, still there (the client takes the next fetch offset from the last batch)', () => {
   const untouched = [data(0, 1)];
+  const cut = [data(0, 1), marker(2, 1, 'abort'), data(3, -1), data(5, 1)];
   const response = {
     responses: [{
       partitions: [
-        { abortedTransactions: [{ producerId: 1n, firstOffset: 0n }], records: [data(0, 1), marker(2, 1, 'abort'), data(3, -1)] },
+        { abortedTransactions: [{ producerId: 1n, firstOffset: 0n }, { producerId: 1n, firstOffset: 5n }], records: cut },
         { abortedTransactions: null, records: untouched },
         { abortedTransactions: [{ producerId: 1n, firstOffset: 0n }], records: null },
       ],
     }],
   };
   dropAbortedBatches(response);
-  expect(offsets(response.responses[0]!.partitions[0]!.records!)).toEqual(['2m', '3']);
-  expect(response.responses[0]!.partitions[1]!.records).toBe(untouched);
-  expect(response.responses[0]!.partitions[2]!.records).toBeNull();
+  const [first, second, third] = response.responses[0]!.partitions;
+  // The response ends inside an aborted transaction (its marker comes with the next fetch): its batch stays, empty.
+  expect(first!.records!.map((b) => `${b.firstOffset}:${b.records.length}`)).toEqual(['0:0', '2:1', '3:2', '5:0']);
+  expect(second!.records).toBe(untouched);
+  expect(second!.records![0]!.records.length).toBe(2);
+  expect(third!.records).toBeNull();
 });
