@@ -101,6 +101,30 @@ describe('isolation', () => {
     expect(read.map(indexOf)).toEqual([0, 1, 6, 7, 10, 11]);
   }, 60_000);
 
+  test('regression: an aborted transaction larger than a fetch left the consumer fetching the same records for ever; now it reads on', async () => {
+    const topic = await kafka.createTopic({ prefix: 'src-txn-big-abort' });
+    const events = Array.from({ length: 3 }, (_, i) => originalEventJson(i));
+    const producer = new Producer({
+      clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
+    });
+    try {
+      const transaction = await producer.beginTransaction();
+      await transaction.send({ messages: [{ topic, partition: 0, value: Buffer.from(events[0]!) }] });
+      await transaction.commit();
+      // 4 MiB in 32 batches, aborted: a fetch (1 MiB per partition) ends inside it, its abort marker comes later.
+      const big = await producer.beginTransaction();
+      for (let i = 0; i < 32; i++) await big.send({ messages: [{ topic, partition: 0, value: Buffer.alloc(128 * 1024, 'x') }] });
+      await big.abort();
+      const last = await producer.beginTransaction();
+      await last.send({ messages: [1, 2].map((i) => ({ topic, partition: 0, value: Buffer.from(events[i]!) })) });
+      await last.commit();
+    } finally {
+      await producer.close().catch(() => {});
+    }
+    const { events: read } = await readAll(topic, 'read_committed', 3);
+    expect(read.map(indexOf)).toEqual([0, 1, 2]);
+  }, 60_000);
+
   test('read_uncommitted: records of an aborted transaction are read too', async () => {
     const topic = await kafka.createTopic({ prefix: 'src-txn-uncommitted' });
     await produceTransactions(kafka.server.brokers, topic);
