@@ -27,6 +27,12 @@ import { KafkaWriter } from './kafka-writer.ts';
 import { CommittedReader } from './reader.ts';
 
 const SOURCE = 'eo';
+/**
+ * How long the final run may take to write and the reader to read everything, by default. Exactly
+ * once writes slower than the writer commits on a loaded 2-core box: the final run may have 100,000
+ * changes to write (a 60 s limit failed once with 7,183 changes not yet read).
+ */
+const CATCH_UP_TIMEOUT_MS = 240_000;
 
 /** A broker the harness may stop and start again (RestartableBroker in test/helpers/kafka-sink.ts). */
 export interface StoppableBroker {
@@ -204,7 +210,7 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
       await waitFor('every committed change read from Kafka', async () => {
         await Bun.sleep(200);
         return check.complete() || streamer.proc.exitCode !== null;
-      }, options.catchUpTimeoutMs ?? 60_000, () => `${reader.records} records read\n${streamer.stderr()}`).catch((err: Error) => problem(err.message));
+      }, options.catchUpTimeoutMs ?? CATCH_UP_TIMEOUT_MS, () => `${reader.records} records read\n${streamer.stderr()}`).catch((err: Error) => problem(err.message));
       catchUpMs = performance.now() - finalStart;
       streamer.proc.kill('SIGTERM');
       let timer: ReturnType<typeof setTimeout> | undefined;
