@@ -22,6 +22,28 @@ afterEach(async () => {
   }
 });
 
+/** One transaction: its sends (each a record batch of these values, to partition 0) and how it ends. */
+interface Txn {
+  sends: (string | Buffer)[][];
+  end: 'commit' | 'abort';
+}
+
+/** Runs the transactions in order with one transactional producer (@platformatic/kafka's own). */
+async function runTransactions(topic: string, transactions: readonly Txn[]): Promise<void> {
+  const producer = new Producer({
+    clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
+  });
+  try {
+    for (const { sends, end } of transactions) {
+      const transaction = await producer.beginTransaction();
+      for (const values of sends) await transaction.send({ messages: values.map((value) => ({ topic, partition: 0, value: Buffer.from(value) })) });
+      await (end === 'commit' ? transaction.commit() : transaction.abort());
+    }
+  } finally {
+    await producer.close().catch(() => {});
+  }
+}
+
 /**
  * Three transactions of one transactional producer: events 0–1 committed, 2–3 aborted, 4
  * committed; then event 5 from a plain (non-transactional) producer. Returns the event JSON by index.
@@ -29,21 +51,11 @@ afterEach(async () => {
 async function produceTransactions(brokers: string[], topic: string): Promise<string[]> {
   const events = Array.from({ length: 6 }, (_, i) => originalEventJson(i));
   const message = (i: number) => ({ topic, partition: 0, value: Buffer.from(events[i]!) });
-  const producer = new Producer({
-    clientId: 'test-txn-producer', bootstrapBrokers: brokers, acks: -1, idempotent: true, transactionalId: uniqueTopic('txn'),
-  });
-  try {
-    const runTransaction = async (indexes: number[], end: 'commit' | 'abort') => {
-      const transaction = await producer.beginTransaction();
-      await transaction.send({ messages: indexes.map(message) });
-      await (end === 'commit' ? transaction.commit() : transaction.abort());
-    };
-    await runTransaction([0, 1], 'commit');
-    await runTransaction([2, 3], 'abort');
-    await runTransaction([4], 'commit');
-  } finally {
-    await producer.close().catch(() => {});
-  }
+  await runTransactions(topic, [
+    { sends: [[events[0]!, events[1]!]], end: 'commit' },
+    { sends: [[events[2]!, events[3]!]], end: 'abort' },
+    { sends: [[events[4]!]], end: 'commit' },
+  ]);
   const plain = new Producer({ clientId: 'test-plain-producer', bootstrapBrokers: brokers, acks: -1 });
   try {
     await plain.send({ messages: [message(5)] });
@@ -84,19 +96,9 @@ describe('isolation', () => {
   test('regression: with two aborted transactions of one producer in one fetch, @platformatic/kafka let the first one through; now neither is read', async () => {
     const topic = await kafka.createTopic({ prefix: 'src-txn-aborts' });
     const events = Array.from({ length: 12 }, (_, i) => originalEventJson(i));
-    const producer = new Producer({
-      clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
-    });
-    try {
-      // commit 0-1, abort 2-3, abort 4-5, commit 6-7, abort 8-9, commit 10-11: all in the first fetch.
-      for (const [first, end] of [[0, 'commit'], [2, 'abort'], [4, 'abort'], [6, 'commit'], [8, 'abort'], [10, 'commit']] as const) {
-        const transaction = await producer.beginTransaction();
-        await transaction.send({ messages: [first, first + 1].map((i) => ({ topic, partition: 0, value: Buffer.from(events[i]!) })) });
-        await (end === 'commit' ? transaction.commit() : transaction.abort());
-      }
-    } finally {
-      await producer.close().catch(() => {});
-    }
+    // commit 0-1, abort 2-3, abort 4-5, commit 6-7, abort 8-9, commit 10-11: all in the first fetch.
+    const ends = ['commit', 'abort', 'abort', 'commit', 'abort', 'commit'] as const;
+    await runTransactions(topic, ends.map((end, t) => ({ sends: [[events[2 * t]!, events[2 * t + 1]!]], end })));
     const { events: read } = await readAll(topic, 'read_committed', 6);
     expect(read.map(indexOf)).toEqual([0, 1, 6, 7, 10, 11]);
   }, 60_000);
@@ -104,23 +106,12 @@ describe('isolation', () => {
   test('regression: an aborted transaction larger than a fetch left the consumer fetching the same records for ever; now it reads on', async () => {
     const topic = await kafka.createTopic({ prefix: 'src-txn-big-abort' });
     const events = Array.from({ length: 3 }, (_, i) => originalEventJson(i));
-    const producer = new Producer({
-      clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
-    });
-    try {
-      const transaction = await producer.beginTransaction();
-      await transaction.send({ messages: [{ topic, partition: 0, value: Buffer.from(events[0]!) }] });
-      await transaction.commit();
+    await runTransactions(topic, [
+      { sends: [[events[0]!]], end: 'commit' },
       // 4 MiB in 32 batches, aborted: a fetch (1 MiB per partition) ends inside it, its abort marker comes later.
-      const big = await producer.beginTransaction();
-      for (let i = 0; i < 32; i++) await big.send({ messages: [{ topic, partition: 0, value: Buffer.alloc(128 * 1024, 'x') }] });
-      await big.abort();
-      const last = await producer.beginTransaction();
-      await last.send({ messages: [1, 2].map((i) => ({ topic, partition: 0, value: Buffer.from(events[i]!) })) });
-      await last.commit();
-    } finally {
-      await producer.close().catch(() => {});
-    }
+      { sends: Array.from({ length: 32 }, () => [Buffer.alloc(128 * 1024, 'x')]), end: 'abort' },
+      { sends: [[events[1]!, events[2]!]], end: 'commit' },
+    ]);
     const { events: read } = await readAll(topic, 'read_committed', 3);
     expect(read.map(indexOf)).toEqual([0, 1, 2]);
   }, 60_000);
