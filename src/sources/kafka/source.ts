@@ -8,6 +8,12 @@
  * - Every message is pushed with its position `{topic, partition, offset}`; a malformed one as a
  *   bare position (after its copy to `deadLetterTopic` was started), so its offset is committed in
  *   order with the good messages around it, never ahead of them.
+ * - Every event carries its `origin` (topic, partition, offset and one KafkaGroupRef shared by all
+ *   events of this source, answering the consumer's current generation and member id), so an
+ *   exactly-once Kafka sink can commit the offsets in its own transaction (docs/kafka.md).
+ * - `isolation`: read_committed (the default) reads only records of committed Kafka transactions
+ *   (and all non-transactional ones; read-committed.ts completes the client's filter);
+ *   read_uncommitted reads aborted ones too.
  * - `ack(positions)` commits, per partition, the highest delivered offset + 1 (offsets.ts).
  * - Back-pressure: a full pipeline pauses the fetch stream until it drains.
  * - A fetch stream that fails (broker gone, group error) is replaced after a capped backoff; the
@@ -15,11 +21,11 @@
  * - Rebalance: revoked partitions' work still in the pipeline is delivered but not committed; the
  *   new owner re-reads it (at-least-once).
  */
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { withDeadline } from '../../core/deadline.ts';
 import type { Component } from '../../core/component.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
-import type { ChangeEvent } from '../../event/event.ts';
+import type { ChangeEvent, KafkaGroupRef } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import { SampledTimer, Tally } from '../../metrics/tally.ts';
@@ -28,6 +34,7 @@ import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/cli
 import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
+import { filterAbortedFetches } from './read-committed.ts';
 import { ReconnectLoop } from '../reconnect.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
@@ -48,6 +55,9 @@ const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/** The `isolation` key: which records of transactional producers are read. */
+export type KafkaIsolation = 'read_committed' | 'read_uncommitted';
+
 export interface KafkaSourceSettings {
   connection: KafkaConnectionOptions;
   topics: string[];
@@ -55,6 +65,8 @@ export interface KafkaSourceSettings {
   deadLetterTopic: string | undefined;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Default read_committed. */
+  isolation?: KafkaIsolation;
   /** Failing fetches for this long make the source unhealthy (default 10 s). */
   unhealthyAfterMs?: number;
   /** The sinks subscribed to this source, for stats. */
@@ -69,6 +81,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly offsets = new OffsetTracker();
   private readonly decoder: EventDecoder;
+  /** The `origin.group` of every event this source pushes. */
+  readonly group: KafkaGroupRef;
   private readonly deadLetters: DeadLetters | undefined;
   private output: SourceOutput<KafkaPosition> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -112,7 +126,11 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       maxWaitTime: FETCH_MAX_WAIT_MS,
       maxBytes: 16 * 2 ** 20,
       maxBytesPerPartition: 2 ** 20,
+      isolationLevel: settings.isolation === 'read_uncommitted' ? FetchIsolationLevels.READ_UNCOMMITTED : FetchIsolationLevels.READ_COMMITTED,
     });
+    // The client's own read_committed filter lets some aborted records through (read-committed.ts).
+    if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
+    this.group = consumerGroupRef(settings.groupId, this.consumer);
     this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments));
     this.consumer.on('consumer:group:leave', () => {
       this.offsets.clear();
@@ -253,6 +271,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     if (this.log.verboseEnabled) {
       this.log.verboseEvent(event.uuid, `Event [topic ${topic} partition ${partition} offset ${offset}]: ${message.value?.toString() ?? ''}`);
     }
+    event.origin = { group: this.group, topic, partition, offset };
     // The JSON's length is a fair estimate of the decoded event's memory, and costs nothing.
     this.push({ event, position, bytes: EVENT_OVERHEAD_BYTES + (message.value?.length ?? 0) });
     this.events.add(event.table);
@@ -375,6 +394,18 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
+}
+
+/**
+ * The group ref of a consumer: its generation and member id as of now (they change at every
+ * rebalance), -1 / '' while it is not a member (classic group protocol, as configured above).
+ */
+function consumerGroupRef(id: string, consumer: { readonly memberId: string | null; readonly generationId: number }): KafkaGroupRef {
+  return {
+    id,
+    generation: () => (consumer.memberId ? consumer.generationId : -1),
+    member: () => consumer.memberId ?? '',
+  };
 }
 
 /** Resolves true when `promise` settles in time (rejecting if it rejects), false after `ms`. */

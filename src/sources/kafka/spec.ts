@@ -3,6 +3,7 @@ import type { OptionProblem } from '../../component/type.ts';
 import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Source } from '../source.ts';
+import type { KafkaIsolation } from './source.ts';
 import { kafkaClientOptions, validateKafkaClient } from '../../kafka/client-spec.ts';
 
 export const kafkaSourceOptions = defineSection({
@@ -22,6 +23,10 @@ export const kafkaSourceOptions = defineSection({
   sessionTimeout: {
     kind: 'duration', default: 30_000, check: positive,
     doc: 'A group member not heard of for this long (e.g. killed) is dropped and its partitions go to the others; the brokers allow 6s to 30m by default',
+  },
+  isolation: {
+    kind: 'string', default: 'read_committed', choices: ['read_committed', 'read_uncommitted'],
+    doc: 'Which records are read: read_committed skips records of aborted Kafka transactions and waits for open ones to end (what this source always did, and what an exactly-once relay needs); read_uncommitted reads every record as soon as it is written, aborted ones too',
   },
   heartbeatInterval: {
     kind: 'duration', default: 3_000, check: positive,
@@ -64,6 +69,7 @@ export const kafkaSourceType = defineComponentType<typeof kafkaSourceOptions, So
       deadLetterTopic: options.deadLetterTopic,
       sessionTimeoutMs: options.sessionTimeout,
       heartbeatIntervalMs: options.heartbeatInterval,
+      isolation: options.isolation as KafkaIsolation,
       sinkNames: deps.sinkNames ?? [],
     }, deps.log, deps.metrics);
   },

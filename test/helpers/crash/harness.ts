@@ -114,8 +114,25 @@ export function startCheckOutcome(stderr: string): { slotBehind: bigint; refused
   return { slotBehind: BigInt(behind ?? 0), refused: stderr.includes('Refusing to stream') };
 }
 
+/**
+ * Lets a started streamer `run` until its kill (wait for a log line, sleep, ...); a streamer that
+ * exited by itself meanwhile is a problem. Returns whether it did.
+ */
+export async function runBeforeKill(streamer: StreamerProcess, cycle: number, problem: (text: string) => void, run: () => Promise<void>): Promise<boolean> {
+  let diedEarly = false;
+  try {
+    await run();
+    diedEarly = streamer.proc.exitCode !== null || streamer.proc.signalCode !== null;
+  } catch (err) {
+    diedEarly = streamer.proc.exitCode !== null;
+    if (!diedEarly) problem(`cycle ${cycle}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (diedEarly) problem(`cycle ${cycle}: the streamer exited by itself (code ${streamer.proc.exitCode}) before the kill:\n${streamer.stderr()}`);
+  return diedEarly;
+}
+
 /** SIGKILL and wait until the process is gone. */
-async function kill9(streamer: StreamerProcess): Promise<void> {
+export async function kill9(streamer: StreamerProcess): Promise<void> {
   streamer.proc.kill('SIGKILL');
   await streamer.exited;
 }
@@ -166,16 +183,10 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       const phase = Math.random() < startupKillShare ? 'startup' : 'streaming';
       const runMs = randomBetween(minRunMs, maxRunMs);
       const streamer = startStreamer(options.dir, config, `run-${i}`);
-      let diedEarly = false;
-      try {
+      const diedEarly = await runBeforeKill(streamer, i, problem, async () => {
         if (phase === 'streaming') await streamer.waitForLog('Streaming from', 30_000);
         await Promise.race([Bun.sleep(runMs), streamer.exited]);
-        diedEarly = streamer.proc.exitCode !== null || streamer.proc.signalCode !== null;
-      } catch (err) {
-        diedEarly = streamer.proc.exitCode !== null;
-        if (!diedEarly) problem(`cycle ${i}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (diedEarly) problem(`cycle ${i}: the streamer exited by itself (code ${streamer.proc.exitCode}) before the kill:\n${streamer.stderr()}`);
+      });
       await kill9(streamer);
       if (writer.error !== undefined) throw writer.error;
       const cycle: CrashCycle = {

@@ -1,6 +1,6 @@
 /** One test per class of config mistake, with the exact message and position an operator sees. */
 import { describe, expect, test } from 'bun:test';
-import { BASE, problems } from '../../helpers/config-load.ts';
+import { BASE, load, problems } from '../../helpers/config-load.ts';
 
 describe('file-level problems', () => {
   test('TOML syntax errors keep the parser position', () => {
@@ -303,6 +303,13 @@ describe('kafka source', () => {
       'test.toml:3:1: source.k.groupID: required key is missing: consumer group; instances with the same group share the partitions, a new group starts at the earliest offset',
       'test.toml:6:1: source.k.topics: "a" is listed twice; list each entry once',
     ]);
+  });
+
+  test('isolation is read_committed or read_uncommitted', () => {
+    expect(problems(KAFKA_SOURCE.replace('groupID = "g"', 'groupID = "g"\nisolation = "committed"'))).toEqual([
+      'test.toml:8:1: source.k.isolation: expected one of "read_committed", "read_uncommitted", found "committed"',
+    ]);
+    expect(() => load(KAFKA_SOURCE.replace('groupID = "g"', 'groupID = "g"\nisolation = "READ_UNCOMMITTED"'))).not.toThrow();
   });
 
   test('the dead-letter topic must not be consumed', () => {

@@ -73,6 +73,7 @@ describe("the original's example file", async () => {
       groupID: 'bar',
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      isolation: 'read_committed',
     });
     expect(kafka1.pipeline).toEqual({
       batchSize: 400,
