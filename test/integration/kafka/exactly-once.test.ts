@@ -10,7 +10,6 @@
  * committed, on a topic whose producer also aborts transactions) is killed the same way.
  */
 import { describe, expect, test } from 'bun:test';
-import { kafkaSinkOptions } from '../../../src/sinks/kafka/spec.ts';
 import { useKafka } from '../../helpers/kafka.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
 import { usePostgres } from '../../helpers/pg.ts';
@@ -20,13 +19,6 @@ import { runExactlyOnceCycles, summarizeExactlyOnce, type ExactlyOnceRunReport }
 const pg = usePostgres();
 const kafka = useKafka();
 const newDir = useTempDirs('psql-streamer-exactly-once-');
-
-/**
- * The transactional Kafka sink (issue 13) adds the `exactlyOnce` key; until a build has it, the
- * exactly-once tests are skipped (they would fail on the unknown key, not on the contract).
- */
-const HAS_EXACTLY_ONCE = 'exactlyOnce' in kafkaSinkOptions;
-if (!HAS_EXACTLY_ONCE) process.stderr.write('[exactly-once] skipped: the Kafka sink has no `exactlyOnce` key in this build\n');
 
 const log = (tag: string) => (line: string) => process.stderr.write(`[${tag}] ${line}\n`);
 
@@ -61,7 +53,7 @@ describe('kill -9 while PostgreSQL → Kafka streams', () => {
     expect(r.check.duplicates).toBeGreaterThan(0);
   }, 300_000);
 
-  test.skipIf(!HAS_EXACTLY_ONCE)('exactlyOnce = true, 20 kills at random moments: every committed change exactly once, in commit order per row', async () => {
+  test('exactlyOnce = true, 20 kills at random moments: every committed change exactly once, in commit order per row', async () => {
     const r = await runExactlyOnceCycles({
       pg: pg.server, brokers: kafka.server.brokers, dir: newDir(), cycles: 20, exactlyOnce: true, log: log('exactly-once'),
     });
@@ -72,7 +64,7 @@ describe('kill -9 while PostgreSQL → Kafka streams', () => {
     expect(r.check.records).toBe(r.committedChanges);
   }, 600_000);
 
-  test.skipIf(!HAS_EXACTLY_ONCE)('Kafka → Kafka relay, exactlyOnce = true, upstream transactions committed and aborted, 8 kills: every committed change exactly once, in order per row', async () => {
+  test('Kafka → Kafka relay, exactlyOnce = true, upstream transactions committed and aborted, 8 kills: every committed change exactly once, in order per row', async () => {
     const r = await runExactlyOnceCycles({
       pg: pg.server, brokers: kafka.server.brokers, dir: newDir(), cycles: 8, exactlyOnce: true, upstream: 'kafka', abortShare: 0.2,
       minRunMs: 300, maxRunMs: 1500, log: log('exactly-once-relay'),
@@ -90,7 +82,7 @@ describe('kill -9 while PostgreSQL → Kafka streams', () => {
   // one run two of three partitions ~11,000 records behind the third (a stalled read_committed read
   // or a transaction left open on those partitions?). Not yet known whether the sink or this
   // harness's reader stalls; unskip to reproduce (≈ 5 min).
-  test.skip('exactlyOnce = true with the broker restarted mid-stream: still exactly once', async () => {
+  test('exactlyOnce = true with the broker restarted mid-stream: still exactly once', async () => {
     const broker = await RestartableBroker.create();
     try {
       const r = await runExactlyOnceCycles({
