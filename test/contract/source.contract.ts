@@ -68,6 +68,11 @@ class RecordingOutput<P> implements SourceOutput<P> {
     throw new Error(`no position pushed at or after item ${index}`);
   }
 
+  /** Whether a position was pushed at or after item `index`. */
+  hasPositionFrom(index: number): boolean {
+    return this.items.some((item, i) => i >= index && item.position !== undefined);
+  }
+
   allPositions(): P[] {
     return this.items.flatMap((item) => (item.position === undefined ? [] : [item.position]));
   }
@@ -110,10 +115,15 @@ export function runSourceContract<P>(name: string, make: () => Promise<SourceUnd
     }
   }
 
-  /** Waits for `count` events on `output`, then checks they are `keys` in order. */
+  /**
+   * Waits for `count` events on `output` and the position that follows the last of them (a
+   * PostgreSQL source pushes it with the Commit, which may arrive in a later read than the
+   * changes), then checks they are `keys` in order.
+   */
   async function expectEvents(u: SourceUnderTest<P>, output: RecordingOutput<P>, keys: string[]): Promise<void> {
     await until(`${keys.length} events`, () => output.events().length >= keys.length, () => `(got ${output.events().length})`);
     expect(output.events().map((e) => u.keyOf(e))).toEqual(keys);
+    if (keys.length > 0) await until('the position after the last event', () => output.hasPositionFrom(output.indexOfEvent(keys.length - 1)));
   }
 
   /** The end of a source's life as the pipeline runs it: stop, acknowledge everything pushed, close. */
