@@ -64,7 +64,7 @@ describe('kill -9 while PostgreSQL → Kafka streams', () => {
     expect(r.check.records).toBe(r.committedChanges);
   }, 600_000);
 
-  // Skipped: on main at 5b7ded3 (2026-12-07 06:25–06:33 UTC) this failed twice in a row: the final
+  // Skipped: on main at 9871259 (2026-12-07 06:25–06:33 UTC) this failed twice in a row: the final
   // run does not bring every change to the reader within 240 s (451 and 4,774 committed changes
   // never read, 0 duplicates, output partitions unevenly behind), where it passed on the relay
   // branch before the merge. Whether the relayed source, the sink's relayed offset commits or
