@@ -21,7 +21,7 @@ import { retryDelayMs, type KafkaProducer } from './client.ts';
 import { takeChunk, type OutMessage } from './message.ts';
 import type { KafkaSinkMetrics } from './metrics.ts';
 import { describePosition, isDelivered, lastPosition, positionOf } from './stream-position.ts';
-import { TransactionalProducer, TransactionRefused } from './transaction.ts';
+import { TransactionalProducer } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
 
 /** What exactly-once delivery uses of the sink. */
@@ -83,7 +83,7 @@ export class ExactlyOnceDelivery {
         return;
       } catch (err) {
         if (sent.length > 0 || relayed.length > 0) parts.metrics.recordTransaction(false);
-        const refused = err instanceof TransactionRefused ? err : txn.failed(err);
+        const refused = txn.failed(err);
         if (refused !== undefined) throw permanentError(refused.message, { component: parts.component, cause: err });
         // Everything of the aborted transaction goes again, dead-letter copies in their originals' places.
         if (sent.length > 0) p.pending = sent.map((m) => replaced.get(m) ?? m);

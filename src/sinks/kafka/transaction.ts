@@ -84,13 +84,10 @@ export class TransactionalProducer {
     return this.committedPosition;
   }
 
-  /**
-   * Ready for a transaction: a producer id and epoch (new, or bumped after a failure) and the
-   * position Kafka holds. Returns true when it (re)initialised, so the caller re-checks what Kafka has.
-   */
-  async prepare(): Promise<boolean> {
+  /** Ready for a transaction: a producer id and epoch (new, or bumped after a failure) and the position Kafka holds. */
+  async prepare(): Promise<void> {
     if (this.refused !== undefined) throw this.refused;
-    if (!this.dirty) return false;
+    if (!this.dirty) return;
     try {
       this.identity = await this.requests.initProducerId(this.identity);
     } catch (err) {
@@ -103,7 +100,6 @@ export class TransactionalProducer {
     const metadata = offsets[0]?.metadata;
     this.committedPosition = metadata ? decodePosition(metadata) : undefined;
     this.dirty = false;
-    return true;
   }
 
   /** The producer fields of the next batch of `recordCount` records to a partition. */
@@ -157,17 +153,12 @@ export class TransactionalProducer {
 
   /**
    * The transaction failed somewhere: the next prepare() aborts it (new epoch) and reads the
-   * position again. `err`, when it says so, fences the producer for good (a produce request's
-   * PRODUCER_FENCED).
+   * position again. Returns why the producer can never write again, if it cannot: fenced or refused
+   * earlier (prepare(), a coordinator request) or by `err` (a produce request's PRODUCER_FENCED).
    */
-  failed(err?: unknown): TransactionRefused | undefined {
+  failed(err: unknown): TransactionRefused | undefined {
     this.dirty = true;
-    if (err !== undefined) this.refused ??= refusal(err, this.transactionalId);
-    return this.refused;
-  }
-
-  /** Whether the producer is fenced or refused for good. */
-  get stopped(): TransactionRefused | undefined {
+    this.refused ??= refusal(err, this.transactionalId);
     return this.refused;
   }
 
