@@ -7,6 +7,7 @@
  * it did not acknowledge are sent again.
  */
 import { Writer, produceV10, produceV11, produceV3, produceV4, produceV5, produceV6, produceV7, produceV8, type ClusterMetadata, type Producer } from '@platformatic/kafka';
+import { highestCommonVersion } from './api-version.ts';
 import { encodeProduceRequest, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION, type ProduceTopic } from '../../kafka/protocol/produce-request.ts';
 
 /** One partition's record batch. */
@@ -101,10 +102,10 @@ export class BatchTransport {
   /** The highest Produce version both sides speak, asked once. */
   private produceVersion(): Promise<number> {
     this.version ??= this.client.listApis().then((apis) => {
-      const produce = apis.find((api) => api.apiKey === PRODUCE_API_KEY);
-      let version = Math.min(produce?.maxVersion ?? PRODUCE_MIN_VERSION, this.maxVersion);
-      while (version >= PRODUCE_MIN_VERSION && PARSERS[version] === undefined) version--;
-      if (produce === undefined || version < Math.max(PRODUCE_MIN_VERSION, produce.minVersion)) {
+      const ours = Object.keys(PARSERS).map(Number).filter((v) => v <= this.maxVersion);
+      const version = highestCommonVersion(apis, PRODUCE_API_KEY, ours);
+      if (version === undefined) {
+        const produce = apis.find((api) => api.apiKey === PRODUCE_API_KEY);
         throw new Error(`the brokers speak Produce versions ${produce?.minVersion ?? '?'}-${produce?.maxVersion ?? '?'}, this client ${PRODUCE_MIN_VERSION}-${PRODUCE_MAX_VERSION}`);
       }
       return version;

@@ -20,6 +20,7 @@ import {
   txnOffsetCommitV0, txnOffsetCommitV1, txnOffsetCommitV2, txnOffsetCommitV3, txnOffsetCommitV4,
   type Connection, type Producer,
 } from '@platformatic/kafka';
+import { highestCommonVersion } from './api-version.ts';
 import { errorNames } from './outcome.ts';
 
 type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'listApis' | 'connections' | 'metadata'>;
@@ -197,13 +198,12 @@ export class TxnRequests {
     let chosen = this.chosen.get(api.key);
     if (chosen === undefined) {
       chosen = this.client.listApis().then((apis) => {
-        const theirs = apis.find((a) => a.apiKey === api.key);
         const ours = Object.keys(api.versions).map(Number);
-        const usable = ours.filter((v) => theirs !== undefined && v >= theirs.minVersion && v <= theirs.maxVersion);
-        if (usable.length === 0) {
+        const version = highestCommonVersion(apis, api.key, ours);
+        if (version === undefined) {
           throw new Error(`the brokers do not speak a version of Kafka API ${api.key} this client has (${Math.min(...ours)}-${Math.max(...ours)}); exactly-once needs Kafka 2.5 or later`);
         }
-        return Math.max(...usable);
+        return version;
       });
       chosen.catch(() => this.chosen.delete(api.key));
       this.chosen.set(api.key, chosen);
