@@ -22,9 +22,11 @@ import { createStream, dropSlot, pgClient, type PgServer } from '../pg.ts';
 import { startStreamer, waitFor } from '../streamer.ts';
 import { kill9, runBeforeKill, startCheckOutcome, type CrashOptions } from '../crash/harness.ts';
 import { Writer, randomBetween } from '../crash/writer.ts';
-import { ExactlyOnceCheck, type ExactlyOnceReport } from './check.ts';
+import { ExactlyOnceCheck, checkExactlyOnce, type ExactlyOnceReport } from './check.ts';
 import { KafkaWriter } from './kafka-writer.ts';
-import { CommittedReader } from './reader.ts';
+import { CommittedReader, rowVersion } from './reader.ts';
+import { auditTopic, describeBatches, diagnoseCommittedFetches, recordsOfFate, type AuditBatch } from './log-audit.ts';
+import { filterAbortedFetches } from '../../../src/sources/kafka/read-committed.ts';
 
 const SOURCE = 'eo';
 /**
@@ -90,6 +92,12 @@ export interface ExactlyOnceRunReport {
   rows: number;
   /** What the read_committed consumer read, checked. */
   check: ExactlyOnceReport;
+  /**
+   * The same check on the data topic's log itself (log-audit.ts: every batch read uncommitted, its
+   * fate from its producer's control markers), with the records of aborted and still open
+   * transactions counted: what the consumer should have read.
+   */
+  log: ExactlyOnceReport & { aborted: number; open: number };
   /** Time from the final start until every committed change was read. */
   catchUpMs: number;
   finalExitCode: number;
@@ -226,6 +234,21 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
       await reader.close();
     }
     if (reader.error !== undefined) problem(`reading the data topic: ${String(reader.error)}`);
+    const logBatches = new Map<number, AuditBatch[]>();
+    const audited = await auditTopic(options.brokers, topic, logBatches);
+    const logCheck = {
+      ...checkExactlyOnce(writer.committed, recordsOfFate(audited, 'committed', rowVersion)),
+      aborted: audited.filter((r) => r.fate === 'aborted').length,
+      open: audited.filter((r) => r.fate === 'open').length,
+    };
+    const result = check.finish();
+    if (result.lost > 0 && logCheck.lost === 0) {
+      for (const line of await diagnoseCommittedFetches(options.brokers, topic, audited, () => {})) problem(`client filter only: ${line}`);
+      for (const line of await diagnoseCommittedFetches(options.brokers, topic, audited, filterAbortedFetches)) problem(`client + ours: ${line}`);
+      const file = join(options.dir, '..', `exactly-once-log-${topic}.txt`);
+      writeFileSync(file, [...logBatches].map(([p, b]) => `partition ${p}: ${describeBatches(b)}`).join('\n') + '\n');
+      problem(`the data topic's batches: ${file}`);
+    }
     for (const bad of reader.bad) problem(`not an event of the test table: ${bad}`);
     return {
       exactlyOnce: options.exactlyOnce,
@@ -235,7 +258,8 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
       transactions: writer.transactions,
       committedChanges: writer.changes,
       rows: writer.committed.size,
-      check: check.finish(),
+      check: result,
+      log: logCheck,
       catchUpMs,
       finalExitCode,
       problems,
@@ -307,6 +331,8 @@ export function summarizeExactlyOnce(report: ExactlyOnceRunReport): string {
     `${report.upstream === 'kafka' ? 'Kafka → Kafka relay' : 'PostgreSQL → Kafka'}, exactlyOnce = ${report.exactlyOnce}: ${report.cycles.length} kill -9 cycles (${restarts} with the broker restarted mid-run), then a final run`,
     `${report.transactions} transactions${report.upstream === 'kafka' ? ` (and ${report.aborted} aborted)` : ''}, ${report.committedChanges} committed changes on ${report.rows} rows`,
     `read_committed consumer: ${c.records} records, ${c.distinct} distinct; lost ${c.lost}, duplicates ${c.duplicates}, reordered ${c.reordered}, never committed ${c.unknown}, rows split over partitions ${c.split}; records per partition ${c.perPartition.join(' / ')}`,
+    `the log itself (uncommitted read, fates from control markers): ${report.log.records} committed records, ${report.log.distinct} distinct; lost ${report.log.lost}, duplicates ${report.log.duplicates}, reordered ${report.log.reordered}; aborted records ${report.log.aborted}, open ${report.log.open}` +
+      (report.log.problems.length === 0 ? '' : `\nlog check: ${report.log.problems.join('\n')}`),
     `final run caught up in ${Math.round(report.catchUpMs)} ms, exit code ${report.finalExitCode} after SIGTERM; total ${(report.totalMs / 1000).toFixed(1)} s`,
     verdict ? 'every committed change exactly once, in commit order per row' : `check: ${c.problems.join('\n')}`,
     ...(report.problems.length === 0 ? [] : [`${report.problems.length} run problem(s):\n${report.problems.join('\n')}`]),

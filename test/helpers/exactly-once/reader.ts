@@ -18,7 +18,7 @@ import type { ReadRecord } from './check.ts';
  * version), so a pattern finds them without parsing the whole JSON (the soak reads millions while
  * the streamer writes); anything else is parsed.
  */
-function rowVersion(value: string): { id: number; version: number } | undefined {
+export function rowVersion(value: string): { id: number; version: number } | undefined {
   const match = /"Columns":\{"id":(\d+),.*?"version":(\d+)\}/.exec(value);
   if (match !== null) return { id: Number(match[1]), version: Number(match[2]) };
   return parseLine(value, 0);

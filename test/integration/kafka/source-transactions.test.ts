@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { Producer } from '@platformatic/kafka';
+import { TxnRequests } from '../../../src/sinks/kafka/txn-requests.ts';
 import type { ChangeEvent } from '../../../src/event/event.ts';
 import type { KafkaIsolation, KafkaSource } from '../../../src/sources/kafka/source.ts';
 import { uniqueTopic, useKafka } from '../../helpers/kafka.ts';
@@ -29,9 +30,9 @@ interface Txn {
 }
 
 /** Runs the transactions in order with one transactional producer (@platformatic/kafka's own). */
-async function runTransactions(topic: string, transactions: readonly Txn[]): Promise<void> {
+async function runTransactions(topic: string, transactions: readonly Txn[], transactionalId = uniqueTopic('txn')): Promise<void> {
   const producer = new Producer({
-    clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId: uniqueTopic('txn'),
+    clientId: 'test-txn-producer', bootstrapBrokers: kafka.server.brokers, acks: -1, idempotent: true, retryDelay: 20, transactionalId,
   });
   try {
     for (const { sends, end } of transactions) {
@@ -101,6 +102,29 @@ describe('isolation', () => {
     await runTransactions(topic, ends.map((end, t) => ({ sends: [[events[2 * t]!, events[2 * t + 1]!]], end })));
     const { events: read } = await readAll(topic, 'read_committed', 6);
     expect(read.map(indexOf)).toEqual([0, 1, 6, 7, 10, 11]);
+  }, 60_000);
+
+  test('regression: an abort marker without records after a committed transaction made @platformatic/kafka drop the committed one; now it is read', async () => {
+    const topic = await kafka.createTopic({ prefix: 'src-txn-empty-abort' });
+    const events = Array.from({ length: 4 }, (_, i) => originalEventJson(i));
+    const transactionalId = uniqueTopic('txn');
+    await runTransactions(topic, [
+      { sends: [[events[0]!, events[1]!]], end: 'abort' },
+      { sends: [[events[2]!, events[3]!]], end: 'commit' },
+    ], transactionalId);
+    // The same producer id, killed after adding partition 0 to a transaction but before producing
+    // to it: the abort leaves a marker on partition 0 and no records (so the brokers do not list it).
+    const client = new Producer({ clientId: 'test-txn-requests', bootstrapBrokers: kafka.server.brokers });
+    try {
+      const txn = new TxnRequests(client, transactionalId, 60_000);
+      const producer = await txn.initProducerId();
+      await txn.addPartitions(producer, new Map([[topic, new Set([0])]]));
+      await txn.endTxn(producer, false);
+    } finally {
+      await client.close().catch(() => {});
+    }
+    const { events: read } = await readAll(topic, 'read_committed', 2);
+    expect(read.map(indexOf)).toEqual([2, 3]);
   }, 60_000);
 
   test('regression: an aborted transaction larger than a fetch left the consumer fetching the same records for ever; now it reads on', async () => {

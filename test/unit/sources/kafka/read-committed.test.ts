@@ -53,6 +53,13 @@ describe('abortedBatches', () => {
     expect(offsets(aborted)).toEqual(['10', '13']);
   });
 
+  test('an abort marker without records after a committed transaction: the committed one stays (the client dropped it)', () => {
+    // A killed transaction that added this partition but wrote nothing to it: its abort marker at 6 is not listed.
+    const batches = [data(0, 7), marker(2, 7, 'abort'), data(3, 7), marker(5, 7, 'commit'), marker(6, 7, 'abort'), data(7, 7), marker(9, 7, 'commit')];
+    const aborted = abortedBatches(batches, [{ producerId: 7n, firstOffset: 0n }]);
+    expect(offsets(aborted)).toEqual(['0']);
+  });
+
   test('nothing aborted: no batch', () => {
     const batches = [data(0, 1), marker(2, 1, 'commit'), data(3, -1)];
     expect(abortedBatches(batches, [])).toEqual([]);
