@@ -70,6 +70,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     pipelineRetries: counter('pipeline_retries_total', 'Failed attempts to deliver a batch to a sink (each is retried with backoff)', ['source', 'sink']),
     pipelineBufferedEvents: gauge('pipeline_buffered_events', 'Events queued or in flight in a pipeline, not yet acknowledged by every sink', ['source']),
     pipelineBufferedBytes: gauge('pipeline_buffered_bytes', 'Approximate bytes held by queued and in-flight events of a pipeline', ['source']),
+    /** 1 once a permanent error halted the pipeline for good (read at scrape time); the process runs on. */
+    pipelineStopped: gauge('pipeline_stopped', 'Set to 1 when a permanent error stopped the pipeline of a source for good (nothing more is acknowledged until the cause is fixed and the streamer restarted), 0 while it runs', ['source']),
     pipelineAcks: counter('pipeline_acks_total', 'Acknowledgements passed back to a source after every sink delivered a batch', ['source']),
     /** 1 while a component reports itself healthy, 0 otherwise. */
     componentUp: gauge('component_up', 'Whether a source, sink or pipeline is healthy (1) or not (0)', ['name', 'type']),
