@@ -96,6 +96,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     slotSafeWalSize: gauge('source_slot_safe_wal_size_bytes', 'safe_wal_size of the slot: bytes of WAL that can still be written before max_slot_wal_keep_size puts the slot in danger of being lost', ['sourceName']),
     slotMonitorErrors: counter('source_slot_monitor_errors_total', 'Failed queries of the slot monitor of a postgres source, by operation (poll, heartbeat); retried every interval', ['sourceName', 'operation']),
     deliveredLagSeconds: gauge('source_delivered_lag_seconds', 'Now minus the commit time of the oldest transaction received but not yet acknowledged by every sink; 0 when none is pending', ['sourceName']),
+    /**
+     * Per transaction, observed when every sink acknowledged it (postgres/commit-times.ts): the
+     * end-to-end latency the seconds-behind gauges show one value of. Server clock to ours.
+     */
+    commitToAckSeconds: histogram('source_commit_to_ack_seconds', 'Time from a transaction\'s commit on PostgreSQL (the server\'s commit timestamp) until every sink acknowledged it, per transaction, in seconds', ['sourceName'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
     receivedLagSeconds: gauge('source_received_lag_seconds', 'Now minus the commit time of the last transaction received from PostgreSQL; 0 once the server has nothing more to send', ['sourceName']),
     /** limit = warn or max; only for the limits that are set. */
     walBudgetBytes: gauge('source_wal_budget_bytes', 'The WAL budget of a postgres source (walBudgetWarn, walBudgetMax), by limit', ['sourceName', 'limit']),
