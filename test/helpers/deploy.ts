@@ -71,11 +71,10 @@ export function dashboardQueries(file = DASHBOARD_FILE): DashboardQuery[] {
   for (const variable of board.templating.list) {
     if (variable.type !== 'query') continue;
     const query = typeof variable.query === 'string' ? variable.query : variable.query?.query ?? '';
-    // label_values(metric{...}, label): the metric selector is PromQL, the label must be one of its labels.
+    // label_values(selector, label): as PromQL, `group by (label) (selector)` names the same metric and label.
     const m = /^label_values\((.*),\s*(\w+)\)$/.exec(query.trim());
     if (!m) throw new Error(`variable ${variable.name}: expected label_values(selector, label), got ${query}`);
-    queries.push({ where: `variable ${variable.name}`, expr: `${m[1]}`, });
-    queries.push({ where: `variable ${variable.name} (label)`, expr: `group by (${m[2]}) (${m[1]})` });
+    queries.push({ where: `variable ${variable.name}`, expr: `group by (${m[2]}) (${m[1]})` });
   }
   return queries;
 }
@@ -89,4 +88,17 @@ export function headingAnchor(heading: string): string {
 export function markdownAnchors(path: string): Set<string> {
   const text = readFileSync(join(repoRoot, path), 'utf8').replace(/```[\s\S]*?```/g, '');
   return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => headingAnchor(m[1] as string)));
+}
+
+/** Every PromQL expression deploy/ ships: the dashboard's queries and the alerts' expressions. */
+export function deployQueries(): DashboardQuery[] {
+  return [...dashboardQueries(), ...alertRules().map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))];
+}
+
+/**
+ * A dashboard query as plain PromQL: Grafana's variables replaced by values Prometheus accepts
+ * (`$__rate_interval` by 5m, a variable in a matcher by `.*`).
+ */
+export function withoutGrafanaVariables(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '5m').replace(/\$\{?\w+\}?/g, '.*');
 }
