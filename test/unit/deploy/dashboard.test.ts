@@ -57,7 +57,7 @@ describe('deploy/grafana/psql-streamer.json', () => {
     const known = new Set<string>();
     for (const metric of await metrics.registry.getMetricsAsJSON()) {
       known.add(metric.name);
-      if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) known.add(metric.name + suffix);
+      if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) known.add(metric.name + suffix);
     }
     known.add('up'); // Prometheus' own, per target
     const queries = deployQueries();
