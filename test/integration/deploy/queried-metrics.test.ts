@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createMetrics } from '../../../src/metrics/catalogue.ts';
 import { kafkaSourceToml, postgresSourceToml, sinkToml, kafkaSinkToml, streamerToml } from '../../helpers/configs.ts';
 import { deployQueries } from '../../helpers/deploy.ts';
-import { useKafka } from '../../helpers/kafka.ts';
+import { deleteTopics, useKafka } from '../../helpers/kafka.ts';
 import { createTopicWithConfigs } from '../../helpers/kafka-sink.ts';
 import { produce } from '../../helpers/kafka-source.ts';
 import { pgClient, uniqueName } from '../../helpers/pg.ts';
@@ -70,6 +70,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 describe('deploy/: every queried metric exists in /metrics', () => {
   test('of a streamer with a PostgreSQL source, a Kafka sink and a Kafka relay, after rows were streamed', async () => {
     const sql = pgClient(pg.cluster.server, { max: 1 });
+    const ownTopics: string[] = [];
     try {
       const table = uniqueName('dash');
       const big = uniqueName('dash_big');
@@ -80,6 +81,7 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       const events = await kafka.createTopic({ prefix: 'dash-events' });
       const small = uniqueName('dash-small');
       await createTopicWithConfigs(kafka.admin(), small, 1, { 'max.message.bytes': '2000' });
+      ownTopics.push(small);
       const dlq = await kafka.createTopic({ prefix: 'dash-dlq' });
       const relayDlq = await kafka.createTopic({ prefix: 'dash-relay-dlq' });
       const brokers = kafka.server.brokers;
@@ -164,6 +166,7 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       expect([...catalogueLabels('source_refused')].sort()).toEqual(['reason', 'sourceName']);
     } finally {
       await sql.end();
+      await deleteTopics(kafka.admin(), ownTopics).catch(() => {});
     }
   }, 180_000);
 });
