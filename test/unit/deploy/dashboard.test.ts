@@ -37,6 +37,13 @@ describe('deploy/grafana/psql-streamer.json', () => {
     }
   });
 
+  test('every variable a query uses is defined (or one of Grafana\'s own)', () => {
+    const defined = new Set([...board.templating.list.map((v) => v.name), '__rate_interval', '__interval', '__range']);
+    for (const { where, expr } of dashboardQueries()) {
+      for (const [, name] of expr.matchAll(/\$\{?(\w+)\}?/g)) expect({ where, name, defined: defined.has(name as string) }).toEqual({ where, name, defined: true });
+    }
+  });
+
   test('unique panel ids; panels inside 24 columns and not overlapping', () => {
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
     const cells = new Map<string, string>();
