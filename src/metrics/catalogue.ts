@@ -70,6 +70,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     pipelineRetries: counter('pipeline_retries_total', 'Failed attempts to deliver a batch to a sink (each is retried with backoff)', ['source', 'sink']),
     pipelineBufferedEvents: gauge('pipeline_buffered_events', 'Events queued or in flight in a pipeline, not yet acknowledged by every sink', ['source']),
     pipelineBufferedBytes: gauge('pipeline_buffered_bytes', 'Approximate bytes held by queued and in-flight events of a pipeline', ['source']),
+    /** 1 once a permanent error halted the pipeline for good (read at scrape time); the process runs on. */
+    pipelineStopped: gauge('pipeline_stopped', 'Set to 1 when a permanent error stopped the pipeline of a source for good (nothing more is acknowledged until the cause is fixed and the streamer restarted), 0 while it runs', ['source']),
     pipelineAcks: counter('pipeline_acks_total', 'Acknowledgements passed back to a source after every sink delivered a batch', ['source']),
     /** 1 while a component reports itself healthy, 0 otherwise. */
     componentUp: gauge('component_up', 'Whether a source, sink or pipeline is healthy (1) or not (0)', ['name', 'type']),
@@ -94,6 +96,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     slotSafeWalSize: gauge('source_slot_safe_wal_size_bytes', 'safe_wal_size of the slot: bytes of WAL that can still be written before max_slot_wal_keep_size puts the slot in danger of being lost', ['sourceName']),
     slotMonitorErrors: counter('source_slot_monitor_errors_total', 'Failed queries of the slot monitor of a postgres source, by operation (poll, heartbeat); retried every interval', ['sourceName', 'operation']),
     deliveredLagSeconds: gauge('source_delivered_lag_seconds', 'Now minus the commit time of the oldest transaction received but not yet acknowledged by every sink; 0 when none is pending', ['sourceName']),
+    /**
+     * Per transaction, observed when every sink acknowledged it (postgres/commit-times.ts): the
+     * end-to-end latency the seconds-behind gauges show one value of. Server clock to ours.
+     */
+    commitToAckSeconds: histogram('source_commit_to_ack_seconds', 'Time from a transaction\'s commit on PostgreSQL (the server\'s commit timestamp) until every sink acknowledged it, per transaction, in seconds', ['sourceName'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
     receivedLagSeconds: gauge('source_received_lag_seconds', 'Now minus the commit time of the last transaction received from PostgreSQL; 0 once the server has nothing more to send', ['sourceName']),
     /** limit = warn or max; only for the limits that are set. */
     walBudgetBytes: gauge('source_wal_budget_bytes', 'The WAL budget of a postgres source (walBudgetWarn, walBudgetMax), by limit', ['sourceName', 'limit']),

@@ -47,15 +47,17 @@ function pipelineMetrics(
   metrics: Metrics,
   source: string,
   sinks: readonly PipelineSink[],
-  counts: { readonly level: { events: number; bytes: number }; acks(): number },
+  counts: { readonly level: { events: number; bytes: number }; acks(): number; stopped(): boolean },
 ) {
   const bufferedEvents = metrics.pipelineBufferedEvents.labels({ source });
   const bufferedBytes = metrics.pipelineBufferedBytes.labels({ source });
+  const stopped = metrics.pipelineStopped.labels({ source });
   const acks = metrics.pipelineAcks.labels({ source });
   let acksAdded = 0;
   metrics.onCollect(() => {
     bufferedEvents.set(counts.level.events);
     bufferedBytes.set(counts.level.bytes);
+    stopped.set(counts.stopped() ? 1 : 0);
     const now = counts.acks();
     if (now > acksAdded) acks.inc(now - acksAdded);
     acksAdded = now;
@@ -160,7 +162,11 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.log = options.log;
     this.timers = options.timers ?? realTimers;
     this.failure = new Promise((resolve) => { this.resolveFailure = resolve; });
-    this.metrics = pipelineMetrics(options.metrics, this.name, this.sinks, { level: this.level, acks: () => this.acks });
+    this.metrics = pipelineMetrics(options.metrics, this.name, this.sinks, {
+      level: this.level,
+      acks: () => this.acks,
+      stopped: () => this.halted !== undefined,
+    });
   }
 
   /** The error that stopped the pipeline, if one did. */

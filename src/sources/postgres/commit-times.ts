@@ -3,7 +3,8 @@
  * (docs/operations.md "WAL retention, lag and budget"). One ring entry per transaction (its commit
  * LSN and commit time, both known from its Begin), added at its Begin — so a transaction the source
  * is still reading counts too — and dropped once a position past its commit LSN is acknowledged
- * (the position pushed for it is its commit's end LSN): no cost per event.
+ * (the position pushed for it is its commit's end LSN): no cost per event. Dropping it observes
+ * its commit → acknowledgement time (source_commit_to_ack_seconds).
  *
  * - delivered lag: 0 when every transaction received was acknowledged by every sink; otherwise
  *   now − commit time of the oldest transaction not yet acknowledged (how long the oldest change
@@ -55,14 +56,16 @@ export class CommitTimes {
   }
 
   /**
-   * Everything up to and including `position` was acknowledged: the transactions whose commit
-   * record starts before it. (A keepalive's position, pushed between transactions, is at most the
-   * next transaction's commit LSN, so it never drops that one.)
+   * Everything up to and including `position` was acknowledged at `nowMs`: the transactions whose
+   * commit record starts before it. (A keepalive's position, pushed between transactions, is at
+   * most the next transaction's commit LSN, so it never drops that one.) `observe` gets each such
+   * transaction's commit → acknowledgement time in seconds (never below 0).
    */
-  delivered(position: Lsn): void {
+  delivered(position: Lsn, nowMs = Date.now(), observe?: (seconds: number) => void): void {
     const mask = this.positions.length - 1;
     const upTo = Number(position);
     while (this.size > 0 && (this.positions[this.head] as number) < upTo) {
+      observe?.(Math.max(0, (nowMs - (this.times[this.head] as number)) / 1000));
       this.head = (this.head + 1) & mask;
       this.size--;
     }

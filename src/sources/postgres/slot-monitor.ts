@@ -62,6 +62,9 @@ export class SlotMonitor {
     const { budget, name } = this.options;
     if (budget.warnBytes > 0) this.options.metrics.walBudgetBytes.set({ sourceName: name, limit: 'warn' }, budget.warnBytes);
     if (budget.maxBytes > 0) this.options.metrics.walBudgetBytes.set({ sourceName: name, limit: 'max' }, budget.maxBytes);
+    // Failure counters exposed from the start (at 0), for increase() (docs/operations.md "Dashboards and alerts").
+    if (this.options.intervalMs > 0) this.options.metrics.slotMonitorErrors.inc({ sourceName: name, operation: 'poll' }, 0);
+    if (this.options.heartbeatIntervalMs > 0) this.options.metrics.slotMonitorErrors.inc({ sourceName: name, operation: 'heartbeat' }, 0);
     if (this.options.intervalMs > 0) this.schedule('poll', 0);
     if (this.options.heartbeatIntervalMs > 0) this.schedule('heartbeat', this.options.heartbeatIntervalMs);
   }

@@ -12,6 +12,9 @@ export class PostgresSourceMetrics {
   /** @param catalogue the program's metrics (handed to the source by the composition root) */
   constructor(readonly catalogue: Metrics, private readonly sourceName: string, private readonly sourceType: string) {
     this.labels = { sourceName };
+    // Exposed from the start (at 0): increase() misses the first increment of a series it never saw.
+    catalogue.replicationReconnects.inc(this.labels, 0);
+    catalogue.sourceGapsAccepted.inc(this.labels, 0);
   }
 
   /** A message or lookup the source could not use (`source_errors`). */

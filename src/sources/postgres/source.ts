@@ -124,7 +124,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       timers: realTimers,
       walRetain: settings.walRetain,
       component: this.component,
-      onDelivered: (position) => this.wal.commits.delivered(position),
+      onDelivered: (position) => this.wal.delivered(position),
       onPersisted: () => this.updateGauges(),
       onBackgroundFailure: (err) => this.log.error(`${describeError(err)}; retrying with the next acknowledgement`),
     });

@@ -35,6 +35,7 @@ export class WalWatch {
   readonly commits = new CommitTimes();
   private readonly monitor: SlotMonitor | undefined;
   private readonly metrics: Metrics;
+  private readonly commitToAck: (seconds: number) => void;
 
   constructor(
     private readonly name: string,
@@ -42,6 +43,10 @@ export class WalWatch {
     options: { metrics: Metrics; slot: string; connection: ConnectOptions; log: Logger; onSample(): void; onBudgetStop(message: string): void },
   ) {
     this.metrics = options.metrics;
+    // Exposed from the start (at 0), so rate() has a first sample.
+    options.metrics.commitToAckSeconds.zero({ sourceName: name });
+    const histogram = options.metrics.commitToAckSeconds.labels({ sourceName: name });
+    this.commitToAck = (seconds) => histogram.observe(seconds);
     if (settings.slotMonitorIntervalMs > 0 || settings.heartbeatIntervalMs > 0) {
       this.monitor = new SlotMonitor({
         name,
@@ -70,6 +75,14 @@ export class WalWatch {
   /** A non-transactional message with this prefix is a heartbeat to swallow (not an event). */
   isHeartbeat(prefix: string, transactional: boolean): boolean {
     return !transactional && !this.settings.heartbeatEvents && prefix === this.settings.heartbeatPrefix;
+  }
+
+  /**
+   * Every sink acknowledged everything up to `position`: the transactions it covers leave the
+   * seconds-behind bookkeeping, and their commit → acknowledgement times are observed.
+   */
+  delivered(position: Lsn, nowMs = Date.now()): void {
+    this.commits.delivered(position, nowMs, this.commitToAck);
   }
 
   /** Sets the seconds-behind gauges (the slot gauges are set by each poll). */

@@ -1,6 +1,7 @@
 /** The pipeline's metrics: per batch, and what is read from its own counts when scraped. */
 import { expect, test } from 'bun:test';
 import { createMetrics } from '../../../src/metrics/catalogue.ts';
+import { permanentError } from '../../../src/core/errors.ts';
 import { ManualTimers, until } from '../../helpers/async.ts';
 import { fakeSink, fakeSource, item, makePipeline, range } from '../../helpers/pipeline-fakes.ts';
 
@@ -16,6 +17,7 @@ test('batches, acknowledgements and the buffer level are what the pipeline did, 
   expect(sample(body, 'pipeline_acks_total{source="db1"}')).toBe('0');
   expect(sample(body, 'pipeline_batch_events_count{source="db1"}')).toBe('0');
   expect(sample(body, 'pipeline_retries_total{source="db1",sink="s"}')).toBe('0');
+  expect(sample(body, 'pipeline_stopped{source="db1"}')).toBe('0');
   for (const i of range(0, 7)) p.push(item(i));
   await until(() => source.acks.length === 2, 'two acks');
   ({ body } = await metrics.scrape());
@@ -28,5 +30,21 @@ test('batches, acknowledgements and the buffer level are what the pipeline did, 
   // A second scrape adds nothing that did not happen.
   ({ body } = await metrics.scrape());
   expect(sample(body, 'pipeline_acks_total{source="db1"}')).toBe('2');
+  p.close();
+});
+
+test('pipeline_stopped turns 1 once a permanent error halts the pipeline, and stays 1', async () => {
+  const metrics = createMetrics();
+  const source = fakeSource();
+  const sink = fakeSink('s');
+  sink.failing = true;
+  sink.failWith = () => permanentError('message too large (2 MB > 1 MB)');
+  const p = makePipeline(source, [sink], { timers: new ManualTimers(), metrics, batchSize: 1 });
+  p.push(item(0));
+  await p.failure;
+  let { body } = await metrics.scrape();
+  expect(sample(body, 'pipeline_stopped{source="db1"}')).toBe('1');
+  ({ body } = await metrics.scrape());
+  expect(sample(body, 'pipeline_stopped{source="db1"}')).toBe('1');
   p.close();
 });

@@ -33,6 +33,25 @@ describe('CommitTimes', () => {
     expect([c.pending, c.deliveredLagSeconds(70_000)]).toEqual([0, 0]);
   });
 
+  test('each acknowledged transaction is observed once, with its commit → acknowledgement time', () => {
+    const c = new CommitTimes();
+    const seen: number[] = [];
+    const observe = (seconds: number) => seen.push(seconds);
+    c.begin(100n, 1_000, true);
+    c.begin(200n, 2_000, true);
+    c.begin(300n, 3_000, true);
+    c.begin(400n, 9_000, false); // delivered before a restart: not waited for, not observed
+    c.delivered(208n, 4_500, observe);
+    expect(seen).toEqual([3.5, 2.5]);
+    c.delivered(208n, 5_000, observe); // the same position again: nothing more
+    c.delivered(250n, 5_000, observe); // a keepalive's position before the next commit
+    expect(seen).toEqual([3.5, 2.5]);
+    // A server clock ahead of ours never gives a negative time.
+    c.delivered(308n, 2_000, observe);
+    expect(seen).toEqual([3.5, 2.5, 0]);
+    expect(c.pending).toBe(0);
+  });
+
   test('received lag: the last Begin read, 0 after a keepalive between transactions', () => {
     const c = new CommitTimes();
     c.begin(10n, 1_000, true);
