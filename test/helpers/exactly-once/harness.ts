@@ -235,9 +235,9 @@ export async function runExactlyOnceCycles(options: ExactlyOnceOptions): Promise
     }
     if (reader.error !== undefined) problem(`reading the data topic: ${String(reader.error)}`);
     const logBatches = new Map<number, AuditBatch[]>();
-    const audited = await auditTopic(options.brokers, topic, logBatches);
+    const audited = await auditTopic(options.brokers, topic, rowVersion, logBatches);
     const logCheck = {
-      ...checkExactlyOnce(writer.committed, recordsOfFate(audited, 'committed', rowVersion)),
+      ...checkExactlyOnce(writer.committed, recordsOfFate(audited, 'committed')),
       aborted: audited.filter((r) => r.fate === 'aborted').length,
       open: audited.filter((r) => r.fate === 'open').length,
     };
