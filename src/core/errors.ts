@@ -48,7 +48,11 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
-/** Message of any thrown value, with causes appended (`a: b: c`); a cause the text already says is not repeated. */
+/**
+ * Message of any thrown value, with causes appended (`a: b: c`); a cause the text already says is
+ * not repeated, nor the causes of an error that says it explains them (`explainsCause: true`, e.g. a
+ * refused connection, whose errno would only say "ECONNREFUSED" again).
+ */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
@@ -56,6 +60,7 @@ export function describeError(err: unknown): string {
     if (current instanceof Error) {
       const message = current.message;
       if (message && !parts.some((part) => part.includes(message))) parts.push(message);
+      if ((current as { explainsCause?: unknown }).explainsCause === true) break;
       current = current.cause;
     } else {
       parts.push(String(current));

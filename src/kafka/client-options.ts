@@ -68,47 +68,5 @@ function readPem(key: string, path: string): string {
   return text;
 }
 
-/** The shape of the library's errors that matters for messages (GenericError, MultipleErrors, ProtocolError). */
-interface KafkaErrorLike {
-  message?: string;
-  errors?: unknown[];
-  cause?: unknown;
-  apiId?: string;
-  serverErrorMessage?: string | null;
-}
-
-/**
- * One readable line for an error of @platformatic/kafka. Its errors nest (a send that failed after
- * retries is a MultipleErrors of MultipleErrors of ProtocolErrors whose messages say little), so the
- * line is the top message followed by the distinct innermost reasons, e.g.
- * `Producing messages failed.: Connection to 127.0.0.1:9092 failed.: connect ECONNREFUSED 127.0.0.1:9092`.
- */
-export function describeKafkaError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const leaves: string[] = [];
-  collectLeaves(err, leaves, 0);
-  const top = err.message;
-  const distinct = [...new Set(leaves)].filter((leaf) => leaf !== top);
-  if (distinct.length === 0) return top || 'unknown Kafka error';
-  const shown = distinct.length > 3 ? [...distinct.slice(-3), `(and ${distinct.length - 3} more)`] : distinct;
-  return top ? `${top}: ${shown.join('; ')}` : shown.join('; ');
-}
-
-function collectLeaves(err: unknown, out: string[], depth: number): void {
-  if (depth > 8) return;
-  if (!(err instanceof Error)) {
-    if (err !== undefined && err !== null) out.push(String(err));
-    return;
-  }
-  const e = err as KafkaErrorLike;
-  if (Array.isArray(e.errors) && e.errors.length > 0) {
-    for (const inner of e.errors) collectLeaves(inner, out, depth + 1);
-    return;
-  }
-  let line = e.message ?? '';
-  if (e.apiId) line += ` [${e.apiId}${e.serverErrorMessage ? `: ${e.serverErrorMessage}` : ''}]`;
-  for (let cause = e.cause, k = 0; cause instanceof Error && k < 4; cause = cause.cause, k++) {
-    if (!line.includes(cause.message)) line += `: ${cause.message}`;
-  }
-  out.push(line);
-}
+// Kept here for the modules that import it from the connection options.
+export { describeKafkaError } from './errors.ts';

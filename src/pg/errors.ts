@@ -133,14 +133,17 @@ export class PgConnectError extends Error {
   readonly host: string;
   readonly port: number;
   readonly retryable: boolean;
+  /** The message already says what the cause (a socket errno) means: describeError() stops here. */
+  readonly explainsCause: boolean;
 
-  constructor(kind: PgConnectErrorKind, message: string, target: { host: string; port: number }, cause?: unknown) {
+  constructor(kind: PgConnectErrorKind, message: string, target: { host: string; port: number }, cause?: unknown, options: { explainsCause?: boolean } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'PgConnectError';
     this.kind = kind;
     this.host = target.host;
     this.port = target.port;
     this.retryable = !NOT_RETRYABLE.has(kind);
+    this.explainsCause = options.explainsCause ?? false;
   }
 }
 

@@ -78,7 +78,7 @@ export function connectErrorFrom(err: unknown, target: Target): Error {
   if (err instanceof PgConnectError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const known = SOCKET_ERRORS[code];
-  if (known) return new PgConnectError(known.kind, `connection to ${target.label} ${known.text}`, target, err);
+  if (known) return new PgConnectError(known.kind, `connection to ${target.label} ${known.text}`, target, err, { explainsCause: true });
   const message = err instanceof Error ? err.message : String(err);
   // node:tls codes: ERR_TLS_*, ERR_SSL_*, and OpenSSL verification codes (CERT_*, *_SELF_SIGNED_*, UNABLE_TO_*).
   if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME)/.test(code) || /certificate|ssl|tls/i.test(message)) {

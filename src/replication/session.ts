@@ -34,7 +34,8 @@ export class SessionSetupError extends Error {
   readonly slotInUse: boolean;
 
   constructor(readonly step: SetupStep, message: string, options: { cause?: unknown; slotInUse?: boolean } = {}) {
-    super(`${step}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    // "connect: connection to host:port refused" says "connect" twice.
+    super(step === 'connect' && message.startsWith('connection to ') ? message : `${step}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SessionSetupError';
     this.slotInUse = options.slotInUse ?? false;
   }

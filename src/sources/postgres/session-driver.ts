@@ -5,6 +5,7 @@
  * dropped under the slot (a refusal, docs/operations.md), an error to retry, or a stop. Holds the
  * source's "what is it doing" for /status.
  */
+import { ConnectStatus } from '../../core/connect-status.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
@@ -50,8 +51,13 @@ export class SessionDriver {
   session: ReplicationSession | undefined;
   /** The running session has started streaming. */
   streaming = false;
-  /** Why the source is not streaming (for /status); null while streaming. */
-  problem: string | null = 'not started';
+  /**
+   * What holds the source up besides its connection (for /status): standing by for a slot, creating
+   * the slot, a refusal; null otherwise. Connection attempts are told by `connect`.
+   */
+  problem: string | null = null;
+  /** "connecting: ..." until a session streams, from the first attempt (core/connect-status.ts). */
+  readonly connect = new ConnectStatus();
   /** Waiting for a slot another consumer holds (warm standby): logged once, until a session gets past the start check. */
   standingBy = false;
   private acceptGap: boolean;
@@ -104,6 +110,7 @@ export class SessionDriver {
         () => {
           this.streaming = true;
           this.problem = null;
+          this.connect.succeeded();
           options.log.info(`Streaming from ${formatLsn(start)} (slot "${options.slot}", publication ${session.info.publications.join(',')}, ` +
             `pgoutput v${session.info.protoVersion}, server ${session.info.serverVersionNum})`);
         },

@@ -16,6 +16,7 @@ import type { Logger } from '../../core/logger.ts';
 import { realTimers } from '../../core/timers.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
+import { targetOf } from '../../pg/transport.ts';
 import { publicationNames } from '../../replication/commands.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
 import { SessionSetupError } from '../../replication/session.ts';
@@ -216,6 +217,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
     }
     if (override > 0n) this.log.warn(`walPositionOverride is set: starting at ${formatLsn(override)} instead of the saved position ${formatLsn(stored)}`);
     this.statusTimer = setInterval(() => this.sendStatus(false), this.settings.statusIntervalMs);
+    this.driver.connect.start(`opening a replication session to ${targetOf(this.settings.connection).label}`);
     this.loop.start({
       attempt: async (progressed) => {
         const pushedBefore = this.tracker.lastPushed;
@@ -251,7 +253,8 @@ export class PostgresSource implements Source<PgPosition>, Component {
     driver.standingBy = false;
     this.replicaErrors++;
     this.metrics.reconnect();
-    driver.problem = `replication error: ${describeError(err)}`;
+    driver.problem = null;
+    driver.connect.failed(describeError(err), waitMs);
     this.log.error(`Replication error (walPositionPersisted: ${this.tracker.persisted}): ${describeError(err)}; retrying in ${waitMs}ms`);
     return 'backoff';
   }
@@ -327,10 +330,12 @@ export class PostgresSource implements Source<PgPosition>, Component {
       `persistErrors: ${this.tracker.persistErrors}, walPos: ${this.dispatch.receivedLsn}, walPosPersist: ${this.tracker.persisted}; ${this.wal.describe()}`;
   }
 
+  /** Not OK until a session streams: "connecting: ..." from the start (docs/operations.md, "Status: connecting"). */
   status(): string | null {
     if (this.refusal) return this.driver.problem;
     if (this.loop.stopping) return null;
-    return this.driver.streaming ? null : this.driver.problem ?? 'connecting';
+    if (this.driver.streaming) return null;
+    return this.driver.problem ?? this.driver.connect.problem() ?? 'connecting';
   }
 
   warning(): string | null {
