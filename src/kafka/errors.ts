@@ -30,8 +30,12 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EPIPE: 'the broker closed the connection',
 };
 
-/** `X failed N times.` and `Cannot connect to any broker.`: wrappers that add nothing to the reasons below them. */
-const WRAPPER = /^(?:\S+ failed \d+ times?\.|Cannot connect to any broker\.)$/;
+/**
+ * `X failed N times.` and `Cannot connect to any broker.` (the library joins the messages of nested
+ * ones: `joinGroup failed 4 times. findGroupCoordinator failed 4 times. ...`): wrappers that add
+ * nothing to the reasons below them.
+ */
+const WRAPPER = /^(?:\s*(?:\S+ failed \d+ times?\.|Cannot connect to any broker\.))+$/;
 const CONNECT_FAILED = /^Connection to (\S+) (failed|timed out)\.$/;
 
 /**

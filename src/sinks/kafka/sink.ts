@@ -32,6 +32,7 @@ import { TopicRouter } from './routing.ts';
 import { isProgressOf, settleChunk, type BatchProgress } from './batch-state.ts';
 import { BatchMemory, partitionBatches, type Compressor } from './record-batches.ts';
 import { withDeadline } from '../../core/deadline.ts';
+import { ConnectStatus } from '../../core/connect-status.ts';
 import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, type KafkaProducer } from './client.ts';
 import { DeadLetters } from './dead-letter.ts';
 import { KeyEncoder } from './key-bytes.ts';
@@ -100,8 +101,8 @@ export class KafkaSink implements Sink {
   private problem: string | null = null;
   /** Why the sink stopped for good. */
   private fatal: string | null = null;
-  /** Startup connectivity problem; cleared once the brokers answer. */
-  private probeProblem: string | null = null;
+  /** "connecting: ..." until the brokers first answer (a probe or a write; docs/operations.md, "Status: connecting"). */
+  private readonly connect = new ConnectStatus();
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
@@ -174,6 +175,7 @@ export class KafkaSink implements Sink {
         `${s.async ? 'ASYNC: delivery is not confirmed, data can be lost' : this.exactlyOnce ? 'exactly once, in transactions' : 'synchronous'}` +
         `${s.deadLetterTopic ? `, dead-letter topic "${s.deadLetterTopic}"` : ''})`,
     );
+    this.connect.start(`asking the brokers ${s.hosts} for metadata`);
     void this.probe();
   }
 
@@ -191,8 +193,9 @@ export class KafkaSink implements Sink {
     return this.metrics.summary();
   }
 
+  /** The permanent failure, else the last write's failure, else "connecting: ..." until the brokers first answered. */
   status(): string | null {
-    return this.fatal ?? this.problem ?? this.probeProblem;
+    return this.fatal ?? this.problem ?? this.connect.problem();
   }
 
   setDebug(on: boolean): void {
@@ -427,7 +430,7 @@ export class KafkaSink implements Sink {
   private healthy(): void {
     if (this.problem !== null) this.log.info('Writing to Kafka works again');
     this.problem = null;
-    this.probeProblem = null;
+    this.connect.succeeded();
     clearTimeout(this.probeTimer);
   }
 
@@ -436,14 +439,16 @@ export class KafkaSink implements Sink {
     if (this.closed) return;
     try {
       const metadata = await this.deadline(this.producer.metadata({ topics: [] }), 'metadata');
-      if (this.probeProblem !== null) this.log.info(`Kafka brokers ${this.settings.hosts} reachable again`);
+      if (this.connect.failedAttempts > 0) this.log.info(`Kafka brokers ${this.settings.hosts} reachable again`);
       this.log.debug(`Connected to Kafka cluster ${metadata.id} (${metadata.brokers.size} broker(s))`);
-      this.probeProblem = null;
+      this.connect.succeeded();
     } catch (err) {
       if (this.closed) return;
-      const problem = `cannot reach the Kafka brokers ${this.settings.hosts}: ${describeKafkaError(err)}`;
-      if (this.probeProblem === null) this.log.error(`${problem}; retrying every ${PROBE_INTERVAL_MS / 1000}s`);
-      this.probeProblem = problem;
+      const reason = describeKafkaError(err);
+      // "cannot reach broker H:P: ..." already names the broker; anything else gets the brokers asked.
+      const problem = /^cannot reach broker /.test(reason) || reason.includes(this.settings.hosts) ? reason : `no metadata from the Kafka brokers ${this.settings.hosts}: ${reason}`;
+      if (this.connect.failedAttempts === 0) this.log.error(`${problem}; retrying every ${PROBE_INTERVAL_MS / 1000}s`);
+      this.connect.failed(problem, PROBE_INTERVAL_MS);
       this.probeTimer = setTimeout(() => void this.probe(), PROBE_INTERVAL_MS);
     }
   }

@@ -36,6 +36,8 @@ import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offse
 import { DeadLetters } from './dead-letters.ts';
 import { filterAbortedFetches } from './read-committed.ts';
 import { ReconnectLoop } from '../reconnect.ts';
+import { ConnectStatus } from '../../core/connect-status.ts';
+import { watchConnectFailures } from '../../kafka/connect-failures.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
 /** Fetches failing (or no group joined) for this long make the source unhealthy in /status. */
@@ -94,6 +96,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   /** Since when fetching has not worked (undefined: the last fetch worked), and why. */
   private failingSince: number | undefined;
   private failure = 'not started';
+  /** "connecting: ..." until the first fetch answer, from the first failed connection (docs/operations.md, "Status: connecting"). */
+  private readonly connect = new ConnectStatus();
   /** When the running stream last got an answer to a fetch (or started, or resumed). */
   private lastFetchAt = 0;
 
@@ -138,6 +142,10 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       this.log.info(`Left consumer group "${settings.groupId}"`);
     });
     this.consumer.on('consumer:lag', (lag) => this.updateLag(lag));
+    // Before the first fetch, a broker that cannot be reached is said at once, not after the client's retries.
+    watchConnectFailures(this.consumer, (reason) => {
+      if (this.started && !this.connect.hasConnected) this.connect.failed(reason);
+    });
     this.consumer.on('consumer:lag:error', (err) => this.log.debug(`Unable to measure the consumer lag: ${describeKafkaError(err)}`));
     if (settings.deadLetterTopic) this.deadLetters = new DeadLetters(settings.deadLetterTopic, name, settings.connection, log, metrics);
   }
@@ -147,6 +155,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.started = true;
     this.failingSince = Date.now();
     this.failure = `joining consumer group "${this.settings.groupId}"`;
+    this.connect.start(`joining consumer group "${this.settings.groupId}" via ${this.settings.connection.bootstrapBrokers.join(',')}`);
     this.log.info(`Consuming ${this.settings.topics.join(', ')} from ${this.settings.connection.bootstrapBrokers.join(',')} as group "${this.settings.groupId}"` +
       `${this.deadLetterNote()}`);
     this.consumer.startLagMonitoring({ topics: this.settings.topics }, LAG_INTERVAL_MS);
@@ -217,6 +226,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   }
 
   private fetchWorked(): void {
+    if (!this.connect.isConnected) this.connect.succeeded();
     if (this.failingSince === undefined) return;
     const since = this.failingSince;
     this.failingSince = undefined;
@@ -228,6 +238,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.metrics.kafkaSourceFetchErrors.inc({ sourceName: this.name });
     this.failingSince ??= Date.now();
     this.failure = describeKafkaError(err);
+    if (!this.connect.hasConnected) this.connect.failed(this.failure, retryInMs);
     this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
   }
 
@@ -373,12 +384,15 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   }
 
   /**
-   * Unhealthy while fetching has failed (or no group was joined) for `unhealthyAfterMs`, or while
-   * the brokers have not answered a fetch for that long (a hung broker or connection: the request
-   * times out only after REQUEST_TIMEOUT_MS). Waiting for pipeline room is not a problem of the source.
+   * Not OK until the first fetch is answered ("connecting: ...", with the reason of the last failed
+   * connection at once). After that, unhealthy while fetching has failed (or no group was joined) for
+   * `unhealthyAfterMs` (a rebalance or a leader moving heals by itself), or while the brokers have not
+   * answered a fetch for that long (a hung broker or connection: the request times out only after
+   * REQUEST_TIMEOUT_MS). Waiting for pipeline room is not a problem of the source.
    */
   status(): string | null {
     if (this.stopping || !this.started) return null;
+    if (!this.connect.hasConnected) return this.connect.problem();
     const limit = this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
     const now = Date.now();
     if (this.failingSince !== undefined) {

@@ -77,10 +77,10 @@ export function slotWarning(slot: string, sample: SlotSample | undefined, level:
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-/** The slot facts of /status and the stats line: `behind 1.2 MiB, retained 55.3 MiB, wal_status reserved, safe_wal_size 1.0 GiB`. */
+/** The slot facts of /status and the stats line, after "slot: ": `behind 1.2 MiB, retained 55.3 MiB, wal_status reserved, safe_wal_size 1.0 GiB`. */
 export function describeSlot(sample: SlotSample | undefined): string {
-  if (sample === undefined) return 'slot not polled yet';
-  if (!sample.slotExists) return 'slot missing';
+  if (sample === undefined) return 'not polled yet';
+  if (!sample.slotExists) return 'missing';
   const { behindBytes, retainedBytes } = slotDistances(sample);
   const size = (bytes: number | null) => (bytes === null ? 'unknown' : describeSize(bytes));
   return `behind ${size(behindBytes)}, retained ${size(retainedBytes)}, wal_status ${sample.walStatus ?? 'unknown'}, ` +

@@ -230,13 +230,13 @@ topicFallback = "events"`));
     slots.push(stream.slot);
     const dir = newDir();
     const streamer = start(dir, pgToKafka(dir, stream, ['127.0.0.1:1'], 'topicFallback = "t"\ntimeout = "500ms"'), 'nobroker');
-    await streamer.waitForLog('Sink-Kafka (kafka): cannot reach the Kafka brokers 127.0.0.1:1');
+    await streamer.waitForLog('Sink-Kafka (kafka): cannot reach broker 127.0.0.1:1: connection refused');
     const url = await streamer.httpUrl();
     let body = '';
     await waitFor('/status to name the broker', async () => {
       const response = await fetch(`${url}/status`);
       body = await response.text();
-      return response.status === 500 && body.includes('Sink-Kafka (kafka): cannot reach the Kafka brokers 127.0.0.1:1');
+      return response.status === 500 && body.includes('Sink-Kafka (kafka): connecting: cannot reach broker 127.0.0.1:1: connection refused');
     }, 20_000, () => body);
     streamer.proc.kill('SIGTERM');
     await streamer.exited;

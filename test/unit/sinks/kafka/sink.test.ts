@@ -94,7 +94,7 @@ describe('partial failures', () => {
     const batch = [row(1, ID_A), row(2, ID_B)];
     const err = await rejection(sink.write(batch));
     expect(isRetryable(err)).toBe(true);
-    expect(err.message).toContain('connect ECONNREFUSED 127.0.0.1:9092');
+    expect(err.message).toContain('cannot reach broker 127.0.0.1:9092: connection refused (ECONNREFUSED)');
     expect(sink.status()).toContain('ECONNREFUSED');
     expect(producer.calls.length).toBe(2); // maxAttempts
     down = false;

@@ -115,11 +115,11 @@ describe('WAL budget', () => {
   });
 
   test('slot facts for /status and stats', () => {
-    expect(describeSlot(undefined)).toBe('slot not polled yet');
+    expect(describeSlot(undefined)).toBe('not polled yet');
     expect(describeSlot(sample())).toBe('behind 10.0 MiB, retained 60.0 MiB, wal_status reserved, safe_wal_size unlimited');
     expect(describeSlot(sample({ safeWalSize: 3 * 2 ** 30 }))).toContain('safe_wal_size 3.0 GiB');
     expect(describeSlot(sample({ walStatus: null }))).toContain('wal_status unknown, safe_wal_size unknown');
-    expect(describeSlot(sample({ slotExists: false }))).toBe('slot missing');
+    expect(describeSlot(sample({ slotExists: false }))).toBe('missing');
   });
 
   test('describeSize', () => {
