@@ -1,4 +1,7 @@
-/** Captures log lines for the current test file (registers beforeAll/afterAll/beforeEach hooks). */
+/**
+ * Captures log lines for the current test file (registers beforeAll/afterAll/beforeEach hooks).
+ * They still go where they went before too (quiet.ts: printed if the test fails).
+ */
 import { afterAll, beforeAll, beforeEach } from 'bun:test';
 import { configureLogging, logSettings, type LogSettings } from '../../src/core/logger.ts';
 
@@ -7,7 +10,12 @@ export function captureLogs(): string[] {
   let savedWrite: LogSettings['write'];
   beforeAll(() => {
     savedWrite = logSettings().write;
-    configureLogging({ write: (line) => lines.push(line) });
+    configureLogging({
+      write: (line) => {
+        lines.push(line);
+        savedWrite(line);
+      },
+    });
   });
   afterAll(() => configureLogging({ write: savedWrite }));
   beforeEach(() => {

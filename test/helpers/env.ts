@@ -4,6 +4,7 @@
  * implementation of starting and stopping servers.
  */
 import { join } from 'node:path'
+import { testOutput } from './quiet.ts'
 
 /** Absolute path of the repository root. */
 export const repoRoot = join(import.meta.dir, '..', '..')
@@ -40,10 +41,12 @@ export async function runScript(script: string, args: string[] = []): Promise<Re
     env,
     stdin: 'ignore',
     stdout: 'pipe',
-    stderr: 'inherit',
+    stderr: 'pipe',
   });
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  if (code !== 0) throw new Error(`scripts/${script} ${args.join(' ')} exited with code ${code}`)
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  // Its progress lines go with the test's log (printed if the test fails: quiet.ts), its failure into the error.
+  testOutput(stderr);
+  if (code !== 0) throw new Error(`scripts/${script} ${args.join(' ')} exited with code ${code}${stderr ? `:\n${stderr}` : ''}`)
   return parseExports(stdout);
 }
 

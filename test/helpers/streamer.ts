@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env.ts';
 import { dropSlot } from './pg.ts';
+import { testOutput } from './quiet.ts';
 
 const MAIN = join(repoRoot, 'src', 'main.ts');
 
@@ -64,9 +65,17 @@ export function startStreamer(dir: string, configText: string, name = 'streamer'
     env: { ...process.env, ...env },
   });
   let err = '';
+  let partial = '';
   const decoder = new TextDecoder();
   void (async () => {
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += decoder.decode(chunk, { stream: true });
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      err += text;
+      // Whole lines, named after the child, with the test's log (printed if the test fails: quiet.ts).
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      if (lines.length > 0) testOutput(lines.map((line) => `[${name}] ${line}\n`).join(''), 'drop');
+    }
   })();
   const matches = (pattern: RegExp | string) => (typeof pattern === 'string' ? err.includes(pattern) : pattern.test(err));
   const streamer: StreamerProcess = {
