@@ -3,6 +3,9 @@
  *
  *   bun scripts/lib/junit-summary.ts FILE...   prints "PASSED FAILED SKIPPED" (three integers),
  *                                              summed over the reports (one per PostgreSQL version)
+ *   bun scripts/lib/junit-summary.ts --skipped FILE...
+ *                                              prints "skipped: FILE: NAME (N×)" per distinct skipped test
+ *                                              (its name says why; N× when skipped in N reports)
  *
  * A testcase failed when it holds a <failure> or <error>, was skipped when it holds <skipped>
  * (bun writes test.skip and test.todo that way), and passed otherwise. Skipped tests are not
@@ -32,11 +35,36 @@ export function summarizeJUnit(xml: string): JUnitCounts {
   return counts
 }
 
+/** The skipped testcases in JUnit XML as `file: name` (XML entities decoded). */
+export function skippedNames(xml: string): string[] {
+  const names: string[] = []
+  for (const match of xml.matchAll(TESTCASE)) {
+    if (!/<skipped\b/.test(match[1] ?? '')) continue
+    const name = /\sname="([^"]*)"/.exec(match[0])?.[1]
+    const file = /\sfile="([^"]*)"/.exec(match[0])?.[1]
+    if (name !== undefined) names.push(decodeEntities(file === undefined ? name : `${file}: ${name}`))
+  }
+  return names
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(quot|apos|lt|gt|amp|#\d+);/g, (_, entity: string) =>
+    entity === 'quot' ? '"' : entity === 'apos' ? "'" : entity === 'lt' ? '<' : entity === 'gt' ? '>' : entity === 'amp' ? '&' : String.fromCharCode(Number(entity.slice(1))))
+}
+
 if (import.meta.main) {
-  const files = process.argv.slice(2)
+  const args = process.argv.slice(2)
+  const listSkipped = args[0] === '--skipped'
+  const files = listSkipped ? args.slice(1) : args
   if (files.length === 0) {
-    console.error('usage: bun scripts/lib/junit-summary.ts JUNIT_XML...')
+    console.error('usage: bun scripts/lib/junit-summary.ts [--skipped] JUNIT_XML...')
     process.exit(2)
+  }
+  if (listSkipped) {
+    const counts = new Map<string, number>()
+    for (const file of files) for (const name of skippedNames(await Bun.file(file).text())) counts.set(name, (counts.get(name) ?? 0) + 1)
+    for (const [name, n] of counts) console.log(`skipped: ${name}${n > 1 ? ` (${n}×)` : ''}`)
+    process.exit(0)
   }
   const total: JUnitCounts = { passed: 0, failed: 0, skipped: 0 }
   for (const file of files) {

@@ -29,11 +29,24 @@ let installed = false;
 let buffered: string[] = [];
 let bufferedChars = 0;
 
+/** Lines kept and not printed (yet), and how many of them came from streamers run as children: the last line of the process reports them. */
+let hiddenLines = 0;
+let hiddenChildLines = 0;
+
 /** Keeps a log line of the running test (dropping the oldest beyond MAX_BUFFERED_CHARS). */
-function keep(line: string): void {
+function keep(line: string, fromChild = false): void {
+  const lines = countLines(line);
+  hiddenLines += lines;
+  if (fromChild) hiddenChildLines += lines;
   buffered.push(line);
   bufferedChars += line.length;
   while (bufferedChars > MAX_BUFFERED_CHARS && buffered.length > 1) bufferedChars -= buffered.shift()!.length;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 function clear(): void {
@@ -46,6 +59,8 @@ function printBuffered(name: string, why: string): void {
   if (buffered.length === 0) return;
   process.stderr.write(`--- log of "${name}" (${why}; shown because it failed, PSQL_STREAMER_TEST_VERBOSE=1 shows every log) ---\n` +
     `${buffered.join('')}--- end of the log of "${name}" ---\n`);
+  hiddenLines -= buffered.reduce((n, line) => n + countLines(line), 0);
+  hiddenChildLines = Math.min(hiddenChildLines, hiddenLines);
   clear();
 }
 
@@ -54,7 +69,7 @@ function printBuffered(name: string, why: string): void {
  * test's log lines (printed if it fails), or printed at once with PSQL_STREAMER_TEST_VERBOSE=1.
  */
 export function testOutput(text: string, outsideTests: 'print' | 'drop' = 'print'): void {
-  if (installed && !verboseTests) keep(text);
+  if (installed && !verboseTests) keep(text, outsideTests === 'drop');
   else if (installed || outsideTests === 'print') process.stderr.write(text);
 }
 
@@ -110,6 +125,12 @@ export function installQuietTests(): void {
     if (running !== undefined && !running.settled) printBuffered(running.name, 'it timed out');
     running = undefined;
     clear();
+  });
+  // One line at the end, so nobody wonders where the logs went.
+  bunTest.afterAll(() => {
+    if (hiddenLines === 0) return;
+    const children = hiddenChildLines > 0 ? `, ${hiddenChildLines} of them from streamers run as child processes` : '';
+    process.stderr.write(`(${hiddenLines} log lines of passing tests not shown${children}; PSQL_STREAMER_TEST_VERBOSE=1 shows them)\n`);
   });
   const test = watchedTest(bunTest.test);
   bunTest.mock.module('bun:test', () => ({ ...bunTest, test, it: test }));

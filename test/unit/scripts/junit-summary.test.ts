@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { summarizeJUnit } from '../../../scripts/lib/junit-summary.ts';
+import { skippedNames, summarizeJUnit } from '../../../scripts/lib/junit-summary.ts';
 
 // Shaped like bun 1.4's report: nested suites, self-closing passes, failure bodies, skip/todo.
 const report = `<?xml version="1.0" encoding="UTF-8"?>
@@ -41,5 +41,12 @@ describe('summarizeJUnit', () => {
     const xml = `<testcase name="&lt;failure&gt;" message="'<error>'" />
       <testcase name="b"><system-out>&lt;failure/&gt;</system-out></testcase>`;
     expect(summarizeJUnit(xml)).toEqual({ passed: 2, failed: 0, skipped: 0 });
+  });
+});
+
+describe('skippedNames', () => {
+  test('names each skipped or todo testcase with its file, entities decoded', () => {
+    expect(skippedNames(report)).toEqual(['test/a.test.ts: skipped', 'test/a.test.ts: todo']);
+    expect(skippedNames('<testcase name="x [skipped: needs PostgreSQL 14+; it&apos;s 13]" file="f.ts"><skipped /></testcase>')).toEqual(["f.ts: x [skipped: needs PostgreSQL 14+; it's 13]"]);
   });
 });
