@@ -20,12 +20,15 @@ export interface StreamerErrorOptions {
   /** Whether retrying the same operation can succeed. Defaults to true (as the original). */
   retryable?: boolean;
   cause?: unknown;
+  /** The message already says what the cause says (e.g. a library error described in one line): describeError() stops here. */
+  explainsCause?: boolean;
 }
 
 export class StreamerError extends Error {
   readonly code: ErrorCode;
   readonly component: string | undefined;
   readonly retryable: boolean;
+  readonly explainsCause: boolean;
 
   constructor(code: ErrorCode, message: string, options: StreamerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -33,6 +36,7 @@ export class StreamerError extends Error {
     this.code = code;
     this.component = options.component;
     this.retryable = options.retryable ?? true;
+    this.explainsCause = options.explainsCause ?? false;
   }
 }
 
@@ -63,7 +67,11 @@ export function describeError(err: unknown): string {
       if ((current as { explainsCause?: unknown }).explainsCause === true) break;
       current = current.cause;
     } else {
-      parts.push(String(current));
+      // A plain object with a message (e.g. a partition's failure) by its message, not "[object Object]".
+      const message = typeof current === 'object' && typeof (current as { message?: unknown }).message === 'string'
+        ? (current as { message: string }).message
+        : String(current);
+      if (!parts.some((part) => part.includes(message))) parts.push(message);
       break;
     }
   }

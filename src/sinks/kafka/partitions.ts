@@ -122,12 +122,12 @@ export class PartitionAssigner {
           return missing;
         }
         throw new StreamerError('SINK_WRITE', `topic "${topic}" does not exist (yet); still missing after ${UNKNOWN_TOPIC_GRACE_MS / 1000}s it counts as undeliverable`, {
-          component, cause: err,
+          component, cause: err, explainsCause: true,
         });
       }
       this.deps.onMetadataError();
       throw new StreamerError('SINK_WRITE', `cannot get metadata of topic "${topic}" from ${this.deps.hosts}: ${describeKafkaError(err)}`, {
-        component, cause: err,
+        component, cause: err, explainsCause: true,
       });
     }
   }

@@ -330,7 +330,7 @@ export class KafkaSink implements Sink {
     }
     if (retry !== undefined) {
       throw new StreamerError('SINK_WRITE', `cannot write ${p.pending.length} message(s) to Kafka ${this.settings.hosts}: ${retry.message}`, {
-        component: this.component, cause: retry,
+        component: this.component, cause: retry, explainsCause: true,
       });
     }
     // In a transaction a partial failure aborts the whole of it (exactly-once.ts sends it again).
@@ -461,7 +461,7 @@ export class KafkaSink implements Sink {
 
   private asStreamerError(err: unknown): StreamerError {
     if (err instanceof StreamerError) return err;
-    return new StreamerError('SINK_WRITE', `cannot write to Kafka ${this.settings.hosts}: ${describeKafkaError(err)}`, { component: this.component, cause: err });
+    return new StreamerError('SINK_WRITE', `cannot write to Kafka ${this.settings.hosts}: ${describeKafkaError(err)}`, { component: this.component, cause: err, explainsCause: true });
   }
 }
 

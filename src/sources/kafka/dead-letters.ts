@@ -109,7 +109,7 @@ export class DeadLetters {
       if (results[i]?.status === 'fulfilled') this.pending.delete((letters[i] as [string, Letter])[0]);
     }
     if (failure) {
-      throw new StreamerError('SOURCE', `unable to write ${letters.length - results.filter((r) => r.status === 'fulfilled').length} malformed message(s) to the dead-letter topic "${this.topic}": ${describeKafkaError(failure.reason)}`, { retryable: true, cause: failure.reason });
+      throw new StreamerError('SOURCE', `unable to write ${letters.length - results.filter((r) => r.status === 'fulfilled').length} malformed message(s) to the dead-letter topic "${this.topic}": ${describeKafkaError(failure.reason)}`, { retryable: true, cause: failure.reason, explainsCause: true });
     }
   }
 

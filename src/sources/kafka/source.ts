@@ -335,6 +335,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       throw new StreamerError('SOURCE', `unable to commit offsets ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}: ${describeKafkaError(err)}`, {
         component: this.component,
         cause: err,
+        explainsCause: true,
       });
     }
     this.offsets.markCommitted(commits);
