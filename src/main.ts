@@ -32,10 +32,19 @@ async function load(file: string): Promise<AppConfig | undefined> {
 
 /** `check --live`: exit 0 all OK, 1 a WARN and no FAIL, 2 a FAIL (docs/operations.md). */
 async function checkLive(config: AppConfig, json: boolean): Promise<number> {
-  const [{ runLiveCheck }, { renderHuman, renderJson }, { exitCodeOf }] = await Promise.all([
-    import('./commands/check/run.ts'), import('./commands/check/report.ts'), import('./commands/check/result.ts'),
+  const [{ runLiveCheck }, { renderHuman, renderJson }, { exitCodeOf }, { CheckProgress, showProgress }] = await Promise.all([
+    import('./commands/check/run.ts'), import('./commands/check/report.ts'), import('./commands/check/result.ts'), import('./commands/check/progress.ts'),
   ]);
-  const report = await runLiveCheck(config);
+  // Progress on stderr: a redrawn bar in a terminal, a plain line every 5 s elsewhere (the report on stdout stays as it is).
+  const err = process.stderr;
+  const progress = new CheckProgress(config.sources.length + config.sinks.length, () => performance.now());
+  const stopProgress = showProgress(progress, { write: (text) => err.write(text), isTTY: err.isTTY === true, columns: () => err.columns || 80 }, { redrawMs: 100, lineEveryMs: 5000 });
+  let report;
+  try {
+    report = await runLiveCheck(config, progress);
+  } finally {
+    stopProgress();
+  }
   process.stdout.write(json ? renderJson(report) : renderHuman(report));
   return exitCodeOf(report);
 }

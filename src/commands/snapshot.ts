@@ -11,6 +11,7 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../core/exit-codes.ts';
 import { progressBar, progressLine, summaryLine } from '../sources/postgres/snapshot/progress-text.ts';
 import type { SnapshotInfo } from '../sources/postgres/snapshot/types.ts';
 import { ApiClient, endpointOf, type ApiResult } from './snapshot-client.ts';
+import { Redraw, drawWidth, type ProgressOut } from './redraw.ts';
 
 /** What `snapshot` asks the running streamer (parsed by src/cli.ts). */
 export type SnapshotAction =
@@ -23,7 +24,7 @@ export const EXIT_INTERRUPTED = 130;
 
 export interface SnapshotIo {
   /** Where progress and results go; a terminal gets redrawn bars. */
-  out: { write(text: string): void; isTTY: boolean; columns(): number };
+  out: ProgressOut;
   /** Errors and notices. */
   err: { write(text: string): void };
   /** The HTTP client; by default one for the config's endpoint. */
@@ -138,24 +139,18 @@ const MAX_READ_FAILURES = 5;
 /** Follows one snapshot until it ends (or the operator stops following); exit code by how it ended. */
 async function follow(client: ApiClient, path: string, first: SnapshotInfo, io: SnapshotIo, names: { config: string; source: string }): Promise<number> {
   let info = first;
-  let drawn = 0;
+  const screen = new Redraw(io.out);
   let lastLine = -Infinity;
   let failures = 0;
   const draw = () => {
     if (io.out.isTTY) {
-      // One column short of the width: a line filling the last column leaves some terminals about to wrap.
-      const text = progressBar(info, Math.max(20, io.out.columns() - 1));
-      // Back to the first line drawn, clear to the end of the screen, draw again.
-      io.out.write(`${drawn > 1 ? `\x1b[${drawn - 1}A` : ''}${drawn > 0 ? '\r\x1b[J' : ''}${text}`);
-      drawn = text.split('\n').length;
+      screen.draw(progressBar(info, drawWidth(io.out)));
     } else if (!over(info) && io.now() - lastLine >= io.lineEveryMs) {
       io.out.write(`${progressLine(info)}\n`);
       lastLine = io.now();
     }
   };
-  const endDrawing = () => {
-    if (drawn > 0) io.out.write('\n');
-  };
+  const endDrawing = () => screen.end();
   while (true) {
     draw();
     if (over(info)) break;

@@ -10,6 +10,7 @@ import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
 import type { PostgresSourceOptions } from '../../sources/postgres/spec.ts';
 import { checkFilePath } from './file.ts';
 import { sinkTopics, sourceTopics } from './kafka-eval.ts';
+import type { CheckProgress } from './progress.ts';
 import { fail, ok, type CheckGroup, type LiveReport } from './result.ts';
 
 async function checkSource(source: SourceConfig, config: Config): Promise<CheckGroup> {
@@ -44,19 +45,27 @@ async function checkSink(sink: SinkConfig): Promise<CheckGroup> {
   return group;
 }
 
-/** A check that threw (a bug, or an error nobody classified) is a FAIL of its component, not a crash. */
-async function guarded(kind: 'source' | 'sink', name: string, type: string, run: () => Promise<CheckGroup>): Promise<CheckGroup> {
+/**
+ * A check that threw (a bug, or an error nobody classified) is a FAIL of its component, not a crash.
+ * `progress` learns when it starts and ends.
+ */
+async function guarded(kind: 'source' | 'sink', name: string, type: string, run: () => Promise<CheckGroup>, progress?: CheckProgress): Promise<CheckGroup> {
+  const label = `${kind} ${name} (${type})`;
+  progress?.start(label);
   try {
     return await run();
   } catch (err) {
     return { kind, name, type, results: [fail('live', `the check failed: ${describeError(err)}`, 'see the message')] };
+  } finally {
+    progress?.finish(label);
   }
 }
 
-export async function runLiveCheck(config: Config): Promise<LiveReport> {
+/** Checks every source and sink at once; `progress` (total: sources + sinks) follows them. */
+export async function runLiveCheck(config: Config, progress?: CheckProgress): Promise<LiveReport> {
   const groups = await Promise.all([
-    ...config.sources.map((s) => guarded('source', s.name, s.type, () => checkSource(s, config))),
-    ...config.sinks.map((s) => guarded('sink', s.name, s.type, () => checkSink(s))),
+    ...config.sources.map((s) => guarded('source', s.name, s.type, () => checkSource(s, config), progress)),
+    ...config.sinks.map((s) => guarded('sink', s.name, s.type, () => checkSink(s), progress)),
   ]);
   return { configFile: config.file, groups };
 }

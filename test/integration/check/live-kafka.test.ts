@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { kafkaSinkToml, kafkaSourceToml, streamerToml } from '../../helpers/configs.ts';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
+import { repoRoot } from '../../helpers/env.ts';
 import { runCommand, tempDir } from '../../helpers/streamer.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
 
@@ -99,6 +100,20 @@ test('a closed port and a broker that never answers: FAIL within seconds, exit 2
     // The source on the working broker is still checked.
     expect(result.stdout).toMatch(/^ {2}OK +brokers /m);
   }
+}, 60_000);
+
+// `script` (util-linux) runs the command in a pseudo-terminal, where the progress bar is drawn.
+(Bun.which('script') ? test : test.skip)('in a terminal: a progress bar names the check still running, then is erased before the report', async () => {
+  const command = `${process.execPath} ${join(repoRoot, 'src', 'main.ts')} check --live -config ${config(`tty-${silentPort}`, [`127.0.0.1:${silentPort}`])}`;
+  const proc = Bun.spawn(['script', '-qec', command, '/dev/null'], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, COLUMNS: '100' } });
+  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  expect(code).toBe(2);
+  // The source on the working broker answers at once; the sink waits for its timeout meanwhile.
+  expect(out).toMatch(/\[#+\.+\] 1\/2 +\d+\.\ds +running: sink k \(kafka\)/);
+  // The last drawing is erased (carriage return, clear to the end of the screen), then the report.
+  const erased = out.lastIndexOf('\r\x1b[J');
+  expect(erased).toBeGreaterThan(0);
+  expect(out.slice(erased + 4)).toStartWith('source relay (kafka');
 }, 60_000);
 
 test('auto-creation off: a missing topic is a WARN with the command that creates it, exit 1', async () => {

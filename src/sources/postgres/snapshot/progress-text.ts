@@ -8,6 +8,7 @@
  * so the percentage never passes 100; a table never analyzed (estimate 0) makes the total unknown
  * until it finishes.
  */
+import { bar, fit } from '../../../core/progress-bar.ts';
 import type { SnapshotInfo, TableProgress } from './types.ts';
 
 /** 1234567 → "1,234,567" (the same on every locale). */
@@ -121,17 +122,6 @@ export function summaryLine(info: SnapshotInfo): string {
     line += `; ${failed.length} table${failed.length === 1 ? '' : 's'} failed: ${failed.map((t) => `${t.table} (${t.error ?? 'no reason given'})`).join(', ')}`;
   }
   return line;
-}
-
-/** `[#####.....]` of `cells` cells, `fraction` of them filled. */
-function bar(fraction: number, cells: number): string {
-  const filled = Math.max(0, Math.min(cells, Math.floor(fraction * cells)));
-  return `[${'#'.repeat(filled)}${'.'.repeat(cells - filled)}]`;
-}
-
-/** Fits `text` in `width` columns (cut with "…" when longer). */
-function fit(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
 
 /** One bar line before it is drawn: the bar's fill (undefined: unknown), the percent text, what follows. */
