@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createStream, dropSlot, usePostgres } from '../../helpers/pg.ts';
 import { confirmedFlush } from '../../helpers/postgres-source.ts';
 import { readPersisted, startStreamer, useTempDirs, waitFor } from '../../helpers/streamer.ts';
+import { testOutput } from '../../helpers/quiet.ts';
 import { runCrashCycles, streamerConfig, summarize } from '../../helpers/crash/harness.ts';
 import { fileSize, parseSegment } from '../../helpers/crash/output.ts';
 import { withoutTimestamp } from '../../helpers/crash/identity.ts';
@@ -27,7 +28,8 @@ describe('kill -9', () => {
       // As fast as it can (≈2,000 transactions/s here): a backlog at each restart makes kills land
       // between a batch's write and its persisted position, which is where duplicates come from.
       writerPauseMs: 0,
-      log: (line) => process.stderr.write(`[crash] ${line}\n`),
+      // Each cycle with the test's log (printed if it fails: helpers/quiet.ts); the summary below always.
+      log: (line) => testOutput(`[crash] ${line}\n`),
     });
     process.stderr.write(`[crash] ${summarize(report).replaceAll('\n', '\n[crash] ')}\n`);
     expect(report.problems).toEqual([]);

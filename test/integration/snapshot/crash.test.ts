@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'bun:test';
 import { usePostgres } from '../../helpers/pg.ts';
 import { useTempDirs } from '../../helpers/streamer.ts';
+import { testOutput } from '../../helpers/quiet.ts';
 import { runSnapshotCrash } from '../../helpers/snapshot/crash.ts';
 
 const pg = usePostgres();
@@ -24,7 +25,8 @@ describe('kill -9 during a snapshot', () => {
       server: pg.server, dir: newDir(), rows, chunkSize, cycles,
       // The writer paced a little: the copy's chunks, not the writer, should fill the runs.
       writerPauseMs: 2,
-      log: (line) => process.stderr.write(`[snapshot-crash] ${line}\n`),
+      // Each cycle with the test's log (printed if it fails: helpers/quiet.ts); the summary below always.
+      log: (line) => testOutput(`[snapshot-crash] ${line}\n`),
     });
     process.stderr.write(`[snapshot-crash] ${report.summary.replaceAll('\n', '\n[snapshot-crash] ')}\n`);
     expect(report.problems).toEqual([]);
