@@ -443,7 +443,8 @@ export class KafkaSink implements Sink {
       this.log.debug(`Connected to Kafka cluster ${metadata.id} (${metadata.brokers.size} broker(s))`);
       this.connect.succeeded();
     } catch (err) {
-      if (this.closed) return;
+      // A write that worked meanwhile proved more than this probe can.
+      if (this.closed || this.connect.isConnected) return;
       const reason = describeKafkaError(err);
       // "cannot reach broker H:P: ..." already names the broker; anything else gets the brokers asked.
       const problem = /^cannot reach broker /.test(reason) || reason.includes(this.settings.hosts) ? reason : `no metadata from the Kafka brokers ${this.settings.hosts}: ${reason}`;
