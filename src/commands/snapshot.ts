@@ -11,7 +11,7 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../core/exit-codes.ts';
 import { progressBar, progressLine, summaryLine } from '../sources/postgres/snapshot/progress-text.ts';
 import type { SnapshotInfo } from '../sources/postgres/snapshot/types.ts';
 import { ApiClient, endpointOf, type ApiResult } from './snapshot-client.ts';
-import { Redraw, drawWidth, type ProgressOut } from './redraw.ts';
+import { Redraw, drawWidth, type ProgressOut } from '../core/redraw.ts';
 
 /** What `snapshot` asks the running streamer (parsed by src/cli.ts). */
 export type SnapshotAction =

@@ -4,10 +4,10 @@
  * timeout. In a terminal a bar redrawn in place says how many are done, for how long it has run and
  * which are still running; elsewhere a plain line every few seconds says the same, and a quick
  * check prints nothing (the report on stdout is unchanged either way). `CheckProgress` is the
- * state and its text (pure); `showProgress` draws it (../redraw.ts, shared with `snapshot`).
+ * state and its text (pure); `showProgress` draws it (core/redraw.ts, shared with `snapshot`).
  */
 import { bar, fit } from '../../core/progress-bar.ts';
-import { Redraw, drawWidth, type ProgressOut } from '../redraw.ts';
+import { Redraw, drawWidth, type ProgressOut } from '../../core/redraw.ts';
 
 /** Seconds as "0.4s", "12.3s", "75s". */
 function elapsed(ms: number): string {
