@@ -4,8 +4,9 @@
  *   bun scripts/lib/junit-summary.ts FILE...   prints "PASSED FAILED SKIPPED" (three integers),
  *                                              summed over the reports (one per PostgreSQL version)
  *   bun scripts/lib/junit-summary.ts --skipped FILE...
- *                                              prints "skipped: FILE: NAME (N×)" per distinct skipped test
- *                                              (its name says why; N× when skipped in N reports)
+ *                                              prints "skipped: FILE: NAME" per distinct skipped test
+ *                                              (its name says why), with the PostgreSQL versions it
+ *                                              was skipped on
  *
  * A testcase failed when it holds a <failure> or <error>, was skipped when it holds <skipped>
  * (bun writes test.skip and test.todo that way), and passed otherwise. Skipped tests are not
@@ -47,6 +48,22 @@ export function skippedNames(xml: string): string[] {
   return names
 }
 
+/**
+ * One line per distinct skipped test: a test skipped on several PostgreSQL versions (its name ends
+ * `; the server is PostgreSQL N]`, test/helpers/pg.ts skipTest) once, with the versions.
+ */
+export function skippedLines(names: readonly string[]): string[] {
+  const versions = new Map<string, string[]>()
+  for (const name of names) {
+    const match = /; the server is PostgreSQL (\d+)\]$/.exec(name)
+    const key = match ? `${name.slice(0, match.index)}]` : name
+    const list = versions.get(key) ?? []
+    if (match) list.push(match[1]!)
+    versions.set(key, list)
+  }
+  return [...versions].map(([name, on]) => `skipped: ${name}${on.length > 0 ? ` (on PostgreSQL ${on.sort((a, b) => Number(a) - Number(b)).join(', ')})` : ''}`)
+}
+
 function decodeEntities(text: string): string {
   return text.replace(/&(quot|apos|lt|gt|amp|#\d+);/g, (_, entity: string) =>
     entity === 'quot' ? '"' : entity === 'apos' ? "'" : entity === 'lt' ? '<' : entity === 'gt' ? '>' : entity === 'amp' ? '&' : String.fromCharCode(Number(entity.slice(1))))
@@ -61,9 +78,9 @@ if (import.meta.main) {
     process.exit(2)
   }
   if (listSkipped) {
-    const counts = new Map<string, number>()
-    for (const file of files) for (const name of skippedNames(await Bun.file(file).text())) counts.set(name, (counts.get(name) ?? 0) + 1)
-    for (const [name, n] of counts) console.log(`skipped: ${name}${n > 1 ? ` (${n}×)` : ''}`)
+    const names: string[] = []
+    for (const file of files) names.push(...skippedNames(await Bun.file(file).text()))
+    for (const line of skippedLines(names)) console.log(line)
     process.exit(0)
   }
   const total: JUnitCounts = { passed: 0, failed: 0, skipped: 0 }

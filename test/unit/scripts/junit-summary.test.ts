@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { skippedNames, summarizeJUnit } from '../../../scripts/lib/junit-summary.ts';
+import { skippedLines, skippedNames, summarizeJUnit } from '../../../scripts/lib/junit-summary.ts';
 
 // Shaped like bun 1.4's report: nested suites, self-closing passes, failure bodies, skip/todo.
 const report = `<?xml version="1.0" encoding="UTF-8"?>
@@ -48,5 +48,20 @@ describe('skippedNames', () => {
   test('names each skipped or todo testcase with its file, entities decoded', () => {
     expect(skippedNames(report)).toEqual(['test/a.test.ts: skipped', 'test/a.test.ts: todo']);
     expect(skippedNames('<testcase name="x [skipped: needs PostgreSQL 14+; it&apos;s 13]" file="f.ts"><skipped /></testcase>')).toEqual(["f.ts: x [skipped: needs PostgreSQL 14+; it's 13]"]);
+  });
+});
+
+describe('skippedLines', () => {
+  test('a test skipped on several versions is one line naming them', () => {
+    expect(skippedLines([
+      'f.ts: x [skipped: multiranges: needs PostgreSQL 14+; the server is PostgreSQL 13]',
+      'g.ts: y [skipped: v4: needs PostgreSQL 16+; the server is PostgreSQL 13]',
+      'g.ts: y [skipped: v4: needs PostgreSQL 16+; the server is PostgreSQL 14]',
+      'h.ts: z [skipped: the broker restart test stalls]',
+    ])).toEqual([
+      'skipped: f.ts: x [skipped: multiranges: needs PostgreSQL 14+] (on PostgreSQL 13)',
+      'skipped: g.ts: y [skipped: v4: needs PostgreSQL 16+] (on PostgreSQL 13, 14)',
+      'skipped: h.ts: z [skipped: the broker restart test stalls]',
+    ]);
   });
 });
