@@ -34,8 +34,9 @@ export class SessionSetupError extends Error {
   readonly slotInUse: boolean;
 
   constructor(readonly step: SetupStep, message: string, options: { cause?: unknown; slotInUse?: boolean } = {}) {
-    // "connect: connection to host:port refused" says "connect" twice.
-    super(step === 'connect' && message.startsWith('connection to ') ? message : `${step}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    // A failed connect says so itself ("connection to host:port refused", "password authentication
+    // failed"), and /status already reads "connecting: ...": no "connect: " in front.
+    super(step === 'connect' ? message : `${step}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SessionSetupError';
     this.slotInUse = options.slotInUse ?? false;
   }
