@@ -79,9 +79,12 @@ type Register = (name: string, body?: TestBody, options?: unknown) => unknown;
 /** The test being run: its name, and whether its body has settled (a timeout leaves it unsettled). */
 let running: { name: string; settled: boolean } | undefined;
 
-/** The body, with its logs kept and printed if it throws. A body taking `done` is left as it is (bun counts its parameters). */
-function watched(name: string, body: TestBody | undefined): TestBody | undefined {
-  if (typeof body !== 'function' || body.length > 0) return body;
+/**
+ * The body, with its logs kept and printed if it throws. A plain test's body taking `done` is left
+ * as it is (bun counts its parameters); a `test.each` body's parameters are the row's values.
+ */
+function watched(name: string, body: TestBody | undefined, each = false): TestBody | undefined {
+  if (typeof body !== 'function' || (!each && body.length > 0)) return body;
   return async function (this: unknown, ...args: unknown[]) {
     clear();
     const state = { name, settled: false };
@@ -109,7 +112,7 @@ function watchedTest(original: typeof bunTest.test): typeof bunTest.test {
   }
   wrapped.each = (table: unknown) => {
     const each = (original.each as (t: unknown) => Register)(table);
-    return (name: string, body?: TestBody, options?: unknown) => each(name, watched(name, body), options);
+    return (name: string, body?: TestBody, options?: unknown) => each(name, watched(name, body, true), options);
   };
   return wrapped as unknown as typeof bunTest.test;
 }
