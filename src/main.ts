@@ -91,7 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (!config) return EXIT_USAGE;
       log.info(`${VERSION_LINE}: configuration loaded from ${command.configFile}`);
       if (command.acceptGap) log.warn('--accept-gap: each source may accept once that changes between its saved position and its slot are missing');
-      return runUntilSignal(config, undefined, { acceptGap: command.acceptGap });
+      return runUntilSignal(config, undefined, { acceptGap: command.acceptGap, version: VERSION_LINE });
     }
   }
 }
