@@ -27,7 +27,7 @@ const KINDS = [['source', 'Sources'], ['pipeline', 'Pipelines'], ['sink', 'Sinks
 
 /** The page's Content-Security-Policy: inline code only with this response's nonce, requests only to this origin. */
 export function pagePolicy(nonce: string): string {
-  return `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; ` +
+  return `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; style-src-attr 'unsafe-inline'; connect-src 'self'; img-src data:; ` +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 }
 
