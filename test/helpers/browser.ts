@@ -33,7 +33,7 @@ export interface Page {
   evaluate<T = unknown>(expression: string): Promise<T>;
   /** Polls `expression` until it is truthy and returns its value; throws with `what` after `timeoutMs`. */
   waitFor<T = unknown>(what: string, expression: string, timeoutMs?: number): Promise<T>;
-  /** Loads `url` and waits for its load event. */
+  /** Loads `url` and waits for its load event (a change of the fragment alone loads nothing: the page's script does not run again). */
   goto(url: string): Promise<void>;
   /** A PNG of the page (the whole document's height when `fullPage`). */
   screenshot(options?: { fullPage?: boolean }): Promise<Uint8Array>;
@@ -151,9 +151,15 @@ export async function launchBrowser(): Promise<Browser> {
       },
       async goto(url: string): Promise<void> {
         const done = new Promise<void>((resolve) => { loaded = resolve; });
-        const { errorText } = (await call('Page.navigate', { url })) as { errorText?: string };
+        const { errorText, loaderId } = (await call('Page.navigate', { url })) as { errorText?: string; loaderId?: string };
         if (errorText) throw new Error(`cannot load ${url}: ${errorText}`);
-        await done;
+        // No loader: a navigation within the document (only the fragment changed), no load event.
+        if (loaderId === undefined) return;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${url} did not load within 30 s`)), 30_000);
+        });
+        await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
       },
       async screenshot(options = {}): Promise<Uint8Array> {
         if (options.fullPage) await setSize(Math.max(size.height, await evaluate<number>('document.documentElement.scrollHeight')));
