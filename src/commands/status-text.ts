@@ -68,8 +68,8 @@ export function renderStatusText(doc: StatusDocument): string {
       c.lagSeconds === null ? dash : `${c.lagSeconds.toFixed(1)}s`, slot(c), position(c)]);
   }
   text += `${table(rows)}\n`;
+  for (const c of doc.components) if (c.reason !== null) text += `${c.type} ${c.name}: ${c.reason}\n`;
   for (const c of doc.components) {
-    if (c.reason !== null) text += `${c.type} ${c.name}: ${c.reason}\n`;
     for (const s of c.snapshots) {
       const rows = s.rowsExpected === null ? `${formatCount(s.rowsDone)} rows` : `${formatCount(s.rowsDone)}/${formatCount(s.rowsExpected)} rows`;
       const percent = s.percent === null ? '' : ` ${s.percent}%`;
