@@ -177,7 +177,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     const haltedReason = () => (haltedWith ? haltedWith.message : null);
     const status = new StatusReporter({
       components,
-      metrics: () => metrics.registry.getMetricsAsJSON(),
+      metrics: (names) => Promise.all(names.map(async (name) => (await metrics.registry.getSingleMetric(name)?.get()) ?? { name, values: [] })),
       snapshots: (name) => snapshots.get(name),
       halted: haltedReason,
       version: options.version ?? 'psql-streamer',

@@ -81,6 +81,17 @@ export interface StatusDocument {
   components: ComponentStatus[];
 }
 
+/**
+ * The metrics the document reads (and only these are read: the whole registry with the process
+ * metrics costs ≈ 4.7 ms of CPU per read, these ≈ 0.03 ms).
+ */
+export const STATUS_METRICS: readonly string[] = [
+  'source_events', 'kafka_source_messages_total', 'source_slot_behind_bytes', 'source_wal_lag_bytes',
+  'source_delivered_lag_seconds', 'kafka_source_consumer_lag', 'source_slot_wal_status', 'source_slot_retained_bytes',
+  'source_slot_safe_wal_size_bytes', 'kafka_source_committed_offset', 'pipeline_batch_events', 'pipeline_buffered_events',
+  'pipeline_buffered_bytes', 'pipeline_retries_total', 'sink_events', 'kafka_sink_messages_total',
+];
+
 /** One metric family as prom-client's `registry.getMetricsAsJSON()` gives it. */
 export interface MetricFamily {
   name: string;

@@ -5,13 +5,13 @@
  */
 import type { Component } from '../core/component.ts';
 import type { SnapshotControl } from '../sources/postgres/snapshot/types.ts';
-import { buildStatus, type MetricFamily, type StatusDocument } from './status-model.ts';
+import { buildStatus, STATUS_METRICS, type MetricFamily, type StatusDocument } from './status-model.ts';
 import { RateTracker } from './status-rates.ts';
 
 export interface StatusReporterDeps {
   components: () => readonly Component[];
-  /** The metric values (prom-client `registry.getMetricsAsJSON()`). */
-  metrics: () => Promise<readonly MetricFamily[]>;
+  /** The values of the metrics named (prom-client's `metric.get()` of each; STATUS_METRICS are asked for). */
+  metrics: (names: readonly string[]) => Promise<readonly MetricFamily[]>;
   snapshots?: (source: string) => SnapshotControl | undefined;
   halted?: () => string | null;
   version: string;
@@ -28,7 +28,7 @@ export class StatusReporter {
   constructor(private readonly deps: StatusReporterDeps) {}
 
   async document(): Promise<StatusDocument> {
-    const metrics = await this.deps.metrics();
+    const metrics = await this.deps.metrics(STATUS_METRICS);
     return buildStatus({
       components: this.deps.components(),
       metrics,

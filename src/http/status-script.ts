@@ -94,27 +94,45 @@ export function pageScript(view: (doc: StatusDocument) => StatusView, refreshMs:
   };
 
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** One request at a time: a refresh asked for meanwhile (tab shown again, token typed) waits its turn. */
+  let busy = false;
+  let again = false;
   const refresh = async (): Promise<void> => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
     clearTimeout(timer);
     const token = sessionStorage.getItem(KEY);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
+    /** Without a usable token the page waits for one (the form) instead of asking again. */
+    let waitForToken = false;
     try {
       const response = await fetch('status.json', { headers, cache: 'no-store' });
       if (response.status === 401) {
-        sessionStorage.removeItem(KEY);
+        // Only the token that was refused is dropped (the form may have stored a new one meanwhile).
+        if (sessionStorage.getItem(KEY) === token) sessionStorage.removeItem(KEY);
         askToken(token === null ? 'This streamer asks for its HTTP token (httpToken).' : 'The token was refused.');
-        return;
+        waitForToken = true;
+      } else {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const doc = (await response.json()) as StatusDocument;
+        byId('login').hidden = true;
+        apply(doc);
+        note(`updated ${new Date().toLocaleTimeString()}`, false);
       }
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const doc = (await response.json()) as StatusDocument;
-      byId('login').hidden = true;
-      apply(doc);
-      note(`updated ${new Date().toLocaleTimeString()}`, false);
     } catch (err) {
       note(`no answer from the streamer (${(err as Error).message}); retrying`, true);
+    } finally {
+      busy = false;
     }
-    timer = setTimeout(() => void refresh(), refreshMs);
+    if (again) {
+      again = false;
+      return refresh();
+    }
+    if (!waitForToken) timer = setTimeout(() => void refresh(), refreshMs);
   };
 
   byId('login').addEventListener('submit', (event) => {

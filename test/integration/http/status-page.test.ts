@@ -2,8 +2,8 @@
  * The status page in a real browser, and `psql-streamer status`, against a running streamer with a
  * real PostgreSQL (docs/operations.md, "Status page and `status` command"): headless Chromium
  * (Debian's, installed by scripts/setup; test/helpers/browser.ts) loads the page on a phone-sized
- * screen with httpAuth = "all". Without the token it shows nothing; with `#token=` it shows the
- * source, pipeline and sink, the initial snapshot's bar, events and lag moving while rows are
+ * screen with httpAuth = "all". Without the token, or with a wrong one typed in, it shows nothing;
+ * with `#token=` it shows the source, pipeline and sink, the initial snapshot's bar, events and lag moving while rows are
  * inserted, the file sink's error once its path leads to a full device (/dev/full, then SIGHUP),
  * and OK again once it does not; the page logs no console error at any point. The `status`
  * command reads the same instance: exit 0, 1 while the sink fails, 2 with a wrong token or when
@@ -80,6 +80,16 @@ describe('status page and status command', () => {
     await page.waitFor('the token form', `!document.getElementById('login').hidden`);
     expect(await page.evaluate<number>(`document.querySelectorAll('article.card').length`)).toBe(0);
     expect(await page.evaluate<string>('document.documentElement.outerHTML')).not.toContain(slot);
+
+    // A wrong token typed into the form: refused, still nothing shown. The browser logs the 401
+    // answer as an error: the only ones expected in this test.
+    await page.evaluate(`document.getElementById('token').value = 'wrong-token'; document.getElementById('login').requestSubmit()`);
+    await page.waitFor('the refusal', `document.getElementById('login-message').textContent === 'The token was refused.'`);
+    expect(await page.evaluate<number>(`document.querySelectorAll('article.card').length`)).toBe(0);
+    expect(await page.evaluate<string | null>(`sessionStorage.getItem('psql-streamer-token')`)).toBeNull();
+    expect(page.problems.length).toBeGreaterThan(0);
+    expect(page.problems.filter((p) => !/401/.test(p))).toEqual([]);
+    page.problems.length = 0;
 
     // The token in the fragment (of /ui: a new document, as following a link): stored for the tab,
     // taken out of the address bar, the status shown.

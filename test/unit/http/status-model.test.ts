@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { Component } from '../../../src/core/component.ts';
-import { buildStatus, redact, snapshotStatus, stateOf, type StatusInput } from '../../../src/http/status-model.ts';
+import { buildStatus, redact, snapshotStatus, stateOf, STATUS_METRICS, type StatusInput } from '../../../src/http/status-model.ts';
 import { RateTracker, RATE_WINDOW_MS } from '../../../src/http/status-rates.ts';
 import { StatusReporter } from '../../../src/http/status-reporter.ts';
 import { createMetrics } from '../../../src/metrics/catalogue.ts';
@@ -166,12 +166,21 @@ describe('RateTracker', () => {
 });
 
 describe('StatusReporter', () => {
-  test('samples between documents give events per second', async () => {
+  test('every metric the document reads is in the catalogue', async () => {
+    const names = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    expect(STATUS_METRICS.filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  test('samples between documents give events per second; only the metrics it reads are asked for', async () => {
     const metrics = createMetrics();
     let now = T0;
+    const asked = new Set<string>();
     const reporter = new StatusReporter({
       components: () => [component('Sink-File', 'out')],
-      metrics: () => metrics.registry.getMetricsAsJSON(),
+      metrics: async (names) => {
+        for (const name of names) asked.add(name);
+        return (await metrics.registry.getMetricsAsJSON()).filter((m) => names.includes(m.name));
+      },
       version: 'v',
       startedAtMs: T0,
       now: () => now,
@@ -181,5 +190,6 @@ describe('StatusReporter', () => {
     now += 2_000;
     const doc = await reporter.document();
     expect(doc.components[0]!.eventsPerSecond).toBe(250);
+    expect([...asked]).toEqual([...STATUS_METRICS]);
   });
 });
