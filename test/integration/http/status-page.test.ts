@@ -3,9 +3,10 @@
  * real PostgreSQL (docs/operations.md, "Status page and `status` command"): headless Chromium
  * (Debian's, installed by scripts/setup; test/helpers/browser.ts) loads the page on a phone-sized
  * screen with httpAuth = "all". Without the token, or with a wrong one typed in, it shows nothing;
- * with `#token=` it shows the source, pipeline and sink, the initial snapshot's bar, events and lag moving while rows are
- * inserted, the file sink's error once its path leads to a full device (/dev/full, then SIGHUP),
- * and OK again once it does not; the page logs no console error at any point. The `status`
+ * with `#token=` it shows the source, pipeline and sink, the initial snapshot's bar, events and lag
+ * moving while rows are inserted, the file sink's error once its path leads to a full device
+ * (/dev/full, then SIGHUP), and OK again once it does not; the page logs no console error but the
+ * wrong token's 401. The `status`
  * command reads the same instance: exit 0, 1 while the sink fails, 2 with a wrong token or when
  * nobody answers.
  */
