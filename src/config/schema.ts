@@ -39,7 +39,7 @@ export const globalSpec = defineSection({
   },
   httpAuth: {
     kind: 'string', default: 'control', choices: ['control', 'all'],
-    doc: 'What httpToken guards: "control" (the endpoints that change something) or "all" (everything but /health and /metrics, which probes and scrapers read)',
+    doc: 'What httpToken guards: "control" (the endpoints that change something) or "all" (everything but /health and /metrics, which probes and scrapers read; the status page at / loads, but shows the status only once given the token)',
   },
   httpTlsCertFile: {
     kind: 'path',
