@@ -22,6 +22,7 @@ interface El {
 }
 declare const document: {
   readonly hidden: boolean;
+  title: string;
   getElementById(id: string): El | null;
   querySelectorAll(selector: string): ArrayLike<El>;
   addEventListener(type: string, listener: () => void): void;
@@ -54,6 +55,8 @@ export function pageScript(view: (doc: StatusDocument) => StatusView, refreshMs:
 
   const apply = (doc: StatusDocument) => {
     const v = view(doc);
+    // A background tab shows trouble in its title.
+    document.title = `${doc.healthy ? '' : 'UNHEALTHY - '}psql-streamer status`;
     if (v.summary !== summary) byId('summary').innerHTML = summary = v.summary;
     for (const section of Array.from(document.querySelectorAll('section[data-kind]'))) {
       const grid = section.querySelector('.grid') as El;

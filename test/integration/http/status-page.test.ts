@@ -152,6 +152,7 @@ describe('status page and status command', () => {
     expect(await field(page, 'sink:out', 'state')).toBe('FAILING');
     expect(await page.evaluate<string>(`document.querySelector('[data-field="health"]').textContent`)).toStartWith('unhealthy');
     expect(await cardState(page, 'pipeline:db1')).not.toBe('ok');
+    expect(await page.evaluate<string>('document.title')).toBe('UNHEALTHY - psql-streamer status');
 
     const failing = await runCommand(['status', '--url', url], 60_000, { PSQL_STREAMER_HTTP_TOKEN: TOKEN });
     expect(failing.code).toBe(1);
