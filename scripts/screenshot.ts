@@ -87,7 +87,7 @@ async function startDemo(): Promise<{ url: string; stop(): Promise<void> }> {
   };
 }
 
-/** Waits until the demo shows something worth a picture: the copy under way (or done) and a rate of events. */
+/** Waits until the demo shows something worth a picture: the copy under way (or done) and a rate of events, or the failing sink. */
 async function waitForAction(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -96,6 +96,8 @@ async function waitForAction(url: string): Promise<void> {
     const snapshot = source?.snapshots.find((s) => s.id === 'initial');
     const copying = snapshot !== undefined && (snapshot.state === 'done' || (snapshot.percent ?? 0) >= 30);
     if (copying && (source?.eventsPerSecond ?? 0) > 0) return;
+    // A failing sink holds everything up: the picture is of that.
+    if (values['failing-sink'] && doc.components.some((c) => c.kind === 'sink' && c.state === 'failing')) return;
     await Bun.sleep(250);
   }
 }
