@@ -78,7 +78,10 @@ async function startDemo(): Promise<{ url: string; stop(): Promise<void> }> {
       writing = false;
       await writer.catch(() => {});
       streamer.proc.kill('SIGTERM');
+      // A failing sink would hold the graceful stop for shutdownTimeout: nothing of the demo is kept.
+      const timer = setTimeout(() => streamer.proc.kill('SIGKILL'), 5_000);
       await streamer.exited;
+      clearTimeout(timer);
       await sql.unsafe(`SELECT pg_drop_replication_slot('slot_${suffix}')`).catch(() => {});
       await sql.unsafe(`DROP PUBLICATION IF EXISTS pub_${suffix}; DROP TABLE IF EXISTS ${table}`).catch(() => {});
       await sql.end({ timeout: 5 });
