@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { StatusDocument } from '../src/http/status-model.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { postgresSourceToml, sinkToml, streamerToml } from '../test/helpers/configs.ts';
-import { pgClient, pgServerFromEnv } from '../test/helpers/pg.ts';
+import { dropSlot, pgClient, pgServerFromEnv } from '../test/helpers/pg.ts';
 import { freePort, startStreamer, tempDir, type StreamerProcess } from '../test/helpers/streamer.ts';
 import { nonNegative } from './lib/options.ts';
 
@@ -82,7 +82,7 @@ async function startDemo(): Promise<{ url: string; stop(): Promise<void> }> {
       const timer = setTimeout(() => streamer.proc.kill('SIGKILL'), 5_000);
       await streamer.exited;
       clearTimeout(timer);
-      await sql.unsafe(`SELECT pg_drop_replication_slot('slot_${suffix}')`).catch(() => {});
+      await dropSlot(sql, `slot_${suffix}`).catch(() => {});
       await sql.unsafe(`DROP PUBLICATION IF EXISTS pub_${suffix}; DROP TABLE IF EXISTS ${table}`).catch(() => {});
       await sql.end({ timeout: 5 });
       rmSync(dir, { recursive: true, force: true });
