@@ -12,6 +12,7 @@ import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
+import { SAMPLE_INTERVAL_MS, StatusReporter } from './http/status-reporter.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
@@ -74,6 +75,8 @@ function snapshotsOf(source: Source): SnapshotControl | undefined {
 export interface StartOptions {
   /** `--accept-gap`: sources may accept one gap in their changes at their first start. */
   acceptGap?: boolean;
+  /** The version line the status page and `/status.json` show (main.ts passes VERSION_LINE). */
+  version?: string;
 }
 
 /** Builds and starts everything described by `config`. Throws (after cleaning up) when start fails. */
@@ -112,6 +115,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const running: Running[] = [];
   let server: ReturnType<typeof Bun.serve> | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
+  let sampler: ReturnType<typeof setInterval> | undefined;
 
   const components = (): Component[] => [
     ...running.map((r) => r.source),
@@ -170,9 +174,19 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       const control = snapshotsOf(source);
       if (control !== undefined) snapshots.set(source.name, control);
     }
+    const haltedReason = () => (haltedWith ? haltedWith.message : null);
+    const status = new StatusReporter({
+      components,
+      metrics: (names) => Promise.all(names.map(async (name) => (await metrics.registry.getSingleMetric(name)?.get()) ?? { name, values: [] })),
+      snapshots: (name) => snapshots.get(name),
+      halted: haltedReason,
+      version: options.version ?? 'psql-streamer',
+      startedAtMs: Math.round(performance.timeOrigin),
+    });
     const http = createHttpApp({
       components,
-      halted: () => (haltedWith ? haltedWith.message : null),
+      halted: haltedReason,
+      status: () => status.document(),
       security: config.httpSecurity,
       metrics: () => metrics.scrape(),
       snapshots: (name) => snapshots.get(name),
@@ -193,6 +207,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     }
 
     for (const { source } of running) await source.start(running.find((r) => r.source === source)!.pipeline);
+    // Events/s in the status are known before the first request (http/status-rates.ts).
+    sampler = setInterval(() => void status.sample().catch(() => {}), SAMPLE_INTERVAL_MS);
 
     if (config.tickerIntervalMs > 0) {
       ticker = setInterval(() => {
@@ -201,6 +217,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       log.info(`Ticker started with ${config.tickerIntervalMs}ms interval`);
     }
   } catch (err) {
+    if (sampler) clearInterval(sampler);
     server?.stop(true);
     for (const { source, pipeline } of running) {
       await source.stop().catch(() => {});
@@ -218,6 +235,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     log.info('Performing graceful shutdown');
     await httpServer.stop();
     if (ticker) clearInterval(ticker);
+    if (sampler) clearInterval(sampler);
     let clean = true;
     await Promise.all(
       running.map(async ({ source, pipeline }) => {

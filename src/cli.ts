@@ -9,6 +9,7 @@ export type Command =
   | { kind: 'check'; configFile: string; live: boolean; json: boolean }
   | { kind: 'reset-position'; configFile: string; source: string }
   | { kind: 'snapshot'; configFile: string; source: string; action: SnapshotAction }
+  | { kind: 'status'; configFile?: string; url?: string; json: boolean }
   | { kind: 'version' }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
@@ -36,6 +37,11 @@ export const USAGE = `Usage:
                                       list the snapshots of source NAME with their progress
   psql-streamer snapshot -config FILE --source NAME --cancel ID
                                       cancel snapshot ID
+  psql-streamer status -config FILE | --url URL [--json]
+                                      print the running streamer's status (its HTTP API, from FILE
+                                      or at URL with the token in $PSQL_STREAMER_HTTP_TOKEN) as a
+                                      table (--json: the /status.json document); exit 0 all OK,
+                                      1 a warning or a problem, 2 no answer
   psql-streamer --version             print the version
   psql-streamer --help                print this help
 
@@ -52,6 +58,10 @@ const HELP_FLAGS = new Set(['--help', '-help', '-h']);
 
 /** Parses argv (without the program path). */
 export function parseArgs(argv: readonly string[]): Command {
+  if (argv[0] === 'status') {
+    if (argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
+    return argv.some((a) => VERSION_FLAGS.has(a)) ? { kind: 'version' } : parseStatus(argv.slice(1));
+  }
   if (argv[0] === 'snapshot') {
     if (argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
     return argv.some((a) => VERSION_FLAGS.has(a)) ? { kind: 'version' } : parseSnapshot(argv.slice(1));
@@ -166,4 +176,30 @@ function parseSnapshot(argv: readonly string[]): Command {
   if (cancel !== undefined) return { kind: 'snapshot', configFile, source, action: { kind: 'cancel', id: cancel } };
   const action: SnapshotAction = { kind: 'start', tables, wait: !noWait, ...(where === undefined ? {} : { where }) };
   return { kind: 'snapshot', configFile, source, action };
+}
+
+/** `status` (argv after the word): exactly one of -config FILE and --url URL; --json. */
+function parseStatus(argv: readonly string[]): Command {
+  let configFile: string | undefined;
+  let url: string | undefined;
+  let json = false;
+  const usage = (message: string): Command => ({ kind: 'usage-error', message });
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (CONFIG_FLAGS.has(flag) || flag === '--url' || flag === '-url') {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '') return usage(`${flag} needs a value`);
+      if (configFile !== undefined || url !== undefined) return usage('status takes one of -config FILE and --url URL, once');
+      if (CONFIG_FLAGS.has(flag)) configFile = value;
+      else url = value;
+      continue;
+    }
+    if ((flag === '--json' || flag === '-json') && eq < 0) json = true;
+    else if (arg.startsWith('-')) return usage(`unknown option ${arg}`);
+    else return usage(`unexpected argument ${arg}`);
+  }
+  if (configFile === undefined && url === undefined) return usage('status needs -config FILE (the running streamer\'s config) or --url URL');
+  return { kind: 'status', ...(configFile === undefined ? {} : { configFile }), ...(url === undefined ? {} : { url }), json };
 }

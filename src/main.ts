@@ -2,7 +2,8 @@
 /**
  * Entry point: argv → command, config → app, signals → graceful stop, outcome → exit code
  * (0 success, 1 runtime failure, 2 usage or configuration error; `check --live`: 0 OK, 1 WARN, 2 FAIL;
- * `snapshot`: 0 done, 1 failed or cancelled, 130 when Ctrl-C stops following).
+ * `snapshot`: 0 done, 1 failed or cancelled, 130 when Ctrl-C stops following; `status`: 0 all OK,
+ * 1 a warning or a problem, 2 no answer).
  */
 import { USAGE, parseArgs } from './cli.ts';
 import { loadConfig, type AppConfig } from './components.ts';
@@ -95,12 +96,20 @@ async function main(argv: readonly string[]): Promise<number> {
         signal: interrupt.signal,
       });
     }
+    case 'status': {
+      const { runStatus, TOKEN_VARIABLE } = await import('./commands/status.ts');
+      const io = { out: { write: (text: string) => process.stdout.write(text) }, err: { write: (text: string) => process.stderr.write(text) } };
+      if (command.configFile === undefined) return runStatus({ url: command.url ?? '', token: process.env[TOKEN_VARIABLE] }, command.json, io);
+      const config = await load(command.configFile);
+      if (!config) return EXIT_USAGE;
+      return runStatus({ config }, command.json, io);
+    }
     case 'run': {
       const config = await load(command.configFile);
       if (!config) return EXIT_USAGE;
       log.info(`${VERSION_LINE}: configuration loaded from ${command.configFile}`);
       if (command.acceptGap) log.warn('--accept-gap: each source may accept once that changes between its saved position and its slot are missing');
-      return runUntilSignal(config, undefined, { acceptGap: command.acceptGap });
+      return runUntilSignal(config, undefined, { acceptGap: command.acceptGap, version: VERSION_LINE });
     }
   }
 }

@@ -31,7 +31,7 @@ export function bearerToken(value: string): string | undefined {
 export const globalSpec = defineSection({
   http: {
     kind: 'string', required: true, original: true, check: hostPort,
-    doc: 'Listen address of the HTTP API (/health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
+    doc: 'Listen address of the HTTP API (the status page at /, /health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
   },
   httpToken: {
     kind: 'string', secret: true, check: bearerToken,
@@ -39,7 +39,7 @@ export const globalSpec = defineSection({
   },
   httpAuth: {
     kind: 'string', default: 'control', choices: ['control', 'all'],
-    doc: 'What httpToken guards: "control" (the endpoints that change something) or "all" (everything but /health and /metrics, which probes and scrapers read)',
+    doc: 'What httpToken guards: "control" (the endpoints that change something) or "all" (everything but /health and /metrics, which probes and scrapers read; the status page at / loads, but shows the status only once given the token)',
   },
   httpTlsCertFile: {
     kind: 'path',

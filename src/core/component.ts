@@ -1,7 +1,17 @@
 /**
  * What every source and sink exposes to operations (HTTP `/status`, `/stats`, `/debug`, ticker).
- * Mirrors the original's `Common` interface.
+ * Mirrors the original's `Common` interface, plus optional structured details for the status page
+ * and `psql-streamer status` (docs/operations.md, "Status page and `status` command").
  */
+
+/** Facts a component knows that its metrics do not carry; nothing secret (no password, no token). */
+export interface ComponentDetails {
+  /** Where it reads or writes, without credentials: `app@db1:5432/shop, slot s1`, a file path, brokers. */
+  endpoint?: string;
+  /** The last position delivered to every sink (and persisted), as text: an LSN, offsets. */
+  delivered?: string;
+}
+
 export interface Component {
   /** Config name, case preserved (`db1` in `[source.db1]`). */
   readonly name: string;
@@ -18,5 +28,7 @@ export interface Component {
   warning?(): string | null;
   /** Optional: facts `/status` appends to the line after `; ` (e.g. a source's lag), or `null`. */
   statusDetails?(): string | null;
+  /** Optional: facts for the status page and the `status` command (the rest comes from the metrics). */
+  details?(): ComponentDetails;
   setDebug(on: boolean): void;
 }

@@ -18,11 +18,19 @@ const SNAPSHOTS = /^\/sources\/[^/]+\/snapshots(?:\/|$)/;
 const ALWAYS_OPEN = new Set(['/health', '/metrics']);
 
 /**
+ * The status page: served to anyone, since a browser cannot send a bearer header when it
+ * navigates; it shows the status only when the request may read `/status.json` (app.ts), else its
+ * script asks for the token (status-script.ts).
+ */
+export const PAGE_PATHS: ReadonlySet<string> = new Set(['/', '/ui']);
+
+/**
  * Whether a request must carry the token under `auth`: with "control", the control endpoints (any
  * method) and every snapshot request but a read (GET, HEAD); with "all", everything but
- * ALWAYS_OPEN.
+ * ALWAYS_OPEN and PAGE_PATHS.
  */
 export function guarded(path: string, auth: HttpSecurity['auth'], method = 'GET'): boolean {
+  if (PAGE_PATHS.has(path)) return false;
   if (auth === 'all') return !ALWAYS_OPEN.has(path);
   return path.startsWith(CONTROL_PREFIX) || (SNAPSHOTS.test(path) && method !== 'GET' && method !== 'HEAD');
 }

@@ -42,6 +42,14 @@ export function useTempDirs(prefix: string): () => string {
   };
 }
 
+/** A TCP port on 127.0.0.1 nothing listens on right now (for an `http` address a command must know beforehand). */
+export function freePort(): number {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
+  const port = probe.port as number;
+  probe.stop(true);
+  return port;
+}
+
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, detail?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

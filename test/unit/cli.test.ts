@@ -88,3 +88,25 @@ describe('parseArgs: snapshot', () => {
     expect(USAGE).toContain('psql-streamer snapshot -config FILE --source NAME --table T');
   });
 });
+
+describe('parseArgs: status', () => {
+  test('one of -config FILE and --url URL, and --json', () => {
+    expect(parseArgs(['status', '-config', 'a.toml'])).toEqual({ kind: 'status', configFile: 'a.toml', json: false });
+    expect(parseArgs(['status', '--url=http://h:1', '--json'])).toEqual({ kind: 'status', url: 'http://h:1', json: true });
+    expect(parseArgs(['status', '--url', 'http://h:1'])).toEqual({ kind: 'status', url: 'http://h:1', json: false });
+  });
+
+  test('usage errors name the problem', () => {
+    const error = (argv: string[]) => (parseArgs(['status', ...argv]) as { message?: string }).message;
+    expect(error([])).toBe("status needs -config FILE (the running streamer's config) or --url URL");
+    expect(error(['-config', 'a.toml', '--url', 'http://h:1'])).toBe('status takes one of -config FILE and --url URL, once');
+    expect(error(['--url'])).toBe('--url needs a value');
+    expect(error(['-config', 'a.toml', '--live'])).toBe('unknown option --live');
+    expect(error(['-config', 'a.toml', 'extra'])).toBe('unexpected argument extra');
+  });
+
+  test('--help prints the help; the usage text names the command', () => {
+    expect(parseArgs(['status', '--help'])).toEqual({ kind: 'help' });
+    expect(USAGE).toContain('psql-streamer status -config FILE | --url URL [--json]');
+  });
+});

@@ -114,6 +114,10 @@ class FileSink implements Sink {
     return this.lastError;
   }
 
+  details(): { endpoint: string } {
+    return { endpoint: this.isStdout ? 'standard output' : this.path };
+  }
+
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }

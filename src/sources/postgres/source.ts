@@ -10,7 +10,7 @@
  * with the catalog gate of catalog-gate.ts), positions from ack to persist to confirm
  * (position-tracker.ts), counters and gauges (source-metrics.ts), lag and WAL budget (wal-watch.ts).
  */
-import type { Component } from '../../core/component.ts';
+import type { Component, ComponentDetails } from '../../core/component.ts';
 import { describeError, type StreamerError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { realTimers } from '../../core/timers.ts';
@@ -345,6 +345,16 @@ export class PostgresSource implements Source<PgPosition>, Component {
   statusDetails(): string {
     const snapshots = this.runner.describe();
     return snapshots === null ? this.wal.describe() : `${this.wal.describe()}; ${snapshots}`;
+  }
+
+  /** The server, database and slot (never the password), and the position persisted after delivery. */
+  details(): ComponentDetails {
+    const c = this.settings.connection;
+    const delivered = this.tracker.persisted;
+    return {
+      endpoint: `${c.user}@${c.host}:${c.port}/${c.database}, slot ${this.settings.slot}`,
+      ...(delivered > 0n ? { delivered: formatLsn(delivered) } : {}),
+    };
   }
 
   setDebug(on: boolean): void {

@@ -3,8 +3,9 @@
  * scripts/build for this machine, copied ALONE into an empty directory (no node_modules, no
  * sources, that directory as cwd, a bare environment), then `--version`, `check -config`, no .env
  * or bunfig.toml autoloading, and real streams PostgreSQL → file sink and PostgreSQL → Kafka (lz4,
- * so the Kafka client's WASM helper runs inside the binary). Prints the time from exec to the
- * source's "Streaming from" line.
+ * so the Kafka client's WASM helper runs inside the binary), its status page in Chromium (the page's
+ * script is the minified bundle's own source text). Prints the time from exec to the source's
+ * "Streaming from" line.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { postgresSourceToml, postgresToFileToml, postgresToKafkaToml, sinkToml, 
 import { repoRoot } from '../../helpers/env.ts';
 import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../../helpers/streamer.ts';
 import { readTopic } from '../../helpers/kafka-sink.ts';
+import { launchBrowser } from '../../helpers/browser.ts';
 import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from '../../helpers/dist.ts';
 
 const work = tempDir('psql-streamer-binary-');
@@ -136,7 +138,7 @@ describe('the compiled binary alone in an empty directory', () => {
     expect(existsSync(join(dir, 'preloaded'))).toBe(true);
   });
 
-  test('PostgreSQL → file sink: the events, /status 200, SIGTERM exits 0; time from exec to "Streaming from"', async () => {
+  test('PostgreSQL → file sink: the events, /status 200, the status page in Chromium, SIGTERM exits 0; time from exec to "Streaming from"', async () => {
     const { table, publication, slot } = await prepare('bin_file');
     const out = join(work, 'file-out.jsonl');
     const streamer = start('file', postgresToFileToml({ server: pg.server, publication, slot, statusInterval: '500ms', state: join(work, 'file-state.db'), out }));
@@ -152,6 +154,18 @@ describe('the compiled binary alone in an empty directory', () => {
 
     const status = await fetch(`${await streamer.httpUrl()}/status`);
     expect(status.status).toBe(200);
+    // The status page runs the minified bundle's own source text in the browser (status-page.ts).
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${await streamer.httpUrl()}/`);
+      await page.waitFor('a refresh', `document.getElementById('note').textContent.startsWith('updated')`);
+      expect(await page.evaluate<string[]>(`[...document.querySelectorAll('article.card')].map((c) => c.dataset.key + ' ' + c.dataset.state)`))
+        .toEqual(['source:db1 ok', 'pipeline:db1 ok', 'sink:out ok']);
+      expect(page.problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
     expect(await stop(streamer)).toBe(0);
     expect(streamer.stderr()).toContain('Service shutdown complete');
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { postgresToFileToml } from '../../helpers/configs.ts';
 import { uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests } from '../../helpers/postgres-source.ts';
-import { completeLines, runCommand, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
+import { completeLines, freePort, runCommand, startStreamer, tempDir, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
 
 const db = useSourceTests();
 const dir = tempDir('psql-streamer-snapshot-operate-');
@@ -21,14 +21,6 @@ let streamer: StreamerProcess;
 let origin: string;
 let configFile: string;
 let busy: { stop: () => Promise<number> } | undefined;
-
-/** A port nothing listens on right now. */
-function freePort(): number {
-  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
-  const port = probe.port as number;
-  probe.stop(true);
-  return port;
-}
 
 /** Inserts and updates `big` in small transactions until stopped; resolves with how many it committed. */
 function keepBusy(table: string): { stop: () => Promise<number> } {

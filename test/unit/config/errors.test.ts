@@ -35,7 +35,7 @@ describe('file-level problems', () => {
 describe('global keys', () => {
   test('http is required', () => {
     expect(problems(BASE.replace('http = "127.0.0.1:12080"\n', ''))).toEqual([
-      'test.toml: http: required key is missing: listen address of the HTTP API (/health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
+      'test.toml: http: required key is missing: listen address of the HTTP API (the status page at /, /health, /status, /stats, /debug, /metrics) as host:port; 127.0.0.1 keeps it local',
     ]);
   });
 
