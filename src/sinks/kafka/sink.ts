@@ -198,6 +198,10 @@ export class KafkaSink implements Sink {
     return this.fatal ?? this.problem ?? this.connect.problem();
   }
 
+  details(): { endpoint: string } {
+    return { endpoint: `Kafka ${this.settings.hosts}${this.exactlyOnce ? ', exactly once' : ''}` };
+  }
+
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }

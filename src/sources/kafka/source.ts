@@ -406,6 +406,11 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     return null;
   }
 
+  details(): { endpoint: string } {
+    const { topics, groupId, connection, isolation } = this.settings;
+    return { endpoint: `Kafka ${connection.bootstrapBrokers.join(',')}: ${topics.join(', ')} as group "${groupId}" (${isolation ?? 'read_committed'})` };
+  }
+
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
