@@ -16,7 +16,7 @@ import { SAMPLE_INTERVAL_MS, StatusReporter } from './http/status-reporter.ts';
 import { createMetrics } from './metrics/catalogue.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
-import type { SnapshotControl } from './sources/postgres/snapshot/types.ts';
+import type { SnapshotControl, SnapshotInfo } from './sources/postgres/snapshot/types.ts';
 import type { Source } from './sources/source.ts';
 import { createMemoryStateStore, openSqliteStateStore } from './state/sqlite-store.ts';
 import type { StateStore } from './state/store.ts';
@@ -41,6 +41,8 @@ export interface App {
   stop(): Promise<boolean>;
   /** SIGHUP: every sink with output files reopens them; resolves with how many did (failures are logged). */
   reopen(): Promise<number>;
+  /** Snapshots (initial copies and backfills) waiting or running now, of every source: the terminal's progress. */
+  activeSnapshots(): SnapshotInfo[];
 }
 
 interface Running {
@@ -281,5 +283,6 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     components,
     stop: () => (stopping ??= stop()),
     reopen,
+    activeSnapshots: () => running.flatMap(({ source }) => (snapshotsOf(source)?.list() ?? []).filter((s) => s.state === 'pending' || s.state === 'running')),
   };
 }

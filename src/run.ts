@@ -13,6 +13,7 @@ import { describeError, StreamerError } from './core/errors.ts';
 import { EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME } from './core/exit-codes.ts';
 import { log } from './core/logger.ts';
 import type { App, StartOptions } from './app.ts';
+import { showSnapshotProgress } from './terminal-progress.ts';
 
 type StartApp = (config: AppConfig, options?: StartOptions) => Promise<App>;
 
@@ -24,6 +25,8 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
   let refused = false;
   /** snapshot = "initial_only" ended without copying everything: exit 1 even after a clean stop. */
   let failedWork = false;
+  /** Erases the terminal's snapshot bars (terminal-progress.ts); set once the app runs. */
+  let stopProgress = () => {};
   let finish!: (code: number) => void;
   const exitCode = new Promise<number>((resolve) => {
     finish = resolve;
@@ -79,6 +82,8 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
     const startApp = start ?? (await import('./app.ts')).startApp;
     const running = await startApp(config, options);
     app = running;
+    const err = process.stderr;
+    stopProgress = showSnapshotProgress(() => running.activeSnapshots(), { write: (text) => err.write(text), isTTY: err.isTTY === true, columns: () => err.columns || 80 });
     if (stopRequested) beginStop(running);
     void running.finished.then((ok) => {
       if (stopRequested) return;
@@ -109,6 +114,7 @@ export async function runUntilSignal(config: AppConfig, start?: StartApp, option
     }
   }
   const code = await exitCode;
+  stopProgress();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   process.off('SIGHUP', onHangup);
