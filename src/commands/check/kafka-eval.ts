@@ -3,8 +3,9 @@
  * exists in the brokers' metadata, or will be created by the brokers on first use
  * (`auto.create.topics.enable`). docs/operations.md, "Readiness: check --live", explains them.
  */
-import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
+import { transactionalIdOf, type KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
+import { decodePosition, describePosition } from '../../sinks/kafka/stream-position.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
 
 /** A topic the component needs, and what it is for (e.g. `tables users, orders`, `topicFallback`). */
@@ -34,6 +35,29 @@ export function checkTransactions(apis: ReadonlyArray<{ apiKey: number; maxVersi
       'upgrade the brokers to Kafka 2.5 or later, or set exactlyOnce = false');
   }
   return ok('transactions', `the brokers speak InitProducerId v${init.maxVersion}: exactlyOnce can run`);
+}
+
+/** The transactional id of each source an exactly-once sink writes for (its `{sink}`/`{source}` filled in, as the sink does). */
+export function transactionalIds(sinkName: string, o: Pick<KafkaSinkOptions, 'transactionalId'>, sources: readonly string[]): { source: string; id: string }[] {
+  return sources.map((source) => ({ source, id: transactionalIdOf(o.transactionalId, sinkName, source) }));
+}
+
+/**
+ * What an exactly-once sink has delivered per source: the position committed in Kafka (offset
+ * metadata of group = transactional id on the position topic), read with require_stable. Nothing
+ * yet is OK (a new sink); metadata that is not a position is a WARN (the group is used by something else).
+ */
+export function checkStoredPosition(source: string, id: string, metadata: string | null | undefined): CheckResult {
+  if (metadata === undefined || metadata === null || metadata === '') {
+    return ok('position', `transactional id "${id}": no position in Kafka yet (nothing delivered exactly once)`, source);
+  }
+  try {
+    const position = decodePosition(metadata);
+    return ok('position', `transactional id "${id}": delivered up to ${describePosition(position)}${position.stream === undefined ? '' : ` of stream ${position.stream}`}`, source);
+  } catch (err) {
+    return warn('position', `transactional id "${id}": ${err instanceof Error ? err.message : String(err)}`,
+      `group "${id}" holds offsets of something else; give the sink another transactionalId, or delete that group if nothing uses it`, source);
+  }
 }
 
 export function sourceTopics(o: KafkaSourceOptions): NeededTopic[] {

@@ -10,15 +10,21 @@ import { describeError } from '../../core/errors.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import type { KafkaClientOptions } from '../../kafka/client-spec.ts';
 import { describeKafkaError, kafkaConnectionOptions } from '../../kafka/client-options.ts';
-import { autoCreateFrom, checkBrokers, checkTopics, checkTransactions, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
-import { fail, type CheckGroup, type CheckResult } from './result.ts';
+import { autoCreateFrom, checkBrokers, checkStoredPosition, checkTopics, checkTransactions, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
+import { fail, warn, type CheckGroup, type CheckResult } from './result.ts';
 
 /** Caps of the check's own timeouts (the component's `timeout` when shorter). */
 const MAX_CONNECT_MS = 3000;
 const MAX_REQUEST_MS = 3000;
 
+/** An exactly-once sink's stored positions to report: its position topic and each source's transactional id. */
+export interface StoredPositions {
+  topic: string;
+  ids: ReadonlyArray<{ source: string; id: string }>;
+}
+
 export async function checkKafka(
-  group: CheckGroup, o: KafkaClientOptions & { timeout?: number; exactlyOnce?: boolean }, needed: readonly NeededTopic[],
+  group: CheckGroup, o: KafkaClientOptions & { timeout?: number; exactlyOnce?: boolean }, needed: readonly NeededTopic[], positions?: StoredPositions,
 ): Promise<CheckGroup> {
   group.target = o.hosts.join(',');
   const connectMs = Math.min(o.timeout ?? MAX_CONNECT_MS, MAX_CONNECT_MS);
@@ -35,6 +41,9 @@ export async function checkKafka(
     withDeadline(promise, deadlineMs, () => new Error(`${what}: no answer within ${deadlineMs} ms`));
   try {
     group.results.push(...(await inspect(admin, o, needed, call)));
+    if (positions !== undefined && positions.ids.length > 0 && !group.results.some((r) => r.check === 'brokers' && r.verdict === 'FAIL')) {
+      group.results.push(...(await readPositions(admin, positions, call)));
+    }
   } finally {
     await call('close', admin.close()).catch(() => {});
   }
@@ -77,6 +86,21 @@ async function inspect(admin: Admin, o: KafkaClientOptions & { exactlyOnce?: boo
   const missing = needed.some((n) => !partitions.has(n.topic));
   const autoCreate = missing ? await readAutoCreate(admin, brokerIds, call) : { known: false as const, why: 'not asked' };
   return [...results, ...checkTopics(needed, partitions, autoCreate)];
+}
+
+async function readPositions(admin: Admin, positions: StoredPositions, call: Call): Promise<CheckResult[]> {
+  try {
+    const groups = await call('offset fetch', admin.listConsumerGroupOffsets({
+      groups: positions.ids.map(({ id }) => ({ groupId: id, topics: [{ name: positions.topic, partitionIndexes: [0] }] })),
+      requireStable: true,
+    }));
+    return positions.ids.map(({ source, id }) => {
+      const partition = groups.find((g) => g.groupId === id)?.topics.find((t) => t.name === positions.topic)?.partitions.find((p) => p.partitionIndex === 0);
+      return checkStoredPosition(source, id, partition !== undefined && partition.committedOffset >= 0n ? partition.metadata : null);
+    });
+  } catch (err) {
+    return [warn('position', `reading the stored positions failed: ${describeKafkaError(err)}`, 'check the principal\'s Describe/Read ACL on the groups named by transactionalId')];
+  }
 }
 
 async function readAutoCreate(admin: Admin, brokerIds: readonly number[], call: Call): Promise<AutoCreate> {

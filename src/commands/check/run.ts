@@ -9,7 +9,7 @@ import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
 import type { PostgresSourceOptions } from '../../sources/postgres/spec.ts';
 import { checkFilePath } from './file.ts';
-import { sinkTopics, sourceTopics } from './kafka-eval.ts';
+import { sinkTopics, sourceTopics, transactionalIds } from './kafka-eval.ts';
 import type { CheckProgress } from './progress.ts';
 import { fail, ok, type CheckGroup, type LiveReport } from './result.ts';
 
@@ -33,7 +33,8 @@ async function checkSink(sink: SinkConfig): Promise<CheckGroup> {
   if (sink.type === 'kafka') {
     const options = sink.options as KafkaSinkOptions;
     const { checkKafka } = await import('./kafka.ts');
-    return checkKafka(group, options, sinkTopics(options));
+    const positions = options.exactlyOnce ? { topic: options.positionTopic, ids: transactionalIds(sink.name, options, sink.sources) } : undefined;
+    return checkKafka(group, options, sinkTopics(options), positions);
   }
   if (sink.type === 'file') {
     const path = (sink.options as { path: string }).path;

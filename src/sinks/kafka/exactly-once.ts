@@ -21,6 +21,7 @@ import { retryDelayMs, type KafkaProducer } from './client.ts';
 import { takeChunk, type OutMessage } from './message.ts';
 import type { KafkaSinkMetrics } from './metrics.ts';
 import { describePosition, isDelivered, lastPosition, positionOf } from './stream-position.ts';
+import { transactionalIdOf } from './spec.ts';
 import { TransactionalProducer } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
 
@@ -101,7 +102,7 @@ export class ExactlyOnceDelivery {
     let txn = this.producers.get(source);
     if (txn !== undefined) return txn;
     const parts = this.parts;
-    const id = parts.transactionalId.replaceAll('{sink}', parts.sinkName).replaceAll('{source}', source);
+    const id = transactionalIdOf(parts.transactionalId, parts.sinkName, source);
     const owner = this.owners.get(id);
     if (owner !== undefined) {
       throw permanentError(`transactionalId "${id}" is used by sources "${owner}" and "${source}": put {source} in the sink's transactionalId`, { component: parts.component });

@@ -77,6 +77,11 @@ export const kafkaSinkOptions = defineSection({
 /** Resolved keys of a Kafka sink. */
 export type KafkaSinkOptions = Resolved<typeof kafkaSinkOptions>;
 
+/** The transactional id an exactly-once sink uses for one source: `transactionalId` with `{sink}` and `{source}` filled in. */
+export function transactionalIdOf(template: string, sink: string, source: string): string {
+  return template.replaceAll('{sink}', sink).replaceAll('{source}', source);
+}
+
 /** Cross-key rules: where events go, and that topic names are usable. */
 export function validateKafkaSink(o: KafkaSinkOptions): OptionProblem[] {
   const problems = validateKafkaClient(o);

@@ -14,6 +14,9 @@ import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { repoRoot } from '../../helpers/env.ts';
 import { runCommand, tempDir } from '../../helpers/streamer.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
+import { encodePosition } from '../../../src/sinks/kafka/stream-position.ts';
+import { TxnRequests } from '../../../src/sinks/kafka/txn-requests.ts';
+import { Producer } from '@platformatic/kafka';
 
 let broker: RestartableBroker;
 let admin: Admin;
@@ -100,6 +103,44 @@ test('a closed port and a broker that never answers: FAIL within seconds, exit 2
     // The source on the working broker is still checked.
     expect(result.stdout).toMatch(/^ {2}OK +brokers /m);
   }
+}, 60_000);
+
+test('an exactly-once sink: the position stored in Kafka for each source, or none yet', async () => {
+  const positionTopic = uniqueTopic('check-positions');
+  await createTopic(admin, positionTopic, 1);
+  const template = uniqueTopic('check-eo') + '.{source}';
+  const file = join(dir, 'exactly-once.toml');
+  writeFileSync(file, streamerToml({
+    sections: [
+      kafkaSourceToml({ name: 'relay', brokers: broker.brokers, topics: [consumed], group: 'check-live-eo', quick: false }),
+      kafkaSourceToml({ name: 'other', brokers: broker.brokers, topics: [consumed], group: 'check-live-eo2', quick: false }),
+      kafkaSinkToml({
+        name: 'k', brokers: broker.brokers, sources: ['relay', 'other'],
+        sink: `topicFallback = "${mapped}"\nrequiredAcks = -1\nexactlyOnce = true\ntransactionalId = "${template}"\npositionTopic = "${positionTopic}"`,
+      }),
+    ],
+  }));
+  // What the sink commits in a transaction for source "relay": the position as offset metadata of group = its transactional id.
+  const id = template.replace('{source}', 'relay');
+  const client = new Producer({ clientId: 'check-live-position', bootstrapBrokers: broker.brokers });
+  try {
+    const txn = new TxnRequests(client, id, 60_000);
+    const producer = await txn.initProducerId();
+    await txn.addOffsets(producer, id);
+    const metadata = encodePosition({ lsn: 0x16b3748n, index: 3, stream: '7390000000000000001/slot1' }, 'relay');
+    await txn.commitOffsets(producer, { group: id, generation: -1, member: '', offsets: [{ topic: positionTopic, partition: 0, offset: 0n, metadata }] });
+    await txn.endTxn(producer, true);
+  } finally {
+    await client.close().catch(() => {});
+  }
+  const result = await runCommand(['check', '--live', '--json', '-config', file]);
+  const report = JSON.parse(result.stdout) as JsonReport;
+  const sink = report.groups.find((g) => g.kind === 'sink')!;
+  const positions = sink.results.filter((r) => r.check === 'position');
+  expect(positions.map((r) => [r.subject, r.verdict, r.reason])).toEqual([
+    ['relay', 'OK', `transactional id "${id}": delivered up to 0/16B3748 #3 of stream 7390000000000000001/slot1`],
+    ['other', 'OK', `transactional id "${template.replace('{source}', 'other')}": no position in Kafka yet (nothing delivered exactly once)`],
+  ]);
 }, 60_000);
 
 // `script` (util-linux) runs the command in a pseudo-terminal, where the progress bar is drawn.

@@ -1,6 +1,6 @@
 /** Kafka verdicts of check --live: which topics are needed, and missing topics against auto-creation. */
 import { describe, expect, test } from 'bun:test';
-import { autoCreateFrom, checkTopics, checkTransactions, sinkTopics, sourceTopics } from '../../../../src/commands/check/kafka-eval.ts';
+import { autoCreateFrom, checkStoredPosition, checkTopics, checkTransactions, sinkTopics, sourceTopics, transactionalIds } from '../../../../src/commands/check/kafka-eval.ts';
 import type { KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../../../src/sources/kafka/spec.ts';
 
@@ -64,5 +64,24 @@ describe('transactions (exactlyOnce)', () => {
     expect(old.verdict).toBe('FAIL');
     expect(old.reason).toContain('version 2');
     expect(checkTransactions([{ apiKey: 0, maxVersion: 11 }]).reason).toContain('up to version none');
+  });
+});
+
+describe('stored positions of an exactly-once sink', () => {
+  test('one transactional id per source, placeholders filled as the sink does', () => {
+    expect(transactionalIds('k', { transactionalId: 'psql-streamer.{sink}.{source}' }, ['db1', 'db2'])).toEqual([
+      { source: 'db1', id: 'psql-streamer.k.db1' },
+      { source: 'db2', id: 'psql-streamer.k.db2' },
+    ]);
+  });
+
+  test('a position, none yet, and metadata of something else (WARN with a remedy)', () => {
+    const metadata = '{"psql-streamer":1,"source":"db1","lsn":"0/16B3748","index":3,"stream":"1/s"}';
+    expect(checkStoredPosition('db1', 'id1', metadata)).toEqual({ check: 'position', subject: 'db1', verdict: 'OK', reason: 'transactional id "id1": delivered up to 0/16B3748 #3 of stream 1/s' });
+    expect(checkStoredPosition('db1', 'id1', null).reason).toBe('transactional id "id1": no position in Kafka yet (nothing delivered exactly once)');
+    const other = checkStoredPosition('db1', 'id1', 'consumer-metadata');
+    expect(other.verdict).toBe('WARN');
+    expect(other.reason).toContain('not a psql-streamer position');
+    expect(other.remedy).toContain('another transactionalId');
   });
 });
