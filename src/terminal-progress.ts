@@ -14,20 +14,18 @@ import type { SnapshotInfo } from './sources/postgres/snapshot/types.ts';
 export function showSnapshotProgress(active: () => SnapshotInfo[], out: ProgressOut, redrawMs = 250): () => void {
   if (!out.isTTY) return () => {};
   const screen = new Redraw(out);
-  let text = '';
   const draw = () => {
-    const snapshots = active();
-    text = snapshots.map((s) => `${s.source} ${s.kind === 'initial' ? 'initial snapshot' : `backfill ${s.id}`}\n${progressBar(s, drawWidth(out))}`).join('\n');
+    const text = active().map((s) => `${s.source} ${s.kind === 'initial' ? 'initial snapshot' : `backfill ${s.id}`}\n${progressBar(s, drawWidth(out))}`).join('\n');
     if (text === '') screen.clear();
     else screen.draw(text);
   };
   const writeLog = logSettings().write;
-  // A log line replaces the bars, which are drawn again below it.
+  // A log line replaces the bars, which are drawn again below it (as they are now: the line may say a snapshot ended).
   configureLogging({
     write: (line) => {
       screen.clear();
       writeLog(line);
-      if (text !== '') screen.draw(text);
+      draw();
     },
   });
   const timer = setInterval(draw, redrawMs);
