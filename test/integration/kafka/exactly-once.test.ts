@@ -14,13 +14,15 @@ import { useKafka } from '../../helpers/kafka.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
 import { usePostgres } from '../../helpers/pg.ts';
 import { useTempDirs } from '../../helpers/streamer.ts';
+import { testOutput } from '../../helpers/quiet.ts';
 import { runExactlyOnceCycles, summarizeExactlyOnce, type ExactlyOnceRunReport } from '../../helpers/exactly-once/harness.ts';
 
 const pg = usePostgres();
 const kafka = useKafka();
 const newDir = useTempDirs('psql-streamer-exactly-once-');
 
-const log = (tag: string) => (line: string) => process.stderr.write(`[${tag}] ${line}\n`);
+// Cycle lines go with the test's log (shown when it fails); the summary is always printed.
+const log = (tag: string) => (line: string) => testOutput(`[${tag}] ${line}\n`);
 
 function report(tag: string, r: ExactlyOnceRunReport): void {
   process.stderr.write(`[${tag}] ${summarizeExactlyOnce(r).replaceAll('\n', `\n[${tag}] `)}\n`);
