@@ -11,6 +11,7 @@ import type { Env } from './config/coerce.ts';
 import { configFromText as configFromTextWith, loadConfig as loadConfigWith } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { fileSinkType } from './sinks/file/file.ts';
+import { httpSinkType } from './sinks/http/spec.ts';
 import { kafkaSinkType } from './sinks/kafka/spec.ts';
 import type { Sink } from './sinks/sink.ts';
 import { stubDiscardSinkType, stubLogSinkType } from './sinks/stub.ts';
@@ -35,6 +36,7 @@ export const sinkTypes: Readonly<Record<string, SinkType>> = {
   stub_log: stubLogSinkType,
   stub_discard: stubDiscardSinkType,
   file: fileSinkType,
+  http: httpSinkType,
 };
 
 /** Both lists, as the config parser takes them. */

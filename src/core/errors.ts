@@ -22,6 +22,11 @@ export interface StreamerErrorOptions {
   cause?: unknown;
   /** The message already says what the cause says (e.g. a library error described in one line): describeError() stops here. */
   explainsCause?: boolean;
+  /**
+   * The least time before the next attempt, when the other side said so (an HTTP `Retry-After`):
+   * the pipeline waits the longer of this and its own backoff.
+   */
+  retryAfterMs?: number;
 }
 
 export class StreamerError extends Error {
@@ -29,6 +34,7 @@ export class StreamerError extends Error {
   readonly component: string | undefined;
   readonly retryable: boolean;
   readonly explainsCause: boolean;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: StreamerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -37,6 +43,7 @@ export class StreamerError extends Error {
     this.component = options.component;
     this.retryable = options.retryable ?? true;
     this.explainsCause = options.explainsCause ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -50,6 +57,11 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof StreamerError) return err.retryable;
   if (typeof err === 'object' && err !== null && 'retryable' in err) return Boolean((err as { retryable: unknown }).retryable);
   return true;
+}
+
+/** The least wait before retrying that `err` asks for (StreamerError.retryAfterMs), 0 when none. */
+export function retryAfterOf(err: unknown): number {
+  return err instanceof StreamerError && err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? err.retryAfterMs : 0;
 }
 
 /**

@@ -138,6 +138,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     kafkaSinkTransactions: counter('kafka_sink_transactions_total', 'Kafka transactions of an exactly-once sink, by result (committed, or aborted and tried again)', ['sinkName', 'result']),
     kafkaSinkAlreadyDelivered: counter('kafka_sink_already_delivered_total', 'Messages an exactly-once Kafka sink did not write again because its committed position shows Kafka has them (after a restart)', ['sinkName']),
     kafkaSinkUnroutedEvents: counter('kafka_sink_unrouted_events_total', 'Events a Kafka sink dropped because neither tableTopicMapping nor topicFallback gives their table a topic', ['sinkName', 'table']),
+    /** HTTP sink: requests by outcome (an HTTP status code, or "network" / "timeout" when no answer came). */
+    httpSinkRequests: counter('http_sink_requests_total', 'Requests an HTTP sink sent, by outcome: the status code, or "network"/"timeout" when no answer came', ['sinkName', 'status']),
+    httpSinkRequestSeconds: histogram('http_sink_request_seconds', 'Time of one request of an HTTP sink until its response (or failure), in seconds', ['sinkName'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
+    httpSinkBytes: counter('http_sink_bytes_total', 'Body bytes of the requests an HTTP sink delivered (2xx)', ['sinkName']),
+    httpSinkDeadLettered: counter('http_sink_dead_lettered_total', 'Events an HTTP sink wrote to its deadLetterFile because the receiver refused them for good, by status', ['sinkName', 'status']),
     /** Kafka source: messages read, by topic (events and malformed ones; re-read duplicates not counted). */
     kafkaSourceMessages: counter('kafka_source_messages_total', 'Messages a Kafka source read and handed to its pipeline, by topic (malformed ones included)', ['sourceName', 'topic']),
     kafkaSourceMalformed: counter('kafka_source_malformed_total', 'Messages of a Kafka source that are not valid events (counted, logged, dead-lettered when configured, committed in order)', ['sourceName', 'topic']),

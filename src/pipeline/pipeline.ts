@@ -1,6 +1,6 @@
 import type { PipelineSettings } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
-import { StreamerError, describeError } from '../core/errors.ts';
+import { StreamerError, describeError, retryAfterOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
@@ -385,7 +385,8 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
         this.retries++;
         what.counter?.inc();
       },
-      wait: (retry) => this.wait(retryDelay(retry, this.retryInitialMs, this.retryMaxMs)),
+      // A sink may ask for a longer pause (an HTTP Retry-After, docs/http-sink.md): the longer wait wins.
+      wait: (retry, err) => this.wait(Math.max(retryDelay(retry, this.retryInitialMs, this.retryMaxMs), retryAfterOf(err))),
     });
     if (retries > 0) this.problems.delete(what.key);
     return retries;

@@ -17,13 +17,14 @@ export interface RetryHooks {
   permanent(err: unknown): void;
   /** Attempt number `retry` (1 for the first failure) failed with a retryable error. */
   retrying(retry: number, err: unknown): void;
-  /** Waits before retry number `retry`; throws STOP when the pipeline stops meanwhile. */
-  wait(retry: number): Promise<void>;
+  /** Waits before retry number `retry`, after `err`; throws STOP when the pipeline stops meanwhile. */
+  wait(retry: number, err: unknown): Promise<void>;
 }
 
 /** Runs `attempt` until it resolves; returns how many retries that took. Throws STOP (see RetryHooks). */
 export async function retryUntilDone(attempt: () => Promise<unknown>, hooks: RetryHooks): Promise<number> {
   for (let retry = 1; ; retry++) {
+    let failure: unknown;
     try {
       await attempt();
       return retry - 1;
@@ -34,7 +35,8 @@ export async function retryUntilDone(attempt: () => Promise<unknown>, hooks: Ret
         throw STOP;
       }
       hooks.retrying(retry, err);
+      failure = err;
     }
-    await hooks.wait(retry);
+    await hooks.wait(retry, failure);
   }
 }

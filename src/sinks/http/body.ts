@@ -1,0 +1,81 @@
+/**
+ * The HTTP sink's request bodies, pure: how a batch's encoded events are cut into requests
+ * (maxRequestEvents, maxRequestBytes) and laid out as NDJSON or one JSON array, and the
+ * idempotency key naming a request by the events it carries (docs/http-sink.md, "Requests").
+ */
+import { createHash } from 'node:crypto';
+import type { HttpFormat } from './spec.ts';
+
+/** Events `start` (inclusive) to `end` (exclusive) of a batch, whose body is `bytes` long. */
+export interface RequestSlice {
+  start: number;
+  end: number;
+  bytes: number;
+}
+
+/** Content-Type of each format. */
+export const CONTENT_TYPES: Readonly<Record<HttpFormat, string>> = {
+  ndjson: 'application/x-ndjson',
+  json_array: 'application/json',
+};
+
+/** Body bytes `count` events of `eventBytes` bytes (their JSON together) take in `format`. */
+export function bodySize(format: HttpFormat, count: number, eventBytes: number): number {
+  if (format === 'ndjson') return eventBytes + count;
+  return eventBytes + Math.max(count - 1, 0) + 2;
+}
+
+/**
+ * Cuts events of the given encoded `sizes` into consecutive requests of at most `maxEvents`
+ * events and `maxBytes` body bytes; an event larger than `maxBytes` on its own gets a request
+ * of its own (it is not dropped: the receiver decides).
+ */
+export function planRequests(sizes: readonly number[], format: HttpFormat, maxEvents: number, maxBytes: number): RequestSlice[] {
+  const slices: RequestSlice[] = [];
+  let start = 0;
+  let eventBytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const size = sizes[i]!;
+    const count = i - start;
+    if (count > 0 && (count >= maxEvents || bodySize(format, count + 1, eventBytes + size) > maxBytes)) {
+      slices.push({ start, end: i, bytes: bodySize(format, count, eventBytes) });
+      start = i;
+      eventBytes = 0;
+    }
+    eventBytes += size;
+  }
+  if (sizes.length > start) slices.push({ start, end: sizes.length, bytes: bodySize(format, sizes.length - start, eventBytes) });
+  return slices;
+}
+
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+
+/** The body of `slice` of the encoded events `lines`, in `format`. */
+export function encodeBody(lines: readonly Uint8Array[], slice: RequestSlice, format: HttpFormat): Uint8Array {
+  let eventBytes = 0;
+  for (let i = slice.start; i < slice.end; i++) eventBytes += lines[i]!.length;
+  const size = bodySize(format, slice.end - slice.start, eventBytes);
+  if (size !== slice.bytes) throw new Error(`request body of ${size} bytes, planned ${slice.bytes}`);
+  const out = new Uint8Array(slice.bytes);
+  let at = 0;
+  if (format === 'json_array') out[at++] = 0x5b; // [
+  for (let i = slice.start; i < slice.end; i++) {
+    const line = lines[i]!;
+    if (format === 'json_array' && i > slice.start) out[at++] = COMMA;
+    out.set(line, at);
+    at += line.length;
+    if (format === 'ndjson') out[at++] = NEWLINE;
+  }
+  if (format === 'json_array') out[at++] = 0x5d; // ]
+  return out;
+}
+
+/**
+ * The `Idempotency-Key` of a request: 32 hex digits of SHA-256 over its first and last event
+ * UUIDs and its event count. Event UUIDs are deterministic (docs/kafka.md, "Event identity"), so
+ * a request sent again (a retry, or the same batch after a restart) carries the same key.
+ */
+export function idempotencyKey(firstUuid: string, lastUuid: string, count: number): string {
+  return createHash('sha256').update(`${firstUuid}\n${lastUuid}\n${count}`).digest('hex').slice(0, 32);
+}
