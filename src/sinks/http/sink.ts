@@ -228,7 +228,7 @@ class HttpSink implements Sink {
 }
 
 /** Builds an HTTP sink (reads its TLS files; no request is sent until the first batch). */
-export async function createHttpSink(name: string, options: HttpSinkOptions, deps: ComponentDeps): Promise<Sink> {
+export async function createHttpSink(name: string, options: HttpSinkOptions, deps: Pick<ComponentDeps, 'log' | 'metrics'>): Promise<Sink> {
   const component = `${HTTP_TYPE} (${name})`;
   const endpoint = endpointOf(options, CONTENT_TYPES[options.format as HttpFormat], component);
   return new HttpSink(name, options, endpoint, deps.log, deps.metrics);
