@@ -45,7 +45,7 @@ export interface CountingApp {
  * Starts counting source → HTTP sink with `sinkLines` (TOML lines of `[sink.hook]`, `url` and
  * `sources` are added) in `dir`; `pipeline` adds lines to the source (batch size, retry intervals).
  */
-export async function startCountingToHttp(dir: string, c: { url: string; count: number; sinkLines?: string; sourceLines?: string; env?: Record<string, string> }): Promise<CountingApp> {
+export async function startCountingToHttp(dir: string, c: { url: string; count: number; batchSize?: number; sinkLines?: string; sourceLines?: string; env?: Record<string, string> }): Promise<CountingApp> {
   const stateFile = join(dir, 'state.db');
   const text = `
 http = "127.0.0.1:0"
@@ -55,7 +55,7 @@ shutdownTimeout = "20s"
 [source.numbers]
 type = "counting"
 count = ${c.count}
-batchSize = 100
+batchSize = ${c.batchSize ?? 100}
 batchFlushInterval = "20ms"
 sendRetryInterval = "20ms"
 maxRetryInterval = "200ms"

@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin, Connection, alterUserScramCredentialsV0 } from '@platformatic/kafka';
 import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
@@ -17,6 +16,7 @@ import { captureLogs } from '../../helpers/capture-logs.ts';
 import { createTopic, uniqueTopic } from '../../helpers/kafka.ts';
 import { waitFor } from '../../helpers/streamer.ts';
 import { RestartableBroker, makeKafkaSink, readTopic, topicSize } from '../../helpers/kafka-sink.ts';
+import { makeCertificates } from '../../helpers/certs.ts';
 
 const logs = captureLogs();
 let broker: RestartableBroker;
@@ -124,23 +124,6 @@ async function freePort(): Promise<number> {
   const port = server.port;
   server.stop(true);
   return port;
-}
-
-function openssl(dir: string, ...args: string[]): void {
-  const result = Bun.spawnSync(['openssl', ...args], { cwd: dir, stdout: 'pipe', stderr: 'pipe' });
-  if (result.exitCode !== 0) throw new Error(`openssl ${args.join(' ')}: ${result.stderr.toString()}`);
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in `dir`. */
-function makeCertificates(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=psql-streamer test CA');
-  for (const [name, san] of [['server', 'IP:127.0.0.1,DNS:localhost'], ['client', 'DNS:client']] as const) {
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-  }
-  writeFileSync(join(dir, 'server-keystore.pem'), readFileSync(join(dir, 'server.key'), 'utf8') + readFileSync(join(dir, 'server.pem'), 'utf8'));
 }
 
 /** Adds SCRAM credentials for `user` (AlterUserScramCredentials, as kafka-configs.sh --add-config does). */
