@@ -35,7 +35,7 @@ export interface ReceiverOptions {
   /** Answers each request; default 200. */
   respond?: Responder;
   /** Serve HTTPS with this certificate (PEM texts); `ca` asks for and checks client certificates. */
-  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
+  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Append the body of every 2xx-answered POST to this file, before answering. */
   appendTo?: string;
   /** A fixed port (default: a free one, kept across stop/start). */
