@@ -54,6 +54,11 @@ export interface CrashOptions {
   batchFlushInterval?: string;
   catchUpTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * The `[sink.out]` lines of another sink whose output ends up in `outFile` (e.g. an HTTP sink
+   * whose receiver appends what it accepts there); default the file sink writing `outFile`.
+   */
+  sink?: (outFile: string) => { type: string; lines: string };
 }
 
 export interface CrashReport {
@@ -89,7 +94,10 @@ export function streamerConfig(options: {
   slot: string;
   batchSize: number;
   batchFlushInterval: string;
+  /** See CrashOptions.sink. */
+  sink?: (outFile: string) => { type: string; lines: string };
 }): string {
+  const sink = options.sink?.(options.outFile) ?? { type: 'file', lines: `path = "${options.outFile}"` };
   return streamerToml({
     state: options.stateFile,
     top: 'shutdownTimeout = "20s"',
@@ -103,7 +111,7 @@ export function streamerConfig(options: {
         statusInterval: '1s',
         source: `startRetryInterval = "100ms"\nbatchSize = ${options.batchSize}`,
       }),
-      sinkToml('out', 'file', `path = "${options.outFile}"`, [SOURCE]),
+      sinkToml('out', sink.type, sink.lines, [SOURCE]),
     ],
   });
 }
@@ -168,6 +176,7 @@ export async function runCrashCycles(options: CrashOptions): Promise<CrashReport
       slot: stream.slot,
       batchSize: options.batchSize ?? 100,
       batchFlushInterval: options.batchFlushInterval ?? '20ms',
+      sink: options.sink,
     });
     const writer = new Writer(sql, stream.table, {
       changesPerTxn,
