@@ -5,6 +5,7 @@
  */
 import type { Config, SinkConfig, SourceConfig } from '../../config/schema.ts';
 import { describeError } from '../../core/errors.ts';
+import type { HttpSinkOptions } from '../../sinks/http/spec.ts';
 import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
 import type { PostgresSourceOptions } from '../../sources/postgres/spec.ts';
@@ -35,6 +36,10 @@ async function checkSink(sink: SinkConfig): Promise<CheckGroup> {
     const { checkKafka } = await import('./kafka.ts');
     const positions = options.exactlyOnce ? { topic: options.positionTopic, ids: transactionalIds(sink.name, options, sink.sources) } : undefined;
     return checkKafka(group, options, sinkTopics(options), positions);
+  }
+  if (sink.type === 'http') {
+    const { checkHttpSink } = await import('./http.ts');
+    return checkHttpSink(group, sink.options as HttpSinkOptions);
   }
   if (sink.type === 'file') {
     const path = (sink.options as { path: string }).path;
