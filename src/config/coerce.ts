@@ -156,11 +156,11 @@ function toStringList(value: unknown, env: Env, spec: Pick<FieldSpec, 'choices' 
   return ok(out);
 }
 
-function toStringMap(value: unknown, env: Env): Coerced<Record<string, string>> {
-  if (!isTable(value)) return fail(`expected a table of strings such as { table1 = "topic1" }, found ${describeValue(value)}`);
+function toStringMap(value: unknown, env: Env, secret: boolean): Coerced<Record<string, string>> {
+  if (!isTable(value)) return fail(`expected a table of strings such as { table1 = "topic1" }, found ${describeValue(value, secret)}`);
   const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
-    const text = typeof item === 'string' ? toText(item, env, false) : fail(`expected a string, found ${describeValue(item)}`);
+    const text = typeof item === 'string' ? toText(item, env, secret) : fail(`expected a string, found ${describeValue(item, secret)}`);
     if (!text.ok) return fail(`${JSON.stringify(key)}: ${text.message}`);
     out[key] = text.value;
   }
@@ -185,7 +185,7 @@ export function coerceValue(spec: AnyFieldSpec, value: unknown, env: Env): Coerc
     case 'size': result = toSize(value, env); break;
     case 'lsn': result = toLsn(value, env); break;
     case 'stringList': result = toStringList(value, env, spec); break;
-    case 'stringMap': result = toStringMap(value, env); break;
+    case 'stringMap': result = toStringMap(value, env, secret); break;
   }
   return result as Coerced<FieldValueByKind[FieldKind]>;
 }

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 interface JsonReport {
-  groups: { kind: string; name: string; target: string | null; results: { check: string; verdict: string; reason: string; remedy: string | null }[] }[];
+  groups: { kind: string; name: string; target: string | null; results: { check: string; subject: string | null; verdict: string; reason: string; remedy: string | null }[] }[];
 }
 
 /** A config with a (never reached) PostgreSQL source and HTTP sink `hook`; the sink's group of the JSON report. */

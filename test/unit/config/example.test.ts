@@ -26,10 +26,11 @@ describe('psql-streamer.toml', () => {
   test('loads with every optional setting enabled', () => {
     const enabled = withOptionalSettings(text);
     expect(enabled).not.toContain('\n#[');
-    const config = configFromText(FILE, enabled, { KAFKA_PASSWORD: 'secret', PSQL_STREAMER_HTTP_TOKEN: 'example-token-0123456789' });
+    const config = configFromText(FILE, enabled, { KAFKA_PASSWORD: 'secret', PSQL_STREAMER_HTTP_TOKEN: 'example-token-0123456789', WEBHOOK_TOKEN: 'hook-secret' });
     expect(config.sources.map((s) => `${s.name}:${s.type}`)).toEqual(['db1:postgres', 'relay:kafka']);
-    expect(config.sinks.map((s) => `${s.name}:${s.type}`)).toEqual(['stdout:file', 'kafka:kafka', 'archive:file', 'nowhere:stub_discard']);
+    expect(config.sinks.map((s) => `${s.name}:${s.type}`)).toEqual(['stdout:file', 'kafka:kafka', 'webhook:http', 'archive:file', 'nowhere:stub_discard']);
     expect(config.sinks[1]!.options.saslPassword).toBe('secret');
+    expect(config.sinks[2]!.options.headers).toEqual({ Authorization: 'Bearer hook-secret' });
     expect(config.warnings).toEqual([]);
     expect(config.httpSecurity).toEqual({ token: 'example-token-0123456789', auth: 'control', tls: { certFile: '/etc/psql-streamer/http.crt', keyFile: '/etc/psql-streamer/http.key' } });
   });

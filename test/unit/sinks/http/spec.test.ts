@@ -1,0 +1,47 @@
+import { describe, expect, test } from 'bun:test';
+import { load, problems } from '../../../helpers/config-load.ts';
+
+const SOURCE = `http = "127.0.0.1:12080"
+boltdb = "/tmp/state.db"
+
+[source.db1]
+type = "postgres"
+dsn = "dbname=test"
+publication = "pub1"
+replicationSlot = "db1"
+`;
+const hook = (lines: string) => `${SOURCE}\n[sink.hook]\ntype = "http"\nsources = ["db1"]\n${lines}\n`;
+
+describe('[sink.NAME] type = "http"', () => {
+  test('defaults; ${ENV} in url and header values', () => {
+    const config = load(hook('url = "https://hooks.example.com/cdc?t=${T}"\nheaders = { Authorization = "Bearer ${T}" }'), { T: 'tok' });
+    expect(config.sinks[0]!.options).toMatchObject({
+      url: 'https://hooks.example.com/cdc?t=tok', format: 'ndjson', headers: { Authorization: 'Bearer tok' }, timeout: 10_000,
+      maxRequestEvents: 5000, maxRequestBytes: 4 * 1024 * 1024, maxRetryAfter: 60_000, tlsInsecureSkipVerify: false,
+    });
+    expect(load(hook('url = "http://h/"\nformat = "JSON_ARRAY"\nmaxRequestBytes = "1MiB"')).sinks[0]!.options).toMatchObject({ format: 'json_array', maxRequestBytes: 1024 * 1024 });
+  });
+
+  test('a missing url, an unknown variable, a bad scheme or format', () => {
+    expect(problems(hook('')).join('\n')).toContain('url');
+    expect(problems(hook('url = "https://h/${NOPE}"')).join('\n')).toContain('$NOPE is not set');
+    expect(problems(hook('url = "ftp://h/"')).join('\n')).toContain('found the scheme "ftp"');
+    expect(problems(hook('url = "not a url"')).join('\n')).toContain('expected an http:// or https:// URL');
+    expect(problems(hook('url = "http://h/"\nformat = "xml"')).join('\n')).toContain('format');
+  });
+
+  test('TLS keys need https and come in pairs; headers are well-formed and not the client\'s own', () => {
+    expect(problems(hook('url = "http://h/"\ntlsCaFile = "/ca.pem"')).join('\n')).toContain('needs an https:// url');
+    expect(problems(hook('url = "https://h/"\ntlsCertFile = "/c.pem"')).join('\n')).toContain('needs tlsKeyFile');
+    expect(problems(hook('url = "https://h/"\nheaders = { "Bad Name" = "x" }')).join('\n')).toContain('"Bad Name" is not a valid header name');
+    expect(problems(hook('url = "https://h/"\nheaders = { "Content-Length" = "1" }')).join('\n')).toContain('Content-Length is set by the HTTP client');
+  });
+
+  test('header values are secrets: a wrong one is not echoed in the problem', () => {
+    for (const lines of ['headers = "Bearer s3cret"', 'headers = { Authorization = ["Bearer s3cret"] }']) {
+      const text = problems(hook(`url = "https://h/"\n${lines}`)).join('\n');
+      expect(text).toContain('headers');
+      expect(text).not.toContain('s3cret');
+    }
+  });
+});
