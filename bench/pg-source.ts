@@ -13,7 +13,8 @@
  * Consumers, one at a time, each through its own slot, from the slot's start to the end LSN:
  *   pg_recvlogical --start -o proto_version=1 -o publication_names=P -f /dev/null --endpos=END
  *   psql-streamer (src/main.ts): postgres source → file sink writing every event's JSON to
- *   /dev/null; done when its persisted position (state file) reaches END.
+ *   /dev/null (or the sink section in $BENCH_SINK_TOML, e.g. bench/pg-http.ts's HTTP sink);
+ *   done when its persisted position (state file) reaches END.
  * Measured: wall time from spawn to END (rows/s), CPU (utime+stime from /proc) per event, peak
  * RSS (VmHWM), the walsender's CPU (the server-side decoding both consumers wait on).
  *
@@ -241,10 +242,8 @@ statusInterval = "200ms"
 batchSize = ${BATCH_SIZE}
 batchFlushInterval = "100ms"
 
-[sink.devnull]
-type = "file"
+${process.env.BENCH_SINK_TOML ?? '[sink.devnull]\ntype = "file"\npath = "/dev/null"'}
 sources = ["bench"]
-path = "/dev/null"
 `;
 }
 

@@ -80,6 +80,11 @@ keep the original's keys and partitions.`,
   'sink:file': `Appends every event as one line of JSON (the \`passthrough\` format) to \`path\`, or to standard output
 with \`path = "-"\`. A batch is acknowledged only after its bytes were handed to the operating system
 (and fsynced with \`fsync = true\`).`,
+  'sink:http': `POSTs every batch to \`url\` (NDJSON or a JSON array of the \`passthrough\` events) and acknowledges it
+on a 2xx answer. 408, 429, 5xx, 207 and network errors or timeouts are retried with the pipeline's
+backoff (at least what \`Retry-After\` asks); 413 splits the request; any other 4xx is final: the
+events go to \`deadLetterFile\`, or the pipeline stops. Each request carries an \`Idempotency-Key\`
+derived from its events' UUIDs. See [http-sink.md](http-sink.md).`,
 };
 
 function componentSection(side: 'source' | 'sink', kind: ComponentSpec<SectionSpec>): string {

@@ -51,13 +51,16 @@ export function planRequests(sizes: readonly number[], format: HttpFormat, maxEv
 const NEWLINE = 0x0a;
 const COMMA = 0x2c;
 
-/** The body of `slice` of the encoded events `lines`, in `format`. */
-export function encodeBody(lines: readonly Uint8Array[], slice: RequestSlice, format: HttpFormat): Uint8Array {
+/**
+ * The body of `slice` of the encoded events `lines`, in `format`: written at the start of `into`
+ * when it is large enough (a view of it is returned), else into a new array.
+ */
+export function encodeBody(lines: readonly Uint8Array[], slice: RequestSlice, format: HttpFormat, into?: Uint8Array): Uint8Array {
   let eventBytes = 0;
   for (let i = slice.start; i < slice.end; i++) eventBytes += lines[i]!.length;
   const size = bodySize(format, slice.end - slice.start, eventBytes);
   if (size !== slice.bytes) throw new Error(`request body of ${size} bytes, planned ${slice.bytes}`);
-  const out = new Uint8Array(slice.bytes);
+  const out = into !== undefined && into.length >= slice.bytes ? into.subarray(0, slice.bytes) : new Uint8Array(slice.bytes);
   let at = 0;
   if (format === 'json_array') out[at++] = 0x5b; // [
   for (let i = slice.start; i < slice.end; i++) {
