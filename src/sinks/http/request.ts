@@ -53,13 +53,15 @@ export function endpointOf(o: HttpSinkOptions, contentType: string, component: s
 
 /** Sends `body` with the endpoint's headers plus `extra`, and reads the answer. */
 export async function send(endpoint: Endpoint, body: Uint8Array, extra: Readonly<Record<string, string>>, method = 'POST'): Promise<Outcome> {
-  const signal = AbortSignal.timeout(endpoint.timeoutMs);
+  // One timer per request, cleared at the answer (AbortSignal.timeout's would linger for `timeout`).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), endpoint.timeoutMs);
   try {
     const response = await fetch(endpoint.url, {
       method,
       headers: { ...endpoint.headers, ...extra },
       body: method === 'POST' ? body : undefined,
-      signal,
+      signal: controller.signal,
       redirect: 'manual',
       keepalive: true,
       ...(endpoint.tls === undefined ? {} : { tls: endpoint.tls }),
@@ -72,7 +74,9 @@ export async function send(endpoint: Endpoint, body: Uint8Array, extra: Readonly
       body: text.length > MAX_ANSWER_CHARS ? text.slice(0, MAX_ANSWER_CHARS) : text,
     };
   } catch (err) {
-    if (signal.aborted) return { kind: 'timeout' };
+    if (controller.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network', reason: describeError(err) };
+  } finally {
+    clearTimeout(timer);
   }
 }

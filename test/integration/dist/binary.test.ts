@@ -3,12 +3,13 @@
  * scripts/build for this machine, copied ALONE into an empty directory (no node_modules, no
  * sources, that directory as cwd, a bare environment), then `--version`, `check -config`, no .env
  * or bunfig.toml autoloading, and real streams PostgreSQL → file sink and PostgreSQL → Kafka (lz4,
- * so the Kafka client's WASM helper runs inside the binary), its status page in Chromium (the page's
- * script is the minified bundle's own source text). Prints the time from exec to the source's
- * "Streaming from" line.
+ * so the Kafka client's WASM helper runs inside the binary), PostgreSQL → HTTP sink over TLS (a test
+ * CA, a bearer token from the environment) with `check --live` against the same receiver, its
+ * status page in Chromium (the page's script is the minified bundle's own source text). Prints the
+ * time from exec to the source's "Streaming from" line.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useKafka } from '../../helpers/kafka.ts';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
@@ -18,6 +19,8 @@ import { tempDir, waitFor, completeLines, killChildrenAndDropSlots } from '../..
 import { readTopic } from '../../helpers/kafka-sink.ts';
 import { launchBrowser } from '../../helpers/browser.ts';
 import { buildNative, nativeTarget, run, spawnChild, stop, VERSION, type Child } from '../../helpers/dist.ts';
+import { makeCertificates } from '../../helpers/certs.ts';
+import { startReceiver } from '../../helpers/http-receiver.ts';
 
 const work = tempDir('psql-streamer-binary-');
 /** The directory holding nothing but the executable; the children's cwd. */
@@ -47,10 +50,10 @@ beforeAll(async () => {
   console.log(`scripts/build ${nativeTarget()}: ${(statSync(binary).size / 1024 / 1024).toFixed(1)} MiB in ${ms.toFixed(0)} ms`);
 }, 120_000);
 
-function start(name: string, config: string): Child {
+function start(name: string, config: string, env: Record<string, string> = {}): Child {
   const file = join(alone, `${name}.toml`);
   writeFileSync(file, config);
-  const child = spawnChild([binary, '-config', file], { cwd: alone, env: ENV });
+  const child = spawnChild([binary, '-config', file], { cwd: alone, env: { ...ENV, ...env } });
   children.push(child);
   return child;
 }
@@ -187,5 +190,45 @@ describe('the compiled binary alone in an empty directory', () => {
     expect(Object.keys(events[0]!).slice(0, 8)).toEqual(['Host', 'Database', 'Table', 'Action', 'WALPosition', 'Timestamp', 'UUID', 'Columns']);
     expect(await stop(streamer)).toBe(0);
     expect(streamer.stderr()).not.toContain('ERROR');
+  });
+
+  test('PostgreSQL → HTTP sink over TLS: the events with the token from the environment; check --live reaches the receiver', async () => {
+    const certs = join(work, 'certs');
+    makeCertificates(certs);
+    const pem = (name: string) => readFileSync(join(certs, name), 'utf8');
+    const receiver = startReceiver({ tls: { cert: pem('server.pem'), key: pem('server.key') } });
+    try {
+      const { table, publication, slot } = await prepare('bin_http');
+      const config = streamerToml({
+        state: join(work, 'http-state.db'),
+        sections: [
+          postgresSourceToml({ server: pg.server, publication, slot, statusInterval: '500ms' }),
+          sinkToml('hook', 'http', `url = "${receiver.url}/cdc"\ntlsCaFile = "${join(certs, 'ca.pem')}"\nheaders = { Authorization = "Bearer \${HOOK_TOKEN}" }`),
+        ],
+      });
+      writeFileSync(join(alone, 'http-check.toml'), config);
+      const check = await run([binary, 'check', '--live', '--json', '-config', 'http-check.toml'], { cwd: alone, env: { ...ENV, HOOK_TOKEN: 'tok' } });
+      const sinkGroup = (JSON.parse(check.stdout) as { groups: { kind: string; results: { check: string; verdict: string }[] }[] }).groups.find((g) => g.kind === 'sink');
+      expect(sinkGroup?.results).toEqual([expect.objectContaining({ check: 'url', verdict: 'OK' })]);
+      expect(receiver.requests.map((r) => `${r.method} ${r.headers.authorization}`)).toEqual(['HEAD Bearer tok']);
+      rmSync(join(alone, 'http-check.toml'));
+
+      const streamer = start('http', config, { HOOK_TOKEN: 'tok' });
+      const streaming = await streamer.waitForLog('Streaming from');
+      console.log(`PostgreSQL → HTTP: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms`);
+      await writeRows(table);
+      await waitFor('4 events at the receiver', () => receiver.accepted().length >= 4, 20_000, () => streamer.stderr());
+      const events = receiver.accepted();
+      expect(events.map(({ Action, Columns }) => ({ Action, Columns }))).toEqual(EXPECTED);
+      const posts = receiver.requests.filter((r) => r.method === 'POST');
+      expect(posts.every((r) => r.headers.authorization === 'Bearer tok' && r.headers['content-type'] === 'application/x-ndjson')).toBe(true);
+      expect(posts.every((r) => /^[0-9a-f]{32}$/.test(r.headers['idempotency-key'] ?? ''))).toBe(true);
+      const metrics = await (await fetch(`${await streamer.httpUrl()}/metrics`)).text();
+      expect(metrics).toMatch(/http_sink_requests_total\{sinkName="hook",status="200"\} [1-9]/);
+      expect(await stop(streamer)).toBe(0);
+      expect(streamer.stderr()).not.toContain('ERROR');
+    } finally {
+      await receiver.stop();
+    }
   });
 });
