@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { StreamerError } from '../../../src/core/errors.ts';
+import { StreamerError, retryAfterOf } from '../../../src/core/errors.ts';
 import { STOP, retryUntilDone, type RetryHooks } from '../../../src/pipeline/retry.ts';
 
 /** Hooks that record every call; `stopAt` makes stopped() true from that many failures on. */
@@ -72,5 +72,19 @@ describe('retryUntilDone', () => {
     await expect(retryUntilDone(step.attempt, hooks)).rejects.toBe(STOP);
     expect(step.calls).toBe(2);
     expect(calls).toEqual(['retrying 1 down 1', 'wait 1', 'retrying 2 down 2', 'wait 2']);
+  });
+
+  test('the wait is told the failure, so a Retry-After it carries can lengthen the pause', async () => {
+    const waits: number[] = [];
+    const step = flaky(2, (n) => new StreamerError('SINK_WRITE', `throttled ${n}`, n === 1 ? { retryAfterMs: 1500 } : {}));
+    await retryUntilDone(step.attempt, {
+      stopped: () => false,
+      permanent: () => {},
+      retrying: () => {},
+      wait: async (_retry, err) => { waits.push(retryAfterOf(err)); },
+    });
+    expect(waits).toEqual([1500, 0]);
+    expect(retryAfterOf(new Error('plain'))).toBe(0);
+    expect(retryAfterOf(new StreamerError('SINK_WRITE', 'x', { retryAfterMs: -5 }))).toBe(0);
   });
 });
