@@ -4,7 +4,6 @@
  * TLS with and without the CA, and an unusable deadLetterFile.
  */
 import { afterAll, expect, test } from 'bun:test';
-import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
@@ -40,14 +39,6 @@ async function checkSink(name: string, sinkLines: string, env: Record<string, st
   return { ms: performance.now() - started, group: report.groups.find((g) => g.kind === 'sink' && g.name === 'hook')! };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 test('reachable: OK with the answer; one HEAD with the configured headers, no event POSTed', async () => {
   const receiver = startReceiver({ respond: (r) => (r.method === 'HEAD' ? { status: 405 } : undefined) });
   receivers.push(receiver);
@@ -67,7 +58,10 @@ test('credentials refused (401): WARN naming headers', async () => {
 });
 
 test('a closed port: FAIL within seconds; an unusable deadLetterFile: FAIL', async () => {
-  const port = await freePort();
+  // A port nothing listens on: a receiver's, after it stopped.
+  const gone = startReceiver();
+  const port = gone.port;
+  await gone.stop();
   const { group, ms } = await checkSink('closed', `url = "http://127.0.0.1:${port}/cdc"\ndeadLetterFile = "${dir}/missing/dead.jsonl"`);
   expect(group.results.map((r) => `${r.verdict} ${r.check}`)).toEqual(['FAIL url', 'FAIL deadLetterFile']);
   expect(group.results[0]!.remedy).toContain('check the url');

@@ -1,25 +1,17 @@
 import { describe, expect, test } from 'bun:test';
-import { load, problems } from '../../../helpers/config-load.ts';
+import { BASE, load, problems } from '../../../helpers/config-load.ts';
 
-const SOURCE = `http = "127.0.0.1:12080"
-boltdb = "/tmp/state.db"
+const options = (text: string, env: Record<string, string> = {}) => load(text, env).sinks.find((s) => s.name === 'hook')!.options;
 
-[source.db1]
-type = "postgres"
-dsn = "dbname=test"
-publication = "pub1"
-replicationSlot = "db1"
-`;
-const hook = (lines: string) => `${SOURCE}\n[sink.hook]\ntype = "http"\nsources = ["db1"]\n${lines}\n`;
+const hook = (lines: string) => `${BASE}\n[sink.hook]\ntype = "http"\nsources = ["db1"]\n${lines}\n`;
 
 describe('[sink.NAME] type = "http"', () => {
   test('defaults; ${ENV} in url and header values', () => {
-    const config = load(hook('url = "https://hooks.example.com/cdc?t=${T}"\nheaders = { Authorization = "Bearer ${T}" }'), { T: 'tok' });
-    expect(config.sinks[0]!.options).toMatchObject({
+    expect(options(hook('url = "https://hooks.example.com/cdc?t=${T}"\nheaders = { Authorization = "Bearer ${T}" }'), { T: 'tok' })).toMatchObject({
       url: 'https://hooks.example.com/cdc?t=tok', format: 'ndjson', headers: { Authorization: 'Bearer tok' }, timeout: 10_000,
       maxRequestEvents: 5000, maxRequestBytes: 4 * 1024 * 1024, maxRetryAfter: 60_000, tlsInsecureSkipVerify: false,
     });
-    expect(load(hook('url = "http://h/"\nformat = "JSON_ARRAY"\nmaxRequestBytes = "1MiB"')).sinks[0]!.options).toMatchObject({ format: 'json_array', maxRequestBytes: 1024 * 1024 });
+    expect(options(hook('url = "http://h/"\nformat = "JSON_ARRAY"\nmaxRequestBytes = "1MiB"'))).toMatchObject({ format: 'json_array', maxRequestBytes: 1024 * 1024 });
   });
 
   test('a missing url, an unknown variable, a bad scheme or format', () => {
