@@ -105,11 +105,19 @@ function watchedTest(original: typeof bunTest.test): typeof bunTest.test {
   const register = original as unknown as Register;
   const wrapped = ((name: string, body?: TestBody, options?: unknown) => register(name, watched(name, body), options)) as unknown as Record<string, unknown>;
   // The variants (skip, each, only, if, ...) live on the original's prototype and expect it as `this`.
+  // Read on use, not here: with CI set, merely reading `.only` throws (bun refuses .only in CI).
   for (const key of Reflect.ownKeys(Object.getPrototypeOf(original) as object)) {
     if (typeof key !== 'string') continue;
-    const value = (original as unknown as Record<string, unknown>)[key];
-    wrapped[key] = typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(original) : value;
+    Object.defineProperty(wrapped, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const value = (original as unknown as Record<string, unknown>)[key];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(original) : value;
+      },
+    });
   }
+  Object.defineProperty(wrapped, 'each', { configurable: true, enumerable: true, writable: true, value: undefined });
   wrapped.each = (table: unknown) => {
     const each = (original.each as (t: unknown) => Register)(table);
     return (name: string, body?: TestBody, options?: unknown) => each(name, watched(name, body, true), options);
