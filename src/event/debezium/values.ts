@@ -139,7 +139,7 @@ const INTERVAL_UNITS: Record<string, number> = {
 /** interval (IntervalStyle postgres) → microseconds (io.debezium.time.MicroDuration). */
 function intervalValue(text: string): DbzValue {
   let micros = 0;
-  const re = /(-?\d+) (years?|mons?|days?)|([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?/g;
+  const re = /([+-]?\d+) (years?|mons?|days?)|([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?/g;
   let matched = '';
   for (const m of text.matchAll(re)) {
     matched += m[0];

@@ -37,6 +37,7 @@ describe('values', () => {
     expect(debeziumValue('23:00:00.5-02', type('timetz'), 'string')).toBe('01:00:00.5Z');
     expect(debeziumValue('1 year 2 mons 3 days 04:05:06.5', type('interval'), 'string')).toBe(37091106500000);
     expect(debeziumValue('-1 days', type('interval'), 'string')).toBe(-86400000000);
+    expect(debeziumValue('1 year -2 mons +3 days -04:05:06', type('interval'), 'string')).toBe(Math.round((12 - 2) * 30.4375 * 86400e6 + 3 * 86400e6 - 14706e6));
     expect(debeziumValue('P1D', type('interval'), 'string')).toBe('P1D'); // another IntervalStyle: kept as text
   });
 
