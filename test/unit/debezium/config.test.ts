@@ -1,16 +1,9 @@
 /** The Debezium format's config keys on the file and Kafka sinks (docs/debezium.md, "Configuration"). */
 import { describe, expect, test } from 'bun:test';
-import { load, problems } from '../../helpers/config-load.ts';
+import { BASE, load, problems } from '../../helpers/config-load.ts';
 
-const SOURCE = `http = "127.0.0.1:12080"
-boltdb = "/tmp/state.db"
-
-[source.db1]
-type = "postgres"
-dsn = "dbname=test"
-publication = "pub1"
-replicationSlot = "db1"
-`;
+/** BASE without its sink: the sinks under test are added. */
+const SOURCE = BASE.slice(0, BASE.indexOf('[sink.'));
 
 const kafka = (lines: string) => `${SOURCE}
 [sink.k]
