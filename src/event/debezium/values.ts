@@ -6,6 +6,7 @@
  * configured. Types Debezium has no converter for keep our value (Debezium drops the column).
  */
 import { RawJson, type ColumnType, type ColumnValue } from '../event.ts';
+import { debeziumJson } from './json.ts';
 
 export type { ColumnType } from '../event.ts';
 
@@ -221,9 +222,20 @@ function scalar(value: ColumnValue, type: ColumnType, mode: DecimalMode): DbzVal
   }
 }
 
+/**
+ * A value of unknown type (an event without column types, e.g. relayed from Kafka): JSON (RawJson,
+ * or an object, which only json/jsonb become) as its text, like Debezium's json; the rest as it is.
+ */
+function untyped(value: ColumnValue): DbzValue {
+  if (value instanceof RawJson) return value.json;
+  if (Array.isArray(value)) return value.map(untyped);
+  if (value !== null && typeof value === 'object') return debeziumJson(value as DbzValue);
+  return value as DbzValue;
+}
+
 /** A column's value in Debezium's conventions. */
 export function debeziumValue(value: ColumnValue, type: ColumnType | undefined, mode: DecimalMode): DbzValue {
-  if (type === undefined) return value as DbzValue;
+  if (type === undefined) return untyped(value);
   if (type.array && Array.isArray(value)) return value.map((v) => (Array.isArray(v) ? debeziumValue(v, type, mode) : scalar(v, type, mode)));
   return scalar(value, type, mode);
 }

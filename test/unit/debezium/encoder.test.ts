@@ -53,6 +53,9 @@ describe('values', () => {
     expect(debeziumValue(new RawJson('null'), type('jsonb'), 'string')).toBe('null');
     expect(debeziumValue([new RawJson('{"a": 1}'), null], type('jsonb', -1, true), 'string')).toEqual(['{"a": 1}', null]);
     expect(debeziumValue(['2020-01-02T00:00:00Z'], type('date', -1, true), 'string')).toEqual([18263]);
+    // No type (events relayed from Kafka): JSON as its text, the rest as it is.
+    expect(debeziumValue({ a: [1, 9007199254740993n] }, undefined, 'string')).toBe('{"a":[1,9007199254740993]}');
+    expect(debeziumValue([new RawJson('{"b":2}'), 3], undefined, 'string')).toEqual(['{"b":2}', 3]);
   });
 
   test('JSON text: every digit of a bigint, -0 as -0.0', () => {
