@@ -272,10 +272,7 @@ export class KafkaSink implements Sink {
         continue;
       }
       if (this.debezium === undefined) pending.push(this.encode(event, topic));
-      else {
-        pending.push(...debeziumMessages(event, topic, eventHeaders(event), this.debezium));
-        counts.handled++;
-      }
+      else pending.push(...this.encodeDebezium(event, topic, this.debezium));
       routed.push(event);
     }
     return { pending, routed, single: new Set(), size: batch.length, firstUuid: batch[0]?.uuid };
@@ -298,6 +295,15 @@ export class KafkaSink implements Sink {
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }
     return message;
+  }
+
+  /** handlers = ["debezium"]: the event's records (docs/debezium.md), timed and counted as `encode` does. */
+  private encodeDebezium(event: ChangeEvent, topic: string, options: DebeziumOptions): OutMessage[] {
+    const started = performance.now();
+    const messages = debeziumMessages(event, topic, eventHeaders(event), options);
+    if (messages[0]?.undeliverable === undefined) this.metrics.counts.handled++;
+    this.metrics.recordEncoded(event.table, started);
+    return messages;
   }
 
   /**
