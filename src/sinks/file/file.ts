@@ -1,6 +1,6 @@
 /**
  * `type = "file"`: appends each event as one line of passthrough JSON to a file, or to standard
- * output with `path = "-"`. A batch is one `write` (looped on partial writes); `write()` resolves
+ * output with `path = "-"` (with `format = "debezium"`, a line per Debezium record: docs/debezium.md). A batch is one `write` (looped on partial writes); `write()` resolves
  * only after the kernel accepted every byte (and, with `fsync = true`, after fsync), so an
  * acknowledged position never runs ahead of what is in the file.
  *

@@ -1,6 +1,6 @@
 /**
- * The Kafka sink (docs/kafka.md): events → passthrough JSON messages → topics, acknowledged by the
- * brokers before `write` resolves. Loaded lazily by spec.ts, so @platformatic/kafka is only
+ * The Kafka sink (docs/kafka.md): events → passthrough JSON messages (or Debezium's records,
+ * docs/debezium.md) → topics, acknowledged by the brokers before `write` resolves. Loaded lazily by spec.ts, so @platformatic/kafka is only
  * imported when a Kafka sink is configured.
  *
  * One `write(batch)`:
