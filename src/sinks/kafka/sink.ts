@@ -1,7 +1,7 @@
 /**
  * The Kafka sink (docs/kafka.md): events → passthrough JSON messages (or Debezium's records,
- * docs/debezium.md) → topics, acknowledged by the brokers before `write` resolves. Loaded lazily by spec.ts, so @platformatic/kafka is only
- * imported when a Kafka sink is configured.
+ * docs/debezium.md) → topics, acknowledged by the brokers before `write` resolves. Loaded lazily
+ * by spec.ts, so @platformatic/kafka is only imported when a Kafka sink is configured.
  *
  * One `write(batch)`:
  * 1. route and encode every event once (cached per batch, so a retry of the same batch re-encodes
