@@ -138,6 +138,11 @@ function recordDifferences(ours: FixtureRecord, theirs: FixtureRecord, seen: Set
     if (!Bun.deepEquals(a.source[field], b.source[field], true)) problems.push(`source.${field}: ${JSON.stringify(a.source[field])} vs ${JSON.stringify(b.source[field])}`);
   }
   if (b.op === 'r') expect(a.source.snapshot).toBe('true');
+  // The run's fields differ in value, never in kind: what a consumer parses must parse.
+  for (const field of ['ts_ms', 'ts_us', 'ts_ns']) expect(typeof a[field]).toBe(typeof b[field]);
+  for (const field of RUN_SOURCE_FIELDS) if (field !== 'txId' || b.op !== 'r') expect(typeof a.source[field]).toBe(typeof b.source[field]);
+  const sequence = JSON.parse(a.source.sequence as string) as unknown[];
+  expect(sequence.length === 2 && sequence.every((x) => x === null || /^\d+$/.test(x as string))).toBe(true);
   problems.push(...rowDifferences(a.before, b.before, seen).map((p) => `before.${p}`));
   problems.push(...rowDifferences(a.after, b.after, seen).map((p) => `after.${p}`));
   return problems.map((p) => `${where}: ${p}`);
