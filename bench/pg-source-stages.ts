@@ -34,7 +34,7 @@ import { RelationCache, type RelationInfo } from '../src/pgoutput/relations.ts';
 import { SourceEventMetrics } from '../src/sources/postgres/event-metrics.ts';
 import { EventFactory } from '../src/sources/postgres/events.ts';
 import { decodeCopyBothMessage, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../src/replication/copy-both.ts';
-import { fileSinkType } from '../src/sinks/file/file.ts';
+import { FILE_FORMAT_DEFAULTS, fileSinkType } from '../src/sinks/file/file.ts';
 import type { Sink } from '../src/sinks/sink.ts';
 import type { StateStore } from '../src/state/store.ts';
 import { TypeRegistry } from '../src/pgtypes/index.ts';
@@ -168,7 +168,7 @@ await measure('pipeline: push → batch → no-op sink → ack', total, async ()
   pipeline.close();
 });
 
-const fileSink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false }, { log, store: noStore, metrics });
+const fileSink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false, ...FILE_FORMAT_DEFAULTS }, { log, store: noStore, metrics });
 const batches = Math.floor(total / BATCH);
 await measure('file sink → /dev/null', batches * BATCH, async () => {
   for (let b = 0; b < batches; b++) {

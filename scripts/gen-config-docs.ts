@@ -74,12 +74,14 @@ bare table name, else \`topicFallback\`; with none of these the event is counted
 dropped, as in the original. Keys of \`tableTopicMapping\` are exact and case-sensitive (the original
 lower-cased them, so mixed-case tables never matched). **Defaults that differ from the original:**
 \`key = "row"\` and \`partitioner = "murmur2"\`; set \`key = "original"\` and \`partitioner = "fnv1a"\` to
-keep the original's keys and partitions.`,
+keep the original's keys and partitions. With \`handlers = ["debezium"]\` the messages are Debezium's
+change records instead ([debezium.md](debezium.md)).`,
   'sink:stub_log': 'Logs "N events dumped" for every batch and acknowledges it. For trying things out.',
   'sink:stub_discard': 'Counts and drops every event. For benchmarks and trying things out.',
   'sink:file': `Appends every event as one line of JSON (the \`passthrough\` format) to \`path\`, or to standard output
 with \`path = "-"\`. A batch is acknowledged only after its bytes were handed to the operating system
-(and fsynced with \`fsync = true\`).`,
+(and fsynced with \`fsync = true\`). With \`format = "debezium"\`, one line per Debezium change record
+instead ([debezium.md](debezium.md)).`,
   'sink:http': `POSTs every batch to \`url\` (NDJSON or a JSON array of the \`passthrough\` events) and acknowledges it
 on a 2xx answer. 408, 429, 5xx, 207 and network errors or timeouts are retried with the pipeline's
 backoff (at least what \`Retry-After\` asks); 413 splits the request; any other 4xx is final: the

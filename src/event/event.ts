@@ -32,6 +32,16 @@ export type ColumnValue =
 
 export type Columns = Record<string, ColumnValue>;
 
+/**
+ * A column's type, for encoders that write values by type (the Debezium format, docs/debezium.md):
+ * the base type's name (domains resolved; for an array, its element's) and atttypmod.
+ */
+export interface ColumnType {
+  readonly name: string;
+  readonly typeModifier: number;
+  readonly array: boolean;
+}
+
 export interface ChangeEvent {
   /** Config name of the source that produced the event. */
   source: string;
@@ -78,6 +88,8 @@ export interface ChangeEvent {
   rowKeyJson?: Uint8Array;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
+  /** Each column's type, in table order (PostgreSQL source only). */
+  columnTypes?: Readonly<Record<string, ColumnType>>;
   /** Names of the replica-identity (key) columns. */
   key?: readonly string[];
   /** Columns whose value is an unchanged TOAST datum: present here, absent from `columns`. */

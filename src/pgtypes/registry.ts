@@ -4,7 +4,7 @@
  * ranges, arrays of them, extension types) are taught with `define`, from the catalog rows of
  * lookup.ts. Converters never throw: a value that does not parse is reported and kept as text.
  */
-import type { ColumnValue } from '../event/event.ts';
+import type { ColumnType, ColumnValue } from '../event/event.ts';
 import { makeArray } from './array.ts';
 import { BUILTIN_CONVERSIONS, BUILTIN_TYPE_BY_OID } from './builtin.ts';
 import { asText, type Converter, type Fail } from './converter.ts';
@@ -70,6 +70,31 @@ export class TypeRegistry {
       oid = next;
     }
     return false;
+  }
+
+  /**
+   * A column's type for encoders that write by type (ChangeEvent.columnTypes): domains resolved to
+   * their base, arrays to their (resolved) element; the name without its schema.
+   */
+  columnType(oid: number, typeModifier: number): ColumnType {
+    let array = false;
+    for (let depth = 0; depth < MAX_NESTING; depth++) {
+      const builtin = BUILTIN_TYPE_BY_OID.get(oid);
+      if (builtin !== undefined) {
+        if (builtin[4] === 0 || array) return { name: builtin[1], typeModifier, array };
+        array = true;
+        oid = builtin[4];
+        continue;
+      }
+      const info = this.#defined.get(oid);
+      if (info === undefined) break;
+      if (info.kind === 'domain' && info.baseOid) oid = info.baseOid;
+      else if (info.elemOid && !array) {
+        array = true;
+        oid = info.elemOid;
+      } else return { name: info.name.replace(/^.*\./, '').replace(/\[\]$/, ''), typeModifier, array };
+    }
+    return { name: '', typeModifier, array };
   }
 
   /** The definition given to `define`, if any. */

@@ -1,6 +1,6 @@
 /**
  * `type = "file"`: appends each event as one line of passthrough JSON to a file, or to standard
- * output with `path = "-"`. A batch is one `write` (looped on partial writes); `write()` resolves
+ * output with `path = "-"` (with `format = "debezium"`, a line per Debezium record: docs/debezium.md). A batch is one `write` (looped on partial writes); `write()` resolves
  * only after the kernel accepted every byte (and, with `fsync = true`, after fsync), so an
  * acknowledged position never runs ahead of what is in the file.
  *
@@ -16,19 +16,22 @@
  */
 import { close, fstat, fstatSync, fsync, ftruncate, open, read, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { defineSection } from '../../config/fields.ts';
+import { defineSection, type Resolved } from '../../config/fields.ts';
 import { defineComponentType } from '../../component/type.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
 import { copyBytes } from '../../core/bytes.ts';
 import { passthroughBytes } from '../../event/passthrough.ts';
+import { debeziumFormatKeys, debeziumLines, debeziumOptions } from '../../event/debezium/format.ts';
+import type { DebeziumOptions } from '../../event/debezium/envelope.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
 
 const FILE_TYPE = 'Sink-File';
 const STDOUT_FD = 1;
+const utf8Encoder = new TextEncoder();
 
 const openFile = promisify(open);
 const closeFd = promisify(close);
@@ -53,7 +56,15 @@ const errorCode = (err: unknown): string | undefined => (err as { code?: string 
 const fileOptions = defineSection({
   path: { kind: 'path', required: true, doc: 'File to append JSON lines to; "-" writes to standard output' },
   fsync: { kind: 'bool', default: false, doc: 'fsync after every batch, so acknowledged events survive power loss (slower)' },
+  format: {
+    kind: 'string', defaultText: '"passthrough"', choices: ['passthrough', 'debezium'],
+    doc: 'Line format: "passthrough" the event JSON in the original\'s format; "debezium" one {"topic", "key", "value"} line per Debezium record (docs/debezium.md)',
+  },
+  ...debeziumFormatKeys,
 });
+
+/** The format keys left at their defaults (passthrough), for code that opens a file sink without a config. */
+export const FILE_FORMAT_DEFAULTS = { format: undefined, debeziumTopicPrefix: undefined, debeziumDecimalHandlingMode: undefined, debeziumTombstones: undefined };
 
 /**
  * Mode of an output file this sink creates: owner read-write, group read (a log shipper's group),
@@ -86,6 +97,8 @@ class FileSink implements Sink {
     private readonly fsync: boolean,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** Set: lines in the Debezium format (docs/debezium.md) instead of passthrough JSON. */
+    private readonly debezium?: DebeziumOptions,
   ) {
     this.component = `${FILE_TYPE} (${name})`;
     this.direct = writesDirectly(fd);
@@ -157,7 +170,7 @@ class FileSink implements Sink {
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
       try {
-        lines[i] = passthroughBytes(event);
+        lines[i] = this.debezium === undefined ? passthroughBytes(event) : utf8Encoder.encode(debeziumLines(event, this.debezium));
       } catch (err) {
         this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: this.type, table: event.table });
         throw permanentError(
@@ -165,13 +178,15 @@ class FileSink implements Sink {
           { component: this.component, cause: err },
         );
       }
-      size += lines[i]!.length + 1;
+      // An event without Debezium records (a logical decoding message) writes no line.
+      if (lines[i]!.length > 0) size += lines[i]!.length + 1;
     }
     // A batch of unusual size gets a buffer of its own, so the kept one stays small.
     if (this.buffer.length < size && size <= MAX_KEPT_BUFFER) this.buffer = Buffer.allocUnsafe(Math.min(MAX_KEPT_BUFFER, Math.max(size, 2 * this.buffer.length)));
     const data = size <= this.buffer.length ? this.buffer : Buffer.allocUnsafe(size);
     let at = 0;
     for (const line of lines) {
+      if (line.length === 0) continue;
       copyBytes(data, at, line, 0, line.length);
       at += line.length;
       data[at++] = 0x0a;
@@ -269,12 +284,13 @@ export function writesDirectly(fd: number): boolean {
   }
 }
 
-async function openFileSink(name: string, options: { path: string; fsync: boolean }, log: Logger, metrics: Metrics): Promise<Sink> {
-  if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log, metrics);
+async function openFileSink(name: string, options: Resolved<typeof fileOptions>, log: Logger, metrics: Metrics): Promise<Sink> {
+  const debezium = options.format === 'debezium' ? debeziumOptions(options) : undefined;
+  if (options.path === '-') return new FileSink(name, STDOUT_FD, 'standard output', options.fsync, log, metrics, debezium);
   try {
     const fd = await openFile(options.path, 'a', FILE_MODE);
     await endWithNewline(fd, options.path, log);
-    return new FileSink(name, fd, options.path, options.fsync, log, metrics);
+    return new FileSink(name, fd, options.path, options.fsync, log, metrics, debezium);
   } catch (err) {
     const reasons: Record<string, string> = {
       ENOENT: 'the directory does not exist',

@@ -1,7 +1,7 @@
 /**
- * The Kafka sink (docs/kafka.md): events → passthrough JSON messages → topics, acknowledged by the
- * brokers before `write` resolves. Loaded lazily by spec.ts, so @platformatic/kafka is only
- * imported when a Kafka sink is configured.
+ * The Kafka sink (docs/kafka.md): events → passthrough JSON messages (or Debezium's records,
+ * docs/debezium.md) → topics, acknowledged by the brokers before `write` resolves. Loaded lazily
+ * by spec.ts, so @platformatic/kafka is only imported when a Kafka sink is configured.
  *
  * One `write(batch)`:
  * 1. route and encode every event once (cached per batch, so a retry of the same batch re-encodes
@@ -38,6 +38,9 @@ import { DeadLetters } from './dead-letter.ts';
 import { KeyEncoder } from './key-bytes.ts';
 import { outMessage, takeChunk, type OutMessage } from './message.ts';
 import { KafkaSinkMetrics } from './metrics.ts';
+import { debeziumMessages } from './debezium.ts';
+import { debeziumOptions } from '../../event/debezium/format.ts';
+import { debeziumTopic, type DebeziumOptions } from '../../event/debezium/envelope.ts';
 import { produceOutcome, type PartitionFailure } from './outcome.ts';
 import { PartitionAssigner } from './partitions.ts';
 import type { KafkaSinkOptions } from './spec.ts';
@@ -110,6 +113,9 @@ export class KafkaSink implements Sink {
   private asyncBytes = 0;
   private asyncTimer: ReturnType<typeof setTimeout> | undefined;
   private asyncChain: Promise<void> = Promise.resolve();
+  /** handlers = ["debezium"] (docs/debezium.md), and whether topics are Debezium's names. */
+  private readonly debezium: DebeziumOptions | undefined;
+  private readonly debeziumTopics: boolean;
 
   /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
   constructor(
@@ -120,6 +126,8 @@ export class KafkaSink implements Sink {
     testing: { producer?: KafkaProducer; deadlineMs?: number } = {},
   ) {
     this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
+    this.debezium = options.handlers.includes('debezium') ? debeziumOptions(options) : undefined;
+    this.debeziumTopics = options.debeziumTopics;
     this.metrics = new KafkaSinkMetrics(metrics, name, SINK_TYPE);
     this.settings = {
       acks: options.requiredAcks,
@@ -257,13 +265,14 @@ export class KafkaSink implements Sink {
     const routed: ChangeEvent[] = [];
     for (const event of batch) {
       counts.total++;
-      const topic = this.router.topicFor(event.schema, event.table);
+      const topic = this.debeziumTopics ? debeziumTopic(this.debezium!.prefix, event.schema, event.table) : this.router.topicFor(event.schema, event.table);
       if (topic === undefined) {
         this.metrics.recordUnrouted(event.table);
         if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No topic found for ${qualifiedTable(event)}, skipping`);
         continue;
       }
-      pending.push(this.encode(event, topic));
+      if (this.debezium === undefined) pending.push(this.encode(event, topic));
+      else pending.push(...this.encodeDebezium(event, topic, this.debezium));
       routed.push(event);
     }
     return { pending, routed, single: new Set(), size: batch.length, firstUuid: batch[0]?.uuid };
@@ -286,6 +295,15 @@ export class KafkaSink implements Sink {
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }
     return message;
+  }
+
+  /** handlers = ["debezium"]: the event's records (docs/debezium.md), timed and counted as `encode` does. */
+  private encodeDebezium(event: ChangeEvent, topic: string, options: DebeziumOptions): OutMessage[] {
+    const started = performance.now();
+    const messages = debeziumMessages(event, topic, eventHeaders(event), options);
+    if (messages[0]?.undeliverable === undefined) this.metrics.counts.handled++;
+    this.metrics.recordEncoded(event.table, started);
+    return messages;
   }
 
   /**

@@ -4,15 +4,21 @@ import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
 import { kafkaClientOptions, validateKafkaClient } from '../../kafka/client-spec.ts';
+import { debeziumFormatKeys } from '../../event/debezium/format.ts';
 
-/** Handlers that turn an event into Kafka messages (the original had only this one). */
-export const KAFKA_HANDLERS = ['passthrough'] as const;
+/** Handlers that turn an event into Kafka messages (the original had only passthrough; debezium: docs/debezium.md). */
+export const KAFKA_HANDLERS = ['passthrough', 'debezium'] as const;
 
 export const kafkaSinkOptions = defineSection({
   ...kafkaClientOptions,
   handlers: {
     kind: 'stringList', required: true, unique: true, original: true, choices: KAFKA_HANDLERS,
-    doc: 'How events become messages; "passthrough" writes the event JSON in the original\'s format',
+    doc: 'How events become messages: "passthrough" writes the event JSON in the original\'s format, "debezium" Debezium\'s change records (docs/debezium.md); one of them',
+  },
+  ...debeziumFormatKeys,
+  debeziumTopics: {
+    kind: 'bool', default: false,
+    doc: 'With handlers = ["debezium"]: every table\'s topic is Debezium\'s "<debeziumTopicPrefix>.<schema>.<table>" (tableTopicMapping and topicFallback are then not used)',
   },
   tableTopicMapping: {
     kind: 'stringMap', default: {}, original: true,
@@ -86,7 +92,11 @@ export function transactionalIdOf(template: string, sink: string, source: string
 export function validateKafkaSink(o: KafkaSinkOptions): OptionProblem[] {
   const problems = validateKafkaClient(o);
   const mapping = Object.entries(o.tableTopicMapping);
-  if (mapping.length === 0 && o.topicFallback === '') {
+  if (o.handlers.length > 1) problems.push({ key: 'handlers', message: `expected one handler, found ${o.handlers.length}: choose "passthrough" or "debezium"` });
+  if (o.debeziumTopics && !o.handlers.includes('debezium')) problems.push({ key: 'debeziumTopics', message: 'needs handlers = ["debezium"]' });
+  if (o.debeziumTopics) {
+    if (mapping.length > 0 || o.topicFallback !== '') problems.push({ key: 'debeziumTopics', message: 'names every topic: remove tableTopicMapping and topicFallback' });
+  } else if (mapping.length === 0 && o.topicFallback === '') {
     problems.push({ key: 'tableTopicMapping', message: 'no topic configured: set tableTopicMapping, topicFallback, or both' });
   }
   for (const [table, topic] of mapping) {

@@ -8,7 +8,7 @@
  * someone asks for them (most sinks only need the JSON). Anything the byte path refuses is decoded
  * and converted the general way (rowChange).
  */
-import type { ChangeEvent, ColumnValue, Columns } from '../../event/event.ts';
+import type { ChangeEvent, ColumnType, ColumnValue, Columns } from '../../event/event.ts';
 import { lsnHalves, type EventIdentity, type SnapshotIdentity } from '../../event/identity.ts';
 import { rowKey } from '../../event/key.ts';
 import { LineWriter } from '../../core/line-writer.ts';
@@ -53,6 +53,8 @@ interface RowOrigin {
   readonly plan: RowPlan | undefined;
   /** By tuple position, taken with the plan (a type registry reset afterwards does not mix them). */
   readonly converters: readonly Converter[];
+  /** ChangeEvent.columnTypes of the relation's events. */
+  readonly columnTypes: Readonly<Record<string, ColumnType>>;
 }
 
 /**
@@ -117,6 +119,10 @@ class EncodedRowEvent implements ChangeEvent {
 
   get key(): readonly string[] {
     return this.fromRelation.key;
+  }
+
+  get columnTypes(): Readonly<Record<string, ColumnType>> {
+    return this.fromRelation.columnTypes;
   }
 
   get commitLsn(): bigint | undefined {
@@ -236,6 +242,7 @@ export class EventFactory {
         stream: this.stream,
         plan: rowPlan(relation, key, this.types, this.host, this.database),
         converters: relation.columns.map((column) => this.types.converter(column.typeOid)),
+        columnTypes: Object.fromEntries(relation.columns.map((c) => [c.name, this.types.columnType(c.typeOid, c.typeModifier)])),
         key,
       };
       this.plans.set(relation, entry);
@@ -307,6 +314,7 @@ export class EventFactory {
       uuid: commitLsn === undefined ? '' : identity.stream(commitLsn, txIndex!),
       columns,
       old: undefined,
+      columnTypes: undefined,
       key: undefined,
       unchanged: undefined,
       snapshot: undefined,
@@ -320,10 +328,11 @@ export class EventFactory {
    * does. `txIndex`: its ordinal in `txn`; a snapshot row instead has `snapshot` and no transaction.
    */
   row(message: RowMessage, relation: RelationInfo, lsn: Lsn, txn: TransactionContext | undefined, txIndex: number, snapshot?: SnapshotIdentity): ChangeEvent {
-    const { converters, key, plan } = this.originOf(relation);
+    const { converters, key, plan, columnTypes } = this.originOf(relation);
     const change = convertRow(message, relation, converters);
     const event = this.event(message.tag, change.columns as Columns, relation, lsn, snapshot === undefined ? txn : undefined, snapshot === undefined ? txIndex : undefined);
     event.key = key;
+    event.columnTypes = columnTypes;
     if (change.old !== undefined) event.old = change.old as Columns;
     if (change.unchanged.length > 0) event.unchanged = change.unchanged;
     if (snapshot !== undefined) {

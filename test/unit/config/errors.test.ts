@@ -238,7 +238,7 @@ describe('kafka sink', () => {
 
   test('unknown and repeated handlers', () => {
     expect(problems(KAFKA_SINK.replace('["passthrough"]', '["passthru"]') + 'topicFallback = "t"\n')).toEqual([
-      'test.toml:18:1: sink.k1.handlers: entry 1: expected one of "passthrough", found "passthru"; did you mean "passthrough"?',
+      'test.toml:18:1: sink.k1.handlers: entry 1: expected one of "passthrough", "debezium", found "passthru"; did you mean "passthrough"?',
     ]);
     expect(problems(KAFKA_SINK.replace('["passthrough"]', '["passthrough", "Passthrough"]') + 'topicFallback = "t"\n')).toEqual([
       'test.toml:18:1: sink.k1.handlers: "passthrough" is listed twice; list each entry once',

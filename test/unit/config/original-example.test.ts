@@ -106,6 +106,7 @@ describe("the original's example file", async () => {
       key: 'row',
       partitioner: 'murmur2',
       compression: 'none',
+      debeziumTopics: false,
       idempotent: false,
       exactlyOnce: false,
       transactionalId: 'psql-streamer.{sink}.{source}',

@@ -7,7 +7,7 @@ import type { ChangeEvent } from '../../../../src/event/event.ts';
 import { Logger } from '../../../../src/core/logger.ts';
 import { encodePassthrough } from '../../../../src/event/passthrough.ts';
 import { createMetrics, type Metrics } from '../../../../src/metrics/catalogue.ts';
-import { fileSinkType, writesDirectly } from '../../../../src/sinks/file/file.ts';
+import { FILE_FORMAT_DEFAULTS, fileSinkType, writesDirectly } from '../../../../src/sinks/file/file.ts';
 import type { Sink } from '../../../../src/sinks/sink.ts';
 import { createMemoryStateStore } from '../../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
@@ -22,7 +22,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 let seq = 0;
 function openSink(path: string, fsync = false, name = `f${++seq}`, metrics: Metrics = createMetrics()): Promise<Sink> {
-  return fileSinkType.create(name, { path, fsync }, { log: Logger.for('Sink-File', name), store: createMemoryStateStore(), metrics });
+  return fileSinkType.create(name, { path, fsync, ...FILE_FORMAT_DEFAULTS }, { log: Logger.for('Sink-File', name), store: createMemoryStateStore(), metrics });
 }
 
 const readLines = (path: string): string[] => {
@@ -173,8 +173,8 @@ describe('file sink', () => {
     expect(fileSinkType.componentType).toBe('Sink-File');
     expect(fileSinkType.options.path.required).toBe(true);
     expect(fileSinkType.options.fsync.default).toBe(false);
-    expect(fileSinkType.validate?.({ path: ' ', fsync: false }, { env: {} })).toEqual([{ key: 'path', message: 'must name a file, or "-" for standard output' }]);
-    expect(fileSinkType.validate?.({ path: '-', fsync: true }, { env: {} })).toEqual([]);
+    expect(fileSinkType.validate?.({ path: ' ', fsync: false, ...FILE_FORMAT_DEFAULTS }, { env: {} })).toEqual([{ key: 'path', message: 'must name a file, or "-" for standard output' }]);
+    expect(fileSinkType.validate?.({ path: '-', fsync: true, ...FILE_FORMAT_DEFAULTS }, { env: {} })).toEqual([]);
   });
 
   test.each([['plain', []], ['with fsync on a pipe', ['fsync']]] as const)('path "-" writes JSON lines to standard output (%s)', async (_label, args) => {

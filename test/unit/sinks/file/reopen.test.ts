@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Logger } from '../../../../src/core/logger.ts';
 import { createMetrics } from '../../../../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../../../../src/event/passthrough.ts';
-import { fileSinkType } from '../../../../src/sinks/file/file.ts';
+import { FILE_FORMAT_DEFAULTS, fileSinkType } from '../../../../src/sinks/file/file.ts';
 import type { Sink } from '../../../../src/sinks/sink.ts';
 import { createMemoryStateStore } from '../../../../src/state/memory-store.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
@@ -26,7 +26,7 @@ beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'file-reopen-')); });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const openSink = (path: string): Promise<Sink> =>
-  fileSinkType.create('f', { path, fsync: false }, { log: Logger.for('Sink-File', 'f'), store: createMemoryStateStore(), metrics: createMetrics() });
+  fileSinkType.create('f', { path, fsync: false, ...FILE_FORMAT_DEFAULTS }, { log: Logger.for('Sink-File', 'f'), store: createMemoryStateStore(), metrics: createMetrics() });
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
