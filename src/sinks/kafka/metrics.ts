@@ -27,10 +27,10 @@ export class KafkaSinkMetrics {
   }
 
   /** The sink's `stats()` line. */
-  summary(): string {
+  summary(handler = 'passthrough'): string {
     const c = this.counts;
     return `total: ${c.total}, no topic: ${c.noTopic}, skipped: ${c.skipped}, errors: ${c.errors}, kafka msgs sent: ${c.sent}, ` +
-      `handlers: [passthrough: events: ${c.handled}], dead-lettered: ${c.deadLettered}`;
+      `handlers: [${handler}: events: ${c.handled}], dead-lettered: ${c.deadLettered}`;
   }
 
   /** One event encoded, whose encoding started at `started` (performance.now()). */

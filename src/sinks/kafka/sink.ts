@@ -198,7 +198,7 @@ export class KafkaSink implements Sink {
   }
 
   stats(): string {
-    return this.metrics.summary();
+    return this.metrics.summary(this.debezium === undefined ? 'passthrough' : 'debezium');
   }
 
   /** The permanent failure, else the last write's failure, else "connecting: ..." until the brokers first answered. */
