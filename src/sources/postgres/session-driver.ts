@@ -44,6 +44,8 @@ export interface SessionDriverOptions {
    * have written meanwhile (a warm standby taking over; snapshot records, runner.ts adoptStored).
    */
   beforeSession?(): void;
+  /** The session streams (its slot exists now, created or not): once per session. */
+  onStreaming?(): void;
 }
 
 export class SessionDriver {
@@ -113,6 +115,7 @@ export class SessionDriver {
           this.connect.succeeded();
           options.log.info(`Streaming from ${formatLsn(start)} (slot "${options.slot}", publication ${session.info.publications.join(',')}, ` +
             `pgoutput v${session.info.protoVersion}, server ${session.info.serverVersionNum})`);
+          options.onStreaming?.();
         },
         resolve,
       );

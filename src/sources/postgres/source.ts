@@ -159,6 +159,8 @@ export class PostgresSource implements Source<PgPosition>, Component {
       metrics: this.metrics,
       stopping: () => this.loop.stopping,
       beforeSession: () => this.runner.adoptStored(),
+      // The slot monitor starts once the slot exists: a poll before the session created it said "does not exist".
+      onStreaming: () => this.wal.start(),
     });
     this.loop = new ReconnectLoop({ firstMs: settings.startRetryIntervalMs, maxMs: MAX_RECONNECT_WAIT_MS });
     const snapshot = settings.snapshot;
@@ -233,7 +235,6 @@ export class PostgresSource implements Source<PgPosition>, Component {
       ended: () => this.driver.end(),
       failed: (err, waitMs) => this.sessionFailed(err, waitMs),
     });
-    this.wal.start();
     this.runner.begin();
   }
 
@@ -248,6 +249,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       driver.problem = `standing by: ${describeError(err)}`;
       if (!driver.standingBy) this.log.info(`Standing by: ${describeError(err)}; checking every ${this.settings.startRetryIntervalMs}ms`);
       driver.standingBy = true;
+      this.wal.start(); // the active instance's slot: its WAL is watched from here too
       return { steadyMs: this.settings.startRetryIntervalMs };
     }
     driver.standingBy = false;

@@ -64,7 +64,12 @@ export class WalWatch {
     }
   }
 
+  private started = false;
+
+  /** Starts the slot monitor (once; later calls do nothing): when the slot exists, not before (source.ts). */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.monitor?.start();
   }
 
