@@ -13,6 +13,7 @@ import type { Config } from './config/schema.ts';
 import { fileSinkType } from './sinks/file/file.ts';
 import { httpSinkType } from './sinks/http/spec.ts';
 import { kafkaSinkType } from './sinks/kafka/spec.ts';
+import { natsSinkType } from './sinks/nats/spec.ts';
 import type { Sink } from './sinks/sink.ts';
 import { stubDiscardSinkType, stubLogSinkType } from './sinks/stub.ts';
 import { kafkaSourceType } from './sources/kafka/spec.ts';
@@ -33,6 +34,7 @@ export const sourceTypes: Readonly<Record<string, SourceType>> = {
 /** Every sink type, by its config `type`. */
 export const sinkTypes: Readonly<Record<string, SinkType>> = {
   kafka: kafkaSinkType,
+  nats: natsSinkType,
   stub_log: stubLogSinkType,
   stub_discard: stubDiscardSinkType,
   file: fileSinkType,

@@ -1,0 +1,289 @@
+/**
+ * The NATS JetStream sink (docs/nats.md): events → passthrough JSON messages (the Kafka sink's
+ * message value) → subjects, each acknowledged by JetStream before `write` resolves. Loaded lazily
+ * by spec.ts, so the NATS client is imported only when a NATS sink is configured.
+ *
+ * One `write(batch)`: batches are written one after another (several pipelines may call at once;
+ * a batch stays contiguous). Every routed event is published with `Nats-Msg-Id` = its UUID,
+ * pipelined (at most `maxInFlight` awaiting their acknowledgement), and the batch resolves only when
+ * every acknowledgement came. When one fails, the acknowledgements before it are kept: the batch
+ * fails (retryable or not: failure.ts) and its retry publishes again from the first unacknowledged
+ * event, so each subject's events reach the stream in order. Anything published twice (the retry
+ * of a publish whose acknowledgement was lost, a batch redelivered after a crash) has the same
+ * `Nats-Msg-Id`, and the stream's duplicate window drops it.
+ */
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ComponentDeps } from '../../component/type.ts';
+import { ConnectStatus } from '../../core/connect-status.ts';
+import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ChangeEvent } from '../../event/event.ts';
+import { qualifiedTable } from '../../event/key.ts';
+import { passthroughBytes } from '../../event/passthrough.ts';
+import type { Metrics } from '../../metrics/catalogue.ts';
+import { SampledTimer } from '../../metrics/tally.ts';
+import { SinkEventCounter } from '../count-events.ts';
+import type { Sink } from '../sink.ts';
+import { connectNats, describeNatsConnectError } from './connection.ts';
+import { classifyPublishError } from './failure.ts';
+import type { NatsSinkOptions } from './spec.ts';
+import { ensureStream } from './stream.ts';
+import { SubjectRouter } from './subjects.ts';
+
+const SINK_TYPE = 'Sink-NATS';
+/** While the servers cannot be reached at startup, how often to try again. */
+const CONNECT_INTERVAL_MS = 5_000;
+
+/** Where a failed batch stopped: its retry starts at `index`. */
+interface Failure {
+  index: number;
+  error: StreamerError;
+}
+
+export class NatsSink implements Sink {
+  readonly type = SINK_TYPE;
+  private readonly router: SubjectRouter;
+  private readonly servers: string;
+  private readonly component: string;
+  private readonly delivered: SinkEventCounter;
+  private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
+  private readonly counts = { events: 0, noSubject: 0, duplicates: 0, errors: 0 };
+  /** Batches that failed part-way: the index of their first unacknowledged event. */
+  private readonly resume = new WeakMap<readonly ChangeEvent[], number>();
+  private readonly publishOptions: Partial<JetStreamPublishOptions>;
+
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  /** Settles when the first connection attempt has worked or failed (a write waits for it). */
+  private firstAttempt: Promise<void>;
+  private firstAttemptDone: () => void = () => {};
+  private readonly connect = new ConnectStatus();
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the last write failed (retryable); cleared by the next success. */
+  private problem: string | null = null;
+  /** Why the sink stopped for good. */
+  private fatal: string | null = null;
+  /** Writes run one after another; this is the last one queued (never rejects). */
+  private tail: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly options: NatsSinkOptions,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.router = new SubjectRouter(options.tableSubjectMapping, options.subjectFallback);
+    this.servers = options.servers.join(', ');
+    this.component = `${SINK_TYPE} (${name})`;
+    this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
+    this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
+    this.publishOptions = { timeout: options.timeout };
+    if (options.stream !== undefined) this.publishOptions.expect = { streamName: options.stream };
+    this.firstAttempt = new Promise((resolve) => (this.firstAttemptDone = resolve));
+  }
+
+  /** Logs the setup and connects in the background (status says "connecting: ..." until it works). */
+  start(): void {
+    const o = this.options;
+    this.log.info(`Writing to NATS JetStream ${this.servers}${o.stream === undefined ? '' : `, stream "${o.stream}"${o.createStream ? ' (created if missing)' : ''}`}`);
+    this.connect.start(`connecting to NATS ${this.servers}`);
+    void this.connectOnce();
+  }
+
+  write(batch: readonly ChangeEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(permanentError(`NATS sink '${this.name}' is closed`, { component: this.component }));
+    if (batch.length === 0) return Promise.resolve();
+    const job = this.tail.then(() => this.writeBatch(batch));
+    this.tail = job.catch(() => {});
+    return job;
+  }
+
+  stats(): string {
+    const c = this.counts;
+    return `events: ${c.events}, no subject: ${c.noSubject}, duplicates dropped: ${c.duplicates}, errors: ${c.errors}`;
+  }
+
+  /** The permanent failure, else the last write's failure, else "connecting: ..." until connected. */
+  status(): string | null {
+    return this.fatal ?? this.problem ?? this.connect.problem();
+  }
+
+  details(): { endpoint: string } {
+    return { endpoint: `NATS ${this.servers}${this.options.stream === undefined ? '' : `, stream ${this.options.stream}`}` };
+  }
+
+  setDebug(on: boolean): void {
+    this.log.setDebug(on);
+  }
+
+  /** Waits for queued writes, then closes the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.connectTimer);
+    this.firstAttemptDone();
+    await this.tail;
+    await this.nc?.close().catch((err: unknown) => this.log.warn(`Closing the NATS connection: ${describeError(err)}`));
+  }
+
+  // ---- connection ----
+
+  /** One connection attempt (and the stream check); on failure the next one in CONNECT_INTERVAL_MS. */
+  private async connectOnce(): Promise<void> {
+    if (this.closed) return;
+    let nc: NatsConnection | undefined;
+    try {
+      nc = await connectNats(this.options, this.component);
+      if (this.options.stream !== undefined) {
+        const created = await ensureStream(await jetstreamManager(nc, { timeout: this.options.timeout }), this.options);
+        if (created) this.log.info(`Created JetStream stream "${this.options.stream}" capturing ${created.map((s) => JSON.stringify(s)).join(', ')}`);
+      }
+      if (this.closed) {
+        await nc.close();
+        return;
+      }
+      this.nc = nc;
+      this.js = jetstream(nc, { timeout: this.options.timeout });
+      if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);
+      this.log.debug(`Connected to NATS ${nc.getServer()}`);
+      this.connect.succeeded();
+      void this.watch(nc);
+    } catch (err) {
+      await nc?.close().catch(() => {});
+      if (this.closed) return;
+      if (err instanceof StreamerError && !err.retryable) {
+        this.fatal = err.message;
+        this.log.error(err.message);
+        return;
+      }
+      const reason = err instanceof StreamerError ? err.message : describeNatsConnectError(err, this.options.servers);
+      if (this.connect.failedAttempts === 0) this.log.error(`${reason}; retrying every ${CONNECT_INTERVAL_MS / 1000}s`);
+      this.connect.failed(reason, CONNECT_INTERVAL_MS);
+      this.connectTimer = setTimeout(() => void this.connectOnce(), CONNECT_INTERVAL_MS);
+    } finally {
+      this.firstAttemptDone();
+    }
+  }
+
+  /** Follows the client's reconnects, for status (publishes meanwhile fail and are retried). */
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        this.connect.lost(`disconnected from NATS ${s.server}; the client reconnects`);
+        if (!this.closed) this.log.warn(`Disconnected from NATS ${s.server}; reconnecting`);
+      } else if (s.type === 'reconnect') {
+        this.connect.succeeded();
+        this.log.info(`Reconnected to NATS ${s.server}`);
+      }
+    }
+  }
+
+  // ---- delivery ----
+
+  private async writeBatch(batch: readonly ChangeEvent[]): Promise<void> {
+    if (this.fatal !== null) throw permanentError(this.fatal, { component: this.component });
+    if (this.js === undefined) await this.firstAttempt;
+    const js = this.js;
+    if (js === undefined) {
+      throw new StreamerError('SINK_WRITE', this.connect.problem() ?? `not connected to NATS ${this.servers}`, { component: this.component });
+    }
+    const from = this.resume.get(batch) ?? 0;
+    const unrouted = this.counts.noSubject;
+    const failure = await this.publishFrom(js, batch, from);
+    if (failure !== undefined) {
+      this.counts.errors++;
+      if (failure.error.retryable) {
+        this.resume.set(batch, failure.index);
+        this.problem = failure.error.message;
+      } else {
+        this.resume.delete(batch);
+        this.fatal = failure.error.message;
+        this.countFailed(batch, failure.index);
+      }
+      throw failure.error;
+    }
+    this.resume.delete(batch);
+    if (this.problem !== null) this.log.info('Publishing to NATS works again');
+    this.problem = null;
+    this.countDelivered(batch, from === 0 && unrouted === this.counts.noSubject);
+  }
+
+  /**
+   * Publishes `batch[from..]`, at most maxInFlight unacknowledged at a time; resolves when every
+   * publish settled, with the first failure (in batch order) if any.
+   */
+  private async publishFrom(js: JetStreamClient, batch: readonly ChangeEvent[], from: number): Promise<Failure | undefined> {
+    const window: Array<{ index: number; subject: string; ack: ReturnType<JetStreamClient['publish']> }> = [];
+    let failure: Failure | undefined;
+    const settleOldest = async () => {
+      const oldest = window.shift()!;
+      try {
+        const ack = await oldest.ack;
+        if (ack.duplicate) this.counts.duplicates++;
+      } catch (err) {
+        if (failure !== undefined) return;
+        const f = classifyPublishError(err, oldest.subject, this.options.timeout, this.options.stream);
+        failure = {
+          index: oldest.index,
+          error: new StreamerError(f.retryable ? 'SINK_WRITE' : 'SINK_PERMANENT', `${f.message} (NATS ${this.servers})`, {
+            component: this.component, retryable: f.retryable, cause: err, explainsCause: true,
+          }),
+        };
+      }
+    };
+    const max = this.options.maxInFlight;
+    for (let i = from; i < batch.length && failure === undefined; i++) {
+      const event = batch[i]!;
+      const route = this.router.routeOf(event.schema, event.table);
+      if (route === undefined) {
+        this.counts.noSubject++;
+        if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No subject for ${qualifiedTable(event)}, skipping`);
+        continue;
+      }
+      if ('invalid' in route) {
+        failure = { index: i, error: permanentError(`events of ${qualifiedTable(event)} have no valid subject: ${route.invalid}`, { component: this.component }) };
+        break;
+      }
+      const started = performance.now();
+      let data: Uint8Array;
+      try {
+        data = passthroughBytes(event);
+      } catch (err) {
+        failure = { index: i, error: permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err }) };
+        break;
+      }
+      this.encodeTimes.time(event.table, started);
+      const ack = js.publish(route.subject, data, { ...this.publishOptions, msgID: event.uuid });
+      ack.catch(() => {}); // settled in order by settleOldest()
+      window.push({ index: i, subject: route.subject, ack });
+      if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
+      if (window.length >= max) await settleOldest();
+    }
+    while (window.length > 0) await settleOldest();
+    return failure;
+  }
+
+  /** sink_events per table for the routed events of a delivered batch. */
+  private countDelivered(batch: readonly ChangeEvent[], allRouted: boolean): void {
+    const routed = allRouted ? batch : batch.filter((e) => this.router.routeOf(e.schema, e.table) !== undefined);
+    this.counts.events += routed.length;
+    this.delivered.count(routed);
+    if (this.log.debugEnabled) this.log.debug(`Published ${routed.length} events`);
+  }
+
+  /** sink_errors per table for the events a permanent failure leaves undelivered. */
+  private countFailed(batch: readonly ChangeEvent[], from: number): void {
+    const perTable = new Map<string, number>();
+    for (let i = from; i < batch.length; i++) perTable.set(batch[i]!.table, (perTable.get(batch[i]!.table) ?? 0) + 1);
+    for (const [table, n] of perTable) this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: SINK_TYPE, table }, n);
+  }
+}
+
+/** Builds and starts a NATS sink (called by spec.ts's `create`). */
+export async function createNatsSink(name: string, options: NatsSinkOptions, deps: Pick<ComponentDeps, 'log' | 'metrics'>): Promise<Sink> {
+  const sink = new NatsSink(name, options, deps.log, deps.metrics);
+  sink.start();
+  return sink;
+}
