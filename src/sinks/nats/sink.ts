@@ -60,6 +60,8 @@ export class NatsSink implements Sink {
   private firstAttemptDone: () => void = () => {};
   private readonly connect = new ConnectStatus();
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The connection attempt under way (close() waits for it, then closes what it opened). */
+  private attempt: Promise<void> = Promise.resolve();
   /** Why the last write failed (retryable); cleared by the next success. */
   private problem: string | null = null;
   /** Why the sink stopped for good. */
@@ -89,7 +91,7 @@ export class NatsSink implements Sink {
     const o = this.options;
     this.log.info(`Writing to NATS JetStream ${this.servers}${o.stream === undefined ? '' : `, stream "${o.stream}"${o.createStream ? ' (created if missing)' : ''}`}`);
     this.connect.start(`connecting to NATS ${this.servers}`);
-    void this.connectOnce();
+    this.attempt = this.connectOnce();
   }
 
   write(batch: readonly ChangeEvent[]): Promise<void> {
@@ -123,6 +125,8 @@ export class NatsSink implements Sink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.connectTimer);
+    // Writes queued meanwhile still get the attempt under way (bounded by the connect timeout).
+    await this.attempt;
     this.firstAttemptDone();
     await this.tail;
     await this.nc?.close().catch((err: unknown) => this.log.warn(`Closing the NATS connection: ${describeError(err)}`));
@@ -139,10 +143,6 @@ export class NatsSink implements Sink {
       if (this.options.stream !== undefined) {
         const created = await ensureStream(await jetstreamManager(nc, { timeout: this.options.timeout }), this.options);
         if (created) this.log.info(`Created JetStream stream "${this.options.stream}" capturing ${created.map((s) => JSON.stringify(s)).join(', ')}`);
-      }
-      if (this.closed) {
-        await nc.close();
-        return;
       }
       this.nc = nc;
       this.js = jetstream(nc, { timeout: this.options.timeout });
@@ -161,7 +161,7 @@ export class NatsSink implements Sink {
       const reason = err instanceof StreamerError ? err.message : describeNatsConnectError(err, this.options.servers);
       if (this.connect.failedAttempts === 0) this.log.error(`${reason}; retrying every ${CONNECT_INTERVAL_MS / 1000}s`);
       this.connect.failed(reason, CONNECT_INTERVAL_MS);
-      this.connectTimer = setTimeout(() => void this.connectOnce(), CONNECT_INTERVAL_MS);
+      this.connectTimer = setTimeout(() => void (this.attempt = this.connectOnce()), CONNECT_INTERVAL_MS);
     } finally {
       this.firstAttemptDone();
     }
