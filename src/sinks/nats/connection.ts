@@ -1,6 +1,6 @@
 /**
  * Connecting to NATS with the sink's keys (docs/nats.md, "Connecting"): servers, TLS files,
- * one authentication method (credentials file, NKEY seed, token, user/password), timeouts.
+ * authentication (a credentials file or an NKEY seed; a token; user/password), timeouts.
  * Shared by the sink and `check --live`. Imports the NATS client: load it lazily.
  */
 import { readFile } from 'node:fs/promises';
@@ -38,9 +38,10 @@ export async function natsConnectionOptions(o: ConnectKeys, component: string): 
     options.authenticator = credsAuthenticator(creds);
   } else if (o.nkeySeed !== undefined) {
     options.authenticator = nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed.trim()));
-  } else if (o.token !== undefined) {
-    options.token = o.token;
-  } else if (o.user !== undefined) {
+  }
+  // A token and user/password go along with either (the server uses what its configuration asks for).
+  if (o.token !== undefined) options.token = o.token;
+  if (o.user !== undefined) {
     options.user = o.user;
     options.pass = o.password ?? '';
   }

@@ -79,13 +79,11 @@ export function validateNatsSink(o: NatsSinkOptions): OptionProblem[] {
   if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
   if (o.user !== undefined && o.password === undefined) problems.push({ key: 'user', message: 'needs password' });
   if (o.password !== undefined && o.user === undefined) problems.push({ key: 'password', message: 'needs user' });
-  const methods = [
-    o.credentialsFile !== undefined && 'credentialsFile',
-    o.nkeySeed !== undefined && 'nkeySeed',
-    o.token !== undefined && 'token',
-    o.user !== undefined && 'user/password',
-  ].filter((m): m is string => typeof m === 'string');
-  if (methods.length > 1) problems.push({ key: 'credentialsFile', message: `choose one way to authenticate, found ${methods.join(', ')}` });
+  // Both sign the server's nonce with an NKEY: one of them. A token and user/password may go along
+  // (the client sends all; the server uses what its configuration asks for).
+  if (o.credentialsFile !== undefined && o.nkeySeed !== undefined) {
+    problems.push({ key: 'nkeySeed', message: 'choose credentialsFile (which holds its own NKEY seed) or nkeySeed, not both' });
+  }
   if (o.nkeySeed !== undefined && !/^SU[A-Z2-7]{56}$/.test(o.nkeySeed.trim())) {
     problems.push({ key: 'nkeySeed', message: 'expected an NKEY user seed: "SU" and 56 base32 characters' });
   }

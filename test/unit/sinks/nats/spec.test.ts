@@ -45,7 +45,7 @@ describe('[sink.NAME] type = "nats"', () => {
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\ncreateStream = true')).toContain('needs stream');
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\nstream = "a.b"')).toContain('expected a stream name');
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\nuser = "u"')).toContain('needs password');
-    expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\ntoken = "t"\nuser = "u"\npassword = "p"')).toContain('choose one way to authenticate, found token, user/password');
+    expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\ncredentialsFile = "a.creds"\nnkeySeed = "SUAM3ZGX7IPGQVZ4AUBRY4ZM2E7RFDWIMALRFU3MIMQ4M4K4AZRJG6A5NM"')).toContain('choose credentialsFile (which holds its own NKEY seed) or nkeySeed, not both');
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\nnkeySeed = "nope"')).toContain('expected an NKEY user seed');
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\ntlsCertFile = "c.pem"')).toContain('needs tlsKeyFile');
   });
