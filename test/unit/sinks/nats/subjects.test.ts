@@ -63,3 +63,16 @@ describe('NATS subjects', () => {
     expect(new SubjectRouter({ orders: 'cdc.orders' }, '').routeOf('public', 'users')).toBeUndefined();
   });
 });
+
+describe('check --live: a stream subject covers a fallback pattern', () => {
+  test('token by token, with * and >', async () => {
+    const { subjectCovers } = await import('../../../../src/commands/check/nats.ts');
+    expect(subjectCovers('cdc.>', 'cdc.*.*')).toBe(true);
+    expect(subjectCovers('cdc.*.*', 'cdc.*.*')).toBe(true);
+    expect(subjectCovers('cdc.public.*', 'cdc.*.*')).toBe(false);
+    expect(subjectCovers('>', 'a')).toBe(true);
+    expect(subjectCovers('cdc.*', 'cdc.*.*')).toBe(false);
+    expect(subjectCovers('cdc.*.*.>', 'cdc.*.*')).toBe(false);
+    expect(subjectCovers('cdc.x', 'cdc.x')).toBe(true);
+  });
+});
