@@ -4,16 +4,18 @@
  * by spec.ts, so the NATS client is imported only when a NATS sink is configured.
  *
  * One `write(batch)`: batches are written one after another (several pipelines may call at once;
- * a batch stays contiguous). Every routed event is published with `Nats-Msg-Id` = its UUID,
- * pipelined (at most `maxInFlight` awaiting their acknowledgement), and the batch resolves only when
- * every acknowledgement came. When one fails, the acknowledgements before it are kept: the batch
+ * a batch stays contiguous). Every routed event is published with `Nats-Msg-Id` = its UUID and a
+ * reply subject of the sink's own acknowledgement subscription (acks.ts: no request object, promise
+ * or timer per message, which cost the client's `js.publish` ≈ 20 µs of CPU per event, see
+ * docs/benchmarks.md), pipelined (at most `maxInFlight` awaiting their acknowledgement), and the
+ * batch resolves only when every acknowledgement came. When one fails, the acknowledgements before it are kept: the batch
  * fails (retryable or not: failure.ts) and its retry publishes again from the first unacknowledged
  * event, so each subject's events reach the stream in order. Anything published twice (the retry
  * of a publish whose acknowledgement was lost, a batch redelivered after a crash) has the same
  * `Nats-Msg-Id`, and the stream's duplicate window drops it.
  */
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { ComponentDeps } from '../../component/type.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
@@ -26,6 +28,7 @@ import { SampledTimer } from '../../metrics/tally.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
 import { connectNats, describeNatsConnectError } from './connection.ts';
+import { BatchAcks, parseAck } from './acks.ts';
 import { classifyPublishError } from './failure.ts';
 import type { NatsSinkOptions } from './spec.ts';
 import { ensureStream } from './stream.ts';
@@ -51,10 +54,14 @@ export class NatsSink implements Sink {
   private readonly counts = { events: 0, noSubject: 0, duplicates: 0, errors: 0 };
   /** Batches that failed part-way: the index of their first unacknowledged event. */
   private readonly resume = new WeakMap<readonly ChangeEvent[], number>();
-  private readonly publishOptions: Partial<JetStreamPublishOptions>;
 
   private nc: NatsConnection | undefined;
-  private js: JetStreamClient | undefined;
+  /** `<inbox>.`: the reply subjects of the publishes, `<inbox>.<n>` for publish number n. */
+  private replyPrefix = '';
+  /** Publishes so far (numbers the reply subjects). */
+  private published = 0;
+  /** The acknowledgements of the batch being written (batches are written one at a time). */
+  private current: BatchAcks | undefined;
   /** Settles when the first connection attempt has worked or failed (a write waits for it). */
   private firstAttempt: Promise<void>;
   private firstAttemptDone: () => void = () => {};
@@ -81,8 +88,6 @@ export class NatsSink implements Sink {
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
-    this.publishOptions = { timeout: options.timeout };
-    if (options.stream !== undefined) this.publishOptions.expect = { streamName: options.stream };
     this.firstAttempt = new Promise((resolve) => (this.firstAttemptDone = resolve));
   }
 
@@ -144,8 +149,9 @@ export class NatsSink implements Sink {
         const created = await ensureStream(await jetstreamManager(nc, { timeout: this.options.timeout }), this.options);
         if (created) this.log.info(`Created JetStream stream "${this.options.stream}" capturing ${created.map((s) => JSON.stringify(s)).join(', ')}`);
       }
+      this.replyPrefix = `${createInbox()}.`;
+      nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err === null ? this.onAck(m) : undefined) });
       this.nc = nc;
-      this.js = jetstream(nc, { timeout: this.options.timeout });
       if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);
       this.log.debug(`Connected to NATS ${nc.getServer()}`);
       this.connect.succeeded();
@@ -184,14 +190,14 @@ export class NatsSink implements Sink {
 
   private async writeBatch(batch: readonly ChangeEvent[]): Promise<void> {
     if (this.fatal !== null) throw permanentError(this.fatal, { component: this.component });
-    if (this.js === undefined) await this.firstAttempt;
-    const js = this.js;
-    if (js === undefined) {
+    if (this.nc === undefined) await this.firstAttempt;
+    const nc = this.nc;
+    if (nc === undefined) {
       throw new StreamerError('SINK_WRITE', this.connect.problem() ?? `not connected to NATS ${this.servers}`, { component: this.component });
     }
     const from = this.resume.get(batch) ?? 0;
     const unrouted = this.counts.noSubject;
-    const failure = await this.publishFrom(js, batch, from);
+    const failure = await this.publishFrom(nc, batch, from);
     if (failure !== undefined) {
       this.counts.errors++;
       if (failure.error.retryable) {
@@ -210,59 +216,87 @@ export class NatsSink implements Sink {
     this.countDelivered(batch, from === 0 && unrouted === this.counts.noSubject);
   }
 
+  /** An answer on the acknowledgement subscription. */
+  private onAck(m: Msg): void {
+    const current = this.current;
+    if (current === undefined) return; // of a batch that already failed: its retry publishes again
+    current.settle(Number(m.subject.slice(this.replyPrefix.length)), parseAck(m.data, m.headers?.code));
+  }
+
   /**
    * Publishes `batch[from..]`, at most maxInFlight unacknowledged at a time; resolves when every
-   * publish settled, with the first failure (in batch order) if any.
+   * publish was answered (or `timeout` passed without an answer), with the first failure (in batch
+   * order) if any. Stops publishing at the first failed answer.
    */
-  private async publishFrom(js: JetStreamClient, batch: readonly ChangeEvent[], from: number): Promise<Failure | undefined> {
-    const window: Array<{ index: number; subject: string; ack: ReturnType<JetStreamClient['publish']> }> = [];
-    let failure: Failure | undefined;
-    const settleOldest = async () => {
-      const oldest = window.shift()!;
-      try {
-        const ack = await oldest.ack;
-        if (ack.duplicate) this.counts.duplicates++;
-      } catch (err) {
-        if (failure !== undefined) return;
-        const f = classifyPublishError(err, oldest.subject, this.options.timeout, this.options.stream);
-        failure = {
-          index: oldest.index,
-          error: new StreamerError(f.retryable ? 'SINK_WRITE' : 'SINK_PERMANENT', `${f.message} (NATS ${this.servers})`, {
-            component: this.component, retryable: f.retryable, cause: err, explainsCause: true,
-          }),
-        };
-      }
-    };
+  private async publishFrom(nc: NatsConnection, batch: readonly ChangeEvent[], from: number): Promise<Failure | undefined> {
+    const acks = new BatchAcks(this.published);
+    this.current = acks;
     const max = this.options.maxInFlight;
-    for (let i = from; i < batch.length && failure === undefined; i++) {
-      const event = batch[i]!;
-      const route = this.router.routeOf(event.schema, event.table);
-      if (route === undefined) {
-        this.counts.noSubject++;
-        if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No subject for ${qualifiedTable(event)}, skipping`);
-        continue;
+    const timeout = this.options.timeout;
+    let failure: Failure | undefined;
+    try {
+      for (let i = from; i < batch.length && !acks.hasFailure; i++) {
+        const event = batch[i]!;
+        const route = this.router.routeOf(event.schema, event.table);
+        if (route === undefined) {
+          this.counts.noSubject++;
+          if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No subject for ${qualifiedTable(event)}, skipping`);
+          continue;
+        }
+        if ('invalid' in route) {
+          failure = { index: i, error: permanentError(`events of ${qualifiedTable(event)} have no valid subject: ${route.invalid}`, { component: this.component }) };
+          break;
+        }
+        const started = performance.now();
+        let data: Uint8Array;
+        try {
+          data = passthroughBytes(event);
+        } catch (err) {
+          failure = { index: i, error: permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err }) };
+          break;
+        }
+        this.encodeTimes.time(event.table, started);
+        const n = acks.add(i, route.subject);
+        this.published++;
+        try {
+          nc.publish(route.subject, data, { reply: this.replyPrefix + n, headers: this.headersOf(event) });
+        } catch (err) {
+          failure = { index: i, error: this.publishError(err, route.subject) };
+          break;
+        }
+        if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
+        if (acks.outstanding >= max) await acks.wait(max >> 1, timeout);
       }
-      if ('invalid' in route) {
-        failure = { index: i, error: permanentError(`events of ${qualifiedTable(event)} have no valid subject: ${route.invalid}`, { component: this.component }) };
-        break;
-      }
-      const started = performance.now();
-      let data: Uint8Array;
-      try {
-        data = passthroughBytes(event);
-      } catch (err) {
-        failure = { index: i, error: permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err }) };
-        break;
-      }
-      this.encodeTimes.time(event.table, started);
-      const ack = js.publish(route.subject, data, { ...this.publishOptions, msgID: event.uuid });
-      ack.catch(() => {}); // settled in order by settleOldest()
-      window.push({ index: i, subject: route.subject, ack });
-      if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
-      if (window.length >= max) await settleOldest();
+      await acks.wait(0, timeout);
+    } finally {
+      this.current = undefined;
     }
-    while (window.length > 0) await settleOldest();
+    const { duplicates, firstFailure } = acks.result();
+    this.counts.duplicates += duplicates;
+    if (firstFailure !== undefined) {
+      const k = firstFailure.position;
+      const subject = acks.subjects[k]!;
+      const error = firstFailure.error === undefined ? this.publishError(namedTimeout(), subject) : this.publishError(firstFailure.error, subject);
+      // A failure before the first unacknowledged publish (encoding, subject) comes first in batch order.
+      if (failure === undefined || acks.indices[k]! < failure.index) failure = { index: acks.indices[k]!, error };
+    }
     return failure;
+  }
+
+  /** `Nats-Msg-Id` (and `Nats-Expected-Stream` with `stream`) of an event's message. */
+  private headersOf(event: ChangeEvent): MsgHdrs {
+    const h = headers();
+    h.set('Nats-Msg-Id', event.uuid);
+    if (this.options.stream !== undefined) h.set('Nats-Expected-Stream', this.options.stream);
+    return h;
+  }
+
+  /** A failed publish as the StreamerError the pipeline sees (failure.ts decides whether it is retryable). */
+  private publishError(err: unknown, subject: string): StreamerError {
+    const f = classifyPublishError(err, subject, this.options.timeout, this.options.stream);
+    return new StreamerError(f.retryable ? 'SINK_WRITE' : 'SINK_PERMANENT', `${f.message} (NATS ${this.servers})`, {
+      component: this.component, retryable: f.retryable, cause: err, explainsCause: true,
+    });
   }
 
   /** sink_events per table for the routed events of a delivered batch. */
@@ -279,6 +313,13 @@ export class NatsSink implements Sink {
     for (let i = from; i < batch.length; i++) perTable.set(batch[i]!.table, (perTable.get(batch[i]!.table) ?? 0) + 1);
     for (const [table, n] of perTable) this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: SINK_TYPE, table }, n);
   }
+}
+
+/** What an unanswered publish counts as (failure.ts: retryable). */
+function namedTimeout(): Error {
+  const err = new Error('no acknowledgement');
+  err.name = 'TimeoutError';
+  return err;
 }
 
 /** Builds and starts a NATS sink (called by spec.ts's `create`). */
