@@ -73,6 +73,21 @@ export class BatchAcks {
     return this.failed;
   }
 
+  /** Position of the first publish not answered yet (published when all are). */
+  settledUpTo(): number {
+    let k = 0;
+    while (k < this.outcomes.length && this.outcomes[k] !== undefined) k++;
+    return k;
+  }
+
+  /** Forgets the publishes from position `count` on (never sent: no answer will come). */
+  truncate(count: number): void {
+    for (let k = count; k < this.outcomes.length; k++) if (this.outcomes[k] !== undefined) this.settledCount--;
+    this.indices.length = Math.min(count, this.indices.length);
+    this.subjects.length = this.indices.length;
+    this.outcomes.length = this.indices.length;
+  }
+
   /** Records a publish of event `index` to `subject`; returns its number (base + position). */
   add(index: number, subject: string): number {
     this.indices.push(index);

@@ -15,7 +15,7 @@
  * `Nats-Msg-Id`, and the stream's duplicate window drops it.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import type { ComponentDeps } from '../../component/type.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
@@ -30,6 +30,7 @@ import type { Sink } from '../sink.ts';
 import { connectNats, describeNatsConnectError } from './connection.ts';
 import { BatchAcks, parseAck } from './acks.ts';
 import { classifyPublishError } from './failure.ts';
+import { FrameWriter } from './frames.ts';
 import type { NatsSinkOptions } from './spec.ts';
 import { ensureStream } from './stream.ts';
 import { SubjectRouter } from './subjects.ts';
@@ -62,6 +63,8 @@ export class NatsSink implements Sink {
   private published = 0;
   /** The acknowledgements of the batch being written (batches are written one at a time). */
   private current: BatchAcks | undefined;
+  /** Encodes the publishes of a chunk of events into one buffer (frames.ts). */
+  private frames: FrameWriter | undefined;
   /** Settles when the first connection attempt has worked or failed (a write waits for it). */
   private firstAttempt: Promise<void>;
   private firstAttemptDone: () => void = () => {};
@@ -151,6 +154,7 @@ export class NatsSink implements Sink {
       }
       this.replyPrefix = `${createInbox()}.`;
       nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err === null ? this.onAck(m) : undefined) });
+      this.frames = new FrameWriter(this.replyPrefix, this.options.stream);
       this.nc = nc;
       if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);
       this.log.debug(`Connected to NATS ${nc.getServer()}`);
@@ -231,9 +235,21 @@ export class NatsSink implements Sink {
   private async publishFrom(nc: NatsConnection, batch: readonly ChangeEvent[], from: number): Promise<Failure | undefined> {
     const acks = new BatchAcks(this.published);
     this.current = acks;
+    const frames = this.frames!;
+    const maxPayload = nc.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
     const max = this.options.maxInFlight;
     const timeout = this.options.timeout;
     let failure: Failure | undefined;
+    let sendError: StreamerError | undefined;
+    let stalled = false;
+    /** Publishes handed to the connection. */
+    let sent = 0;
+    const flush = (): StreamerError | undefined => {
+      if (frames.size === 0) return undefined;
+      const error = this.send(nc, frames.take());
+      if (error === undefined) sent = acks.published;
+      return error;
+    };
     try {
       for (let i = from; i < batch.length && !acks.hasFailure; i++) {
         const event = batch[i]!;
@@ -256,18 +272,33 @@ export class NatsSink implements Sink {
           break;
         }
         this.encodeTimes.time(event.table, started);
-        const n = acks.add(i, route.subject);
-        this.published++;
-        try {
-          nc.publish(route.subject, data, { reply: this.replyPrefix + n, headers: this.headersOf(event) });
-        } catch (err) {
-          failure = { index: i, error: this.publishError(err, route.subject) };
+        if (frames.messageBytes(event.uuid, data) > maxPayload) {
+          failure = { index: i, error: permanentError(`event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(event.uuid, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
           break;
         }
+        frames.add(route.subject, acks.add(i, route.subject), event.uuid, data);
+        this.published++;
         if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
-        if (acks.outstanding >= max) await acks.wait(max >> 1, timeout);
+        if (frames.size >= CHUNK_BYTES || acks.outstanding >= max) {
+          sendError = flush();
+          if (sendError !== undefined) break;
+          if (acks.outstanding >= max) await acks.wait(max >> 1, timeout);
+          // No answers within the timeout: the unanswered ones count as timed out.
+          if (acks.outstanding >= max) {
+            stalled = true;
+            break;
+          }
+        }
       }
-      await acks.wait(0, timeout);
+      // What was encoded before an encoding or subject failure still goes; after a refused publish, not.
+      if (sendError === undefined && !acks.hasFailure) sendError = flush();
+      frames.take();
+      const unsent = acks.indices[sent];
+      acks.truncate(sent);
+      if (sendError !== undefined) {
+        return { index: acks.indices[acks.settledUpTo()] ?? unsent ?? failure?.index ?? from, error: sendError };
+      }
+      if (!stalled) await acks.wait(0, timeout);
     } finally {
       this.current = undefined;
     }
@@ -276,19 +307,21 @@ export class NatsSink implements Sink {
     if (firstFailure !== undefined) {
       const k = firstFailure.position;
       const subject = acks.subjects[k]!;
-      const error = firstFailure.error === undefined ? this.publishError(namedTimeout(), subject) : this.publishError(firstFailure.error, subject);
+      const error = this.publishError(firstFailure.error ?? namedTimeout(), subject);
       // A failure before the first unacknowledged publish (encoding, subject) comes first in batch order.
       if (failure === undefined || acks.indices[k]! < failure.index) failure = { index: acks.indices[k]!, error };
     }
     return failure;
   }
 
-  /** `Nats-Msg-Id` (and `Nats-Expected-Stream` with `stream`) of an event's message. */
-  private headersOf(event: ChangeEvent): MsgHdrs {
-    const h = headers();
-    h.set('Nats-Msg-Id', event.uuid);
-    if (this.options.stream !== undefined) h.set('Nats-Expected-Stream', this.options.stream);
-    return h;
+  /**
+   * Hands a chunk of frames to the connection, as `publish()` would its one message: queued while
+   * the client reconnects, flushed in order. Returns the error when the connection is closed.
+   */
+  private send(nc: NatsConnection, chunk: Uint8Array): StreamerError | undefined {
+    if (nc.isClosed() || nc.isDraining()) return this.publishError(closedError(), 'any subject');
+    protocolOf(nc).sendCommand(chunk);
+    return undefined;
   }
 
   /** A failed publish as the StreamerError the pipeline sees (failure.ts decides whether it is retryable). */
@@ -313,6 +346,25 @@ export class NatsSink implements Sink {
     for (let i = from; i < batch.length; i++) perTable.set(batch[i]!.table, (perTable.get(batch[i]!.table) ?? 0) + 1);
     for (const [table, n] of perTable) this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: SINK_TYPE, table }, n);
   }
+}
+
+/** Frames are handed to the connection in chunks of about this many bytes. */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The connection's protocol handler, whose `sendCommand` queues raw protocol bytes (what `publish()`
+ * itself ends in). Not in the client's typings: checked here, so a client without it fails loudly.
+ */
+function protocolOf(nc: NatsConnection): { sendCommand(bytes: Uint8Array): void } {
+  const protocol = (nc as unknown as { protocol?: { sendCommand?: unknown } }).protocol;
+  if (typeof protocol?.sendCommand !== 'function') throw new Error('this NATS client has no protocol.sendCommand (the pinned @nats-io/transport-node has)');
+  return protocol as { sendCommand(bytes: Uint8Array): void };
+}
+
+function closedError(): Error {
+  const err = new Error('the connection is closed');
+  err.name = 'ClosedConnectionError';
+  return err;
 }
 
 /** What an unanswered publish counts as (failure.ts: retryable). */
