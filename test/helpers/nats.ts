@@ -6,6 +6,9 @@
  * JetStream consumer. Nothing starts until a hook runs.
  */
 import { afterAll, beforeAll } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { SectionSpec } from '../../src/config/fields.ts';
@@ -135,8 +138,21 @@ export interface PrivateNats {
   remove(): Promise<void>;
 }
 
-export async function startPrivateNats(): Promise<PrivateNats> {
-  const vars = await runScript('nats/start', ['--private']);
+/** @param extraConf lines appended to the server's config (e.g. `authorization { token: "t" }`). */
+export async function startPrivateNats(extraConf?: string): Promise<PrivateNats> {
+  const args = ['--private'];
+  let confDir: string | undefined;
+  if (extraConf !== undefined) {
+    confDir = mkdtempSync(join(tmpdir(), 'psql-streamer-nats-conf-'));
+    writeFileSync(join(confDir, 'extra.conf'), extraConf);
+    args.push('--conf-extra', join(confDir, 'extra.conf'));
+  }
+  let vars: Record<string, string>;
+  try {
+    vars = await runScript('nats/start', args);
+  } finally {
+    if (confDir !== undefined) rmSync(confDir, { recursive: true, force: true });
+  }
   const dir = required(vars, 'PSQL_STREAMER_NATS_DIR');
   return {
     url: required(vars, 'NATS_URL'),
