@@ -159,7 +159,9 @@ export class NatsSink implements Sink {
       if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);
       this.log.debug(`Connected to NATS ${nc.getServer()}`);
       this.connect.succeeded();
-      void this.watch(nc);
+      const connected = nc;
+      void this.watch(connected);
+      void connected.closed().then((err) => this.onClosed(connected, err));
     } catch (err) {
       await nc?.close().catch(() => {});
       if (this.closed) return;
@@ -188,6 +190,19 @@ export class NatsSink implements Sink {
         this.log.info(`Reconnected to NATS ${s.server}`);
       }
     }
+  }
+
+  /**
+   * The client gave up on a connection (it reconnects for ever, so only a server refusing us for
+   * good, e.g. revoked credentials, gets here): connect again from scratch, as at startup.
+   */
+  private onClosed(nc: NatsConnection, err: void | Error): void {
+    if (this.closed || this.nc !== nc) return;
+    this.nc = undefined;
+    const reason = `the NATS connection closed${err ? `: ${describeError(err)}` : ''}`;
+    this.log.error(`${reason}; connecting again every ${CONNECT_INTERVAL_MS / 1000}s`);
+    this.connect.failed(reason, CONNECT_INTERVAL_MS);
+    this.connectTimer = setTimeout(() => void (this.attempt = this.connectOnce()), CONNECT_INTERVAL_MS);
   }
 
   // ---- delivery ----
@@ -246,7 +261,7 @@ export class NatsSink implements Sink {
     let sent = 0;
     const flush = (): StreamerError | undefined => {
       if (frames.size === 0) return undefined;
-      const error = this.send(nc, frames.take());
+      const error = this.send(nc, frames.take(), acks.subjects[sent] ?? '');
       if (error === undefined) sent = acks.published;
       return error;
     };
@@ -315,11 +330,14 @@ export class NatsSink implements Sink {
   }
 
   /**
-   * Hands a chunk of frames to the connection, as `publish()` would its one message: queued while
-   * the client reconnects, flushed in order. Returns the error when the connection is closed.
+   * Hands a chunk of frames (the first to `subject`) to the connection, as `publish()` would its
+   * one message. Returns the error when the connection is closed or reconnecting.
    */
-  private send(nc: NatsConnection, chunk: Uint8Array): StreamerError | undefined {
-    if (nc.isClosed() || nc.isDraining()) return this.publishError(closedError(), 'any subject');
+  private send(nc: NatsConnection, chunk: Uint8Array, subject: string): StreamerError | undefined {
+    if (nc.isClosed() || nc.isDraining()) return this.publishError(closedError(), subject);
+    // While the client reconnects it would queue the frames in memory, again at every retry of the
+    // batch: a long outage would grow that queue without bound. The retry after the reconnect sends them.
+    if (!this.connect.isConnected) return this.publishError(closedError('disconnected; the client reconnects'), subject);
     protocolOf(nc).sendCommand(chunk);
     return undefined;
   }
@@ -361,8 +379,8 @@ function protocolOf(nc: NatsConnection): { sendCommand(bytes: Uint8Array): void 
   return protocol as { sendCommand(bytes: Uint8Array): void };
 }
 
-function closedError(): Error {
-  const err = new Error('the connection is closed');
+function closedError(message = 'the connection is closed'): Error {
+  const err = new Error(message);
   err.name = 'ClosedConnectionError';
   return err;
 }
