@@ -5,19 +5,18 @@
  *
  * One `write(batch)`: batches are written one after another (several pipelines may call at once;
  * a batch stays contiguous). Every routed event is published with `Nats-Msg-Id` = its UUID and a
- * reply subject of the sink's own acknowledgement subscription (acks.ts: no request object, promise
- * or timer per message, which cost the client's `js.publish` ≈ 20 µs of CPU per event, see
- * docs/benchmarks.md), pipelined (at most `maxInFlight` awaiting their acknowledgement), and the
- * batch resolves only when every acknowledgement came. When one fails, the acknowledgements before it are kept: the batch
- * fails (retryable or not: failure.ts) and its retry publishes again from the first unacknowledged
- * event, so each subject's events reach the stream in order. Anything published twice (the retry
+ * reply subject of the sink's own acknowledgement subscription (link.ts, acks.ts), written as
+ * `HPUB` frames in chunks (frames.ts) rather than a client request per event (which cost 25–32 µs of
+ * CPU per event: docs/benchmarks.md), pipelined (at most `maxInFlight` awaiting their
+ * acknowledgement); the batch resolves only when every acknowledgement came. When one fails, the
+ * acknowledgements before it are kept: the batch fails (retryable or not: failure.ts) and its retry
+ * publishes again from the first unacknowledged event, so each subject's events reach the stream in
+ * order. Anything published twice (the retry
  * of a publish whose acknowledgement was lost, a batch redelivered after a crash) has the same
  * `Nats-Msg-Id`, and the stream's duplicate window drops it.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
-import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { ComponentDeps } from '../../component/type.ts';
-import { ConnectStatus } from '../../core/connect-status.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeEvent } from '../../event/event.ts';
@@ -27,17 +26,13 @@ import type { Metrics } from '../../metrics/catalogue.ts';
 import { SampledTimer } from '../../metrics/tally.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
-import { connectNats, describeNatsConnectError } from './connection.ts';
 import { BatchAcks, parseAck } from './acks.ts';
 import { classifyPublishError } from './failure.ts';
-import { FrameWriter } from './frames.ts';
+import { NatsLink } from './link.ts';
 import type { NatsSinkOptions } from './spec.ts';
-import { ensureStream } from './stream.ts';
 import { SubjectRouter } from './subjects.ts';
 
 const SINK_TYPE = 'Sink-NATS';
-/** While the servers cannot be reached at startup, how often to try again. */
-const CONNECT_INTERVAL_MS = 5_000;
 
 /** Where a failed batch stopped: its retry starts at `index`. */
 interface Failure {
@@ -56,22 +51,11 @@ export class NatsSink implements Sink {
   /** Batches that failed part-way: the index of their first unacknowledged event. */
   private readonly resume = new WeakMap<readonly ChangeEvent[], number>();
 
-  private nc: NatsConnection | undefined;
-  /** `<inbox>.`: the reply subjects of the publishes, `<inbox>.<n>` for publish number n. */
-  private replyPrefix = '';
+  private readonly link: NatsLink;
   /** Publishes so far (numbers the reply subjects). */
   private published = 0;
   /** The acknowledgements of the batch being written (batches are written one at a time). */
   private current: BatchAcks | undefined;
-  /** Encodes the publishes of a chunk of events into one buffer (frames.ts). */
-  private frames: FrameWriter | undefined;
-  /** Settles when the first connection attempt has worked or failed (a write waits for it). */
-  private firstAttempt: Promise<void>;
-  private firstAttemptDone: () => void = () => {};
-  private readonly connect = new ConnectStatus();
-  private connectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The connection attempt under way (close() waits for it, then closes what it opened). */
-  private attempt: Promise<void> = Promise.resolve();
   /** Why the last write failed (retryable); cleared by the next success. */
   private problem: string | null = null;
   /** Why the sink stopped for good. */
@@ -91,15 +75,14 @@ export class NatsSink implements Sink {
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
-    this.firstAttempt = new Promise((resolve) => (this.firstAttemptDone = resolve));
+    this.link = new NatsLink(options, log, this.component, (m) => this.onAck(m));
   }
 
   /** Logs the setup and connects in the background (status says "connecting: ..." until it works). */
   start(): void {
     const o = this.options;
     this.log.info(`Writing to NATS JetStream ${this.servers}${o.stream === undefined ? '' : `, stream "${o.stream}"${o.createStream ? ' (created if missing)' : ''}`}`);
-    this.connect.start(`connecting to NATS ${this.servers}`);
-    this.attempt = this.connectOnce();
+    this.link.start();
   }
 
   write(batch: readonly ChangeEvent[]): Promise<void> {
@@ -117,7 +100,7 @@ export class NatsSink implements Sink {
 
   /** The permanent failure, else the last write's failure, else "connecting: ..." until connected. */
   status(): string | null {
-    return this.fatal ?? this.problem ?? this.connect.problem();
+    return this.link.fatal ?? this.fatal ?? this.problem ?? this.link.connect.problem();
   }
 
   details(): { endpoint: string } {
@@ -132,87 +115,19 @@ export class NatsSink implements Sink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.connectTimer);
-    // Writes queued meanwhile still get the attempt under way (bounded by the connect timeout).
-    await this.attempt;
-    this.firstAttemptDone();
+    await this.link.stop();
     await this.tail;
-    await this.nc?.close().catch((err: unknown) => this.log.warn(`Closing the NATS connection: ${describeError(err)}`));
-  }
-
-  // ---- connection ----
-
-  /** One connection attempt (and the stream check); on failure the next one in CONNECT_INTERVAL_MS. */
-  private async connectOnce(): Promise<void> {
-    if (this.closed) return;
-    let nc: NatsConnection | undefined;
-    try {
-      nc = await connectNats(this.options, this.component);
-      if (this.options.stream !== undefined) {
-        const created = await ensureStream(await jetstreamManager(nc, { timeout: this.options.timeout }), this.options);
-        if (created) this.log.info(`Created JetStream stream "${this.options.stream}" capturing ${created.map((s) => JSON.stringify(s)).join(', ')}`);
-      }
-      this.replyPrefix = `${createInbox()}.`;
-      nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err === null ? this.onAck(m) : undefined) });
-      this.frames = new FrameWriter(this.replyPrefix, this.options.stream);
-      this.nc = nc;
-      if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);
-      this.log.debug(`Connected to NATS ${nc.getServer()}`);
-      this.connect.succeeded();
-      const connected = nc;
-      void this.watch(connected);
-      void connected.closed().then((err) => this.onClosed(connected, err));
-    } catch (err) {
-      await nc?.close().catch(() => {});
-      if (this.closed) return;
-      if (err instanceof StreamerError && !err.retryable) {
-        this.fatal = err.message;
-        this.log.error(err.message);
-        return;
-      }
-      const reason = err instanceof StreamerError ? err.message : describeNatsConnectError(err, this.options.servers);
-      if (this.connect.failedAttempts === 0) this.log.error(`${reason}; retrying every ${CONNECT_INTERVAL_MS / 1000}s`);
-      this.connect.failed(reason, CONNECT_INTERVAL_MS);
-      this.connectTimer = setTimeout(() => void (this.attempt = this.connectOnce()), CONNECT_INTERVAL_MS);
-    } finally {
-      this.firstAttemptDone();
-    }
-  }
-
-  /** Follows the client's reconnects, for status (publishes meanwhile fail and are retried). */
-  private async watch(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') {
-        this.connect.lost(`disconnected from NATS ${s.server}; the client reconnects`);
-        if (!this.closed) this.log.warn(`Disconnected from NATS ${s.server}; reconnecting`);
-      } else if (s.type === 'reconnect') {
-        this.connect.succeeded();
-        this.log.info(`Reconnected to NATS ${s.server}`);
-      }
-    }
-  }
-
-  /**
-   * The client gave up on a connection (it reconnects for ever, so only a server refusing us for
-   * good, e.g. revoked credentials, gets here): connect again from scratch, as at startup.
-   */
-  private onClosed(nc: NatsConnection, err: void | Error): void {
-    if (this.closed || this.nc !== nc) return;
-    this.nc = undefined;
-    const reason = `the NATS connection closed${err ? `: ${describeError(err)}` : ''}`;
-    this.log.error(`${reason}; connecting again every ${CONNECT_INTERVAL_MS / 1000}s`);
-    this.connect.failed(reason, CONNECT_INTERVAL_MS);
-    this.connectTimer = setTimeout(() => void (this.attempt = this.connectOnce()), CONNECT_INTERVAL_MS);
+    await this.link.closeConnection();
   }
 
   // ---- delivery ----
 
   private async writeBatch(batch: readonly ChangeEvent[]): Promise<void> {
-    if (this.fatal !== null) throw permanentError(this.fatal, { component: this.component });
-    if (this.nc === undefined) await this.firstAttempt;
-    const nc = this.nc;
+    const nc = await this.link.connection();
+    const fatal = this.link.fatal ?? this.fatal;
+    if (fatal !== null) throw permanentError(fatal, { component: this.component });
     if (nc === undefined) {
-      throw new StreamerError('SINK_WRITE', this.connect.problem() ?? `not connected to NATS ${this.servers}`, { component: this.component });
+      throw new StreamerError('SINK_WRITE', this.link.connect.problem() ?? `not connected to NATS ${this.servers}`, { component: this.component });
     }
     const from = this.resume.get(batch) ?? 0;
     const unrouted = this.counts.noSubject;
@@ -239,7 +154,7 @@ export class NatsSink implements Sink {
   private onAck(m: Msg): void {
     const current = this.current;
     if (current === undefined) return; // of a batch that already failed: its retry publishes again
-    current.settle(Number(m.subject.slice(this.replyPrefix.length)), parseAck(m.data, m.headers?.code));
+    current.settle(Number(m.subject.slice(this.link.replyPrefix.length)), parseAck(m.data, m.headers?.code));
   }
 
   /**
@@ -250,7 +165,7 @@ export class NatsSink implements Sink {
   private async publishFrom(nc: NatsConnection, batch: readonly ChangeEvent[], from: number): Promise<Failure | undefined> {
     const acks = new BatchAcks(this.published);
     this.current = acks;
-    const frames = this.frames!;
+    const frames = this.link.frames!;
     const maxPayload = nc.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
     const max = this.options.maxInFlight;
     const timeout = this.options.timeout;
@@ -337,7 +252,7 @@ export class NatsSink implements Sink {
     if (nc.isClosed() || nc.isDraining()) return this.publishError(closedError(), subject);
     // While the client reconnects it would queue the frames in memory, again at every retry of the
     // batch: a long outage would grow that queue without bound. The retry after the reconnect sends them.
-    if (!this.connect.isConnected) return this.publishError(closedError('disconnected; the client reconnects'), subject);
+    if (!this.link.connect.isConnected) return this.publishError(closedError('disconnected; the client reconnects'), subject);
     protocolOf(nc).sendCommand(chunk);
     return undefined;
   }
