@@ -130,6 +130,8 @@ export function useNats(): NatsFixture {
 /** A nats-server of one test's own, which it may stop and start again on the same store. */
 export interface PrivateNats {
   url: string;
+  /** Its directory: nats.conf (a test may edit it between stop() and start()), the store, server.log. */
+  dir: string;
   /** Stops the server, keeping its store. */
   stop(): Promise<void>;
   /** Starts it again (same port, same store). */
@@ -156,6 +158,7 @@ export async function startPrivateNats(extraConf?: string): Promise<PrivateNats>
   const dir = required(vars, 'PSQL_STREAMER_NATS_DIR');
   return {
     url: required(vars, 'NATS_URL'),
+    dir,
     stop: async () => void (await runScript('nats/stop', ['--dir', dir, '--keep'])),
     start: async () => void (await runScript('nats/start', ['--dir', dir])),
     remove: async () => void (await runScript('nats/stop', ['--dir', dir])),

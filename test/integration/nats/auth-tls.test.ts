@@ -5,6 +5,7 @@
  * files (operator/account JWTs) are not covered here.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nkeys, type ConnectionOptions } from '@nats-io/transport-node';
@@ -12,7 +13,7 @@ import type { NatsSinkOptions } from '../../../src/sinks/nats/spec.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { makeCertificates } from '../../helpers/certs.ts';
 import { createStream, makeNatsSink, startPrivateNats, streamSize, type PrivateNats } from '../../helpers/nats.ts';
-import { useTempDirs } from '../../helpers/streamer.ts';
+import { useTempDirs, waitFor } from '../../helpers/streamer.ts';
 
 const servers: PrivateNats[] = [];
 const newDir = useTempDirs('psql-streamer-nats-tls-');
@@ -77,6 +78,34 @@ describe('NATS sink: authentication and TLS', () => {
       await sink.close();
     }
   }, 60_000);
+
+  test('the client gives up (credentials refused twice on reconnect): the sink connects again from scratch once they work', async () => {
+    const server = await startPrivateNats('authorization { token: "one" }\n');
+    servers.push(server);
+    const conf = join(server.dir, 'nats.conf');
+    const nc = await connect({ servers: server.url, token: 'one' });
+    await createStream(await jetstreamManager(nc), 'AUTH', ['auth.>']);
+    await nc.close();
+    const sink = await makeNatsSink('nats-revoked', { servers: [server.url], subjectFallback: 'auth.{table}', token: 'one', timeout: 2000 });
+    try {
+      await sink.write(Array.from({ length: 5 }, (_, k) => makeTestEvent(k, 'db1', 'items')));
+      await server.stop();
+      writeFileSync(conf, readFileSync(conf, 'utf8').replace('token: "one"', 'token: "two"'));
+      await server.start();
+      await waitFor('the sink to say the connection closed', () => /^reconnecting: (the NATS connection closed|NATS .* refused the credentials)/.test(sink.status() ?? ''), 30_000);
+      await server.stop();
+      writeFileSync(conf, readFileSync(conf, 'utf8').replace('token: "two"', 'token: "one"'));
+      await server.start();
+      const batch = Array.from({ length: 5 }, (_, k) => makeTestEvent(5 + k, 'db1', 'items'));
+      await waitFor('a write to work again', () => sink.write(batch).then(() => true, () => false), 30_000);
+      expect(sink.status()).toBeNull();
+    } finally {
+      await sink.close();
+    }
+    const check = await connect({ servers: server.url, token: 'one' });
+    expect(await streamSize(check, 'AUTH')).toBe(10);
+    await check.close();
+  }, 90_000);
 
   test('mutual TLS with a test CA (tlsCaFile, tlsCertFile, tlsKeyFile)', async () => {
     const dir = newDir();
