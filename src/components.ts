@@ -34,11 +34,11 @@ export const sourceTypes: Readonly<Record<string, SourceType>> = {
 /** Every sink type, by its config `type`. */
 export const sinkTypes: Readonly<Record<string, SinkType>> = {
   kafka: kafkaSinkType,
-  nats: natsSinkType,
   stub_log: stubLogSinkType,
   stub_discard: stubDiscardSinkType,
   file: fileSinkType,
   http: httpSinkType,
+  nats: natsSinkType,
 };
 
 /** Both lists, as the config parser takes them. */
