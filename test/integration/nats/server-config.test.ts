@@ -1,8 +1,9 @@
 /**
- * The NATS sink's authentication and TLS against real nats-servers configured for each: a token,
- * user/password, an NKEY seed, mutual TLS with a test CA; wrong credentials show in the status
- * ("connecting: ... refused the credentials"). Each server is private to its test. Credentials
- * files (operator/account JWTs) are not covered here.
+ * The NATS sink against nats-servers configured for each case: authentication and TLS (a token,
+ * user/password, an NKEY seed, mutual TLS with a test CA; wrong credentials show in the status:
+ * "connecting: ... refused the credentials"), a connection the client gives up on, an event over
+ * the server's max_payload. Each server is private to its test. Credentials files (operator/account
+ * JWTs) are not covered here.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -106,6 +107,26 @@ describe('NATS sink: authentication and TLS', () => {
     expect(await streamSize(check, 'AUTH')).toBe(10);
     await check.close();
   }, 90_000);
+
+  test('an event larger than the server\'s max_payload: permanent error naming it, the events before it delivered', async () => {
+    const server = await startPrivateNats('max_payload: 4096\n');
+    servers.push(server);
+    const nc = await connect({ servers: server.url });
+    await createStream(await jetstreamManager(nc), 'AUTH', ['auth.>']);
+    const sink = await makeNatsSink('nats-large', { servers: [server.url], subjectFallback: 'auth.{table}', timeout: 2000 });
+    try {
+      const large = makeTestEvent(2, 'db1', 'items');
+      large.columns = { ...large.columns, note: 'x'.repeat(5000) };
+      const err = await sink.write([makeTestEvent(0), makeTestEvent(1), large, makeTestEvent(3)]).then(() => undefined, (e: unknown) => e as { retryable: boolean; message: string });
+      expect(err?.retryable).toBe(false);
+      expect(err?.message).toContain(`event ${large.uuid} (public.items, LSN ${large.lsn})`);
+      expect(err?.message).toContain("more than the server's max_payload of 4096");
+      expect(await streamSize(nc, 'AUTH')).toBe(2);
+    } finally {
+      await sink.close();
+      await nc.close();
+    }
+  }, 60_000);
 
   test('mutual TLS with a test CA (tlsCaFile, tlsCertFile, tlsKeyFile)', async () => {
     const dir = newDir();
