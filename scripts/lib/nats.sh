@@ -23,20 +23,10 @@ nats_print_env() {
 
 # Stop the server of instance $1 (SIGTERM, then SIGKILL after 15 s); keeps the directory when $2 = keep.
 nats_stop_dir() {
-  local dir="$1" keep="${2:-}" pid
+  local dir="$1" keep="${2:-}"
   [ -d "$dir" ] || return 0
   case "$dir" in "$NATS_DIR_PREFIX"*) ;; *) die "not a scripts/nats directory: $dir" ;; esac
-  if [ -f "$dir/pid" ]; then
-    pid=$(cat "$dir/pid")
-    if process_alive "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      if ! wait_for_exit "$pid" 15; then
-        log "nats-server $pid ignored SIGTERM for 15 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_for_exit "$pid" 10 || true
-      fi
-    fi
-    rm -f "$dir/pid"
-  fi
+  stop_pid_file "$dir" 15 nats-server
+  rm -f "$dir/pid"
   [ "$keep" = keep ] || rm -rf "$dir"
 }
