@@ -235,16 +235,22 @@ describe('the compiled binary alone in an empty directory', () => {
     }
   });
 
-  test('PostgreSQL → NATS JetStream: the events in the original\'s format, Nats-Msg-Id = UUID; time from exec to "Streaming from"', async () => {
+  test('PostgreSQL → NATS JetStream: check --live reaches the server; the events in the original\'s format, Nats-Msg-Id = UUID; time from exec to "Streaming from"', async () => {
     const { table, publication, slot } = await prepare('bin_nats');
     const stream = await nats.createStream('bin');
-    const streamer = start('nats', streamerToml({
+    const config = streamerToml({
       state: join(work, 'nats-state.db'),
       sections: [
         postgresSourceToml({ server: pg.server, publication, slot, statusInterval: '500ms' }),
         sinkToml('nats', 'nats', `servers = ["${nats.server.url}"]\nsubjectFallback = "${stream}.{schema}.{table}"\nstream = "${stream}"`),
       ],
-    }));
+    });
+    writeFileSync(join(alone, 'nats-check.toml'), config);
+    const check = await run([binary, 'check', '--live', '--json', '-config', 'nats-check.toml'], { cwd: alone, env: ENV });
+    rmSync(join(alone, 'nats-check.toml'));
+    const sinkGroup = (JSON.parse(check.stdout) as { groups: { kind: string; results: { check: string; verdict: string }[] }[] }).groups.find((g) => g.kind === 'sink');
+    expect(sinkGroup?.results.map((r) => `${r.verdict} ${r.check}`)).toEqual(['OK servers', 'OK jetstream', 'OK stream', 'OK subject']);
+    const streamer = start('nats', config);
     const streaming = await streamer.waitForLog('Streaming from');
     console.log(`PostgreSQL → NATS: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms`);
 
