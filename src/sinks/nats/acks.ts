@@ -26,11 +26,37 @@ function namedError(name: string, message: string, code?: number): Error {
   return err;
 }
 
+const STREAM_PREFIX = new TextEncoder().encode('{"stream"');
+const STORED: AckOutcome = { ok: true, duplicate: false };
+const DUPLICATE_ACK: AckOutcome = { ok: true, duplicate: true };
+
+/** Whether `data` starts with `prefix`. */
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  if (data.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Whether the bytes contain `"duplicate"` (only a duplicate's acknowledgement has that key). */
+function mentionsDuplicate(data: Uint8Array): boolean {
+  // `"duplicate"`: look for the 'd' after a quote, then compare the rest.
+  const word = 'duplicate"';
+  for (let i = 1; i + word.length <= data.length; i++) {
+    if (data[i] !== 0x64 || data[i - 1] !== 0x22) continue;
+    let k = 1;
+    while (k < word.length && data[i + k] === word.charCodeAt(k)) k++;
+    if (k === word.length) return true;
+  }
+  return false;
+}
+
 /** What one answer on a reply subject says; `status` is the message's header status, if any. */
 export function parseAck(data: Uint8Array, status: number | undefined): AckOutcome {
   if (status === 503) return { ok: false, error: namedError('NoResponders', 'no responders') };
+  // The common answer, read without decoding: `{"stream":"S","seq":N}`, perhaps `"duplicate": true`.
+  if (startsWith(data, STREAM_PREFIX) && !mentionsDuplicate(data)) return STORED;
   const text = decoder.decode(data);
-  if (text.startsWith('{"stream"')) return { ok: true, duplicate: DUPLICATE.test(text) };
+  if (text.startsWith('{"stream"')) return DUPLICATE.test(text) ? DUPLICATE_ACK : STORED;
   try {
     const parsed = JSON.parse(text) as { stream?: unknown; duplicate?: unknown; error?: { code?: number; err_code?: number; description?: string } };
     if (parsed.error !== undefined) {

@@ -9,6 +9,8 @@ describe('parseAck', () => {
     expect(parseAck(bytes('{"stream":"S","seq":7}'), undefined)).toEqual({ ok: true, duplicate: false });
     expect(parseAck(bytes('{"stream":"S","seq":7,"duplicate": true}'), undefined)).toEqual({ ok: true, duplicate: true });
     expect(parseAck(bytes('{"seq":7,"stream":"S","duplicate":true}'), undefined)).toEqual({ ok: true, duplicate: true });
+    expect(parseAck(bytes('{"stream":"S","seq":7,"duplicate": false}'), undefined)).toEqual({ ok: true, duplicate: false });
+    expect(parseAck(bytes('{"stream":"duplicate","seq":7}'), undefined)).toEqual({ ok: true, duplicate: false });
   });
 
   test('no responders and JetStream errors become errors failure.ts sorts', () => {
