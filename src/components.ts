@@ -13,6 +13,7 @@ import type { Config } from './config/schema.ts';
 import { fileSinkType } from './sinks/file/file.ts';
 import { httpSinkType } from './sinks/http/spec.ts';
 import { kafkaSinkType } from './sinks/kafka/spec.ts';
+import { natsSinkType } from './sinks/nats/spec.ts';
 import type { Sink } from './sinks/sink.ts';
 import { stubDiscardSinkType, stubLogSinkType } from './sinks/stub.ts';
 import { kafkaSourceType } from './sources/kafka/spec.ts';
@@ -37,6 +38,7 @@ export const sinkTypes: Readonly<Record<string, SinkType>> = {
   stub_discard: stubDiscardSinkType,
   file: fileSinkType,
   http: httpSinkType,
+  nats: natsSinkType,
 };
 
 /** Both lists, as the config parser takes them. */

@@ -100,3 +100,18 @@ wait_for_exit() {
     sleep 0.1
   done
 }
+
+# Stop the process whose pid is in $1/pid: SIGTERM, then SIGKILL after $2 seconds; $3 names it in
+# the message. Nothing when there is no pid file or the process is gone.
+stop_pid_file() {
+  local dir="$1" grace="$2" what="$3" pid
+  [ -f "$dir/pid" ] || return 0
+  pid=$(cat "$dir/pid")
+  process_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for_exit "$pid" "$grace"; then
+    log "$what $pid ignored SIGTERM for $grace s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_for_exit "$pid" 10 || true
+  fi
+}

@@ -24,19 +24,9 @@ kafka_print_env() {
 
 # Stop the broker of instance $1 (SIGTERM, then SIGKILL after 30 s) and delete the directory.
 kafka_stop_dir() {
-  local dir="$1" pid
+  local dir="$1"
   [ -d "$dir" ] || return 0
   case "$dir" in "$KAFKA_DIR_PREFIX"*) ;; *) die "not a scripts/kafka directory: $dir" ;; esac
-  if [ -f "$dir/pid" ]; then
-    pid=$(cat "$dir/pid")
-    if process_alive "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      if ! wait_for_exit "$pid" 30; then
-        log "broker $pid ignored SIGTERM for 30 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_for_exit "$pid" 10 || true
-      fi
-    fi
-  fi
+  stop_pid_file "$dir" 30 broker
   rm -rf "$dir"
 }

@@ -7,6 +7,7 @@ import type { Config, SinkConfig, SourceConfig } from '../../config/schema.ts';
 import { describeError } from '../../core/errors.ts';
 import type { HttpSinkOptions } from '../../sinks/http/spec.ts';
 import type { KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
+import type { NatsSinkOptions } from '../../sinks/nats/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
 import type { PostgresSourceOptions } from '../../sources/postgres/spec.ts';
 import { checkFilePath } from './file.ts';
@@ -40,6 +41,10 @@ async function checkSink(sink: SinkConfig): Promise<CheckGroup> {
   if (sink.type === 'http') {
     const { checkHttpSink } = await import('./http.ts');
     return checkHttpSink(group, sink.options as HttpSinkOptions);
+  }
+  if (sink.type === 'nats') {
+    const { checkNats } = await import('./nats.ts');
+    return checkNats(group, sink.options as NatsSinkOptions);
   }
   if (sink.type === 'file') {
     const path = (sink.options as { path: string }).path;

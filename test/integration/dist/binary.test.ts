@@ -4,7 +4,8 @@
  * sources, that directory as cwd, a bare environment), then `--version`, `check -config`, no .env
  * or bunfig.toml autoloading, and real streams PostgreSQL → file sink and PostgreSQL → Kafka (lz4,
  * so the Kafka client's WASM helper runs inside the binary), PostgreSQL → HTTP sink over TLS (a test
- * CA, a bearer token from the environment) with `check --live` against the same receiver, its
+ * CA, a bearer token from the environment) with `check --live` against the same receiver,
+ * PostgreSQL → NATS JetStream (the lazily loaded NATS client inside the binary), its
  * status page in Chromium (the page's script is the minified bundle's own source text). Prints the
  * time from exec to the source's "Streaming from" line.
  */
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useKafka } from '../../helpers/kafka.ts';
+import { readStream, useNats } from '../../helpers/nats.ts';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { postgresSourceToml, postgresToFileToml, postgresToKafkaToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { repoRoot } from '../../helpers/env.ts';
@@ -38,6 +40,7 @@ afterAll(async () => {
 });
 const pg = usePostgres();
 const kafka = useKafka();
+const nats = useNats();
 
 beforeAll(async () => {
   const started = performance.now();
@@ -230,5 +233,36 @@ describe('the compiled binary alone in an empty directory', () => {
     } finally {
       await receiver.stop();
     }
+  });
+
+  test('PostgreSQL → NATS JetStream: check --live reaches the server; the events in the original\'s format, Nats-Msg-Id = UUID; time from exec to "Streaming from"', async () => {
+    const { table, publication, slot } = await prepare('bin_nats');
+    const stream = await nats.createStream('bin');
+    const config = streamerToml({
+      state: join(work, 'nats-state.db'),
+      sections: [
+        postgresSourceToml({ server: pg.server, publication, slot, statusInterval: '500ms' }),
+        sinkToml('nats', 'nats', `servers = ["${nats.server.url}"]\nsubjectFallback = "${stream}.{schema}.{table}"\nstream = "${stream}"`),
+      ],
+    });
+    writeFileSync(join(alone, 'nats-check.toml'), config);
+    const check = await run([binary, 'check', '--live', '--json', '-config', 'nats-check.toml'], { cwd: alone, env: ENV });
+    rmSync(join(alone, 'nats-check.toml'));
+    const sinkGroup = (JSON.parse(check.stdout) as { groups: { kind: string; results: { check: string; verdict: string }[] }[] }).groups.find((g) => g.kind === 'sink');
+    expect(sinkGroup?.results.map((r) => `${r.verdict} ${r.check}`)).toEqual(['OK servers', 'OK jetstream', 'OK stream', 'OK subject']);
+    const streamer = start('nats', config);
+    const streaming = await streamer.waitForLog('Streaming from');
+    console.log(`PostgreSQL → NATS: exec → "Streaming from" ${(streaming - streamer.startedAt).toFixed(0)} ms`);
+
+    await writeRows(table);
+    const nc = await nats.connection();
+    let messages: Awaited<ReturnType<typeof readStream>> = [];
+    await waitFor('4 messages in the stream', async () => (messages = await readStream(nc, stream)).length >= 4, 30_000);
+    const events = messages.map((m) => JSON.parse(m.data) as Record<string, unknown>);
+    expect(events.map(({ Action, Columns }) => ({ Action, Columns }))).toEqual(EXPECTED);
+    expect(messages.map((m) => m.msgId)).toEqual(events.map((e) => e.UUID as string));
+    expect(messages[0]!.subject).toBe(`${stream}.public.${table}`);
+    expect(await stop(streamer)).toBe(0);
+    expect(streamer.stderr()).not.toContain('ERROR');
   });
 });

@@ -109,7 +109,7 @@ describe('keys', () => {
 describe('types', () => {
   test('type is required', () => {
     expect(problems(BASE.replace('type = "stub_discard"\n', ''))).toEqual([
-      'test.toml:10:1: sink.out.type: required key is missing: the sink type, one of "kafka", "stub_log", "stub_discard", "file", "http"',
+      'test.toml:10:1: sink.out.type: required key is missing: the sink type, one of "kafka", "stub_log", "stub_discard", "file", "http", "nats"',
     ]);
   });
 
@@ -378,7 +378,7 @@ timeout = 5
       'test.toml:4:1: source.db1.replicationSlot: required key is missing: logical replication slot (pgoutput); created when missing, never dropped',
       'test.toml:4:1: source.db1: postgres source "db1" needs a state file to keep its position: set boltdb = "/var/lib/psql-streamer/state.db" (or stateFile = ...) at the top of the file',
       'test.toml:8:1: source.db1.batchSize: expected an integer, found "many"',
-      'test.toml:11:1: sink.out.type: unknown sink type: expected one of "kafka", "stub_log", "stub_discard", "file", "http", found "stub_dicsard"; did you mean "stub_discard"?',
+      'test.toml:11:1: sink.out.type: unknown sink type: expected one of "kafka", "stub_log", "stub_discard", "file", "http", "nats", found "stub_dicsard"; did you mean "stub_discard"?',
       'test.toml:16:1: sink.k.sources: source "db2" is not defined; did you mean "db1"?',
       'test.toml:20:1: sink.k.timeout: expected a duration string such as "5s", found the bare number 5; a bare number is ambiguous (the original read it as nanoseconds)',
     ]);

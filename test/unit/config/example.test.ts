@@ -26,9 +26,12 @@ describe('psql-streamer.toml', () => {
   test('loads with every optional setting enabled', () => {
     const enabled = withOptionalSettings(text);
     expect(enabled).not.toContain('\n#[');
-    const config = configFromText(FILE, enabled, { KAFKA_PASSWORD: 'secret', PSQL_STREAMER_HTTP_TOKEN: 'example-token-0123456789', WEBHOOK_TOKEN: 'hook-secret' });
+    const config = configFromText(FILE, enabled, {
+      KAFKA_PASSWORD: 'secret', PSQL_STREAMER_HTTP_TOKEN: 'example-token-0123456789', WEBHOOK_TOKEN: 'hook-secret',
+      NATS_TOKEN: 't', NATS_PASSWORD: 'p', NATS_NKEY_SEED: 'SUAM3ZGX7IPGQVZ4AUBRY4ZM2E7RFDWIMALRFU3MIMQ4M4K4AZRJG6A5NM',
+    });
     expect(config.sources.map((s) => `${s.name}:${s.type}`)).toEqual(['db1:postgres', 'relay:kafka']);
-    expect(config.sinks.map((s) => `${s.name}:${s.type}`)).toEqual(['stdout:file', 'kafka:kafka', 'webhook:http', 'archive:file', 'nowhere:stub_discard']);
+    expect(config.sinks.map((s) => `${s.name}:${s.type}`)).toEqual(['stdout:file', 'kafka:kafka', 'webhook:http', 'nats:nats', 'nats_nkey:nats', 'archive:file', 'nowhere:stub_discard']);
     expect(config.sinks[1]!.options.saslPassword).toBe('secret');
     expect(config.sinks[2]!.options.headers).toEqual({ Authorization: 'Bearer hook-secret' });
     expect(config.warnings).toEqual([]);
