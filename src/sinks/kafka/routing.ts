@@ -5,47 +5,18 @@
  * one their events have no topic (counted and dropped, as the original). The answer is cached per
  * table, so routing costs one map lookup per event.
  */
+import { TableRouter } from '../table-routing.ts';
 
-export class TopicRouter {
-  private readonly mapping: ReadonlyMap<string, string>;
-  private readonly fallback: string | undefined;
-  private readonly cache = new Map<string, string | null>();
-  private lastSchema: string | undefined;
-  private lastTable: string | undefined;
-  private lastTopic: string | undefined;
-
-  /** @param fallback topic for unmapped tables; '' or undefined means none. */
-  constructor(mapping: Readonly<Record<string, string>>, fallback?: string) {
-    this.mapping = new Map(Object.entries(mapping));
-    this.fallback = fallback ? fallback : undefined;
-  }
-
+/** The Kafka sink's names for the shared table router (src/sinks/table-routing.ts). */
+export class TopicRouter extends TableRouter {
   /** Topic of a table's events, or undefined when it has none. `schema` may be '' (events relayed from the original). */
   topicFor(schema: string, table: string): string | undefined {
-    // Consecutive events nearly always share their table (the same string objects).
-    if (table === this.lastTable && schema === this.lastSchema) return this.lastTopic;
-    const topic = this.lookUp(schema, table);
-    this.lastSchema = schema;
-    this.lastTable = table;
-    this.lastTopic = topic;
-    return topic;
-  }
-
-  private lookUp(schema: string, table: string): string | undefined {
-    const cacheKey = schema + '\u0000' + table;
-    let topic = this.cache.get(cacheKey);
-    if (topic === undefined) {
-      topic = (schema ? this.mapping.get(schema + '.' + table) : undefined) ?? this.mapping.get(table) ?? this.fallback ?? null;
-      this.cache.set(cacheKey, topic);
-    }
-    return topic ?? undefined;
+    return this.targetFor(schema, table);
   }
 
   /** Every topic the configuration names (mapped and fallback), without duplicates. */
   configuredTopics(): string[] {
-    const topics = new Set(this.mapping.values());
-    if (this.fallback) topics.add(this.fallback);
-    return [...topics];
+    return this.configuredTargets();
   }
 }
 
