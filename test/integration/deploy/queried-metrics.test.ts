@@ -37,6 +37,7 @@ const TARGET_LABELS = new Set(['job', 'instance']);
 const SERIES_ONLY_AFTER: Record<string, string> = {
   source_refused: 'a source refused to stream (the process then exits with code 3)',
   sink_errors: 'a sink failed a batch (labelled per table, so no series exists at 0 before)',
+  http_sink_dead_lettered_total: 'an HTTP sink dead-lettered events (labelled per status; no HTTP sink in this run)',
 };
 
 /** Metric name → the label names of its series, from Prometheus text exposition; `# TYPE` names too. */
