@@ -6,8 +6,8 @@
  *   transactional_id nullable string (null unless the batches belong to a transaction) | acks int16 | timeout_ms int32
  *   | [topic_data: name string | [partition_data: index int32 | records bytes]]
  *
- * The body is returned as chunks, so the batches are not copied: the connection joins them with
- * the request header into one buffer anyway.
+ * The body is returned as chunks, so the batches are not copied (the Kafka sink writes them to the
+ * socket as they are: src/sinks/kafka/request-splice.ts).
  */
 
 /** The lowest and highest Produce versions we encode (Kafka 4 refuses versions below 3). */

@@ -4,10 +4,12 @@
  * SASL, metadata and response parsing; we skip its per-message request building, which cost more
  * than everything else the sink does. One request per partition leader, all leaders at once, like
  * the library's `send`; each request's answer is reported on its own so that only the partitions
- * it did not acknowledge are sent again.
+ * it did not acknowledge are sent again. The record batches go to the socket as they are, not
+ * joined with the request's header into a fresh buffer as the library's `send` would (request-splice.ts).
  */
 import { Writer, produceV10, produceV11, produceV3, produceV4, produceV5, produceV6, produceV7, produceV8, type ClusterMetadata, type Producer } from '@platformatic/kafka';
 import { highestCommonVersion } from './api-version.ts';
+import { expectSplice, splitBody } from './request-splice.ts';
 import { encodeProduceRequest, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION, type ProduceTopic } from '../../kafka/protocol/produce-request.ts';
 
 /** One partition's record batch. */
@@ -83,15 +85,28 @@ export class BatchTransport {
     const partitionKeys = batches.map((b) => b.partitionKey);
     try {
       const connection = await this.client.connections.get(metadata.brokers.get(leader)!);
+      const chunks = encodeProduceRequest(version, acks, this.timeoutMs, byTopic(batches), transactionalId);
+      // Without an answer (acks 0) nothing says when the batches' memory may be reused: copied.
+      const body = acks === 0 ? undefined : splitBody(chunks, new Set(batches.map((b) => b.batch)));
+      const withdraw = body === undefined ? undefined : expectSplice((connection as { socket?: unknown }).socket, { version, body });
       const writer = Writer.create();
-      for (const chunk of encodeProduceRequest(version, acks, this.timeoutMs, byTopic(batches), transactionalId)) {
-        writer.append(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-      }
+      for (const chunk of withdraw === undefined ? chunks : [body!.head]) writer.append(asBuffer(chunk));
       if (acks === 0) writer.context.noResponse = true;
       const flexible = version >= FIRST_FLEXIBLE_VERSION;
       const parse = PARSERS[version]!;
       await new Promise<void>((resolve, reject) => {
-        connection.send(PRODUCE_API_KEY, version, () => writer, parse, flexible, flexible, (error) => (error ? reject(error) : resolve()));
+        const done = (error?: unknown) => {
+          // At once, not after an await: a request dropped before its write must not wait there
+          // while a later one with the same head is written.
+          withdraw?.();
+          if (error) reject(error);
+          else resolve();
+        };
+        try {
+          connection.send(PRODUCE_API_KEY, version, () => writer, parse, flexible, flexible, (error) => done(error ?? undefined));
+        } catch (error) {
+          done(error);
+        }
       });
       return { partitionKeys };
     } catch (error) {
@@ -113,6 +128,10 @@ export class BatchTransport {
     this.version.catch(() => (this.version = undefined));
     return this.version;
   }
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
 /** Groups partition batches by topic, keeping their order. */

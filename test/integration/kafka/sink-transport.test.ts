@@ -1,7 +1,8 @@
 /**
  * The Kafka sink's own record batches and Produce requests on the real broker, in the classic (v3,
  * v8) and flexible (v11) encodings: what the broker stores, and a request whose partitions get
- * different answers (one refused as too large, the others appended).
+ * different answers (one refused as too large, the others appended), and many requests in flight on
+ * one connection with their batches written behind the library's frames (request-splice.ts).
  */
 import { afterAll, expect, test } from 'bun:test';
 import { Producer } from '@platformatic/kafka';
@@ -92,6 +93,25 @@ test('one request, different answers per partition: the refused partition is nam
     expect([...outcome.acked]).toEqual([partitionKey(normal, 0)]);
     expect(outcome.failed.get(partitionKey(small, 0))?.code).toBe('MESSAGE_TOO_LARGE');
     expect((await readTopic(kafka.server.brokers, normal, 2)).map((m) => m.value)).toEqual(['first', 'fine']);
+  } finally {
+    await producer.close();
+  }
+});
+
+test('requests in flight at once, each spliced behind its frame: every batch stored once, in order', async () => {
+  const topic = await topicWith('raw-spliced', 1);
+  const producer = new Producer({ clientId: 'raw-test', bootstrapBrokers: kafka.server.brokers });
+  try {
+    const transport = new BatchTransport(producer, 5000);
+    await produceAll(transport, [batch(topic, 0, [record('w', 'warm-up')])], -1);
+    // Same sizes, so every request has the same head: only the order tells them apart.
+    const values = Array.from({ length: 40 }, (_, i) => `value-${String(i).padStart(3, '0')}-${'x'.repeat(5_000)}`);
+    const outcomes = await Promise.all(values.map((v) => transport.produce([batch(topic, 0, [record('k', v)])], -1)));
+    expect(outcomes.flat().filter((o) => o.error !== undefined)).toEqual([]);
+    const metadata = await producer.metadata({ topics: [topic] });
+    const connection = await producer.connections.get(metadata.brokers.get(metadata.topics.get(topic)!.partitions[0]!.leader)!);
+    expect((connection.socket as { write: { name: string } }).write.name).toBe('spliceWrite');
+    expect((await readTopic(kafka.server.brokers, topic, 41)).slice(1).map((m) => m.value)).toEqual(values);
   } finally {
     await producer.close();
   }
