@@ -62,10 +62,54 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
     idempotent: options.idempotent,
   });
   const transport = new BatchTransport(producer, options.timeout);
+  const { metadata, clearMetadata } = memoisedMetadata(producer, options.rebalanceInterval);
   return Object.assign(producer, {
+    metadata,
+    clearMetadata,
     produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null) => transport.produce(batches, acks, transactionalId ?? null),
     transactions: (transactionalId: string, transactionTimeoutMs: number) => new TxnRequests(producer, transactionalId, transactionTimeoutMs),
   });
+}
+
+type MetadataOptions = Parameters<LibraryProducer['metadata']>[0];
+type ClusterMetadata = Awaited<ReturnType<LibraryProducer['metadata']>>;
+
+/**
+ * The library's `metadata` and `clearMetadata`, with the answers to plain `{ topics }` questions
+ * kept until they are `maxAgeMs` old (the library's `metadataMaxAge`, counted from when the library
+ * fetched them) or `clearMetadata` is called (by us or by the library itself): the sink asks
+ * per write (partition counts, then leaders), and the library answers even from its cache at
+ * 2–3 µs of CPU a call (option validation, copies of its maps; docs/benchmarks.md).
+ */
+export function memoisedMetadata(
+  producer: Pick<LibraryProducer, 'metadata' | 'clearMetadata'>, maxAgeMs: number, now: () => number = Date.now,
+): { metadata: (options: MetadataOptions) => Promise<ClusterMetadata>; clearMetadata: () => void } {
+  const ask = producer.metadata.bind(producer) as (options: MetadataOptions) => Promise<ClusterMetadata>;
+  const clear = producer.clearMetadata.bind(producer);
+  const kept = new Map<string, { at: number; answer: Promise<ClusterMetadata> }>();
+  return {
+    metadata(options) {
+      if (Object.keys(options).length !== 1 || !Array.isArray(options.topics)) return ask(options);
+      const key = options.topics.join('\u0000');
+      const hit = kept.get(key);
+      const at = now();
+      if (hit !== undefined && at - hit.at < maxAgeMs) return hit.answer;
+      const answer = ask(options);
+      const entry = { at, answer };
+      kept.set(key, entry);
+      answer.then((metadata) => {
+        // Its age is the library's (it may have answered from its cache).
+        for (const topic of options.topics ?? []) entry.at = Math.min(entry.at, metadata.topics.get(topic)?.lastUpdate ?? entry.at);
+      }, () => {
+        if (kept.get(key) === entry) kept.delete(key);
+      });
+      return answer;
+    },
+    clearMetadata() {
+      kept.clear();
+      clear();
+    },
+  };
 }
 
 /** Wait before retry `attempt` (1-based): 100 ms doubling up to 1 s, the original's kafka-go backoff. */
