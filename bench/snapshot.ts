@@ -21,9 +21,11 @@
  * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
- *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE]
+ *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
+ *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
+ *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,7 @@ const { values: args } = parseArgs({
     'heap-hint': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
+    compare: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -66,8 +69,13 @@ const log = (line: string) => process.stderr.write(`[bench-snapshot] ${line}\n`)
 const TABLE = 'bench_snapshot';
 const PUBLICATION = 'bench_snapshot_pub';
 
+/** --compare: another checkout whose psql-streamer runs beside this one's, in the same runs. */
+const COMPARE = args.compare === undefined ? undefined : join(args.compare, 'src', 'main.ts');
+
 interface Measured {
   reader: 'copy' | 'file' | 'kafka';
+  /** Which checkout's psql-streamer: this one's, or --compare's. */
+  tree: 'this' | 'compare';
   run: number;
   wallMs: number;
   /** From the copy's first log line to exit (psql-streamer only). */
@@ -104,7 +112,7 @@ async function measure(cmd: string[], env: Record<string, string>, mark?: string
 async function runCopy(run: number): Promise<Measured> {
   const m = await measure([join(PG.bin, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-c', `COPY ${TABLE} TO STDOUT`], {});
   if (m.code !== 0) throw new Error(`psql COPY exited with ${m.code}: ${m.stderr}`);
-  return { reader: 'copy', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
+  return { reader: 'copy', tree: 'this', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
 }
 
 function streamerConfig(dir: string, slot: string, sink: string): string {
@@ -130,7 +138,7 @@ async function dropSlot(slot: string): Promise<void> {
   await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot} and not active`;
 }
 
-async function runStreamer(reader: 'file' | 'kafka', run: number, admin: Admin | undefined): Promise<Measured> {
+async function runStreamer(reader: 'file' | 'kafka', run: number, admin: Admin | undefined, tree: Measured['tree'] = 'this'): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-snapshot-'));
   const slot = `bench_snapshot_${reader}_${run}_${Date.now().toString(36)}`;
   const topic = `bench-snapshot-${run}-${Date.now().toString(36)}`;
@@ -157,7 +165,7 @@ requiredAcks = -1
     writeFileSync(file, streamerConfig(dir, slot, sink));
     const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
-    const m = await measure([process.execPath, ...profile, MAIN, '-config', file], env, 'Initial snapshot');
+    const m = await measure([process.execPath, ...profile, tree === 'this' ? MAIN : COMPARE!, '-config', file], env, 'Initial snapshot');
     if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
     const summary = m.stderr.split('\n').filter((l) => /snapshot is done|Snapshot \S+ (done|finished)/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
@@ -167,7 +175,7 @@ requiredAcks = -1
     }
     const copyMs = m.markMs === undefined ? undefined : m.wallMs - m.markMs;
     return {
-      reader, run, wallMs: m.wallMs, copyMs,
+      reader, tree, run, wallMs: m.wallMs, copyMs,
       rowsPerSec: ROWS / (m.wallMs / 1000),
       copyRowsPerSec: copyMs === undefined ? undefined : ROWS / (copyMs / 1000),
       cpuUsPerRow: m.cpuUs / ROWS,
@@ -204,9 +212,13 @@ try {
   }
   for (let run = 1; run <= RUNS; run++) {
     for (const reader of READERS) {
-      const m = reader === 'copy' ? await runCopy(run) : await runStreamer(reader, run, admin);
-      results.push(m);
-      log(`run ${run} ${reader}: ${fmt(m.rowsPerSec)} rows/s${m.copyRowsPerSec === undefined ? '' : ` (copy alone ${fmt(m.copyRowsPerSec)})`}, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row, peak RSS ${m.peakRssMb.toFixed(1)} MB`);
+      // With --compare, both checkouts' streamers run, in alternating order from run to run.
+      const trees: Measured['tree'][] = reader === 'copy' || COMPARE === undefined ? ['this'] : run % 2 === 1 ? ['this', 'compare'] : ['compare', 'this'];
+      for (const tree of trees) {
+        const m = reader === 'copy' ? await runCopy(run) : await runStreamer(reader, run, admin, tree);
+        results.push(m);
+        log(`run ${run} ${reader}${tree === 'compare' ? ` (${args.compare})` : ''}: ${fmt(m.rowsPerSec)} rows/s${m.copyRowsPerSec === undefined ? '' : ` (copy alone ${fmt(m.copyRowsPerSec)})`}, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row, peak RSS ${m.peakRssMb.toFixed(1)} MB`);
+      }
     }
   }
 } finally {
@@ -230,13 +242,13 @@ const lines = [
   '| reader | rows/s (copy alone) | ratio to COPY (target) | CPU µs/row | peak RSS |',
   '| --- | ---: | ---: | ---: | ---: |',
 ];
-for (const reader of READERS) {
-  const rs = by(reader);
+for (const [reader, tree] of READERS.flatMap((r) => (COMPARE === undefined || r === 'copy' ? [[r, 'this']] : [[r, 'this'], [r, 'compare']]) as Array<[string, Measured['tree']]>)) {
+  const rs = by(reader).filter((r) => r.tree === tree);
   if (rs.length === 0) continue;
   const rate = median(rs.map((r) => r.rowsPerSec));
   const copyAlone = rs.every((r) => r.copyRowsPerSec !== undefined) ? ` (${fmt(median(rs.map((r) => r.copyRowsPerSec!)))})` : '';
   const ratio = reader === 'copy' ? '1.00' : (rate / copyRate).toFixed(2);
-  lines.push(`| ${LABELS[reader]} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
+  lines.push(`| ${LABELS[reader]}${tree === 'compare' ? ` (${args.compare})` : ''} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.json) writeFileSync(args.json, JSON.stringify({ rows: ROWS, runs: RUNS, heapHint: args['heap-hint'], results }, null, 2));

@@ -7,7 +7,8 @@
  * transaction per chunk, whose first statement takes the snapshot and the WAL insert position; the
  * query is chunk-query.ts's.
  *
- * The chunk's rows come through a cursor in batches, so a chunk stops soon after its byte limit.
+ * The chunk's rows come through a cursor in batches sized to fill its byte limit (by the rows seen
+ * so far or the previous chunk's), so a chunk stops soon after that limit in few round trips.
  * Key values of the query are quoted literals (the simple query protocol has no parameters):
  * SNAPSHOT_SQL turns standard_conforming_strings on for the transaction first.
  */
@@ -18,8 +19,12 @@ import { checkWhereShape } from './request-text.ts';
 import { InsertBuilder, type InsertMessages } from './insert-message.ts';
 import type { SnapshotTable } from './table-shape.ts';
 
-/** Rows per FETCH. */
+/** Rows of the first FETCH of a table's first chunk (no row size known yet). */
 const FETCH_ROWS = 1000;
+/** A FETCH asks for the rows expected to fill the chunk's byte limit, this much more (fewer round trips than a short guess). */
+const FETCH_MARGIN = 1.25;
+/** Rows per FETCH at most (FETCH takes a 32-bit count; reads by key have no row limit). */
+const MAX_FETCH_ROWS = 100_000;
 const CURSOR = 'psql_streamer_snapshot_chunk';
 
 /** A chunk read, its rows already as Insert messages. */
@@ -34,6 +39,12 @@ export interface ChunkRead {
   complete: boolean;
 }
 
+/** What the previous chunk of a table says about the next: its buffer's size, its values' bytes per row. */
+export interface ChunkHint {
+  bufferBytes: number;
+  valueBytesPerRow: number;
+}
+
 /**
  * The rows of `table` after the key `after` (from the start when undefined) matching `where`: up to
  * `limits.rows` rows, and stopping after the row that brings the values' bytes to `limits.bytes`
@@ -41,24 +52,47 @@ export interface ChunkRead {
  */
 export async function readChunk(
   conn: PgConnection, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
-  sizeHint = 0,
+  hint?: ChunkHint,
 ): Promise<ChunkRead> {
-  return readInSnapshot(conn, table, chunkQuery(table, after, where, limits.rows), limits, sizeHint, where);
+  return readInSnapshot(conn, table, chunkQuery(table, after, where, limits.rows), limits, hint, where);
 }
 
 /** The rows of the given keys (the text of each key's columns, in key order), complete. */
 export async function readKeys(conn: PgConnection, table: SnapshotTable, keys: readonly (readonly string[])[], where: string | undefined): Promise<ChunkRead> {
-  const read = await readInSnapshot(conn, table, keysQuery(table, keys, where), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, 0, where);
+  const read = await readInSnapshot(conn, table, keysQuery(table, keys, where), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, undefined, where);
   return { ...read, complete: true };
 }
 
-/** One chunk's transaction: its snapshot and WAL position, then `query`'s rows up to the limits. */
-async function readInSnapshot(conn: PgConnection, table: SnapshotTable, query: ChunkQuery, limits: { rows: number; bytes: number }, sizeHint: number, where: string | undefined): Promise<ChunkRead> {
+/**
+ * Rows the next FETCH asks for: those expected to fill what is left of the byte limit (by the
+ * values' bytes per row seen so far, or the previous chunk's), with a margin, within the rows left
+ * and MAX_FETCH_ROWS; FETCH_ROWS while nothing is known. Pure.
+ */
+export function fetchRows(limits: { rows: number; bytes: number }, rowsSoFar: number, bytesSoFar: number, hintBytesPerRow = 0): number {
+  const left = limits.rows - rowsSoFar;
+  const perRow = rowsSoFar > 0 ? bytesSoFar / rowsSoFar : hintBytesPerRow;
+  if (!(perRow > 0)) return Math.max(1, Math.min(left, FETCH_ROWS));
+  return Math.max(1, Math.min(left, MAX_FETCH_ROWS, Math.ceil(((limits.bytes - bytesSoFar) / perRow) * FETCH_MARGIN)));
+}
+
+/**
+ * One chunk's transaction: its snapshot and WAL position, then `query`'s rows up to the limits.
+ * The cursor and its first FETCH go in one round trip; the FETCH asks for as many rows as the
+ * previous chunk's say fit (often the whole chunk), so a chunk takes three or four round trips, not
+ * one per thousand rows.
+ */
+async function readInSnapshot(
+  conn: PgConnection, table: SnapshotTable, query: ChunkQuery, limits: { rows: number; bytes: number }, hint: ChunkHint | undefined, where: string | undefined,
+): Promise<ChunkRead> {
   // The simple protocol runs every statement of a string: `where` must stay one condition (again:
   // a record read back from the state file was checked when the backfill was requested).
   if (where !== undefined) checkWhereShape(where);
-  const rows = new InsertBuilder(table.relationId, query.relationColumns, query.keyIndexes, sizeHint);
+  const rows = new InsertBuilder(table.relationId, query.relationColumns, query.keyIndexes, hint?.bufferBytes ?? 0);
   let cut = false;
+  const onRow = (payload: Uint8Array) => {
+    if (!cut) rows.add(payload);
+    if (rows.bytes >= limits.bytes) cut = true;
+  };
   let open = false;
   try {
     // The snapshot is taken at the transaction's first statement: the snapshot query itself.
@@ -66,15 +100,16 @@ async function readInSnapshot(conn: PgConnection, table: SnapshotTable, query: C
     open = true;
     const head = first?.rows[0];
     if (head === undefined || head[0] == null || head[1] == null) throw new Error('the snapshot query returned no row');
-    await conn.simpleQuery(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}`);
-    for (;;) {
+    // Not in the string above: the server reads a whole string before running it, so the SELECT
+    // would be read before SNAPSHOT_SQL turned standard_conforming_strings on.
+    let asked = fetchRows(limits, 0, 0, hint?.valueBytesPerRow);
+    await conn.simpleQuery(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}; FETCH FORWARD ${asked} FROM ${CURSOR}`, onRow);
+    let fetched = rows.offsets.length;
+    while (!cut && fetched >= asked && rows.offsets.length < limits.rows) {
+      asked = fetchRows(limits, rows.offsets.length, rows.bytes);
       const before = rows.offsets.length;
-      await conn.simpleQuery(`FETCH FORWARD ${FETCH_ROWS} FROM ${CURSOR}`, (payload) => {
-        if (!cut) rows.add(payload);
-        if (rows.bytes >= limits.bytes) cut = true;
-      });
-      const fetched = rows.offsets.length - before;
-      if (cut || fetched < FETCH_ROWS || rows.offsets.length >= limits.rows) break;
+      await conn.simpleQuery(`FETCH FORWARD ${asked} FROM ${CURSOR}`, onRow);
+      fetched = rows.offsets.length - before;
     }
     await conn.simpleQuery(`CLOSE ${CURSOR}; COMMIT`);
     open = false;

@@ -17,7 +17,7 @@ import { decodePgoutput } from '../../../pgoutput/decode.ts';
 import type { RowMessage } from '../../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
-import { readChunk, readKeys, type ChunkRead } from './chunk-reader.ts';
+import { readChunk, readKeys, type ChunkHint, type ChunkRead } from './chunk-reader.ts';
 import type { InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
@@ -87,8 +87,8 @@ export class TableCopy {
   private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
   private client: SqlClient | undefined;
   private reader: PgConnection | undefined;
-  /** Size of the last chunk's messages: the next one's buffer starts that big. */
-  private lastChunkBytes = 0;
+  /** Per table (relation id), its last chunk's sizes: the next one's buffer and FETCH sizes (chunk-reader.ts). */
+  private readonly hints = new Map<number, ChunkHint>();
   private geometry: WalGeometry | undefined;
   /** Why the copy waits right now (for /status), or null. */
   waiting: string | null = null;
@@ -191,8 +191,8 @@ export class TableCopy {
     void window.ended.then(() => this.windows.delete(window));
     try {
       const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
-      const read = await readChunk(await this.chunkConnection(), shape, after, where, limits, this.lastChunkBytes);
-      this.lastChunkBytes = read.messages.buffer.length;
+      const read = await readChunk(await this.chunkConnection(), shape, after, where, limits, this.hints.get(shape.relationId));
+      if (read.rows > 0) this.hints.set(shape.relationId, { bufferBytes: read.messages.buffer.length, valueBytesPerRow: read.bytes / read.rows });
       return { window, mark, read };
     } catch (err) {
       window.close();
@@ -213,7 +213,9 @@ export class TableCopy {
     const rowCount = read.rows;
     const rows: ChangeEvent[] = [];
     const identity = this.hooks.events.snapshotIdentity(s.record.id, s.record.createdAt);
-    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target), identity));
+    // One processing timestamp per chunk: its rows are built together (and formatted once).
+    const now = performance.now();
+    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target), identity, now));
     const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
     if (filled !== 'filled') {
       window.close();
@@ -255,12 +257,12 @@ export class TableCopy {
   }
 
   /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`, its UUID from the snapshot and its key. */
-  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number, identity: SnapshotIdentity): ChangeEvent {
+  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number, identity: SnapshotIdentity, now: number): ChangeEvent {
     const { buffer, offsets } = messages;
     const start = offsets[index]!;
     const end = offsets[index + 1]!;
     const events = this.hooks.events;
-    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, 0, performance.now(), identity);
+    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, 0, now, identity);
     if (fast !== undefined) return fast;
     return events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined, 0, identity);
   }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bun
+/**
+ * Where a snapshot's CPU goes, stage by stage, in one process (docs/benchmarks.md, "Snapshots"):
+ * the benchmark table (bench/lib/bench-table.ts, created and filled with --rows rows unless it is
+ * there) read in chunks of --chunk-size rows as the snapshot reads them, then each stage on its own.
+ * Prints CPU µs per row (this process's user + system time) for:
+ *
+ *   read      readChunk over our protocol code (TLS, DataRows → Insert messages); the server's work
+ *             is not counted, the wait for it is not CPU
+ *   events    EventFactory.rowFromBytes of every row, as table-copy.ts builds a chunk's events
+ *             (snapshot identity: UUID from the row key), one timestamp per chunk
+ *   file      the real file sink writing those events to /dev/null in batches of --batch
+ *
+ * Each stage runs --passes times over the chunks read; the median pass is printed. Needs PostgreSQL
+ * (PG* and PSQL_STREAMER_PG_BIN as `scripts/pg start` prints them):
+ *
+ *   bun bench/snapshot-stages.ts [--rows N] [--chunk-size N] [--batch N] [--passes N]
+ */
+import { parseArgs } from 'node:util';
+import { Logger } from '../src/core/logger.ts';
+import type { ChangeEvent } from '../src/event/event.ts';
+import { EventIdentity } from '../src/event/identity.ts';
+import { createMetrics } from '../src/metrics/catalogue.ts';
+import { PgConnection } from '../src/pg/connection.ts';
+import { SqlClient } from '../src/pg/sql-client.ts';
+import { RelationCache } from '../src/pgoutput/relations.ts';
+import { TypeRegistry } from '../src/pgtypes/index.ts';
+import { fileSinkType } from '../src/sinks/file/file.ts';
+import { EventFactory } from '../src/sources/postgres/events.ts';
+import { readChunk, type ChunkHint, type ChunkRead } from '../src/sources/postgres/snapshot/chunk-reader.ts';
+import { resolveSnapshotTables } from '../src/sources/postgres/snapshot/tables.ts';
+import type { StateStore } from '../src/state/store.ts';
+import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { median } from './lib/proc.ts';
+import { exitWithHelpIf, pgTargetFromEnv } from './lib/setup.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    'chunk-size': { type: 'string', default: '5000' },
+    batch: { type: 'string', default: '4096' },
+    passes: { type: 'string', default: '5' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+exitWithHelpIf(args.help, import.meta.path);
+const ROWS = Number(args.rows);
+const CHUNK = Number(args['chunk-size']);
+const BATCH = Number(args.batch);
+const PASSES = Number(args.passes);
+const PG = pgTargetFromEnv('scripts/pg start');
+const TABLE = 'bench_snapshot_stages';
+const PUBLICATION = 'bench_snapshot_stages_pub';
+
+const connect = { host: PG.host, port: PG.port, user: PG.user, database: PG.database, params: { DateStyle: 'ISO', TimeZone: 'UTC', extra_float_digits: '3', IntervalStyle: 'postgres' } };
+const client = await SqlClient.connect(connect as never);
+const [present] = await client.query(`SELECT count(*)::text FROM pg_class WHERE relname = '${TABLE}'`);
+if (present?.[0] === '0' || Number((await client.query(`SELECT count(*)::text FROM ${TABLE}`).catch(() => [['0']]))[0]?.[0]) !== ROWS) {
+  await client.query(`DROP PUBLICATION IF EXISTS ${PUBLICATION}`);
+  await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await client.query(benchTableDdl(TABLE));
+  for (let from = 1; from <= ROWS; from += 100_000) await client.query(benchRowsSql(TABLE, String(from), String(Math.min(ROWS, from + 99_999))));
+  await client.query(`VACUUM (FREEZE, ANALYZE) ${TABLE}`);
+  await client.query(`CREATE PUBLICATION ${PUBLICATION} FOR TABLE ${TABLE}`);
+}
+const { tables } = await resolveSnapshotTables(client, [PUBLICATION], 'all');
+const table = tables[0]!;
+const conn = await PgConnection.connect(connect as never);
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const results = new Map<string, number[]>();
+async function stage(name: string, rows: number, run: () => Promise<void> | void): Promise<void> {
+  Bun.gc(true);
+  const before = cpu();
+  await run();
+  const list = results.get(name) ?? [];
+  list.push((cpu() - before) / rows);
+  results.set(name, list);
+}
+
+let chunks: ChunkRead[] = [];
+const types = new TypeRegistry();
+const factory = new EventFactory('bench', PG.host, PG.database, types);
+factory.setIdentity(EventIdentity.of('7301234567890123456', 'bench'), '7301234567890123456/bench');
+const identity = factory.snapshotIdentity('initial', '2026-12-07T00:00:00.000Z');
+const relation = new RelationCache().setRelation(table.relation);
+const log = new Logger({ level: 'error' } as never);
+const noStore = {} as StateStore;
+const sink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false }, { log, store: noStore, metrics: createMetrics() } as never);
+
+/** A chunk's events as table-copy.ts builds them. */
+function events(read: ChunkRead): ChangeEvent[] {
+  const { buffer, offsets } = read.messages;
+  const lsn = Number(read.walInsertLsn);
+  const now = performance.now();
+  const out: ChangeEvent[] = [];
+  for (let i = 0; i < read.rows; i++) {
+    const event = factory.rowFromBytes(buffer, offsets[i]!, offsets[i + 1]!, relation, lsn, undefined, 0, now, identity);
+    if (event === undefined) throw new Error('the byte path refused a row of the benchmark table');
+    out.push(event);
+  }
+  return out;
+}
+
+for (let pass = 0; pass < PASSES; pass++) {
+  await stage('read', ROWS, async () => {
+    chunks = [];
+    let after: string[] | undefined;
+    let hint: ChunkHint | undefined;
+    for (;;) {
+      const read = await readChunk(conn, table, after, undefined, { rows: CHUNK, bytes: 8 * 2 ** 20 }, hint);
+      chunks.push(read);
+      if (read.rows > 0) hint = { bufferBytes: read.messages.buffer.length, valueBytesPerRow: read.bytes / read.rows };
+      if (read.complete) break;
+      after = read.lastKey;
+    }
+  });
+  let built: ChangeEvent[] = [];
+  await stage('events', ROWS, () => {
+    built = [];
+    for (const read of chunks) for (const event of events(read)) built.push(event);
+  });
+  await stage('file', ROWS, async () => {
+    for (let at = 0; at < built.length; at += BATCH) await sink.write(built.slice(at, at + BATCH));
+  });
+}
+await conn.close();
+await client.close();
+await sink.close();
+const line = [...results].map(([name, list]) => `${name} ${median(list).toFixed(3)}`).join(', ');
+process.stdout.write(`snapshot stages, ${ROWS} rows in chunks of ${CHUNK}, median of ${PASSES} passes, CPU µs/row: ${line}\n`);
