@@ -38,6 +38,12 @@ function cacheSecond(second: number): void {
  * per event); formatLocalTimestamp is the same text as a string.
  */
 export function writeLocalTimestamp(buf: Uint8Array, at: number, epochMicros: number): number {
+  // The same instant as the last call (a snapshot chunk's rows share one): its bytes again.
+  if (epochMicros === lastMicros) {
+    for (let i = 0; i < lastLength; i++) buf[at++] = lastBytes[i]!;
+    return at;
+  }
+  const start = at;
   const second = Math.floor(epochMicros / 1_000_000);
   cacheSecond(second);
   const prefix = cachedPrefix;
@@ -58,8 +64,15 @@ export function writeLocalTimestamp(buf: Uint8Array, at: number, epochMicros: nu
   }
   const suffix = cachedSuffix;
   for (let i = 0; i < suffix.length; i++) buf[at++] = suffix.charCodeAt(i);
+  lastMicros = epochMicros;
+  lastLength = at - start;
+  for (let i = 0; i < lastLength; i++) lastBytes[i] = buf[start + i]!;
   return at;
 }
+
+let lastMicros = Number.NaN;
+const lastBytes = new Uint8Array(40);
+let lastLength = 0;
 
 const scratch = new Uint8Array(40);
 const ascii = new TextDecoder('latin1');

@@ -22,6 +22,7 @@
  * with hyphens (8-4-4-4-12).
  */
 import { createHash } from 'node:crypto';
+import { copyBytes } from '../core/bytes.ts';
 
 /** Length of a UUID's text form. */
 export const UUID_TEXT_LENGTH = 36;
@@ -247,7 +248,7 @@ export class SnapshotIdentity {
       bigger.set(this.input.subarray(0, this.prefixLength));
       this.input = bigger;
     }
-    this.input.set(rowKey.subarray(start, end), this.prefixLength);
+    copyBytes(this.input, this.prefixLength, rowKey, start, end);
     // One native call (a node:crypto Hash per row costs about twice as much).
     Bun.SHA256.hash(this.input.subarray(0, length), this.digest);
     return writeUuidV8(buf, at, this.digest);

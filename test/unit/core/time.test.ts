@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { formatLocalTimestamp, processingTimestamp } from '../../../src/core/time.ts';
+import { formatLocalTimestamp, processingTimestamp, writeLocalTimestamp } from '../../../src/core/time.ts';
 
 const RFC3339_LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -23,6 +23,22 @@ describe('formatLocalTimestamp', () => {
     const b = Date.UTC(2022, 5, 1, 0, 0, 1) * 1000 + 1;
     expect(new Date(formatLocalTimestamp(a)).getTime()).toBe(Date.UTC(2022, 5, 1, 0, 0, 0));
     expect(new Date(formatLocalTimestamp(b)).getTime()).toBe(Date.UTC(2022, 5, 1, 0, 0, 1));
+  });
+
+  test('the same instant again is written from the last call, the same bytes, wherever it goes', () => {
+    const a = Date.UTC(2023, 1, 2, 3, 4, 5) * 1000 + 120;
+    const b = a + 1;
+    const buf = new Uint8Array(100).fill(0x7e);
+    const end1 = writeLocalTimestamp(buf, 3, a);
+    const end2 = writeLocalTimestamp(buf, 50, a);
+    expect(end2 - 50).toBe(end1 - 3);
+    const text = (from: number, to: number) => String.fromCharCode(...buf.subarray(from, to));
+    expect(text(50, end2)).toBe(text(3, end1));
+    expect(text(3, end1)).toBe(formatLocalTimestamp(a));
+    expect(buf[end2]).toBe(0x7e);
+    // Another instant in between, then the first again.
+    expect(formatLocalTimestamp(b)).toMatch(/\.000121(Z|[+-])/);
+    expect(formatLocalTimestamp(a)).toBe(text(3, end1));
   });
 
   test('processingTimestamp is close to now', () => {
