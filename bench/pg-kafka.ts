@@ -35,6 +35,8 @@
  *                         [--heap-hint]      (the streamer with BUN_JSC_forceRAMSize=268435456, as packaged)
  *                         [--exactly-once]   (also psql-streamer with exactlyOnce = true: a third consumer in
  *                                             each throughput run, and a second latency phase)
+ *                         [--compare DIR]    (throughput phase: also the psql-streamer of the checkout at DIR,
+ *                                             at-least-once, a consumer of its own in each run)
  *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
  *                                             run, bench/lib/recv-latency.ts)
  */
@@ -72,6 +74,7 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     baseline: { type: 'boolean', default: false },
     'exactly-once': { type: 'boolean', default: false },
+    compare: { type: 'string' },
     'heap-hint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -117,14 +120,14 @@ class Streamer {
   finished = false;
   private db: Database | undefined;
 
-  constructor(readonly dir: string, config: string) {
+  constructor(readonly dir: string, config: string, main = MAIN) {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, config);
     const profile = args['cpu-prof'];
     const cmd = [process.execPath];
     if (profile) cmd.push('--cpu-prof', `--cpu-prof-dir=${profile}`);
     if (args.trace) cmd.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
-    cmd.push(MAIN, '-config', file);
+    cmd.push(main, '-config', file);
     const env: Record<string, string | undefined> = { ...process.env };
     if (args['heap-hint']) env.BUN_JSC_forceRAMSize = '268435456';
     if (args.trace) Object.assign(env, { PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl') });
@@ -351,15 +354,15 @@ async function runRecv(run: number, slot: string, publication: string, end: bigi
 }
 
 /** pg_recvlogical, psql-streamer → Kafka, and the same with exactlyOnce = true (--exactly-once). */
-type ConsumerKind = 'recv' | 'streamer' | 'eos';
+type ConsumerKind = 'recv' | 'streamer' | 'eos' | 'compare';
 
-async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint, exactlyOnce = false): Promise<ThroughputRun> {
+async function runStreamerToKafka(run: number, slot: string, publication: string, end: bigint, exactlyOnce = false, main = MAIN): Promise<ThroughputRun> {
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-kafka-'));
   const topic = `bench-throughput-${run}-${Date.now()}`;
   await createBenchTopic(admin, topic, PARTITIONS);
   try {
     const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce));
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce), main);
     await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
     const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const wallMs = performance.now() - streamer.started;
@@ -387,7 +390,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
     if (exactlyOnce ? size < ROWS : size !== ROWS) throw new Error(`the topic's end offsets add up to ${size}, expected ${exactlyOnce ? 'at least ' : ''}${ROWS}`);
     const cpuUs = final?.cpuUs ?? 0;
     return {
-      consumer: exactlyOnce ? 'eos' : 'streamer', run, wallMs, startupMs: streamer.startupMs,
+      consumer: exactlyOnce ? 'eos' : main === MAIN ? 'streamer' : 'compare', run, wallMs, startupMs: streamer.startupMs,
       rowsPerSec: ROWS / (wallMs / 1000), streamingRowsPerSec: ROWS / ((wallMs - streamer.startupMs) / 1000),
       cpuUsPerEvent: cpuUs / ROWS, streamingCpuUsPerEvent: (cpuUs - streamer.startupCpuUs) / ROWS,
       peakRssMb: streamer.peakRssKb / 1024,
@@ -402,7 +405,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
 async function throughputPhase(): Promise<Record<string, unknown>> {
   const table = 'bench_kafka_batched';
   const publication = `${table}_pub`;
-  const consumers: ConsumerKind[] = args['exactly-once'] ? ['recv', 'streamer', 'eos'] : ['recv', 'streamer'];
+  const consumers: ConsumerKind[] = ['recv', 'streamer', ...(args['exactly-once'] ? ['eos' as const] : []), ...(args.compare ? ['compare' as const] : [])];
   const slots = Array.from({ length: RUNS }, (_, i) => consumers.map((c) => `${table}_${c}_${i + 1}`)).flat();
   for (const slot of slots) await dropSlot(slot);
   await sql.unsafe(`drop publication if exists ${publication}`);
@@ -428,7 +431,8 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
     const order = run % 2 === 1 ? consumers : [...consumers].reverse();
     for (const consumer of order) {
       const slot = `${table}_${consumer}_${run}`;
-      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamerToKafka(run, slot, publication, end, consumer === 'eos');
+      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end)
+        : await runStreamerToKafka(run, slot, publication, end, consumer === 'eos', consumer === 'compare' ? join(args.compare!, 'src', 'main.ts') : MAIN);
       runs.push(result);
       log(`throughput run ${run} ${consumer.padEnd(8)}: ${fmt(result.wallMs)} ms, ${fmt(result.rowsPerSec)} rows/s` +
         (consumer !== 'recv' ? ` (startup ${fmt(result.startupMs)} ms, streaming ${fmt(result.streamingRowsPerSec)} rows/s)` : '') +
@@ -451,10 +455,13 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
   const streamer = summarize(of('streamer'));
   const perRun = of('streamer').map((s) => s.rowsPerSec / of('recv').find((r) => r.run === s.run)!.rowsPerSec);
   const eos = args['exactly-once'] ? summarize(of('eos')) : undefined;
+  const compare = args.compare ? summarize(of('compare')) : undefined;
+  const comparePerRun = of('compare').map((s) => s.rowsPerSec / of('recv').find((r) => r.run === s.run)!.rowsPerSec);
   const eosPerRun = of('eos').map((e) => e.rowsPerSec / of('streamer').find((s) => s.run === e.run)!.rowsPerSec);
   return {
     rows: ROWS, txnRows: TXN_ROWS, runs, recv, streamer, ratio: streamer.rowsPerSec / recv.rowsPerSec, medianRunRatio: median(perRun),
     eos, eosRatio: eos === undefined ? undefined : eos.rowsPerSec / streamer.rowsPerSec, eosMedianRunRatio: eos === undefined ? undefined : median(eosPerRun),
+    compare, compareRatio: compare === undefined ? undefined : compare.rowsPerSec / recv.rowsPerSec, compareMedianRunRatio: compare === undefined ? undefined : median(comparePerRun),
   };
 }
 
@@ -603,16 +610,19 @@ try {
 const t = report.throughput as {
   recv: Record<string, number>; streamer: Record<string, number>; ratio: number; medianRunRatio: number;
   eos?: Record<string, number>; eosRatio?: number; eosMedianRunRatio?: number;
+  compare?: Record<string, number>; compareRatio?: number; compareMedianRunRatio?: number;
 } | undefined;
 if (t) {
   process.stdout.write('\nthroughput  consumer        rows/s  startup ms  CPU µs/event (streaming)  peak RSS MB\n');
   const rows: Array<readonly [string, Record<string, number>]> = [['pg_recvlogical', t.recv], ['psql-streamer', t.streamer]];
   if (t.eos) rows.push(['exactly-once', t.eos]);
+  if (t.compare) rows.push(['--compare', t.compare]);
   for (const [name, r] of rows) {
     process.stdout.write(`            ${name.padEnd(14)} ${fmt(r.rowsPerSec!).padStart(9)} ${fmt(r.startupMs!).padStart(11)}  ` +
       `${`${fmt(r.cpuUsPerEvent!, 2)} (${fmt(r.streamingCpuUsPerEvent!, 2)})`.padStart(24)} ${fmt(r.peakRssMb!, 1).padStart(12)}\n`);
   }
   process.stdout.write(`            ratio psql-streamer → Kafka / pg_recvlogical: ${fmt(t.ratio, 2)} (median of per-run ratios ${fmt(t.medianRunRatio, 2)}; target ≥ 0.7)\n`);
+  if (t.compare) process.stdout.write(`            ratio --compare (${args.compare}) → Kafka / pg_recvlogical: ${fmt(t.compareRatio!, 2)} (median of per-run ratios ${fmt(t.compareMedianRunRatio!, 2)})\n`);
   if (t.eos) process.stdout.write(`            ratio exactly-once / at-least-once: ${fmt(t.eosRatio!, 2)} (median of per-run ratios ${fmt(t.eosMedianRunRatio!, 2)}; target ≥ 0.8)\n`);
 }
 for (const [label, key] of [['latency', 'latency'], ['exactly-once', 'latencyExactlyOnce']] as const) {

@@ -22,8 +22,10 @@
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE] [--compare DIR]
+ *                         [--mem-trace FILE]
  *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
+ *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
@@ -51,6 +53,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
     compare: { type: 'string' },
+    'mem-trace': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -165,9 +168,13 @@ requiredAcks = -1
     writeFileSync(file, streamerConfig(dir, slot, sink));
     const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+    if (args['mem-trace']) {
+      profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
+      env.PSQL_STREAMER_MEM_TRACE = `${args['mem-trace']}.${reader}${tree === 'compare' ? '-compare' : ''}.${run}`;
+    }
     const m = await measure([process.execPath, ...profile, tree === 'this' ? MAIN : COMPARE!, '-config', file], env, 'Initial snapshot');
     if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
-    const summary = m.stderr.split('\n').filter((l) => /snapshot is done|Snapshot \S+ (done|finished)/.test(l)).join('\n  ');
+    const summary = m.stderr.split('\n').filter((l) => /snapshot is done|\[loop-monitor\]|Snapshot \S+ (done|finished)/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
     if (reader === 'kafka') {
       const size = await benchTopicSize(BROKERS, topic);
