@@ -208,6 +208,9 @@ export class TableCopy {
     s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading, refetched?: () => void,
   ): Promise<ChunkOutcome> {
     const { window, mark, read } = current;
+    // Asked before the rows are built (synchronously, up to fill below): the server's answer is read
+    // only after fill, so it ends the window at once instead of a round trip later.
+    if (window.open) this.hooks.requestReply();
     const target = walTarget(read.walInsertLsn, geometry);
     const messages = read.messages;
     const rowCount = read.rows;
