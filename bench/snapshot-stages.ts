@@ -6,7 +6,8 @@
  * Prints CPU µs per row (this process's user + system time) for:
  *
  *   read      readChunk over our protocol code (TLS, DataRows → Insert messages); the server's work
- *             is not counted, the wait for it is not CPU
+ *             is not counted, the wait for it is not CPU; "read (wall)" is the wall time per row,
+ *             the server's work and the round trips included
  *   events    EventFactory.rowFromBytes of every row, as table-copy.ts builds a chunk's events
  *             (snapshot identity: UUID from the row key), one timestamp per chunk
  *   file      the real file sink writing those events to /dev/null in batches of --batch
@@ -72,13 +73,14 @@ const cpu = () => {
   return u.user + u.system;
 };
 const results = new Map<string, number[]>();
-async function stage(name: string, rows: number, run: () => Promise<void> | void): Promise<void> {
+async function stage(name: string, rows: number, run: () => Promise<void> | void, wall = false): Promise<void> {
   Bun.gc(true);
   const before = cpu();
+  const started = performance.now();
   await run();
-  const list = results.get(name) ?? [];
-  list.push((cpu() - before) / rows);
-  results.set(name, list);
+  const add = (key: string, value: number) => results.set(key, [...(results.get(key) ?? []), value]);
+  add(name, (cpu() - before) / rows);
+  if (wall) add(`${name} (wall)`, ((performance.now() - started) * 1000) / rows);
 }
 
 let chunks: ChunkRead[] = [];
@@ -117,7 +119,7 @@ for (let pass = 0; pass < PASSES; pass++) {
       if (read.complete) break;
       after = read.lastKey;
     }
-  });
+  }, true);
   let built: ChangeEvent[] = [];
   await stage('events', ROWS, () => {
     built = [];
