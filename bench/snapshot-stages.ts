@@ -5,7 +5,8 @@
  * there) read in chunks of --chunk-size rows as the snapshot reads them, then each stage on its own.
  * Prints CPU µs per row (this process's user + system time) for:
  *
- *   read      readChunk over our protocol code (TLS, DataRows → Insert messages); the server's work
+ *   read      readChunk over our protocol code (DataRows → Insert messages; plain TCP, where the
+ *             product's default sslmode=prefer adds TLS against a server with TLS); the server's work
  *             is not counted, the wait for it is not CPU; "read (wall)" is the wall time per row,
  *             the server's work and the round trips included
  *   events    EventFactory.rowFromBytes of every row, as table-copy.ts builds a chunk's events
