@@ -52,11 +52,6 @@ export function visibleIn(snapshot: PgSnapshot, xid: number): boolean {
   return !snapshot.xip.has(full);
 }
 
-/** True when the snapshot saw this transaction as still running (it had not ended yet). */
-export function inProgressIn(snapshot: PgSnapshot, xid: number): boolean {
-  return snapshot.xip.has(widenXid(xid, snapshot.xmax));
-}
-
 /** WAL page and segment sizes (SHOW wal_block_size, wal_segment_size): where page headers sit. */
 export interface WalGeometry {
   blockSize: number;

@@ -52,7 +52,12 @@ export class StreamJoin {
    */
   open(schema: string, table: string, runningXid: number | undefined): Pending {
     const count = Math.min(this.recentCount, RECENT);
-    const window = new ChunkWindow(schema, table, Array.from(this.recent.subarray(0, count)), rowKeyText);
+    const recent = Array.from(this.recent.subarray(0, count));
+    // The running transaction's changes before this point are not noted: like a transaction
+    // delivered just before, it must be visible in the chunk's snapshot, or the chunk is read again
+    // (its commit was decoded before the server showed it committed; seen under heavy load).
+    if (runningXid !== undefined) recent.push(runningXid);
+    const window = new ChunkWindow(schema, table, recent, rowKeyText);
     if (runningXid !== undefined) window.begin(runningXid);
     const entry = { window, mark: new ChunkMark() };
     this.pending.push(entry);

@@ -15,7 +15,7 @@
  * snapshot saw has been streamed, and what is left of the chunk goes out, before anything later.
  */
 import type { ChangeEvent } from '../../../event/event.ts';
-import { inProgressIn, visibleIn, type PgSnapshot } from './pg-snapshot.ts';
+import { visibleIn, type PgSnapshot } from './pg-snapshot.ts';
 import type { Lsn } from '../../../replication/lsn.ts';
 
 /** A key a stream change touched; `patch`: the change is an update listing Unchanged columns (merged, not dropped). */
@@ -121,13 +121,15 @@ export class ChunkWindow {
 
   /**
    * The chunk is in: its snapshot, WAL target and rows (in key order). Applies what the stream did
-   * meanwhile. 'race': a transaction the stream had already delivered before the window opened was
-   * still running in the snapshot (its commit was streamed before it became visible): where its
-   * changes stand relative to the chunk cannot be told, so the chunk must be read again.
+   * meanwhile. 'race': a transaction the stream had already delivered before the window opened (or
+   * was in the middle of) is not visible in the snapshot: its commit was streamed before the server
+   * showed it committed, so it is in the snapshot's running list, or at or past its xmax when it was
+   * the newest (xmax is the latest completed transaction + 1). Its changes before the window opened
+   * were not noted, so the chunk must be read again.
    */
   fill(snapshot: PgSnapshot, target: Lsn, rows: ChangeEvent[]): FillResult {
     if (this.phase !== 'reading') return 'filled';
-    for (const xid of this.recentXids) if (inProgressIn(snapshot, xid)) return 'race';
+    for (const xid of this.recentXids) if (!visibleIn(snapshot, xid)) return 'race';
     if (this.notedKeys > MAX_NOTED_KEYS) return 'overflow';
     this.snapshot = snapshot;
     this.targetLsn = target;
