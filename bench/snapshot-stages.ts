@@ -27,7 +27,7 @@ import { PgConnection } from '../src/pg/connection.ts';
 import { SqlClient } from '../src/pg/sql-client.ts';
 import { RelationCache } from '../src/pgoutput/relations.ts';
 import { TypeRegistry } from '../src/pgtypes/index.ts';
-import { fileSinkType } from '../src/sinks/file/file.ts';
+import { FILE_FORMAT_DEFAULTS, fileSinkType } from '../src/sinks/file/file.ts';
 import { EventFactory } from '../src/sources/postgres/events.ts';
 import { readChunk, type ChunkHint, type ChunkRead } from '../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables } from '../src/sources/postgres/snapshot/tables.ts';
@@ -92,7 +92,7 @@ const identity = factory.snapshotIdentity('initial', '2026-12-07T00:00:00.000Z')
 const relation = new RelationCache().setRelation(table.relation);
 const log = new Logger({ level: 'error' } as never);
 const noStore = {} as StateStore;
-const sink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false }, { log, store: noStore, metrics: createMetrics() } as never);
+const sink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false, ...FILE_FORMAT_DEFAULTS }, { log, store: noStore, metrics: createMetrics() } as never);
 
 /** A chunk's events as table-copy.ts builds them. */
 function events(read: ChunkRead): ChangeEvent[] {
