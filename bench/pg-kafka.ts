@@ -51,7 +51,7 @@ import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts';
 import { startRecvLatency } from './lib/recv-latency.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
-import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
+import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -187,23 +187,7 @@ class Streamer {
 }
 
 function streamerConfig(dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false): string {
-  return `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-logLevel = "info"
-shutdownTimeout = "30s"
-
-[source.bench]
-type = "postgres"
-dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-startRetryInterval = "100ms"
-statusInterval = "200ms"
-batchSize = ${batchSize}
-batchFlushInterval = "${flushInterval}"
-${process.env.BENCH_SOURCE_EXTRA ?? ''}
-
+  return `${benchSourceToml({ dir, pg: PG, publication, slot, batchSize, flushInterval, extra: process.env.BENCH_SOURCE_EXTRA })}
 [sink.kafka]
 type = "kafka"
 sources = ["bench"]

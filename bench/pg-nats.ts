@@ -30,7 +30,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
-import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
+import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts');
@@ -118,21 +118,7 @@ async function runStreamer(run: number, slot: string, publication: string, end: 
   await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
   try {
     const file = join(dir, 'bench.toml');
-    writeFileSync(file, `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-shutdownTimeout = "30s"
-
-[source.bench]
-type = "postgres"
-dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-startRetryInterval = "100ms"
-statusInterval = "200ms"
-batchSize = ${BATCH_SIZE}
-batchFlushInterval = "100ms"
-
+    writeFileSync(file, `${benchSourceToml({ dir, pg: PG, publication, slot, batchSize: BATCH_SIZE })}
 [sink.nats]
 type = "nats"
 sources = ["bench"]

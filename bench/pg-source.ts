@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, threadCpuMs, type ProcSample } from './lib/proc.ts';
-import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
+import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -226,22 +226,7 @@ function threadTimes(sample: ProcSample | undefined, wallMs: number): { mainRunM
 }
 
 function streamerConfig(dir: string, slot: string, publication: string): string {
-  return `
-http = "127.0.0.1:0"
-boltdb = "${join(dir, 'state.db')}"
-logLevel = "info"
-shutdownTimeout = "30s"
-
-[source.bench]
-type = "postgres"
-dsn = "host=${PG.host} port=${PG.port} dbname=${PG.database} user=${PG.user}${SSLMODE ? ` sslmode=${SSLMODE}` : ''}"
-publication = "${publication}"
-replicationSlot = "${slot}"
-startRetryInterval = "100ms"
-statusInterval = "200ms"
-batchSize = ${BATCH_SIZE}
-batchFlushInterval = "100ms"
-
+  return `${benchSourceToml({ dir, pg: PG, publication, slot, batchSize: BATCH_SIZE, sslmode: SSLMODE })}
 ${process.env.BENCH_SINK_TOML ?? '[sink.devnull]\ntype = "file"\npath = "/dev/null"'}
 sources = ["bench"]
 `;

@@ -1,4 +1,5 @@
 /** The start every benchmark script shares: `--help` from its header comment, the servers from the environment. */
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 
@@ -39,4 +40,27 @@ export function pgTargetFromEnv(runVia: string): PgTarget {
 /** One SQL connection to the target, notices ignored. */
 export function pgAdminClient(pg: PgTarget): postgres.Sql {
   return postgres({ host: pg.host, port: pg.port, user: pg.user, database: pg.database, max: 1, onnotice: () => {} });
+}
+
+/** The top of a benchmark streamer's config: HTTP on a free port, state in `dir`, and source `bench` on `pg` (sinks follow). */
+export function benchSourceToml(o: {
+  dir: string; pg: PgTarget; publication: string; slot: string; batchSize: number; flushInterval?: string; sslmode?: string; extra?: string;
+}): string {
+  return `
+http = "127.0.0.1:0"
+boltdb = "${join(o.dir, 'state.db')}"
+logLevel = "info"
+shutdownTimeout = "30s"
+
+[source.bench]
+type = "postgres"
+dsn = "host=${o.pg.host} port=${o.pg.port} dbname=${o.pg.database} user=${o.pg.user}${o.sslmode ? ` sslmode=${o.sslmode}` : ''}"
+publication = "${o.publication}"
+replicationSlot = "${o.slot}"
+startRetryInterval = "100ms"
+statusInterval = "200ms"
+batchSize = ${o.batchSize}
+batchFlushInterval = "${o.flushInterval ?? '100ms'}"
+${o.extra ?? ''}
+`;
 }
