@@ -59,9 +59,9 @@ const COORDINATOR_KEY_TRANSACTION = 1;
 const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
 /** Errors that mean "ask again in a moment". */
 const TRY_AGAIN = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'UNSTABLE_OFFSET_COMMIT']);
-const TRIES = 20;
+const TRIES = 23;
 /** A commit's markers take a few ms to be written; until then the next transaction's first request gets CONCURRENT_TRANSACTIONS. */
-const TRY_AGAIN_MS = [5, 10, 20, 50, 100, 200, 500];
+const TRY_AGAIN_MS = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500];
 
 /** A producer id and epoch from InitProducerId. */
 export interface ProducerIdentity {
