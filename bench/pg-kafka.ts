@@ -47,11 +47,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
-import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { benchRowsInTransactionsSql, benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts';
 import { startRecvLatency } from './lib/recv-latency.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
-import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
+import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -203,18 +203,7 @@ ${process.env.BENCH_SINK_EXTRA ?? ''}
 
 // ---- PostgreSQL and Kafka helpers ----
 
-async function dropSlot(slot: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
-    if (row === undefined) return;
-    if (row.pid === null) {
-      await sql`select pg_drop_replication_slot(${slot})`;
-      return;
-    }
-    await sql`select pg_terminate_backend(${row.pid})`;
-    await Bun.sleep(50);
-  }
-}
+const dropSlot = (slot: string): Promise<void> => dropSlotWhenFree(sql, slot);
 
 async function currentLsn(): Promise<bigint> {
   const [row] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
@@ -399,13 +388,7 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
   for (const slot of slots) await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
   const before = await currentLsn();
   const generated = performance.now();
-  await sql.unsafe(`do $$
-    begin
-      for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
-        ${benchRowsSql(table, `i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
-        commit;
-      end loop;
-    end $$`);
+  await sql.unsafe(benchRowsInTransactionsSql(table, ROWS, TXN_ROWS));
   const end = await currentLsn();
   log(`throughput: ${fmt(ROWS)} rows in ${fmt(Math.ceil(ROWS / TXN_ROWS))} transactions of ${TXN_ROWS} generated in ${fmt(performance.now() - generated)} ms: ` +
     `${fmt(Number(end - before) / 1048576, 1)} MiB of WAL, end ${formatLsn(end)}`);

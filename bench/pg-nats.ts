@@ -28,9 +28,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { benchRowsInTransactionsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
-import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
+import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts');
@@ -155,15 +155,7 @@ ${process.env.BENCH_SINK_EXTRA ?? ''}
   }
 }
 
-async function dropSlot(slot: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
-    if (row === undefined) return;
-    if (row.pid === null) return void (await sql`select pg_drop_replication_slot(${slot})`);
-    await sql`select pg_terminate_backend(${row.pid})`;
-    await Bun.sleep(50);
-  }
-}
+const dropSlot = (slot: string): Promise<void> => dropSlotWhenFree(sql, slot);
 
 const lsn = async (): Promise<bigint> => BigInt((await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`)[0]!.lsn);
 
@@ -179,13 +171,7 @@ await sql.unsafe(benchTableDdl(table));
 await sql.unsafe(`create publication ${publication} for table ${table}`);
 for (const slot of slots) await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
 const before = await lsn();
-await sql.unsafe(`do $$
-  begin
-    for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
-      ${benchRowsSql(table, `i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
-      commit;
-    end loop;
-  end $$`);
+await sql.unsafe(benchRowsInTransactionsSql(table, ROWS, TXN_ROWS));
 const end = await lsn();
 log(`${fmt(ROWS)} rows in transactions of ${TXN_ROWS}: ${fmt(Number(end - before) / 1048576, 1)} MiB of WAL, end ${formatLsn(end)}`);
 

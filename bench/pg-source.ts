@@ -33,9 +33,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
+import { benchRowsInTransactionsSql, benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, threadCpuMs, type ProcSample } from './lib/proc.ts';
-import { benchSourceToml, exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
+import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -116,18 +116,7 @@ async function createSlot(slot: string): Promise<void> {
   await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
 }
 
-async function dropSlot(slot: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
-    if (row === undefined) return;
-    if (row.pid === null) {
-      await sql`select pg_drop_replication_slot(${slot})`;
-      return;
-    }
-    await sql`select pg_terminate_backend(${row.pid})`;
-    await Bun.sleep(50);
-  }
-}
+const dropSlot = (slot: string): Promise<void> => dropSlotWhenFree(sql, slot);
 
 /** Creates the scenario's table, publication and slots, then generates its WAL; returns the end LSN. */
 async function prepare(scenario: 'batched' | 'single', slots: string[]): Promise<{ table: string; publication: string; end: bigint; walBytes: bigint; generateMs: number }> {
@@ -139,19 +128,11 @@ async function prepare(scenario: 'batched' | 'single', slots: string[]): Promise
   await sql.unsafe(`create publication ${publication} for table ${table}`);
   for (const slot of slots) await createSlot(slot);
   const [before] = await sql<{ lsn: string }[]>`select (pg_current_wal_insert_lsn() - '0/0')::text as lsn`;
-  const rowsSql = (from: string, to: string) => benchRowsSql(table, from, to);
   const started = performance.now();
   if (scenario === 'single') {
-    await sql.unsafe(rowsSql('1', String(ROWS)));
+    await sql.unsafe(benchRowsSql(table, '1', String(ROWS)));
   } else {
-    // One round trip: a DO block committing after every TXN_ROWS rows.
-    await sql.unsafe(`do $$
-      begin
-        for i in 0..${Math.ceil(ROWS / TXN_ROWS) - 1} loop
-          ${rowsSql(`i * ${TXN_ROWS} + 1`, `least((i + 1) * ${TXN_ROWS}, ${ROWS})`)};
-          commit;
-        end loop;
-      end $$`);
+    await sql.unsafe(benchRowsInTransactionsSql(table, ROWS, TXN_ROWS));
   }
   // Right after the last commit, in the same session: the end of its commit record (on an
   // otherwise idle cluster nothing else writes WAL in between).

@@ -20,3 +20,17 @@ export function benchRowsSql(table: string, from: string, to: string): string {
            md5(g::text)::uuid
     from generate_series(${from}, ${to}) g`;
 }
+
+/**
+ * One statement (a DO block, one round trip) inserting rows 1..`rows` in transactions of `txnRows`
+ * rows, each committed: the "batched" WAL of the PostgreSQL benchmarks.
+ */
+export function benchRowsInTransactionsSql(table: string, rows: number, txnRows: number): string {
+  return `do $$
+    begin
+      for i in 0..${Math.ceil(rows / txnRows) - 1} loop
+        ${benchRowsSql(table, `i * ${txnRows} + 1`, `least((i + 1) * ${txnRows}, ${rows})`)};
+        commit;
+      end loop;
+    end $$`;
+}

@@ -64,3 +64,17 @@ batchFlushInterval = "${o.flushInterval ?? '100ms'}"
 ${o.extra ?? ''}
 `;
 }
+
+/** Drops a replication slot, ending the walsender that holds it first (a consumer that just exited may still hold it); no slot, nothing. */
+export async function dropSlotWhenFree(sql: postgres.Sql, slot: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
+    if (row === undefined) return;
+    if (row.pid === null) {
+      await sql`select pg_drop_replication_slot(${slot})`;
+      return;
+    }
+    await sql`select pg_terminate_backend(${row.pid})`;
+    await Bun.sleep(50);
+  }
+}
