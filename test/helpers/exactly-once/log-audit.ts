@@ -87,6 +87,7 @@ export async function auditTopic(
     groupId: uniqueTopic('exactly-once-audit'),
     clientId: 'exactly-once-audit',
     bootstrapBrokers: [...brokers],
+    isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
   });
   try {
     const metadata = await consumer.metadata({ topics: [topic] });
@@ -96,19 +97,11 @@ export async function auditTopic(
     const out: AuditedRecord[] = [];
     for (let partition = 0; partition < info.partitionsCount; partition++) {
       const end = ends[partition] ?? 0n;
-      const node = info.partitions[partition]!.leader;
       const batches: AuditBatch[] = [];
       let offset = 0n;
       let emptyFetches = 0;
       while (offset < end) {
-        const response = await consumer.fetch({
-          node,
-          isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
-          maxWaitTime: 100,
-          maxBytes: 8 << 20,
-          topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 8 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-        });
-        const fetched = (response.responses[0]?.partitions[0]?.records ?? []) as unknown as AuditBatch[];
+        const fetched = (await fetchPartition(consumer, info, partition, offset, 8 << 20)).batches;
         let next = offset;
         for (const batch of fetched) {
           const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
@@ -127,6 +120,26 @@ export async function auditTopic(
   } finally {
     await consumer.close(true).catch(() => {});
   }
+}
+
+type AuditConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * One Fetch of `partition` from `offset` at the consumer's isolation level, as the broker (and the
+ * consumer's filters) returned it: its record batches, control batches included, and the aborted
+ * transactions listed (read_committed only).
+ */
+async function fetchPartition(
+  consumer: AuditConsumer, info: { id: string; partitions: { leader: number }[] }, partition: number, offset: bigint, maxBytes: number,
+): Promise<{ batches: AuditBatch[]; abortedTransactions: { producerId: bigint; firstOffset: bigint }[] }> {
+  const response = await consumer.fetch({
+    node: info.partitions[partition]!.leader,
+    maxWaitTime: 100,
+    maxBytes,
+    topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: maxBytes, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+  });
+  const part = response.responses[0]?.partitions[0];
+  return { batches: (part?.records ?? []) as unknown as AuditBatch[], abortedTransactions: [...(part?.abortedTransactions ?? [])] };
 }
 
 /** `first+delta[:ctlType]:p<pid>e<epoch>:n<records>` for each batch: a partition's log at a glance. */
@@ -148,9 +161,9 @@ export function recordsOfFate(records: readonly AuditedRecord[], fate: Fate): Re
  * the audit found committed in the offsets it covered (its aborted-transactions list and batches).
  */
 export async function diagnoseCommittedFetches(
-  brokers: readonly string[], topic: string, audited: readonly AuditedRecord[], filter: (consumer: Consumer<Buffer, Buffer, Buffer, Buffer>) => void,
+  brokers: readonly string[], topic: string, audited: readonly AuditedRecord[], filter: (consumer: AuditConsumer) => void,
 ): Promise<string[]> {
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+  const consumer: AuditConsumer = new Consumer({
     groupId: uniqueTopic('exactly-once-diagnosis'),
     clientId: 'exactly-once-diagnosis',
     bootstrapBrokers: [...brokers],
@@ -169,14 +182,7 @@ export async function diagnoseCommittedFetches(
       let missing = 0;
       let stuck = 0;
       while (offset < end && stuck < 20) {
-        const response = await consumer.fetch({
-          node: info.partitions[partition]!.leader,
-          maxWaitTime: 100,
-          maxBytes: 1 << 20,
-          topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-        });
-        const part = response.responses[0]?.partitions[0];
-        const batches = (part?.records ?? []) as unknown as AuditBatch[];
+        const { batches, abortedTransactions } = await fetchPartition(consumer, info, partition, offset, 1 << 20);
         if (batches.length === 0) {
           stuck++;
           continue;
@@ -190,7 +196,7 @@ export async function diagnoseCommittedFetches(
         if (lost.length > 0) {
           missing += lost.length;
           if (findings.length < 6) {
-            const aborted = (part?.abortedTransactions ?? []).map((a) => `${a.producerId}@${a.firstOffset}`).join(' ');
+            const aborted = abortedTransactions.map((a) => `${a.producerId}@${a.firstOffset}`).join(' ');
             const shape = describeBatches(batches);
             findings.push(`partition ${partition}: fetch at ${offset} (next ${next}) lacks ${lost.length} committed records (first ${lost[0]}); aborted list [${aborted}]; batches ${shape}`);
           }
