@@ -1,6 +1,7 @@
 /** Connection keys shared by the Kafka source and the Kafka sink: brokers, client id, TLS, SASL. */
 import type { OptionProblem } from '../config/component-spec.ts';
 import { defineSection, type Resolved } from '../config/fields.ts';
+import { clientCertificateFields, clientCertificateProblems } from '../config/client-certificate.ts';
 
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/;
 
@@ -12,8 +13,7 @@ export const kafkaClientOptions = defineSection({
   clientId: { kind: 'string', default: 'psql-streamer', doc: 'Client id sent to the brokers (shows in broker logs and quotas)' },
   tls: { kind: 'bool', default: false, doc: 'Connect to the brokers over TLS; implied by any tls*File key' },
   tlsCaFile: { kind: 'path', doc: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs)' },
-  tlsCertFile: { kind: 'path', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
-  tlsKeyFile: { kind: 'path', doc: 'PEM private key of tlsCertFile', secret: true },
+  ...clientCertificateFields,
   saslMechanism: {
     kind: 'string', choices: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
     doc: 'SASL authentication mechanism (with saslUsername and saslPassword); unset means no SASL',
@@ -31,8 +31,7 @@ export function validateKafkaClient(o: KafkaClientOptions): OptionProblem[] {
   for (const host of o.hosts.filter((h) => !HOST_PORT.test(h))) {
     problems.push({ key: 'hosts', message: `expected host:port, e.g. "kafka1:9092", found ${JSON.stringify(host)}` });
   }
-  if (o.tlsCertFile && !o.tlsKeyFile) problems.push({ key: 'tlsCertFile', message: 'needs tlsKeyFile (the private key of the client certificate)' });
-  if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
+  problems.push(...clientCertificateProblems(o));
   if (o.saslMechanism) {
     if (!o.saslUsername) problems.push({ key: 'saslMechanism', message: `${o.saslMechanism} needs saslUsername` });
     if (o.saslPassword === undefined) problems.push({ key: 'saslMechanism', message: `${o.saslMechanism} needs saslPassword` });

@@ -6,6 +6,7 @@ import type { OptionProblem } from '../../component/type.ts';
 import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
+import { clientCertificateFields, clientCertificateProblems } from '../../config/client-certificate.ts';
 
 /** Request body layouts: one event JSON per line, or one JSON array of them. */
 export const HTTP_FORMATS = ['ndjson', 'json_array'] as const;
@@ -35,8 +36,7 @@ export const httpSinkOptions = defineSection({
     doc: 'Longest wait a Retry-After header (seconds or HTTP date) of a 408/429/503 answer can impose before the next attempt',
   },
   tlsCaFile: { kind: 'path', doc: 'PEM file of the CA that signed the server\'s certificate (default: the system CAs)' },
-  tlsCertFile: { kind: 'path', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
-  tlsKeyFile: { kind: 'path', doc: 'PEM private key of tlsCertFile', secret: true },
+  ...clientCertificateFields,
   tlsInsecureSkipVerify: {
     kind: 'bool', default: false,
     doc: 'Accept any server certificate (no chain or host name check): for tests only, it allows a man in the middle',
@@ -74,8 +74,7 @@ export function validateHttpSink(o: HttpSinkOptions): OptionProblem[] {
       if (o.tlsInsecureSkipVerify) problems.push({ key: 'tlsInsecureSkipVerify', message: 'needs an https:// url' });
     }
   }
-  if (o.tlsCertFile && !o.tlsKeyFile) problems.push({ key: 'tlsCertFile', message: 'needs tlsKeyFile (the private key of the client certificate)' });
-  if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
+  problems.push(...clientCertificateProblems(o));
   for (const [name, value] of Object.entries(o.headers)) {
     if (!HEADER_NAME.test(name)) problems.push({ key: 'headers', message: `${JSON.stringify(name)} is not a valid header name` });
     else if (OWN_HEADERS.has(name.toLowerCase())) problems.push({ key: 'headers', message: `${name} is set by the HTTP client: remove it` });

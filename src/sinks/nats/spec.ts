@@ -7,6 +7,7 @@ import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
 import { invalidStaticSubjectReason, invalidSubjectTemplateReason } from './subjects.ts';
+import { clientCertificateFields, clientCertificateProblems } from '../../config/client-certificate.ts';
 
 export const natsSinkOptions = defineSection({
   servers: {
@@ -30,8 +31,7 @@ export const natsSinkOptions = defineSection({
     doc: 'With stream: create the stream at startup when it does not exist, capturing the configured subjects ("{schema}"/"{table}" become "*"), file storage, 2 min duplicate window',
   },
   tlsCaFile: { kind: 'path', doc: 'PEM file of the CA that signed the servers\' certificates (implies TLS; default: the system CAs)' },
-  tlsCertFile: { kind: 'path', doc: 'PEM client certificate for mutual TLS (with tlsKeyFile)' },
-  tlsKeyFile: { kind: 'path', doc: 'PEM private key of tlsCertFile', secret: true },
+  ...clientCertificateFields,
   credentialsFile: { kind: 'path', doc: 'NATS credentials file (.creds: user JWT and NKEY seed), as `nsc` writes it' },
   nkeySeed: { kind: 'string', secret: true, doc: 'NKEY user seed ("SU..."); keep it out of the file with "${NATS_NKEY_SEED}"' },
   token: { kind: 'string', secret: true, doc: 'Authentication token; keep it out of the file with "${NATS_TOKEN}"' },
@@ -75,8 +75,7 @@ export function validateNatsSink(o: NatsSinkOptions): OptionProblem[] {
     problems.push({ key: 'stream', message: `expected a stream name without spaces, ".", "*", ">", "/" or "\\", found ${JSON.stringify(o.stream)}` });
   }
   if (o.createStream && o.stream === undefined) problems.push({ key: 'createStream', message: 'needs stream (the name of the stream to create)' });
-  if (o.tlsCertFile && !o.tlsKeyFile) problems.push({ key: 'tlsCertFile', message: 'needs tlsKeyFile (the private key of the client certificate)' });
-  if (o.tlsKeyFile && !o.tlsCertFile) problems.push({ key: 'tlsKeyFile', message: 'needs tlsCertFile (the client certificate of this key)' });
+  problems.push(...clientCertificateProblems(o));
   if (o.user !== undefined && o.password === undefined) problems.push({ key: 'user', message: 'needs password' });
   if (o.password !== undefined && o.user === undefined) problems.push({ key: 'password', message: 'needs user' });
   // Both sign the server's nonce with an NKEY: one of them. A token and user/password may go along
