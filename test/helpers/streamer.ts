@@ -29,11 +29,15 @@ export function tempDir(prefix = 'psql-streamer-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Registers an afterAll hook removing the temp dirs the returned function makes (tempDir(prefix)). */
+/** Set: tests keep their temp dirs (config, state, output, logs) for a post-mortem; their paths are printed. */
+export const keepTestDirs = process.env.PSQL_STREAMER_TEST_KEEP_DIRS === '1';
+
+/** Registers an afterAll hook removing the temp dirs the returned function makes (tempDir(prefix)), unless keepTestDirs. */
 export function useTempDirs(prefix: string): () => string {
   const dirs: string[] = [];
   afterAll(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    if (keepTestDirs) process.stderr.write(`kept test dirs (PSQL_STREAMER_TEST_KEEP_DIRS=1): ${dirs.join(' ')}\n`);
+    else for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return () => {
     const dir = tempDir(prefix);

@@ -18,6 +18,8 @@ export interface SnapshotRunConfig {
   kafka?: { brokers: readonly string[]; topic: string };
   /** Extra lines of the source section. */
   source?: string;
+  /** Extra top-level lines. */
+  top?: string;
 }
 
 export const stateFileOf = (dir: string): string => join(dir, 'state.db');
@@ -27,7 +29,7 @@ export function snapshotConfig(c: SnapshotRunConfig): string {
 snapshot = "${c.mode}"
 snapshotChunkSize = ${c.chunkSize}
 ${c.source ?? ''}`;
-  const common = { server: c.server, publication: c.publication, slot: c.slot, state: stateFileOf(c.dir), source, top: 'shutdownTimeout = "20s"' };
+  const common = { server: c.server, publication: c.publication, slot: c.slot, state: stateFileOf(c.dir), source, top: `shutdownTimeout = "20s"\n${c.top ?? ''}` };
   if (c.kafka !== undefined) return postgresToKafkaToml({ ...common, brokers: c.kafka.brokers, sink: `topicFallback = "${c.kafka.topic}"` });
   return postgresToFileToml({ ...common, out: c.out ?? join(c.dir, 'out.jsonl') });
 }

@@ -10,7 +10,7 @@ import { expect } from 'bun:test';
 import { join } from 'node:path';
 import type { KafkaFixture } from '../kafka.ts';
 import type { PgFixture } from '../pg.ts';
-import { startStreamer, waitFor, type StreamerProcess } from '../streamer.ts';
+import { keepTestDirs, startStreamer, waitFor, type StreamerProcess } from '../streamer.ts';
 import { snapshotConfig } from './config.ts';
 import { FileFollower, followTopic } from './follow.ts';
 import { SnapshotObserver } from './observer.ts';
@@ -72,7 +72,9 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
     poll = () => follower.poll();
   }
 
-  const streamer = startStreamer(dir, snapshotConfig({ server: pg.server, dir, publication: stream.publication, slot: stream.slot, mode, chunkSize: options.chunk ?? CHUNK, kafka: kafkaTarget }), `${sink}-${mode}`);
+  // Kept dirs are for post-mortems: the streamer logs at debug level into them (see finally).
+  const config = snapshotConfig({ server: pg.server, dir, publication: stream.publication, slot: stream.slot, mode, chunkSize: options.chunk ?? CHUNK, kafka: kafkaTarget, top: keepTestDirs ? 'logLevel = "debug"' : undefined });
+  const streamer = startStreamer(dir, config, `${sink}-${mode}`);
   children.push(streamer);
   const detail = () => streamer.stderr().slice(-4000);
   // Once the slot exists (created at the first start): every change after it is in the stream.
@@ -103,6 +105,7 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
     log(`writer: ${JSON.stringify(counts)}; table ${final.tableRows} rows, ${final.differences} differing`);
     return { observer, counts, final, exitCode };
   } finally {
+    if (keepTestDirs) await Bun.write(join(dir, 'streamer.log'), streamer.stderr());
     await writer.stop().catch(() => {});
     await stopFollowing();
   }

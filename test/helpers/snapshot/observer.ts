@@ -36,6 +36,8 @@ export class SnapshotObserver {
   /** UUID → the change or row it names. */
   private readonly uuidOwner = new Map<string, string>();
   private identityProblems = 0;
+  /** Row key → what was delivered for it, in order (run/lane, kind, position), for the report of a differing row. */
+  private readonly history = new Map<string, string[]>();
 
   constructor(readonly table: string, readonly rows: number) {
     this.replica = new Replica(table, COLUMNS);
@@ -59,6 +61,7 @@ export class SnapshotObserver {
     }
     if (event.table !== this.table) return;
     const key = Number(event.columns.get('id'));
+    this.remember(event, run, lane);
     this.checkIdentity(event.snapshot ? `snapshot row ${key}` : `change ${event.commitLsn} #${event.txIndex}`,
       event.uuid, event.snapshot ? event.uuid : `${event.uuid} ${fingerprint(text)}`, run, event.snapshot || (event.commitLsn !== '' && event.txIndex !== ''));
     if (event.snapshot) {
@@ -102,6 +105,18 @@ export class SnapshotObserver {
     else if (owner !== what) problem(`UUID ${uuid} of ${what} already named ${owner}`);
   }
 
+  private remember(event: ReturnType<typeof parseEventLine>, run: number, lane: number): void {
+    const at = event.snapshot ? `snapshot row @${event.walPosition}` : `${event.action} @${event.commitLsn}#${event.txIndex}`;
+    const note = `${run}/${lane} ${at}`;
+    const keys = new Set([event.columns.get('id'), event.old?.get('id')]);
+    for (const key of keys) {
+      if (key === undefined) continue;
+      let list = this.history.get(key);
+      if (list === undefined) this.history.set(key, (list = []));
+      list.push(key === event.columns.get('id') ? note : `${note} (moved to ${event.columns.get('id')})`);
+    }
+  }
+
   /** A new run starts: the snapshot positions may begin again from an earlier chunk (a replay). */
   newRun(): void {
     this.lastSnapshotPosition.clear();
@@ -118,7 +133,12 @@ export class SnapshotObserver {
   async finalProblems(sql: postgres.Sql): Promise<{ problems: string[]; differences: number; tableRows: number }> {
     const expected = expectedRows(COLUMNS, await tableRows(sql, this.table));
     const diff = compareRows(this.replica.rows, expected, COLUMNS);
-    const problems = [...this.problems, ...diff.examples];
+    // Each differing row with what was delivered for it (run/partition, kind @position): the first thing to read in a failure.
+    const problems = [...this.problems, ...diff.examples.map((text) => {
+      const key = /^row (-?\d+):/.exec(text)?.[1];
+      const history = key === undefined ? undefined : this.history.get(key);
+      return history === undefined ? text : `${text} [delivered: ${history.slice(-12).join(', ')}]`;
+    })];
     if (diff.count > diff.examples.length) problems.push(`... ${diff.count} differing rows in all`);
     const { snapshotIds, streamIds } = this.replica.stats;
     let uncovered = 0;

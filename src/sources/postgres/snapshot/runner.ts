@@ -249,7 +249,7 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   private track(record: SnapshotRecord): Running {
-    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0, cursors: new Map(), delivered: Promise.resolve(), unwatch: new Map(), refetching: new Set() };
+    return { record, rate: new RateWindow(), cancelRequested: false, failures: 0, lastProgressLog: 0, cursors: new Map(), delivered: Promise.resolve(), unwatch: new Map(), moved: new Map() };
   }
 
   private find(id: string): Running | undefined {

@@ -2,15 +2,16 @@
  * Where the stream meets the snapshot chunk in flight (docs/snapshots.md, "How a chunk joins the
  * stream"): the dispatch reports transactions, changes of the chunk's table and the positions it
  * passes; this hands them to the open window and emits the chunk's rows when the stream reached
- * its target. Also remembers the last transactions delivered, for the window's race check.
+ * its target. Also remembers the transactions delivered, for the window's race check (delivered-xids.ts).
  */
 import type { ChangeEvent } from '../../../event/event.ts';
 import { rowKey, rowKeyBytes } from '../../../event/key.ts';
 import type { Lsn } from '../../../replication/lsn.ts';
+import { DeliveredXids } from './delivered-xids.ts';
 import { ChunkMark } from './mark.ts';
+import { visibleIn } from './pg-snapshot.ts';
 import { ChunkWindow } from './window.ts';
 
-const RECENT = 64;
 const utf8 = new TextDecoder();
 
 /** The row key an event is matched on (the same bytes as its Kafka row key). */
@@ -40,8 +41,7 @@ export class StreamJoin {
   private readonly watched = new Map<string, Set<(event: ChangeEvent) => void>>();
   /** Open windows in the order their chunks were read (a runner may read the next chunk while one waits). */
   private readonly pending: Pending[] = [];
-  private readonly recent = new Uint32Array(RECENT);
-  private recentCount = 0;
+  private readonly delivered = new DeliveredXids();
 
   /** `emit` pushes the chunk's rows, then the mark, into the pipeline. */
   constructor(private readonly emit: (events: ChangeEvent[], mark: ChunkMark) => void) {}
@@ -51,13 +51,13 @@ export class StreamJoin {
    * any. Returns the window and the mark that follows its rows. Windows go out in opening order.
    */
   open(schema: string, table: string, runningXid: number | undefined): Pending {
-    const count = Math.min(this.recentCount, RECENT);
-    const recent = Array.from(this.recent.subarray(0, count));
+    const delivered = this.delivered;
+    const before = delivered.mark();
     // The running transaction's changes before this point are not noted: like a transaction
-    // delivered just before, it must be visible in the chunk's snapshot, or the chunk is read again
+    // delivered before, it must be visible in the chunk's snapshot, or the chunk is read again
     // (its commit was decoded before the server showed it committed; seen under heavy load).
-    if (runningXid !== undefined) recent.push(runningXid);
-    const window = new ChunkWindow(schema, table, recent, rowKeyText);
+    const window = new ChunkWindow(schema, table, (snapshot) =>
+      delivered.unseenBefore(before, snapshot) || (runningXid !== undefined && !visibleIn(snapshot, runningXid)), rowKeyText);
     if (runningXid !== undefined) window.begin(runningXid);
     const entry = { window, mark: new ChunkMark() };
     this.pending.push(entry);
@@ -76,7 +76,7 @@ export class StreamJoin {
 
   /** A transaction was pushed whole; the next record starts at `endLsn`. */
   committed(xid: number, endLsn: Lsn): void {
-    this.recent[this.recentCount++ % RECENT] = xid;
+    this.delivered.add(xid);
     if (this.active) this.emitDue(endLsn);
   }
 

@@ -20,6 +20,7 @@ import { formatLsn } from '../../../replication/lsn.ts';
 import { readChunk, readKeys, type ChunkHint, type ChunkRead } from './chunk-reader.ts';
 import type { InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
+import { MovedKeys } from './moved-keys.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import type { RateWindow, SnapshotRecord, TableRecord } from './record.ts';
 import { parseTableName } from './request-text.ts';
@@ -58,8 +59,8 @@ export interface Running {
   delivered: Promise<void>;
   /** Per table being copied: ends the watch for key moves (see watchTable). */
   unwatch: Map<string, () => void>;
-  /** Keys to read again that are in flight (JSON of the key texts). */
-  refetching: Set<string>;
+  /** Per table: the keys rows were moved to, to read again (moved-keys.ts). */
+  moved: Map<string, MovedKeys>;
 }
 
 export type ChunkOutcome = 'next' | 'again' | 'stopped';
@@ -127,7 +128,7 @@ export class TableCopy {
       // Every chunk is pushed: the table is done once they are delivered and its moved rows read again.
       await Promise.race([s.delivered, this.context.stopSignal]);
       if (this.stopped) return 'stopped';
-      if ((table.refetch?.length ?? 0) === 0) {
+      if (movedKeysOf(s, table).size === 0) {
         if (table.state === 'running') this.tableDone(s, table);
         return 'next';
       }
@@ -141,7 +142,7 @@ export class TableCopy {
     const geometry = await this.walGeometry(client);
     if (!this.hooks.streaming() || this.stopped) return 'again';
     this.watchTable(s, table, shape);
-    const refetch = (table.refetch ?? []).filter((key) => !s.refetching.has(JSON.stringify(key))).slice(0, REFETCH_KEYS);
+    const refetch = movedKeysOf(s, table).take(REFETCH_KEYS);
     if (refetch.length > 0) return this.refetch(s, table, shape, relation, geometry, refetch);
     if (cursor.complete) return 'next';
     const sliceEnd = performance.now() + SLICE_MS;
@@ -248,7 +249,7 @@ export class TableCopy {
         table.chunks++;
         if (lastKey !== undefined) table.lastKey = lastKey;
       }
-      if (refetched === undefined && complete && table.state === 'running' && (table.refetch?.length ?? 0) === 0) this.tableDone(s, table);
+      if (refetched === undefined && complete && table.state === 'running' && movedKeysOf(s, table).size === 0) this.tableDone(s, table);
       s.rate.add(performance.now(), rowCount);
       if (!s.cancelRequested) {
         await this.context.persist(s.record).catch((err: unknown) => {
@@ -287,9 +288,7 @@ export class TableCopy {
           '(its key has no text form); back-fill the table once the snapshot is done if a consumer misses its Unchanged values');
         return;
       }
-      const list = (table.refetch ??= []);
-      if (list.some((k) => k.length === key.length && k.every((v, i) => v === key[i]))) return;
-      list.push(key as string[]);
+      if (!movedKeysOf(s, table).add(key as string[])) return;
       void this.context.persist(s.record).catch((err: unknown) => this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}`));
     });
     s.unwatch.set(table.table, unwatch);
@@ -309,29 +308,24 @@ export class TableCopy {
     s.unwatch.delete(table.table);
   }
 
-  /** Reads the given moved keys again in one chunk; on delivery they are off the table's list. */
+  /** Reads the given moved keys again in one chunk; on delivery they are off the table's list (moved-keys.ts). */
   private async refetch(
     s: Running, table: TableRecord, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, keys: string[][],
   ): Promise<ChunkOutcome> {
-    const ids = keys.map((key) => JSON.stringify(key));
-    for (const id of ids) s.refetching.add(id);
+    const moved = movedKeysOf(s, table);
     const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
     this.windows.add(window);
     void window.ended.then(() => this.windows.delete(window));
     let outcome: ChunkOutcome;
     try {
       const read = await readKeys(await this.chunkConnection(), shape, keys, s.record.where);
-      outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => {
-        const done = new Set(ids);
-        table.refetch = (table.refetch ?? []).filter((key) => !done.has(JSON.stringify(key)));
-        for (const id of ids) s.refetching.delete(id);
-      });
+      outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => moved.delivered(keys));
     } catch (err) {
       window.close();
-      for (const id of ids) s.refetching.delete(id);
+      moved.abandoned(keys);
       throw err;
     }
-    if (outcome !== 'next') for (const id of ids) s.refetching.delete(id);
+    if (outcome !== 'next') moved.abandoned(keys);
     else this.settings.log.debug(`Snapshot ${s.record.id}: ${keys.length} row(s) of ${table.table} moved during the copy read again`);
     return outcome;
   }
@@ -417,6 +411,12 @@ function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
   const columns = shape.relation.columns;
   return relation.columns.length === columns.length &&
     relation.columns.every((c, i) => c.name === columns[i]!.name && c.typeOid === columns[i]!.typeOid && c.typeModifier === columns[i]!.typeModifier);
+}
+
+function movedKeysOf(s: Running, table: TableRecord): MovedKeys {
+  let moved = s.moved.get(table.table);
+  if (moved === undefined) s.moved.set(table.table, (moved = new MovedKeys(table)));
+  return moved;
 }
 
 /** A chunk read ahead that will not be used: its window is closed once the read settles. */

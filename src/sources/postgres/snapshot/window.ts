@@ -66,13 +66,14 @@ export class ChunkWindow {
 
   /**
    * `schema` and `table` as events name them; `keyOf` gives a chunk row's key as the stream's
-   * changes are keyed (computed only when some change has to be matched). `recentXids`:
-   * transactions the stream delivered just before the window opened (see fill).
+   * changes are keyed (computed only when some change has to be matched). `unseenBefore`: true
+   * when a transaction the stream delivered before the window opened, or was in the middle of, is
+   * not visible in the snapshot (see fill).
    */
   constructor(
     readonly schema: string,
     readonly table: string,
-    private readonly recentXids: readonly number[],
+    private readonly unseenBefore: (snapshot: PgSnapshot) => boolean,
     private readonly keyOf: (event: ChangeEvent) => string,
   ) {
     this.ended = new Promise((resolve) => {
@@ -129,7 +130,7 @@ export class ChunkWindow {
    */
   fill(snapshot: PgSnapshot, target: Lsn, rows: ChangeEvent[]): FillResult {
     if (this.phase !== 'reading') return 'filled';
-    for (const xid of this.recentXids) if (!visibleIn(snapshot, xid)) return 'race';
+    if (this.unseenBefore(snapshot)) return 'race';
     if (this.notedKeys > MAX_NOTED_KEYS) return 'overflow';
     this.snapshot = snapshot;
     this.targetLsn = target;

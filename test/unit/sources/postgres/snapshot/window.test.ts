@@ -1,13 +1,14 @@
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent } from '../../../../../src/event/event.ts';
-import { parsePgSnapshot } from '../../../../../src/sources/postgres/snapshot/pg-snapshot.ts';
+import { parsePgSnapshot, visibleIn } from '../../../../../src/sources/postgres/snapshot/pg-snapshot.ts';
 import { ChunkWindow as Window } from '../../../../../src/sources/postgres/snapshot/window.ts';
 
 const rows = (...ids: number[]) => ids.map((id) => ({ uuid: String(id) }) as ChangeEvent);
 const keyOf = (event: ChangeEvent) => `["public.t",${event.uuid}]`;
 class ChunkWindow extends Window {
+  /** `recent`: the transactions delivered before it opened. */
   constructor(schema: string, table: string, recent: number[]) {
-    super(schema, table, recent, keyOf);
+    super(schema, table, (snapshot) => recent.some((xid) => !visibleIn(snapshot, xid)), keyOf);
   }
 }
 const ids = (events: ChangeEvent[]) => events.map((e) => Number(e.uuid));
