@@ -43,7 +43,7 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
   const stream = await createSnapshotTable(sql, `snap_${sink}`, rows, { slotBeforeFill: mode === 'never', toastEvery: options.toastEvery });
   slots.push(stream.slot);
   const dir = newDir();
-  const observer = new SnapshotObserver(stream.table, rows);
+  const observer = new SnapshotObserver(stream.table, rows, sink === 'kafka');
   let poll = () => {};
   let stopFollowing = async () => {};
   let kafkaTarget: { brokers: string[]; topic: string } | undefined;
@@ -52,7 +52,8 @@ export async function runConsistency(f: ConsistencyFixture, sink: 'file' | 'kafk
   if (sink === 'kafka') {
     if (kafka === undefined) throw new Error('runConsistency: a Kafka run needs the kafka fixture');
     kafkaTarget = { brokers: kafka.server.brokers, topic: await kafka.createTopic({ prefix: 'snapshot', partitions: 3 }) };
-    // Each key's events are in one partition, in order: applying partition by partition is exact.
+    // Each key's events are in one partition, in order; an update that changes the key is in its
+    // new key's partition, which the replica orders by stream position (replica.ts, partitioned).
     // Checked: each message's Kafka key is its row's key, and a key never shows up in two
     // partitions, snapshot rows (merged ones included) as live events.
     const follower = await followTopic(kafkaTarget.brokers, kafkaTarget.topic, (m) => {

@@ -39,8 +39,9 @@ export class SnapshotObserver {
   /** Row key → what was delivered for it, in order (run/lane, kind, position), for the report of a differing row. */
   private readonly history = new Map<string, string[]>();
 
-  constructor(readonly table: string, readonly rows: number) {
-    this.replica = new Replica(table, COLUMNS);
+  /** `partitioned`: events are read from Kafka partitions (see Replica). */
+  constructor(readonly table: string, readonly rows: number, partitioned = false) {
+    this.replica = new Replica(table, COLUMNS, 'id', partitioned);
   }
 
   private problem(text: string): void {

@@ -89,14 +89,36 @@ export interface ReplicaStats {
   streamIds: Set<string>;
 }
 
-/** The in-memory copy of one table, built by applying its events in order. */
+/**
+ * Where an event stands in the stream, comparable across keys: a change at (CommitLSN, TxIndex); a
+ * snapshot row at its WALPosition, after the changes committed before it and before those at or
+ * after it (docs/snapshots.md, "How a chunk joins the stream").
+ */
+export function streamOrder(event: EventLine): bigint {
+  if (event.snapshot) return BigInt(event.walPosition || '0') << 33n;
+  return (BigInt(event.commitLsn || '0') << 33n) | (1n << 32n) | BigInt(event.txIndex || '0');
+}
+
+/**
+ * The in-memory copy of one table, built by applying its events in order.
+ *
+ * `partitioned`: events come from Kafka partitions, each key's in order but the partitions in any
+ * order among each other. An update that changes the key is in its new key's partition, so it can
+ * arrive before or after earlier events of its old key (docs/kafka.md, "Message key and partition"):
+ * the old key then leaves only if nothing newer is there, and the old key's events older than the
+ * move that arrive later are ignored. The order used is streamOrder's.
+ */
 export class Replica {
   /** id (its canonical text) → column name → canonical value. */
   readonly rows = new Map<string, Map<string, string>>();
   readonly stats: ReplicaStats = { events: 0, snapshotRows: 0, streamEvents: 0, unchanged: 0, unknownUnchanged: 0, snapshotIds: new Set(), streamIds: new Set() };
   private readonly kinds: Map<string, ColumnKind>;
+  /** partitioned: id → streamOrder of the last event applied to it. */
+  private readonly applied = new Map<string, bigint>();
+  /** partitioned: id → streamOrder of the key change that moved its row away. */
+  private readonly movedAway = new Map<string, bigint>();
 
-  constructor(readonly table: string, readonly columns: readonly ColumnSpec[], readonly key = 'id') {
+  constructor(readonly table: string, readonly columns: readonly ColumnSpec[], readonly key = 'id', readonly partitioned = false) {
     this.kinds = new Map(columns.map((c) => [c.name, c.kind]));
   }
 
@@ -114,11 +136,8 @@ export class Replica {
       this.stats.streamEvents++;
       this.stats.streamIds.add(id);
     }
-    if (event.action === 'delete') {
-      this.rows.delete(id);
-      return true;
-    }
-    if (event.action !== 'insert' && event.action !== 'update') throw new Error(`unexpected action ${event.action}`);
+    if (event.action !== 'insert' && event.action !== 'update' && event.action !== 'delete') throw new Error(`unexpected action ${event.action}`);
+    const order = this.partitioned ? streamOrder(event) : 0n;
     let before = this.rows.get(id);
     // An update that changed the key: the row leaves its old key (Old names it) and keeps its values.
     const rawOldKey = event.action === 'update' ? event.old?.get(this.key) : undefined;
@@ -126,9 +145,21 @@ export class Replica {
       const oldId = canonicalFromEvent(this.kinds.get(this.key) ?? 'int', rawOldKey);
       if (oldId !== id) {
         if (!event.snapshot) this.stats.streamIds.add(oldId);
-        before = this.rows.get(oldId);
-        this.rows.delete(oldId);
+        if (!this.partitioned || (this.applied.get(oldId) ?? -1n) < order) {
+          before = this.rows.get(oldId);
+          this.rows.delete(oldId);
+        }
+        if (this.partitioned && order > (this.movedAway.get(oldId) ?? -1n)) this.movedAway.set(oldId, order);
       }
+    }
+    if (this.partitioned) {
+      // Older than the key change that took the key's row away: superseded (it came late from another partition).
+      if (order < (this.movedAway.get(id) ?? -1n)) return true;
+      this.applied.set(id, order);
+    }
+    if (event.action === 'delete') {
+      this.rows.delete(id);
+      return true;
     }
     const row = new Map<string, string>();
     for (const [name, raw] of event.columns) {
