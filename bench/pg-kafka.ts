@@ -33,6 +33,7 @@
  *                         [--trace FILE]     (where the latency tail comes from, bench/lib/latency-trace.ts;
  *                                             memory at the throughput runs' RSS peak)
  *                         [--heap-hint]      (the streamer with BUN_JSC_forceRAMSize=268435456, as packaged)
+ *                         [--memory-target SIZE] (the streamer with memoryTarget = SIZE, docs/deploy.md "Memory")
  *                         [--exactly-once]   (also psql-streamer with exactlyOnce = true: a third consumer in
  *                                             each throughput run, and a second latency phase)
  *                         [--compare DIR]    (throughput phase: also the psql-streamer of the checkout at DIR,
@@ -76,6 +77,7 @@ const { values: args } = parseArgs({
     'exactly-once': { type: 'boolean', default: false },
     compare: { type: 'string' },
     'heap-hint': { type: 'boolean', default: false },
+    'memory-target': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -186,8 +188,12 @@ class Streamer {
   }
 }
 
-function streamerConfig(dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false): string {
-  return `${benchSourceToml({ dir, pg: PG, publication, slot, batchSize, flushInterval, extra: process.env.BENCH_SOURCE_EXTRA })}
+function streamerConfig(
+  dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false, compared = false,
+): string {
+  // Not for --compare's checkout, which may not know the key.
+  const gc = args['memory-target'] === undefined || compared ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
+  return `${gc}${benchSourceToml({ dir, pg: PG, publication, slot, batchSize, flushInterval, extra: process.env.BENCH_SOURCE_EXTRA })}
 [sink.kafka]
 type = "kafka"
 sources = ["bench"]
@@ -335,7 +341,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
   await createBenchTopic(admin, topic, PARTITIONS);
   try {
     const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce), main);
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce, main !== MAIN), main);
     await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
     const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const wallMs = performance.now() - streamer.started;

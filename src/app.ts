@@ -10,6 +10,7 @@ import type { AppConfig } from './components.ts';
 import { parseListenAddress } from './config/listen-address.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
+import { startHeapGuard, type HeapGuard } from './core/heap-guard.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
 import { SAMPLE_INTERVAL_MS, StatusReporter } from './http/status-reporter.ts';
@@ -118,6 +119,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   let server: ReturnType<typeof Bun.serve> | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
   let sampler: ReturnType<typeof setInterval> | undefined;
+  let heapGuard: HeapGuard | undefined;
 
   const components = (): Component[] => [
     ...running.map((r) => r.source),
@@ -218,6 +220,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       }, config.tickerIntervalMs);
       log.info(`Ticker started with ${config.tickerIntervalMs}ms interval`);
     }
+    if (config.memoryTargetBytes > 0) heapGuard = startHeapGuard(config.memoryTargetBytes);
   } catch (err) {
     if (sampler) clearInterval(sampler);
     server?.stop(true);
@@ -238,6 +241,11 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await httpServer.stop();
     if (ticker) clearInterval(ticker);
     if (sampler) clearInterval(sampler);
+    if (heapGuard) {
+      heapGuard.stop();
+      const { collections, spentMs } = heapGuard.policy;
+      log.info(`memoryTarget: ${collections} full garbage collection(s) forced, ${Math.round(spentMs)} ms`);
+    }
     let clean = true;
     await Promise.all(
       running.map(async ({ source, pipeline }) => {

@@ -3,7 +3,8 @@
  * $PSQL_STREAMER_LOOP_TRACE: records every event-loop stall of the main thread longer than STALL_MS
  * (a TICK_MS timer that fired late) as [wall µs when it ended, µs late]. With
  * $PSQL_STREAMER_MEM_TRACE: every MEM_MS, [wall ms, rss, heapUsed, heapTotal, external,
- * arrayBuffers] from process.memoryUsage() and [RssAnon, RssFile] from /proc/self/status. Both written as JSON lines, the last on exit.
+ * arrayBuffers] from process.memoryUsage(), [RssAnon, RssFile] from /proc/self/status and the native
+ * allocator's (mimalloc's) bytes in use and committed (bun:jsc memoryUsage()). Both written as JSON lines, the last on exit.
  * Benchmark instrumentation, not part of the product.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -42,14 +43,17 @@ if (loopFile) {
 const memFile = process.env.PSQL_STREAMER_MEM_TRACE;
 if (memFile) {
   const out = recorder(memFile);
+  const jsc = await import('bun:jsc');
   setInterval(() => {
     const m = process.memoryUsage();
     const status = readFileSync('/proc/self/status', 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    out.push([Date.now(), m.rss, m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, kb('RssAnon'), kb('RssFile')]);
+    const native = jsc.memoryUsage();
+    out.push([Date.now(), m.rss, m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, kb('RssAnon'), kb('RssFile'), native.current, native.currentCommit]);
     if (m.rss > highest + 4 * 2 ** 20) {
       highest = m.rss;
       maps.push(mappings());
+      maps.push(nativeHeap(jsc.heapStats()));
     }
   }, MEM_MS).unref();
   // At each new RSS high (4 MiB steps): the resident anonymous mappings by size, to tell the JS heap
@@ -98,4 +102,33 @@ function mappings(): unknown {
     if (rss) groups.set(key, (groups.get(key) ?? 0) + Number(rss[1]));
   }
   return [Date.now(), [...groups].filter(([, v]) => v >= 1024).sort((a, b) => b[1] - a[1])];
+}
+
+/** The native allocator's (mimalloc's) counts at an RSS high, in MiB: what is committed against what is in use. */
+function nativeHeap(stats: { heapCapacity: number; extraMemorySize: number; mimalloc?: Record<string, unknown> }): unknown {
+  const mi = (stats.mimalloc ?? {}) as Record<string, { current?: number } | number>;
+  const mb = (key: string) => {
+    const v = mi[key];
+    return Math.round((typeof v === 'number' ? v : (v?.current ?? 0)) / 2 ** 20);
+  };
+  return [Date.now(), {
+    heapCapacity: Math.round(stats.heapCapacity / 2 ** 20), extra: Math.round(stats.extraMemorySize / 2 ** 20),
+    committed: mb('committed'), mallocNormal: mb('malloc_normal'), mallocHuge: mb('malloc_huge'), pageCommitted: mb('page_committed'),
+    reserved: mb('reserved'), purged: mb('purged'), reset: mb('reset'),
+  }];
+}
+
+// $PSQL_STREAMER_HEAP_CENSUS=FILE: every 2 s, a full collection, then what survived it (the live
+// set the engine sizes its next collection from): object counts by type, heap and extra memory.
+const censusFile = process.env.PSQL_STREAMER_HEAP_CENSUS;
+if (censusFile) {
+  const jsc = await import('bun:jsc');
+  const out = recorder(censusFile);
+  setInterval(() => {
+    jsc.fullGC();
+    const s = jsc.heapStats();
+    const m = process.memoryUsage();
+    const types = Object.entries(s.objectTypeCounts as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 25);
+    out.push({ at: Date.now(), heapSize: s.heapSize, heapCapacity: s.heapCapacity, extra: s.extraMemorySize, objects: s.objectCount, arrayBuffers: m.arrayBuffers, rss: m.rss, types });
+  }, 2000).unref();
 }

@@ -227,6 +227,7 @@ export function parseConfig<Src extends ComponentSpec, Snk extends ComponentSpec
       logLevel: global.logLevel as Config['logLevel'],
       logFormat: global.logFormat as Config['logFormat'],
       shutdownTimeoutMs: global.shutdownTimeout!,
+      memoryTargetBytes: global.memoryTarget!,
       sources,
       sinks,
       warnings: sortByPosition(findings.warnings.map(located)),

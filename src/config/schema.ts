@@ -69,6 +69,10 @@ export const globalSpec = defineSection({
     kind: 'duration', default: 30_000, check: positive,
     doc: 'On SIGTERM/SIGINT, how long to wait for in-flight batches to be delivered and persisted before forcing exit',
   },
+  memoryTarget: {
+    kind: 'size', default: 0, check: nonNegative,
+    doc: 'RSS above which the streamer forces full garbage collections (at most 10% of the time) instead of letting garbage pile up to the engine\'s own limit: a lower peak for some CPU (docs/deploy.md, "Memory"); "0" leaves it to the engine',
+  },
 });
 
 /** How the HTTP API is protected, resolved from the global keys. */
@@ -192,6 +196,8 @@ export interface Config<Src extends ComponentSpec = ComponentSpec, Snk extends C
   logLevel: LogLevel;
   logFormat: LogFormat;
   shutdownTimeoutMs: number;
+  /** `memoryTarget` in bytes; 0 = the engine decides alone (core/heap-guard.ts). */
+  memoryTargetBytes: number;
   sources: SourceConfig<Src>[];
   sinks: SinkConfig<Snk>[];
   /** Accepted but worth telling the operator (ignored keys, a source no sink reads, ...). */
