@@ -11,6 +11,7 @@ import { parseListenAddress } from './config/listen-address.ts';
 import type { Component } from './core/component.ts';
 import { describeError, StreamerError } from './core/errors.ts';
 import { startHeapGuard, type HeapGuard } from './core/heap-guard.ts';
+import type { HeapPolicy } from './core/heap-policy.ts';
 import { Logger, configureLogging, log } from './core/logger.ts';
 import { createHttpApp, renderStats } from './http/app.ts';
 import { SAMPLE_INTERVAL_MS, StatusReporter } from './http/status-reporter.ts';
@@ -221,6 +222,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       log.info(`Ticker started with ${config.tickerIntervalMs}ms interval`);
     }
     if (config.memoryTargetBytes > 0) heapGuard = startHeapGuard(config.memoryTargetBytes);
+    countForcedCollections(metrics, () => heapGuard?.policy);
   } catch (err) {
     if (sampler) clearInterval(sampler);
     server?.stop(true);
@@ -293,4 +295,20 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     reopen,
     activeSnapshots: () => running.flatMap(({ source }) => (snapshotsOf(source)?.list() ?? []).filter((s) => s.state === 'pending' || s.state === 'running')),
   };
+}
+
+/** `gc_forced_total` and `gc_forced_seconds_total` from the heap guard's counts, at each scrape (0 without memoryTarget). */
+function countForcedCollections(metrics: ReturnType<typeof createMetrics>, policy: () => HeapPolicy | undefined): void {
+  let collections = 0;
+  let spentMs = 0;
+  metrics.gcForced.inc(0);
+  metrics.gcForcedSeconds.inc(0);
+  metrics.onCollect(() => {
+    const p = policy();
+    if (p === undefined) return;
+    metrics.gcForced.inc(p.collections - collections);
+    metrics.gcForcedSeconds.inc((p.spentMs - spentMs) / 1000);
+    collections = p.collections;
+    spentMs = p.spentMs;
+  });
 }

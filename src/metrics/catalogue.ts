@@ -73,6 +73,9 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** 1 once a permanent error halted the pipeline for good (read at scrape time); the process runs on. */
     pipelineStopped: gauge('pipeline_stopped', 'Set to 1 when a permanent error stopped the pipeline of a source for good (nothing more is acknowledged until the cause is fixed and the streamer restarted), 0 while it runs', ['source']),
     pipelineAcks: counter('pipeline_acks_total', 'Acknowledgements passed back to a source after every sink delivered a batch', ['source']),
+    /** memoryTarget's forced full collections (core/heap-guard.ts), added at scrape time. */
+    gcForced: counter('gc_forced_total', 'Full garbage collections forced because the RSS was at or above memoryTarget', []),
+    gcForcedSeconds: counter('gc_forced_seconds_total', 'Time the main thread spent in the full garbage collections memoryTarget forced, in seconds', []),
     /** 1 while a component reports itself healthy, 0 otherwise. */
     componentUp: gauge('component_up', 'Whether a source, sink or pipeline is healthy (1) or not (0)', ['name', 'type']),
     /** PostgreSQL source positions (LSNs as byte offsets; exact below 2^53 bytes of WAL). */

@@ -54,11 +54,12 @@ function persisted(stateFile: string): bigint {
   }
 }
 
-function countingConfig(out: string, state: string, count: number): string {
+function countingConfig(out: string, state: string, count: number, top = ''): string {
   return `
 http = "127.0.0.1:0"
 boltdb = "${state}"
 shutdownTimeout = "20s"
+${top}
 
 [source.numbers]
 type = "counting"
@@ -119,6 +120,30 @@ describe('app lifecycle', () => {
     expect(all.length).toBe(lines.length + 500);
     expect(all.every((n, i) => n === i + 1)).toBe(true);
   });
+
+  test('memoryTarget below the RSS forces full collections, counted in /metrics and the shutdown log; delivery unchanged', async () => {
+    const out = join(dir, 'gc.jsonl');
+    const state = join(dir, 'gc.db');
+    const app = spawnApp(countingConfig(out, state, 10_000_000, 'memoryTarget = "1MB"'), 'gc');
+    await waitFor('HTTP to listen', () => /HTTP listening to (http:\/\/\S+)/.test(app.stderr()));
+    const url = /HTTP listening to (http:\/\/\S+)/.exec(app.stderr())![1];
+    const forced = async () => Number(/^gc_forced_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? -1);
+    const deadline = Date.now() + 30_000;
+    let count = await forced();
+    while (count < 2 && Date.now() < deadline) {
+      await Bun.sleep(100);
+      count = await forced();
+    }
+    expect(count).toBeGreaterThanOrEqual(2);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^gc_forced_seconds_total [0-9.e-]+$/m);
+    app.proc.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    const logged = /memoryTarget: (\d+) full garbage collection\(s\) forced/.exec(app.stderr());
+    expect(Number(logged?.[1])).toBeGreaterThanOrEqual(count);
+    const lines = fileLines(out);
+    expect(BigInt(lines.length)).toBe(persisted(state));
+    expect(lines.every((n, i) => n === i + 1)).toBe(true);
+  }, 60_000);
 
   test('a shutdown that cannot finish is cut off by shutdownTimeout with exit 1', async () => {
     const child = spawnApp(stuckSinkConfig('300ms'), 'timeout');
