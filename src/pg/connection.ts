@@ -16,7 +16,7 @@ import { ReadPacing } from './read-pacing.ts';
 import { encodeTerminate } from './frontend.ts';
 import { Backend } from './messages.ts';
 import type { ConnectOptions } from './options.ts';
-import { type CopyBothHandlers, PgProtocol, type ProtocolIo, type QueryResult } from './protocol.ts';
+import { type CopyBothHandlers, PgProtocol, type ProtocolIo, type QueryResult, type RowHandler } from './protocol.ts';
 import { connectErrorFrom, type Target } from './tls-options.ts';
 import { type ConnectState, newConnectState, openTransport, sslPlan, targetOf, type TlsPolicy, withConnectTimeout } from './transport.ts';
 
@@ -158,9 +158,10 @@ export class PgConnection {
   /**
    * Runs `sql` with the simple query protocol: one QueryResult per statement; PgError after
    * ReadyForQuery. With `onRow`, each row's DataRow payload (Int16 count, then Int32 length and
-   * bytes per column) goes there instead, valid only during the call; it must not throw.
+   * bytes per column) goes there instead, as a range of a received buffer that stays intact; it
+   * must not throw.
    */
-  simpleQuery(sql: string, onRow?: (payload: Uint8Array) => void): Promise<QueryResult[]> {
+  simpleQuery(sql: string, onRow?: RowHandler): Promise<QueryResult[]> {
     if (this.closed) return Promise.reject(this.endedError());
     return this.protocol.simpleQuery(sql, onRow);
   }
@@ -266,8 +267,15 @@ export class PgConnection {
       // A failure (a handler tore the connection down) stops the loop: nothing after it is trusted.
       while (!this.paused && !this.closing && this.failure === undefined && decoder.next()) {
         const handlers = protocol.copyHandlers;
-        if (decoder.type === Backend.CopyData && handlers !== undefined) handlers.onData(decoder.chunk, decoder.payloadStart, decoder.payloadEnd);
-        else protocol.handle(decoder.type, decoder.payload);
+        const type = decoder.type;
+        if (type === Backend.CopyData && handlers !== undefined) {
+          handlers.onData(decoder.chunk, decoder.payloadStart, decoder.payloadEnd);
+          continue;
+        }
+        // A query's rows handed over as ranges (a snapshot chunk's): no view per row.
+        const onRow = type === Backend.DataRow ? protocol.rowHandler() : undefined;
+        if (onRow !== undefined) onRow(decoder.chunk, decoder.payloadStart, decoder.payloadEnd);
+        else protocol.handle(type, decoder.payload);
       }
     } catch (err) {
       // A ProtocolError from the stream, or an exception from onData: the connection cannot go on.

@@ -51,13 +51,20 @@ export interface ProtocolIo {
   warn(message: string): void;
 }
 
+/**
+ * Receives a DataRow payload as data[start, end) (Int16 count, then Int32 length and bytes per
+ * column): a range of a received buffer, which FrameDecoder never writes again (pg/frames.ts), so
+ * the handler may keep it without copying.
+ */
+export type RowHandler = (data: Uint8Array, start: number, end: number) => void;
+
 type Phase = 'startup' | 'ready' | 'query' | 'copy-start' | 'copy' | 'copy-end' | 'closed';
 
 interface QueryRequest {
   kind: 'query';
   sql: string;
-  /** When set, each DataRow's payload goes here (valid only during the call) instead of into the results. */
-  onRow?: (payload: Uint8Array) => void;
+  /** When set, each DataRow's payload goes here (as a range of a buffer) instead of into the results. */
+  onRow?: RowHandler;
   resolve(results: QueryResult[]): void;
   reject(err: Error): void;
   results: QueryResult[];
@@ -130,7 +137,7 @@ export class PgProtocol {
    * Queues a simple query: one QueryResult per statement; PgError after ReadyForQuery. With
    * `onRow`, rows are handed over as their DataRow payloads instead (the results have none).
    */
-  simpleQuery(sql: string, onRow?: (payload: Uint8Array) => void): Promise<QueryResult[]> {
+  simpleQuery(sql: string, onRow?: RowHandler): Promise<QueryResult[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ kind: 'query', sql, onRow, resolve, reject, results: [], current: undefined, error: undefined });
       this.pump();
@@ -335,8 +342,17 @@ export class PgProtocol {
   private DataRow(payload: Uint8Array): void {
     const active = this.active;
     if (this.phase !== 'query' || active?.kind !== 'query' || active.current === undefined) return this.unexpected(Backend.DataRow, payload);
-    if (active.onRow !== undefined) active.onRow(payload);
+    if (active.onRow !== undefined) active.onRow(payload, 0, payload.length);
     else active.current.rows.push(decodeDataRow(payload));
+  }
+
+  /**
+   * Where a DataRow goes right now without a view of its payload (the read loop's fast path), or
+   * undefined when it must go through handle() (no query with onRow in progress: handle() checks).
+   */
+  rowHandler(): RowHandler | undefined {
+    const active = this.active;
+    return this.phase === 'query' && active?.kind === 'query' && active.current !== undefined ? active.onRow : undefined;
   }
 
   private CommandComplete(payload: Uint8Array): void {

@@ -61,6 +61,19 @@ export class FrameWriter {
   }
 }
 
+/** A DataRow payload as the server sends a text-format row: Int16 count, then per column Int32 length (-1: NULL) and the bytes. */
+export function dataRowBytes(values: readonly (string | null)[]): Uint8Array {
+  const w = new FrameWriter().u16(values.length);
+  for (const value of values) {
+    if (value === null) w.i32(-1);
+    else {
+      const utf8 = encoder.encode(value);
+      w.i32(utf8.length).raw(utf8);
+    }
+  }
+  return w.finish();
+}
+
 /** Writes the xid of data messages inside a stream (when the message has one). */
 function streamXid(w: FrameWriter, xid: number | undefined): FrameWriter {
   return xid === undefined ? w : w.i32(xid);

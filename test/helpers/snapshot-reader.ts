@@ -11,7 +11,8 @@ import { decodePgoutput } from '../../src/pgoutput/decode.ts';
 import type { Insert, Relation } from '../../src/pgoutput/messages.ts';
 import { sourceConnectOptions } from '../../src/sources/postgres/create.ts';
 import { readChunk, type ChunkRead } from '../../src/sources/postgres/snapshot/chunk-reader.ts';
-import type { InsertMessages } from '../../src/sources/postgres/snapshot/insert-message.ts';
+import type { ChunkRows as DataRowRanges } from '../../src/sources/postgres/snapshot/data-rows.ts';
+import { insertMessage } from '../../src/sources/postgres/data-row.ts';
 import type { SnapshotTable } from '../../src/sources/postgres/snapshot/tables.ts';
 import { dropSlot, uniqueName, type PgServer } from './pg.ts';
 import { dsnFor, testSourceOptions } from './postgres-source.ts';
@@ -28,7 +29,7 @@ export function snapshotConnection(server: PgServer, database?: string): Promise
   return PgConnection.connect({ ...sourceConnectOptions(options, loadDsn(options.dsn)), replication: undefined });
 }
 
-/** A chunk as readChunk reads it, its Insert messages decoded again: each row's values as text (null for NULL). */
+/** A chunk as readChunk reads it, its rows as the Insert messages a walsender would send, decoded: each row's values as text (null for NULL). */
 export interface ChunkRows extends Omit<ChunkRead, 'messages' | 'rows'> {
   rows: (string | null)[][];
 }
@@ -38,14 +39,15 @@ export async function readRows(
   conn: PgConnection, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
 ): Promise<ChunkRows> {
   const { messages, ...read } = await readChunk(conn, table, after, where, limits);
-  return { ...read, rows: insertRows(messages) };
+  return { ...read, rows: insertRows(messages, table) };
 }
 
-/** The values of each Insert message, decoded as the stream decodes an Insert. */
-export function insertRows(messages: InsertMessages): (string | null)[][] {
-  const { buffer, offsets } = messages;
-  return Array.from({ length: offsets.length - 1 }, (_, i) => {
-    const message = decodePgoutput(buffer.subarray(offsets[i], offsets[i + 1]), { protoVersion: 1 }) as Insert;
+/** The values of each row's Insert message (data-row.ts), decoded as the stream decodes an Insert. */
+export function insertRows(messages: DataRowRanges, table: SnapshotTable): (string | null)[][] {
+  const { data, starts, ends } = messages;
+  return Array.from({ length: starts.length }, (_, i) => {
+    const bytes = insertMessage(table.relationId, table.relation.columns.length, data[i]!, starts[i]!, ends[i]!);
+    const message = decodePgoutput(bytes, { protoVersion: 1 }) as Insert;
     return message.newTuple.map((value) => {
       if (value !== null && typeof value !== 'string') throw new Error(`row ${i}: not a text value`);
       return value;

@@ -21,7 +21,8 @@ import type { Lsn } from '../../replication/lsn.ts';
 import type { Converter } from '../../pgtypes/converter.ts';
 import { byteaHex } from '../../pgtypes/text-forms.ts';
 import type { TypeRegistry } from '../../pgtypes/index.ts';
-import { encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowIdentity, type RowPlan } from './row-bytes.ts';
+import { insertMessage } from './data-row.ts';
+import { encodeDataRow, encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowIdentity, type RowPlan } from './row-bytes.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
@@ -81,11 +82,14 @@ class EncodedRowEvent implements ChangeEvent {
     private readonly keyEnd: number,
     private readonly timestampStart: number,
     private readonly timestampEnd: number,
-    /** The buffer holding its pgoutput message at [base, end): a socket chunk, which stays intact (FrameDecoder never rewrites one). */
+    /**
+     * The buffer holding its pgoutput message at [base, end), or a snapshot row's DataRow: a socket
+     * chunk, which stays intact (FrameDecoder never rewrites one).
+     */
     private readonly payload: Uint8Array,
     private readonly base: number,
     private readonly end: number,
-    /** true for a row a snapshot copied (docs/snapshots.md); undefined for a change. */
+    /** true for a row a snapshot copied (docs/snapshots.md; its payload is a DataRow); undefined for a change. */
     readonly snapshot: true | undefined,
   ) {}
 
@@ -160,7 +164,11 @@ class EncodedRowEvent implements ChangeEvent {
 
   private materialize(): { columns: Columns; old: Columns | undefined } {
     if (this.row === undefined) {
-      const message = decodePgoutput(this.payload.subarray(this.base, this.end), { protoVersion: 1 }) as RowMessage;
+      const relation = this.relation;
+      const bytes = this.snapshot === true
+        ? insertMessage(relation.relationId, relation.columns.length, this.payload, this.base, this.end)
+        : this.payload.subarray(this.base, this.end);
+      const message = decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage;
       const { columns, old } = convertRow(message, this.relation, this.fromRelation.converters);
       this.row = { columns: columns as Columns, old: old as Columns | undefined };
     }
@@ -254,32 +262,57 @@ export class EventFactory {
    * An Insert/Update/Delete from its bytes (the pgoutput message at payload[base, end), e.g. inside
    * a CopyData XLogData), or undefined when the byte path cannot take it: then decode it and call `row`.
    * `lsn` is the change's LSN as a number (below 2^53); `txIndex` its ordinal in `txn`; `started` the
-   * performance.now() at which its processing began, which stamps the event's Timestamp. A snapshot
-   * row (`snapshot` given) has no transaction.
+   * performance.now() at which its processing began, which stamps the event's Timestamp.
    */
   rowFromBytes(
     payload: Uint8Array, base: number, end: number, relation: RelationInfo, lsn: number, txn: TransactionContext | undefined, txIndex: number,
-    started = performance.now(), snapshot?: SnapshotIdentity,
+    started = performance.now(),
   ): ChangeEvent | undefined {
     const origin = this.originOf(relation);
     const plan = origin.plan;
     // A change outside a transaction (never sent by pgoutput) takes the general path.
-    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER) || (txn === undefined) === (snapshot === undefined)) return undefined;
+    if (plan === undefined || !(lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER) || txn === undefined) return undefined;
     const id = this.rowIdentity ?? this.identity();
     if (txn !== this.txnOf) {
       this.txnOf = txn;
       this.txnJson = transactionJson(txn);
-      if (txn !== undefined) [id.lsnLow, id.lsnHigh] = lsnHalves(txn.commitLsn);
+      [id.lsnLow, id.lsnHigh] = lsnHalves(txn.commitLsn);
     }
     id.txIndex = txIndex;
-    id.snapshot = snapshot;
+    id.snapshot = undefined;
     const out = this.encodedRow;
-    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out, id, snapshot === undefined ? undefined : SNAPSHOT_TAIL)) return undefined;
+    if (!encodeRow(this.writer, payload, base, end, plan, lsn, this.txnJson, epochMicros(started), out, id)) return undefined;
     const tag = payload[base];
     return new EncodedRowEvent(
-      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, snapshot === undefined ? txIndex : undefined, out.unchanged,
-      out.line, out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end, snapshot === undefined ? undefined : true,
+      origin, relation, tag === 0x49 ? 'insert' : tag === 0x55 ? 'update' : 'delete', lsn, txn, txIndex, out.unchanged,
+      out.line, out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, payload, base, end, undefined,
     );
+  }
+
+  /**
+   * A snapshot row (docs/snapshots.md) from its DataRow (text format) at data[start, end): the insert
+   * the stream would make of the same row, plus `"Snapshot":true`, its UUID from `snapshot` and its
+   * key. Written from the DataRow bytes by the stream's byte rules (row-bytes.ts encodeDataRow);
+   * what they refuse goes the general way, through the Insert message a walsender would send.
+   * `lsn` is the WAL position the row stands for; `started` as for rowFromBytes. Throws on a
+   * DataRow that is cut short or has fewer columns than the relation.
+   */
+  snapshotRow(data: Uint8Array, start: number, end: number, relation: RelationInfo, lsn: number, started: number, snapshot: SnapshotIdentity): ChangeEvent {
+    const origin = this.originOf(relation);
+    const plan = origin.plan;
+    if (plan !== undefined && lsn >= 0 && lsn <= Number.MAX_SAFE_INTEGER) {
+      const id = this.rowIdentity ?? this.identity();
+      id.snapshot = snapshot;
+      const out = this.encodedRow;
+      if (encodeDataRow(this.writer, data, start, end, plan, lsn, epochMicros(started), out, id, SNAPSHOT_TAIL)) {
+        return new EncodedRowEvent(
+          origin, relation, 'insert', lsn, undefined, undefined, out.unchanged,
+          out.line, out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, data, start, end, true,
+        );
+      }
+    }
+    const message = decodePgoutput(insertMessage(relation.relationId, relation.columns.length, data, start, end), { protoVersion: 1 }) as RowMessage;
+    return this.row(message, relation, BigInt(lsn), undefined, 0, snapshot);
   }
 
   /** Every event of the general path has the same shape (all fields present), which keeps property access monomorphic. */

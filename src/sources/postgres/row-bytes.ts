@@ -18,7 +18,7 @@
  */
 import type { ColumnValue } from '../../event/event.ts';
 import { compareCodePoints, goJsonString, goJsonValue } from '../../event/go-json.ts';
-import { readUint32BE, utf8Bytes } from '../../core/bytes.ts';
+import { readInt32BE, readUint32BE, utf8Bytes } from '../../core/bytes.ts';
 import type { LineWriter } from '../../core/line-writer.ts';
 import { writeLocalTimestamp } from '../../core/time.ts';
 import { UUID_TEXT_LENGTH, type EventIdentity, type SnapshotIdentity } from '../../event/identity.ts';
@@ -201,6 +201,38 @@ class Tuple {
     return p;
   }
 
+  /**
+   * Reads a DataRow (Int16 count, then per column Int32 length, -1 for NULL, and the text) at
+   * data[p, end) whose first `count` values are the relation's; values after them (key columns a
+   * column list leaves out) are skipped. Returns false when it cannot.
+   */
+  readDataRow(data: Uint8Array, p: number, end: number, count: number): boolean {
+    if (p + 2 > end) return false;
+    const total = (data[p]! << 8) | data[p + 1]!;
+    if (total < count) return false;
+    p += 2;
+    if (count > this.starts.length) this.grow(count);
+    const starts = this.starts;
+    const ends = this.ends;
+    for (let i = 0; i < total; i++) {
+      if (p + 4 > end) return false;
+      const length = readInt32BE(data, p);
+      p += 4;
+      if (length < 0) {
+        if (length !== -1) return false;
+        if (i < count) starts[i] = NULL_VALUE;
+        continue;
+      }
+      if (p + length > end) return false;
+      if (i < count) {
+        starts[i] = p;
+        ends[i] = p + length;
+      }
+      p += length;
+    }
+    return p === end;
+  }
+
   private grow(count: number): void {
     this.starts = new Int32Array(count);
     this.ends = new Int32Array(count);
@@ -245,6 +277,31 @@ export function encodeRow(
     if (p < 0) return false;
   }
   if (p !== end) return false;
+  writeEvent(w, data, tag!, oldKind, plan, lsn, txnJson, nowMicros, out, id, tail);
+  return true;
+}
+
+const NO_TRANSACTION = new Uint8Array(0);
+
+/**
+ * Encodes a snapshot row, the DataRow (text format) at data[start, end), as the passthrough JSON of
+ * the insert the stream would make of the same row (its first plan.columns.length values are the
+ * relation's, in its column order, as an Insert's tuple; any after them are skipped), into `w`,
+ * filling `out`. Returns false, with nothing written, when the general path must take it.
+ */
+export function encodeDataRow(
+  w: LineWriter, data: Uint8Array, start: number, end: number, plan: RowPlan, lsn: number, nowMicros: number, out: EncodedRow, id: RowIdentity, tail: Uint8Array,
+): boolean {
+  if (!newTuple.readDataRow(data, start, end, plan.columns.length)) return false;
+  writeEvent(w, data, 0x49, undefined, plan, lsn, NO_TRANSACTION, nowMicros, out, id, tail);
+  return true;
+}
+
+/** Writes the event of a row read into newTuple (and oldTuple for an old or key tuple) from `data`. */
+function writeEvent(
+  w: LineWriter, data: Uint8Array, tag: number, oldKind: 'key' | 'old' | undefined, plan: RowPlan, lsn: number, txnJson: Uint8Array, nowMicros: number,
+  out: EncodedRow, id: RowIdentity, tail: Uint8Array,
+): void {
   // A delete's Columns are its old tuple (non-key columns null for a key), as rowChange has it.
   const columnsTuple = tag === 0x44 ? oldTuple : newTuple;
 
@@ -313,7 +370,6 @@ export function encodeRow(
     else writeUuidV4(out.line, uuidAt);
   }
   out.unchanged = unchanged;
-  return true;
 }
 
 function unchangedNames(plan: RowPlan, tuple: Tuple): string[] | undefined {

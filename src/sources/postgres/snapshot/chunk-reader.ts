@@ -1,11 +1,10 @@
 /**
  * Reads a snapshot chunk over our own protocol code (pg/connection.ts) instead of postgres.js, for
- * speed (docs/snapshots.md, "How a chunk is read"; docs/benchmarks.md, "Snapshots"): each DataRow's
- * bytes (Int16 count, then Int32 length and the text per column) become a pgoutput Insert message
- * (Byte1 't' or 'n' instead of the length -1, otherwise the same bytes) in one pass into one buffer,
- * with no object per value or per row (insert-message.ts). One short REPEATABLE READ READ ONLY
- * transaction per chunk, whose first statement takes the snapshot and the WAL insert position; the
- * query is chunk-query.ts's.
+ * speed (docs/snapshots.md, "How a chunk is read"; docs/benchmarks.md, "Snapshots"): each DataRow
+ * (Int16 count, then Int32 length and the text per column) is kept as the range of the received
+ * buffer it arrived in (data-rows.ts), with no copy and no object per value or per row; the events
+ * are written from those bytes. One short REPEATABLE READ READ ONLY transaction per chunk, whose
+ * first statement takes the snapshot and the WAL insert position; the query is chunk-query.ts's.
  *
  * The chunk's rows come through a cursor in batches sized to fill its byte limit (by the rows seen
  * so far or the previous chunk's), so a chunk stops soon after that limit in few round trips.
@@ -16,7 +15,7 @@ import type { PgConnection } from '../../../pg/connection.ts';
 import { parseLsn, type Lsn } from '../../../replication/lsn.ts';
 import { chunkQuery, keysQuery, SNAPSHOT_SQL, type ChunkQuery } from './chunk-query.ts';
 import { checkWhereShape } from './request-text.ts';
-import { InsertBuilder, type InsertMessages } from './insert-message.ts';
+import { DataRows, type ChunkRows } from './data-rows.ts';
 import type { SnapshotTable } from './table-shape.ts';
 
 /** Rows of the first FETCH of a table's first chunk (no row size known yet). */
@@ -28,11 +27,11 @@ const MAX_FETCH_ROWS = 100_000;
 const CURSOR = 'psql_streamer_snapshot_chunk';
 const END_SQL = `CLOSE ${CURSOR}; COMMIT`;
 
-/** A chunk read, its rows already as Insert messages. */
+/** A chunk read, its rows as the server sent them. */
 export interface ChunkRead {
   snapshot: string;
   walInsertLsn: Lsn;
-  messages: InsertMessages;
+  messages: ChunkRows;
   rows: number;
   /** Text of the key columns of the last row; undefined when no rows. */
   lastKey: string[] | undefined;
@@ -40,16 +39,15 @@ export interface ChunkRead {
   complete: boolean;
 }
 
-/** What the previous chunk of a table says about the next: its buffer's size, its values' bytes per row. */
+/** What the previous chunk of a table says about the next: its values' bytes per row. */
 export interface ChunkHint {
-  bufferBytes: number;
   valueBytesPerRow: number;
 }
 
 /**
  * The rows of `table` after the key `after` (from the start when undefined) matching `where`: up to
  * `limits.rows` rows, and stopping after the row that brings the values' bytes to `limits.bytes`
- * or more (always at least one row); as Insert messages of `table.relationId`.
+ * or more (always at least one row); as their DataRows.
  */
 export async function readChunk(
   conn: PgConnection, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
@@ -88,10 +86,10 @@ async function readInSnapshot(
   // The simple protocol runs every statement of a string: `where` must stay one condition (again:
   // a record read back from the state file was checked when the backfill was requested).
   if (where !== undefined) checkWhereShape(where);
-  const rows = new InsertBuilder(table.relationId, query.relationColumns, query.keyIndexes, hint?.bufferBytes ?? 0);
+  const rows = new DataRows(query.relationColumns, query.keyIndexes);
   let cut = false;
-  const onRow = (payload: Uint8Array) => {
-    if (!cut) rows.add(payload);
+  const onRow = (data: Uint8Array, start: number, end: number) => {
+    if (!cut) rows.add(data, start, end);
     if (rows.bytes >= limits.bytes) cut = true;
   };
   let open = false;
@@ -104,28 +102,28 @@ async function readInSnapshot(
     // Not in the string above: the server reads a whole string before running it, so the SELECT
     // would be read before SNAPSHOT_SQL turned standard_conforming_strings on.
     // A FETCH of every row the chunk has left is its last: the transaction ends in the same string.
-    const fetch = (asked: number) => `FETCH FORWARD ${asked} FROM ${CURSOR}` + (asked === limits.rows - rows.offsets.length ? `; ${END_SQL}` : '');
+    const fetch = (asked: number) => `FETCH FORWARD ${asked} FROM ${CURSOR}` + (asked === limits.rows - rows.count ? `; ${END_SQL}` : '');
     let asked = fetchRows(limits, 0, 0, hint?.valueBytesPerRow);
     let sql = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}; ${fetch(asked)}`;
     await conn.simpleQuery(sql, onRow);
-    let fetched = rows.offsets.length;
-    while (!cut && fetched >= asked && rows.offsets.length < limits.rows) {
-      asked = fetchRows(limits, rows.offsets.length, rows.bytes);
-      const before = rows.offsets.length;
+    let fetched = rows.count;
+    while (!cut && fetched >= asked && rows.count < limits.rows) {
+      asked = fetchRows(limits, rows.count, rows.bytes);
+      const before = rows.count;
       sql = fetch(asked);
       await conn.simpleQuery(sql, onRow);
-      fetched = rows.offsets.length - before;
+      fetched = rows.count - before;
     }
     if (!sql.endsWith(END_SQL)) await conn.simpleQuery(END_SQL);
     open = false;
     return {
       snapshot: head[0],
       walInsertLsn: parseLsn(head[1]),
-      messages: rows.messages(),
-      rows: rows.offsets.length,
+      messages: rows,
+      rows: rows.count,
       lastKey: rows.lastKey(),
       bytes: rows.bytes,
-      complete: !cut && rows.offsets.length < limits.rows,
+      complete: !cut && rows.count < limits.rows,
     };
   } finally {
     if (open) await conn.simpleQuery('ROLLBACK').catch(() => {});

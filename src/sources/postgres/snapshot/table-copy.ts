@@ -10,15 +10,11 @@
 import { describeSize } from '../../../config/size.ts';
 import { describeError } from '../../../core/errors.ts';
 import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
-import type { SnapshotIdentity } from '../../../event/identity.ts';
 import { PgConnection } from '../../../pg/connection.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
-import { decodePgoutput } from '../../../pgoutput/decode.ts';
-import type { RowMessage } from '../../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
 import { readChunk, readKeys, type ChunkHint, type ChunkRead } from './chunk-reader.ts';
-import type { InsertMessages } from './insert-message.ts';
 import type { ChunkMark } from './mark.ts';
 import { MovedKeys } from './moved-keys.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
@@ -88,7 +84,7 @@ export class TableCopy {
   private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
   private client: SqlClient | undefined;
   private reader: PgConnection | undefined;
-  /** Per table (relation id), its last chunk's sizes: the next one's buffer and FETCH sizes (chunk-reader.ts). */
+  /** Per table (relation id), its last chunk's bytes per row: the next one's FETCH sizes (chunk-reader.ts). */
   private readonly hints = new Map<number, ChunkHint>();
   private geometry: WalGeometry | undefined;
   /** Why the copy waits right now (for /status), or null. */
@@ -193,7 +189,7 @@ export class TableCopy {
     try {
       const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
       const read = await readChunk(await this.chunkConnection(), shape, after, where, limits, this.hints.get(shape.relationId));
-      if (read.rows > 0) this.hints.set(shape.relationId, { bufferBytes: read.messages.buffer.length, valueBytesPerRow: read.bytes / read.rows });
+      if (read.rows > 0) this.hints.set(shape.relationId, { valueBytesPerRow: read.bytes / read.rows });
       return { window, mark, read };
     } catch (err) {
       window.close();
@@ -216,10 +212,14 @@ export class TableCopy {
     const messages = read.messages;
     const rowCount = read.rows;
     const rows: ChangeEvent[] = [];
-    const identity = this.hooks.events.snapshotIdentity(s.record.id, s.record.createdAt);
+    const events = this.hooks.events;
+    const identity = events.snapshotIdentity(s.record.id, s.record.createdAt);
     // One processing timestamp per chunk: its rows are built together (and formatted once).
     const now = performance.now();
-    for (let i = 0; i < rowCount; i++) rows.push(this.snapshotEvent(relation, messages, i, Number(target), identity, now));
+    const lsn = Number(target);
+    const { data, starts, ends } = messages;
+    // Each row as the stream would have made its insert, plus "Snapshot":true, its UUID from the snapshot and its key.
+    for (let i = 0; i < rowCount; i++) rows.push(events.snapshotRow(data[i]!, starts[i]!, ends[i]!, relation, lsn, now, identity));
     const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
     if (filled !== 'filled') {
       window.close();
@@ -258,17 +258,6 @@ export class TableCopy {
       }
     });
     return 'next';
-  }
-
-  /** A chunk row as the stream would have made its insert, plus `"Snapshot":true`, its UUID from the snapshot and its key. */
-  private snapshotEvent(relation: RelationInfo, messages: InsertMessages, index: number, lsn: number, identity: SnapshotIdentity, now: number): ChangeEvent {
-    const { buffer, offsets } = messages;
-    const start = offsets[index]!;
-    const end = offsets[index + 1]!;
-    const events = this.hooks.events;
-    const fast = events.rowFromBytes(buffer, start, end, relation, lsn, undefined, 0, now, identity);
-    if (fast !== undefined) return fast;
-    return events.row(decodePgoutput(buffer.subarray(start, end), { protoVersion: 1 }) as RowMessage, relation, BigInt(lsn), undefined, 0, identity);
   }
 
   /**

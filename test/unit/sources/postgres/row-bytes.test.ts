@@ -3,8 +3,8 @@ import type { ChangeEvent, ColumnValue, Columns } from '../../../../src/event/ev
 import { rowKey, rowKeyBytes } from '../../../../src/event/key.ts';
 import { compareCodePoints, goJsonObject, goJsonString } from '../../../../src/event/go-json.ts';
 import { decodePgoutput } from '../../../../src/pgoutput/decode.ts';
-import { encodePgoutput } from '../../../helpers/pgoutput-frames.ts';
-import { encodePassthrough } from '../../../../src/event/passthrough.ts';
+import { dataRowBytes, encodePgoutput } from '../../../helpers/pgoutput-frames.ts';
+import { encodePassthrough, passthroughBytes } from '../../../../src/event/passthrough.ts';
 import { UNCHANGED_TOAST, type Relation, type RelationColumn, type RowMessage, type TupleValue } from '../../../../src/pgoutput/messages.ts';
 import { RelationCache } from '../../../../src/pgoutput/relations.ts';
 import { rowChange } from '../../../../src/pgoutput/rows.ts';
@@ -272,9 +272,9 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
   }, 60_000);
 
   test('a snapshot row: the same JSON with "Snapshot":true last, as encodePassthrough writes it; its UUID from snapshot and row key', () => {
-    const { factory, relation, bytes } = snapshotFixture();
+    const { factory, relation, bytes, row } = snapshotFixture();
     const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
-    const event = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
+    const event = factory.snapshotRow(row, 0, row.length, relation, 77, performance.now(), snapshot);
     const line = text.decode(event.encoded);
     expect(line.endsWith(',"Key":["id"],"Snapshot":true}')).toBe(true);
     expect(event.snapshot).toBe(true);
@@ -295,17 +295,61 @@ describe('EventFactory.rowFromBytes: the byte path', () => {
   });
 
   test('a snapshot row of a relation without its key column (a column list): random UUIDs, not one shared', () => {
-    const { factory, relation, bytes } = snapshotFixture();
+    const { factory, relation, bytes, row } = snapshotFixture();
     factory.setKeyColumns(relation.relationId, ['code']);
     const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
-    const a = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
-    const b = factory.rowFromBytes(bytes, 0, bytes.length, relation, 77, undefined, 0, performance.now(), snapshot)!;
+    const a = factory.snapshotRow(row, 0, row.length, relation, 77, performance.now(), snapshot);
+    const b = factory.snapshotRow(row, 0, row.length, relation, 77, performance.now(), snapshot);
     expect(text.decode(a.rowKeyJson)).toBe('["public.snap",null]');
     expect(a.uuid).not.toBe(b.uuid);
     expect(a.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const general = factory.row(decodePgoutput(bytes, { protoVersion: 1 }) as RowMessage, relation, 77n, undefined, 0, snapshot);
     expect(general.uuid).not.toBe(a.uuid);
     expect(general.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+  });
+
+  test('a snapshot row from its DataRow: the JSON, key, UUID and (lazily) columns of the general path, for random rows of every type', () => {
+    random = prng(20261207);
+    const factory = newFactory(registry([]), 64);
+    const reference = newFactory(registry([]));
+    const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
+    const cache = new RelationCache();
+    let byBytes = 0;
+    for (let r = 0; r < 200; r++) {
+      const relationMessage = randomRelation(r + 1);
+      const relation = cache.setRelation(relationMessage);
+      for (let i = 0; i < 20; i++) {
+        // A query's rows are text; key columns a column list leaves out may follow the relation's.
+        const values = randomTuple(relationMessage, false).map((v) => (typeof v === 'string' ? v : null));
+        const extra = random() < 0.2 ? [randomString(3)] : [];
+        const row = dataRowBytes([...values, ...extra]);
+        const chunk = Uint8Array.of(...new Uint8Array(9).fill(0x44), ...row, 0x44, 0, 0);
+        const lsn = int(1e15);
+        const event = factory.snapshotRow(chunk, 9, 9 + row.length, relation, lsn, performance.now(), snapshot);
+        const insert = decodePgoutput(encodePgoutput({ tag: 'insert', xid: undefined, relationId: relation.relationId, newTuple: values }), { protoVersion: 1 }) as RowMessage;
+        const expected = reference.row(insert, relation, BigInt(lsn), undefined, 0, snapshot);
+        expected.timestamp = event.timestamp;
+        if (relation.keyColumns.length > 0) expect(event.uuid).toBe(expected.uuid);
+        expected.uuid = event.uuid;
+        expect(text.decode(passthroughBytes(event))).toBe(encodePassthrough(expected));
+        expect(text.decode(rowKeyBytes(event))).toBe(rowKey(expected));
+        expect([event.snapshot, event.action, event.txIndex, event.commitLsn, event.lsn]).toEqual([true, 'insert', undefined, undefined, BigInt(lsn)]);
+        expect(plain(event.columns)).toEqual(plain(expected.columns));
+        if (Object.getPrototypeOf(event) !== Object.prototype) byBytes++;
+      }
+    }
+    // Names whose UTF-16 and code point orders differ go the general way; the rest by the bytes.
+    expect(byBytes).toBeGreaterThan(2000);
+  }, 60_000);
+
+  test('a snapshot row whose DataRow is cut short or lacks columns: a clear error, never a wrong event', () => {
+    const { factory, relation, row } = snapshotFixture();
+    const snapshot = factory.snapshotIdentity('initial', '2026-12-07T02:17:00.000Z');
+    for (let cut = 0; cut < row.length; cut++) {
+      expect(() => factory.snapshotRow(row, 0, cut, relation, 1, performance.now(), snapshot)).toThrow(/DataRow/);
+    }
+    const short = dataRowBytes(['1']);
+    expect(() => factory.snapshotRow(short, 0, short.length, relation, 1, performance.now(), snapshot)).toThrow('DataRow of 1 columns for a relation of 2');
   });
 
   test('refuses malformed and truncated messages (the general path reports them), never throws', () => {
@@ -430,5 +474,7 @@ function snapshotFixture() {
   const factory = new EventFactory('db1', 'host1', 'shop', new TypeRegistry());
   factory.setIdentity(IDENTITY, '7301234567890123456/slot1');
   const bytes = new Uint8Array([0x49, 0, 0, 0x10, 0x92, 0x4e, 0, 2, 0x74, 0, 0, 0, 2, 0x34, 0x32, 0x74, 0, 0, 0, 3, 0x41, 0x64, 0x61]);
-  return { factory, relation, bytes };
+  // The same row as the server sends it for a query: its DataRow.
+  const row = new Uint8Array([0, 2, 0, 0, 0, 2, 0x34, 0x32, 0, 0, 0, 3, 0x41, 0x64, 0x61]);
+  return { factory, relation, bytes, row };
 }
