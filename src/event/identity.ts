@@ -229,6 +229,8 @@ export class EventIdentity {
 export class SnapshotIdentity {
   /** What every row's hash input starts with, followed by the row key of the row at hand. */
   private input: Uint8Array;
+  /** Views of `input` by length: rows' keys have few lengths, and a view costs more than a hash block. */
+  private views: (Uint8Array | undefined)[] = [];
   private readonly prefixLength: number;
   private readonly digest = new Uint8Array(32);
 
@@ -247,10 +249,12 @@ export class SnapshotIdentity {
       const bigger = new Uint8Array(length * 2);
       bigger.set(this.input.subarray(0, this.prefixLength));
       this.input = bigger;
+      this.views = [];
     }
     copyBytes(this.input, this.prefixLength, rowKey, start, end);
+    const view = this.views[length] ?? (this.views[length] = this.input.subarray(0, length));
     // One native call (a node:crypto Hash per row costs about twice as much).
-    Bun.SHA256.hash(this.input.subarray(0, length), this.digest);
+    Bun.SHA256.hash(view, this.digest);
     return writeUuidV8(buf, at, this.digest);
   }
 

@@ -21,7 +21,7 @@ import { progressLine, summaryLine } from './progress-text.ts';
 import { decodeRecord, encodeRecord, RateWindow, snapshotInfo, type SnapshotRecord, type TableRecord } from './record.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from './tables.ts';
 import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotMode, type SnapshotRequest } from './types.ts';
-import { TableCopy, THROTTLE_POLL_MS, type ChunkOutcome, type Running } from './table-copy.ts';
+import { STREAM_POLL_MS, TableCopy, type ChunkOutcome, type Running } from './table-copy.ts';
 import type { ChunkWindow } from './window.ts';
 
 /** Waits after a failed chunk grow from this to RETRY_MAX_MS. */
@@ -360,7 +360,7 @@ export class SnapshotRunner implements SnapshotControl {
     // Nothing is planned, changed or written while the source does not stream (a warm standby
     // waiting for the slot must not touch the records the active instance writes).
     if (!this.hooks.streaming()) {
-      await Promise.race([delay(THROTTLE_POLL_MS), this.stopSignal]);
+      await Promise.race([delay(STREAM_POLL_MS), this.stopSignal]);
       return 'next';
     }
     const record = s.record;

@@ -26,8 +26,13 @@ import type { ChunkWindow } from './window.ts';
 
 /** How often the server is asked where its stream is while a chunk waits for its target. */
 const REPLY_POLL_MS = 100;
-/** Wait between checks while the stream is down or behind. */
+/** Wait between checks while the stream is behind. */
 export const THROTTLE_POLL_MS = 200;
+/**
+ * Wait between checks until the stream runs: short, as a check is one flag, and a snapshot waits
+ * for it at every start (a 1M-row copy takes a few seconds, docs/benchmarks.md).
+ */
+export const STREAM_POLL_MS = 20;
 /**
  * A table's shape (columns, key, publication) is read again when this old, or at once when the
  * stream's Relation for it differs or a read failed: listing the publication's tables costs a few
@@ -344,7 +349,7 @@ export class TableCopy {
     for (;;) {
       if (this.stopped) return false;
       if (!this.hooks.streaming()) {
-        await delay(THROTTLE_POLL_MS);
+        await delay(STREAM_POLL_MS);
         continue;
       }
       const lag = this.hooks.lagBytes();
