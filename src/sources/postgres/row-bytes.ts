@@ -8,6 +8,9 @@
  * of the event built from the decoded message (test/unit/sources/postgres/row-bytes.test.ts checks
  * it on random rows of every type).
  *
+ * A snapshot row takes the same rules from its DataRow (encodeDataRow): a query's text-format row
+ * carries the same text per column as the Insert pgoutput would send for it.
+ *
  * encodeRow refuses (returns false) what it does not handle — a malformed or streamed message,
  * binary values, a column count that does not match, names whose UTF-16 and code point orders
  * differ — and the caller takes the general path, which also reports errors properly.
@@ -162,6 +165,8 @@ const TRUE = utf8Bytes('true');
 const FALSE = utf8Bytes('false');
 const MIDNIGHT = utf8Bytes('T00:00:00Z"');
 const NO_TAIL = new Uint8Array(0);
+/** A snapshot row's transaction JSON: none. */
+const NO_TRANSACTION = new Uint8Array(0);
 /** What a snapshot row adds after every other key (docs/snapshots.md). */
 export const SNAPSHOT_TAIL = utf8Bytes(',"Snapshot":true');
 
@@ -280,8 +285,6 @@ export function encodeRow(
   writeEvent(w, data, tag!, oldKind, plan, lsn, txnJson, nowMicros, out, id, tail);
   return true;
 }
-
-const NO_TRANSACTION = new Uint8Array(0);
 
 /**
  * Encodes a snapshot row, the DataRow (text format) at data[start, end), as the passthrough JSON of
