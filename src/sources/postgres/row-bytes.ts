@@ -22,7 +22,7 @@
 import type { ColumnValue } from '../../event/event.ts';
 import { compareCodePoints, goJsonString, goJsonValue } from '../../event/go-json.ts';
 import { readInt32BE, readUint32BE, utf8Bytes } from '../../core/bytes.ts';
-import type { LineWriter } from '../../core/line-writer.ts';
+import { LineWriter } from '../../core/line-writer.ts';
 import { writeLocalTimestamp } from '../../core/time.ts';
 import { UUID_TEXT_LENGTH, type EventIdentity, type SnapshotIdentity } from '../../event/identity.ts';
 import { writeUuidV4 } from '../../event/uuid-bytes.ts';
@@ -33,6 +33,8 @@ import { KIND_NULL, KIND_TEXT, KIND_UNCHANGED, TUPLE_KEY, TUPLE_NEW, TUPLE_OLD }
 import { asText, type Converter } from '../../pgtypes/converter.ts';
 import { OID } from '../../pgtypes/oids.ts';
 import type { TypeRegistry } from '../../pgtypes/index.ts';
+
+const SNAPSHOT_TAIL_TEXT = ',"Snapshot":true';
 
 // How a column's value becomes JSON: by the converter the registry hands out for its type (a
 // domain gets its base type's converter, so it gets the same rule).
@@ -73,6 +75,8 @@ export interface RowPlan {
   readonly rowKeyHead: Uint8Array;
   /** Every key column is a column of the relation, so a row's key names the row (snapshot rows' UUIDs). */
   readonly keyComplete: boolean;
+  /** What a snapshot row (no Old, nothing Unchanged) writes after Columns: Schema, Key, the marker, `}`. */
+  readonly snapshotEnd: Uint8Array;
 }
 
 /**
@@ -104,14 +108,17 @@ export function rowPlan(relation: RelationInfo, key: readonly string[], types: T
   const head = (action: string) =>
     utf8Bytes(`{"Host":${goJsonString(host)},"Database":${goJsonString(database)},"Table":${goJsonString(relation.name)},"Action":"${action}","WALPosition":`);
   const indexByName = new Map(relation.columns.map((column, i) => [column.name, i]));
+  const schema = relation.namespace === '' ? '' : ',"Schema":' + goJsonString(relation.namespace);
+  const keyJson = ',"Key":[' + key.map(goJsonString).join(',') + ']';
   return {
     columns,
     heads: { insert: head('insert'), update: head('update'), delete: head('delete') },
-    schema: utf8Bytes(relation.namespace === '' ? '' : ',"Schema":' + goJsonString(relation.namespace)),
-    keyJson: utf8Bytes(',"Key":[' + key.map(goJsonString).join(',') + ']'),
+    schema: utf8Bytes(schema),
+    keyJson: utf8Bytes(keyJson),
     keyIndexes: Int32Array.from(key, (name) => indexByName.get(name) ?? -1),
     rowKeyHead: utf8Bytes(rowKeyHeadJson({ schema: relation.namespace, table: relation.name })),
     keyComplete: key.length > 0 && key.every((name) => indexByName.has(name)),
+    snapshotEnd: utf8Bytes(schema + keyJson + SNAPSHOT_TAIL_TEXT + '}'),
   };
 }
 
@@ -148,6 +155,39 @@ export interface EncodedRow {
   unchanged: string[] | undefined;
 }
 
+/** The start of a snapshot chunk's lines up to its UUID, made once per chunk (see snapshotPrefix). */
+interface SnapshotPrefix {
+  plan: RowPlan | undefined;
+  lsn: number;
+  nowMicros: number;
+  bytes: Uint8Array;
+  /** Offsets of the Timestamp text in `bytes`. */
+  timestampStart: number;
+  timestampEnd: number;
+}
+
+const prefix: SnapshotPrefix = { plan: undefined, lsn: -1, nowMicros: -1, bytes: new Uint8Array(0), timestampStart: 0, timestampEnd: 0 };
+
+/** `{"Host":…,"Action":"insert","WALPosition":…,"Timestamp":"…","UUID":"` of a snapshot row (the last one made, or anew). */
+function snapshotPrefix(plan: RowPlan, lsn: number, nowMicros: number): SnapshotPrefix {
+  if (prefix.plan === plan && prefix.lsn === lsn && prefix.nowMicros === nowMicros) return prefix;
+  const head = plan.heads.insert;
+  const w = new LineWriter(head.length + 160);
+  w.ensure(head.length + 160);
+  w.bytes(head);
+  w.digits(lsn);
+  w.bytes(TIMESTAMP_KEY);
+  prefix.timestampStart = w.offset;
+  w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
+  prefix.timestampEnd = w.offset;
+  w.bytes(UUID_KEY);
+  prefix.bytes = w.finish();
+  prefix.plan = plan;
+  prefix.lsn = lsn;
+  prefix.nowMicros = nowMicros;
+  return prefix;
+}
+
 /** Value start markers for a tuple's columns without bytes. */
 const NULL_VALUE = -1;
 const UNCHANGED_VALUE = -2;
@@ -168,7 +208,7 @@ const NO_TAIL = new Uint8Array(0);
 /** A snapshot row's transaction JSON: none. */
 const NO_TRANSACTION = new Uint8Array(0);
 /** What a snapshot row adds after every other key (docs/snapshots.md). */
-export const SNAPSHOT_TAIL = utf8Bytes(',"Snapshot":true');
+export const SNAPSHOT_TAIL = utf8Bytes(SNAPSHOT_TAIL_TEXT);
 
 /** Tuple value bounds: start offset in the message (or a marker) and end. */
 class Tuple {
@@ -308,16 +348,25 @@ function writeEvent(
   // A delete's Columns are its old tuple (non-key columns null for a key), as rowChange has it.
   const columnsTuple = tag === 0x44 ? oldTuple : newTuple;
 
-  const head = tag === 0x49 ? plan.heads.insert : tag === 0x55 ? plan.heads.update : plan.heads.delete;
-  w.ensure(head.length + 160);
-  w.bytes(head);
-  w.digits(lsn);
-  w.bytes(TIMESTAMP_KEY);
-  out.timestampStart = w.offset;
-  w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
-  out.timestampEnd = w.offset;
-  w.bytes(UUID_KEY);
   const snapshot = id.snapshot;
+  if (snapshot === undefined) {
+    const head = tag === 0x49 ? plan.heads.insert : tag === 0x55 ? plan.heads.update : plan.heads.delete;
+    w.ensure(head.length + 160);
+    w.bytes(head);
+    w.digits(lsn);
+    w.bytes(TIMESTAMP_KEY);
+    out.timestampStart = w.offset;
+    w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
+    out.timestampEnd = w.offset;
+    w.bytes(UUID_KEY);
+  } else {
+    // A snapshot chunk's rows share all of this (one position, one timestamp): one copy per row.
+    const prefix = snapshotPrefix(plan, lsn, nowMicros);
+    w.ensure(prefix.bytes.length + 160);
+    out.timestampStart = w.offset + prefix.timestampStart;
+    out.timestampEnd = w.offset + prefix.timestampEnd;
+    w.bytes(prefix.bytes);
+  }
   // A snapshot row's UUID is written once its row key is known (below).
   const uuidAt = w.offset;
   if (snapshot === undefined) w.at = id.identity.writeStream(w.buf, w.at, id.lsnLow, id.lsnHigh, id.txIndex);
@@ -327,6 +376,13 @@ function writeEvent(
   const columnsStart = w.offset;
   writeObject(w, data, plan, columnsTuple, false, true);
   const columnsEnd = w.offset;
+  if (snapshot !== undefined && oldKind === undefined && unchanged === undefined && tail === SNAPSHOT_TAIL) {
+    // A snapshot row ends the same way every time: Schema, Key and the marker, in one copy.
+    w.ensure(plan.snapshotEnd.length);
+    w.bytes(plan.snapshotEnd);
+    finishLine(w, plan, columnsTuple, undefined, out, snapshot, uuidAt, unchanged);
+    return;
+  }
   w.ensure(plan.schema.length + txnJson.length + TX_INDEX_KEY.length + 16 + OLD_KEY.length);
   w.bytes(plan.schema);
   w.bytes(txnJson);
@@ -361,8 +417,16 @@ function writeEvent(
   w.ensure(tail.length + 1);
   w.bytes(tail);
   w.byte(125); // '}'
+  finishLine(w, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple, out, snapshot, uuidAt, unchanged);
+}
+
+/** Ends the line and writes its row key (and a snapshot row's UUID, from that key). */
+function finishLine(
+  w: LineWriter, plan: RowPlan, columnsTuple: Tuple, old: Tuple | undefined, out: EncodedRow, snapshot: SnapshotIdentity | undefined, uuidAt: number,
+  unchanged: string[] | undefined,
+): void {
   out.line = w.finish();
-  writeRowKey(w, out.line, plan, columnsTuple, oldKind === undefined || tag === 0x44 ? undefined : oldTuple);
+  writeRowKey(w, out.line, plan, columnsTuple, old);
   out.keyChunk = w.buf;
   out.keyEnd = w.at;
   out.keyStart = w.at - w.offset;
