@@ -188,6 +188,9 @@ export class EventFactory {
   /** What the next byte-path event's UUID is made of (encodeRow); made by setIdentity. */
   private rowIdentity: RowIdentity | undefined;
   private stream: string | undefined;
+  /** The last snapshot row's `started`, and it in epoch microseconds. */
+  private snapshotStarted = Number.NaN;
+  private snapshotMicros = 0;
 
   constructor(
     private readonly source: string,
@@ -304,7 +307,12 @@ export class EventFactory {
       const id = this.rowIdentity ?? this.identity();
       id.snapshot = snapshot;
       const out = this.encodedRow;
-      if (encodeDataRow(this.writer, data, start, end, plan, lsn, epochMicros(started), out, id, SNAPSHOT_TAIL)) {
+      // A chunk's rows share their `started`: converted once.
+      if (started !== this.snapshotStarted) {
+        this.snapshotStarted = started;
+        this.snapshotMicros = epochMicros(started);
+      }
+      if (encodeDataRow(this.writer, data, start, end, plan, lsn, this.snapshotMicros, out, id, SNAPSHOT_TAIL)) {
         return new EncodedRowEvent(
           origin, relation, 'insert', lsn, undefined, undefined, out.unchanged,
           out.line, out.keyChunk, out.keyStart, out.keyEnd, out.timestampStart, out.timestampEnd, data, start, end, true,
