@@ -130,6 +130,29 @@ describe('simple query', () => {
     expect((await next)[0]!.rows).toEqual([['2']]);
   });
 
+  test('with onRow: DataRows go there as ranges (rowHandler only while its rows arrive), not into the results', async () => {
+    const h = await ready();
+    const rows: string[] = [];
+    const onRow = (data: Uint8Array, start: number, end: number) => rows.push(Array.from(data.subarray(start, end)).join(','));
+    expect(h.protocol.rowHandler()).toBeUndefined();
+    const plain = h.protocol.simpleQuery('SELECT 1');
+    const query = h.protocol.simpleQuery('SELECT x FROM t', onRow);
+    // The first query's rows are its results: no handler yet.
+    h.receive(m.rowDescription(['x']));
+    expect(h.protocol.rowHandler()).toBeUndefined();
+    h.receive(m.dataRow(['1']), m.commandComplete('SELECT 1'), m.readyForQuery());
+    expect((await plain)[0]!.rows).toEqual([['1']]);
+    expect(h.protocol.rowHandler()).toBeUndefined();
+    h.receive(m.rowDescription(['x']));
+    expect(h.protocol.rowHandler()).toBe(onRow);
+    // Through handle() (the read loop's slow path) as a range of the payload.
+    h.receive(m.dataRow(['ab', null]));
+    h.receive(m.commandComplete('SELECT 1'), m.readyForQuery());
+    expect(h.protocol.rowHandler()).toBeUndefined();
+    expect((await query)[0]!.rows).toEqual([]);
+    expect(rows).toEqual(['0,2,0,0,0,2,97,98,255,255,255,255']);
+  });
+
   test('an empty query gives no result', async () => {
     const h = await ready();
     const results = h.protocol.simpleQuery('');
