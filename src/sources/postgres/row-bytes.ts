@@ -155,6 +155,21 @@ export interface EncodedRow {
   unchanged: string[] | undefined;
 }
 
+/**
+ * The head, WALPosition, Timestamp and the UUID's key, with room made for what follows up to
+ * Columns (the UUID, `","Columns":`); notes the Timestamp's offsets in the line in `at`.
+ */
+function writeLineStart(w: LineWriter, head: Uint8Array, lsn: number, nowMicros: number, at: { timestampStart: number; timestampEnd: number }): void {
+  w.ensure(head.length + 160);
+  w.bytes(head);
+  w.digits(lsn);
+  w.bytes(TIMESTAMP_KEY);
+  at.timestampStart = w.offset;
+  w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
+  at.timestampEnd = w.offset;
+  w.bytes(UUID_KEY);
+}
+
 /** The start of a snapshot chunk's lines up to its UUID, made once per chunk (see snapshotPrefix). */
 interface SnapshotPrefix {
   plan: RowPlan | undefined;
@@ -173,14 +188,7 @@ function snapshotPrefix(plan: RowPlan, lsn: number, nowMicros: number): Snapshot
   if (prefix.plan === plan && prefix.lsn === lsn && prefix.nowMicros === nowMicros) return prefix;
   const head = plan.heads.insert;
   const w = new LineWriter(head.length + 160);
-  w.ensure(head.length + 160);
-  w.bytes(head);
-  w.digits(lsn);
-  w.bytes(TIMESTAMP_KEY);
-  prefix.timestampStart = w.offset;
-  w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
-  prefix.timestampEnd = w.offset;
-  w.bytes(UUID_KEY);
+  writeLineStart(w, head, lsn, nowMicros, prefix);
   prefix.bytes = w.finish();
   prefix.plan = plan;
   prefix.lsn = lsn;
@@ -350,15 +358,7 @@ function writeEvent(
 
   const snapshot = id.snapshot;
   if (snapshot === undefined) {
-    const head = tag === 0x49 ? plan.heads.insert : tag === 0x55 ? plan.heads.update : plan.heads.delete;
-    w.ensure(head.length + 160);
-    w.bytes(head);
-    w.digits(lsn);
-    w.bytes(TIMESTAMP_KEY);
-    out.timestampStart = w.offset;
-    w.at = writeLocalTimestamp(w.buf, w.at, nowMicros);
-    out.timestampEnd = w.offset;
-    w.bytes(UUID_KEY);
+    writeLineStart(w, tag === 0x49 ? plan.heads.insert : tag === 0x55 ? plan.heads.update : plan.heads.delete, lsn, nowMicros, out);
   } else {
     // A snapshot chunk's rows share all of this (one position, one timestamp): one copy per row.
     const prefix = snapshotPrefix(plan, lsn, nowMicros);
