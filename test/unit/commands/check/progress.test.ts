@@ -46,6 +46,12 @@ describe('CheckProgress', () => {
   });
 });
 
+/** Waits until `ready` holds (real timers; generous for a loaded machine), then returns. */
+async function until(ready: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!ready() && performance.now() < end) await Bun.sleep(5);
+}
+
 describe('showProgress', () => {
   test('a terminal: drawn at once, redrawn in place, erased at the end', async () => {
     const o = output(true);
@@ -54,7 +60,7 @@ describe('showProgress', () => {
     const stop = showProgress(p, o.out, { redrawMs: 5, lineEveryMs: 1_000 });
     // 60 columns: drawn in 59, a bar of 14 cells.
     expect(o.text).toBe(`[${'.'.repeat(14)}] 0/1  0.0s  running: sink out (file)`);
-    await Bun.sleep(30);
+    await until(() => o.text.includes('\r'));
     expect(o.text).toContain(`\r\x1b[J[${'.'.repeat(14)}] 0/1`);
     stop();
     expect(o.text).toEndWith('\r\x1b[J');
@@ -70,7 +76,7 @@ describe('showProgress', () => {
 
     const slow = output(false);
     const stop = showProgress(p, slow.out, { redrawMs: 5, lineEveryMs: 10 });
-    await Bun.sleep(35);
+    await until(() => slow.text.split('\n').filter(Boolean).length >= 2);
     stop();
     const lines = slow.text.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(2);
