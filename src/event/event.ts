@@ -120,12 +120,19 @@ export interface KafkaOrigin {
   readonly topic: string;
   readonly partition: number;
   readonly offset: bigint;
+  /** The group generation whose assignment the event was read under (-1 when not known). */
+  readonly generation: number;
 }
 
 /** The consumer group a Kafka source reads in. */
 export interface KafkaGroupRef {
   readonly id: string;
-  /** Current generation and member id of the consumer (for TxnOffsetCommit); -1 / '' when unknown. */
+  /**
+   * Generation and member id of the consumer's current assignment (for TxnOffsetCommit: the
+   * coordinator refuses them once the group has moved on); -1 / '' when not a member.
+   */
   generation(): number;
   member(): string;
+  /** Whether the consumer has owned the partition without a break since `generation` (docs/kafka.md, "Relays"). */
+  owns(topic: string, partition: number, generation: number): boolean;
 }

@@ -140,6 +140,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     kafkaSinkDeadLettered: counter('kafka_sink_dead_lettered_total', 'Messages a Kafka sink could never write to their topic and wrote to its deadLetterTopic, by original topic and reason', ['sinkName', 'topic', 'reason']),
     kafkaSinkTransactions: counter('kafka_sink_transactions_total', 'Kafka transactions of an exactly-once sink, by result (committed, or aborted and tried again)', ['sinkName', 'result']),
     kafkaSinkAlreadyDelivered: counter('kafka_sink_already_delivered_total', 'Messages an exactly-once Kafka sink did not write again because its committed position shows Kafka has them (after a restart)', ['sinkName']),
+    kafkaSinkRelayLeftOut: counter('kafka_sink_relay_left_out_total', 'Relayed events an exactly-once Kafka sink left out of its transactions because a rebalance moved their source partition to another member of the consumer group (which relays them from the committed offset)', ['sinkName']),
     kafkaSinkUnroutedEvents: counter('kafka_sink_unrouted_events_total', 'Events a Kafka sink dropped because neither tableTopicMapping nor topicFallback gives their table a topic', ['sinkName', 'table']),
     /** HTTP sink: requests by outcome (an HTTP status code, or "network" / "timeout" when no answer came). */
     httpSinkRequests: counter('http_sink_requests_total', 'Requests an HTTP sink sent, by outcome: the status code, or "network"/"timeout" when no answer came', ['sinkName', 'status']),

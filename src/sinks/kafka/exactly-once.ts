@@ -24,6 +24,7 @@ import { describePosition, isDelivered, lastPosition, positionOf } from './strea
 import { transactionalIdOf } from './spec.ts';
 import { TransactionalProducer } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
+import { leaveOutMoved, MovedPartitionLog, stillOwned } from './relay-ownership.ts';
 
 /** What exactly-once delivery uses of the sink. */
 export interface ExactlyOnceParts {
@@ -52,8 +53,11 @@ export class ExactlyOnceDelivery {
   private readonly owners = new Map<string, string>();
   private positionTopicChecked = false;
   private readonly otherStreamWarned = new WeakSet<TransactionalProducer>();
+  private readonly moved: MovedPartitionLog;
 
-  constructor(private readonly parts: ExactlyOnceParts) {}
+  constructor(private readonly parts: ExactlyOnceParts) {
+    this.moved = new MovedPartitionLog((line) => parts.log.info(line));
+  }
 
   /** Delivers the batch in one transaction (retrying as the opening comment says), or throws. */
   async deliver(p: BatchProgress, batch: readonly ChangeEvent[]): Promise<void> {
@@ -63,7 +67,13 @@ export class ExactlyOnceDelivery {
     const position = lastPosition(batch);
     let attempt = 1;
     for (;;) {
-      // Asked per attempt: a rebalance of the relayed group gives the consumer a new generation.
+      // Asked per attempt: a rebalance of the relayed group gives the consumer a new generation,
+      // and events of partitions that moved meanwhile are left out (relay-ownership.ts).
+      const left = leaveOutMoved(p);
+      if (left !== undefined) {
+        parts.metrics.recordRelayLeftOut(left.events);
+        this.moved.report(left);
+      }
       const relayed = relayCommits(batch);
       let sent: OutMessage[] = [];
       const replaced = new Map<OutMessage, OutMessage>();
@@ -171,12 +181,12 @@ function partitionsOf(messages: readonly OutMessage[]): Map<string, Set<number>>
   return topics;
 }
 
-/** For events read from Kafka: the next offset of each partition read, per consumer group, to commit in the transaction. */
+/** For events read from Kafka: the next offset of each partition read and still owned, per consumer group, to commit in the transaction. */
 export function relayCommits(batch: readonly ChangeEvent[]): GroupCommit[] {
   const groups = new Map<string, { ref: NonNullable<ChangeEvent['origin']>['group']; next: Map<string, { topic: string; partition: number; offset: bigint }> }>();
   for (const event of batch) {
     const origin = event.origin;
-    if (origin === undefined) continue;
+    if (origin === undefined || !stillOwned(origin)) continue;
     let group = groups.get(origin.group.id);
     if (group === undefined) groups.set(origin.group.id, (group = { ref: origin.group, next: new Map() }));
     const key = `${origin.topic}\u0000${origin.partition}`;

@@ -61,6 +61,11 @@ export class KafkaSinkMetrics {
     this.metrics.kafkaSinkAlreadyDelivered.inc({ sinkName: this.sinkName }, messages);
   }
 
+  /** Relayed events an exactly-once sink left out because their source partition moved to another group member (relay-ownership.ts). */
+  recordRelayLeftOut(events: number): void {
+    this.metrics.kafkaSinkRelayLeftOut.inc({ sinkName: this.sinkName }, events);
+  }
+
   /** Events delivered (`sink_events`, per table). */
   recordDelivered(events: readonly ChangeEvent[]): void {
     this.delivered.count(events);

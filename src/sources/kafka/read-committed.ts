@@ -82,11 +82,11 @@ function isAbortMarker(batch: FetchedBatch): boolean {
 }
 
 /** The library's request function of one API version (`createAPI` in @platformatic/kafka): callback last; `version` and `async` read by callers. */
-type RequestFunction = ((...args: unknown[]) => void) & { version: number; key: number; async: unknown };
-type GetApi = (name: string, callback: (error: unknown, api?: RequestFunction) => void) => void;
+export type RequestFunction = ((...args: unknown[]) => void) & { version: number; key: number; async: unknown };
+export type GetApi = (name: string, callback: (error: unknown, api?: RequestFunction) => void) => void;
 
 /** The description of the library's private "request function for an API" method (clients/base/base.js). */
-const GET_API = 'plt.kafka.base.getApi';
+export const GET_API = 'plt.kafka.base.getApi';
 const wrappedFetches = new WeakMap<RequestFunction, RequestFunction>();
 
 /**
@@ -140,11 +140,11 @@ function settleAborted(response: FetchedResponse): void {
 }
 
 /** The symbol of a method on `object` or its prototypes, by the symbol's description. */
-function privateMethod(object: object, description: string): symbol {
+export function privateMethod(object: object, description: string): symbol {
   for (let proto: object | null = object; proto !== null; proto = Object.getPrototypeOf(proto)) {
     for (const symbol of Object.getOwnPropertySymbols(proto)) {
       if (symbol.description === description && typeof (proto as Record<symbol, unknown>)[symbol] === 'function') return symbol;
     }
   }
-  throw new Error(`@platformatic/kafka: no method "${description}" on the consumer; the read_committed fix (src/sources/kafka/read-committed.ts) must be adapted to this client version`);
+  throw new Error(`@platformatic/kafka: no method "${description}" on the consumer; the hooks of src/sources/kafka/read-committed.ts and stable-offsets.ts must be adapted to this client version`);
 }

@@ -8,9 +8,11 @@
  * - Every message is pushed with its position `{topic, partition, offset}`; a malformed one as a
  *   bare position (after its copy to `deadLetterTopic` was started), so its offset is committed in
  *   order with the good messages around it, never ahead of them.
- * - Every event carries its `origin` (topic, partition, offset and one KafkaGroupRef shared by all
- *   events of this source, answering the consumer's current generation and member id), so an
- *   exactly-once Kafka sink can commit the offsets in its own transaction (docs/kafka.md).
+ * - Every event carries its `origin` (topic, partition, offset, the group generation it was read
+ *   under, and one KafkaGroupRef shared by all events of this source, answering the current
+ *   assignment's generation and member id and whether a partition was owned without a break since
+ *   a generation), so an exactly-once Kafka sink can commit the offsets in its own transaction and
+ *   leave out events of partitions that moved (docs/kafka.md, "Relays").
  * - `isolation`: read_committed (the default) reads only records of committed Kafka transactions
  *   (and all non-transactional ones; read-committed.ts completes the client's filter);
  *   read_uncommitted reads aborted ones too.
@@ -19,7 +21,10 @@
  * - A fetch stream that fails (broker gone, group error) is replaced after a capped backoff; the
  *   group re-reads from its committed offsets and what the pipeline already holds is skipped.
  * - Rebalance: revoked partitions' work still in the pipeline is delivered but not committed; the
- *   new owner re-reads it (at-least-once).
+ *   new owner re-reads it (at-least-once; an exactly-once sink leaves it out instead).
+ * - Committed offsets are fetched with require_stable and retried while a transaction holding
+ *   offsets of the group is open (read-committed.ts), so a new owner starts after what a relay's
+ *   pending transaction commits, never before it.
  */
 import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { withDeadline } from '../../core/deadline.ts';
@@ -35,6 +40,7 @@ import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { filterAbortedFetches } from './read-committed.ts';
+import { stableOffsetFetches } from './stable-offsets.ts';
 import { ReconnectLoop } from '../reconnect.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { watchConnectFailures } from '../../kafka/connect-failures.ts';
@@ -134,8 +140,14 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     });
     // The client's own read_committed filter lets some aborted records through (read-committed.ts).
     if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
-    this.group = consumerGroupRef(settings.groupId, this.consumer);
-    this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments));
+    this.group = trackerGroupRef(settings.groupId, this.offsets);
+    stableOffsetFetches(this.consumer, {
+      firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
+      waiting: (attempt, waitMs) => {
+        if (attempt === 1) this.log.info(`Committed offsets of group "${settings.groupId}" are held by an open transaction (a relay's); asking again every ${waitMs} ms or so until it ends`);
+      },
+    });
+    this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments, payload.generationId, payload.memberId));
     this.consumer.on('consumer:group:leave', () => {
       this.offsets.clear();
       this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, 0);
@@ -242,8 +254,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.log.error(`Unable to fetch (${this.counts.fetchErrors} errors so far), retrying in ${retryInMs} ms: ${this.failure}`);
   }
 
-  private assigned(assignments: readonly TopicPartitions[] | null | undefined): void {
-    const { revoked, added } = this.offsets.assign(assignments);
+  private assigned(assignments: readonly TopicPartitions[] | null | undefined, generation: number | undefined, member: string | null | undefined): void {
+    const { revoked, added, renewed } = this.offsets.assign(assignments, generation ?? -1, member ?? '');
     this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
     for (const key of revoked) {
       const cut = key.lastIndexOf(':');
@@ -251,9 +263,10 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       this.metrics.kafkaSourceLag.remove(labels);
       this.metrics.kafkaSourceCommittedOffset.remove(labels);
     }
-    if (revoked.length > 0 || added.length > 0) {
-      this.log.info(`Partitions assigned: ${this.offsets.ownedPartitions().join(', ') || 'none'}` +
-        `${revoked.length > 0 ? ` (revoked: ${revoked.join(', ')}; their unacknowledged messages are re-read by their new owner)` : ''}`);
+    if (revoked.length > 0 || added.length > 0 || renewed.length > 0) {
+      this.log.info(`Partitions assigned in generation ${generation ?? -1}: ${this.offsets.ownedPartitions().join(', ') || 'none'}` +
+        `${revoked.length > 0 ? ` (revoked: ${revoked.join(', ')}; their unacknowledged messages are re-read by their new owner)` : ''}` +
+        `${renewed.length > 0 ? ` (owned again after a gap: ${renewed.join(', ')}; re-read from the committed offsets)` : ''}`);
     }
   }
 
@@ -269,7 +282,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     }
     this.counts.events++;
     this.messages.add(topic);
-    const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1 };
+    const generation = this.offsets.generation;
+    const position: KafkaPosition = { topic, partition, offset, leaderEpoch: message.leaderEpoch ?? -1, generation };
     const started = performance.now();
     let event: ChangeEvent;
     try {
@@ -282,7 +296,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     if (this.log.verboseEnabled) {
       this.log.verboseEvent(event.uuid, `Event [topic ${topic} partition ${partition} offset ${offset}]: ${message.value?.toString() ?? ''}`);
     }
-    event.origin = { group: this.group, topic, partition, offset };
+    event.origin = { group: this.group, topic, partition, offset, generation };
     // The JSON's length is a fair estimate of the decoded event's memory, and costs nothing.
     this.push({ event, position, bytes: EVENT_OVERHEAD_BYTES + (message.value?.length ?? 0) });
     this.events.add(event.table);
@@ -325,6 +339,12 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     const { commits, notOwned } = this.offsets.commitsFor(positions);
     if (notOwned > 0) this.log.debug(`${notOwned} delivered message(s) of revoked partitions not committed (their new owner re-reads them)`);
     if (commits.length === 0) return;
+    // The consumer joined a newer generation whose assignment is not known yet: a partition may have
+    // moved, and a commit of ours could move its new owner's offset back. The next ack commits.
+    if (this.consumer.generationId !== this.offsets.generation) {
+      this.log.debug(`Not committing ${commits.length} partition(s) while the group rebalances (generation ${this.offsets.generation} → ${this.consumer.generationId})`);
+      return;
+    }
     try {
       // A broker that stops answering must fail the acknowledgement (the pipeline retries it), not hold it forever.
       await withDeadline(this.consumer.commit({ offsets: commits }), COMMIT_DEADLINE_MS, () => new Error(`no answer within ${COMMIT_DEADLINE_MS / 1000} s`));
@@ -417,14 +437,18 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
 }
 
 /**
- * The group ref of a consumer: its generation and member id as of now (they change at every
- * rebalance), -1 / '' while it is not a member (classic group protocol, as configured above).
+ * The group ref of a source: the generation and member id of the assignment its offset tracker
+ * holds (-1 / '' while it is not a member), and whether a partition was owned without a break since
+ * a generation. The assignment's generation, not the consumer's latest: the consumer takes a new
+ * generation at JoinGroup, before SyncGroup tells it what it owns, and a commit must carry the
+ * generation whose ownership was checked.
  */
-function consumerGroupRef(id: string, consumer: { readonly memberId: string | null; readonly generationId: number }): KafkaGroupRef {
+function trackerGroupRef(id: string, offsets: OffsetTracker): KafkaGroupRef {
   return {
     id,
-    generation: () => (consumer.memberId ? consumer.generationId : -1),
-    member: () => consumer.memberId ?? '',
+    generation: () => offsets.generation,
+    member: () => offsets.member,
+    owns: (topic, partition, generation) => offsets.continuous(topic, partition, generation),
   };
 }
 

@@ -160,7 +160,7 @@ describe('origin', () => {
     expect(group.member()).not.toBe('');
     output.items.forEach((item, n) => {
       const event = events[n]!;
-      expect(event.origin).toEqual({ group, topic, partition: item.position!.partition, offset: item.position!.offset });
+      expect(event.origin).toEqual({ group, topic, partition: item.position!.partition, offset: item.position!.offset, generation: group.generation() });
       // One object for the whole consumer, not one per event.
       expect(event.origin!.group).toBe(group);
       // The relayed event keeps its identity.

@@ -16,8 +16,8 @@ describe('positions', () => {
     expect(positionOf(change(100n, 2))).toEqual({ lsn: 100n, index: 2, stream: STREAM });
     expect(positionOf(change(100n, 2, { snapshot: true }))).toBeUndefined();
     expect(positionOf({ ...makeTestEvent(1) })).toBeUndefined();
-    const group: KafkaGroupRef = { id: 'g', generation: () => 1, member: () => 'm' };
-    expect(positionOf(change(100n, 2, { origin: { group, topic: 't', partition: 0, offset: 5n } }))).toBeUndefined();
+    const group: KafkaGroupRef = { id: 'g', generation: () => 1, member: () => 'm', owns: () => true };
+    expect(positionOf(change(100n, 2, { origin: { group, topic: 't', partition: 0, offset: 5n, generation: 1 } }))).toBeUndefined();
   });
 
   test("a batch completes its last stream event's position, snapshot rows after it notwithstanding", () => {
@@ -53,8 +53,8 @@ describe('positions', () => {
 describe('relayed offsets', () => {
   test("the next offset of each partition read, per group, with the group's current generation and member", () => {
     let generation = 4;
-    const group: KafkaGroupRef = { id: 'relay', generation: () => generation, member: () => 'member-1' };
-    const at = (topic: string, partition: number, offset: bigint) => ({ ...makeTestEvent(1), origin: { group, topic, partition, offset } });
+    const group: KafkaGroupRef = { id: 'relay', generation: () => generation, member: () => 'member-1', owns: () => true };
+    const at = (topic: string, partition: number, offset: bigint) => ({ ...makeTestEvent(1), origin: { group, topic, partition, offset, generation: 4 } });
     const batch = [at('a', 0, 10n), at('a', 1, 3n), at('a', 0, 11n), at('b', 0, 7n), makeTestEvent(2)];
     expect(relayCommits(batch)).toEqual([{
       group: 'relay', generation: 4, member: 'member-1',

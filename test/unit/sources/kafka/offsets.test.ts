@@ -50,7 +50,7 @@ describe('OffsetTracker.commitsFor', () => {
 describe('OffsetTracker: assignment changes', () => {
   test('positions of revoked partitions are counted, not committed, and never throw', () => {
     const offsets = tracker({ t: [0, 1, 2, 3] });
-    expect(offsets.assign([{ topic: 't', partitions: [1, 3] }])).toEqual({ revoked: ['t:0', 't:2'], added: [] });
+    expect(offsets.assign([{ topic: 't', partitions: [1, 3] }])).toEqual({ revoked: ['t:0', 't:2'], added: [], renewed: [] });
     const plan = offsets.commitsFor([at('t', 0, 4), at('t', 1, 4), at('t', 2, 7), at('t', 3, 1)]);
     expect(plan.notOwned).toBe(2);
     expect(plan.commits.map((c) => c.partition)).toEqual([1, 3]);
@@ -61,7 +61,7 @@ describe('OffsetTracker: assignment changes', () => {
     offsets.markCommitted(offsets.commitsFor([at('t', 0, 20)]).commits);
     offsets.assign([]);
     expect(offsets.owns('t', 0)).toBe(false);
-    expect(offsets.assign([{ topic: 't', partitions: [0] }])).toEqual({ revoked: [], added: ['t:0'] });
+    expect(offsets.assign([{ topic: 't', partitions: [0] }])).toEqual({ revoked: [], added: ['t:0'], renewed: [] });
     // Another member committed meanwhile; our own earlier record is not a floor any more.
     expect(offsets.committed('t', 0)).toBeUndefined();
     expect(offsets.commitsFor([at('t', 0, 15)]).commits).toEqual([{ topic: 't', partition: 0, offset: 16n, leaderEpoch: 0 }]);
@@ -79,7 +79,7 @@ describe('OffsetTracker: assignment changes', () => {
   test('a partition kept across a rebalance keeps its record', () => {
     const offsets = tracker({ t: [0, 1] });
     offsets.markCommitted([{ topic: 't', partition: 1, offset: 7n, leaderEpoch: 0 }]);
-    expect(offsets.assign([{ topic: 't', partitions: [1, 2] }])).toEqual({ revoked: ['t:0'], added: ['t:2'] });
+    expect(offsets.assign([{ topic: 't', partitions: [1, 2] }])).toEqual({ revoked: ['t:0'], added: ['t:2'], renewed: [] });
     expect(offsets.committed('t', 1)).toBe(7n);
   });
 
