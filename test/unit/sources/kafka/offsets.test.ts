@@ -116,3 +116,71 @@ describe('OffsetTracker.accept', () => {
     expect(offsets.accept('t', 0, 3n)).toBe('new');
   });
 });
+
+describe('OffsetTracker: ownership across generations (exactly-once relays)', () => {
+  const t = (...partitions: number[]) => [{ topic: 't', partitions }];
+
+  test('kept across consecutive generations of the same member: continuous since its first generation', () => {
+    const offsets = new OffsetTracker();
+    expect(offsets.assign(t(0, 1), 5, 'm')).toEqual({ revoked: [], added: ['t:0', 't:1'], renewed: [] });
+    expect(offsets.generation).toBe(5);
+    expect(offsets.member).toBe('m');
+    expect(offsets.assign(t(0), 6, 'm')).toEqual({ revoked: ['t:1'], added: [], renewed: [] });
+    expect(offsets.continuous('t', 0, 5)).toBe(true);
+    expect(offsets.continuous('t', 0, 6)).toBe(true);
+    expect(offsets.continuous('t', 1, 5)).toBe(false);
+    // Read before the partition was first assigned to this member (or under no generation at all).
+    expect(offsets.continuous('t', 0, 4)).toBe(false);
+    expect(offsets.continuous('t', 0, -1)).toBe(false);
+  });
+
+  test('revoked and assigned again: a new ownership, events read under the old one are not continuous', () => {
+    const offsets = new OffsetTracker();
+    offsets.assign(t(0, 1), 1, 'm');
+    offsets.assign(t(1), 2, 'm');
+    expect(offsets.assign(t(0, 1), 3, 'm')).toEqual({ revoked: [], added: ['t:0'], renewed: [] });
+    expect(offsets.continuous('t', 0, 1)).toBe(false);
+    expect(offsets.continuous('t', 0, 3)).toBe(true);
+    expect(offsets.continuous('t', 1, 1)).toBe(true);
+  });
+
+  test('a generation skipped, or another member id: every kept partition is renewed', () => {
+    const offsets = new OffsetTracker();
+    offsets.assign(t(0, 1), 1, 'm');
+    expect(offsets.assign(t(0, 1), 3, 'm')).toEqual({ revoked: [], added: [], renewed: ['t:0', 't:1'] });
+    expect(offsets.continuous('t', 0, 1)).toBe(false);
+    expect(offsets.continuous('t', 0, 3)).toBe(true);
+    expect(offsets.assign(t(0), 4, 'other')).toEqual({ revoked: ['t:1'], added: [], renewed: ['t:0'] });
+    expect(offsets.continuous('t', 0, 3)).toBe(false);
+    // Left the group: nothing owned, no generation.
+    offsets.clear();
+    expect(offsets.generation).toBe(-1);
+    expect(offsets.continuous('t', 0, 4)).toBe(false);
+  });
+
+  test('positions read under an earlier ownership are not committed, nor counted as this ownership\'s', () => {
+    const offsets = new OffsetTracker();
+    offsets.assign(t(0), 1, 'm');
+    const read = (offset: number, generation: number): KafkaPosition => ({ ...at('t', 0, offset), generation });
+    expect(offsets.accept('t', 0, 10n)).toBe('new');
+    offsets.assign(t(0), 3, 'm'); // generation 2 missed: renewed
+    // The group re-reads from the committed offset: accepted again under the new ownership.
+    expect(offsets.accept('t', 0, 8n)).toBe('new');
+    const plan = offsets.commitsFor([read(10, 1), read(8, 3)]);
+    expect(plan.notOwned).toBe(1);
+    expect(plan.commits).toEqual([{ topic: 't', partition: 0, offset: 9n, leaderEpoch: 0 }]);
+  });
+
+  test('the first offset pushed of a partition is remembered across ownerships', () => {
+    const offsets = new OffsetTracker();
+    offsets.assign(t(0), 1, 'm');
+    expect(offsets.firstPushed('t', 0)).toBeUndefined();
+    offsets.accept('t', 0, 42n);
+    offsets.accept('t', 0, 43n);
+    offsets.assign(t(), 2, 'm');
+    offsets.assign(t(0), 3, 'm');
+    offsets.accept('t', 0, 50n);
+    expect(offsets.firstPushed('t', 0)).toBe(42n);
+    expect(offsets.firstPushed('t', 1)).toBeUndefined();
+  });
+});
