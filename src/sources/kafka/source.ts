@@ -40,7 +40,7 @@ import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { filterAbortedFetches } from './read-committed.ts';
-import { stableOffsetFetches } from './stable-offsets.ts';
+import { stableOffsetFetches, type OffsetFetchHooks } from './stable-offsets.ts';
 import { ReconnectLoop } from '../reconnect.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { watchConnectFailures } from '../../kafka/connect-failures.ts';
@@ -92,6 +92,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   /** The `origin.group` of every event this source pushes. */
   readonly group: KafkaGroupRef;
   private readonly deadLetters: DeadLetters | undefined;
+  /** Committed offsets fetched stable, fetches of an earlier assignment dropped (stable-offsets.ts). */
+  private readonly offsetFetches: OffsetFetchHooks;
   private output: SourceOutput<KafkaPosition> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private started = false;
@@ -141,7 +143,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     // The client's own read_committed filter lets some aborted records through (read-committed.ts).
     if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
     this.group = trackerGroupRef(settings.groupId, this.offsets);
-    stableOffsetFetches(this.consumer, {
+    this.offsetFetches = stableOffsetFetches(this.consumer, {
       firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
       waiting: (attempt, waitMs) => {
         if (attempt === 1) this.log.info(`Committed offsets of group "${settings.groupId}" are held by an open transaction (a relay's); asking again every ${waitMs} ms or so until it ends`);
@@ -255,6 +257,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   }
 
   private assigned(assignments: readonly TopicPartitions[] | null | undefined, generation: number | undefined, member: string | null | undefined): void {
+    // Fetches under way were sent for the old assignment: their answers are dropped, the stream re-reads from the committed offsets.
+    this.offsetFetches.assigned();
     const { revoked, added, renewed } = this.offsets.assign(assignments, generation ?? -1, member ?? '');
     this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
     for (const key of revoked) {

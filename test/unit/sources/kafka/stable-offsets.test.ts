@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { fillMissingOffsets, isUnstableOffsetCommit, unstableWaitMs, type OffsetFetchResponse } from '../../../../src/sources/kafka/stable-offsets.ts';
+import { emptyFetch, fillMissingOffsets, isUnstableOffsetCommit, unstableWaitMs, type OffsetFetchResponse } from '../../../../src/sources/kafka/stable-offsets.ts';
 
 describe('stable offset fetches', () => {
   test('UNSTABLE_OFFSET_COMMIT is recognised however deep the client nests it, and nothing else is', () => {
@@ -29,5 +29,11 @@ describe('stable offset fetches', () => {
     const legacy: OffsetFetchResponse = { topics: [{ name: 'u', partitions: [{ partitionIndex: 0, committedOffset: -1n }] }] };
     fillMissingOffsets(legacy, () => 3n);
     expect(legacy.topics![0]!.partitions[0]!.committedOffset).toBe(3n);
+  });
+
+  test('a stale fetch answer is emptied: no records, so no new fetch offset, for any partition', () => {
+    const response = { responses: [{ partitions: [{ records: [{ firstOffset: 5n }] as unknown, partitionIndex: 0 }, { records: null as unknown, partitionIndex: 1 }] }] };
+    emptyFetch(response);
+    expect(response.responses[0]!.partitions).toEqual([{ records: null, partitionIndex: 0 }, { records: null, partitionIndex: 1 }]);
   });
 });
