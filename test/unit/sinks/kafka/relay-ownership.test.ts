@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent, KafkaGroupRef } from '../../../../src/event/event.ts';
 import { leaveOutMoved, MovedPartitionLog, stillOwned } from '../../../../src/sinks/kafka/relay-ownership.ts';
 import { relayCommits } from '../../../../src/sinks/kafka/exactly-once.ts';
+import { refusal } from '../../../../src/sinks/kafka/transaction.ts';
 import type { BatchProgress } from '../../../../src/sinks/kafka/batch-state.ts';
 import type { OutMessage } from '../../../../src/sinks/kafka/message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
@@ -66,5 +67,14 @@ describe('exactly-once relays: events of moved partitions', () => {
     log.report(left(7));
     expect(lines.length).toBe(2);
     expect(lines[0]).toContain('partitions t:1, t:2 of group "relay" moved to another member (generation 6)');
+  });
+});
+
+describe('exactly-once relays: the coordinator refusing a commit of an older generation', () => {
+  test('ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID abort and retry the transaction, never fence the producer', () => {
+    for (const apiId of ['ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']) {
+      expect(refusal({ message: 'TxnOffsetCommit failed', errors: [{ apiId }] }, 'relay-1')).toBeUndefined();
+    }
+    expect(refusal({ errors: [{ apiId: 'PRODUCER_FENCED' }] }, 'relay-1')?.fenced).toBe(true);
   });
 });
