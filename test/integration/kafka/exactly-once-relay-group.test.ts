@@ -28,6 +28,8 @@ describe('exactly-once relay group', () => {
     expect(r.left).toBe(4);
     expect(r.aborted).toBeGreaterThan(0);
     expect(r.transactions).toBeGreaterThan(100);
+    // Rebalances did move partitions while transactions held their events: the case under test happened.
+    expect(r.movedLines).toBeGreaterThan(0);
     expect(r.check.lost).toBe(0);
     expect(r.check.duplicates).toBe(0);
     expect(r.check.reordered).toBe(0);
