@@ -7,6 +7,7 @@
  * on. So when a position is acknowledged, every earlier message of its partition was delivered, and
  * committing its offset + 1 never passes an undelivered message. Partitions are independent.
  */
+import type { KafkaGroupRef } from '../../event/event.ts';
 
 /** Where a message is: the position the Kafka source pushes with it. */
 export interface KafkaPosition {
@@ -120,6 +121,21 @@ export class OffsetTracker {
       this.index.set(topic, byPartition);
     }
     return { revoked, added, renewed };
+  }
+
+  /**
+   * The group ref of a source (event.ts): the generation and member id of the assignment this
+   * tracker holds (-1 / '' while not a member), and `continuous`. The assignment's generation, not
+   * the consumer's latest: the consumer takes a new generation at JoinGroup, before SyncGroup tells
+   * it what it owns, and a commit must carry the generation whose ownership was checked.
+   */
+  groupRef(id: string): KafkaGroupRef {
+    return {
+      id,
+      generation: () => this.currentGeneration,
+      member: () => this.currentMember,
+      owns: (topic, partition, generation) => this.continuous(topic, partition, generation),
+    };
   }
 
   /** Left the group: owns nothing. */

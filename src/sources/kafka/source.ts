@@ -60,6 +60,8 @@ const EVENT_OVERHEAD_BYTES = 256;
 const REQUEST_TIMEOUT_MS = 15_000;
 /** A commit not settled in this long (the client's request timeout and some slack) fails. */
 const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
+/** The "held by an open transaction" line at most this often. */
+const UNSTABLE_LOG_EVERY_MS = 10_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -94,6 +96,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   private readonly deadLetters: DeadLetters | undefined;
   /** Committed offsets fetched stable, fetches of an earlier assignment dropped (stable-offsets.ts). */
   private readonly offsetFetches: OffsetFetchHooks;
+  private unstableLoggedAt = 0;
   private output: SourceOutput<KafkaPosition> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private started = false;
@@ -142,11 +145,15 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     });
     // The client's own read_committed filter lets some aborted records through (read-committed.ts).
     if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
-    this.group = trackerGroupRef(settings.groupId, this.offsets);
+    this.group = this.offsets.groupRef(settings.groupId);
     this.offsetFetches = stableOffsetFetches(this.consumer, {
       firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
-      waiting: (attempt, waitMs) => {
-        if (attempt === 1) this.log.info(`Committed offsets of group "${settings.groupId}" are held by an open transaction (a relay's); asking again every ${waitMs} ms or so until it ends`);
+      waiting: (attempt) => {
+        // Once per wait, and at most every 10 s (the lag monitor asks for the same offsets).
+        const now = Date.now();
+        if (attempt !== 1 || now - this.unstableLoggedAt < UNSTABLE_LOG_EVERY_MS) return;
+        this.unstableLoggedAt = now;
+        this.log.info(`Committed offsets of group "${settings.groupId}" are held by an open transaction (a relay's); asking again until it ends`);
       },
     });
     this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments, payload.generationId, payload.memberId));
@@ -438,22 +445,6 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
-}
-
-/**
- * The group ref of a source: the generation and member id of the assignment its offset tracker
- * holds (-1 / '' while it is not a member), and whether a partition was owned without a break since
- * a generation. The assignment's generation, not the consumer's latest: the consumer takes a new
- * generation at JoinGroup, before SyncGroup tells it what it owns, and a commit must carry the
- * generation whose ownership was checked.
- */
-function trackerGroupRef(id: string, offsets: OffsetTracker): KafkaGroupRef {
-  return {
-    id,
-    generation: () => offsets.generation,
-    member: () => offsets.member,
-    owns: (topic, partition, generation) => offsets.continuous(topic, partition, generation),
-  };
 }
 
 /** Resolves true when `promise` settles in time (rejecting if it rejects), false after `ms`. */

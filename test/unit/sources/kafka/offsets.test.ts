@@ -183,4 +183,14 @@ describe('OffsetTracker: ownership across generations (exactly-once relays)', ()
     expect(offsets.firstPushed('t', 0)).toBe(42n);
     expect(offsets.firstPushed('t', 1)).toBeUndefined();
   });
+
+  test('the group ref answers the assignment\'s generation and member id, and ownership, as they change', () => {
+    const offsets = new OffsetTracker();
+    const ref = offsets.groupRef('g');
+    expect([ref.id, ref.generation(), ref.member()]).toEqual(['g', -1, '']);
+    offsets.assign(t(0), 7, 'm');
+    expect([ref.generation(), ref.member(), ref.owns('t', 0, 7)]).toEqual([7, 'm', true]);
+    offsets.assign(t(), 8, 'm');
+    expect([ref.generation(), ref.owns('t', 0, 7)]).toEqual([8, false]);
+  });
 });
