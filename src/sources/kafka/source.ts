@@ -23,8 +23,9 @@
  * - Rebalance: revoked partitions' work still in the pipeline is delivered but not committed; the
  *   new owner re-reads it (at-least-once; an exactly-once sink leaves it out instead).
  * - Committed offsets are fetched with require_stable and retried while a transaction holding
- *   offsets of the group is open (read-committed.ts), so a new owner starts after what a relay's
- *   pending transaction commits, never before it.
+ *   offsets of the group is open, so a new owner starts after what a relay's pending transaction
+ *   commits, never before it; answers of fetches sent before a new assignment are dropped, so the
+ *   stream re-reads from the committed offsets (stable-offsets.ts).
  */
 import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { withDeadline } from '../../core/deadline.ts';
@@ -60,6 +61,8 @@ const EVENT_OVERHEAD_BYTES = 256;
 const REQUEST_TIMEOUT_MS = 15_000;
 /** A commit not settled in this long (the client's request timeout and some slack) fails. */
 const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
+/** An acknowledgement during a rebalance waits this long for the new assignment before committing. */
+const REBALANCE_WAIT_MS = 5_000;
 /** The "held by an open transaction" line at most this often. */
 const UNSTABLE_LOG_EVERY_MS = 10_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
@@ -347,13 +350,15 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
    */
   async ack(positions: readonly KafkaPosition[]): Promise<void> {
     await this.deadLetters?.flush(positions);
+    // While the consumer has joined a newer generation whose assignment is not known yet, a partition
+    // may have moved, and a commit of ours could move its new owner's offset back: wait for it a little.
+    const until = Date.now() + REBALANCE_WAIT_MS;
+    while (this.rebalancing() && Date.now() < until && !this.stopping) await Bun.sleep(20);
     const { commits, notOwned } = this.offsets.commitsFor(positions);
     if (notOwned > 0) this.log.debug(`${notOwned} delivered message(s) of revoked partitions not committed (their new owner re-reads them)`);
     if (commits.length === 0) return;
-    // The consumer joined a newer generation whose assignment is not known yet: a partition may have
-    // moved, and a commit of ours could move its new owner's offset back. The next ack commits.
-    if (this.consumer.generationId !== this.offsets.generation) {
-      this.log.debug(`Not committing ${commits.length} partition(s) while the group rebalances (generation ${this.offsets.generation} → ${this.consumer.generationId})`);
+    if (this.rebalancing()) {
+      this.log.debug(`Not committing ${commits.length} partition(s) while the group rebalances (generation ${this.offsets.generation} → ${this.consumer.generationId}); the next acknowledgement commits`);
       return;
     }
     try {
@@ -374,6 +379,11 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
       this.metrics.kafkaSourceCommittedOffset.set({ sourceName: this.name, topic: c.topic, partition: String(c.partition) }, Number(c.offset));
     }
     if (this.log.debugEnabled) this.log.debug(`Committed ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}`);
+  }
+
+  /** Joined a generation whose assignment has not arrived yet (between JoinGroup and SyncGroup). */
+  private rebalancing(): boolean {
+    return this.consumer.memberId !== null && this.consumer.generationId !== this.offsets.generation;
   }
 
   private updateLag(lag: Map<string, bigint[]>): void {
