@@ -135,4 +135,10 @@ export interface KafkaGroupRef {
   member(): string;
   /** Whether the consumer has owned the partition without a break since `generation` (docs/kafka.md, "Relays"). */
   owns(topic: string, partition: number, generation: number): boolean;
+  /**
+   * An exactly-once sink commits this group's offsets in its transactions from now on: the source
+   * stops committing them itself (a commit of its own, acknowledging an earlier batch, could land
+   * after a later transaction's and move the offset back).
+   */
+  commitsInTransactions(): void;
 }

@@ -188,7 +188,10 @@ export function relayCommits(batch: readonly ChangeEvent[]): GroupCommit[] {
     const origin = event.origin;
     if (origin === undefined || !stillOwned(origin)) continue;
     let group = groups.get(origin.group.id);
-    if (group === undefined) groups.set(origin.group.id, (group = { ref: origin.group, next: new Map() }));
+    if (group === undefined) {
+      groups.set(origin.group.id, (group = { ref: origin.group, next: new Map() }));
+      origin.group.commitsInTransactions(); // the source's own commits could move these offsets back
+    }
     const key = `${origin.topic}\u0000${origin.partition}`;
     const offset = origin.offset + 1n;
     const known = group.next.get(key);

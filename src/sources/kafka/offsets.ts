@@ -84,6 +84,8 @@ export class OffsetTracker {
   /** Generation and member id of the current assignment (-1 / '' when not a member). */
   private currentGeneration = -1;
   private currentMember = '';
+  /** An exactly-once sink commits the offsets in its transactions (KafkaGroupRef.commitsInTransactions). */
+  private transactional = false;
   /** First offset pushed per partition, kept across ownerships (see `firstPushed`). */
   private readonly first = new Map<string, bigint>();
 
@@ -135,7 +137,13 @@ export class OffsetTracker {
       generation: () => this.currentGeneration,
       member: () => this.currentMember,
       owns: (topic, partition, generation) => this.continuous(topic, partition, generation),
+      commitsInTransactions: () => void (this.transactional = true),
     };
+  }
+
+  /** Whether an exactly-once sink took over the commits (the source then commits nothing itself). */
+  get committedByTransactions(): boolean {
+    return this.transactional;
   }
 
   /** Left the group: owns nothing. */

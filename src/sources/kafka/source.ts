@@ -16,7 +16,8 @@
  * - `isolation`: read_committed (the default) reads only records of committed Kafka transactions
  *   (and all non-transactional ones; read-committed.ts completes the client's filter);
  *   read_uncommitted reads aborted ones too.
- * - `ack(positions)` commits, per partition, the highest delivered offset + 1 (offsets.ts).
+ * - `ack(positions)` commits, per partition, the highest delivered offset + 1 (offsets.ts), unless an
+ *   exactly-once sink commits them in its transactions (the group ref's commitsInTransactions).
  * - Back-pressure: a full pipeline pauses the fetch stream until it drains.
  * - A fetch stream that fails (broker gone, group error) is replaced after a capped backoff; the
  *   group re-reads from its committed offsets and what the pipeline already holds is skipped.
@@ -350,6 +351,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
    */
   async ack(positions: readonly KafkaPosition[]): Promise<void> {
     await this.deadLetters?.flush(positions);
+    // An exactly-once sink committed these offsets in its transactions already (docs/kafka.md, "Relays").
+    if (this.offsets.committedByTransactions) return;
     // While the consumer has joined a newer generation whose assignment is not known yet, a partition
     // may have moved, and a commit of ours could move its new owner's offset back: wait for it a little.
     const until = Date.now() + REBALANCE_WAIT_MS;

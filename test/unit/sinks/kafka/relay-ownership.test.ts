@@ -8,12 +8,14 @@ import type { OutMessage } from '../../../../src/sinks/kafka/message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 
 /** A group whose member owns partition 0 since generation 3 and partition 1 since generation 5; now in generation 6. */
-function group(id = 'relay'): KafkaGroupRef {
+function group(id = 'relay'): KafkaGroupRef & { claimed: boolean } {
   const since = new Map([[0, 3], [1, 5]]);
-  return {
-    id, generation: () => 6, member: () => 'member-1',
-    owns: (topic, partition, generation) => topic === 't' && since.has(partition) && since.get(partition)! <= generation,
+  const ref = {
+    id, generation: () => 6, member: () => 'member-1', claimed: false,
+    owns: (topic: string, partition: number, generation: number) => topic === 't' && since.has(partition) && since.get(partition)! <= generation,
+    commitsInTransactions: () => void (ref.claimed = true),
   };
+  return ref;
 }
 
 function relayed(g: KafkaGroupRef, partition: number, offset: bigint, generation: number, n: number): ChangeEvent {
@@ -45,10 +47,13 @@ describe('exactly-once relays: events of moved partitions', () => {
     expect([...left!.groups]).toEqual([['relay', { generation: 6, partitions: new Set(['t:1', 't:2']) }]]);
     expect(p.pending.map((m) => m.event)).toEqual(kept);
     expect(p.routed).toEqual(kept);
+    expect(g.claimed).toBe(false);
     expect(relayCommits(batch)).toEqual([{
       group: 'relay', generation: 6, member: 'member-1',
       offsets: [{ topic: 't', partition: 0, offset: 11n, metadata: null }, { topic: 't', partition: 1, offset: 21n, metadata: null }],
     }]);
+    // From the first transaction on, the source leaves the group's commits to the sink.
+    expect(g.claimed).toBe(true);
     // Nothing moved: the progress is left alone.
     const untouched = progress(kept);
     const before = untouched.pending;

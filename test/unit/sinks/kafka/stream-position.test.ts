@@ -16,7 +16,7 @@ describe('positions', () => {
     expect(positionOf(change(100n, 2))).toEqual({ lsn: 100n, index: 2, stream: STREAM });
     expect(positionOf(change(100n, 2, { snapshot: true }))).toBeUndefined();
     expect(positionOf({ ...makeTestEvent(1) })).toBeUndefined();
-    const group: KafkaGroupRef = { id: 'g', generation: () => 1, member: () => 'm', owns: () => true };
+    const group: KafkaGroupRef = { id: 'g', generation: () => 1, member: () => 'm', owns: () => true, commitsInTransactions: () => {} };
     expect(positionOf(change(100n, 2, { origin: { group, topic: 't', partition: 0, offset: 5n, generation: 1 } }))).toBeUndefined();
   });
 
@@ -53,7 +53,7 @@ describe('positions', () => {
 describe('relayed offsets', () => {
   test("the next offset of each partition read, per group, with the group's current generation and member", () => {
     let generation = 4;
-    const group: KafkaGroupRef = { id: 'relay', generation: () => generation, member: () => 'member-1', owns: () => true };
+    const group: KafkaGroupRef = { id: 'relay', generation: () => generation, member: () => 'member-1', owns: () => true, commitsInTransactions: () => {} };
     const at = (topic: string, partition: number, offset: bigint) => ({ ...makeTestEvent(1), origin: { group, topic, partition, offset, generation: 4 } });
     const batch = [at('a', 0, 10n), at('a', 1, 3n), at('a', 0, 11n), at('b', 0, 7n), makeTestEvent(2)];
     expect(relayCommits(batch)).toEqual([{

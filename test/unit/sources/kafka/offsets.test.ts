@@ -192,5 +192,8 @@ describe('OffsetTracker: ownership across generations (exactly-once relays)', ()
     expect([ref.generation(), ref.member(), ref.owns('t', 0, 7)]).toEqual([7, 'm', true]);
     offsets.assign(t(), 8, 'm');
     expect([ref.generation(), ref.owns('t', 0, 7)]).toEqual([8, false]);
+    expect(offsets.committedByTransactions).toBe(false);
+    ref.commitsInTransactions();
+    expect(offsets.committedByTransactions).toBe(true);
   });
 });
