@@ -4,10 +4,10 @@
  * a transactional producer writes without pause (committing and aborting transactions,
  * kafka-writer.ts), into a data topic through an exactly-once Kafka sink, all as members of one
  * consumer group, each with its own transactional id. While the writer writes, the group changes
- * round after round: a member joins, the oldest one leaves (SIGTERM), a random one is killed (-9)
- * and, every other round, started again with its transactional id (which fences its open
- * transaction) — in the other rounds its open transaction stays until the brokers time it out,
- * holding the offsets the partition's new owner must wait for. Then the writer stops, the
+ * round after round: members join (up to one more than at the start), the oldest one leaves
+ * (SIGTERM), a random one is killed (-9) and, every other round, started again with its
+ * transactional id. A transaction it left open holds the offsets of its partitions until the brokers
+ * time it out (`transactionTimeout`), and their new owner must wait for that. Then the writer stops, the
  * survivors catch up and stop gracefully, and a read_committed consumer (reader.ts) and an audit of
  * the data topic's log (log-audit.ts) must both find every committed upstream change exactly once,
  * in commit order per row (check.ts).
@@ -135,8 +135,10 @@ export async function runRelayGroup(options: RelayGroupOptions): Promise<RelayGr
     for (const m of initial) await m.process.waitForLog('Partitions assigned', 60_000);
     for (let round = 1; round <= options.rounds; round++) {
       await step();
-      const joined = start(`m${next++}`);
-      await joined.process.waitForLog('Partitions assigned', 60_000).catch((err: Error) => problem(`round ${round}: ${err.message}`));
+      // New members join, one at least, up to one more than the group started with.
+      const joined: Member[] = [];
+      do joined.push(start(`m${next++}`)); while (members.length < initial.length + 1);
+      for (const m of joined) await m.process.waitForLog('Partitions assigned', 60_000).catch((err: Error) => problem(`round ${round}: ${err.message}`));
       await step();
       const leaving = members[0]!;
       leaving.ending = true;
@@ -153,7 +155,7 @@ export async function runRelayGroup(options: RelayGroupOptions): Promise<RelayGr
       counters.killed++;
       const restart = round % 2 === 1 || members.length === 0;
       if (restart) start(victim.name);
-      log(`round ${round}/${options.rounds}: ${joined.name} joined, ${leaving.name} left, ${victim.name} killed${restart ? ' and started again' : ' (its open transaction waits for the brokers\' timeout)'}; ` +
+      log(`round ${round}/${options.rounds}: ${joined.map((m) => m.name).join(', ')} joined, ${leaving.name} left, ${victim.name} killed${restart ? ' and started again' : ' (its open transaction waits for the brokers\' timeout)'}; ` +
         `running ${members.map((m) => m.name).join(', ')}; writer ${writer.transactions} txns`);
       if (writer.error !== undefined) throw writer.error;
     }
