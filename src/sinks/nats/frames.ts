@@ -10,8 +10,6 @@
  * (NATS client protocol, "HPUB"; header block as in HTTP/1.)
  */
 
-const CRLF = Buffer.from('\r\n');
-
 /** Frames of one chunk, appended into a growing buffer handed over by take(). */
 export class FrameWriter {
   private buf: Buffer;
@@ -49,24 +47,47 @@ export class FrameWriter {
       subjectBytes = Buffer.from(subject);
       this.subjects.set(subject, subjectBytes);
     }
-    const idBytes = Buffer.byteLength(msgId);
+    // Event ids are ASCII UUIDs: one byte per character (else their UTF-8 length).
+    const ascii = isAscii(msgId);
+    const idBytes = ascii ? msgId.length : Buffer.byteLength(msgId);
     const headerBytes = this.headerStart.length + idBytes + this.headerEnd.length;
     const total = headerBytes + payload.length;
     // "HPUB " + subject + " " + prefix + n + " " + hlen + " " + total + CRLF: numbers have at most 16 digits.
     this.reserve(5 + subjectBytes.length + 1 + this.replyPrefix.length + 16 + 1 + 16 + 1 + 16 + 2 + total + 2);
     const buf = this.buf;
     let at = this.at;
-    at += buf.write('HPUB ', at, 'latin1');
-    at += subjectBytes.copy(buf, at);
+    buf[at] = 0x48; // HPUB
+    buf[at + 1] = 0x50;
+    buf[at + 2] = 0x55;
+    buf[at + 3] = 0x42;
+    buf[at + 4] = 0x20;
+    at += 5;
+    buf.set(subjectBytes, at);
+    at += subjectBytes.length;
     buf[at++] = 0x20;
-    at += this.replyPrefix.copy(buf, at);
-    at += buf.write(`${n} ${headerBytes} ${total}\r\n`, at, 'latin1');
-    at += this.headerStart.copy(buf, at);
-    at += buf.write(msgId, at, 'utf8');
-    at += this.headerEnd.copy(buf, at);
+    buf.set(this.replyPrefix, at);
+    at += this.replyPrefix.length;
+    at = writeDecimal(buf, at, n);
+    buf[at++] = 0x20;
+    at = writeDecimal(buf, at, headerBytes);
+    buf[at++] = 0x20;
+    at = writeDecimal(buf, at, total);
+    buf[at++] = 0x0d;
+    buf[at++] = 0x0a;
+    buf.set(this.headerStart, at);
+    at += this.headerStart.length;
+    if (ascii) {
+      for (let i = 0; i < msgId.length; i++) buf[at + i] = msgId.charCodeAt(i);
+      at += msgId.length;
+    } else {
+      at += buf.write(msgId, at, 'utf8');
+    }
+    buf.set(this.headerEnd, at);
+    at += this.headerEnd.length;
     buf.set(payload, at);
     at += payload.length;
-    at += CRLF.copy(buf, at);
+    buf[at++] = 0x0d;
+    buf[at++] = 0x0a;
     this.at = at;
   }
 
@@ -85,4 +106,26 @@ export class FrameWriter {
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }
+}
+
+/** Whether every character of `s` is ASCII (short strings: the ids). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Writes the non-negative integer `n` in decimal at `at`; returns the position after it. */
+function writeDecimal(buf: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    buf[at] = 0x30 + n;
+    return at + 1;
+  }
+  let digits = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  let v = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    buf[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
 }

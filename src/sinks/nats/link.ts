@@ -5,10 +5,11 @@
  * status, and a connection the client gave up on replaced as at startup.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { readAcksFirst } from './ack-reader.ts';
 import { connectNats, describeNatsConnectError } from './connection.ts';
 import { FrameWriter } from './frames.ts';
 import type { NatsSinkOptions } from './spec.ts';
@@ -36,12 +37,15 @@ export class NatsLink {
   private attempt: Promise<void> = Promise.resolve();
   private closed = false;
 
-  /** @param onAck receives every message on the acknowledgement subscription. */
+  /**
+   * @param onAck receives every answer on the acknowledgement subscription: the publish number `n`
+   * of its subject `<inbox>.<n>`, the payload and the header status (503: no responders), if any.
+   */
   constructor(
     private readonly options: NatsSinkOptions,
     private readonly log: Logger,
     private readonly component: string,
-    private readonly onAck: (m: Msg) => void,
+    private readonly onAck: (n: number, data: Uint8Array, status: number | undefined) => void,
   ) {
     this.servers = options.servers.join(', ');
     this.firstAttempt = new Promise((resolve) => (this.firstAttemptDone = resolve));
@@ -81,8 +85,15 @@ export class NatsLink {
         const created = await ensureStream(await jetstreamManager(nc, { timeout: this.options.timeout }), this.options);
         if (created) this.log.info(`Created JetStream stream "${this.options.stream}" capturing ${created.map((s) => JSON.stringify(s)).join(', ')}`);
       }
-      this.replyPrefix = `${createInbox()}.`;
-      nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err === null ? this.onAck(m) : undefined) });
+      const replyPrefix = `${createInbox()}.`;
+      this.replyPrefix = replyPrefix;
+      nc.subscribe(`${replyPrefix}*`, {
+        callback: (err, m) => (err === null ? this.onAck(Number(m.subject.slice(replyPrefix.length)), m.data, m.headers?.code) : undefined),
+      });
+      // The plain acknowledgements skip the client's parsing (ack-reader.ts); the rest come above.
+      if (!readAcksFirst(nc, replyPrefix, (n, data) => this.onAck(n, data, undefined))) {
+        this.log.debug('This NATS client version has no parser to read acknowledgements from; using its subscription');
+      }
       this.frames = new FrameWriter(this.replyPrefix, this.options.stream);
       this.nc = nc;
       if (this.connect.failedAttempts > 0) this.log.info(`NATS ${this.servers} reachable again`);

@@ -15,7 +15,7 @@
  * of a publish whose acknowledgement was lost, a batch redelivered after a crash) has the same
  * `Nats-Msg-Id`, and the stream's duplicate window drops it.
  */
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { ComponentDeps } from '../../component/type.ts';
 import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -75,7 +75,7 @@ export class NatsSink implements Sink {
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
-    this.link = new NatsLink(options, log, this.component, (m) => this.onAck(m));
+    this.link = new NatsLink(options, log, this.component, (n, data, status) => this.onAck(n, data, status));
   }
 
   /** Logs the setup and connects in the background (status says "connecting: ..." until it works). */
@@ -150,11 +150,11 @@ export class NatsSink implements Sink {
     this.countDelivered(batch, from === 0 && unrouted === this.counts.noSubject);
   }
 
-  /** An answer on the acknowledgement subscription. */
-  private onAck(m: Msg): void {
+  /** An answer on the acknowledgement subscription: to publish number `n`. */
+  private onAck(n: number, data: Uint8Array, status: number | undefined): void {
     const current = this.current;
     if (current === undefined) return; // of a batch that already failed: its retry publishes again
-    current.settle(Number(m.subject.slice(this.link.replyPrefix.length)), parseAck(m.data, m.headers?.code));
+    current.settle(n, parseAck(data, status));
   }
 
   /**

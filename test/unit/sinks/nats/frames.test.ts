@@ -31,3 +31,15 @@ describe('FrameWriter: HPUB frames as the NATS protocol defines them', () => {
     expect(text(first)).toBe(before);
   });
 });
+
+describe('FrameWriter: numbers and ids written byte by byte', () => {
+  test('publish numbers 0..large and a non-ASCII id come out as the protocol line and header say', () => {
+    const w = new FrameWriter('r.', undefined);
+    for (const n of [0, 9, 10, 99, 100, 123456789, 2 ** 40 + 7]) {
+      w.add('s', n, 'ïd-ü', Buffer.from('p'));
+      const header = 'NATS/1.0\r\nNats-Msg-Id: ïd-ü\r\n\r\n';
+      const bytes = Buffer.byteLength(header);
+      expect(text(w.take())).toBe(`HPUB s r.${n} ${bytes} ${bytes + 1}\r\n${header}p\r\n`);
+    }
+  });
+});
