@@ -20,6 +20,9 @@
  * nats-server's CPU per row during the streamer's run (it shares the machine).
  *
  *   bun bench/pg-nats.ts [--rows N] [--txn-rows N] [--runs N] [--batch-size N] [--json FILE]
+ *                        [--compare DIR]   also the psql-streamer of the checkout at DIR (e.g. main's,
+ *                                          `git archive main | tar -x -C DIR`), on a slot of its own:
+ *                                          an A/B of two versions on the same WAL in the same run
  */
 import { Database } from 'bun:sqlite';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +44,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '2' },
     'batch-size': { type: 'string', default: '100' },
     json: { type: 'string' },
+    compare: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -64,7 +68,8 @@ const nc = await connect({ servers: NATS_URL });
 const jsm = await jetstreamManager(nc);
 const log = (line: string) => process.stderr.write(`[bench-nats] ${line}\n`);
 
-interface Run { consumer: 'recv' | 'streamer'; run: number; wallMs: number; rowsPerSec: number; cpuUsPerEvent: number; peakRssMb: number; serverCpuUsPerEvent?: number }
+type Consumer = 'recv' | 'streamer' | 'compare';
+interface Run { consumer: Consumer; run: number; wallMs: number; rowsPerSec: number; cpuUsPerEvent: number; peakRssMb: number; serverCpuUsPerEvent?: number }
 
 /** Runs `cmd` until `done()` (or its exit), sampling its peak RSS; returns wall ms and CPU µs. */
 async function measure(cmd: string[], done: (() => boolean) | undefined, stderr: { text: string }): Promise<{ wallMs: number; cpuUs: number; peakKb: number; code: number | undefined }> {
@@ -112,7 +117,8 @@ async function runRecv(run: number, slot: string, publication: string, end: bigi
   return { consumer: 'recv', run, wallMs: r.wallMs, rowsPerSec: ROWS / (r.wallMs / 1000), cpuUsPerEvent: r.cpuUs / ROWS, peakRssMb: r.peakKb / 1024 };
 }
 
-async function runStreamer(run: number, slot: string, publication: string, end: bigint): Promise<Run> {
+async function runStreamer(run: number, slot: string, publication: string, end: bigint, consumer: 'streamer' | 'compare'): Promise<Run> {
+  const main = consumer === 'compare' ? join(args.compare!, 'src', 'main.ts') : MAIN;
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-bench-nats-'));
   const stream = `BENCH_${run}_${Date.now()}`;
   await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
@@ -139,14 +145,14 @@ ${process.env.BENCH_SINK_EXTRA ?? ''}
     };
     const serverBefore = SERVER_PID === undefined ? undefined : sampleProc(SERVER_PID)?.cpuUs;
     const stderr = { text: '' };
-    const r = await measure([process.execPath, MAIN, '-config', file], () => persisted() >= end, stderr);
+    const r = await measure([process.execPath, main, '-config', file], () => persisted() >= end, stderr);
     const serverAfter = SERVER_PID === undefined ? undefined : sampleProc(SERVER_PID)?.cpuUs;
     db?.close();
     if (r.code !== undefined) throw new Error(`psql-streamer exited with ${r.code}: ${stderr.text.slice(-3000)}`);
     const stored = (await jsm.streams.info(stream)).state.messages;
     if (stored !== ROWS) throw new Error(`the stream holds ${stored} messages, expected ${ROWS}`);
     return {
-      consumer: 'streamer', run, wallMs: r.wallMs, rowsPerSec: ROWS / (r.wallMs / 1000), cpuUsPerEvent: r.cpuUs / ROWS, peakRssMb: r.peakKb / 1024,
+      consumer, run, wallMs: r.wallMs, rowsPerSec: ROWS / (r.wallMs / 1000), cpuUsPerEvent: r.cpuUs / ROWS, peakRssMb: r.peakKb / 1024,
       serverCpuUsPerEvent: serverBefore !== undefined && serverAfter !== undefined ? (serverAfter - serverBefore) / ROWS : undefined,
     };
   } finally {
@@ -161,7 +167,8 @@ const lsn = async (): Promise<bigint> => BigInt((await sql<{ lsn: string }[]>`se
 
 const table = 'bench_nats_batched';
 const publication = `${table}_pub`;
-const slots = Array.from({ length: RUNS }, (_, i) => [`${table}_recv_${i + 1}`, `${table}_streamer_${i + 1}`]).flat();
+const CONSUMERS: Consumer[] = ['recv', 'streamer', ...(args.compare ? ['compare' as const] : [])];
+const slots = Array.from({ length: RUNS }, (_, i) => CONSUMERS.map((c) => `${table}_${c}_${i + 1}`)).flat();
 const [server] = await sql<{ v: string }[]>`select version() as v`;
 log(`${server!.v.split(',')[0]}; nats-server ${nc.info?.version} at ${NATS_URL}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
 for (const slot of slots) await dropSlot(slot);
@@ -178,10 +185,10 @@ log(`${fmt(ROWS)} rows in transactions of ${TXN_ROWS}: ${fmt(Number(end - before
 const runs: Run[] = [];
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const order: Array<Run['consumer']> = run % 2 === 1 ? ['recv', 'streamer'] : ['streamer', 'recv'];
+    const order = run % 2 === 1 ? CONSUMERS : [...CONSUMERS].reverse();
     for (const consumer of order) {
       const slot = `${table}_${consumer}_${run}`;
-      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamer(run, slot, publication, end);
+      const result = consumer === 'recv' ? await runRecv(run, slot, publication, end) : await runStreamer(run, slot, publication, end, consumer);
       runs.push(result);
       log(`run ${run} ${consumer.padEnd(8)}: ${fmt(result.wallMs)} ms, ${fmt(result.rowsPerSec)} rows/s, CPU ${fmt(result.cpuUsPerEvent, 2)} µs/event, peak RSS ${fmt(result.peakRssMb, 1)} MB` +
         (result.serverCpuUsPerEvent === undefined ? '' : `; nats-server CPU ${fmt(result.serverCpuUsPerEvent, 2)} µs/row`));
@@ -197,13 +204,18 @@ const of = (c: Run['consumer']) => runs.filter((r) => r.consumer === c);
 const recv = median(of('recv').map((r) => r.rowsPerSec));
 const streamer = median(of('streamer').map((r) => r.rowsPerSec));
 const perRun = of('streamer').map((s) => s.rowsPerSec / of('recv').find((r) => r.run === s.run)!.rowsPerSec);
+const compare = args.compare ? median(of('compare').map((r) => r.rowsPerSec)) : undefined;
 const report = {
   date: new Date().toISOString(), server: server!.v, natsServer: nc.info?.version, cpus: cpus().length, rows: ROWS, txnRows: TXN_ROWS, batchSize: BATCH_SIZE, runs,
   recvRowsPerSec: recv, streamerRowsPerSec: streamer, ratio: streamer / recv, medianRunRatio: median(perRun),
   streamerCpuUsPerEvent: median(of('streamer').map((r) => r.cpuUsPerEvent)), peakRssMb: Math.max(...of('streamer').map((r) => r.peakRssMb)),
+  ...(compare === undefined ? {} : { compareRowsPerSec: compare, compareRatio: compare / recv, compareCpuUsPerEvent: median(of('compare').map((r) => r.cpuUsPerEvent)) }),
 };
 log(`median: pg_recvlogical ${fmt(recv)} rows/s, psql-streamer → NATS ${fmt(streamer)} rows/s: ratio ${fmt(report.ratio, 2)} (median of per-run ratios ${fmt(report.medianRunRatio, 2)}), ` +
   `CPU ${fmt(report.streamerCpuUsPerEvent, 2)} µs/event, peak RSS ${fmt(report.peakRssMb, 1)} MB`);
+if (report.compareRatio !== undefined) {
+  log(`compare (${args.compare}): ${fmt(report.compareRowsPerSec!)} rows/s: ratio ${fmt(report.compareRatio, 2)}, CPU ${fmt(report.compareCpuUsPerEvent!, 2)} µs/event`);
+}
 if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 await nc.close();
 await sql.end();

@@ -2,8 +2,9 @@
  * Hands the sink the acknowledgement frames of a connection before the client parses them
  * (docs/nats.md, "Delivery"): every chunk the connection receives goes first through
  * scanAckFrames() (ack-frames.ts) when the client's parser is between frames, and only the rest to
- * the client's parser. The client replaces its parser at every (re)connect, so the wrapping follows
- * the connection's `parser` property.
+ * the client's parser; an acknowledgement cut off by the end of a chunk is held and completed by the
+ * next one. The client replaces its parser at every (re)connect (dropping what was held with it), so
+ * the wrapping follows the connection's `parser` property.
  *
  * The client's internals (`protocol.parser`, a parser's `state` and `parse`) are not in its typings:
  * checked here; a client without them keeps its own parsing (the acknowledgements then come through
@@ -22,10 +23,11 @@ function isParser(p: unknown): p is ClientParser {
 }
 
 /**
- * Makes `nc` pass the acknowledgement frames for `<replyPrefix><n>` to `onAck(n, payload)` without
- * the client's parsing. Returns false when the client's internals are not as expected (nothing changed).
+ * Makes `nc` pass the acknowledgement frames for `<replyPrefix><n>` to `onAck(n, buf, start, end)`
+ * (the payload is `buf[start..end)`) without the client's parsing. Returns false when the client's
+ * internals are not as expected (nothing changed).
  */
-export function readAcksFirst(nc: NatsConnection, replyPrefix: string, onAck: (n: number, payload: Uint8Array) => void): boolean {
+export function readAcksFirst(nc: NatsConnection, replyPrefix: string, onAck: (n: number, buf: Uint8Array, start: number, end: number) => void): boolean {
   const protocol = (nc as unknown as { protocol?: { parser?: unknown } }).protocol;
   const first = protocol?.parser;
   if (protocol === undefined || !isParser(first)) return false;
@@ -40,13 +42,20 @@ export function readAcksFirst(nc: NatsConnection, replyPrefix: string, onAck: (n
   const wrap = (parser: unknown): unknown => {
     if (!isParser(parser)) return parser;
     const parse = parser.parse.bind(parser);
-    parser.parse = (buf: Uint8Array) => {
-      if (parser.state === between) {
-        const used = scanAckFrames(buf, prefix, onAck);
-        if (used === buf.length) return;
-        if (used > 0) buf = buf.subarray(used);
+    /** The start of an acknowledgement the last chunk cut off (the client's parser has not seen it). */
+    let held: Uint8Array | undefined;
+    parser.parse = (chunk: Uint8Array) => {
+      let buf = chunk;
+      if (held !== undefined) {
+        buf = new Uint8Array(held.length + chunk.length);
+        buf.set(held);
+        buf.set(chunk, held.length);
+        held = undefined;
       }
-      parse(buf);
+      if (parser.state !== between) return parse(buf);
+      const { consumed, partial } = scanAckFrames(buf, prefix, onAck);
+      if (partial) held = buf.slice(consumed);
+      else if (consumed < buf.length) parse(consumed === 0 ? buf : buf.subarray(consumed));
     };
     return parser;
   };

@@ -30,18 +30,18 @@ const STREAM_PREFIX = new TextEncoder().encode('{"stream"');
 const STORED: AckOutcome = { ok: true, duplicate: false };
 const DUPLICATE_ACK: AckOutcome = { ok: true, duplicate: true };
 
-/** Whether `data` starts with `prefix`. */
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (data.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
+/** Whether `data[start..end)` starts with `prefix`. */
+function startsWith(data: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[start + i] !== prefix[i]) return false;
   return true;
 }
 
-/** Whether the bytes contain `"duplicate"` (only a duplicate's acknowledgement has that key). */
-function mentionsDuplicate(data: Uint8Array): boolean {
+/** Whether `data[start..end)` contains `"duplicate"` (only a duplicate's acknowledgement has that key). */
+function mentionsDuplicate(data: Uint8Array, start: number, end: number): boolean {
   // `"duplicate"`: look for the 'd' after a quote, then compare the rest.
   const word = 'duplicate"';
-  for (let i = 1; i + word.length <= data.length; i++) {
+  for (let i = start + 1; i + word.length <= end; i++) {
     if (data[i] !== 0x64 || data[i - 1] !== 0x22) continue;
     let k = 1;
     while (k < word.length && data[i + k] === word.charCodeAt(k)) k++;
@@ -50,12 +50,15 @@ function mentionsDuplicate(data: Uint8Array): boolean {
   return false;
 }
 
-/** What one answer on a reply subject says; `status` is the message's header status, if any. */
-export function parseAck(data: Uint8Array, status: number | undefined): AckOutcome {
+/**
+ * What one answer on a reply subject says: its payload `data[start..end)` (the whole of `data` by
+ * default) and the message's header status, if any.
+ */
+export function parseAck(data: Uint8Array, status: number | undefined, start = 0, end = data.length): AckOutcome {
   if (status === 503) return { ok: false, error: namedError('NoResponders', 'no responders') };
   // The common answer, read without decoding: `{"stream":"S","seq":N}`, perhaps `"duplicate": true`.
-  if (startsWith(data, STREAM_PREFIX) && !mentionsDuplicate(data)) return STORED;
-  const text = decoder.decode(data);
+  if (startsWith(data, start, end, STREAM_PREFIX) && !mentionsDuplicate(data, start, end)) return STORED;
+  const text = decoder.decode(data.subarray(start, end));
   if (text.startsWith('{"stream"')) return DUPLICATE.test(text) ? DUPLICATE_ACK : STORED;
   try {
     const parsed = JSON.parse(text) as { stream?: unknown; duplicate?: unknown; error?: { code?: number; err_code?: number; description?: string } };

@@ -39,13 +39,14 @@ export class NatsLink {
 
   /**
    * @param onAck receives every answer on the acknowledgement subscription: the publish number `n`
-   * of its subject `<inbox>.<n>`, the payload and the header status (503: no responders), if any.
+   * of its subject `<inbox>.<n>`, the header status (503: no responders) if any, and the payload
+   * `data[start..end)`.
    */
   constructor(
     private readonly options: NatsSinkOptions,
     private readonly log: Logger,
     private readonly component: string,
-    private readonly onAck: (n: number, data: Uint8Array, status: number | undefined) => void,
+    private readonly onAck: (n: number, status: number | undefined, data: Uint8Array, start: number, end: number) => void,
   ) {
     this.servers = options.servers.join(', ');
     this.firstAttempt = new Promise((resolve) => (this.firstAttemptDone = resolve));
@@ -88,10 +89,10 @@ export class NatsLink {
       const replyPrefix = `${createInbox()}.`;
       this.replyPrefix = replyPrefix;
       nc.subscribe(`${replyPrefix}*`, {
-        callback: (err, m) => (err === null ? this.onAck(Number(m.subject.slice(replyPrefix.length)), m.data, m.headers?.code) : undefined),
+        callback: (err, m) => (err === null ? this.onAck(Number(m.subject.slice(replyPrefix.length)), m.headers?.code, m.data, 0, m.data.length) : undefined),
       });
       // The plain acknowledgements skip the client's parsing (ack-reader.ts); the rest come above.
-      if (!readAcksFirst(nc, replyPrefix, (n, data) => this.onAck(n, data, undefined))) {
+      if (!readAcksFirst(nc, replyPrefix, (n, buf, start, end) => this.onAck(n, undefined, buf, start, end))) {
         this.log.debug('This NATS client version has no parser to read acknowledgements from; using its subscription');
       }
       this.frames = new FrameWriter(this.replyPrefix, this.options.stream);

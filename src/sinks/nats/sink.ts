@@ -75,7 +75,7 @@ export class NatsSink implements Sink {
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
-    this.link = new NatsLink(options, log, this.component, (n, data, status) => this.onAck(n, data, status));
+    this.link = new NatsLink(options, log, this.component, (n, status, data, start, end) => this.onAck(n, status, data, start, end));
   }
 
   /** Logs the setup and connects in the background (status says "connecting: ..." until it works). */
@@ -150,11 +150,11 @@ export class NatsSink implements Sink {
     this.countDelivered(batch, from === 0 && unrouted === this.counts.noSubject);
   }
 
-  /** An answer on the acknowledgement subscription: to publish number `n`. */
-  private onAck(n: number, data: Uint8Array, status: number | undefined): void {
+  /** An answer on the acknowledgement subscription to publish number `n`: its status and payload `data[start..end)`. */
+  private onAck(n: number, status: number | undefined, data: Uint8Array, start: number, end: number): void {
     const current = this.current;
     if (current === undefined) return; // of a batch that already failed: its retry publishes again
-    current.settle(n, parseAck(data, status));
+    current.settle(n, parseAck(data, status, start, end));
   }
 
   /**
@@ -202,11 +202,12 @@ export class NatsSink implements Sink {
           break;
         }
         this.encodeTimes.time(event.table, started);
-        if (frames.messageBytes(event.uuid, data) > maxPayload) {
-          failure = { index: i, error: permanentError(`event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(event.uuid, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
+        const id = event.uuid; // read once: a row change decodes it from its JSON at every read
+        if (frames.messageBytes(id, data) > maxPayload) {
+          failure = { index: i, error: permanentError(`event ${id} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(id, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
           break;
         }
-        frames.add(route.subject, acks.add(i, route.subject), event.uuid, data);
+        frames.add(route.subject, acks.add(i, route.subject), id, data);
         this.published++;
         if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
         if (frames.size >= CHUNK_BYTES || acks.outstanding >= max) {
@@ -253,7 +254,16 @@ export class NatsSink implements Sink {
     // While the client reconnects it would queue the frames in memory, again at every retry of the
     // batch: a long outage would grow that queue without bound. The retry after the reconnect sends them.
     if (!this.link.connect.isConnected) return this.publishError(closedError('disconnected; the client reconnects'), subject);
-    protocolOf(nc).sendCommand(chunk);
+    const protocol = protocolOf(nc);
+    const transport = protocol.transport;
+    if (protocol.connected === true && protocol.infoReceived === true && transport?.send !== undefined && protocol.flushPending !== undefined) {
+      // Straight to the socket after what the client has queued (a PING, a SUB): its sendCommand
+      // would queue the chunk and copy queued chunks into one before writing them.
+      protocol.flushPending();
+      transport.send(chunk);
+    } else {
+      protocol.sendCommand(chunk);
+    }
     return undefined;
   }
 
@@ -284,14 +294,25 @@ export class NatsSink implements Sink {
 /** Frames are handed to the connection in chunks of about this many bytes. */
 const CHUNK_BYTES = 256 * 1024;
 
+/** What the sink uses of the connection's protocol handler (not in the client's typings). */
+interface ClientProtocol {
+  /** Queues raw protocol bytes (what `publish()` itself ends in). */
+  sendCommand(bytes: Uint8Array): void;
+  /** Writes what sendCommand queued. */
+  flushPending?: () => void;
+  transport?: { send?: (bytes: Uint8Array) => void };
+  connected?: boolean;
+  infoReceived?: boolean;
+}
+
 /**
- * The connection's protocol handler, whose `sendCommand` queues raw protocol bytes (what `publish()`
- * itself ends in). Not in the client's typings: checked here, so a client without it fails loudly.
+ * The connection's protocol handler. Checked here: a client without `sendCommand` fails loudly;
+ * one without the rest queues through sendCommand.
  */
-function protocolOf(nc: NatsConnection): { sendCommand(bytes: Uint8Array): void } {
+function protocolOf(nc: NatsConnection): ClientProtocol {
   const protocol = (nc as unknown as { protocol?: { sendCommand?: unknown } }).protocol;
   if (typeof protocol?.sendCommand !== 'function') throw new Error('this NATS client has no protocol.sendCommand (the pinned @nats-io/transport-node has)');
-  return protocol as { sendCommand(bytes: Uint8Array): void };
+  return protocol as ClientProtocol;
 }
 
 function closedError(message = 'the connection is closed'): Error {
