@@ -10,7 +10,7 @@ import { describeError } from '../../core/errors.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import { connectNats, describeNatsConnectError } from '../../sinks/nats/connection.ts';
 import type { NatsSinkOptions } from '../../sinks/nats/spec.ts';
-import { streamSubjects } from '../../sinks/nats/subjects.ts';
+import { configuredStreamSubjects } from '../../sinks/nats/subjects.ts';
 import { fail, ok, warn, type CheckGroup, type CheckResult } from './result.ts';
 
 /** Cap of the check's own timeouts (the sink's `timeout` when shorter). */
@@ -78,12 +78,12 @@ async function inspect(nc: NatsConnection, o: NatsSinkOptions, call: Call): Prom
       streamMissing = true;
       if (o.createStream) results.push(ok('stream', 'does not exist yet; created at startup (createStream = true)', o.stream));
       else {
-        results.push(fail('stream', 'does not exist', `nats stream add ${o.stream} --subjects ${streamSubjects(o.tableSubjectMapping, o.subjectFallback).map((s) => `'${s}'`).join(',')}, or set createStream = true`, o.stream));
+        results.push(fail('stream', 'does not exist', `nats stream add ${o.stream} --subjects ${configuredStreamSubjects(o).map((s) => `'${s}'`).join(',')}, or set createStream = true`, o.stream));
       }
     }
   }
   if (streamMissing) return results;
-  for (const subject of streamSubjects(o.tableSubjectMapping, o.subjectFallback)) {
+  for (const subject of configuredStreamSubjects(o)) {
     let found: string | undefined;
     try {
       found = await call('stream lookup', jsm.streams.find(subject));

@@ -1,6 +1,7 @@
 /**
  * `type = "http"`: POSTs each batch to a webhook (docs/http-sink.md). A batch is encoded once
- * (passthrough JSON, as every sink), cut into requests (body.ts) and sent in order, one request
+ * (passthrough JSON, as every sink, or with handlers = ["debezium"] the values of each event's
+ * Debezium records: docs/debezium.md), cut into requests (body.ts) and sent in order, one request
  * at a time per sink, so the receiver sees a source's events in commit order. `write()` resolves
  * once every request of the batch got a 2xx answer (or, refused for good, was dead-lettered).
  *
@@ -18,7 +19,10 @@ import type { Metrics } from '../../metrics/catalogue.ts';
 import { SampledTimer } from '../../metrics/tally.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { Sink } from '../sink.ts';
-import { CONTENT_TYPES, bodySize, encodeBody, idempotencyKey, planRequests, type RequestSlice } from './body.ts';
+import { CONTENT_TYPES, encodeBody, idempotencyKey, itemSeparator, planRequests, sliceOf, type RequestSlice } from './body.ts';
+import { debeziumRecords, type DebeziumOptions } from '../../event/debezium/envelope.ts';
+import { debeziumOptions } from '../../event/debezium/format.ts';
+import { debeziumJson } from '../../event/debezium/json.ts';
 import { appendDeadLetters, deadLetterLines } from './dead-letter.ts';
 import { endpointOf, send, type Endpoint, type Outcome } from './request.ts';
 import { bodySnippet, classifyStatus, retryAfterMs } from './response.ts';
@@ -34,6 +38,7 @@ export const HTTP_TYPE = 'Sink-HTTP';
  * docs/http-sink.md, "Client").
  */
 const MAX_KEPT_BUFFER = 8 * 1024 * 1024;
+const utf8 = new TextEncoder();
 
 /** Batches whose delivered requests are remembered for their retry; more are forgotten (oldest first). */
 const MAX_REMEMBERED_BATCHES = 64;
@@ -63,6 +68,10 @@ class HttpSink implements Sink {
   private readonly component: string;
   private readonly url: string;
   private readonly format: HttpFormat;
+  /** handlers = ["debezium"]: body items are Debezium record values (docs/debezium.md). */
+  private readonly debezium: DebeziumOptions | undefined;
+  /** Joins the items of one event's encoding. */
+  private readonly separator: string;
   private readonly delivered: SinkEventCounter;
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
 
@@ -77,6 +86,8 @@ class HttpSink implements Sink {
     this.mergeEvents = options.maxRequestEvents;
     this.url = displayUrl(options.url);
     this.format = options.format as HttpFormat;
+    this.debezium = options.handlers.includes('debezium') ? { ...debeziumOptions(options), tombstones: false } : undefined;
+    this.separator = itemSeparator(this.format);
     this.delivered = new SinkEventCounter(metrics, name, HTTP_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: HTTP_TYPE, table }));
     metrics.httpSinkRequestSeconds.zero({ sinkName: name });
@@ -147,7 +158,7 @@ class HttpSink implements Sink {
       const event = events[i]!;
       const started = performance.now();
       try {
-        lines[i] = passthroughBytes(event);
+        lines[i] = this.debezium === undefined ? passthroughBytes(event) : this.debeziumItems(event, this.debezium);
       } catch (err) {
         this.metrics.sinkErrors.inc({ sinkName: this.name, sinkType: HTTP_TYPE, table: event.table });
         throw permanentError(
@@ -160,8 +171,19 @@ class HttpSink implements Sink {
     return lines;
   }
 
+  /**
+   * handlers = ["debezium"] (docs/debezium.md): the values of the event's records (no tombstones),
+   * joined by the body's separator; empty for an event without records (a logical decoding message).
+   */
+  private debeziumItems(event: ChangeEvent, options: DebeziumOptions): Uint8Array {
+    const values: string[] = [];
+    for (const r of debeziumRecords(event, options)) if (r.value !== null) values.push(debeziumJson(r.value));
+    return utf8.encode(values.join(this.separator));
+  }
+
   /** Sends one request's events; a 413 splits it in halves. Throws what the pipeline should see. */
   private async sendSlice(d: Delivery, slice: RequestSlice): Promise<void> {
+    if (slice.bytes === sliceOf([], this.format, 0, 0).bytes) return; // no item (only events without Debezium records)
     const count = slice.end - slice.start;
     const first = d.events[slice.start]!;
     const last = d.events[slice.end - 1]!;
@@ -207,12 +229,7 @@ class HttpSink implements Sink {
   /** The two halves of a slice, by event count. */
   private halves(d: Delivery, slice: RequestSlice): RequestSlice[] {
     const middle = slice.start + Math.ceil((slice.end - slice.start) / 2);
-    const part = (start: number, end: number): RequestSlice => {
-      let bytes = 0;
-      for (let i = start; i < end; i++) bytes += d.lines[i]!.length;
-      return { start, end, bytes: bodySize(this.format, end - start, bytes) };
-    };
-    return [part(slice.start, middle), part(middle, slice.end)];
+    return [sliceOf(d.lines, this.format, slice.start, middle), sliceOf(d.lines, this.format, middle, slice.end)];
   }
 
   /** A final refusal: the events go to deadLetterFile, or the pipeline stops with what, why and how to fix. */

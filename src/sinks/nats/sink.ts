@@ -1,6 +1,7 @@
 /**
  * The NATS JetStream sink (docs/nats.md): events → passthrough JSON messages (the Kafka sink's
- * message value) → subjects, each acknowledged by JetStream before `write` resolves. Loaded lazily
+ * message value; with handlers = ["debezium"] the values of the event's Debezium records,
+ * debezium.ts) → subjects, each acknowledged by JetStream before `write` resolves. Loaded lazily
  * by spec.ts, so the NATS client is imported only when a NATS sink is configured.
  *
  * One `write(batch)`: batches are written one after another (several pipelines may call at once;
@@ -30,7 +31,10 @@ import { BatchAcks, parseAck } from './acks.ts';
 import { classifyPublishError } from './failure.ts';
 import { NatsLink } from './link.ts';
 import type { NatsSinkOptions } from './spec.ts';
-import { SubjectRouter } from './subjects.ts';
+import { debeziumNatsMessages, type NatsMessage } from './debezium.ts';
+import { SubjectRouter, subjectRouting } from './subjects.ts';
+import { debeziumOptions } from '../../event/debezium/format.ts';
+import type { DebeziumOptions } from '../../event/debezium/envelope.ts';
 
 const SINK_TYPE = 'Sink-NATS';
 
@@ -43,6 +47,8 @@ interface Failure {
 export class NatsSink implements Sink {
   readonly type = SINK_TYPE;
   private readonly router: SubjectRouter;
+  /** handlers = ["debezium"] (docs/debezium.md): each event's records instead of its passthrough JSON. */
+  private readonly debezium: DebeziumOptions | undefined;
   private readonly servers: string;
   private readonly component: string;
   private readonly delivered: SinkEventCounter;
@@ -70,7 +76,9 @@ export class NatsSink implements Sink {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.router = new SubjectRouter(options.tableSubjectMapping, options.subjectFallback);
+    const { mapping, fallback } = subjectRouting(options);
+    this.router = new SubjectRouter(mapping, fallback);
+    this.debezium = options.handlers.includes('debezium') ? debeziumOptions(options) : undefined;
     this.servers = options.servers.join(', ');
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
@@ -174,6 +182,16 @@ export class NatsSink implements Sink {
     let stalled = false;
     /** Publishes handed to the connection. */
     let sent = 0;
+    /** Adds one message of event `i` to the frames; false (and `failure` set) when it is too large for the server. */
+    const add = (i: number, event: ChangeEvent, subject: string, id: string, data: Uint8Array): boolean => {
+      if (frames.messageBytes(id, data) > maxPayload) {
+        failure = { index: i, error: permanentError(`event ${id} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(id, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
+        return false;
+      }
+      frames.add(subject, acks.add(i, subject), id, data);
+      this.published++;
+      return true;
+    };
     const flush = (): StreamerError | undefined => {
       if (frames.size === 0) return undefined;
       const error = this.send(nc, frames.take(), acks.subjects[sent] ?? '');
@@ -194,21 +212,22 @@ export class NatsSink implements Sink {
           break;
         }
         const started = performance.now();
-        let data: Uint8Array;
+        let data: Uint8Array | undefined;
+        let messages: NatsMessage[] | undefined;
         try {
-          data = passthroughBytes(event);
+          if (this.debezium === undefined) data = passthroughBytes(event);
+          else messages = debeziumNatsMessages(event, this.debezium);
         } catch (err) {
           failure = { index: i, error: permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err }) };
           break;
         }
         this.encodeTimes.time(event.table, started);
-        const id = event.uuid; // read once: a row change decodes it from its JSON at every read
-        if (frames.messageBytes(id, data) > maxPayload) {
-          failure = { index: i, error: permanentError(`event ${id} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(id, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
+        if (data !== undefined) {
+          // The id is read once: a row change decodes it from its JSON at every read.
+          if (!add(i, event, route.subject, event.uuid, data)) break;
+        } else if (!messages!.every((m) => add(i, event, route.subject, m.id, m.data))) {
           break;
         }
-        frames.add(route.subject, acks.add(i, route.subject), id, data);
-        this.published++;
         if (this.log.verboseEnabled) this.log.verboseEvent(event.uuid, `${event.action} ${qualifiedTable(event)} → ${route.subject}`);
         if (frames.size >= CHUNK_BYTES || acks.outstanding >= max) {
           sendError = flush();

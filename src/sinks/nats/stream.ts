@@ -7,9 +7,9 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { StreamerError } from '../../core/errors.ts';
 import type { NatsSinkOptions } from './spec.ts';
-import { streamSubjects } from './subjects.ts';
+import { configuredStreamSubjects } from './subjects.ts';
 
-type StreamKeys = Pick<NatsSinkOptions, 'stream' | 'createStream' | 'tableSubjectMapping' | 'subjectFallback' | 'servers'>;
+type StreamKeys = Pick<NatsSinkOptions, 'stream' | 'createStream' | 'tableSubjectMapping' | 'subjectFallback' | 'debeziumSubjects' | 'debeziumTopicPrefix' | 'servers'>;
 
 /** Duplicate window of a stream the sink creates: JetStream's default. */
 export const CREATED_DUPLICATE_WINDOW_MS = 120_000;
@@ -30,7 +30,7 @@ export async function ensureStream(jsm: JetStreamManager, o: StreamKeys): Promis
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const subjects = streamSubjects(o.tableSubjectMapping, o.subjectFallback);
+  const subjects = configuredStreamSubjects(o);
   if (!o.createStream) {
     throw new StreamerError('SINK_WRITE', `JetStream stream "${name}" does not exist on NATS ${o.servers.join(', ')}: create it ` +
       `(e.g. nats stream add ${name} --subjects ${subjects.map((s) => `'${s}'`).join(',')}) or set createStream = true`);

@@ -5,6 +5,33 @@
  */
 import { TableRouter } from '../table-routing.ts';
 
+/** The keys that decide the subjects. */
+export interface SubjectKeys {
+  tableSubjectMapping: Readonly<Record<string, string>>;
+  subjectFallback: string;
+  /** With handlers = ["debezium"]: every table's subject is `<debeziumTopicPrefix>.<schema>.<table>`. */
+  debeziumSubjects?: boolean | undefined;
+  debeziumTopicPrefix?: string | undefined;
+}
+
+/** Debezium's default topic prefix (src/event/debezium/format.ts), when debeziumTopicPrefix is unset. */
+const DEBEZIUM_PREFIX_DEFAULT = 'psql-streamer';
+
+/**
+ * The mapping and fallback the sink routes with: the configured ones, or with debeziumSubjects
+ * none and the fallback `<prefix>.{schema}.{table}` (Debezium's topic names, as subjects).
+ */
+export function subjectRouting(o: SubjectKeys): { mapping: Readonly<Record<string, string>>; fallback: string } {
+  if (o.debeziumSubjects === true) return { mapping: {}, fallback: `${o.debeziumTopicPrefix ?? DEBEZIUM_PREFIX_DEFAULT}.{schema}.{table}` };
+  return { mapping: o.tableSubjectMapping, fallback: o.subjectFallback };
+}
+
+/** The subjects a stream must capture for the sink's events (see streamSubjects). */
+export function configuredStreamSubjects(o: SubjectKeys): string[] {
+  const { mapping, fallback } = subjectRouting(o);
+  return streamSubjects(mapping, fallback);
+}
+
 const PLACEHOLDER = /\{(schema|table)\}/g;
 
 /**

@@ -1,8 +1,10 @@
 /**
  * The Debezium format end to end through the whole program (src/main.ts as a child process):
- * PostgreSQL with a snapshot → a file sink with `format = "debezium"`, and → a Kafka sink with
- * `handlers = ["debezium"]` and Debezium's topic names. A row present before the start arrives as
- * op "r", then c, u (with an unchanged TOAST column), d with its tombstone, and t.
+ * PostgreSQL with a snapshot → a file sink with `format = "debezium"`, → a Kafka sink with
+ * `handlers = ["debezium"]` and Debezium's topic names, → a NATS sink with `handlers = ["debezium"]`
+ * and Debezium's names as subjects (a real nats-server), and → an HTTP sink with
+ * `handlers = ["debezium"]` (a real receiver). A row present before the start arrives as op "r",
+ * then c, u (with an unchanged TOAST column), d with its tombstone (Kafka and file only), and t.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
@@ -10,6 +12,8 @@ import { murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';
 import { postgresSourceToml, sinkToml, streamerToml } from '../../helpers/configs.ts';
 import { readTopic } from '../../helpers/kafka-sink.ts';
 import { createTopic, useKafka } from '../../helpers/kafka.ts';
+import { startReceiver } from '../../helpers/http-receiver.ts';
+import { readStream, streamSize, useNats } from '../../helpers/nats.ts';
 import { uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { preparePublication } from '../../helpers/postgres-source.ts';
 import { completeLines, killChildrenAndDropSlots, startStreamer, useTempDirs, waitFor, type StreamerProcess } from '../../helpers/streamer.ts';
@@ -20,6 +24,7 @@ afterAll(async () => {
   await killChildrenAndDropSlots(children, slots, pg.sql());
 });
 const kafka = useKafka();
+const nats = useNats();
 const pg = usePostgres();
 const newDir = useTempDirs('psql-streamer-debezium-');
 
@@ -58,9 +63,15 @@ const EXPECTED = [['r', { id: 1 }], ['c', { id: 2 }], ['u', { id: 2 }], ['d', { 
 function checkRecords(records: Line[], table: string, topic: string) {
   expect(records.map((r) => [r.value?.op ?? 'tombstone', r.key])).toEqual(EXPECTED);
   for (const r of records) expect(r.topic).toBe(topic);
-  const [snap, create, update, del] = records;
+  checkValues(records.flatMap((r) => (r.value === null ? [] : [r.value])), table);
+}
+
+/** The records' values (what the NATS and HTTP sinks send: no tombstones, no keys). */
+function checkValues(values: Array<NonNullable<Line['value']>>, table: string, name = 'dbz') {
+  expect(values.map((v) => v.op)).toEqual(EXPECTED.map(([op]) => op as string).filter((op) => op !== 'tombstone'));
+  const [snap, create, update, del] = values.map((value) => ({ value }));
   expect(snap!.value!.after).toEqual({ id: 1, amount: '1.50', at: '2020-01-02T03:04:05.000000Z', big: 'snap' });
-  expect(snap!.value!.source).toMatchObject({ connector: 'postgresql', name: 'dbz', schema: 'public', table, snapshot: 'true', version: '3.6.1.Final' });
+  expect(snap!.value!.source).toMatchObject({ connector: 'postgresql', name, schema: 'public', table, snapshot: 'true', version: '3.6.1.Final' });
   expect(create!.value!.after).toMatchObject({ id: 2, amount: '-0.25', at: null });
   expect(create!.value!.source).toMatchObject({ snapshot: 'false', db: pg.server.database });
   expect(typeof create!.value!.source.txId).toBe('number');
@@ -115,5 +126,47 @@ describe('the Debezium format through src/main.ts', () => {
     expect(tombstone.key).toBe('{"id":1}');
     const update = records.find((r) => r.value?.op === 'u')!;
     expect(update.value!.after).toEqual({ id: 2, amount: '3.00', at: null, big: '__debezium_unavailable_value' });
+  }, 90_000);
+
+  test('NATS sink, handlers = ["debezium"], Debezium names as subjects: the values, no tombstone', async () => {
+    const { stream, changes } = await prepare('dbznats');
+    const jetStream = await nats.createStream('DBZ'); // captures "<name>.>": the prefix is the stream's name
+    const nc = await nats.connection();
+    const dir = newDir();
+    const config = streamerToml({
+      state: join(dir, 'state.db'),
+      sections: [source(stream), sinkToml('nats', 'nats', `servers = ["${nats.server.url}"]\nhandlers = ["debezium"]\ndebeziumSubjects = true\ndebeziumTopicPrefix = "${jetStream}"\ndebeziumDecimalHandlingMode = "string"\nstream = "${jetStream}"`)],
+    });
+    const streamer = startStreamer(dir, config, 'dbz-nats');
+    children.push(streamer);
+    await waitFor('the snapshot row', async () => (await streamSize(nc, jetStream)) >= 1, 30_000);
+    await changes();
+    await waitFor('every record', async () => (await streamSize(nc, jetStream)) >= EXPECTED.length - 1, 30_000);
+    const messages = await readStream(nc, jetStream);
+    for (const m of messages) expect(m.subject).toBe(`${jetStream}.public.${stream.table}`);
+    expect(new Set(messages.map((m) => m.msgId)).size).toBe(messages.length);
+    checkValues(messages.map((m) => JSON.parse(m.data)), stream.table, jetStream);
+  }, 90_000);
+
+  test('HTTP sink, handlers = ["debezium"], json_array: the values as the items, no tombstone', async () => {
+    const { stream, changes } = await prepare('dbzhttp');
+    const receiver = startReceiver();
+    try {
+      const dir = newDir();
+      const config = streamerToml({
+        state: join(dir, 'state.db'),
+        sections: [source(stream), sinkToml('hook', 'http', `url = "${receiver.url}/cdc"\nformat = "json_array"\nhandlers = ["debezium"]\ndebeziumTopicPrefix = "dbz"\ndebeziumDecimalHandlingMode = "string"`)],
+      });
+      const streamer = startStreamer(dir, config, 'dbz-http');
+      children.push(streamer);
+      await waitFor('the snapshot row', () => receiver.accepted().length >= 1, 30_000);
+      await changes();
+      await waitFor('every record', () => receiver.accepted().length >= EXPECTED.length - 1, 30_000, () => JSON.stringify(receiver.accepted()));
+      const values = receiver.accepted() as unknown as Array<NonNullable<Line['value']>>;
+      for (const v of values) expect(v.source).toMatchObject({ name: 'dbz', table: stream.table });
+      checkValues(values, stream.table);
+    } finally {
+      await receiver.stop();
+    }
   }, 90_000);
 });

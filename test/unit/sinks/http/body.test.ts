@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { bodySize, encodeBody, idempotencyKey, planRequests } from '../../../../src/sinks/http/body.ts';
+import { bodySize, encodeBody, idempotencyKey, planRequests, sliceOf } from '../../../../src/sinks/http/body.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -16,6 +16,19 @@ describe('request bodies', () => {
     expect(body).toBe('[{"a":1},{"b":22},{"c":333}]');
     expect(JSON.parse(body)).toEqual([{ a: 1 }, { b: 22 }, { c: 333 }]);
     expect(dec(encodeBody(lines, { start: 1, end: 2, bytes: bodySize('json_array', 1, 8) }, 'json_array'))).toBe('[{"b":22}]');
+  });
+
+  test('an event encoded as no item (empty) adds nothing, not even a separator; one of several items adds them joined', () => {
+    const mixed = ['{"a":1}', '', '{"b":2}\n{"c":3}', ''].map(enc);
+    expect(dec(encodeBody(mixed, sliceOf(mixed, 'ndjson', 0, 4), 'ndjson'))).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    const array = ['{"a":1}', '', '{"b":2},{"c":3}', ''].map(enc);
+    const body = dec(encodeBody(array, sliceOf(array, 'json_array', 0, 4), 'json_array'));
+    expect(JSON.parse(body)).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+    expect(dec(encodeBody(array, sliceOf(array, 'json_array', 3, 4), 'json_array'))).toBe('[]');
+    for (const format of ['ndjson', 'json_array'] as const) {
+      const sizes = array.map((l) => l.length);
+      for (const s of planRequests(sizes, format, 2, 1 << 20)) expect(s).toEqual(sliceOf(array, format, s.start, s.end));
+    }
   });
 
   test('a size that does not match the events is an error, not a torn body', () => {

@@ -36,4 +36,15 @@ describe('[sink.NAME] type = "http"', () => {
       expect(text).not.toContain('s3cret');
     }
   });
+
+  test('handlers: passthrough by default; debezium with its keys; one handler; Debezium keys need it', () => {
+    expect(options(hook('url = "http://h/"'))).toMatchObject({ handlers: ['passthrough'] });
+    expect(options(hook('url = "http://h/"\nhandlers = ["debezium"]\ndebeziumTopicPrefix = "shop"\ndebeziumDecimalHandlingMode = "string"'))).toMatchObject({
+      handlers: ['debezium'], debeziumTopicPrefix: 'shop', debeziumDecimalHandlingMode: 'string',
+    });
+    expect(problems(hook('url = "http://h/"\nhandlers = ["passthrough", "debezium"]')).join('\n')).toContain('expected one handler');
+    expect(problems(hook('url = "http://h/"\ndebeziumTopicPrefix = "shop"')).join('\n')).toContain('needs handlers = ["debezium"]');
+    expect(problems(hook('url = "http://h/"\nhandlers = ["avro"]')).join('\n')).toContain('avro');
+    expect(problems(hook('url = "http://h/"\nhandlers = ["debezium"]\ndebeziumTombstones = true')).join('\n')).toContain('debeziumTombstones');
+  });
 });

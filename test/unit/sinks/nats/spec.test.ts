@@ -49,4 +49,17 @@ describe('[sink.NAME] type = "nats"', () => {
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\nnkeySeed = "nope"')).toContain('expected an NKEY user seed');
     expect(problems('servers = ["n:4222"]\nsubjectFallback = "x"\ntlsCertFile = "c.pem"')).toContain('needs tlsKeyFile');
   });
+
+  test('handlers = ["debezium"]: Debezium subjects instead of the mapping; the keys that need it', () => {
+    const srv = 'servers = ["n:4222"]';
+    expect(problems(`${srv}\nhandlers = ["debezium"]\ndebeziumSubjects = true\ndebeziumTopicPrefix = "shop"`)).toBe('');
+    expect(problems(`${srv}\nhandlers = ["debezium"]\nsubjectFallback = "cdc.{table}"\ndebeziumDecimalHandlingMode = "double"`)).toBe('');
+    expect(problems(`${srv}\ndebeziumSubjects = true`)).toContain('needs handlers = ["debezium"]');
+    expect(problems(`${srv}\nsubjectFallback = "x"\ndebeziumTopicPrefix = "shop"`)).toContain('needs handlers = ["debezium"]');
+    expect(problems(`${srv}\nhandlers = ["debezium"]\ndebeziumSubjects = true\nsubjectFallback = "x"`)).toContain('names every subject');
+    expect(problems(`${srv}\nhandlers = ["debezium"]\ndebeziumSubjects = true\ndebeziumTopicPrefix = "a b"`)).toContain('white space');
+    expect(problems(`${srv}\nhandlers = ["debezium"]\ndebeziumSubjects = true\ndebeziumTopicPrefix = "{table}"`)).toContain('braces');
+    expect(problems(`${srv}\nsubjectFallback = "x"\nhandlers = ["passthrough", "debezium"]`)).toContain('expected one handler');
+    expect(problems(`${srv}\nhandlers = ["debezium"]\nsubjectFallback = "x"\ndebeziumTombstones = false`)).toContain('debeziumTombstones');
+  });
 });
