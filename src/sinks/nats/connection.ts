@@ -11,7 +11,7 @@ import type { NatsSinkOptions } from './spec.ts';
 type ConnectKeys = Pick<NatsSinkOptions,
   'servers' | 'tlsCaFile' | 'tlsCertFile' | 'tlsKeyFile' | 'credentialsFile' | 'nkeySeed' | 'token' | 'user' | 'password' | 'timeout'>;
 
-/** The client's options for `o`; reads the credentials file. Throws a permanent StreamerError when a file cannot be read. */
+/** The client's options for `o`; reads the credentials file. Throws a permanent StreamerError when it cannot be read or is not one. */
 export async function natsConnectionOptions(o: ConnectKeys, component: string): Promise<NodeConnectionOptions> {
   const options: NodeConnectionOptions = {
     servers: o.servers,
@@ -36,6 +36,12 @@ export async function natsConnectionOptions(o: ConnectKeys, component: string): 
       throw new StreamerError('SINK_PERMANENT', `cannot read credentialsFile '${o.credentialsFile}': ${describeError(err)}`, { component, retryable: false, cause: err });
     }
     options.authenticator = credsAuthenticator(creds);
+    try {
+      // Signs a nonce as at connect: a file without a user JWT and a valid NKEY seed fails here, once, for good.
+      options.authenticator('check');
+    } catch (err) {
+      throw new StreamerError('SINK_PERMANENT', `credentialsFile '${o.credentialsFile}' is not a NATS credentials file (a user JWT and its NKEY seed, as \`nsc generate creds\` writes it): ${describeError(err)}`, { component, retryable: false, cause: err });
+    }
   } else if (o.nkeySeed !== undefined) {
     options.authenticator = nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed.trim()));
   }

@@ -3,7 +3,7 @@
  * user/password, an NKEY seed, mutual TLS with a test CA; wrong credentials show in the status:
  * "connecting: ... refused the credentials"), a connection the client gives up on, an event over
  * the server's max_payload. Each server is private to its test. Credentials files (operator/account
- * JWTs) are not covered here.
+ * JWTs): credentials.test.ts.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
