@@ -147,6 +147,13 @@ export function createMetrics(options: MetricsOptions = {}) {
     httpSinkRequestSeconds: histogram('http_sink_request_seconds', 'Time of one request of an HTTP sink until its response (or failure), in seconds', ['sinkName'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
     httpSinkBytes: counter('http_sink_bytes_total', 'Body bytes of the requests an HTTP sink delivered (2xx)', ['sinkName']),
     httpSinkDeadLettered: counter('http_sink_dead_lettered_total', 'Events an HTTP sink wrote to its deadLetterFile because the receiver refused them for good, by status', ['sinkName', 'status']),
+    /** NATS sink: messages JetStream acknowledged (stored, or dropped by the duplicate window). */
+    natsSinkMessages: counter('nats_sink_messages_total', 'Messages a NATS sink published that JetStream acknowledged (stored, or dropped as duplicates)', ['sinkName']),
+    natsSinkDuplicates: counter('nats_sink_duplicates_total', 'Messages JetStream acknowledged as duplicates of a NATS sink: dropped by the stream\'s duplicate window (redeliveries)', ['sinkName']),
+    natsSinkBytes: counter('nats_sink_bytes_total', 'Payload bytes of the messages of a NATS sink that JetStream acknowledged', ['sinkName']),
+    /** One write: from publishing a batch's messages until JetStream acknowledged the last of them. */
+    natsSinkPublishSeconds: histogram('nats_sink_publish_seconds', 'Time from a NATS sink publishing a batch until JetStream acknowledged all of its messages (or the batch failed), in seconds', ['sinkName'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+    natsSinkPublishErrors: counter('nats_sink_publish_errors_total', 'Batches of a NATS sink that failed, by error: TIMEOUT, CONNECTION, NO_STREAM, API, WRONG_STREAM, PERMISSION, TOO_LARGE, ENCODING, SUBJECT, OTHER', ['sinkName', 'error']),
     /** Kafka source: messages read, by topic (events and malformed ones; re-read duplicates not counted). */
     kafkaSourceMessages: counter('kafka_source_messages_total', 'Messages a Kafka source read and handed to its pipeline, by topic (malformed ones included)', ['sourceName', 'topic']),
     kafkaSourceMalformed: counter('kafka_source_malformed_total', 'Messages of a Kafka source that are not valid events (counted, logged, dead-lettered when configured, committed in order)', ['sourceName', 'topic']),

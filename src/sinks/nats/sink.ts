@@ -54,6 +54,8 @@ export class NatsSink implements Sink {
   private readonly delivered: SinkEventCounter;
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly counts = { events: 0, noSubject: 0, duplicates: 0, errors: 0 };
+  /** Each failure's kind (failure.ts; TOO_LARGE, ENCODING, SUBJECT here): the nats_sink_publish_errors_total label. */
+  private readonly errorKinds = new WeakMap<StreamerError, string>();
   /** Batches that failed part-way: the index of their first unacknowledged event. */
   private readonly resume = new WeakMap<readonly ChangeEvent[], number>();
 
@@ -90,6 +92,9 @@ export class NatsSink implements Sink {
   start(): void {
     const o = this.options;
     this.log.info(`Writing to NATS JetStream ${this.servers}${o.stream === undefined ? '' : `, stream "${o.stream}"${o.createStream ? ' (created if missing)' : ''}`}`);
+    // The sink's counters exist from the start (at 0), so rates and alerts see them before the first event.
+    const labels = { sinkName: this.name };
+    for (const counter of [this.metrics.natsSinkMessages, this.metrics.natsSinkDuplicates, this.metrics.natsSinkBytes]) counter.inc(labels, 0);
     this.link.start();
   }
 
@@ -142,6 +147,7 @@ export class NatsSink implements Sink {
     const failure = await this.publishFrom(nc, batch, from);
     if (failure !== undefined) {
       this.counts.errors++;
+      this.metrics.natsSinkPublishErrors.inc({ sinkName: this.name, error: this.errorKinds.get(failure.error) ?? 'OTHER' });
       if (failure.error.retryable) {
         this.resume.set(batch, failure.index);
         this.problem = failure.error.message;
@@ -178,6 +184,10 @@ export class NatsSink implements Sink {
     const max = this.options.maxInFlight;
     const timeout = this.options.timeout;
     let failure: Failure | undefined;
+    const started = performance.now();
+    /** Payload bytes of the publishes so far, and after each one (for those acknowledged before a failure). */
+    let bytes = 0;
+    const bytesUpTo: number[] = [];
     let sendError: StreamerError | undefined;
     let stalled = false;
     /** Publishes handed to the connection. */
@@ -185,11 +195,13 @@ export class NatsSink implements Sink {
     /** Adds one message of event `i` to the frames; false (and `failure` set) when it is too large for the server. */
     const add = (i: number, event: ChangeEvent, subject: string, id: string, data: Uint8Array): boolean => {
       if (frames.messageBytes(id, data) > maxPayload) {
-        failure = { index: i, error: permanentError(`event ${id} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(id, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component }) };
+        failure = { index: i, error: this.kindOf('TOO_LARGE', permanentError(`event ${id} (${qualifiedTable(event)}, LSN ${event.lsn}) is ${frames.messageBytes(id, data)} bytes with its headers, more than the server's max_payload of ${maxPayload}: raise max_payload in nats-server's configuration`, { component: this.component })) };
         return false;
       }
       frames.add(subject, acks.add(i, subject), id, data);
       this.published++;
+      bytes += data.length;
+      bytesUpTo.push(bytes);
       return true;
     };
     const flush = (): StreamerError | undefined => {
@@ -208,7 +220,7 @@ export class NatsSink implements Sink {
           continue;
         }
         if ('invalid' in route) {
-          failure = { index: i, error: permanentError(`events of ${qualifiedTable(event)} have no valid subject: ${route.invalid}`, { component: this.component }) };
+          failure = { index: i, error: this.kindOf('SUBJECT', permanentError(`events of ${qualifiedTable(event)} have no valid subject: ${route.invalid}`, { component: this.component })) };
           break;
         }
         const started = performance.now();
@@ -218,7 +230,7 @@ export class NatsSink implements Sink {
           if (this.debezium === undefined) data = passthroughBytes(event);
           else messages = debeziumNatsMessages(event, this.debezium);
         } catch (err) {
-          failure = { index: i, error: permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err }) };
+          failure = { index: i, error: this.kindOf('ENCODING', permanentError(`cannot encode event ${event.uuid} (${qualifiedTable(event)}, LSN ${event.lsn}): ${describeError(err)}`, { component: this.component, cause: err })) };
           break;
         }
         this.encodeTimes.time(event.table, started);
@@ -254,6 +266,14 @@ export class NatsSink implements Sink {
     }
     const { duplicates, firstFailure } = acks.result();
     this.counts.duplicates += duplicates;
+    const acknowledged = firstFailure?.position ?? acks.published;
+    const labels = { sinkName: this.name };
+    this.metrics.natsSinkPublishSeconds.observe(labels, (performance.now() - started) / 1000);
+    if (acknowledged > 0) {
+      this.metrics.natsSinkMessages.inc(labels, acknowledged);
+      this.metrics.natsSinkBytes.inc(labels, bytesUpTo[acknowledged - 1]!);
+    }
+    if (duplicates > 0) this.metrics.natsSinkDuplicates.inc(labels, duplicates);
     if (firstFailure !== undefined) {
       const k = firstFailure.position;
       const subject = acks.subjects[k]!;
@@ -289,9 +309,15 @@ export class NatsSink implements Sink {
   /** A failed publish as the StreamerError the pipeline sees (failure.ts decides whether it is retryable). */
   private publishError(err: unknown, subject: string): StreamerError {
     const f = classifyPublishError(err, subject, this.options.timeout, this.options.stream);
-    return new StreamerError(f.retryable ? 'SINK_WRITE' : 'SINK_PERMANENT', `${f.message} (NATS ${this.servers})`, {
+    return this.kindOf(f.kind, new StreamerError(f.retryable ? 'SINK_WRITE' : 'SINK_PERMANENT', `${f.message} (NATS ${this.servers})`, {
       component: this.component, retryable: f.retryable, cause: err, explainsCause: true,
-    });
+    }));
+  }
+
+  /** `error`, remembered as of `kind` (for nats_sink_publish_errors_total). */
+  private kindOf(kind: string, error: StreamerError): StreamerError {
+    this.errorKinds.set(error, kind);
+    return error;
   }
 
   /** sink_events per table for the routed events of a delivered batch. */

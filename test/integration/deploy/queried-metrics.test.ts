@@ -3,7 +3,8 @@
  * (deploy/prometheus/) query exists in /metrics of a running streamer (docs/operations.md,
  * "Dashboards and alerts"): src/main.ts with a real PostgreSQL source (initial snapshot, slot
  * monitor, a WAL budget, max_slot_wal_keep_size set so safe_wal_size exists) into a Kafka sink with
- * a dead-letter topic, and a Kafka source relaying that topic to a file sink; rows streamed, one
+ * a dead-letter topic, an HTTP sink (a real receiver) and a NATS sink (a real nats-server with
+ * JetStream), and a Kafka source relaying that topic to a file sink; rows streamed, one
  * row too large for its topic (dead-lettered) and one malformed message (dead-lettered by the
  * relay), so counters and histograms that appear only after an event have samples.
  */
@@ -13,6 +14,8 @@ import { createMetrics } from '../../../src/metrics/catalogue.ts';
 import { kafkaSourceToml, postgresSourceToml, sinkToml, kafkaSinkToml, streamerToml } from '../../helpers/configs.ts';
 import { deployQueries } from '../../helpers/deploy.ts';
 import { deleteTopics, useKafka } from '../../helpers/kafka.ts';
+import { startReceiver } from '../../helpers/http-receiver.ts';
+import { useNats } from '../../helpers/nats.ts';
 import { createTopicWithConfigs } from '../../helpers/kafka-sink.ts';
 import { produce } from '../../helpers/kafka-source.ts';
 import { pgClient, uniqueName } from '../../helpers/pg.ts';
@@ -25,6 +28,7 @@ const children: StreamerProcess[] = [];
 // Registered first, so the streamer is gone before the servers stop.
 afterAll(() => killChildren(children), 60_000);
 const kafka = useKafka();
+const nats = useNats();
 const pg = usePrivateCluster({ settings: ["max_slot_wal_keep_size = '1GB'"] });
 const newDir = useTempDirs('psql-streamer-deploy-');
 
@@ -37,7 +41,8 @@ const TARGET_LABELS = new Set(['job', 'instance']);
 const SERIES_ONLY_AFTER: Record<string, string> = {
   source_refused: 'a source refused to stream (the process then exits with code 3)',
   sink_errors: 'a sink failed a batch (labelled per table, so no series exists at 0 before)',
-  http_sink_dead_lettered_total: 'an HTTP sink dead-lettered events (labelled per status; no HTTP sink in this run)',
+  http_sink_dead_lettered_total: 'an HTTP sink dead-lettered events (labelled per status; the receiver refuses nothing in this run)',
+  nats_sink_publish_errors_total: 'a batch of a NATS sink failed (labelled per error; none fails in this run)',
 };
 
 /** Metric name → the label names of its series, from Prometheus text exposition; `# TYPE` names too. */
@@ -69,9 +74,10 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('deploy/: every queried metric exists in /metrics', () => {
-  test('of a streamer with a PostgreSQL source, a Kafka sink and a Kafka relay, after rows were streamed', async () => {
+  test('of a streamer with a PostgreSQL source, Kafka, HTTP and NATS sinks and a Kafka relay, after rows were streamed', async () => {
     const sql = pgClient(pg.cluster.server, { max: 1 });
     const ownTopics: string[] = [];
+    const receiver = startReceiver();
     try {
       const table = uniqueName('dash');
       const big = uniqueName('dash_big');
@@ -85,6 +91,7 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       ownTopics.push(small);
       const dlq = await kafka.createTopic({ prefix: 'dash-dlq' });
       const relayDlq = await kafka.createTopic({ prefix: 'dash-relay-dlq' });
+      const jetStream = await nats.createStream('dash');
       const brokers = kafka.server.brokers;
       const dir = newDir();
       const config = streamerToml({
@@ -98,6 +105,8 @@ describe('deploy/: every queried metric exists in /metrics', () => {
             brokers, name: 'kafka', sources: ['db1'],
             sink: `tableTopicMapping = { "public.${table}" = "${events}", "public.${big}" = "${small}" }\ndeadLetterTopic = "${dlq}"\n`,
           }),
+          sinkToml('hook', 'http', `url = "${receiver.url}/cdc"`),
+          sinkToml('nats', 'nats', `servers = ["${nats.server.url}"]\nsubjectFallback = "${jetStream}.{table}"\nstream = "${jetStream}"`),
           kafkaSourceToml({ name: 'relay', brokers, topics: [events], group: uniqueName('dash-group'), source: `deadLetterTopic = "${relayDlq}"\n` }),
           sinkToml('out', 'file', `path = "${join(dir, 'relayed.jsonl')}"`, ['relay']),
         ],
@@ -126,6 +135,8 @@ describe('deploy/: every queried metric exists in /metrics', () => {
         ['source_slot_safe_wal_size_bytes', { sourceName: 'db1' }],
         ['kafka_source_consumer_lag', { sourceName: 'relay' }],
         ['sink_events', { sinkName: 'out' }],
+        ['http_sink_request_seconds_count', { sinkName: 'hook' }],
+        ['nats_sink_publish_seconds_count', { sinkName: 'nats' }],
       ];
       await waitFor('every event-driven series', async () => {
         await scrape();
@@ -166,6 +177,7 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       expect(series.has('source_refused')).toBe(false);
       expect([...catalogueLabels('source_refused')].sort()).toEqual(['reason', 'sourceName']);
     } finally {
+      await receiver.stop();
       await sql.end();
       await deleteTopics(kafka.admin(), ownTopics).catch(() => {});
     }

@@ -9,6 +9,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isRetryable, StreamerError } from '../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../src/event/event.ts';
+import { passthroughBytes } from '../../../src/event/passthrough.ts';
+import { createMetrics } from '../../../src/metrics/catalogue.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
 import { makeTestEvent } from '../../contract/events.ts';
 import { createStream, makeNatsSink, readStream, startPrivateNats, streamSize, uniqueName, useNats, type PrivateNats } from '../../helpers/nats.ts';
@@ -91,13 +93,22 @@ describe('NATS sink', () => {
 
   test('a batch written again (ack lost, crash) is dropped by the duplicate window: each event once', async () => {
     const stream = await nats.createStream('dedupe');
-    const sink = await makeNatsSink('nats-dedupe', { servers: [nats.server.url], subjectFallback: `${stream}.{schema}.{table}` });
+    const metrics = createMetrics();
+    const sink = await makeNatsSink('nats-dedupe', { servers: [nats.server.url], subjectFallback: `${stream}.{schema}.{table}` }, metrics);
     try {
       const batch = batchOf(0, 500);
       await sink.write(batch);
       await sink.write(batch);
       await sink.write(batch.slice(100, 300));
       expect(sink.stats()).toContain('duplicates dropped: 700');
+      // nats_sink_*: every acknowledged message, the duplicates among them, their payload bytes, one timing per write.
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('nats_sink_messages_total{sinkName="nats-dedupe"} 1200');
+      expect(text).toContain('nats_sink_duplicates_total{sinkName="nats-dedupe"} 700');
+      expect(text).toContain('nats_sink_publish_seconds_count{sinkName="nats-dedupe"} 3');
+      const bytes = Number(/nats_sink_bytes_total\{sinkName="nats-dedupe"\} (\d+)/.exec(text)![1]);
+      const payload = (e: ChangeEvent) => passthroughBytes(e).length;
+      expect(bytes).toBe(2 * batch.reduce((n, e) => n + payload(e), 0) + batch.slice(100, 300).reduce((n, e) => n + payload(e), 0));
     } finally {
       await sink.close();
     }
@@ -143,11 +154,13 @@ describe('NATS sink', () => {
       await sink.close();
     }
     const expected = await nats.createStream('expected');
-    const wrong = await makeNatsSink('nats-wrong2', { servers: [nats.server.url], subjectFallback: `${other}.x`, stream: expected });
+    const metrics = createMetrics();
+    const wrong = await makeNatsSink('nats-wrong2', { servers: [nats.server.url], subjectFallback: `${other}.x`, stream: expected }, metrics);
     try {
       const err = await wrong.write(batchOf(0, 3)).then(() => undefined, (e: unknown) => e);
       expect((err as StreamerError).retryable).toBe(false);
       expect((err as StreamerError).message).toContain(`subject "${other}.x" is captured by another stream than the configured stream "${expected}"`);
+      expect(await metrics.registry.metrics()).toContain('nats_sink_publish_errors_total{sinkName="nats-wrong2",error="WRONG_STREAM"} 1');
     } finally {
       await wrong.close();
     }
