@@ -18,6 +18,8 @@ export class FrameWriter {
   private readonly headerEnd: Buffer;
   private readonly subjects = new Map<string, Buffer>();
   private readonly replyPrefix: Buffer;
+  /** The buffer's start was handed out by take() and not reclaimed. */
+  private lent = false;
 
   /**
    * @param replyPrefix reply subjects are `<replyPrefix><n>` (the sink's acknowledgement inbox).
@@ -91,16 +93,37 @@ export class FrameWriter {
     this.at = at;
   }
 
-  /** A copy of the frames written so far (the connection keeps it until sent); the writer starts over. */
+  /**
+   * The frames written so far, as a view of the writer's buffer; the writer starts over. Until
+   * reclaim() says the connection is done with them (written to the socket), the next frames go to
+   * a new buffer.
+   */
   take(): Uint8Array {
-    const out = Buffer.from(this.buf.subarray(0, this.at));
+    const out = this.buf.subarray(0, this.at);
     this.at = 0;
-    // A chunk of unusual size (one huge event) does not keep its buffer.
-    if (this.buf.length > 4 * this.chunkBytes) this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    this.lent = true;
     return out;
   }
 
+  /** The chunk take() returned was written (copied by the socket): its buffer is used again. */
+  reclaim(): void {
+    this.lent = false;
+    // A chunk of unusual size (one huge event) does not keep its buffer.
+    if (this.buf.length > 4 * this.chunkBytes) this.buf = Buffer.allocUnsafe(this.chunkBytes);
+  }
+
+  /** Drops the frames written since the last take() (never sent). */
+  discard(): void {
+    this.at = 0;
+  }
+
   private reserve(bytes: number): void {
+    if (this.lent) {
+      // The connection still holds the last chunk: a new buffer (the usual size again after one huge event).
+      this.lent = false;
+      this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, bytes));
+      return;
+    }
     if (this.at + bytes <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
     this.buf.copy(next, 0, 0, this.at);

@@ -254,7 +254,7 @@ export class NatsSink implements Sink {
       }
       // What was encoded before an encoding or subject failure still goes; after a refused publish, not.
       if (sendError === undefined && !acks.hasFailure) sendError = flush();
-      frames.take();
+      frames.discard();
       const unsent = acks.indices[sent];
       acks.truncate(sent);
       if (sendError !== undefined) {
@@ -300,6 +300,9 @@ export class NatsSink implements Sink {
       // would queue the chunk and copy queued chunks into one before writing them.
       protocol.flushPending();
       transport.send(chunk);
+      // Bun's socket writes at once and copies what the kernel did not take: nothing left queued
+      // means the chunk's buffer may take the next frames (a new buffer per chunk cost ≈ 0.5 µs per event).
+      if (transport.socket?.writableLength === 0) this.link.frames?.reclaim();
     } else {
       protocol.sendCommand(chunk);
     }
@@ -345,7 +348,7 @@ interface ClientProtocol {
   sendCommand(bytes: Uint8Array): void;
   /** Writes what sendCommand queued. */
   flushPending?: () => void;
-  transport?: { send?: (bytes: Uint8Array) => void };
+  transport?: { send?: (bytes: Uint8Array) => void; socket?: { writableLength?: number } };
   connected?: boolean;
   infoReceived?: boolean;
 }

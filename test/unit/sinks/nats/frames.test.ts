@@ -22,13 +22,27 @@ describe('FrameWriter: HPUB frames as the NATS protocol defines them', () => {
     expect(w.messageBytes('id-1', Buffer.from('é'))).toBe(header1.length + 2);
   });
 
-  test('a taken chunk is a copy: writing on does not change it', () => {
+  test('a taken chunk is not written over until reclaimed; reclaimed, its buffer takes the next frames', () => {
     const w = new FrameWriter('r.', undefined);
     w.add('a', 1, 'x', Buffer.from('one'));
     const first = w.take();
     const before = text(first);
     w.add('b', 2, 'y', Buffer.from('two'));
     expect(text(first)).toBe(before);
+    const second = w.take();
+    w.reclaim();
+    w.add('c', 3, 'z', Buffer.from('six'));
+    expect(text(second)).not.toContain('two'); // written over: the same buffer again
+    expect(text(w.take())).toContain('six');
+  });
+
+  test('discard drops the frames not taken yet', () => {
+    const w = new FrameWriter('r.', undefined);
+    w.add('a', 1, 'x', Buffer.from('one'));
+    w.discard();
+    expect(w.size).toBe(0);
+    w.add('b', 2, 'y', Buffer.from('two'));
+    expect(text(w.take())).toStartWith('HPUB b r.2 ');
   });
 });
 
