@@ -54,6 +54,11 @@ export class NatsSink implements Sink {
   private readonly delivered: SinkEventCounter;
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly counts = { events: 0, noSubject: 0, duplicates: 0, errors: 0 };
+  /** The nats_sink_* series of this sink (bound once: prom-client hashes the labels at every call otherwise). */
+  private readonly own: {
+    messages: { inc(n: number): void }; duplicates: { inc(n: number): void }; bytes: { inc(n: number): void };
+    publishSeconds: { observe(seconds: number): void };
+  };
   /** Each failure's kind (failure.ts; TOO_LARGE, ENCODING, SUBJECT here): the nats_sink_publish_errors_total label. */
   private readonly errorKinds = new WeakMap<StreamerError, string>();
   /** Batches that failed part-way: the index of their first unacknowledged event. */
@@ -85,6 +90,11 @@ export class NatsSink implements Sink {
     this.component = `${SINK_TYPE} (${name})`;
     this.delivered = new SinkEventCounter(metrics, name, SINK_TYPE);
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName: name, sinkType: SINK_TYPE, table }));
+    const labels = { sinkName: name };
+    this.own = {
+      messages: metrics.natsSinkMessages.labels(labels), duplicates: metrics.natsSinkDuplicates.labels(labels),
+      bytes: metrics.natsSinkBytes.labels(labels), publishSeconds: metrics.natsSinkPublishSeconds.labels(labels),
+    };
     this.link = new NatsLink(options, log, this.component, (n, status, data, start, end) => this.onAck(n, status, data, start, end));
   }
 
@@ -93,8 +103,7 @@ export class NatsSink implements Sink {
     const o = this.options;
     this.log.info(`Writing to NATS JetStream ${this.servers}${o.stream === undefined ? '' : `, stream "${o.stream}"${o.createStream ? ' (created if missing)' : ''}`}`);
     // The sink's counters exist from the start (at 0), so rates and alerts see them before the first event.
-    const labels = { sinkName: this.name };
-    for (const counter of [this.metrics.natsSinkMessages, this.metrics.natsSinkDuplicates, this.metrics.natsSinkBytes]) counter.inc(labels, 0);
+    for (const counter of [this.own.messages, this.own.duplicates, this.own.bytes]) counter.inc(0);
     this.link.start();
   }
 
@@ -267,13 +276,12 @@ export class NatsSink implements Sink {
     const { duplicates, firstFailure } = acks.result();
     this.counts.duplicates += duplicates;
     const acknowledged = firstFailure?.position ?? acks.published;
-    const labels = { sinkName: this.name };
-    this.metrics.natsSinkPublishSeconds.observe(labels, (performance.now() - started) / 1000);
+    this.own.publishSeconds.observe((performance.now() - started) / 1000);
     if (acknowledged > 0) {
-      this.metrics.natsSinkMessages.inc(labels, acknowledged);
-      this.metrics.natsSinkBytes.inc(labels, bytesUpTo[acknowledged - 1]!);
+      this.own.messages.inc(acknowledged);
+      this.own.bytes.inc(bytesUpTo[acknowledged - 1]!);
     }
-    if (duplicates > 0) this.metrics.natsSinkDuplicates.inc(labels, duplicates);
+    if (duplicates > 0) this.own.duplicates.inc(duplicates);
     if (firstFailure !== undefined) {
       const k = firstFailure.position;
       const subject = acks.subjects[k]!;
