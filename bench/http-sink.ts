@@ -14,7 +14,6 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ChangeEvent } from '../src/event/event.ts';
 import { passthroughBytes } from '../src/event/passthrough.ts';
 import { createMetrics } from '../src/metrics/catalogue.ts';
 import { Logger } from '../src/core/logger.ts';
@@ -22,6 +21,7 @@ import { createHttpSink } from '../src/sinks/http/sink.ts';
 import { httpSinkOptions, type HttpSinkOptions } from '../src/sinks/http/spec.ts';
 import type { SectionSpec } from '../src/config/fields.ts';
 import { fmt, sampleProc } from './lib/proc.ts';
+import { batchesOf, benchEvents, specDefaults } from './lib/sink-events.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,16 +38,8 @@ const first = await (server.stdout as ReadableStream<Uint8Array>).getReader().re
 const port = Number(/PORT=(\d+)/.exec(new TextDecoder().decode(first.value))![1]);
 const url = `http://127.0.0.1:${port}/cdc`;
 
-const events: ChangeEvent[] = Array.from({ length: EVENTS }, (_, i) => ({
-  source: 'bench', host: 'localhost', database: 'bench', schema: 'public', table: 'bench', action: 'insert',
-  lsn: BigInt(i), commitLsn: BigInt(i), xid: i, timestamp: '2026-12-07T08:00:00.123456789+00:00',
-  uuid: `00000000-0000-8000-8000-${i.toString(16).padStart(12, '0')}`,
-  columns: { id: i, big: BigInt(i) * 1000n, name: `row ${i} ${'x'.repeat(60)}`, amount: '12345.67', flag: i % 2 === 0, at: '2026-12-07 08:00:00+00', doc: '{"a":1}', ref: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
-}));
-// As the PostgreSQL source does, each event carries its JSON already (`encoded`): what is measured is the sink.
-for (const e of events) e.encoded = passthroughBytes(e);
-const batches: ChangeEvent[][] = [];
-for (let i = 0; i < EVENTS; i += BATCH) batches.push(events.slice(i, i + BATCH));
+const events = benchEvents(EVENTS);
+const batches = batchesOf(events, BATCH);
 const bodies = batches.map((b) => Buffer.concat(b.flatMap((e) => [passthroughBytes(e), Buffer.from('\n')])));
 
 async function measure(mode: string, run: () => Promise<void>): Promise<void> {
@@ -66,8 +58,7 @@ const modes: Record<string, () => Promise<void>> = {
     for (const batch of batches) for (const e of batch) passthroughBytes(e);
   },
   async sink() {
-    const defaults: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(httpSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = field.default;
+    const defaults = specDefaults(httpSinkOptions as SectionSpec);
     const sink = await createHttpSink('bench', { ...(defaults as HttpSinkOptions), url }, { log: Logger.for('Sink-HTTP', 'bench'), metrics: createMetrics() });
     for (const batch of batches) await sink.write(batch);
     await sink.close();

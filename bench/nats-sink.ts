@@ -15,12 +15,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { SectionSpec } from '../src/config/fields.ts';
 import { Logger } from '../src/core/logger.ts';
-import type { ChangeEvent } from '../src/event/event.ts';
-import { passthroughBytes } from '../src/event/passthrough.ts';
 import { createMetrics } from '../src/metrics/catalogue.ts';
 import { createNatsSink } from '../src/sinks/nats/sink.ts';
 import { natsSinkOptions, type NatsSinkOptions } from '../src/sinks/nats/spec.ts';
 import { fmt, sampleProc } from './lib/proc.ts';
+import { batchesOf, benchEvents, specDefaults } from './lib/sink-events.ts';
 import { requiredEnv } from './lib/setup.ts';
 
 const { values: args } = parseArgs({
@@ -39,18 +38,8 @@ const SERVER_PID = ((): number | undefined => {
   return Number(readFileSync(join(dir, 'pid'), 'utf8').trim()) || undefined;
 })();
 
-const events: ChangeEvent[] = Array.from({ length: EVENTS }, (_, i) => ({
-  source: 'bench', host: 'localhost', database: 'bench', schema: 'public', table: 'bench', action: 'insert',
-  lsn: BigInt(i), commitLsn: BigInt(i), xid: i, timestamp: '2026-12-07T08:00:00.123456789+00:00',
-  uuid: `00000000-0000-8000-8000-${i.toString(16).padStart(12, '0')}`,
-  columns: { id: i, big: BigInt(i) * 1000n, name: `row ${i} ${'x'.repeat(60)}`, amount: '12345.67', flag: i % 2 === 0, at: '2026-12-07 08:00:00+00', doc: '{"a":1}', ref: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
-}));
-for (const e of events) e.encoded = passthroughBytes(e);
-const batches: ChangeEvent[][] = [];
-for (let i = 0; i < EVENTS; i += BATCH) batches.push(events.slice(i, i + BATCH));
-
-const defaults: Record<string, unknown> = {};
-for (const [key, field] of Object.entries(natsSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
+const batches = batchesOf(benchEvents(EVENTS), BATCH);
+const defaults = specDefaults(natsSinkOptions as SectionSpec);
 const admin = await connect({ servers: NATS_URL });
 const jsm = await jetstreamManager(admin);
 
