@@ -1,7 +1,8 @@
 /**
  * The body of a Kafka Produce request (API key 0) around record batches that are already encoded,
  * pure. Versions 3-8 use the classic encoding, 9 and later the flexible one (compact strings and
- * arrays, tagged fields); the fields are the same (Kafka protocol guide, "Produce Request"):
+ * arrays, tagged fields); the fields are the same (Kafka protocol guide, "Produce Request"; 12 is 11
+ * on the wire, for transactions of protocol 2, src/sinks/kafka/txn-v2.ts):
  *
  *   transactional_id nullable string (null unless the batches belong to a transaction) | acks int16 | timeout_ms int32
  *   | [topic_data: name string | [partition_data: index int32 | records bytes]]
@@ -12,7 +13,7 @@
 
 /** The lowest and highest Produce versions we encode (Kafka 4 refuses versions below 3). */
 export const PRODUCE_MIN_VERSION = 3;
-export const PRODUCE_MAX_VERSION = 11;
+export const PRODUCE_MAX_VERSION = 12;
 const FIRST_FLEXIBLE_VERSION = 9;
 
 export interface ProducePartition {

@@ -21,9 +21,10 @@ type LibraryProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 export type KafkaProducer = Pick<LibraryProducer, 'send' | 'metadata' | 'clearMetadata' | 'close'> & {
   /**
    * Sends one record batch per partition, one request per leader; resolves with every request's
-   * outcome, never rejects. `transactionalId`: the batches belong to that producer's open transaction.
+   * outcome, never rejects. `transactionalId`: the batches belong to that producer's open transaction,
+   * of transaction protocol `transactionProtocol` (2: Produce v12 adds the partitions, txn-v2.ts).
    */
-  produceBatches(batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null): Promise<RequestOutcome[]>;
+  produceBatches(batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null, transactionProtocol?: 1 | 2): Promise<RequestOutcome[]>;
   /** The coordinator requests of a transactional producer (exactly-once), over this client's connections. */
   transactions(transactionalId: string, transactionTimeoutMs: number): TxnRequests;
 };
@@ -66,7 +67,8 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
   return Object.assign(producer, {
     metadata,
     clearMetadata,
-    produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null) => transport.produce(batches, acks, transactionalId ?? null),
+    produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null, transactionProtocol?: 1 | 2) =>
+      transport.produce(batches, acks, transactionalId ?? null, transactionProtocol === 2),
     transactions: (transactionalId: string, transactionTimeoutMs: number) => new TxnRequests(producer, transactionalId, transactionTimeoutMs),
   });
 }

@@ -3,8 +3,12 @@
  * each batch is one Kafka transaction per source, holding the batch's messages and the position it
  * completes, so "in Kafka" and "position recorded" never disagree.
  *
- * On the first batch of a source (and after any failure) the producer is (re)initialised and the
- * position read back; events at or before it are in Kafka already and are dropped. The source
+ * Each source has two transactional producers that take turns, and the one waiting opens its next
+ * transaction while the other's runs (txn-turns.ts, transaction.ts): a transaction then costs the
+ * produce requests beside the position's offset commit, and EndTxn.
+ *
+ * On the first batch of a source (and after any failure) the producers are (re)initialised and the
+ * positions read back; events at or before the latest are in Kafka already and are dropped. The source
  * itself resumes from its state store, which is never ahead of Kafka (the pipeline acknowledges a
  * batch only after its transaction committed), so nothing is lost and nothing written twice.
  *
@@ -22,9 +26,10 @@ import { takeChunk, type OutMessage } from './message.ts';
 import type { KafkaSinkMetrics } from './metrics.ts';
 import { describePosition, isDelivered, lastPosition, positionOf } from './stream-position.ts';
 import { transactionalIdOf } from './spec.ts';
-import { TransactionalProducer } from './transaction.ts';
+import { TransactionalProducer, TransactionRefused } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
 import { leaveOutMoved, MovedPartitionLog, stillOwned } from './relay-ownership.ts';
+import { TransactionTurns, turnIds } from './txn-turns.ts';
 
 /** What exactly-once delivery uses of the sink. */
 export interface ExactlyOnceParts {
@@ -48,11 +53,12 @@ export interface ExactlyOnceParts {
 }
 
 export class ExactlyOnceDelivery {
-  private readonly producers = new Map<string, TransactionalProducer>();
+  private readonly producers = new Map<string, TransactionTurns>();
   /** Which source uses each transactional id: two sources must not share one. */
   private readonly owners = new Map<string, string>();
   private positionTopicChecked = false;
-  private readonly otherStreamWarned = new WeakSet<TransactionalProducer>();
+  private readonly otherStreamWarned = new WeakSet<TransactionTurns>();
+  private readonly protocols = new WeakMap<TransactionTurns, 1 | 2>();
   private readonly moved: MovedPartitionLog;
 
   constructor(private readonly parts: ExactlyOnceParts) {
@@ -63,7 +69,7 @@ export class ExactlyOnceDelivery {
   async deliver(p: BatchProgress, batch: readonly ChangeEvent[]): Promise<void> {
     const parts = this.parts;
     const source = batch[0]?.source ?? '';
-    const txn = this.producerFor(source);
+    const turns = this.producersFor(source);
     const position = lastPosition(batch);
     let attempt = 1;
     for (;;) {
@@ -76,25 +82,33 @@ export class ExactlyOnceDelivery {
       }
       const relayed = relayCommits(batch);
       let sent: OutMessage[] = [];
+      let txn: TransactionalProducer | undefined;
       const replaced = new Map<OutMessage, OutMessage>();
       try {
         await this.checkPositionTopic();
-        await parts.deadline(txn.prepare(), `starting the transactional producer "${txn.transactionalId}"`);
-        this.dropDelivered(p, txn);
+        await parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
+        this.dropDelivered(p, turns);
+        txn = turns.current;
+        this.logProtocol(turns, txn);
         await parts.assign(p.pending);
         sent = p.pending.slice();
         if (sent.length === 0 && relayed.length === 0) return; // nothing to write: the position moves with the next transaction
-        await parts.deadline(txn.begin(partitionsOf(sent), position, relayed), `opening a transaction of "${txn.transactionalId}"`);
+        const partitions = partitionsOf(sent);
+        turns.next.open(partitions);
+        await parts.deadline(txn.begin(partitions, position, relayed), `opening a transaction of "${txn.transactionalId}"`);
         while (p.pending.length > 0) {
           const chunk = takeChunk(p.pending, { ...parts.chunkLimits, single: p.single });
           await parts.produce(p, chunk, txn, replaced);
         }
         await parts.deadline(txn.commit(), `committing a transaction of "${txn.transactionalId}"`);
         parts.metrics.recordTransaction(true);
+        turns.passTurn();
         return;
       } catch (err) {
         if (sent.length > 0 || relayed.length > 0) parts.metrics.recordTransaction(false);
-        const refused = txn.failed(err);
+        // A producer refused while preparing (fenced, not allowed) may be the other one than the current.
+        const failed = (txn ?? turns.current).failed(err);
+        const refused = err instanceof TransactionRefused ? err : failed;
         if (refused !== undefined) throw permanentError(refused.message, { component: parts.component, cause: err });
         // Everything of the aborted transaction goes again, dead-letter copies in their originals' places.
         if (sent.length > 0) p.pending = sent.map((m) => replaced.get(m) ?? m);
@@ -108,20 +122,37 @@ export class ExactlyOnceDelivery {
     }
   }
 
-  private producerFor(source: string): TransactionalProducer {
-    let txn = this.producers.get(source);
-    if (txn !== undefined) return txn;
+  /** At shutdown, after the last write: ends the transactions opened early that no batch used. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.producers.values()].map((turns) => this.parts.deadline(turns.close(), `ending the transactions of "${turns.transactionalId}"`)));
+  }
+
+  private producersFor(source: string): TransactionTurns {
+    let turns = this.producers.get(source);
+    if (turns !== undefined) return turns;
     const parts = this.parts;
-    const id = transactionalIdOf(parts.transactionalId, parts.sinkName, source);
-    const owner = this.owners.get(id);
-    if (owner !== undefined) {
-      throw permanentError(`transactionalId "${id}" is used by sources "${owner}" and "${source}": put {source} in the sink's transactionalId`, { component: parts.component });
+    const ids = turnIds(transactionalIdOf(parts.transactionalId, parts.sinkName, source));
+    for (const id of ids) {
+      const owner = this.owners.get(id);
+      if (owner !== undefined) {
+        throw permanentError(`transactionalId "${id}" is used by sources "${owner}" and "${source}": put {source} in the sink's transactionalId`, { component: parts.component });
+      }
     }
-    this.owners.set(id, source);
-    txn = new TransactionalProducer(parts.producer.transactions(id, parts.transactionTimeoutMs), parts.positionTopic, source);
-    this.producers.set(source, txn);
-    parts.log.info(`Exactly once: source "${source}" writes in transactions as "${id}" (position in group "${id}", topic "${parts.positionTopic}")`);
-    return txn;
+    for (const id of ids) this.owners.set(id, source);
+    turns = new TransactionTurns(ids.map((id) => new TransactionalProducer(parts.producer.transactions(id, parts.transactionTimeoutMs), parts.positionTopic, source)));
+    this.producers.set(source, turns);
+    parts.log.info(`Exactly once: source "${source}" writes in transactions as ${ids.map((id) => `"${id}"`).join(' and ')} in turn ` +
+      `(positions in the groups of the same names, topic "${parts.positionTopic}")`);
+    return turns;
+  }
+
+  /** Says which transaction protocol the source's transactions use, when it is first known and when it changes. */
+  private logProtocol(turns: TransactionTurns, txn: TransactionalProducer): void {
+    if (this.protocols.get(turns) === txn.protocol) return;
+    this.protocols.set(turns, txn.protocol);
+    this.parts.log.info(txn.protocol === 2
+      ? `Exactly once: transactions of "${turns.transactionalId}" use Kafka's transaction protocol 2 (KIP-890: partitions added by the produce requests, a new epoch per transaction)`
+      : `Exactly once: transactions of "${turns.transactionalId}" use Kafka's transaction protocol 1 (AddPartitionsToTxn; the brokers' transaction.version is below 2 or they lack the requests of version 2)`);
   }
 
   /** The position topic must exist for its offsets to be committed: the metadata request creates it when the brokers allow. */
@@ -144,17 +175,17 @@ export class ExactlyOnceDelivery {
    * failed but in fact committed). Batches are in stream order: one look at the first stream event
    * tells whether any is.
    */
-  private dropDelivered(p: BatchProgress, txn: TransactionalProducer): void {
-    const committed = txn.committed;
-    if (committed === undefined) return;
+  private dropDelivered(p: BatchProgress, turns: TransactionTurns): void {
     const first = p.pending.find((m) => positionOf(m.event) !== undefined);
     if (first === undefined) return;
     const stream = first.event.stream;
+    const committed = turns.committed(stream);
+    if (committed === undefined) return;
     if (committed.stream !== undefined && stream !== undefined && committed.stream !== stream) {
-      if (!this.otherStreamWarned.has(txn)) {
-        this.otherStreamWarned.add(txn);
+      if (!this.otherStreamWarned.has(turns)) {
+        this.otherStreamWarned.add(turns);
         this.parts.log.warn(`Exactly once: the position in Kafka (${describePosition(committed)}) belongs to stream ${committed.stream}, this source is ${stream} ` +
-          `(another cluster or slot): ignored, nothing is skipped; delete group "${txn.positionGroup}" to clear it`);
+          `(another cluster or slot): ignored, nothing is skipped; delete groups ${turns.positionGroups.map((g) => `"${g}"`).join(' and ')} to clear it`);
       }
       return;
     }
@@ -165,7 +196,7 @@ export class ExactlyOnceDelivery {
     const skipped = before - p.pending.length;
     if (skipped > 0) {
       this.parts.metrics.recordAlreadyDelivered(skipped);
-      this.parts.log.info(`Exactly once: ${skipped} message(s) up to ${describePosition(committed)} are in Kafka already (transaction of "${txn.transactionalId}"); not writing them again`);
+      this.parts.log.info(`Exactly once: ${skipped} message(s) up to ${describePosition(committed)} are in Kafka already (transactions of "${turns.transactionalId}"); not writing them again`);
     }
   }
 }

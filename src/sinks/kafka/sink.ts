@@ -219,6 +219,7 @@ export class KafkaSink implements Sink {
     this.closed = true;
     clearTimeout(this.probeTimer);
     await Promise.allSettled([...this.inflight]);
+    await this.exactlyOnce?.close();
     if (this.settings.async) {
       clearTimeout(this.asyncTimer);
       await this.flushAsync();
@@ -366,7 +367,7 @@ export class KafkaSink implements Sink {
     const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor, txn?.stamp);
     let outcomes;
     try {
-      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks, txn?.transactionalId), `a produce request of ${chunk.length} message(s)`);
+      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks, txn?.transactionalId, txn?.protocol), `a produce request of ${chunk.length} message(s)`);
     } catch (err) {
       // The request may still be on its way: its memory is not reused.
       return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;

@@ -42,6 +42,30 @@ export function isDelivered(event: ChangeEvent, committed: StreamPosition | unde
   return position.lsn < committed.lsn || (position.lsn === committed.lsn && position.index <= committed.index);
 }
 
+/** Whether position `a` is after `b` (same stream assumed). */
+function isAfter(a: StreamPosition, b: StreamPosition): boolean {
+  return a.lsn > b.lsn || (a.lsn === b.lsn && a.index > b.index);
+}
+
+/**
+ * The latest of the positions the producers of one source hold (docs/kafka.md, "Exactly once": they
+ * take turns, so the last committed transaction holds the latest). Positions of another stream than
+ * `stream` count only when none is of it (then the first of them, for the warning that ignores it).
+ */
+export function latestPosition(positions: ReadonlyArray<StreamPosition | undefined>, stream: string | undefined): StreamPosition | undefined {
+  let latest: StreamPosition | undefined;
+  let other: StreamPosition | undefined;
+  for (const position of positions) {
+    if (position === undefined) continue;
+    if (stream !== undefined && position.stream !== undefined && position.stream !== stream) {
+      other ??= position;
+      continue;
+    }
+    if (latest === undefined || isAfter(position, latest)) latest = position;
+  }
+  return latest ?? other;
+}
+
 const FORMAT = 1;
 
 /** The offset metadata text of a position: `{"psql-streamer":1,"lsn":"0/16B3748","index":3,"stream":"…"}`. */

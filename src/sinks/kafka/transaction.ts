@@ -5,15 +5,17 @@
  *
  * A batch's transaction: prepare() (the first time, and after any failure: InitProducerId, which
  * fences older instances and completes the transaction a crashed one left open, then the committed
- * position is read back with require_stable) → begin() (AddPartitionsToTxn, AddOffsetsToTxn) →
- * record batches stamped by stamp() → commit() (TxnOffsetCommit of the position or of the relayed
- * offsets, EndTxn). After a failure, failed() makes the next prepare() ask for a new epoch with the
- * current one (KIP-360): the open transaction is aborted and the sequences start again at 0. If
- * another instance took the transactional id meanwhile, the brokers refuse and the producer is
- * fenced for good.
+ * position is read back with require_stable, and the transaction protocol chosen, txn-v2.ts) →
+ * open() while the other producer's transaction runs (txn-turns.ts) → begin() (what open() did
+ * not add) → record batches stamped by stamp() → commit() (TxnOffsetCommit of the position or of
+ * the relayed offsets, EndTxn; with protocol 2 the next transaction's epoch). After a failure,
+ * failed() makes the next prepare() ask for a new epoch with the current one (KIP-360): the open
+ * transaction is aborted and the sequences start again at 0. If another instance took the
+ * transactional id meanwhile, the brokers refuse and the producer is fenced for good.
  */
 import type { ProducerStamp } from '../../kafka/protocol/record-batch.ts';
 import { errorNames } from './outcome.ts';
+import { partitionKey } from './message.ts';
 import { decodePosition, encodePosition, type StreamPosition } from './stream-position.ts';
 import type { GroupCommit, ProducerIdentity, TxnRequests } from './txn-requests.ts';
 
@@ -53,6 +55,15 @@ export function refusal(err: unknown, transactionalId: string, onInit = false): 
   return undefined;
 }
 
+/** Longest an early-opened transaction waits for its batch before it is ended empty (well within transactionTimeout). */
+const MAX_OPEN_IDLE_MS = 5_000;
+
+/** The partitions (`partitionKey`s) and consumer groups an open transaction has on the coordinator. */
+interface Added {
+  readonly partitions: Set<string>;
+  readonly groups: Set<string>;
+}
+
 export class TransactionalProducer {
   private identity: ProducerIdentity | undefined;
   /** A transaction failed: the next prepare() bumps the epoch (aborting it) and reads the position again. */
@@ -63,6 +74,14 @@ export class TransactionalProducer {
   /** The offset commits of the open transaction (begin()), awaited by commit(). */
   private staged: Promise<void> | undefined;
   private stagedPosition: StreamPosition | undefined;
+  /** Offsets whose partition is not in the transaction yet: committed after the produce requests (protocol 2, begin()). */
+  private stagedCommits: GroupCommit[] = [];
+  private version: 1 | 2 = 1;
+  /** What the open transaction has on the coordinator. */
+  private added: Added = { partitions: new Set(), groups: new Set() };
+  /** open() or the end of an idle early transaction, in flight or done; never rejects. */
+  private opening: Promise<void> | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param positionTopic the topic whose partition 0 carries the position as committed offset metadata
@@ -84,10 +103,19 @@ export class TransactionalProducer {
     return this.committedPosition;
   }
 
+  /** The transaction protocol of this producer's transactions (txn-v2.ts), known once prepared. */
+  get protocol(): 1 | 2 {
+    return this.version;
+  }
+
   /** Ready for a transaction: a producer id and epoch (new, or bumped after a failure) and the position Kafka holds. */
   async prepare(): Promise<void> {
     if (this.refused !== undefined) throw this.refused;
     if (!this.dirty) return;
+    await this.settleOpening();
+    this.added = { partitions: new Set(), groups: new Set() };
+    // After a failure, ask again: the cluster's transaction.version may have changed meanwhile.
+    this.requests.forgetProtocol();
     try {
       this.identity = await this.requests.initProducerId(this.identity);
     } catch (err) {
@@ -99,6 +127,7 @@ export class TransactionalProducer {
     const offsets = await this.requests.fetchOffsets(this.positionGroup, this.positionTopic, [0]);
     const metadata = offsets[0]?.metadata;
     this.committedPosition = metadata ? decodePosition(metadata) : undefined;
+    this.version = await this.requests.protocol();
     this.dirty = false;
   }
 
@@ -111,42 +140,104 @@ export class TransactionalProducer {
   };
 
   /**
-   * Opens the transaction on the coordinator with the partitions it writes, then stages the offsets
-   * it commits: the position it completes (to the position group) and the relayed offsets (to their
-   * groups). Returns once the partitions may be written; the offsets go on while the batches are
-   * sent (they are independent until EndTxn) and commit() waits for them. Round trips per
-   * transaction: AddPartitionsToTxn, then the produce requests beside AddOffsetsToTxn and
-   * TxnOffsetCommit, then EndTxn. (AddPartitionsToTxn and AddOffsetsToTxn at once would save
-   * nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until the first is logged.)
+   * Opens this producer's next transaction early, while the other producer's runs (txn-turns.ts),
+   * so that its batch finds the coordinator's part done: protocol 1 adds `partitions` (the other
+   * batch's: the next one usually writes the same) and the position group (AddPartitionsToTxn,
+   * AddOffsetsToTxn); protocol 2 commits the position this producer already holds again
+   * (TxnOffsetCommit, which adds the group's partition; the batch's commit replaces it). Nothing
+   * of it is visible, and nothing changes if the transaction ends empty: if no batch comes within
+   * MAX_OPEN_IDLE_MS it is committed as it is, long before the brokers' transactionTimeout would
+   * abort it. A failure only makes the next prepare() start afresh.
    */
-  async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
+  open(partitions: ReadonlyMap<string, ReadonlySet<number>>): void {
+    if (this.dirty || this.refused !== undefined || this.opening !== undefined || this.added.groups.size > 0) return;
+    const position = this.committedPosition;
+    if (this.version === 2 && position === undefined) return;
     const identity = this.current();
-    await this.guard(async () => {
-      if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
-    });
-    const commits = [...relayed];
-    if (position !== undefined) {
-      commits.unshift({
-        group: this.positionGroup, generation: -1, member: '',
-        offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
-      });
-    }
-    this.staged = (async () => {
-      for (const commit of commits) await this.requests.addOffsets(identity, commit.group);
-      await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
+    this.opening = (async () => {
+      try {
+        if (this.version === 1) {
+          if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
+          for (const [topic, list] of partitions) for (const partition of list) this.added.partitions.add(partitionKey(topic, partition));
+          await this.requests.addOffsets(identity, this.positionGroup);
+        } else {
+          await this.requests.commitOffsets(identity, this.positionCommit(position!));
+        }
+        this.added.groups.add(this.positionGroup);
+        this.idleTimer = setTimeout(() => this.endIdle(), Math.min(MAX_OPEN_IDLE_MS, this.requests.transactionTimeoutMs / 4));
+        (this.idleTimer as { unref?: () => void }).unref?.();
+      } catch (err) {
+        this.failed(err);
+      }
     })();
-    this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by the abort
-    this.stagedPosition = position;
   }
 
-  /** Commits the transaction begun by begin(): its messages and offsets become visible together, or none of them. */
+  /**
+   * Opens the transaction with the partitions it writes (those open() did not add) and stages the
+   * offsets it commits: the position it completes (to the position group) and the relayed offsets
+   * (to their groups).
+   *
+   * Protocol 1: AddPartitionsToTxn now; returns once the partitions may be written, the offsets go
+   * on while the batches are sent (AddOffsetsToTxn unless open() did it, TxnOffsetCommit;
+   * independent until EndTxn) and commit() waits for them. (AddPartitionsToTxn and AddOffsetsToTxn
+   * at once would save nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until
+   * the first is logged.)
+   *
+   * Protocol 2: nothing to send first: the produce requests add their partitions. Offsets of a
+   * group whose partition is in the transaction already (open()) go beside them; the others after
+   * them (commit()), not beside: a produce request that meets the coordinator busy adding another
+   * partition is retried by the brokers only after add.partitions.to.txn.retry.backoff.ms (20 ms).
+   *
+   * Round trips after an early open(): the produce requests beside TxnOffsetCommit, then EndTxn.
+   */
+  async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
+    await this.settleOpening();
+    const identity = this.current();
+    const added = this.added;
+    const commits = [...relayed];
+    if (position !== undefined) commits.unshift(this.positionCommit(position));
+    this.stagedPosition = position;
+    this.staged = undefined;
+    this.stagedCommits = [];
+    if (this.version === 2) {
+      const now = commits.filter((c) => added.groups.has(c.group));
+      this.stagedCommits = commits.filter((c) => !added.groups.has(c.group));
+      if (now.length > 0) this.stage(Promise.all(now.map((c) => this.requests.commitOffsets(identity, c))));
+      return;
+    }
+    const missing = new Map<string, Set<number>>();
+    for (const [topic, list] of partitions) {
+      for (const partition of list) {
+        if (added.partitions.has(partitionKey(topic, partition))) continue;
+        let set = missing.get(topic);
+        if (set === undefined) missing.set(topic, (set = new Set()));
+        set.add(partition);
+      }
+    }
+    await this.guard(async () => {
+      if (missing.size > 0) await this.requests.addPartitions(identity, missing);
+    });
+    this.stage((async () => {
+      for (const commit of commits) if (!added.groups.has(commit.group)) await this.requests.addOffsets(identity, commit.group);
+      await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
+    })());
+  }
+
+  /**
+   * Commits the transaction begun by begin(): its messages and offsets become visible together, or
+   * none of them. Protocol 2: EndTxn v5 answers with the epoch of the next transaction, whose
+   * sequence numbers start again at 0.
+   */
   async commit(): Promise<void> {
     const identity = this.current();
     const staged = this.staged;
+    const commits = this.stagedCommits;
     this.staged = undefined;
+    this.stagedCommits = [];
     await this.guard(async () => {
       await staged;
-      await this.requests.endTxn(identity, true);
+      if (commits.length > 0) await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
+      await this.end(identity);
     });
     if (this.stagedPosition !== undefined) this.committedPosition = this.stagedPosition;
   }
@@ -158,8 +249,66 @@ export class TransactionalProducer {
    */
   failed(err: unknown): TransactionRefused | undefined {
     this.dirty = true;
+    clearTimeout(this.idleTimer);
     this.refused ??= refusal(err, this.transactionalId);
     return this.refused;
+  }
+
+  /** Ends a transaction opened early (open()) that no batch used, so nothing is left open for the brokers to time out or a reader to wait for. */
+  async close(): Promise<void> {
+    await this.settleOpening();
+    if (this.dirty || this.added.groups.size === 0) return;
+    try {
+      await this.end(this.current());
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** EndTxn (commit) of the open transaction; protocol 2 moves to the epoch it answers with. */
+  private async end(identity: ProducerIdentity): Promise<void> {
+    const next = await this.requests.endTxn(identity, true);
+    this.added = { partitions: new Set(), groups: new Set() };
+    if (next.producerId !== identity.producerId || next.producerEpoch !== identity.producerEpoch) {
+      this.identity = next;
+      this.sequences.clear();
+    }
+  }
+
+  /** An early-opened transaction no batch came for: committed empty before the brokers' timeout would abort it. */
+  private endIdle(): void {
+    const before = this.opening;
+    this.opening = (async () => {
+      await before;
+      if (this.dirty || this.added.groups.size === 0) return;
+      try {
+        await this.end(this.current());
+      } catch (err) {
+        this.failed(err);
+      }
+    })();
+  }
+
+  /** Waits for open() or endIdle() to finish; the transaction is then the caller's. */
+  private async settleOpening(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const opening = this.opening;
+    if (opening === undefined) return;
+    await opening;
+    if (this.opening === opening) this.opening = undefined;
+  }
+
+  private stage(commits: Promise<unknown>): void {
+    this.staged = commits.then(() => {});
+    this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by the abort
+  }
+
+  /** The offset commit that records `position` in the position group. */
+  private positionCommit(position: StreamPosition): GroupCommit {
+    return {
+      group: this.positionGroup, generation: -1, member: '',
+      offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
+    };
   }
 
   private current(): ProducerIdentity {

@@ -34,7 +34,11 @@ const FIRST_FLEXIBLE_VERSION = 9;
 const PARSERS: Readonly<Record<number, typeof produceV11.parseResponse>> = {
   3: produceV3.parseResponse, 4: produceV4.parseResponse, 5: produceV5.parseResponse, 6: produceV6.parseResponse,
   7: produceV7.parseResponse, 8: produceV8.parseResponse, 10: produceV10.parseResponse, 11: produceV11.parseResponse,
+  // v12 is v11 on the wire; it says the producer speaks transaction protocol 2 (txn-v2.ts), so only its transactions use it.
+  12: produceV11.parseResponse,
 };
+/** The highest Produce version of everything but transactions of protocol 2. */
+const BEFORE_TRANSACTION_V2 = 11;
 
 type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'metadata' | 'listApis' | 'connections'>;
 
@@ -51,14 +55,16 @@ export class BatchTransport {
   /**
    * Sends `batches` (at most one per partition), one request per leader; never rejects.
    * @param transactionalId set when the batches belong to that producer's open transaction.
+   * @param transactionV2 that transaction is of protocol 2 (Produce v12 adds the partitions to it).
    */
-  async produce(batches: readonly PartitionBatch[], acks: number, transactionalId: string | null = null): Promise<RequestOutcome[]> {
+  async produce(batches: readonly PartitionBatch[], acks: number, transactionalId: string | null = null, transactionV2 = false): Promise<RequestOutcome[]> {
     const all = batches.map((b) => b.partitionKey);
     let metadata: ClusterMetadata;
     let version: number;
     try {
       metadata = await this.client.metadata({ topics: [...new Set(batches.map((b) => b.topic))] });
       version = await this.produceVersion();
+      if (!transactionV2) version = Math.min(version, BEFORE_TRANSACTION_V2);
     } catch (error) {
       return [{ partitionKeys: all, error }];
     }

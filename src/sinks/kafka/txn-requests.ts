@@ -3,7 +3,9 @@
  * @platformatic/kafka's request functions over its connections: FindCoordinator, InitProducerId,
  * AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn and OffsetFetch. The record batches
  * themselves go through our own produce path (transport.ts). Each request uses the highest version
- * both sides speak, except AddPartitionsToTxn: versions 4 and later are for brokers, clients send 3.
+ * both sides speak, except AddPartitionsToTxn (versions 4 and later are for brokers, clients send 3)
+ * and, when the brokers allow transaction protocol 2 (protocol()), TxnOffsetCommit v5 and EndTxn v5
+ * (txn-v2.ts, which has their encodings).
  *
  * A coordinator that moved or is loading (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
  * COORDINATOR_LOAD_IN_PROGRESS) and a transaction still being completed (CONCURRENT_TRANSACTIONS,
@@ -18,9 +20,11 @@ import {
   initProducerIdV0, initProducerIdV1, initProducerIdV2, initProducerIdV3, initProducerIdV4, initProducerIdV5,
   offsetFetchV7, offsetFetchV8, offsetFetchV9,
   txnOffsetCommitV0, txnOffsetCommitV1, txnOffsetCommitV2, txnOffsetCommitV3, txnOffsetCommitV4,
+  apiVersionsV3,
   type Connection, type Producer,
 } from '@platformatic/kafka';
 import { highestCommonVersion } from './api-version.ts';
+import { endTxnV5, transactionProtocol, txnOffsetCommitV5 } from './txn-v2.ts';
 import { errorNames } from './outcome.ts';
 
 type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'listApis' | 'connections' | 'metadata'>;
@@ -89,11 +93,12 @@ export interface GroupCommit {
 export class TxnRequests {
   private readonly coordinators = new Map<string, Promise<Connection>>();
   private readonly chosen = new Map<number, Promise<number>>();
+  private chosenProtocol: Promise<1 | 2> | undefined;
 
   constructor(
     private readonly client: Client,
     readonly transactionalId: string,
-    private readonly transactionTimeoutMs: number,
+    readonly transactionTimeoutMs: number,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => Bun.sleep(ms),
   ) {}
 
@@ -132,21 +137,60 @@ export class TxnRequests {
       topics.set(o.topic, list);
     }
     const body = [...topics].map(([name, partitions]) => ({ name, partitions }));
-    return this.toCoordinator(COORDINATOR_KEY_GROUP, commit.group, API.txnOffsetCommit, async (api, connection) => {
+    const request = this.protocol().then((v) => (v === 2 ? txnOffsetCommitV5 : this.request(API.txnOffsetCommit)));
+    return this.toCoordinator(COORDINATOR_KEY_GROUP, commit.group, request, async (api, connection) => {
       await api.async(connection, this.transactionalId, commit.group, producer.producerId, producer.producerEpoch, commit.generation, commit.member, null, body);
     });
   }
 
-  /** Commits (or aborts) the open transaction. */
-  endTxn(producer: ProducerIdentity, commit: boolean): Promise<void> {
-    return this.toTransactionCoordinator(API.endTxn, async (api, connection) => {
+  /**
+   * Commits (or aborts) the open transaction. With transaction protocol 2, resolves with the
+   * producer id and epoch of the next transaction (EndTxn v5); with 1, with `producer` itself.
+   */
+  async endTxn(producer: ProducerIdentity, commit: boolean): Promise<ProducerIdentity> {
+    if ((await this.protocol()) === 2) {
+      return this.toCoordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId, Promise.resolve(endTxnV5), async (api, connection) => {
+        const response = await api.async(connection, this.transactionalId, producer.producerId, producer.producerEpoch, commit);
+        return { producerId: response.producerId, producerEpoch: response.producerEpoch };
+      });
+    }
+    await this.toTransactionCoordinator(API.endTxn, async (api, connection) => {
       await api.async(connection, this.transactionalId, producer.producerId, producer.producerEpoch, commit);
     });
+    return producer;
+  }
+
+  /**
+   * The transaction protocol the brokers allow (txn-v2.ts's transactionProtocol()), asked once and
+   * again after forget(): 2 adds the partitions with the produce requests and offset commits, 1
+   * with AddPartitionsToTxn and AddOffsetsToTxn.
+   */
+  protocol(): Promise<1 | 2> {
+    if (this.chosenProtocol === undefined) {
+      const chosen = this.askProtocol();
+      chosen.catch(() => {
+        if (this.chosenProtocol === chosen) this.chosenProtocol = undefined;
+      });
+      this.chosenProtocol = chosen;
+    }
+    return this.chosenProtocol;
+  }
+
+  /** Asks again which transaction protocol the brokers allow (an upgrade or downgrade of the cluster's transaction.version) before the next transaction. */
+  forgetProtocol(): void {
+    this.chosenProtocol = undefined;
+  }
+
+  private async askProtocol(): Promise<1 | 2> {
+    const apis = await this.client.listApis();
+    const connection = await this.coordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId);
+    const answer = await apiVersionsV3.api.async(connection, 'psql-streamer', '1');
+    return transactionProtocol(apis, answer.finalizedFeatures ?? []);
   }
 
   /** The offsets `group` has committed for `topic`, waiting for transactions still completing (require_stable). */
   fetchOffsets(group: string, topic: string, partitions: readonly number[]): Promise<CommittedOffset[]> {
-    return this.toCoordinator(COORDINATOR_KEY_GROUP, group, API.offsetFetch, async (api, connection) => {
+    return this.toCoordinator(COORDINATOR_KEY_GROUP, group, this.request(API.offsetFetch), async (api, connection) => {
       const response = await api.async(connection, [{ groupId: group, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: [...partitions] }] }], true);
       return response.groups.flatMap((g) => g.topics.flatMap((t) => t.partitions
         .filter((p) => p.committedOffset >= 0n)
@@ -155,23 +199,34 @@ export class TxnRequests {
   }
 
   private toTransactionCoordinator<A extends unknown[], R, T>(api: { key: number; versions: Versions<A, R> }, call: (api: Api<A, R>, connection: Connection) => Promise<T>): Promise<T> {
-    return this.toCoordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId, api, call);
+    return this.toCoordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId, this.request(api), call);
+  }
+
+  /** The request function of the highest version of `api` both sides speak. */
+  private async request<A extends unknown[], R>(api: { key: number; versions: Versions<A, R> }): Promise<Api<A, R>> {
+    return api.versions[await this.version(api)] as Api<A, R>;
+  }
+
+  /** The connection to the coordinator of `key`, found once (and again after forgetting it). */
+  private coordinator(keyType: number, key: string): Promise<Connection> {
+    const cacheKey = `${keyType}:${key}`;
+    let connection = this.coordinators.get(cacheKey);
+    if (connection === undefined) {
+      connection = this.findCoordinator(keyType, key);
+      this.coordinators.set(cacheKey, connection);
+    }
+    return connection;
   }
 
   /** Sends a request to the coordinator of `key`, finding it (again) and retrying as the opening comment says. */
   private async toCoordinator<A extends unknown[], R, T>(
-    keyType: number, key: string, api: { key: number; versions: Versions<A, R> }, call: (api: Api<A, R>, connection: Connection) => Promise<T>,
+    keyType: number, key: string, requestFunction: Promise<Api<A, R>>, call: (api: Api<A, R>, connection: Connection) => Promise<T>,
   ): Promise<T> {
-    const request = api.versions[await this.version(api)] as Api<A, R>;
+    const request = await requestFunction;
     for (let attempt = 1; ; attempt++) {
       const cacheKey = `${keyType}:${key}`;
       try {
-        let connection = this.coordinators.get(cacheKey);
-        if (connection === undefined) {
-          connection = this.findCoordinator(keyType, key);
-          this.coordinators.set(cacheKey, connection);
-        }
-        return await call(request, await connection);
+        return await call(request, await this.coordinator(keyType, key));
       } catch (err) {
         const names = errorNames(err);
         const moved = names.some((n) => COORDINATOR_MOVED.has(n)) || names.includes('PLT_KFK_NETWORK');

@@ -8,15 +8,12 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { Consumer } from '@platformatic/kafka';
 import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
-import type { ChangeEvent } from '../../../src/event/event.ts';
 import { createMetrics } from '../../../src/metrics/catalogue.ts';
-import { newProducer } from '../../../src/sinks/kafka/client.ts';
-import { decodePosition } from '../../../src/sinks/kafka/stream-position.ts';
-import { makeTestEvent } from '../../contract/events.ts';
 import { rejection } from '../../helpers/async.ts';
 import { captureLogs } from '../../helpers/capture-logs.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
-import { createTopicWithConfigs, makeKafkaSink, readTopic, sinkOptions } from '../../helpers/kafka-sink.ts';
+import { createTopicWithConfigs, makeKafkaSink, readTopic } from '../../helpers/kafka-sink.ts';
+import { change, changes, committedPosition as committedPositionOf, versionsOf } from '../../helpers/exactly-once/changes.ts';
 
 const ownTopics: string[] = [];
 afterAll(async () => {
@@ -24,23 +21,6 @@ afterAll(async () => {
 });
 const kafka = useKafka();
 const logs = captureLogs();
-
-/** Change `index` of the transaction committing at `lsn`, of row `id`. */
-function change(lsn: number, index: number, id: number, source = 'pg'): ChangeEvent {
-  return {
-    ...makeTestEvent(lsn * 100 + index, source, 'users'),
-    commitLsn: BigInt(lsn), txIndex: index, stream: '7000000000000000001/slot', action: 'update', key: ['id'], columns: { id, v: `${lsn}.${index}` },
-  };
-}
-
-/** Transactions `from`..`to` (commit LSN = number), each with `size` changes. */
-function changes(from: number, to: number, size = 3): ChangeEvent[] {
-  const out: ChangeEvent[] = [];
-  for (let lsn = from; lsn <= to; lsn++) for (let i = 0; i < size; i++) out.push(change(lsn, i, lsn * 10 + i));
-  return out;
-}
-
-const versionsOf = (messages: Array<{ value: string | undefined }>) => messages.map((m) => (JSON.parse(m.value!) as { Columns: { v: string } }).Columns.v);
 
 /** Every message of `topic` including those of aborted transactions (read_uncommitted), read for `ms`. */
 async function readUncommitted(topic: string, ms: number): Promise<string[]> {
@@ -58,16 +38,7 @@ async function readUncommitted(topic: string, ms: number): Promise<string[]> {
   return out;
 }
 
-/** The position committed for a transactional id, read as a new instance reads it. */
-async function committedPosition(transactionalId: string, positionTopic: string) {
-  const producer = newProducer(sinkOptions({ hosts: kafka.server.brokers }));
-  try {
-    const offsets = await producer.transactions(transactionalId, 60_000).fetchOffsets(transactionalId, positionTopic, [0]);
-    return offsets[0]?.metadata ? decodePosition(offsets[0].metadata) : undefined;
-  } finally {
-    await producer.close();
-  }
-}
+const committedPosition = (transactionalId: string, positionTopic: string) => committedPositionOf(kafka.server.brokers, transactionalId, positionTopic);
 
 function exactlyOnceSink(name: string, topic: string, positionTopic: string, extra: Record<string, unknown> = {}) {
   return makeKafkaSink(name, { hosts: kafka.server.brokers, topicFallback: topic, exactlyOnce: true, positionTopic, transactionalId: `eos-${topic}.{source}`, ...extra });

@@ -91,8 +91,8 @@ describe('Produce request body', () => {
     expect(chunks).toContain(batchB);
   });
 
-  test('versions outside 3-11 are refused', () => {
+  test('versions outside 3-12 are refused (12 is 11 on the wire)', () => {
     expect(() => encodeProduceRequest(2, -1, 1, topics)).toThrow(RangeError);
-    expect(() => encodeProduceRequest(12, -1, 1, topics)).toThrow(RangeError);
+    expect(() => encodeProduceRequest(13, -1, 1, topics)).toThrow(RangeError);
   });
 });

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent, KafkaGroupRef } from '../../../../src/event/event.ts';
 import { relayCommits } from '../../../../src/sinks/kafka/exactly-once.ts';
-import { decodePosition, describePosition, encodePosition, isDelivered, lastPosition, positionOf } from '../../../../src/sinks/kafka/stream-position.ts';
+import { decodePosition, describePosition, encodePosition, isDelivered, lastPosition, latestPosition, positionOf } from '../../../../src/sinks/kafka/stream-position.ts';
+import { turnIds } from '../../../../src/sinks/kafka/txn-turns.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 
 const STREAM = '7301234567890123456/slot_a';
@@ -47,6 +48,32 @@ describe('positions', () => {
     expect(() => decodePosition('{"psql-streamer":2,"lsn":"0/1","index":0}')).toThrow('format 1');
     expect(() => decodePosition('{"psql-streamer":1,"lsn":"0/1","index":-1}')).toThrow('not a psql-streamer position');
     expect(() => decodePosition('{"psql-streamer":1,"lsn":"zz","index":0}')).toThrow();
+  });
+});
+
+describe('the producers taking turns', () => {
+  test('their transactional ids: the configured one (positions of earlier versions stay found), then ".2"', () => {
+    expect(turnIds('psql-streamer.kafka.pg')).toEqual(['psql-streamer.kafka.pg', 'psql-streamer.kafka.pg.2']);
+  });
+
+  test("the source's position is the latest the producers hold in its stream", () => {
+    const at = (lsn: bigint, index: number, stream: string | undefined = STREAM) => ({ lsn, index, stream });
+    expect(latestPosition([at(100n, 3), at(200n, 0)], STREAM)).toEqual(at(200n, 0));
+    expect(latestPosition([at(200n, 4), at(200n, 2)], STREAM)).toEqual(at(200n, 4));
+    expect(latestPosition([undefined, at(100n, 3)], STREAM)).toEqual(at(100n, 3));
+    expect(latestPosition([undefined, undefined], STREAM)).toBeUndefined();
+    // Positions written before events carried a stream match any.
+    expect(latestPosition([at(100n, 3, undefined), at(90n, 0)], STREAM)).toEqual(at(100n, 3, undefined));
+  });
+
+  test("another stream's position (another cluster or slot) counts only when none is of the source's stream", () => {
+    const other = { lsn: 900n, index: 0, stream: '7999999999999999999/slot' };
+    const own = { lsn: 100n, index: 1, stream: STREAM };
+    expect(latestPosition([other, own], STREAM)).toEqual(own);
+    expect(latestPosition([own, other], STREAM)).toEqual(own);
+    expect(latestPosition([undefined, other], STREAM)).toEqual(other);
+    // Unknown stream (a batch without stream events): the latest of all.
+    expect(latestPosition([own, other], undefined)).toEqual(other);
   });
 });
 

@@ -73,6 +73,15 @@ describe('BatchTransport', () => {
     expect(old.sent.length).toBe(0);
   });
 
+  test('12 only for transactions of protocol 2 (it says the producer adds partitions with its produce requests)', async () => {
+    const c = client([1], [3, 13]);
+    const transport = new BatchTransport(c as never, 2000);
+    await transport.produce([batch(0)], -1, 'txn', true);
+    await transport.produce([batch(0)], -1, 'txn', false);
+    await transport.produce([batch(0)], -1);
+    expect(c.sent.map((s) => s.version)).toEqual([12, 11, 11]);
+  });
+
   test('acks 0: the request expects no answer', async () => {
     const c = client([1]);
     await new BatchTransport(c as never, 2000).produce([batch(0)], 0);

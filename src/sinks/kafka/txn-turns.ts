@@ -1,0 +1,76 @@
+/**
+ * The transactional producers of one source in an exactly-once Kafka sink, taking turns
+ * (docs/kafka.md, "Exactly once"): batch 1 is a transaction of the first, batch 2 of the second,
+ * batch 3 of the first again, and so on.
+ *
+ * Why two: after EndTxn answers, the coordinator still writes the commit markers into every
+ * partition of the transaction, and until it has, a transaction of the same transactional id is
+ * refused (CONCURRENT_TRANSACTIONS, asked again after a wait; with transaction version 2 the
+ * brokers wait themselves, 20 ms by default). The other producer's last transaction finished a whole
+ * transaction earlier, so the next batch starts at once. Transactions still never overlap: the
+ * next one starts only after the previous one's EndTxn answered, so it is decided (committed) and
+ * read_committed consumers see the batches in order.
+ *
+ * Each producer keeps the position of its own last transaction (in its own consumer group): the
+ * source's position is the latest of them (latestPosition()). A new instance initialises both
+ * producers before it reads the positions, so both old ones are fenced and their open
+ * transaction, at most one, is aborted or completed first.
+ */
+import { latestPosition, type StreamPosition } from './stream-position.ts';
+import type { TransactionalProducer } from './transaction.ts';
+
+/** How many producers take turns, and the suffix of the transactional ids after the first. */
+export const TURNS = 2;
+
+/** The transactional ids of one source's producers: `id` itself (so positions of earlier versions stay found), then `id.2`. */
+export function turnIds(id: string): string[] {
+  return Array.from({ length: TURNS }, (_, i) => (i === 0 ? id : `${id}.${i + 1}`));
+}
+
+export class TransactionTurns {
+  private turn = 0;
+
+  constructor(readonly producers: readonly TransactionalProducer[]) {
+    if (producers.length === 0) throw new Error('no transactional producers');
+  }
+
+  /** The producer whose turn it is. */
+  get current(): TransactionalProducer {
+    return this.producers[this.turn] as TransactionalProducer;
+  }
+
+  /** The producer whose turn comes next (open() its transaction early while the current one's runs). */
+  get next(): TransactionalProducer {
+    return this.producers[(this.turn + 1) % this.producers.length] as TransactionalProducer;
+  }
+
+  /** The transactional id named in messages: the first producer's. */
+  get transactionalId(): string {
+    return (this.producers[0] as TransactionalProducer).transactionalId;
+  }
+
+  /** The consumer groups holding the positions. */
+  get positionGroups(): string[] {
+    return this.producers.map((p) => p.positionGroup);
+  }
+
+  /** Every producer ready (initialised, their positions read): a failed one again, the others at once. */
+  async prepare(): Promise<void> {
+    await Promise.all(this.producers.map((p) => p.prepare()));
+  }
+
+  /** The current producer's transaction committed: the next batch is the next producer's. */
+  passTurn(): void {
+    this.turn = (this.turn + 1) % this.producers.length;
+  }
+
+  /** Ends the transactions opened early that no batch used. */
+  async close(): Promise<void> {
+    await Promise.all(this.producers.map((p) => p.close()));
+  }
+
+  /** The latest position the producers hold for `stream` (see latestPosition()). */
+  committed(stream: string | undefined): StreamPosition | undefined {
+    return latestPosition(this.producers.map((p) => p.committed), stream);
+  }
+}
