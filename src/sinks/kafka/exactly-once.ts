@@ -3,8 +3,8 @@
  * each batch is one Kafka transaction per source, holding the batch's messages and the position it
  * completes, so "in Kafka" and "position recorded" never disagree.
  *
- * Each source has two transactional producers that take turns, and the one waiting opens its next
- * transaction while the other's runs (txn-turns.ts, transaction.ts): a transaction then costs the
+ * Each source has transactional producers that take turns, and the next one opens its transaction
+ * while the current one's runs (txn-turns.ts, transaction.ts): a transaction then costs the
  * produce requests beside the position's offset commit, and EndTxn.
  *
  * On the first batch of a source (and after any failure) the producers are (re)initialised and the
@@ -141,7 +141,7 @@ export class ExactlyOnceDelivery {
     for (const id of ids) this.owners.set(id, source);
     turns = new TransactionTurns(ids.map((id) => new TransactionalProducer(parts.producer.transactions(id, parts.transactionTimeoutMs), parts.positionTopic, source)));
     this.producers.set(source, turns);
-    parts.log.info(`Exactly once: source "${source}" writes in transactions as ${ids.map((id) => `"${id}"`).join(' and ')} in turn ` +
+    parts.log.info(`Exactly once: source "${source}" writes in transactions as ${ids.map((id) => `"${id}"`).join(', ')} in turn ` +
       `(positions in the groups of the same names, topic "${parts.positionTopic}")`);
     return turns;
   }
@@ -185,7 +185,7 @@ export class ExactlyOnceDelivery {
       if (!this.otherStreamWarned.has(turns)) {
         this.otherStreamWarned.add(turns);
         this.parts.log.warn(`Exactly once: the position in Kafka (${describePosition(committed)}) belongs to stream ${committed.stream}, this source is ${stream} ` +
-          `(another cluster or slot): ignored, nothing is skipped; delete groups ${turns.positionGroups.map((g) => `"${g}"`).join(' and ')} to clear it`);
+          `(another cluster or slot): ignored, nothing is skipped; delete groups ${turns.positionGroups.map((g) => `"${g}"`).join(', ')} to clear it`);
       }
       return;
     }

@@ -64,7 +64,7 @@ export const kafkaSinkOptions = defineSection({
   },
   transactionalId: {
     kind: 'string', default: 'psql-streamer.{sink}.{source}',
-    doc: 'With exactlyOnce: the transactional id of each source\'s producers, this id and "<id>.2", which take turns ({sink} and {source} are replaced by the names); two instances with the same id fence each other, so keep it stable and unique per deployment',
+    doc: 'With exactlyOnce: the transactional id of each source\'s producers, this id, "<id>.2" and "<id>.3", which take turns ({sink} and {source} are replaced by the names); two instances with the same id fence each other, so keep it stable and unique per deployment',
   },
   positionTopic: {
     kind: 'string', default: 'psql-streamer-positions',

@@ -1,15 +1,17 @@
 /**
  * The transactional producers of one source in an exactly-once Kafka sink, taking turns
  * (docs/kafka.md, "Exactly once"): batch 1 is a transaction of the first, batch 2 of the second,
- * batch 3 of the first again, and so on.
+ * batch 3 of the third, batch 4 of the first again, and so on.
  *
- * Why two: after EndTxn answers, the coordinator still writes the commit markers into every
- * partition of the transaction, and until it has, a transaction of the same transactional id is
- * refused (CONCURRENT_TRANSACTIONS, asked again after a wait; with transaction version 2 the
- * brokers wait themselves, 20 ms by default). The other producer's last transaction finished a whole
- * transaction earlier, so the next batch starts at once. Transactions still never overlap: the
- * next one starts only after the previous one's EndTxn answered, so it is decided (committed) and
- * read_committed consumers see the batches in order.
+ * Why: after EndTxn answers, the coordinator still writes the commit markers into every partition
+ * of the transaction, and until it has, a transaction of the same transactional id is refused
+ * (CONCURRENT_TRANSACTIONS, asked again after a wait; with transaction protocol 2 the brokers wait
+ * themselves, 20 ms by default). Why three: while one producer's transaction runs, the next one's
+ * is opened early (TransactionalProducer.open()); with three, the next one's last transaction
+ * ended a whole transaction before, so its markers are written and opening it waits for nothing
+ * (with two it would start the moment its own commit was answered, and wait for those markers).
+ * Transactions still never overlap: the next one starts only after the previous one's EndTxn
+ * answered, so it is decided (committed), and read_committed consumers see the batches in order.
  *
  * Each producer keeps the position of its own last transaction (in its own consumer group): the
  * source's position is the latest of them (latestPosition()). A new instance initialises both
@@ -19,10 +21,10 @@
 import { latestPosition, type StreamPosition } from './stream-position.ts';
 import type { TransactionalProducer } from './transaction.ts';
 
-/** How many producers take turns, and the suffix of the transactional ids after the first. */
-export const TURNS = 2;
+/** How many producers take turns. */
+export const TURNS = 3;
 
-/** The transactional ids of one source's producers: `id` itself (so positions of earlier versions stay found), then `id.2`. */
+/** The transactional ids of one source's producers: `id` itself (so positions of earlier versions stay found), then `id.2`, `id.3`. */
 export function turnIds(id: string): string[] {
   return Array.from({ length: TURNS }, (_, i) => (i === 0 ? id : `${id}.${i + 1}`));
 }

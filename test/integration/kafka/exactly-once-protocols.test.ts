@@ -4,7 +4,7 @@
  * unaffected): 2 (KIP-890, the default of Kafka 4 clusters) and 1 (older or downgraded clusters),
  * in this order. Under each: every batch exactly once for read_committed consumers, the position
  * read back by a new instance across the change of protocol, and fencing of an older instance; and a
- * running instance carries on when the cluster changes under it.
+ * running instance carries on when the cluster is upgraded or downgraded under it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Admin, Connection, apiVersionsV3, updateFeaturesV1 } from '@platformatic/kafka';
@@ -125,6 +125,16 @@ describe('exactly-once sink, transaction protocols 2 and 1', () => {
     await next.close();
     expect(protocolLines().every((l) => l.includes('protocol 2'))).toBe(true);
     expect(await committedVersions(topic, 48)).toEqual(expectedVersions(1, 16));
+  }, 120_000);
+
+  test('a running instance carries on when the cluster is downgraded to 1 under it, nothing lost or doubled', async () => {
+    const running = await sink('switch-down');
+    await deliver(running, changes(17, 18));
+    await setTransactionVersion(1);
+    for (let lsn = 19; lsn <= 22; lsn++) await deliver(running, changes(lsn, lsn));
+    await running.close();
+    expect(await committedVersions(topic, 66)).toEqual(expectedVersions(1, 22));
+    expect(await committedPosition(broker.brokers, `eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 22n, index: 2 });
   }, 120_000);
 });
 

@@ -52,8 +52,8 @@ describe('positions', () => {
 });
 
 describe('the producers taking turns', () => {
-  test('their transactional ids: the configured one (positions of earlier versions stay found), then ".2"', () => {
-    expect(turnIds('psql-streamer.kafka.pg')).toEqual(['psql-streamer.kafka.pg', 'psql-streamer.kafka.pg.2']);
+  test('their transactional ids: the configured one (positions of earlier versions stay found), then ".2", ".3"', () => {
+    expect(turnIds('psql-streamer.kafka.pg')).toEqual(['psql-streamer.kafka.pg', 'psql-streamer.kafka.pg.2', 'psql-streamer.kafka.pg.3']);
   });
 
   test("the source's position is the latest the producers hold in its stream", () => {
