@@ -5,7 +5,7 @@
  */
 import { transactionalIdOf, type KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
-import { decodePosition, describePosition } from '../../sinks/kafka/stream-position.ts';
+import { decodePosition, describePosition, latestPosition, type StreamPosition } from '../../sinks/kafka/stream-position.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
 
 /** A topic the component needs, and what it is for (e.g. `tables users, orders`, `topicFallback`). */
@@ -43,21 +43,25 @@ export function transactionalIds(sinkName: string, o: Pick<KafkaSinkOptions, 'tr
 }
 
 /**
- * What an exactly-once sink has delivered per source: the position committed in Kafka (offset
- * metadata of group = transactional id on the position topic), read with require_stable. Nothing
- * yet is OK (a new sink); metadata that is not a position is a WARN (the group is used by something else).
+ * What an exactly-once sink has delivered per source: the latest of the positions committed in
+ * Kafka by the source's producers, which take turns (offset metadata of group = each producer's
+ * transactional id on the position topic, read with require_stable). Nothing yet is OK (a new
+ * sink); metadata that is not a position is a WARN (the group is used by something else).
  */
-export function checkStoredPosition(source: string, id: string, metadata: string | null | undefined): CheckResult {
-  if (metadata === undefined || metadata === null || metadata === '') {
-    return ok('position', `transactional id "${id}": no position in Kafka yet (nothing delivered exactly once)`, source);
+export function checkStoredPosition(source: string, id: string, stored: ReadonlyArray<{ group: string; metadata: string | null | undefined }>): CheckResult {
+  const positions: StreamPosition[] = [];
+  for (const { group, metadata } of stored) {
+    if (metadata === undefined || metadata === null || metadata === '') continue;
+    try {
+      positions.push(decodePosition(metadata));
+    } catch (err) {
+      return warn('position', `transactional id "${group}": ${err instanceof Error ? err.message : String(err)}`,
+        `group "${group}" holds offsets of something else; give the sink another transactionalId, or delete that group if nothing uses it`, source);
+    }
   }
-  try {
-    const position = decodePosition(metadata);
-    return ok('position', `transactional id "${id}": delivered up to ${describePosition(position)}${position.stream === undefined ? '' : ` of stream ${position.stream}`}`, source);
-  } catch (err) {
-    return warn('position', `transactional id "${id}": ${err instanceof Error ? err.message : String(err)}`,
-      `group "${id}" holds offsets of something else; give the sink another transactionalId, or delete that group if nothing uses it`, source);
-  }
+  const position = latestPosition(positions, undefined);
+  if (position === undefined) return ok('position', `transactional id "${id}": no position in Kafka yet (nothing delivered exactly once)`, source);
+  return ok('position', `transactional id "${id}": delivered up to ${describePosition(position)}${position.stream === undefined ? '' : ` of stream ${position.stream}`}`, source);
 }
 
 export function sourceTopics(o: KafkaSourceOptions): NeededTopic[] {

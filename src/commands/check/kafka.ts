@@ -10,6 +10,7 @@ import { describeError } from '../../core/errors.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import type { KafkaClientOptions } from '../../kafka/client-spec.ts';
 import { describeKafkaError, kafkaConnectionOptions } from '../../kafka/client-options.ts';
+import { turnIds } from '../../sinks/kafka/txn-turns.ts';
 import { autoCreateFrom, checkBrokers, checkStoredPosition, checkTopics, checkTransactions, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
 import { fail, warn, type CheckGroup, type CheckResult } from './result.ts';
 
@@ -90,14 +91,15 @@ async function inspect(admin: Admin, o: KafkaClientOptions & { exactlyOnce?: boo
 
 async function readPositions(admin: Admin, positions: StoredPositions, call: Call): Promise<CheckResult[]> {
   try {
+    // Each source's producers take turns, each with its own group (docs/kafka.md, "Exactly once").
     const groups = await call('offset fetch', admin.listConsumerGroupOffsets({
-      groups: positions.ids.map(({ id }) => ({ groupId: id, topics: [{ name: positions.topic, partitionIndexes: [0] }] })),
+      groups: positions.ids.flatMap(({ id }) => turnIds(id)).map((groupId) => ({ groupId, topics: [{ name: positions.topic, partitionIndexes: [0] }] })),
       requireStable: true,
     }));
-    return positions.ids.map(({ source, id }) => {
-      const partition = groups.find((g) => g.groupId === id)?.topics.find((t) => t.name === positions.topic)?.partitions.find((p) => p.partitionIndex === 0);
-      return checkStoredPosition(source, id, partition !== undefined && partition.committedOffset >= 0n ? partition.metadata : null);
-    });
+    return positions.ids.map(({ source, id }) => checkStoredPosition(source, id, turnIds(id).map((group) => {
+      const partition = groups.find((g) => g.groupId === group)?.topics.find((t) => t.name === positions.topic)?.partitions.find((p) => p.partitionIndex === 0);
+      return { group, metadata: partition !== undefined && partition.committedOffset >= 0n ? partition.metadata : null };
+    })));
   } catch (err) {
     return [warn('position', `reading the stored positions failed: ${describeKafkaError(err)}`, 'check the principal\'s Describe/Read ACL on the groups named by transactionalId')];
   }

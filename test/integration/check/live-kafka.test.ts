@@ -16,6 +16,7 @@ import { runCommand, tempDir } from '../../helpers/streamer.ts';
 import { RestartableBroker } from '../../helpers/kafka-sink.ts';
 import { encodePosition } from '../../../src/sinks/kafka/stream-position.ts';
 import { TxnRequests } from '../../../src/sinks/kafka/txn-requests.ts';
+import { turnIds } from '../../../src/sinks/kafka/txn-turns.ts';
 import { Producer } from '@platformatic/kafka';
 
 let broker: RestartableBroker;
@@ -120,15 +121,17 @@ test('an exactly-once sink: the position stored in Kafka for each source, or non
       }),
     ],
   }));
-  // What the sink commits in a transaction for source "relay": the position as offset metadata of group = its transactional id.
+  // What the sink commits in a transaction for source "relay": the position as offset metadata of group = the
+  // transactional id of the producer whose turn it was (here the second of the source's producers).
   const id = template.replace('{source}', 'relay');
+  const second = turnIds(id)[1]!;
   const client = new Producer({ clientId: 'check-live-position', bootstrapBrokers: broker.brokers });
   try {
-    const txn = new TxnRequests(client, id, 60_000);
+    const txn = new TxnRequests(client, second, 60_000);
     const producer = await txn.initProducerId();
-    await txn.addOffsets(producer, id);
+    if ((await txn.protocol()) === 1) await txn.addOffsets(producer, second);
     const metadata = encodePosition({ lsn: 0x16b3748n, index: 3, stream: '7390000000000000001/slot1' }, 'relay');
-    await txn.commitOffsets(producer, { group: id, generation: -1, member: '', offsets: [{ topic: positionTopic, partition: 0, offset: 0n, metadata }] });
+    await txn.commitOffsets(producer, { group: second, generation: -1, member: '', offsets: [{ topic: positionTopic, partition: 0, offset: 0n, metadata }] });
     await txn.endTxn(producer, true);
   } finally {
     await client.close().catch(() => {});

@@ -77,11 +77,18 @@ describe('stored positions of an exactly-once sink', () => {
 
   test('a position, none yet, and metadata of something else (WARN with a remedy)', () => {
     const metadata = '{"psql-streamer":1,"source":"db1","lsn":"0/16B3748","index":3,"stream":"1/s"}';
-    expect(checkStoredPosition('db1', 'id1', metadata)).toEqual({ check: 'position', subject: 'db1', verdict: 'OK', reason: 'transactional id "id1": delivered up to 0/16B3748 #3 of stream 1/s' });
-    expect(checkStoredPosition('db1', 'id1', null).reason).toBe('transactional id "id1": no position in Kafka yet (nothing delivered exactly once)');
-    const other = checkStoredPosition('db1', 'id1', 'consumer-metadata');
+    expect(checkStoredPosition('db1', 'id1', [{ group: 'id1', metadata }])).toEqual({ check: 'position', subject: 'db1', verdict: 'OK', reason: 'transactional id "id1": delivered up to 0/16B3748 #3 of stream 1/s' });
+    expect(checkStoredPosition('db1', 'id1', [{ group: 'id1', metadata: null }, { group: 'id1.2', metadata: '' }]).reason).toBe('transactional id "id1": no position in Kafka yet (nothing delivered exactly once)');
+    const other = checkStoredPosition('db1', 'id1', [{ group: 'id1', metadata }, { group: 'id1.2', metadata: 'consumer-metadata' }]);
     expect(other.verdict).toBe('WARN');
     expect(other.reason).toContain('not a psql-streamer position');
     expect(other.remedy).toContain('another transactionalId');
+    expect(other.reason).toContain('"id1.2"');
+  });
+
+  test("the producers take turns: the latest of their groups' positions is the source's", () => {
+    const at = (lsn: string, index: number) => `{"psql-streamer":1,"source":"db1","lsn":"${lsn}","index":${index},"stream":"1/s"}`;
+    const stored = [{ group: 'id1', metadata: at('0/16B3748', 3) }, { group: 'id1.2', metadata: at('0/16B3900', 0) }, { group: 'id1.3', metadata: null }];
+    expect(checkStoredPosition('db1', 'id1', stored).reason).toBe('transactional id "id1": delivered up to 0/16B3900 #0 of stream 1/s');
   });
 });
