@@ -46,11 +46,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Admin, Consumer } from '@platformatic/kafka';
+import { Admin, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsInTransactionsSql, benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts';
 import { startRecvLatency } from './lib/recv-latency.ts';
+import { visibleTimes, type VisibilityBatch } from './lib/visibility.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
 import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
@@ -219,19 +220,24 @@ async function currentLsn(): Promise<bigint> {
 
 
 /**
- * Every message of a LogAppendTime topic as [append time ms, CommitTime µs], read with raw fetches
- * (the batch's maxTimestamp is the append time; @platformatic/kafka's messages carry the producer's).
+ * Every message of a LogAppendTime topic as [append time ms, CommitTime µs, Timestamp µs, visible
+ * ms], read uncommitted with raw fetches (the batch's maxTimestamp is the append time;
+ * @platformatic/kafka's messages carry the producer's). Visible: when a read_committed consumer can
+ * have it, the append time of its transaction's commit marker (bench/lib/visibility.ts), or its own
+ * outside a transaction. Records of aborted transactions are left out (the sink wrote them again).
  */
-async function appendAndCommitTimes(topic: string): Promise<Array<[number, number, number]>> {
+async function appendAndCommitTimes(topic: string): Promise<Array<[number, number, number, number]>> {
   const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
   const described = metadata.topics.get(topic)!;
-  const consumer = new Consumer({ groupId: `bench-read-${Date.now()}`, clientId: 'bench-read', bootstrapBrokers: BROKERS });
-  const out: Array<[number, number, number]> = [];
+  const consumer = new Consumer({ groupId: `bench-read-${Date.now()}`, clientId: 'bench-read', bootstrapBrokers: BROKERS, isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED });
+  const out: Array<[number, number, number, number]> = [];
   try {
     const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic)!;
     for (let partition = 0; partition < described.partitionsCount; partition++) {
       let offset = 0n;
       const end = ends[partition]!;
+      const seen: VisibilityBatch[] = [];
+      const records: Array<[number, number, number]> = [];
       while (offset < end) {
         const response = await consumer.fetch({
           node: described.partitions[partition]!.leader,
@@ -241,19 +247,28 @@ async function appendAndCommitTimes(topic: string): Promise<Array<[number, numbe
         const batches = response.responses[0]?.partitions[0]?.records ?? [];
         for (const batch of batches) {
           const logAppendTime = (batch.attributes & 0x08) !== 0;
-          batch.records.forEach((record, k) => {
-            if (batch.firstOffset + BigInt(record.offsetDelta) < offset) return;
-            const appendMs = Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta);
-            const value = record.value!.toString();
-            const commit = /"CommitTime":"([^"]+)"/.exec(value)?.[1];
-            const processed = /"Timestamp":"([^"]+)"/.exec(value)?.[1];
-            if (commit !== undefined && processed !== undefined) out.push([appendMs, rfc3339Micros(commit), rfc3339Micros(processed)]);
-            void k;
-          });
+          const appendMs = Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp);
+          const entry: VisibilityBatch = { producerId: batch.producerId, transactional: (batch.attributes & 0x10) !== 0, appendMs, records: [] };
+          if ((batch.attributes & 0x20) !== 0) {
+            // A control record's key: version (int16), then type (int16): 0 abort, 1 commit.
+            entry.control = { commit: batch.records[0]?.key?.readInt16BE(2) === 1 };
+          } else {
+            for (const record of batch.records) {
+              if (batch.firstOffset + BigInt(record.offsetDelta) < offset) continue;
+              const value = record.value!.toString();
+              const commit = /"CommitTime":"([^"]+)"/.exec(value)?.[1];
+              const processed = /"Timestamp":"([^"]+)"/.exec(value)?.[1];
+              if (commit === undefined || processed === undefined) continue;
+              entry.records.push(records.length);
+              records.push([logAppendTime ? appendMs : Number(batch.firstTimestamp + record.timestampDelta), rfc3339Micros(commit), rfc3339Micros(processed)]);
+            }
+          }
+          seen.push(entry);
           offset = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
         }
         if (batches.length === 0) break;
       }
+      for (const [id, visibleMs] of visibleTimes(seen)) if (!Number.isNaN(visibleMs)) out.push([...records[id]!, visibleMs]);
     }
   } finally {
     await consumer.close(true);
@@ -502,6 +517,8 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
     // Where the time goes: commit → the streamer built the event (its Timestamp), then → broker append.
     const toEvent = times.map(([, commitUs, processedUs]) => (processedUs - commitUs) / 1000).sort((a, b) => a - b);
     const toAppend = times.map(([appendMs, , processedUs]) => appendMs - processedUs / 1000).sort((a, b) => a - b);
+    // Exactly once: a consumer sees a change at its transaction's commit marker, after the append.
+    const toVisible = times.map(([, commitUs, , visibleMs]) => visibleMs - commitUs / 1000).sort((a, b) => a - b);
     const result = {
       rate: RATE,
       achievedTps: achieved ? Number(achieved) : undefined,
@@ -511,6 +528,10 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
       p99Ms: percentile(latencies, 99),
       p999Ms: percentile(latencies, 99.9),
       maxMs: latencies.at(-1),
+      visibleP50Ms: percentile(toVisible, 50),
+      visibleP90Ms: percentile(toVisible, 90),
+      visibleP99Ms: percentile(toVisible, 99),
+      visibleMaxMs: toVisible.at(-1),
       commitToEventP50Ms: percentile(toEvent, 50),
       commitToEventP99Ms: percentile(toEvent, 99),
       eventToAppendP50Ms: percentile(toAppend, 50),
@@ -540,12 +561,14 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
     if (args.trace) {
       const stallFile = join(dir, 'loop-stalls.jsonl');
       const stalls: Stall[] = existsSync(stallFile) ? readFileSync(stallFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Stall) : [];
-      result.trace = summarizeTrace(times, stalls, schedSamples);
+      result.trace = summarizeTrace(times.map(([appendMs, commitUs, processedUs]) => [appendMs, commitUs, processedUs]), stalls, schedSamples);
       writeFileSync(args.trace, JSON.stringify({ summary: result.trace, stalls, sched: schedSamples, messages: times }));
       log(`trace: ${JSON.stringify(result.trace)}`);
     }
     log(`latency: ${fmt(latencies.length)} messages measured (pgbench ${achieved ?? '?'} tps): commit → broker append p50 ${fmt(result.p50Ms, 1)} ms, ` +
       `p90 ${fmt(result.p90Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, p99.9 ${fmt(result.p999Ms, 1)} ms, max ${fmt(result.maxMs ?? NaN, 1)} ms; ` +
+      (exactlyOnce ? `commit → visible (read_committed: the transaction's commit marker) p50 ${fmt(result.visibleP50Ms, 1)} ms, p90 ${fmt(result.visibleP90Ms, 1)} ms, ` +
+        `p99 ${fmt(result.visibleP99Ms, 1)} ms, max ${fmt(result.visibleMaxMs ?? NaN, 1)} ms; ` : '') +
       `commit → event p50 ${fmt(result.commitToEventP50Ms, 1)} / p99 ${fmt(result.commitToEventP99Ms, 1)} ms, event → append p50 ${fmt(result.eventToAppendP50Ms, 1)} / p99 ${fmt(result.eventToAppendP99Ms, 1)} ms; ` +
       `produce requests ${fmt(produce.count)} (p50 ≤ ${fmt(result.produceP50Ms, 1)} ms, p99 ≤ ${fmt(result.produceP99Ms, 1)} ms), ` +
       `CPU pressure ${fmt(pressure * 100)}% (share of the time some task waited for a CPU); ` +
