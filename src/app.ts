@@ -153,6 +153,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         store,
         metrics,
         sinkNames: sourceSinks.map((s) => s.name),
+        prepareSinks: async () => {
+          await Promise.allSettled(sourceSinks.map((sink) => sink.prepareFor?.(sourceConfig.name)));
+        },
         halt,
         acceptGap: options.acceptGap ?? false,
         configFile: config.file,

@@ -20,6 +20,8 @@ export interface ComponentDeps {
   metrics: Metrics;
   /** For a source: the names of the sinks subscribed to it (the original's Kafka source lists them in its stats). */
   sinkNames?: readonly string[];
+  /** For a source: asks its sinks to get ready for what it reads (Sink.prepareFor); never rejects. */
+  prepareSinks?: () => Promise<void>;
   /**
    * For a source: stops the whole process with exit code 3 after a graceful stop of everything else,
    * when it refuses to go on until an operator acts (a StreamerError with code REFUSED).

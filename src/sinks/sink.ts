@@ -19,6 +19,13 @@ export interface Sink extends Component {
    * maxBufferedEvents/maxBufferedBytes either way: only batches already buffered are merged.
    */
   readonly mergeEvents?: number;
+  /**
+   * Optional: `source` is about to read, and what it reads may be held by a transaction of this
+   * sink's earlier run (an exactly-once Kafka relay restarted after kill -9): fence that run now
+   * rather than at the first write (docs/kafka.md, "Relays"). Best effort: a failure is logged
+   * and the first write tries again.
+   */
+  prepareFor?(source: string): Promise<void>;
   /** Flush and release resources. Called after every pipeline feeding it has stopped. */
   close(): Promise<void>;
   /**

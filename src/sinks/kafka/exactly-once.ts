@@ -122,6 +122,20 @@ export class ExactlyOnceDelivery {
     }
   }
 
+  /**
+   * Before `source` reads (an exactly-once relay finding its group's offsets held by an open
+   * transaction): initialises its producers now, which fences the producers of an earlier run and
+   * ends their open transaction, so the offsets it holds become readable at once instead of when the
+   * brokers time it out (transactionTimeout). Failures are left to the first batch's prepare().
+   * Returns false when they were ready already (nothing done).
+   */
+  async prepareFor(source: string): Promise<boolean> {
+    const turns = this.producersFor(source);
+    if (turns.producers.every((p) => p.ready)) return false;
+    await this.parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
+    return true;
+  }
+
   /** At shutdown, after the last write: ends the transactions opened early that no batch used. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.producers.values()].map((turns) => this.parts.deadline(turns.close(), `ending the transactions of "${turns.transactionalId}"`)));

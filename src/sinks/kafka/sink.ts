@@ -187,6 +187,16 @@ export class KafkaSink implements Sink {
     void this.probe();
   }
 
+  /** See Sink.prepareFor: an exactly-once sink initialises `source`'s transactional producers. */
+  async prepareFor(source: string): Promise<void> {
+    if (this.exactlyOnce === undefined || this.closed) return;
+    try {
+      if (await this.exactlyOnce.prepareFor(source)) this.log.info(`Exactly once: producers of source "${source}" initialised before it reads (an earlier run's open transaction is ended)`);
+    } catch (err) {
+      this.log.warn(`Exactly once: cannot initialise the producers of source "${source}" yet (the first write tries again): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   write(batch: readonly ChangeEvent[]): Promise<void> {
     if (batch.length === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new StreamerError('SINK_WRITE', 'the Kafka sink is closed', { component: this.component, retryable: false }));

@@ -82,6 +82,8 @@ export class TransactionalProducer {
   /** open() or the end of an idle early transaction, in flight or done; never rejects. */
   private opening: Promise<void> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** prepare() in flight. */
+  private preparing: Promise<void> | undefined;
 
   /**
    * @param positionTopic the topic whose partition 0 carries the position as committed offset metadata
@@ -103,15 +105,31 @@ export class TransactionalProducer {
     return this.committedPosition;
   }
 
+  /** Initialised and not failed since: prepare() has nothing to do. */
+  get ready(): boolean {
+    return !this.dirty && this.refused === undefined;
+  }
+
   /** The transaction protocol of this producer's transactions (txn-v2.ts), known once prepared. */
   get protocol(): 1 | 2 {
     return this.version;
   }
 
-  /** Ready for a transaction: a producer id and epoch (new, or bumped after a failure) and the position Kafka holds. */
-  async prepare(): Promise<void> {
-    if (this.refused !== undefined) throw this.refused;
-    if (!this.dirty) return;
+  /**
+   * Ready for a transaction: a producer id and epoch (new, or bumped after a failure) and the
+   * position Kafka holds. One at a time: a second caller (ExactlyOnceDelivery.prepareFor beside a
+   * batch) waits for the first's InitProducerId instead of bumping the epoch again.
+   */
+  prepare(): Promise<void> {
+    if (this.refused !== undefined) return Promise.reject(this.refused);
+    if (!this.dirty) return Promise.resolve();
+    this.preparing ??= this.initialise().finally(() => {
+      this.preparing = undefined;
+    });
+    return this.preparing;
+  }
+
+  private async initialise(): Promise<void> {
     await this.settleOpening();
     this.added = { partitions: new Set(), groups: new Set() };
     // After a failure, ask again: the cluster's transaction.version may have changed meanwhile.

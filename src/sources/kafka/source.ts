@@ -85,6 +85,8 @@ export interface KafkaSourceSettings {
   unhealthyAfterMs?: number;
   /** The sinks subscribed to this source, for stats. */
   sinkNames?: readonly string[];
+  /** Asks the sinks to get ready (Sink.prepareFor): called when an open transaction holds the group's offsets. */
+  prepareSinks?: () => Promise<void>;
 }
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -153,6 +155,9 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.offsetFetches = stableOffsetFetches(this.consumer, {
       firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
       waiting: (attempt) => {
+        // An exactly-once sink of ours may hold them, from a run killed mid-transaction: its
+        // producers are initialised now, which ends that transaction (else the brokers time it out).
+        if (attempt === 1) void settings.prepareSinks?.();
         // Once per wait, and at most every 10 s (the lag monitor asks for the same offsets).
         const now = Date.now();
         if (attempt !== 1 || now - this.unstableLoggedAt < UNSTABLE_LOG_EVERY_MS) return;

@@ -71,6 +71,7 @@ export const kafkaSourceType = defineComponentType<typeof kafkaSourceOptions, So
       heartbeatIntervalMs: options.heartbeatInterval,
       isolation: options.isolation as KafkaIsolation,
       sinkNames: deps.sinkNames ?? [],
+      prepareSinks: deps.prepareSinks,
     }, deps.log, deps.metrics);
   },
 });

@@ -47,6 +47,16 @@ function recorder(protocol: 1 | 2, transactionTimeoutMs = 60_000) {
 const partitions = (...list: number[]) => new Map([['t', new Set(list)]]);
 
 describe('TransactionalProducer', () => {
+  test('prepare() is single-flight: a second caller (prepareFor beside a batch) waits for the first InitProducerId instead of bumping the epoch again', async () => {
+    const { producer, calls } = recorder(1);
+    expect(producer.ready).toBe(false);
+    await Promise.all([producer.prepare(), producer.prepare()]);
+    expect(calls).toEqual(['InitProducerId(-)', 'OffsetFetch']);
+    expect(producer.ready).toBe(true);
+    await producer.prepare();
+    expect(calls).toHaveLength(2);
+  });
+
   test('protocol 1, opened early: the batch adds only the partitions open() did not, then TxnOffsetCommit and EndTxn', async () => {
     const { producer, calls } = recorder(1);
     await producer.prepare();
