@@ -21,9 +21,10 @@
  * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
- *                         [--chunk-size N] [--heap-hint] [--cpu-prof DIR] [--json FILE] [--compare DIR]
+ *                         [--chunk-size N] [--heap-hint] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE]
  *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
+ *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
  *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '3' },
     'chunk-size': { type: 'string' },
     'heap-hint': { type: 'boolean', default: false },
+    'memory-target': { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
     compare: { type: 'string' },
@@ -118,8 +120,10 @@ async function runCopy(run: number): Promise<Measured> {
   return { reader: 'copy', tree: 'this', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
 }
 
-function streamerConfig(dir: string, slot: string, sink: string): string {
-  return `
+function streamerConfig(dir: string, slot: string, sink: string, tree: Measured['tree']): string {
+  // Not for --compare's checkout, which may not know the key.
+  const gc = args['memory-target'] === undefined || tree !== 'this' ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
+  return `${gc}
 http = "127.0.0.1:0"
 boltdb = "${join(dir, 'state.db')}"
 logLevel = "info"
@@ -165,7 +169,7 @@ requiredAcks = -1
   }
   try {
     const file = join(dir, 'bench.toml');
-    writeFileSync(file, streamerConfig(dir, slot, sink));
+    writeFileSync(file, streamerConfig(dir, slot, sink, tree));
     const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     if (args['mem-trace']) {
