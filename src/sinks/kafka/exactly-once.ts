@@ -24,7 +24,7 @@ import type { BatchProgress } from './batch-state.ts';
 import { retryDelayMs, type KafkaProducer } from './client.ts';
 import { takeChunk, type OutMessage } from './message.ts';
 import type { KafkaSinkMetrics } from './metrics.ts';
-import { describePosition, isDelivered, lastPosition, positionOf } from './stream-position.ts';
+import { describePosition, isDelivered, lastPosition, otherStream, positionOf } from './stream-position.ts';
 import { transactionalIdOf } from './spec.ts';
 import { TransactionalProducer, TransactionRefused } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
@@ -195,7 +195,7 @@ export class ExactlyOnceDelivery {
     const stream = first.event.stream;
     const committed = turns.committed(stream);
     if (committed === undefined) return;
-    if (committed.stream !== undefined && stream !== undefined && committed.stream !== stream) {
+    if (otherStream(committed.stream, stream)) {
       if (!this.otherStreamWarned.has(turns)) {
         this.otherStreamWarned.add(turns);
         this.parts.log.warn(`Exactly once: the position in Kafka (${describePosition(committed)}) belongs to stream ${committed.stream}, this source is ${stream} ` +

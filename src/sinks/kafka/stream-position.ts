@@ -33,18 +33,22 @@ export function lastPosition(batch: readonly ChangeEvent[]): StreamPosition | un
   return undefined;
 }
 
-/** Whether `event` is at or before `committed` in the same stream (so already in Kafka). */
-export function isDelivered(event: ChangeEvent, committed: StreamPosition | undefined): boolean {
-  if (committed === undefined) return false;
-  const position = positionOf(event);
-  if (position === undefined) return false;
-  if (committed.stream !== undefined && position.stream !== undefined && committed.stream !== position.stream) return false;
-  return position.lsn < committed.lsn || (position.lsn === committed.lsn && position.index <= committed.index);
+/** Whether both streams are named and differ (another cluster or slot): their positions do not compare. */
+export function otherStream(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a !== b;
 }
 
 /** Whether position `a` is after `b` (same stream assumed). */
 function isAfter(a: StreamPosition, b: StreamPosition): boolean {
   return a.lsn > b.lsn || (a.lsn === b.lsn && a.index > b.index);
+}
+
+/** Whether `event` is at or before `committed` in the same stream (so already in Kafka). */
+export function isDelivered(event: ChangeEvent, committed: StreamPosition | undefined): boolean {
+  if (committed === undefined) return false;
+  const position = positionOf(event);
+  if (position === undefined || otherStream(committed.stream, position.stream)) return false;
+  return !isAfter(position, committed);
 }
 
 /**
@@ -57,7 +61,7 @@ export function latestPosition(positions: ReadonlyArray<StreamPosition | undefin
   let other: StreamPosition | undefined;
   for (const position of positions) {
     if (position === undefined) continue;
-    if (stream !== undefined && position.stream !== undefined && position.stream !== stream) {
+    if (otherStream(stream, position.stream)) {
       other ??= position;
       continue;
     }

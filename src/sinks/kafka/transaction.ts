@@ -275,12 +275,7 @@ export class TransactionalProducer {
   /** Ends a transaction opened early (open()) that no batch used, so nothing is left open for the brokers to time out or a reader to wait for. */
   async close(): Promise<void> {
     await this.settleOpening();
-    if (this.dirty || this.added.groups.size === 0) return;
-    try {
-      await this.end(this.current());
-    } catch (err) {
-      this.failed(err);
-    }
+    await this.endUnused();
   }
 
   /** EndTxn (commit) of the open transaction; protocol 2 moves to the epoch it answers with. */
@@ -298,13 +293,18 @@ export class TransactionalProducer {
     const before = this.opening;
     this.opening = (async () => {
       await before;
-      if (this.dirty || this.added.groups.size === 0) return;
-      try {
-        await this.end(this.current());
-      } catch (err) {
-        this.failed(err);
-      }
+      await this.endUnused();
     })();
+  }
+
+  /** Commits the early-opened transaction, if one is open, empty; a failure only makes the next prepare() start afresh. */
+  private async endUnused(): Promise<void> {
+    if (this.dirty || this.added.groups.size === 0) return;
+    try {
+      await this.end(this.current());
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   /** Waits for open() or endIdle() to finish; the transaction is then the caller's. */

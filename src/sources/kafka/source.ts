@@ -155,12 +155,13 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.offsetFetches = stableOffsetFetches(this.consumer, {
       firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
       waiting: (attempt) => {
+        if (attempt !== 1) return;
         // An exactly-once sink of ours may hold them, from a run killed mid-transaction: its
         // producers are initialised now, which ends that transaction (else the brokers time it out).
-        if (attempt === 1) void settings.prepareSinks?.();
+        void settings.prepareSinks?.();
         // Once per wait, and at most every 10 s (the lag monitor asks for the same offsets).
         const now = Date.now();
-        if (attempt !== 1 || now - this.unstableLoggedAt < UNSTABLE_LOG_EVERY_MS) return;
+        if (now - this.unstableLoggedAt < UNSTABLE_LOG_EVERY_MS) return;
         this.unstableLoggedAt = now;
         this.log.info(`Committed offsets of group "${settings.groupId}" are held by an open transaction (a relay's); asking again until it ends`);
       },

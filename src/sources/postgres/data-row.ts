@@ -10,13 +10,13 @@
  * then the TupleData.
  */
 import { copyBytes, readInt32BE } from '../../core/bytes.ts';
+import { ProtocolError } from '../../pg/errors.ts';
+import { decodeDataRow } from '../../pg/messages.ts';
 
 const INSERT = 0x49; // 'I'
 const NEW_TUPLE = 0x4e; // 'N'
 const NULL_VALUE = 0x6e; // 'n'
 const TEXT_VALUE = 0x74; // 't'
-
-const utf8 = new TextDecoder('utf-8');
 
 /**
  * The Insert message of relation `relationId` for the DataRow at data[start, end): its first
@@ -59,21 +59,10 @@ export function insertMessage(relationId: number, columns: number, data: Uint8Ar
 
 /** The values of the DataRow at data[start, end) as text (null for NULL); throws when it is cut short. */
 export function dataRowTexts(data: Uint8Array, start: number, end: number): (string | null)[] {
-  if (end - start < 2) throw new Error('DataRow cut short');
-  const count = (data[start]! << 8) | data[start + 1]!;
-  const values: (string | null)[] = [];
-  let p = start + 2;
-  for (let i = 0; i < count; i++) {
-    if (p + 4 > end) throw new Error('DataRow cut short');
-    const length = readInt32BE(data, p);
-    p += 4;
-    if (length < 0) {
-      values.push(null);
-      continue;
-    }
-    if (p + length > end) throw new Error('DataRow cut short');
-    values.push(utf8.decode(data.subarray(p, p + length)));
-    p += length;
+  try {
+    return decodeDataRow(data.subarray(start, end));
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new Error('DataRow cut short', { cause: err });
+    throw err;
   }
-  return values;
 }
