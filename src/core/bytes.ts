@@ -28,3 +28,16 @@ export function readUint32BE(bytes: Uint8Array, at: number): number {
 export function utf8Bytes(text: string): Uint8Array {
   return utf8.encode(text);
 }
+
+/** Writes the decimal digits of the non-negative safe integer `n` at `at`; returns the position after them. */
+export function writeDigits(buf: Uint8Array, at: number, n: number): number {
+  if (n < 10) {
+    buf[at] = 48 + n;
+    return at + 1;
+  }
+  let length = 0;
+  for (let m = n; m >= 1; m = Math.floor(m / 10)) length++;
+  let i = at + length;
+  for (let m = n; m >= 1; m = Math.floor(m / 10)) buf[--i] = 48 + (m % 10);
+  return at + length;
+}

@@ -9,7 +9,7 @@
  * line being written; a caller drops what it wrote since an offset by setting `at` back.
  */
 
-import { copyBytes } from './bytes.ts';
+import { copyBytes, writeDigits } from './bytes.ts';
 
 /**
  * A chunk stays alive while any line cut from it does (an event not yet delivered): 64 KiB pins
@@ -82,15 +82,6 @@ export class LineWriter {
 
   /** Decimal digits of a non-negative safe integer; ensure(16) first. */
   digits(n: number): void {
-    const buf = this.buf;
-    if (n < 10) {
-      buf[this.at++] = 48 + n;
-      return;
-    }
-    let length = 0;
-    for (let m = n; m >= 1; m = Math.floor(m / 10)) length++;
-    let i = this.at + length;
-    for (let m = n; m >= 1; m = Math.floor(m / 10)) buf[--i] = 48 + (m % 10);
-    this.at += length;
+    this.at = writeDigits(this.buf, this.at, n);
   }
 }

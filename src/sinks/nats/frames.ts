@@ -9,6 +9,7 @@
  *
  * (NATS client protocol, "HPUB"; header block as in HTTP/1.)
  */
+import { writeDigits } from '../../core/bytes.ts';
 
 /** Frames of one chunk, appended into a growing buffer handed over by take(). */
 export class FrameWriter {
@@ -69,11 +70,11 @@ export class FrameWriter {
     buf[at++] = 0x20;
     buf.set(this.replyPrefix, at);
     at += this.replyPrefix.length;
-    at = writeDecimal(buf, at, n);
+    at = writeDigits(buf, at, n);
     buf[at++] = 0x20;
-    at = writeDecimal(buf, at, headerBytes);
+    at = writeDigits(buf, at, headerBytes);
     buf[at++] = 0x20;
-    at = writeDecimal(buf, at, total);
+    at = writeDigits(buf, at, total);
     buf[at++] = 0x0d;
     buf[at++] = 0x0a;
     buf.set(this.headerStart, at);
@@ -135,20 +136,4 @@ export class FrameWriter {
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
-}
-
-/** Writes the non-negative integer `n` in decimal at `at`; returns the position after it. */
-function writeDecimal(buf: Buffer, at: number, n: number): number {
-  if (n < 10) {
-    buf[at] = 0x30 + n;
-    return at + 1;
-  }
-  let digits = 1;
-  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
-  let v = n;
-  for (let i = at + digits - 1; i >= at; i--) {
-    buf[i] = 0x30 + (v % 10);
-    v = Math.floor(v / 10);
-  }
-  return at + digits;
 }
