@@ -7,13 +7,7 @@ import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
 import { clientCertificateFields, clientCertificateProblems } from '../../config/client-certificate.ts';
-import { debeziumFormatKeys } from '../../event/debezium/format.ts';
-
-/** How events become body items: the original's event JSON, or Debezium's change records (docs/debezium.md). */
-export const HTTP_HANDLERS = ['passthrough', 'debezium'] as const;
-
-// A record with no value (a tombstone) means nothing in a webhook: Debezium Server's http sink skips them too.
-const { debeziumTombstones: _tombstones, ...debeziumKeys } = debeziumFormatKeys;
+import { debeziumKeyProblems, debeziumValueKeys, handlerCountProblems, SINK_HANDLERS } from '../handler-keys.ts';
 
 /** Request body layouts: one event JSON per line, or one JSON array of them. */
 export const HTTP_FORMATS = ['ndjson', 'json_array'] as const;
@@ -29,10 +23,10 @@ export const httpSinkOptions = defineSection({
     doc: 'Request body: "ndjson" one event JSON per line (Content-Type application/x-ndjson), "json_array" one JSON array of events (application/json)',
   },
   handlers: {
-    kind: 'stringList', default: ['passthrough'], unique: true, choices: HTTP_HANDLERS,
+    kind: 'stringList', default: ['passthrough'], unique: true, choices: SINK_HANDLERS,
     doc: 'What the body items are: "passthrough" the event JSON in the original\'s format, "debezium" the value of each of Debezium\'s change records (no tombstones: docs/debezium.md); one of them',
   },
-  ...debeziumKeys,
+  ...debeziumValueKeys,
   headers: {
     kind: 'stringMap', default: {}, secret: true,
     doc: 'Extra request headers, e.g. { Authorization = "Bearer ${HOOK_TOKEN}" }; values may use ${ENV}; Idempotency-Key and X-Psql-Streamer-* are set by the sink',
@@ -87,10 +81,7 @@ export function validateHttpSink(o: HttpSinkOptions): OptionProblem[] {
     }
   }
   problems.push(...clientCertificateProblems(o));
-  if (o.handlers.length > 1) problems.push({ key: 'handlers', message: `expected one handler, found ${o.handlers.length}: choose "passthrough" or "debezium"` });
-  for (const key of ['debeziumTopicPrefix', 'debeziumDecimalHandlingMode'] as const) {
-    if (o[key] !== undefined && !o.handlers.includes('debezium')) problems.push({ key, message: 'needs handlers = ["debezium"]' });
-  }
+  problems.push(...handlerCountProblems(o.handlers), ...debeziumKeyProblems(o));
   for (const [name, value] of Object.entries(o.headers)) {
     if (!HEADER_NAME.test(name)) problems.push({ key: 'headers', message: `${JSON.stringify(name)} is not a valid header name` });
     else if (OWN_HEADERS.has(name.toLowerCase())) problems.push({ key: 'headers', message: `${name} is set by the HTTP client: remove it` });

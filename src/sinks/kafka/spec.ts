@@ -5,9 +5,10 @@ import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
 import { kafkaClientOptions, validateKafkaClient } from '../../kafka/client-spec.ts';
 import { debeziumFormatKeys } from '../../event/debezium/format.ts';
+import { handlerCountProblems, SINK_HANDLERS } from '../handler-keys.ts';
 
 /** Handlers that turn an event into Kafka messages (the original had only passthrough; debezium: docs/debezium.md). */
-export const KAFKA_HANDLERS = ['passthrough', 'debezium'] as const;
+export const KAFKA_HANDLERS = SINK_HANDLERS;
 
 export const kafkaSinkOptions = defineSection({
   ...kafkaClientOptions,
@@ -92,7 +93,7 @@ export function transactionalIdOf(template: string, sink: string, source: string
 export function validateKafkaSink(o: KafkaSinkOptions): OptionProblem[] {
   const problems = validateKafkaClient(o);
   const mapping = Object.entries(o.tableTopicMapping);
-  if (o.handlers.length > 1) problems.push({ key: 'handlers', message: `expected one handler, found ${o.handlers.length}: choose "passthrough" or "debezium"` });
+  problems.push(...handlerCountProblems(o.handlers));
   if (o.debeziumTopics && !o.handlers.includes('debezium')) problems.push({ key: 'debeziumTopics', message: 'needs handlers = ["debezium"]' });
   if (o.debeziumTopics) {
     if (mapping.length > 0 || o.topicFallback !== '') problems.push({ key: 'debeziumTopics', message: 'names every topic: remove tableTopicMapping and topicFallback' });

@@ -8,13 +8,7 @@ import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Sink } from '../sink.ts';
 import { invalidStaticSubjectReason, invalidSubjectTemplateReason } from './subjects.ts';
 import { clientCertificateFields, clientCertificateProblems } from '../../config/client-certificate.ts';
-import { debeziumFormatKeys } from '../../event/debezium/format.ts';
-
-/** How events become messages: the original's event JSON, or Debezium's change records (docs/debezium.md). */
-export const NATS_HANDLERS = ['passthrough', 'debezium'] as const;
-
-// A message with no value (a tombstone) means nothing on NATS: Debezium Server's NATS sink skips them too.
-const { debeziumTombstones: _tombstones, ...debeziumKeys } = debeziumFormatKeys;
+import { debeziumKeyProblems, debeziumValueKeys, handlerCountProblems, SINK_HANDLERS } from '../handler-keys.ts';
 
 export const natsSinkOptions = defineSection({
   servers: {
@@ -22,10 +16,10 @@ export const natsSinkOptions = defineSection({
     doc: 'NATS servers to connect to, e.g. ["nats://nats1:4222", "nats2:4222"] (tls:// for TLS); the client reconnects to any of them',
   },
   handlers: {
-    kind: 'stringList', default: ['passthrough'], unique: true, choices: NATS_HANDLERS,
+    kind: 'stringList', default: ['passthrough'], unique: true, choices: SINK_HANDLERS,
     doc: 'How events become messages: "passthrough" the event JSON in the original\'s format, "debezium" the value of each of Debezium\'s change records (no tombstones: docs/debezium.md); one of them',
   },
-  ...debeziumKeys,
+  ...debeziumValueKeys,
   debeziumSubjects: {
     kind: 'bool', default: false,
     doc: 'With handlers = ["debezium"]: every table\'s subject is Debezium\'s topic name "<debeziumTopicPrefix>.<schema>.<table>" (tableSubjectMapping and subjectFallback are then not used)',
@@ -76,11 +70,8 @@ export function validateNatsSink(o: NatsSinkOptions): OptionProblem[] {
     problems.push({ key: 'servers', message: `expected [nats://|tls://]host[:port], e.g. "nats://nats1:4222", found ${JSON.stringify(server)}` });
   }
   const mapping = Object.entries(o.tableSubjectMapping);
-  if (o.handlers.length > 1) problems.push({ key: 'handlers', message: `expected one handler, found ${o.handlers.length}: choose "passthrough" or "debezium"` });
+  problems.push(...handlerCountProblems(o.handlers), ...debeziumKeyProblems(o));
   const debezium = o.handlers.includes('debezium');
-  for (const key of ['debeziumTopicPrefix', 'debeziumDecimalHandlingMode'] as const) {
-    if (o[key] !== undefined && !debezium) problems.push({ key, message: 'needs handlers = ["debezium"]' });
-  }
   if (o.debeziumSubjects) {
     if (!debezium) problems.push({ key: 'debeziumSubjects', message: 'needs handlers = ["debezium"]' });
     if (mapping.length > 0 || o.subjectFallback !== '') problems.push({ key: 'debeziumSubjects', message: 'names every subject: remove tableSubjectMapping and subjectFallback' });
