@@ -23,7 +23,7 @@
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--heap-hint] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE]
- *   --heap-hint   runs psql-streamer with BUN_JSC_forceRAMSize=268435456, as the packaged unit does
+ *   --heap-hint   runs psql-streamer with the packaged unit's BUN_JSC_* settings (bench/lib/packaged-env.ts)
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
  *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
@@ -38,6 +38,7 @@ import { Admin } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
+import { packagedEngineSettings } from './lib/packaged-env.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -170,7 +171,7 @@ requiredAcks = -1
   try {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, streamerConfig(dir, slot, sink, tree));
-    const env: Record<string, string> = args['heap-hint'] ? { BUN_JSC_forceRAMSize: '268435456' } : {};
+    const env: Record<string, string> = args['heap-hint'] ? packagedEngineSettings() : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     if (args['mem-trace']) {
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
