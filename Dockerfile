@@ -46,9 +46,8 @@ COPY --from=rootfs /rootfs/ /
 # The state directory belongs to the image's user whatever the builder does with ownership.
 COPY --from=rootfs --chown=65532:65532 /rootfs/var/lib/psql-streamer /var/lib/psql-streamer
 USER 65532:65532
-# A smaller heap-growth budget for the JavaScript engine (not a limit); same value as the systemd
-# unit, see docs/deploy.md ("Memory").
-ENV BUN_JSC_forceRAMSize=268435456
+# The executable sets the JavaScript engine's memory settings itself; `-e BUN_JSC_...` replaces
+# them, see docs/deploy.md ("Memory").
 WORKDIR /var/lib/psql-streamer
 VOLUME ["/var/lib/psql-streamer"]
 EXPOSE 12080

@@ -32,7 +32,8 @@
  *                         [--cpu-prof DIR]   (the streamer runs under `bun --cpu-prof`)
  *                         [--trace FILE]     (where the latency tail comes from, bench/lib/latency-trace.ts;
  *                                             memory at the throughput runs' RSS peak)
- *                         [--heap-hint]      (the streamer with the packaged unit's BUN_JSC_* settings, bench/lib/packaged-env.ts)
+ *                         [--engine-own]     (the streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
+ *                                             streamer's defaults, docs/deploy.md "Memory")
  *                         [--memory-target SIZE] (the streamer with memoryTarget = SIZE, docs/deploy.md "Memory")
  *                         [--exactly-once]   (also psql-streamer with exactlyOnce = true: a third consumer in
  *                                             each throughput run, and a second latency phase)
@@ -53,7 +54,6 @@ import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts'
 import { startRecvLatency } from './lib/recv-latency.ts';
 import { visibleTimes, type VisibilityBatch } from './lib/visibility.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
-import { packagedEngineSettings } from './lib/packaged-env.ts';
 import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
 
@@ -78,7 +78,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'boolean', default: false },
     'exactly-once': { type: 'boolean', default: false },
     compare: { type: 'string' },
-    'heap-hint': { type: 'boolean', default: false },
+    'engine-own': { type: 'boolean', default: false },
     'memory-target': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -133,7 +133,7 @@ class Streamer {
     if (args.trace) cmd.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
     cmd.push(main, '-config', file);
     const env: Record<string, string | undefined> = { ...process.env };
-    if (args['heap-hint']) Object.assign(env, packagedEngineSettings());
+    if (args['engine-own']) env.BUN_JSC_forceRAMSize = '0';
     if (args.trace) Object.assign(env, { PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl') });
     const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', env });
     this.proc = proc;
@@ -593,7 +593,7 @@ const [server] = await sql<{ v: string }[]>`select version() as v`;
 log(`${server!.v.split(',')[0]}; Kafka at ${BROKERS.join(',')}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); topics of ${PARTITIONS} partitions`);
 const report: Record<string, unknown> = {
   date: new Date().toISOString(), server: server!.v, cpus: cpus().length, cpuModel: cpus()[0]?.model, partitions: PARTITIONS, batchSize: BATCH_SIZE,
-  heapHint: args['heap-hint'] || Object.keys(process.env).some((k) => k.startsWith('BUN_JSC_')),
+  engineOwn: args['engine-own'],
 };
 try {
   if (PHASES.includes('throughput')) report.throughput = await throughputPhase();

@@ -21,9 +21,10 @@
  * KAFKA_BROKERS, as `scripts/pg start` and `scripts/kafka/start` print them).
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
- *                         [--chunk-size N] [--heap-hint] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
+ *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE]
- *   --heap-hint   runs psql-streamer with the packaged unit's BUN_JSC_* settings (bench/lib/packaged-env.ts)
+ *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
+ *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
  *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
@@ -38,7 +39,6 @@ import { Admin } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
-import { packagedEngineSettings } from './lib/packaged-env.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     readers: { type: 'string', default: 'copy,file,kafka' },
     partitions: { type: 'string', default: '3' },
     'chunk-size': { type: 'string' },
-    'heap-hint': { type: 'boolean', default: false },
+    'engine-own': { type: 'boolean', default: false },
     'memory-target': { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
@@ -171,7 +171,7 @@ requiredAcks = -1
   try {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, streamerConfig(dir, slot, sink, tree));
-    const env: Record<string, string> = args['heap-hint'] ? packagedEngineSettings() : {};
+    const env: Record<string, string> = args['engine-own'] ? { BUN_JSC_forceRAMSize: '0' } : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     if (args['mem-trace']) {
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
@@ -250,7 +250,7 @@ const LABELS: Record<string, string> = {
   kafka: 'psql-streamer `initial_only` → Kafka (acks=all)',
 };
 const lines = [
-  `\n${fmt(ROWS)} rows, ${RUNS} run(s), medians${args['heap-hint'] ? ', psql-streamer with the packaged heap hint' : ''}:\n`,
+  `\n${fmt(ROWS)} rows, ${RUNS} run(s), medians${args['engine-own'] ? ", psql-streamer with the engine's own memory sizing" : ''}:\n`,
   '| reader | rows/s (copy alone) | ratio to COPY (target) | CPU µs/row | peak RSS |',
   '| --- | ---: | ---: | ---: | ---: |',
 ];
@@ -263,4 +263,4 @@ for (const [reader, tree] of READERS.flatMap((r) => (COMPARE === undefined || r 
   lines.push(`| ${LABELS[reader]}${tree === 'compare' ? ` (${args.compare})` : ''} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
-if (args.json) writeFileSync(args.json, JSON.stringify({ rows: ROWS, runs: RUNS, heapHint: args['heap-hint'], results }, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify({ rows: ROWS, runs: RUNS, engineOwn: args['engine-own'], results }, null, 2));

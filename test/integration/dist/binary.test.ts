@@ -174,7 +174,7 @@ describe('the compiled binary alone in an empty directory', () => {
     }
     expect(await stop(streamer)).toBe(0);
     expect(streamer.stderr()).toContain('Service shutdown complete');
-  });
+  }, 30_000); // Chromium and a loaded machine: several seconds
 
   test('PostgreSQL → Kafka (lz4): the messages in the original\'s format; time from exec to "Streaming from"', async () => {
     const { table, publication, slot } = await prepare('bin_kafka');
