@@ -3,7 +3,11 @@
  * passthrough bytes and key values prebuilt as the PostgreSQL source builds them), written by a
  * KafkaSink in batches of --batch to a topic of 3 partitions, acks=all, one batch after the other as
  * the pipeline delivers them. Prints events/s and this process's CPU µs per event while writing
- * (the sink, the Kafka client, garbage collection), and peak RSS. Building the events is not timed.
+ * (the sink, the Kafka client, garbage collection), peak RSS, the time of each write (p50 / p90 /
+ * p99) and, with its own broker, the broker's CPU per write (and at rest, measured for 2 s before
+ * each mode; a fresh broker's JIT warms up over the first thousands of transactions, so give a
+ * mode several times: `--modes exactly-once,exactly-once,exactly-once`, each with transactional ids
+ * of its own). Building the events is not timed.
  *
  * --modes compares delivery modes in one run, one after the other on the same events:
  * `at-least-once` (the default sink), `exactly-once` (`exactlyOnce = true`: one transaction per
@@ -77,13 +81,16 @@ function event(i: number): ChangeEvent {
   return e;
 }
 
+let runs = 0;
+
 function options(mode: Mode): KafkaSinkOptions {
+  runs++; // each run its own transactional ids: a mode given twice writes its batches again
   const defaults: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
   return {
     ...(defaults as KafkaSinkOptions), hosts: brokers, handlers: ['passthrough'], topicFallback: topic,
     batchSize, compression: args.compression, key: args.key, exactlyOnce: mode === 'exactly-once',
-    transactionalId: `bench-${topic}-{source}`, positionTopic: `${topic}-positions`,
+    transactionalId: `bench-${topic}-${runs}-{source}`, positionTopic: `${topic}-positions`,
   };
 }
 
@@ -124,6 +131,11 @@ function writerFor(mode: Mode): Writer {
   return new KafkaSink('bench', options(mode), Logger.for('Sink-Kafka', 'bench'), createMetrics());
 }
 
+/** The private broker's process (scripts/kafka/start records it), to measure its CPU per write. */
+const BROKER_PID = own?.PSQL_STREAMER_KAFKA_DIR ? Number(await Bun.file(join(own.PSQL_STREAMER_KAFKA_DIR, 'pid')).text()) || undefined : undefined;
+const brokerCpuUs = () => (BROKER_PID === undefined ? 0 : sampleProc(BROKER_PID)?.cpuUs ?? 0);
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((q / 100) * xs.length))] ?? NaN;
+
 try {
   const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
   await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
@@ -135,16 +147,29 @@ try {
     await sink.write([{ ...event(total + 1), commitLsn: 1n, txIndex: 0 }]); // connect, metadata, JIT warm-up; before every batch's position
     Bun.gc(true);
 
+    // The broker's CPU at rest (per second), then while this mode writes.
+    const idleBefore = brokerCpuUs();
+    await Bun.sleep(2000);
+    const idleUsPerSec = (brokerCpuUs() - idleBefore) / 2;
+    const brokerBefore = brokerCpuUs();
     const cpu = process.cpuUsage();
     const started = performance.now();
-    for (const batch of batches) await sink.write(batch);
+    const writeMs: number[] = [];
+    for (const batch of batches) {
+      const t = performance.now();
+      await sink.write(batch);
+      writeMs.push(performance.now() - t);
+    }
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
+    const brokerUs = brokerCpuUs() - brokerBefore;
     await sink.close();
     const cpuUs = (used.user + used.system) / total;
     console.log(
       `kafka sink ${mode}: ${total.toLocaleString('en')} events in batches of ${batchSize} (compression ${args.compression}, key ${args.key}): ` +
-        `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event (system ${(used.system / total).toFixed(2)}), peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB`,
+        `${Math.round(total / seconds).toLocaleString('en')} events/s, CPU ${cpuUs.toFixed(2)} µs/event (system ${(used.system / total).toFixed(2)}), peak RSS ${((sampleProc(process.pid)?.hwmKb ?? 0) / 1024).toFixed(1)} MB; ` +
+        `write ms p50 / p90 / p99 ${[50, 90, 99].map((q) => quantile(writeMs, q).toFixed(2)).join(' / ')}` +
+        (BROKER_PID === undefined ? '' : `; broker CPU ${(brokerUs / batches.length).toFixed(0)} µs/write (${(brokerUs / total).toFixed(2)} µs/event; at rest ${(idleUsPerSec / 1000).toFixed(1)} ms/s, ${((idleUsPerSec * seconds) / batches.length).toFixed(0)} µs/write of it)`),
     );
   }
 } finally {

@@ -38,7 +38,16 @@
  *                         [--exactly-once]   (also psql-streamer with exactlyOnce = true: a third consumer in
  *                                             each throughput run, and a second latency phase)
  *                         [--compare DIR]    (throughput phase: also the psql-streamer of the checkout at DIR,
- *                                             at-least-once, a consumer of its own in each run)
+ *                                             at-least-once, a consumer of its own in each run; latency
+ *                                             phases: each mode also with that checkout's streamer)
+ *                         [--latency-modes M] (latency phases to run: at-least-once,exactly-once; default
+ *                                             at-least-once, and exactly-once with --exactly-once)
+ *                         [--latency-runs N] (each latency mode N times; with --compare, the other checkout's
+ *                                             streamer right after this one's each time)
+ *                         [--broker-warmup N] (before the latency phases: N writes and N transactions of 50
+ *                                             events through a KafkaSink, so that the broker's JIT has compiled
+ *                                             its produce and transaction paths, bench/lib/broker-warmup.ts;
+ *                                             default 1500, 0 = measure a cold broker)
  *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
  *                                             run, bench/lib/recv-latency.ts)
  */
@@ -52,6 +61,7 @@ import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsInTransactionsSql, benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { sampleSched, summarizeTrace, type Stall } from './lib/latency-trace.ts';
 import { startRecvLatency } from './lib/recv-latency.ts';
+import { warmBroker } from './lib/broker-warmup.ts';
 import { visibleTimes, type VisibilityBatch } from './lib/visibility.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
 import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
@@ -77,6 +87,9 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     baseline: { type: 'boolean', default: false },
     'exactly-once': { type: 'boolean', default: false },
+    'latency-modes': { type: 'string' },
+    'latency-runs': { type: 'string', default: '1' },
+    'broker-warmup': { type: 'string', default: '1500' },
     compare: { type: 'string' },
     'engine-own': { type: 'boolean', default: false },
     'memory-target': { type: 'string' },
@@ -296,15 +309,27 @@ function rfc3339Micros(text: string): number {
 }
 
 /** p50/p99 of a Prometheus histogram's buckets (upper bounds), from /metrics text. */
-function histogramPercentiles(metrics: string, name: string): { p50: number; p99: number; count: number } {
+function histogramPercentiles(metrics: string, name: string, label = ''): { p50: number; p90: number; p99: number; count: number } {
   const buckets: Array<[number, number]> = [];
-  for (const match of metrics.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) {
-    buckets.push([match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2])]);
+  for (const match of metrics.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)`, 'gm'))) {
+    const le = /le="([^"]+)"/.exec(match[1]!)?.[1];
+    if (le === undefined || !match[1]!.includes(label)) continue;
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(match[2])]);
   }
   const count = buckets.at(-1)?.[1] ?? 0;
   const at = (p: number) => buckets.find(([, c]) => c >= p * count)?.[0] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), count };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), count };
 }
+
+/** A counter's value (summed over the series whose labels include `label`). */
+function counterValue(metrics: string, name: string, label = ''): number {
+  let sum = 0;
+  for (const match of metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} ([\\d.e+]+)`, 'gm'))) if (match[1]!.includes(label)) sum += Number(match[2]);
+  return sum;
+}
+
+/** Exactly once: the stages of the sink's transactions (kafka_sink_transaction_stage_seconds), in ms (bucket bounds: "≤"). */
+const TRANSACTION_STAGES = ['begin', 'produce', 'offsets', 'end', 'transaction'] as const;
 
 // ---- phase: throughput ----
 
@@ -456,7 +481,7 @@ async function throughputPhase(): Promise<Record<string, unknown>> {
 
 // ---- phase: latency ----
 
-async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown>> {
+async function latencyPhase(exactlyOnce = false, main = MAIN): Promise<Record<string, unknown>> {
   const table = 'bench_kafka_latency';
   const publication = `${table}_pub`;
   const slot = `${table}_slot`;
@@ -478,13 +503,14 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
   writeFileSync(script, benchRowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
   try {
     // Latency settings: a batch goes FLUSH_INTERVAL after its first event (or when 1,000 are in).
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL, exactlyOnce));
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL, exactlyOnce, main !== MAIN), main);
     await streamer.waitFor('streaming', () => streamer.startupMs > 0, 60_000);
     const total = WARMUP + SECONDS;
     const recv = args.baseline ? startRecvLatency(PG, recvSlot) : undefined;
     const pressureBefore = cpuPressureUs();
     const cpuBefore = streamer.sample();
-    log(`latency: pgbench at ${fmt(RATE)} transactions/s for ${total} s (${WARMUP} s warm-up), batchFlushInterval ${FLUSH_INTERVAL}`);
+    const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
+    log(`latency${exactlyOnce ? ' (exactly once)' : ''}${main === MAIN ? '' : ` (--compare ${args.compare})`}: pgbench at ${fmt(RATE)} transactions/s for ${total} s (${WARMUP} s warm-up), batchFlushInterval ${FLUSH_INTERVAL}`);
     const benchStarted = Date.now();
     const pgbench = Bun.spawn([
       join(PG.bin, 'pgbench'), '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-n', '-M', 'prepared',
@@ -494,10 +520,13 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
     void pgbench.exited.then(() => { benchDone = true; });
     const [walsender] = await sql<{ pid: number | null }[]>`select active_pid as pid from pg_replication_slots where slot_name = ${slot}`;
     const sched = args.trace ? sampleSched(streamer.proc.pid, walsender?.pid ?? undefined) : undefined;
+    const walsenderBefore = walsender?.pid ? { at: Date.now(), cpuUs: sampleProc(walsender.pid)?.cpuUs } : undefined;
     await streamer.waitFor('pgbench', () => benchDone, (total + 60) * 1000);
     const schedSamples = sched?.stop() ?? [];
     const pressure = (cpuPressureUs() - pressureBefore) / ((Date.now() - benchStarted) * 1000);
     const cpuAfter = streamer.sample();
+    const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
+    const walsenderAfter = walsender?.pid ? { at: Date.now(), cpuUs: sampleProc(walsender.pid)?.cpuUs } : undefined;
     const pgbenchOut = await new Response(pgbench.stdout).text();
     if ((await pgbench.exited) !== 0) throw new Error(`pgbench failed: ${await new Response(pgbench.stderr).text()}`);
     const achieved = /tps = ([\d.]+)/.exec(pgbenchOut)?.[1];
@@ -510,6 +539,10 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
     const produce = histogramPercentiles(metrics, 'kafka_sink_produce_seconds');
     const delivery = histogramPercentiles(metrics, 'pipeline_delivery_seconds');
     const batchEvents = histogramPercentiles(metrics, 'pipeline_batch_events');
+    const stages = exactlyOnce
+      ? Object.fromEntries(TRANSACTION_STAGES.map((stage) => [stage, histogramPercentiles(metrics, 'kafka_sink_transaction_stage_seconds', `stage="${stage}"`)]))
+      : undefined;
+    const kafkaTransactions = exactlyOnce ? counterValue(metrics, 'kafka_sink_transactions_total', 'result="committed"') : undefined;
     await streamer.stop();
 
     const measureFrom = (benchStarted + WARMUP * 1000) * 1000;
@@ -521,6 +554,8 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
     // Exactly once: a consumer sees a change at its transaction's commit marker, after the append.
     const toVisible = times.map(([, commitUs, , visibleMs]) => visibleMs - commitUs / 1000).sort((a, b) => a - b);
     const result = {
+      code: main === MAIN ? 'this checkout' : args.compare,
+      exactlyOnce,
       rate: RATE,
       achievedTps: achieved ? Number(achieved) : undefined,
       measuredMessages: latencies.length,
@@ -550,6 +585,17 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
       /** The streamer's CPU (all threads) and its main thread's run time per transaction while pgbench ran. */
       cpuUsPerTx: cpuBefore && cpuAfter ? (cpuAfter.cpuUs - cpuBefore.cpuUs) / transactions : NaN,
       mainRunUsPerTx: cpuBefore && cpuAfter ? ((cpuAfter.mainRunMs - cpuBefore.mainRunMs) * 1000) / transactions : NaN,
+      /** The broker's CPU (all threads) per PostgreSQL transaction while pgbench ran: exactly once adds coordinator, marker and log work. */
+      brokerCpuUsPerTx: brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / transactions : NaN,
+      /** The walsender's CPU per PostgreSQL transaction (from when its pid was known to the end of pgbench). */
+      walsenderCpuUsPerTx: walsenderBefore?.cpuUs !== undefined && walsenderAfter?.cpuUs !== undefined
+        ? (walsenderAfter.cpuUs - walsenderBefore.cpuUs) / (Number(achieved ?? RATE) * ((walsenderAfter.at - walsenderBefore.at) / 1000))
+        : NaN,
+      /** Exactly once: Kafka transactions committed (whole run) and the broker's CPU per Kafka transaction. */
+      kafkaTransactions,
+      brokerCpuUsPerKafkaTx: kafkaTransactions && brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / kafkaTransactions : undefined,
+      /** Exactly once: per stage of the sink's transactions, p50 / p90 / p99 in ms (bucket bounds). */
+      transactionStagesMs: stages && Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { p50: v.p50 * 1000, p90: v.p90 * 1000, p99: v.p99 * 1000, count: v.count }])),
       trace: undefined as ReturnType<typeof summarizeTrace> | undefined,
       recvBaseline: undefined as { transactions: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined,
     };
@@ -573,7 +619,10 @@ async function latencyPhase(exactlyOnce = false): Promise<Record<string, unknown
       `commit → event p50 ${fmt(result.commitToEventP50Ms, 1)} / p99 ${fmt(result.commitToEventP99Ms, 1)} ms, event → append p50 ${fmt(result.eventToAppendP50Ms, 1)} / p99 ${fmt(result.eventToAppendP99Ms, 1)} ms; ` +
       `produce requests ${fmt(produce.count)} (p50 ≤ ${fmt(result.produceP50Ms, 1)} ms, p99 ≤ ${fmt(result.produceP99Ms, 1)} ms), ` +
       `CPU pressure ${fmt(pressure * 100)}% (share of the time some task waited for a CPU); ` +
-      `streamer CPU ${fmt(result.cpuUsPerTx, 1)} µs/transaction (main thread running ${fmt(result.mainRunUsPerTx, 1)}); ` +
+      `streamer CPU ${fmt(result.cpuUsPerTx, 1)} µs/transaction (main thread running ${fmt(result.mainRunUsPerTx, 1)}), ` +
+      `broker ${fmt(result.brokerCpuUsPerTx, 1)}, walsender ${fmt(result.walsenderCpuUsPerTx, 1)}; ` +
+      (result.transactionStagesMs ? `Kafka transactions ${fmt(result.kafkaTransactions ?? NaN)} (broker CPU ${fmt(result.brokerCpuUsPerKafkaTx ?? NaN)} µs each), stages p50 / p90 / p99 ≤ ms: ` +
+        `${Object.entries(result.transactionStagesMs).map(([k, v]) => `${k} ${fmt(v.p50, 1)} / ${fmt(v.p90, 1)} / ${fmt(v.p99, 1)}`).join(', ')}; ` : '') +
       `pipeline batches ${fmt(batchEvents.count)} (events p50 ≤ ${fmt(batchEvents.p50)}, p99 ≤ ${fmt(batchEvents.p99)}; delivery p50 ≤ ${fmt(result.deliveryP50Ms, 1)} ms, p99 ≤ ${fmt(result.deliveryP99Ms, 1)} ms); peak RSS ${fmt(result.peakRssMb, 1)} MB`);
     return result;
   } finally {
@@ -597,8 +646,22 @@ const report: Record<string, unknown> = {
 };
 try {
   if (PHASES.includes('throughput')) report.throughput = await throughputPhase();
-  if (PHASES.includes('latency')) report.latency = await latencyPhase();
-  if (PHASES.includes('latency') && args['exactly-once']) report.latencyExactlyOnce = await latencyPhase(true);
+  if (PHASES.includes('latency')) {
+    // Each mode --latency-runs times; with --compare, the other checkout's streamer right after this one's (A/B/A/B).
+    const warmup = Number(args['broker-warmup']);
+    if (warmup > 0) log(`broker warm-up: ${fmt(warmup)} writes and ${fmt(warmup)} transactions of 50 events in ${fmt((await warmBroker(admin, BROKERS, warmup)) / 1000, 1)} s`);
+    report.brokerWarmupWrites = warmup;
+    const modes = (args['latency-modes'] ?? (args['exactly-once'] ? 'at-least-once,exactly-once' : 'at-least-once')).split(',');
+    const runs: Array<Record<string, unknown>> = [];
+    for (let run = 1; run <= Number(args['latency-runs']); run++) {
+      for (const mode of modes) {
+        if (mode !== 'at-least-once' && mode !== 'exactly-once') throw new Error(`--latency-modes: unknown mode ${mode}`);
+        runs.push(await latencyPhase(mode === 'exactly-once'));
+        if (args.compare) runs.push(await latencyPhase(mode === 'exactly-once', join(args.compare, 'src', 'main.ts')));
+      }
+    }
+    report.latencyRuns = runs;
+  }
 } finally {
   await sql.end({ timeout: 5 });
   await admin.close();
@@ -622,11 +685,17 @@ if (t) {
   if (t.compare) process.stdout.write(`            ratio --compare (${args.compare}) → Kafka / pg_recvlogical: ${fmt(t.compareRatio!, 2)} (median of per-run ratios ${fmt(t.compareMedianRunRatio!, 2)})\n`);
   if (t.eos) process.stdout.write(`            ratio exactly-once / at-least-once: ${fmt(t.eosRatio!, 2)} (median of per-run ratios ${fmt(t.eosMedianRunRatio!, 2)}; target ≥ 0.8)\n`);
 }
-for (const [label, key] of [['latency', 'latency'], ['exactly-once', 'latencyExactlyOnce']] as const) {
-  const l = report[key] as Record<string, number> | undefined;
-  if (!l) continue;
+for (const l of (report.latencyRuns ?? []) as Array<Record<string, number> & { code?: string }>) {
+  const label = `${l.exactlyOnce ? 'exactly-once' : 'latency'}${l.code === 'this checkout' ? '' : ` (${l.code})`}`;
   process.stdout.write(`\n${label.padEnd(11)} ${fmt(l.rate!)} tx/s target (pgbench ${fmt(l.achievedTps ?? NaN)} tps), ${fmt(l.measuredMessages!)} messages: commit → broker ack ` +
     `p50 ${fmt(l.p50Ms!, 1)} ms, p99 ${fmt(l.p99Ms!, 1)} ms (target ≤ 25), max ${fmt(l.maxMs!, 1)} ms; peak RSS ${fmt(l.peakRssMb!, 1)} MB; CPU pressure ${fmt(l.cpuPressure! * 100)}%\n`);
+  process.stdout.write(`            CPU µs per transaction: streamer ${fmt(l.cpuUsPerTx!, 1)}, broker ${fmt(l.brokerCpuUsPerTx!, 1)}, walsender ${fmt(l.walsenderCpuUsPerTx!, 1)}; ` +
+    `commit → event p99 ${fmt(l.commitToEventP99Ms!, 1)} ms, event → append p99 ${fmt(l.eventToAppendP99Ms!, 1)} ms\n`);
+  const stages = (l as { transactionStagesMs?: Record<string, Record<string, number>> }).transactionStagesMs;
+  if (stages) {
+    process.stdout.write(`            ${fmt(l.kafkaTransactions!)} Kafka transactions (broker ${fmt(l.brokerCpuUsPerKafkaTx!)} CPU µs each); stage p50 / p90 / p99 ≤ ms: ` +
+      `${Object.entries(stages).map(([k, v]) => `${k} ${fmt(v.p50!, 1)} / ${fmt(v.p90!, 1)} / ${fmt(v.p99!, 1)}`).join(', ')}\n`);
+  }
   const b = (l as { recvBaseline?: Record<string, number> }).recvBaseline;
   if (b) process.stdout.write(`            baseline pg_recvlogical (test_decoding) commit → receipt p50 ${fmt(b.p50Ms!, 1)} ms, p99 ${fmt(b.p99Ms!, 1)} ms, max ${fmt(b.maxMs!, 1)} ms\n`);
 }

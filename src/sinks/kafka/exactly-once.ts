@@ -84,6 +84,7 @@ export class ExactlyOnceDelivery {
       let sent: OutMessage[] = [];
       let txn: TransactionalProducer | undefined;
       const replaced = new Map<OutMessage, OutMessage>();
+      const started = performance.now();
       try {
         await this.checkPositionTopic();
         await parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
@@ -95,12 +96,17 @@ export class ExactlyOnceDelivery {
         if (sent.length === 0 && relayed.length === 0) return; // nothing to write: the position moves with the next transaction
         const partitions = partitionsOf(sent);
         turns.next.open(partitions);
+        let stage = performance.now();
         await parts.deadline(txn.begin(partitions, position, relayed), `opening a transaction of "${txn.transactionalId}"`);
+        parts.metrics.recordTransactionStage('begin', stage);
+        stage = performance.now();
         while (p.pending.length > 0) {
           const chunk = takeChunk(p.pending, { ...parts.chunkLimits, single: p.single });
           await parts.produce(p, chunk, txn, replaced);
         }
-        await parts.deadline(txn.commit(), `committing a transaction of "${txn.transactionalId}"`);
+        parts.metrics.recordTransactionStage('produce', stage);
+        await parts.deadline(txn.commit((s, at) => parts.metrics.recordTransactionStage(s, at)), `committing a transaction of "${txn.transactionalId}"`);
+        parts.metrics.recordTransactionStage('transaction', started);
         parts.metrics.recordTransaction(true);
         turns.passTurn();
         return;

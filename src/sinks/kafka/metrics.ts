@@ -11,6 +11,10 @@ import { SampledTimer, Tally } from '../../metrics/tally.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { OutMessage } from './message.ts';
 
+/** The stages of an exactly-once transaction timed by `kafka_sink_transaction_stage_seconds` (docs/kafka.md, "Exactly once"). */
+export type TransactionStage = 'begin' | 'produce' | 'offsets' | 'end' | 'transaction';
+const TRANSACTION_STAGES: readonly TransactionStage[] = ['begin', 'produce', 'offsets', 'end', 'transaction'];
+
 /** One Kafka sink's counts and metrics. */
 export class KafkaSinkMetrics {
   /** Counted by the sink as it goes; `sent` and `deadLettered` by recordAcked(). */
@@ -18,6 +22,8 @@ export class KafkaSinkMetrics {
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly unrouted: Tally<'sinkName' | 'table'>;
   private readonly delivered: SinkEventCounter;
+  /** Labelled on the first transaction: sinks without exactlyOnce expose none. */
+  private stages: Map<TransactionStage, { observe(seconds: number): void }> | undefined;
 
   constructor(private readonly metrics: Metrics, private readonly sinkName: string, private readonly sinkType: string) {
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName, sinkType, table }));
@@ -53,6 +59,12 @@ export class KafkaSinkMetrics {
   /** A transaction of an exactly-once sink ended: committed, or aborted to be tried again. */
   recordTransaction(committed: boolean): void {
     this.metrics.kafkaSinkTransactions.inc({ sinkName: this.sinkName, result: committed ? 'committed' : 'aborted' });
+  }
+
+  /** One stage of an exactly-once transaction, started at `started` (performance.now()), just ended. */
+  recordTransactionStage(stage: TransactionStage, started: number): void {
+    this.stages ??= new Map(TRANSACTION_STAGES.map((s) => [s, this.metrics.kafkaSinkTransactionStageSeconds.labels({ sinkName: this.sinkName, stage: s })]));
+    this.stages.get(stage)?.observe((performance.now() - started) / 1000);
   }
 
   /** Messages an exactly-once sink did not write again: Kafka had them already (after a restart or an ambiguous commit). */

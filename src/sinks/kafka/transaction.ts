@@ -244,18 +244,22 @@ export class TransactionalProducer {
   /**
    * Commits the transaction begun by begin(): its messages and offsets become visible together, or
    * none of them. Protocol 2: EndTxn v5 answers with the epoch of the next transaction, whose
-   * sequence numbers start again at 0.
+   * sequence numbers start again at 0. `timed` is told when the offset commits and EndTxn ended.
    */
-  async commit(): Promise<void> {
+  async commit(timed?: (stage: 'offsets' | 'end', started: number) => void): Promise<void> {
     const identity = this.current();
     const staged = this.staged;
     const commits = this.stagedCommits;
     this.staged = undefined;
     this.stagedCommits = [];
     await this.guard(async () => {
+      let started = performance.now();
       await staged;
       if (commits.length > 0) await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
+      timed?.('offsets', started);
+      started = performance.now();
       await this.end(identity);
+      timed?.('end', started);
     });
     if (this.stagedPosition !== undefined) this.committedPosition = this.stagedPosition;
   }

@@ -40,8 +40,20 @@ async function readUncommitted(topic: string, ms: number): Promise<string[]> {
 
 const committedPosition = (transactionalId: string, positionTopic: string) => committedPositionOf(kafka.server.brokers, transactionalId, positionTopic);
 
-function exactlyOnceSink(name: string, topic: string, positionTopic: string, extra: Record<string, unknown> = {}) {
-  return makeKafkaSink(name, { hosts: kafka.server.brokers, topicFallback: topic, exactlyOnce: true, positionTopic, transactionalId: `eos-${topic}.{source}`, ...extra });
+function exactlyOnceSink(name: string, topic: string, positionTopic: string, extra: Record<string, unknown> = {}, metrics = createMetrics()) {
+  return makeKafkaSink(name, { hosts: kafka.server.brokers, topicFallback: topic, exactlyOnce: true, positionTopic, transactionalId: `eos-${topic}.{source}`, ...extra }, undefined, metrics);
+}
+
+/** How many times each stage of the sink's transactions was timed (kafka_sink_transaction_stage_seconds). */
+async function stageCounts(metrics: ReturnType<typeof createMetrics>, sinkName: string): Promise<Record<string, number>> {
+  const text = await metrics.registry.getSingleMetricAsString('kafka_sink_transaction_stage_seconds');
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(/_count\{([^}]*)\} (\d+)/g)) {
+    if (!m[1]!.includes(`sinkName="${sinkName}"`)) continue;
+    const stage = /stage="([^"]+)"/.exec(m[1]!)?.[1];
+    if (stage !== undefined) counts[stage] = Number(m[2]);
+  }
+  return counts;
 }
 
 describe('exactly-once sink', () => {
@@ -49,10 +61,13 @@ describe('exactly-once sink', () => {
     const topic = await kafka.createTopic({ prefix: 'eos', partitions: 3 });
     const positionTopic = uniqueTopic('positions');
     ownTopics.push(positionTopic);
-    const first = await exactlyOnceSink('eos1', topic, positionTopic);
+    const metrics = createMetrics();
+    const first = await exactlyOnceSink('eos1', topic, positionTopic, {}, metrics);
     await first.write(changes(1, 4));
     await first.write(changes(5, 6));
     await first.close();
+    // Each transaction's stages are timed once.
+    expect(await stageCounts(metrics, 'eos1')).toEqual({ begin: 2, produce: 2, offsets: 2, end: 2, transaction: 2 });
     expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toEqual({ lsn: 6n, index: 2, stream: '7000000000000000001/slot' });
 
     // A restarted instance gets a replay (the source's store was behind): what Kafka has is not written again.
