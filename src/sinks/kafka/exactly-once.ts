@@ -3,9 +3,10 @@
  * each batch is one Kafka transaction per source, holding the batch's messages and the position it
  * completes, so "in Kafka" and "position recorded" never disagree.
  *
- * Each source has transactional producers that take turns, and the next one opens its transaction
- * while the current one's runs (txn-turns.ts, transaction.ts): a transaction then costs the
- * produce requests beside the position's offset commit, and EndTxn.
+ * Each source has transactional producers that take turns, and with transaction protocol 1 the next
+ * one opens its transaction while the current one's runs (txn-turns.ts, transaction.ts): a
+ * transaction then costs the produce requests beside the position's offset commit, and EndTxn;
+ * with protocol 2, the produce requests, the offset commit and EndTxn.
  *
  * On the first batch of a source (and after any failure) the producers are (re)initialised and the
  * positions read back; events at or before the latest are in Kafka already and are dropped. The source

@@ -6,8 +6,8 @@
  * A batch's transaction: prepare() (the first time, and after any failure: InitProducerId, which
  * fences older instances and completes the transaction a crashed one left open, then the committed
  * position is read back with require_stable, and the transaction protocol chosen, txn-v2.ts) →
- * open() while the other producer's transaction runs (txn-turns.ts) → begin() (what open() did
- * not add) → record batches stamped by stamp() → commit() (TxnOffsetCommit of the position or of
+ * open() while the other producer's transaction runs (protocol 1 only; txn-turns.ts) → begin()
+ * (what open() did not add) → record batches stamped by stamp() → commit() (TxnOffsetCommit of the position or of
  * the relayed offsets, EndTxn; with protocol 2 the next transaction's epoch). After a failure,
  * failed() makes the next prepare() ask for a new epoch with the current one (KIP-360): the open
  * transaction is aborted and the sequences start again at 0. If another instance took the
@@ -74,7 +74,7 @@ export class TransactionalProducer {
   /** The offset commits of the open transaction (begin()), awaited by commit(). */
   private staged: Promise<void> | undefined;
   private stagedPosition: StreamPosition | undefined;
-  /** Offsets whose partition is not in the transaction yet: committed after the produce requests (protocol 2, begin()). */
+  /** Protocol 2: the offsets, committed after the produce requests (begin()). */
   private stagedCommits: GroupCommit[] = [];
   private version: 1 | 2 = 1;
   /** What the open transaction has on the coordinator. */
@@ -158,29 +158,27 @@ export class TransactionalProducer {
   };
 
   /**
-   * Opens this producer's next transaction early, while the other producer's runs (txn-turns.ts),
-   * so that its batch finds the coordinator's part done: protocol 1 adds `partitions` (the other
-   * batch's: the next one usually writes the same) and the position group (AddPartitionsToTxn,
-   * AddOffsetsToTxn); protocol 2 commits the position this producer already holds again
-   * (TxnOffsetCommit, which adds the group's partition; the batch's commit replaces it). Nothing
-   * of it is visible, and nothing changes if the transaction ends empty: if no batch comes within
-   * MAX_OPEN_IDLE_MS it is committed as it is, long before the brokers' transactionTimeout would
-   * abort it. A failure only makes the next prepare() start afresh.
+   * Protocol 1: opens this producer's next transaction early, while the other producer's runs
+   * (txn-turns.ts), so that its batch finds the coordinator's part done: adds `partitions` (the
+   * other batch's: the next one usually writes the same) and the position group
+   * (AddPartitionsToTxn, AddOffsetsToTxn). Nothing of it is visible, and nothing changes if the
+   * transaction ends empty: if no batch comes within MAX_OPEN_IDLE_MS it is committed as it is,
+   * long before the brokers' transactionTimeout would abort it. A failure only makes the next
+   * prepare() start afresh.
+   *
+   * Protocol 2 opens nothing early: its only way to add the group's partition ahead is to commit
+   * the held position again (TxnOffsetCommit), and that second offset commit per transaction cost
+   * the broker more CPU (≈ 1.6 ms of ≈ 4.7 per transaction of 50 events) than the round trip it
+   * saves (docs/benchmarks.md, "Exactly-once latency, session 2026-12-07 afternoon").
    */
   open(partitions: ReadonlyMap<string, ReadonlySet<number>>): void {
-    if (this.dirty || this.refused !== undefined || this.opening !== undefined || this.added.groups.size > 0) return;
-    const position = this.committedPosition;
-    if (this.version === 2 && position === undefined) return;
+    if (this.version === 2 || this.dirty || this.refused !== undefined || this.opening !== undefined || this.added.groups.size > 0) return;
     const identity = this.current();
     this.opening = (async () => {
       try {
-        if (this.version === 1) {
-          if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
-          for (const [topic, list] of partitions) for (const partition of list) this.added.partitions.add(partitionKey(topic, partition));
-          await this.requests.addOffsets(identity, this.positionGroup);
-        } else {
-          await this.requests.commitOffsets(identity, this.positionCommit(position!));
-        }
+        if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
+        for (const [topic, list] of partitions) for (const partition of list) this.added.partitions.add(partitionKey(topic, partition));
+        await this.requests.addOffsets(identity, this.positionGroup);
         this.added.groups.add(this.positionGroup);
         this.idleTimer = setTimeout(() => this.endIdle(), Math.min(MAX_OPEN_IDLE_MS, this.requests.transactionTimeoutMs / 4));
         (this.idleTimer as { unref?: () => void }).unref?.();
@@ -201,12 +199,13 @@ export class TransactionalProducer {
    * at once would save nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until
    * the first is logged.)
    *
-   * Protocol 2: nothing to send first: the produce requests add their partitions. Offsets of a
-   * group whose partition is in the transaction already (open()) go beside them; the others after
-   * them (commit()), not beside: a produce request that meets the coordinator busy adding another
-   * partition is retried by the brokers only after add.partitions.to.txn.retry.backoff.ms (20 ms).
+   * Protocol 2: nothing to send first: the produce requests add their partitions; the offsets go
+   * after them (commit()), not beside: a produce request that meets the coordinator busy adding
+   * another partition is retried by the brokers only after add.partitions.to.txn.retry.backoff.ms
+   * (20 ms).
    *
-   * Round trips after an early open(): the produce requests beside TxnOffsetCommit, then EndTxn.
+   * Round trips: protocol 1 after an early open(), the produce requests beside TxnOffsetCommit,
+   * then EndTxn; protocol 2, the produce requests, TxnOffsetCommit, EndTxn.
    */
   async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
     await this.settleOpening();
@@ -218,9 +217,7 @@ export class TransactionalProducer {
     this.staged = undefined;
     this.stagedCommits = [];
     if (this.version === 2) {
-      const now = commits.filter((c) => added.groups.has(c.group));
-      this.stagedCommits = commits.filter((c) => !added.groups.has(c.group));
-      if (now.length > 0) this.stage(Promise.all(now.map((c) => this.requests.commitOffsets(identity, c))));
+      this.stagedCommits = commits;
       return;
     }
     const missing = new Map<string, Set<number>>();

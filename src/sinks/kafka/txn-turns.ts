@@ -7,7 +7,7 @@
  * of the transaction, and until it has, a transaction of the same transactional id is refused
  * (CONCURRENT_TRANSACTIONS, asked again after a wait; with transaction protocol 2 the brokers wait
  * themselves, 20 ms by default). Why three: while one producer's transaction runs, the next one's
- * is opened early (TransactionalProducer.open()); with three, the next one's last transaction
+ * is opened early (TransactionalProducer.open(), protocol 1); with three, the next one's last transaction
  * ended a whole transaction before, so its markers are written and opening it waits for nothing
  * (with two it would start the moment its own commit was answered, and wait for those markers).
  * Transactions still never overlap: the next one starts only after the previous one's EndTxn
