@@ -5,7 +5,7 @@
  * `auto.create.topics.enable`. No retries and short deadlines: an unreachable broker is a FAIL
  * within seconds. Verdicts come from kafka-eval.ts.
  */
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes } from '../../kafka/library/admin.ts';
 import { describeError } from '../../core/errors.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import type { KafkaClientOptions } from '../../kafka/client-spec.ts';

@@ -2,7 +2,7 @@
  * The Kafka client as the sink uses it: which of its calls, how long they may take and how retries
  * are spaced. Imports @platformatic/kafka, so it is loaded only with the sink (lazily, by spec.ts).
  */
-import { Producer, compressionsAlgorithms } from '@platformatic/kafka';
+import { Producer, compressionsAlgorithms } from '../../kafka/library/producer.ts';
 import { kafkaConnectionOptions } from '../../kafka/client-options.ts';
 import type { Compressor } from './record-batches.ts';
 import type { KafkaSinkOptions } from './spec.ts';

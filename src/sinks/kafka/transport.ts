@@ -7,7 +7,8 @@
  * it did not acknowledge are sent again. The record batches go to the socket as they are, not
  * joined with the request's header into a fresh buffer as the library's `send` would (request-splice.ts).
  */
-import { Writer, produceV10, produceV11, produceV3, produceV4, produceV5, produceV6, produceV7, produceV8, type ClusterMetadata, type Producer } from '@platformatic/kafka';
+import type { ClusterMetadata, Producer } from '@platformatic/kafka';
+import { Writer, produceV10, produceV11, produceV3, produceV4, produceV5, produceV6, produceV7, produceV8 } from '../../kafka/library/protocol.ts';
 import { highestCommonVersion } from './api-version.ts';
 import { expectSplice, splitBody } from './request-splice.ts';
 import { encodeProduceRequest, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION, type ProduceTopic } from '../../kafka/protocol/produce-request.ts';

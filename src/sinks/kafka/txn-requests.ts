@@ -21,8 +21,8 @@ import {
   offsetFetchV7, offsetFetchV8, offsetFetchV9,
   txnOffsetCommitV0, txnOffsetCommitV1, txnOffsetCommitV2, txnOffsetCommitV3, txnOffsetCommitV4,
   apiVersionsV3,
-  type Connection, type Producer,
-} from '@platformatic/kafka';
+} from '../../kafka/library/protocol.ts';
+import type { Connection, Producer } from '@platformatic/kafka';
 import { highestCommonVersion } from './api-version.ts';
 import { endTxnV5, transactionProtocol, txnOffsetCommitV5 } from './txn-v2.ts';
 import { errorNames } from './outcome.ts';

@@ -11,7 +11,7 @@
  * is finalized at 2 or more (ApiVersions v3+). Produce v12 and TxnOffsetCommit v5 are v11 and v4 on
  * the wire; only EndTxn v5's answer is new.
  */
-import { Reader, ResponseError, createAPI, endTxnV4, txnOffsetCommitV4 } from '@platformatic/kafka';
+import { Reader, ResponseError, createAPI, endTxnV4, txnOffsetCommitV4 } from '../../kafka/library/protocol.ts';
 import { highestCommonVersion, type BrokerApi } from './api-version.ts';
 
 export const PRODUCE_KEY = 0;

@@ -4,7 +4,8 @@
  * committed only after that copy was acknowledged (`flush` before the commit). A failed copy is
  * sent again by the next acknowledgement attempt; nothing is skipped while the topic is unwritable.
  */
-import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { MessageToProduce } from '@platformatic/kafka';
+import { Producer } from '../../kafka/library/producer.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import { StreamerError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';

@@ -28,7 +28,8 @@
  *   commits, never before it; answers of fetches sent before a new assignment are dropped, so the
  *   stream re-reads from the committed offsets (stable-offsets.ts).
  */
-import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Message, MessagesStream } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels } from '../../kafka/library/consumer.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import type { Component } from '../../core/component.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
