@@ -204,10 +204,10 @@ class Streamer {
 }
 
 function streamerConfig(
-  dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false, compared = false,
+  dir: string, slot: string, publication: string, topic: string, batchSize: number, flushInterval: string, exactlyOnce = false,
 ): string {
-  // Not for --compare's checkout, which may not know the key.
-  const gc = args['memory-target'] === undefined || compared ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
+  // --compare's checkout too (so both run with the same target): it must know the key (main does since 2026-12-07).
+  const gc = args['memory-target'] === undefined ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
   return `${gc}${benchSourceToml({ dir, pg: PG, publication, slot, batchSize, flushInterval, extra: process.env.BENCH_SOURCE_EXTRA })}
 [sink.kafka]
 type = "kafka"
@@ -382,7 +382,7 @@ async function runStreamerToKafka(run: number, slot: string, publication: string
   await createBenchTopic(admin, topic, PARTITIONS);
   try {
     const brokerBefore = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce, main !== MAIN), main);
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, BATCH_SIZE, '100ms', exactlyOnce), main);
     await streamer.waitFor(`persisted position ${formatLsn(end)}`, () => streamer.persisted() >= end, 900_000);
     const brokerAfter = BROKER_PID === undefined ? undefined : sampleProc(BROKER_PID)?.cpuUs;
     const wallMs = performance.now() - streamer.started;

@@ -122,8 +122,8 @@ async function runCopy(run: number): Promise<Measured> {
 }
 
 function streamerConfig(dir: string, slot: string, sink: string, tree: Measured['tree']): string {
-  // Not for --compare's checkout, which may not know the key.
-  const gc = args['memory-target'] === undefined || tree !== 'this' ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
+  // --compare's checkout too (the same target for both): it must know the key (main does since 2026-12-07).
+  const gc = args['memory-target'] === undefined ? '' : `memoryTarget = ${JSON.stringify(args['memory-target'])}\n`;
   return `${gc}
 http = "127.0.0.1:0"
 boltdb = "${join(dir, 'state.db')}"
