@@ -5,6 +5,7 @@
  * loads: the sink no consumer, admin or schema-registry code, the source no admin code.
  */
 import { describe, expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as index from '@platformatic/kafka';
 import * as admin from '../../../src/kafka/library/admin.ts';
@@ -41,6 +42,18 @@ describe('the library by path', () => {
 });
 
 describe('what a component loads of the library', () => {
+  test('no file under src/ imports the package index for a value (type-only imports load nothing)', () => {
+    // Bun's own scanner drops type-only imports, which is what counts here.
+    const transpiler = new Bun.Transpiler({ loader: 'ts' });
+    const files = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(100);
+    const offenders = files.filter((f) => transpiler.scanImports(readFileSync(join(ROOT, 'src', f), 'utf8').replace(/^#!.*/, '')).some((i) => i.path === '@platformatic/kafka'));
+    expect(offenders).toEqual([]);
+    // The scanner does see a value import of the index (so the check above can fail).
+    expect(transpiler.scanImports("import { Producer } from '@platformatic/kafka';").map((i) => i.path)).toEqual(['@platformatic/kafka']);
+  });
+
+
   const notForAProducer = (file: string) =>
     file === 'index.js' || file.startsWith('(package)') || file.startsWith('clients/consumer/') || file.startsWith('clients/admin/') || file.startsWith('registries/confluent');
 
