@@ -503,7 +503,7 @@ async function latencyPhase(exactlyOnce = false, main = MAIN): Promise<Record<st
   writeFileSync(script, benchRowsSql(table, `nextval('${table}_ids')`, `currval('${table}_ids')`).trim() + ';\n');
   try {
     // Latency settings: a batch goes FLUSH_INTERVAL after its first event (or when 1,000 are in).
-    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL, exactlyOnce, main !== MAIN), main);
+    const streamer = new Streamer(dir, streamerConfig(dir, slot, publication, topic, 1000, FLUSH_INTERVAL, exactlyOnce), main);
     await streamer.waitFor('streaming', () => streamer.startupMs > 0, 60_000);
     const total = WARMUP + SECONDS;
     const recv = args.baseline ? startRecvLatency(PG, recvSlot) : undefined;
