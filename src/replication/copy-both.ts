@@ -3,7 +3,7 @@
  * (the CopyBoth sub-protocol): XLogData and primary keepalive from the server, standby status
  * update from us. https://www.postgresql.org/docs/current/protocol-replication.html
  */
-import { readUint32BE } from '../core/bytes.ts';
+import { readInt32BE, readUint32BE } from '../core/bytes.ts';
 import { nowMicros } from '../core/time.ts';
 import { isLsn, type Lsn } from './lsn.ts';
 
@@ -130,6 +130,17 @@ export function xlogDataStartNumber(payload: Uint8Array, start = 0): number {
 }
 
 /**
+ * The big-endian signed 64-bit integer at bytes[at] (an LSN, a pgoutput timestamp) as a number, or
+ * NaN when it is not a safe integer (beyond ±2^53: PostgreSQL's infinite timestamps). The caller
+ * checked the bounds. The byte paths' alternative to a DataView and a bigint.
+ */
+export function readInt64Number(bytes: Uint8Array, at: number): number {
+  const high = readInt32BE(bytes, at);
+  if (high >= 0x20_0000 || high < -0x20_0000) return Number.NaN;
+  return high * 0x1_0000_0000 + readUint32BE(bytes, at + 4);
+}
+
+/**
  * Encodes a standby status update (34 bytes), to be sent as a CopyData payload.
  *
  * | Byte1('r') | Int64 written | Int64 flushed | Int64 applied | Int64 client clock (µs) | Byte1 reply requested |
@@ -179,4 +190,26 @@ export function pgTimeToIso(us: bigint): string {
   }
   const iso = new Date(Number(millis)).toISOString(); // ...ss.mmmZ
   return iso.slice(0, -1) + String(micros).padStart(3, '0') + 'Z';
+}
+
+const PG_EPOCH_OFFSET_MICROS_NUMBER = Number(PG_EPOCH_OFFSET_MICROS);
+/** The second pgMicrosToIso formatted last, and its text up to the fraction ("2024-05-06T07:08:09."). */
+let isoSecond = Number.NaN;
+let isoSecondText = '';
+
+/**
+ * pgTimeToIso for µs held in a number (readInt64Number), with the same text: consecutive commits
+ * nearly always fall in the same second, whose date and time are formatted once. `us` is a safe
+ * integer; beyond 2^53 once moved to the Unix epoch, pgTimeToIso formats it.
+ */
+export function pgMicrosToIso(us: number): string {
+  const unixMicros = us + PG_EPOCH_OFFSET_MICROS_NUMBER;
+  if (!Number.isSafeInteger(unixMicros)) return pgTimeToIso(BigInt(us));
+  const second = Math.floor(unixMicros / 1_000_000);
+  if (second !== isoSecond) {
+    isoSecondText = new Date(second * 1000).toISOString().slice(0, -4); // ...ss.
+    isoSecond = second;
+  }
+  const fraction = unixMicros - second * 1_000_000;
+  return isoSecondText + (fraction < 100_000 ? String(1_000_000 + fraction).slice(1) : String(fraction)) + 'Z';
 }

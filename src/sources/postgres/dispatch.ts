@@ -17,7 +17,9 @@ import { PgoutputDecodeError } from '../../pgoutput/errors.ts';
 import type { PgoutputMessage } from '../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../pgoutput/relations.ts';
 import { TypeRegistry } from '../../pgtypes/index.ts';
-import { decodeCopyBothMessage, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../../replication/copy-both.ts';
+import {
+  decodeCopyBothMessage, pgMicrosToIso, pgTimeToIso, readInt64Number, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData,
+} from '../../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
 import type { PipelineItem, SourceOutput } from '../source.ts';
 import { readCatalog } from './catalog.ts';
@@ -26,13 +28,21 @@ import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
 import type { PositionTracker } from './position-tracker.ts';
 import type { PostgresSourceMetrics } from './source-metrics.ts';
-import { pgTimeToUnixMs, type WalWatch } from './wal-watch.ts';
+import { PG_EPOCH_MS, pgTimeToUnixMs, type WalWatch } from './wal-watch.ts';
 import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
 import { StreamJoin } from './snapshot/stream-join.ts';
 import type { ChunkWindow } from './snapshot/window.ts';
 
-/** CopyData type of XLogData ('w'). */
+/** CopyData type of XLogData ('w') and of a primary keepalive ('k'). */
 const XLOGDATA = 0x77;
+const KEEPALIVE = 0x6b;
+/** pgoutput Begin ('B': final LSN, commit time, xid) and Commit ('C': flags, commit LSN, end LSN, commit time): their sizes. */
+const BEGIN = 0x42;
+const BEGIN_LENGTH = 21;
+const COMMIT = 0x43;
+const COMMIT_LENGTH = 26;
+/** A keepalive: 'k', end of WAL, server clock, reply requested. */
+const KEEPALIVE_LENGTH = 18;
 
 /** What the dispatch reads from: the replication session (pausing stops reading the socket). */
 export interface StreamReader {
@@ -87,8 +97,12 @@ export class ChangeDispatch {
   private readonly log: Logger;
   private readonly warnedKinds = new Set<string>();
   private received: Lsn = 0n;
-  /** The highest WAL start the hot path read (a number: no allocation per event); see receivedLsn. */
+  /** The highest WAL start the byte paths read (a number: no allocation per message); see receivedLsn. */
   private receivedRow = 0;
+  /** The last keepalive's end of WAL, and its halves as read (the next keepalive often repeats it). */
+  private keepaliveEnd: Lsn = 0n;
+  private keepaliveHigh = -1;
+  private keepaliveLow = -1;
   eventCount = 0;
   eventErrors = 0;
   /** Snapshot chunk marks pushed but not yet acknowledged (source.ts ack). */
@@ -185,22 +199,88 @@ export class ChangeDispatch {
   }
 
   private handleCopyData(bytes: Uint8Array, start: number, end: number): void {
-    if (bytes[start] === XLOGDATA && end - start >= XLOGDATA_DATA_OFFSET + 5 && this.handleRowChange(bytes, start, end)) return;
+    const type = bytes[start];
+    if (type === XLOGDATA && end - start >= XLOGDATA_DATA_OFFSET + 5) {
+      const tag = bytes[start + XLOGDATA_DATA_OFFSET];
+      if (tag === BEGIN ? this.handleBegin(bytes, start, end) : tag === COMMIT ? this.handleCommit(bytes, start, end) : this.handleRowChange(bytes, start, end)) return;
+    } else if (type === KEEPALIVE && end - start >= KEEPALIVE_LENGTH) {
+      // Read in place (no view, no object): the walsender sends one each time it waits for WAL, so about one per transaction at steady rates.
+      const high = readUint32BE(bytes, start + 1);
+      const walEnd = high === this.keepaliveHigh && readUint32BE(bytes, start + 5) === this.keepaliveLow
+        ? this.keepaliveEnd
+        : this.keepaliveLsn(high, readUint32BE(bytes, start + 5));
+      this.onKeepalive(walEnd, bytes[start + 17] !== 0);
+      return;
+    }
     const message = decodeCopyBothMessage(bytes.subarray(start, end));
     if (message.tag === 'keepalive') {
-      if (message.walEnd > this.received) this.received = message.walEnd;
-      // Between transactions everything up to walEnd was sent, so once what was pushed before is
-      // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
-      if (this.txn === undefined) {
-        this.options.wal.commits.caughtUp();
-        if (message.walEnd > this.tracker.lastPushed) this.pushPosition(message.walEnd);
-        this.join.idle(message.walEnd);
-      }
-      if (message.replyRequested) this.options.sendStatus();
+      this.onKeepalive(message.walEnd, message.replyRequested);
       return;
     }
     if (message.walStart > this.received) this.received = message.walStart;
     this.handleXLogData(message);
+  }
+
+  /** The LSN of a keepalive's halves, kept for the next keepalive, which often repeats it. */
+  private keepaliveLsn(high: number, low: number): Lsn {
+    this.keepaliveHigh = high;
+    this.keepaliveLow = low;
+    this.keepaliveEnd = (BigInt(high) << 32n) | BigInt(low);
+    return this.keepaliveEnd;
+  }
+
+  private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
+    if (walEnd > this.received) this.received = walEnd;
+    // Between transactions everything up to walEnd was sent, so once what was pushed before is
+    // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
+    if (this.txn === undefined) {
+      this.options.wal.commits.caughtUp();
+      if (walEnd > this.tracker.lastPushed) this.pushPosition(walEnd);
+      this.join.idle(walEnd);
+    }
+    if (replyRequested) this.options.sendStatus();
+  }
+
+  /**
+   * An XLogData holding a Begin, read in place: the same transaction as the general path's 'begin'
+   * makes, without decoding the message into objects. False (the general path then takes it, and
+   * reports what is wrong) when it is short or holds values a number cannot (an infinite time).
+   */
+  private handleBegin(bytes: Uint8Array, start: number, end: number): boolean {
+    const base = start + XLOGDATA_DATA_OFFSET;
+    if (end - base < BEGIN_LENGTH) return false;
+    const walStart = xlogDataStartNumber(bytes, start);
+    const commitTime = readInt64Number(bytes, base + 9);
+    if (walStart < 0 || Number.isNaN(commitTime)) return false;
+    if (walStart > this.receivedRow) this.receivedRow = walStart;
+    const finalLsn = (BigInt(readUint32BE(bytes, base + 1)) << 32n) | BigInt(readUint32BE(bytes, base + 5));
+    this.beginTransaction(readUint32BE(bytes, base + 17), finalLsn, pgMicrosToIso(commitTime), commitTime / 1000 + PG_EPOCH_MS);
+    return true;
+  }
+
+  /** An XLogData holding a Commit, read in place (see handleBegin). */
+  private handleCommit(bytes: Uint8Array, start: number, end: number): boolean {
+    const base = start + XLOGDATA_DATA_OFFSET;
+    if (end - base < COMMIT_LENGTH) return false;
+    const walStart = xlogDataStartNumber(bytes, start);
+    if (walStart < 0) return false;
+    if (walStart > this.receivedRow) this.receivedRow = walStart;
+    this.commitTransaction((BigInt(readUint32BE(bytes, base + 10)) << 32n) | BigInt(readUint32BE(bytes, base + 14)));
+    return true;
+  }
+
+  private beginTransaction(xid: number, finalLsn: Lsn, commitTime: string, commitMs: number): void {
+    this.txn = { xid, commitLsn: finalLsn, commitTime, skip: finalLsn < this.tracker.skipBefore, commitMs, changes: 0 };
+    this.options.wal.commits.begin(finalLsn, commitMs, !this.txn.skip);
+    // A chunk due before this transaction goes out first (only once pushed can this one follow).
+    this.join.begin(xid, finalLsn);
+  }
+
+  private commitTransaction(endLsn: Lsn): void {
+    const txn = this.txn;
+    if (txn && !txn.skip) this.pushPosition(endLsn);
+    this.txn = undefined;
+    if (txn) this.join.committed(txn.xid, endLsn);
   }
 
   /**
@@ -245,25 +325,11 @@ export class ChangeDispatch {
     }
     switch (message.tag) {
       case 'begin':
-        this.txn = {
-          xid: message.xid,
-          commitLsn: message.finalLsn,
-          commitTime: pgTimeToIso(message.commitTime),
-          skip: message.finalLsn < this.tracker.skipBefore,
-          commitMs: pgTimeToUnixMs(message.commitTime),
-          changes: 0,
-        };
-        this.options.wal.commits.begin(message.finalLsn, this.txn.commitMs, !this.txn.skip);
-        // A chunk due before this transaction goes out first (only once pushed can this one follow).
-        this.join.begin(message.xid, message.finalLsn);
+        this.beginTransaction(message.xid, message.finalLsn, pgTimeToIso(message.commitTime), pgTimeToUnixMs(message.commitTime));
         return;
-      case 'commit': {
-        const txn = this.txn;
-        if (txn && !txn.skip) this.pushPosition(message.endLsn);
-        this.txn = undefined;
-        if (txn) this.join.committed(txn.xid, message.endLsn);
+      case 'commit':
+        this.commitTransaction(message.endLsn);
         return;
-      }
       case 'relation':
         this.relations.apply(message);
         this.learnFromCatalog(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);

@@ -24,7 +24,8 @@ export interface WalWatchSettings {
   heartbeatEvents: boolean;
 }
 
-const PG_EPOCH_MS = Number(PG_EPOCH_OFFSET_MICROS / 1000n);
+/** The PostgreSQL epoch (2000-01-01 UTC) in Unix ms. */
+export const PG_EPOCH_MS = Number(PG_EPOCH_OFFSET_MICROS / 1000n);
 
 /** A pgoutput commit time (µs since 2000-01-01) as Unix milliseconds. */
 export function pgTimeToUnixMs(us: bigint): number {

@@ -3,8 +3,10 @@ import {
   decodeCopyBothMessage,
   encodeStandbyStatusUpdate,
   PG_EPOCH_OFFSET_MICROS,
+  pgMicrosToIso,
   pgTimeMicrosNow,
   pgTimeToIso,
+  readInt64Number,
   ReplicationDecodeError,
   XLOGDATA_DATA_OFFSET,
   xlogDataStartNumber,
@@ -138,5 +140,23 @@ describe('PostgreSQL time', () => {
     expect(pgTimeToIso(0x7fff_ffff_ffff_ffffn)).toBe('infinity');
     expect(pgTimeToIso(-0x8000_0000_0000_0000n)).toBe('-infinity');
     expect(() => pgTimeToIso(0x7fff_ffff_ffff_fffen)).toThrow(RangeError);
+  });
+
+  test('pgMicrosToIso: the text of pgTimeToIso, from a number', () => {
+    const random = randomSource(20261207);
+    const values = [0, 1, -1, -1000, -1001, 999_999, 1_000_000, -999_999, -1_000_000, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53 - 946_684_800_000_000, 2 ** 53 - 946_684_800_000_001];
+    // Consecutive values in one second and across seconds (the cached prefix), and anywhere in ±285 years.
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(random() * 3_000_000) + 787_000_000_000_000);
+    for (let i = 0; i < 2000; i++) values.push(Math.floor((random() * 2 - 1) * (2 ** 53 - 1)));
+    for (const us of values) expect(pgMicrosToIso(us)).toBe(pgTimeToIso(BigInt(us)));
+  });
+
+  test('readInt64Number: safe integers as numbers, NaN beyond', () => {
+    const at = (value: bigint) => readInt64Number(new FrameWriter().u8(0).u64(value).finish(), 1);
+    for (const value of [0n, 1n, -1n, 0xffff_ffffn, 0x1_0000_0000n, -0x1_0000_0000n, 2n ** 53n - 1n, -(2n ** 53n)]) expect(at(value)).toBe(Number(value));
+    expect(at(2n ** 53n)).toBeNaN();
+    expect(at(-(2n ** 53n) - 1n)).toBeNaN();
+    expect(at(0x7fff_ffff_ffff_ffffn)).toBeNaN();
+    expect(at(-0x8000_0000_0000_0000n)).toBeNaN();
   });
 });
