@@ -51,7 +51,7 @@ function setup(skipBefore = 0n) {
   };
   feed(xlog(0x10n, {
     tag: 'relation', xid: undefined, relationId: RELATION, namespace: 'public', name: 't', replicaIdentity: 'd',
-    columns: [{ flags: 1, name: 'id', typeOid: 23, typeModifier: -1 }],
+    columns: [{ flags: 1, isKey: true, name: 'id', typeOid: 23, typeModifier: -1 }],
   }));
   return { dispatch, tracker, wal, items, feed, statusRequests: () => statusRequests };
 }
