@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
 import type { Metrics } from '../metrics/catalogue.ts';
+import { HistogramSeries } from '../metrics/histogram-series.ts';
 import { retryDelay } from '../core/backoff.ts';
 import { Batch } from './batch.ts';
 import { POSITION_ONLY_BYTES, belowLowWater, isFull, sealWhenIdle, type BufferBounds } from './batch-policy.ts';
@@ -62,16 +63,13 @@ function pipelineMetrics(
     if (now > acksAdded) acks.inc(now - acksAdded);
     acksAdded = now;
   });
-  // Every series is exposed from the start (at 0), so rate() has a first sample.
-  metrics.pipelineBatchEvents.zero({ source });
+  // Every series is exposed from the start (at 0), so rate() has a first sample. The histograms are
+  // observed per batch, so in plain numbers added when collected (metrics/histogram-series.ts).
   metrics.pipelineAcks.inc({ source }, 0);
-  for (const { name: sink } of sinks) {
-    metrics.pipelineDeliverySeconds.zero({ source, sink });
-    metrics.pipelineRetries.inc({ source, sink }, 0);
-  }
+  for (const { name: sink } of sinks) metrics.pipelineRetries.inc({ source, sink }, 0);
   return {
-    batchEvents: metrics.pipelineBatchEvents.labels({ source }),
-    delivery: new Map(sinks.map((s) => [s.name, metrics.pipelineDeliverySeconds.labels({ source, sink: s.name })])),
+    batchEvents: new HistogramSeries(metrics, metrics.pipelineBatchEvents, { source }),
+    delivery: new Map(sinks.map((s) => [s.name, new HistogramSeries(metrics, metrics.pipelineDeliverySeconds, { source, sink: s.name })])),
     retries: new Map(sinks.map((s) => [s.name, metrics.pipelineRetries.labels({ source, sink: s.name })])),
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The Kafka sink's counts (its `stats()` line) and Prometheus metrics: messages and bytes per topic,
  * dead-lettered and unrouted messages, failed events per table, encoding time per table, produce
- * requests. Nothing here calls prom-client per event (metrics/tally.ts): per-topic and per-table
- * sums are added once per produce request or batch, unrouted events when scraped, and the
- * encoding time is observed for a sample of the events.
+ * requests. Nothing here calls prom-client per event or per batch (metrics/tally.ts,
+ * metrics/histogram-series.ts): counts and produce times are added when the metrics are collected,
+ * and the encoding time is observed for a sample of the events.
  */
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
+import { HistogramSeries } from '../../metrics/histogram-series.ts';
 import { SampledTimer, Tally } from '../../metrics/tally.ts';
 import { SinkEventCounter } from '../count-events.ts';
 import type { OutMessage } from './message.ts';
@@ -24,12 +25,18 @@ export class KafkaSinkMetrics {
   private readonly delivered: SinkEventCounter;
   /** Labelled on the first transaction: sinks without exactlyOnce expose none. */
   private stages: Map<TransactionStage, { observe(seconds: number): void }> | undefined;
+  /** Per produce request and per batch: in plain numbers, added when the metrics are collected. */
+  private readonly produceSeconds: HistogramSeries<'sinkName'>;
+  private readonly messages: Tally<'sinkName' | 'topic'>;
+  private readonly bytes: Tally<'sinkName' | 'topic'>;
 
   constructor(private readonly metrics: Metrics, private readonly sinkName: string, private readonly sinkType: string) {
     this.encodeTimes = new SampledTimer(metrics.sinkEventProcessingTime, (table) => ({ sinkName, sinkType, table }));
     this.unrouted = new Tally(metrics, metrics.kafkaSinkUnroutedEvents, (table) => ({ sinkName, table }));
     this.delivered = new SinkEventCounter(metrics, sinkName, sinkType);
-    metrics.kafkaSinkProduceSeconds.zero({ sinkName });
+    this.produceSeconds = new HistogramSeries(metrics, metrics.kafkaSinkProduceSeconds, { sinkName });
+    this.messages = new Tally(metrics, metrics.kafkaSinkMessages, (topic) => ({ sinkName, topic }));
+    this.bytes = new Tally(metrics, metrics.kafkaSinkBytes, (topic) => ({ sinkName, topic }));
   }
 
   /** The sink's `stats()` line. */
@@ -53,7 +60,7 @@ export class KafkaSinkMetrics {
   /** One produce request, started at `started` (performance.now()), and the error codes it failed with. */
   recordProduce(started: number, errorCodes: Iterable<string>): void {
     for (const error of errorCodes) this.metrics.kafkaSinkProduceErrors.inc({ sinkName: this.sinkName, error });
-    this.metrics.kafkaSinkProduceSeconds.observe({ sinkName: this.sinkName }, (performance.now() - started) / 1000);
+    this.produceSeconds.observe((performance.now() - started) / 1000);
   }
 
   /** A transaction of an exactly-once sink ended: committed, or aborted to be tried again. */
@@ -87,24 +94,14 @@ export class KafkaSinkMetrics {
   recordAcked(acked: readonly OutMessage[]): void {
     if (acked.length === 0) return;
     this.counts.sent += acked.length;
-    const perTopic = new Map<string, { messages: number; bytes: number }>();
-    const deadLettered = new Map<string, { topic: string; reason: string; count: number }>();
-    // Consecutive messages nearly always share their topic: counted as runs, one map update per run.
+    let deadLettered: Map<string, { topic: string; reason: string; count: number }> | undefined;
+    // Consecutive messages nearly always share their topic: counted as runs, one addition per run.
     let runTopic = '';
     let runMessages = 0;
     let runBytes = 0;
-    const addRun = () => {
-      if (runMessages === 0) return;
-      const t = perTopic.get(runTopic);
-      if (t === undefined) perTopic.set(runTopic, { messages: runMessages, bytes: runBytes });
-      else {
-        t.messages += runMessages;
-        t.bytes += runBytes;
-      }
-    };
     for (const message of acked) {
       if (message.topic !== runTopic) {
-        addRun();
+        if (runMessages > 0) this.addRun(runTopic, runMessages, runBytes);
         runTopic = message.topic;
         runMessages = 0;
         runBytes = 0;
@@ -116,19 +113,22 @@ export class KafkaSinkMetrics {
         this.counts.deadLettered++;
         const reason = original.deadLetterReason?.code ?? 'UNKNOWN';
         const key = `${original.topic}\u0000${reason}`;
+        deadLettered ??= new Map();
         const d = deadLettered.get(key);
         if (d === undefined) deadLettered.set(key, { topic: original.topic, reason, count: 1 });
         else d.count++;
       }
     }
-    addRun();
-    for (const [topic, t] of perTopic) {
-      this.metrics.kafkaSinkMessages.inc({ sinkName: this.sinkName, topic }, t.messages);
-      this.metrics.kafkaSinkBytes.inc({ sinkName: this.sinkName, topic }, t.bytes);
-    }
+    if (runMessages > 0) this.addRun(runTopic, runMessages, runBytes);
+    if (deadLettered === undefined) return;
     for (const d of deadLettered.values()) {
       this.metrics.kafkaSinkDeadLettered.inc({ sinkName: this.sinkName, topic: d.topic, reason: d.reason }, d.count);
     }
+  }
+
+  private addRun(topic: string, messages: number, bytes: number): void {
+    this.messages.add(topic, messages);
+    this.bytes.add(topic, bytes);
   }
 
   /** Counts the events of messages that will never be written (sink_errors, per table). */

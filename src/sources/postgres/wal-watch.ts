@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
+import { HistogramSeries } from '../../metrics/histogram-series.ts';
 import type { ConnectOptions } from '../../pg/connection.ts';
 import { PG_EPOCH_OFFSET_MICROS } from '../../replication/copy-both.ts';
 import type { Lsn } from '../../replication/lsn.ts';
@@ -44,9 +45,8 @@ export class WalWatch {
     options: { metrics: Metrics; slot: string; connection: ConnectOptions; log: Logger; onSample(): void; onBudgetStop(message: string): void },
   ) {
     this.metrics = options.metrics;
-    // Exposed from the start (at 0), so rate() has a first sample.
-    options.metrics.commitToAckSeconds.zero({ sourceName: name });
-    const histogram = options.metrics.commitToAckSeconds.labels({ sourceName: name });
+    // Exposed from the start (at 0), so rate() has a first sample; observed per transaction, so off prom-client's path.
+    const histogram = new HistogramSeries(options.metrics, options.metrics.commitToAckSeconds, { sourceName: name });
     this.commitToAck = (seconds) => histogram.observe(seconds);
     if (settings.slotMonitorIntervalMs > 0 || settings.heartbeatIntervalMs > 0) {
       this.monitor = new SlotMonitor({
