@@ -40,7 +40,7 @@ import { WalWatch } from '../src/sources/postgres/wal-watch.ts';
 import type { PgPosition } from '../src/sources/postgres/snapshot/mark.ts';
 import { openSqliteStateStore } from '../src/state/sqlite-store.ts';
 import { encodePgoutput, FrameWriter } from '../test/helpers/pgoutput-frames.ts';
-import { median } from './lib/proc.ts';
+import { median, threadCpuMs } from './lib/proc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -122,6 +122,12 @@ function sinkOptions(brokers: string[], topic: string): KafkaSinkOptions {
 /** A sink that takes every batch at once. */
 const noSink: PipelineSink = { name: 'none', write: () => Promise.resolve(), mergeEvents: undefined };
 
+/** CPU ms by thread group between two threadCpuMs() readings. */
+function threadDelta(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)] as const).filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
+}
+
 async function run(index: number, sink: PipelineSink & { close?(): Promise<void> }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'psql-streamer-tx-loop-'));
   const store = openSqliteStateStore(join(dir, 'state.db'));
@@ -162,6 +168,7 @@ async function run(index: number, sink: PipelineSink & { close?(): Promise<void>
   const perTick = RATE / 1000;
   const measuredFrom = WARMUP * RATE;
   let cpuStart = process.cpuUsage();
+  let threadsStart = threadCpuMs(process.pid);
   let measuredTx = 0;
   await new Promise<void>((resolve) => {
     const started = performance.now();
@@ -171,6 +178,7 @@ async function run(index: number, sink: PipelineSink & { close?(): Promise<void>
       if (n < measuredFrom && due >= measuredFrom) {
         feed(measuredFrom - n);
         cpuStart = process.cpuUsage();
+        threadsStart = threadCpuMs(process.pid);
       }
       if (due > n) feed(due - n);
       if (n >= total) resolve();
@@ -181,6 +189,7 @@ async function run(index: number, sink: PipelineSink & { close?(): Promise<void>
   measuredTx = n - measuredFrom;
   await pipeline.drain();
   const used = process.cpuUsage(cpuStart);
+  if (process.env.TX_LOOP_THREADS) console.log(`  threads (ms): ${threadDelta(threadsStart, threadCpuMs(process.pid))}; system ${(used.system / 1000).toFixed(0)} ms`);
   pipeline.close();
   await tracker.close();
   // Every transaction was delivered and acknowledged: the last one's end is persisted.
