@@ -23,14 +23,14 @@
 import { Admin, Producer } from '@platformatic/kafka';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SectionSpec } from '../src/config/fields.ts';
 import type { ChangeEvent } from '../src/event/event.ts';
 import { Logger } from '../src/core/logger.ts';
 import { createMetrics } from '../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../src/event/passthrough.ts';
 import { rowKey } from '../src/event/key.ts';
 import { KafkaSink } from '../src/sinks/kafka/sink.ts';
-import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/sinks/kafka/spec.ts';
+import type { KafkaSinkOptions } from '../src/sinks/kafka/spec.ts';
+import { kafkaSinkDefaults, runScript } from './lib/kafka.ts';
 import { sampleProc } from './lib/proc.ts';
 
 const { values: args } = parseArgs({
@@ -48,16 +48,9 @@ const modes = args.modes.split(',') as Mode[];
 for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`--modes: unknown mode ${mode} (expected ${MODES.join(', ')})`);
 const total = Number(args.events);
 const batchSize = Number(args.batch);
-const repo = join(import.meta.dir, '..');
 
-async function script(name: string, scriptArgs: string[]): Promise<Record<string, string>> {
-  const child = Bun.spawn([join(repo, 'scripts', name), ...scriptArgs], { stdout: 'pipe', stderr: 'inherit' });
-  const out = await new Response(child.stdout).text();
-  if ((await child.exited) !== 0) throw new Error(`scripts/${name} failed`);
-  return Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
-}
 
-const own = process.env.KAFKA_BROKERS ? undefined : await script('kafka/start', ['--private']);
+const own = process.env.KAFKA_BROKERS ? undefined : await runScript('kafka/start', ['--private']);
 const brokers = (process.env.KAFKA_BROKERS ?? own?.KAFKA_BROKERS ?? '').split(',');
 const topic = `bench-sink-${Date.now().toString(36)}`;
 const utf8 = new TextEncoder();
@@ -85,10 +78,8 @@ let runs = 0;
 
 function options(mode: Mode): KafkaSinkOptions {
   runs++; // each run its own transactional ids: a mode given twice writes its batches again
-  const defaults: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
   return {
-    ...(defaults as KafkaSinkOptions), hosts: brokers, handlers: ['passthrough'], topicFallback: topic,
+    ...kafkaSinkDefaults(), hosts: brokers, handlers: ['passthrough'], topicFallback: topic,
     batchSize, compression: args.compression, key: args.key, exactlyOnce: mode === 'exactly-once',
     transactionalId: `bench-${topic}-${runs}-{source}`, positionTopic: `${topic}-positions`,
   };
@@ -173,5 +164,5 @@ try {
     );
   }
 } finally {
-  if (own?.PSQL_STREAMER_KAFKA_DIR) await script('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
+  if (own?.PSQL_STREAMER_KAFKA_DIR) await runScript('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
 }

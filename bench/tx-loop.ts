@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
-import type { SectionSpec } from '../src/config/fields.ts';
 import { Logger } from '../src/core/logger.ts';
 import { realTimers } from '../src/core/timers.ts';
 import type { ChangeEvent } from '../src/event/event.ts';
@@ -32,7 +31,7 @@ import type { PgoutputMessage } from '../src/pgoutput/messages.ts';
 import { Pipeline, type PipelineSink } from '../src/pipeline/pipeline.ts';
 import type { Lsn } from '../src/replication/lsn.ts';
 import { KafkaSink } from '../src/sinks/kafka/sink.ts';
-import { kafkaSinkOptions, type KafkaSinkOptions } from '../src/sinks/kafka/spec.ts';
+import type { KafkaSinkOptions } from '../src/sinks/kafka/spec.ts';
 import { ChangeDispatch } from '../src/sources/postgres/dispatch.ts';
 import { PositionTracker } from '../src/sources/postgres/position-tracker.ts';
 import { PostgresSourceMetrics } from '../src/sources/postgres/source-metrics.ts';
@@ -40,6 +39,7 @@ import { WalWatch } from '../src/sources/postgres/wal-watch.ts';
 import type { PgPosition } from '../src/sources/postgres/snapshot/mark.ts';
 import { openSqliteStateStore } from '../src/state/sqlite-store.ts';
 import { encodePgoutput, FrameWriter } from '../test/helpers/pgoutput-frames.ts';
+import { kafkaSinkDefaults, runScript } from './lib/kafka.ts';
 import { median, threadCpuMs } from './lib/proc.ts';
 
 const { values: args } = parseArgs({
@@ -55,14 +55,7 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const RUNS = Number(args.runs);
-const repo = join(import.meta.dir, '..');
 
-async function script(name: string, scriptArgs: string[]): Promise<Record<string, string>> {
-  const child = Bun.spawn([join(repo, 'scripts', name), ...scriptArgs], { stdout: 'pipe', stderr: 'inherit' });
-  const out = await new Response(child.stdout).text();
-  if ((await child.exited) !== 0) throw new Error(`scripts/${name} failed`);
-  return Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
-}
 
 // ---- the stream: payloads as the walsender sends them ----
 
@@ -114,9 +107,7 @@ const relation = xlogData(0x1_0000_0000n - 512n, {
 // ---- the parts of a PostgreSQL source, and its pipeline ----
 
 function sinkOptions(brokers: string[], topic: string): KafkaSinkOptions {
-  const defaults: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
-  return { ...(defaults as KafkaSinkOptions), hosts: brokers, handlers: ['passthrough'], topicFallback: topic, key: 'row' };
+  return { ...kafkaSinkDefaults(), hosts: brokers, handlers: ['passthrough'], topicFallback: topic, key: 'row' };
 }
 
 /** A sink that takes every batch at once. */
@@ -200,7 +191,7 @@ async function run(index: number, sink: PipelineSink & { close?(): Promise<void>
   return (used.user + used.system) / measuredTx;
 }
 
-const own = args.sink === 'kafka' && !process.env.KAFKA_BROKERS ? await script('kafka/start', ['--private']) : undefined;
+const own = args.sink === 'kafka' && !process.env.KAFKA_BROKERS ? await runScript('kafka/start', ['--private']) : undefined;
 try {
   let sink: PipelineSink & { close?(): Promise<void> } = noSink;
   if (args.sink === 'kafka') {
@@ -227,5 +218,5 @@ try {
   console.log(`tx-loop: median ${median(results).toFixed(2)} CPU µs/transaction (runs ${results.map((r) => r.toFixed(2)).join(', ')})`);
   await sink.close?.();
 } finally {
-  if (own?.PSQL_STREAMER_KAFKA_DIR) await script('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
+  if (own?.PSQL_STREAMER_KAFKA_DIR) await runScript('kafka/stop', ['--dir', own.PSQL_STREAMER_KAFKA_DIR]);
 }

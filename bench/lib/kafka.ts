@@ -1,5 +1,23 @@
-/** The Kafka side of the benchmarks that write to a topic (bench/pg-kafka.ts, bench/snapshot.ts). */
+/** The Kafka side of the benchmarks that write to a topic (bench/pg-kafka.ts, bench/snapshot.ts, bench/kafka-sink.ts, bench/tx-loop.ts). */
+import { join } from 'node:path';
 import { Admin, Consumer } from '@platformatic/kafka';
+import type { SectionSpec } from '../../src/config/fields.ts';
+import { kafkaSinkOptions, type KafkaSinkOptions } from '../../src/sinks/kafka/spec.ts';
+
+/** Runs scripts/NAME (e.g. kafka/start) and returns the variables it printed as `export K='V'` lines. */
+export async function runScript(name: string, scriptArgs: string[]): Promise<Record<string, string>> {
+  const child = Bun.spawn([join(import.meta.dir, '..', '..', 'scripts', name), ...scriptArgs], { stdout: 'pipe', stderr: 'inherit' });
+  const out = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0) throw new Error(`scripts/${name} failed`);
+  return Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+}
+
+/** A Kafka sink's options with every key at its default (the caller sets hosts and topics). */
+export function kafkaSinkDefaults(): KafkaSinkOptions {
+  const defaults: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(kafkaSinkOptions as SectionSpec)) if (field.default !== undefined) defaults[key] = structuredClone(field.default);
+  return defaults as KafkaSinkOptions;
+}
 
 /** Creates a topic of `partitions` partitions (with topic-level configs) and waits until each has a leader. */
 export async function createBenchTopic(admin: Admin, topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
