@@ -17,12 +17,11 @@ import { PgoutputDecodeError } from '../../pgoutput/errors.ts';
 import type { PgoutputMessage } from '../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../pgoutput/relations.ts';
 import { TypeRegistry } from '../../pgtypes/index.ts';
-import {
-  decodeCopyBothMessage, pgMicrosToIso, pgTimeToIso, readInt64Number, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData,
-} from '../../replication/copy-both.ts';
+import { decodeCopyBothMessage, pgMicrosToIso, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
 import type { PipelineItem, SourceOutput } from '../source.ts';
 import { readCatalog } from './catalog.ts';
+import { BEGIN, COMMIT, KEEPALIVE_LENGTH, KeepaliveReader, readBegin, readCommit, replyRequested, type BeginFields, type CommitFields } from './boundary-bytes.ts';
 import { CatalogGate } from './catalog-gate.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
@@ -36,13 +35,6 @@ import type { ChunkWindow } from './snapshot/window.ts';
 /** CopyData type of XLogData ('w') and of a primary keepalive ('k'). */
 const XLOGDATA = 0x77;
 const KEEPALIVE = 0x6b;
-/** pgoutput Begin ('B': final LSN, commit time, xid) and Commit ('C': flags, commit LSN, end LSN, commit time): their sizes. */
-const BEGIN = 0x42;
-const BEGIN_LENGTH = 21;
-const COMMIT = 0x43;
-const COMMIT_LENGTH = 26;
-/** A keepalive: 'k', end of WAL, server clock, reply requested. */
-const KEEPALIVE_LENGTH = 18;
 
 /** What the dispatch reads from: the replication session (pausing stops reading the socket). */
 export interface StreamReader {
@@ -99,10 +91,10 @@ export class ChangeDispatch {
   private received: Lsn = 0n;
   /** The highest WAL start the byte paths read (a number: no allocation per message); see receivedLsn. */
   private receivedRow = 0;
-  /** The last keepalive's end of WAL, and its halves as read (the next keepalive often repeats it). */
-  private keepaliveEnd: Lsn = 0n;
-  private keepaliveHigh = -1;
-  private keepaliveLow = -1;
+  /** The byte paths' readers of Begin, Commit and keepalives (boundary-bytes.ts), reused. */
+  private readonly keepalives = new KeepaliveReader();
+  private readonly beginRead: BeginFields = { walStart: 0, finalLsn: 0n, commitMicros: 0, xid: 0 };
+  private readonly commitRead: CommitFields = { walStart: 0, endLsn: 0n };
   eventCount = 0;
   eventErrors = 0;
   /** Snapshot chunk marks pushed but not yet acknowledged (source.ts ack). */
@@ -204,12 +196,7 @@ export class ChangeDispatch {
       const tag = bytes[start + XLOGDATA_DATA_OFFSET];
       if (tag === BEGIN ? this.handleBegin(bytes, start, end) : tag === COMMIT ? this.handleCommit(bytes, start, end) : this.handleRowChange(bytes, start, end)) return;
     } else if (type === KEEPALIVE && end - start >= KEEPALIVE_LENGTH) {
-      // Read in place (no view, no object): the walsender sends one each time it waits for WAL, so about one per transaction at steady rates.
-      const high = readUint32BE(bytes, start + 1);
-      const walEnd = high === this.keepaliveHigh && readUint32BE(bytes, start + 5) === this.keepaliveLow
-        ? this.keepaliveEnd
-        : this.keepaliveLsn(high, readUint32BE(bytes, start + 5));
-      this.onKeepalive(walEnd, bytes[start + 17] !== 0);
+      this.onKeepalive(this.keepalives.walEnd(bytes, start), replyRequested(bytes, start));
       return;
     }
     const message = decodeCopyBothMessage(bytes.subarray(start, end));
@@ -221,15 +208,7 @@ export class ChangeDispatch {
     this.handleXLogData(message);
   }
 
-  /** The LSN of a keepalive's halves, kept for the next keepalive, which often repeats it. */
-  private keepaliveLsn(high: number, low: number): Lsn {
-    this.keepaliveHigh = high;
-    this.keepaliveLow = low;
-    this.keepaliveEnd = (BigInt(high) << 32n) | BigInt(low);
-    return this.keepaliveEnd;
-  }
-
-  private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
+  private onKeepalive(walEnd: Lsn, reply: boolean): void {
     if (walEnd > this.received) this.received = walEnd;
     // Between transactions everything up to walEnd was sent, so once what was pushed before is
     // delivered, walEnd may be confirmed: an idle or filtered database does not retain WAL.
@@ -238,34 +217,24 @@ export class ChangeDispatch {
       if (walEnd > this.tracker.lastPushed) this.pushPosition(walEnd);
       this.join.idle(walEnd);
     }
-    if (replyRequested) this.options.sendStatus();
+    if (reply) this.options.sendStatus();
   }
 
-  /**
-   * An XLogData holding a Begin, read in place: the same transaction as the general path's 'begin'
-   * makes, without decoding the message into objects. False (the general path then takes it, and
-   * reports what is wrong) when it is short or holds values a number cannot (an infinite time).
-   */
+  /** An XLogData holding a Begin, read in place: the transaction the general path's 'begin' makes (false: it takes it). */
   private handleBegin(bytes: Uint8Array, start: number, end: number): boolean {
-    const base = start + XLOGDATA_DATA_OFFSET;
-    if (end - base < BEGIN_LENGTH) return false;
-    const walStart = xlogDataStartNumber(bytes, start);
-    const commitTime = readInt64Number(bytes, base + 9);
-    if (walStart < 0 || Number.isNaN(commitTime)) return false;
-    if (walStart > this.receivedRow) this.receivedRow = walStart;
-    const finalLsn = (BigInt(readUint32BE(bytes, base + 1)) << 32n) | BigInt(readUint32BE(bytes, base + 5));
-    this.beginTransaction(readUint32BE(bytes, base + 17), finalLsn, pgMicrosToIso(commitTime), commitTime / 1000 + PG_EPOCH_MS);
+    const b = this.beginRead;
+    if (!readBegin(bytes, start, end, b)) return false;
+    if (b.walStart > this.receivedRow) this.receivedRow = b.walStart;
+    this.beginTransaction(b.xid, b.finalLsn, pgMicrosToIso(b.commitMicros), b.commitMicros / 1000 + PG_EPOCH_MS);
     return true;
   }
 
   /** An XLogData holding a Commit, read in place (see handleBegin). */
   private handleCommit(bytes: Uint8Array, start: number, end: number): boolean {
-    const base = start + XLOGDATA_DATA_OFFSET;
-    if (end - base < COMMIT_LENGTH) return false;
-    const walStart = xlogDataStartNumber(bytes, start);
-    if (walStart < 0) return false;
-    if (walStart > this.receivedRow) this.receivedRow = walStart;
-    this.commitTransaction((BigInt(readUint32BE(bytes, base + 10)) << 32n) | BigInt(readUint32BE(bytes, base + 14)));
+    const c = this.commitRead;
+    if (!readCommit(bytes, start, end, c)) return false;
+    if (c.walStart > this.receivedRow) this.receivedRow = c.walStart;
+    this.commitTransaction(c.endLsn);
     return true;
   }
 
