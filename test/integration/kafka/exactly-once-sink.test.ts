@@ -14,6 +14,7 @@ import { captureLogs } from '../../helpers/capture-logs.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { createTopicWithConfigs, makeKafkaSink, readTopic } from '../../helpers/kafka-sink.ts';
 import { change, changes, committedPosition as committedPositionOf, versionsOf } from '../../helpers/exactly-once/changes.ts';
+import { TxnRequests } from '../../../src/sinks/kafka/txn-requests.ts';
 
 const ownTopics: string[] = [];
 afterAll(async () => {
@@ -135,5 +136,40 @@ describe('exactly-once sink', () => {
     const read = await readTopic(kafka.server.brokers, topic, 12, 5_000);
     expect(versionsOf(read)).toEqual(changes(1, 4).map((e) => (e.columns as { v: string }).v));
     void metrics;
+  }, 60_000);
+
+  test("EndTxn's answer lost after the brokers committed: no false fencing, the batch not written twice", async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos-lost-end', partitions: 3 });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    // The brokers get EndTxn and commit; its answer (with protocol 2, the next epoch) never arrives.
+    // The producer must find its epoch again (InitProducerId with the epoch it knows, which the
+    // coordinator takes as a retry) and the batch in Kafka already (the position it committed).
+    const realEndTxn = TxnRequests.prototype.endTxn;
+    let answersToLose = 0;
+    TxnRequests.prototype.endTxn = async function (this: TxnRequests, ...args: Parameters<TxnRequests['endTxn']>) {
+      const answer = await realEndTxn.apply(this, args);
+      if (args[1] && answersToLose > 0) {
+        answersToLose--;
+        throw new Error('connection closed before the EndTxn answer (test)');
+      }
+      return answer;
+    };
+    try {
+      const sink = await exactlyOnceSink('lost-end', topic, positionTopic);
+      await sink.write(changes(1, 2));
+      answersToLose = 1;
+      await sink.write(changes(3, 4)); // committed, its answer lost, then found in Kafka
+      expect(answersToLose).toBe(0);
+      await sink.write(changes(5, 6));
+      expect(sink.status() ?? '').not.toContain('fenced');
+      await sink.close();
+    } finally {
+      TxnRequests.prototype.endTxn = realEndTxn;
+    }
+    expect(logs.filter((l) => /6 message\(s\) up to 0\/4 #2 are in Kafka already/.test(l)).length).toBe(1);
+    expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 6n, index: 2 });
+    const read = await readTopic(kafka.server.brokers, topic, 18, 5_000);
+    expect(versionsOf(read).sort()).toEqual(changes(1, 6).map((e) => (e.columns as { v: string }).v).sort());
   }, 60_000);
 });
