@@ -3,8 +3,9 @@
  * on a private broker whose `transaction.version` feature the tests change (others' tests are
  * unaffected): 2 (KIP-890, the default of Kafka 4 clusters) and 1 (older or downgraded clusters),
  * in this order. Under each: every batch exactly once for read_committed consumers, the position
- * read back by a new instance across the change of protocol, and fencing of an older instance; and a
- * running instance carries on when the cluster is upgraded or downgraded under it.
+ * read back by a new instance across the change of protocol, and fencing of an older instance; under
+ * 1, an EndTxn whose answer is lost after the commit (protocol 2's case is in exactly-once-sink.test.ts);
+ * and a running instance carries on when the cluster is upgraded or downgraded under it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Admin, Connection, apiVersionsV3, updateFeaturesV1 } from '@platformatic/kafka';
@@ -17,6 +18,7 @@ import { uniqueTopic } from '../../helpers/kafka.ts';
 import { RestartableBroker, createTopicWithConfigs, makeKafkaSink, readTopic } from '../../helpers/kafka-sink.ts';
 import { changes, committedPosition, versionsOf } from '../../helpers/exactly-once/changes.ts';
 import { waitFor } from '../../helpers/streamer.ts';
+import { loseEndTxnAnswers } from '../../helpers/exactly-once/lost-end-answer.ts';
 
 const logs = captureLogs();
 let broker: RestartableBroker;
@@ -110,6 +112,27 @@ describe('exactly-once sink, transaction protocols 2 and 1', () => {
     expect(protocolLines().every((l) => l.includes('protocol 1'))).toBe(true);
     expect(await committedPosition(broker.brokers, `eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 9n, index: 2 });
     expect(await committedVersions(topic, 27)).toEqual(expectedVersions(1, 9));
+  }, 90_000);
+
+  test("protocol 1: EndTxn's answer lost after the brokers committed: no false fencing, nothing written twice", async () => {
+    const lostTopic = uniqueTopic('eos-lost-end-v1');
+    await createTopicWithConfigs(admin, lostTopic, 3, {});
+    logs.length = 0;
+    const lost = loseEndTxnAnswers();
+    try {
+      const running = await makeKafkaSink('lost-v1', { hosts: broker.brokers, topicFallback: lostTopic, exactlyOnce: true, positionTopic, transactionalId: `eos-${lostTopic}.{source}` });
+      await running.write(changes(1, 2));
+      lost.lose(1);
+      await running.write(changes(3, 4)); // committed, its answer lost, then found in Kafka
+      expect(lost.pending).toBe(0);
+      await running.write(changes(5, 6));
+      await running.close();
+    } finally {
+      lost.restore();
+    }
+    expect(protocolLines().every((l) => l.includes('protocol 1'))).toBe(true);
+    expect(logs.filter((l) => /6 message\(s\) up to 0\/4 #2 are in Kafka already/.test(l)).length).toBe(1);
+    expect(await committedVersions(lostTopic, 18)).toEqual(expectedVersions(1, 6));
   }, 90_000);
 
   test('a running instance carries on when the cluster is upgraded to 2 under it, nothing lost or doubled', async () => {

@@ -14,7 +14,7 @@ import { captureLogs } from '../../helpers/capture-logs.ts';
 import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { createTopicWithConfigs, makeKafkaSink, readTopic } from '../../helpers/kafka-sink.ts';
 import { change, changes, committedPosition as committedPositionOf, versionsOf } from '../../helpers/exactly-once/changes.ts';
-import { TxnRequests } from '../../../src/sinks/kafka/txn-requests.ts';
+import { loseEndTxnAnswers } from '../../helpers/exactly-once/lost-end-answer.ts';
 
 const ownTopics: string[] = [];
 afterAll(async () => {
@@ -145,27 +145,18 @@ describe('exactly-once sink', () => {
     // The brokers get EndTxn and commit; its answer (with protocol 2, the next epoch) never arrives.
     // The producer must find its epoch again (InitProducerId with the epoch it knows, which the
     // coordinator takes as a retry) and the batch in Kafka already (the position it committed).
-    const realEndTxn = TxnRequests.prototype.endTxn;
-    let answersToLose = 0;
-    TxnRequests.prototype.endTxn = async function (this: TxnRequests, ...args: Parameters<TxnRequests['endTxn']>) {
-      const answer = await realEndTxn.apply(this, args);
-      if (args[1] && answersToLose > 0) {
-        answersToLose--;
-        throw new Error('connection closed before the EndTxn answer (test)');
-      }
-      return answer;
-    };
+    const lost = loseEndTxnAnswers();
     try {
       const sink = await exactlyOnceSink('lost-end', topic, positionTopic);
       await sink.write(changes(1, 2));
-      answersToLose = 1;
+      lost.lose(1);
       await sink.write(changes(3, 4)); // committed, its answer lost, then found in Kafka
-      expect(answersToLose).toBe(0);
+      expect(lost.pending).toBe(0);
       await sink.write(changes(5, 6));
       expect(sink.status() ?? '').not.toContain('fenced');
       await sink.close();
     } finally {
-      TxnRequests.prototype.endTxn = realEndTxn;
+      lost.restore();
     }
     expect(logs.filter((l) => /6 message\(s\) up to 0\/4 #2 are in Kafka already/.test(l)).length).toBe(1);
     expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 6n, index: 2 });
