@@ -88,7 +88,7 @@ export class ExactlyOnceDelivery {
       const started = performance.now();
       try {
         await this.checkPositionTopic();
-        await parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
+        await this.prepare(turns);
         this.dropDelivered(p, turns);
         txn = turns.current;
         this.logProtocol(turns, txn);
@@ -139,8 +139,13 @@ export class ExactlyOnceDelivery {
   async prepareFor(source: string): Promise<boolean> {
     const turns = this.producersFor(source);
     if (turns.producers.every((p) => p.ready)) return false;
-    await this.parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
+    await this.prepare(turns);
     return true;
+  }
+
+  /** Every producer of `turns` initialised (TransactionTurns.prepare()), within the sink's deadline. */
+  private prepare(turns: TransactionTurns): Promise<void> {
+    return this.parts.deadline(turns.prepare(), `starting the transactional producers "${turns.transactionalId}"`);
   }
 
   /** At shutdown, after the last write: ends the transactions opened early that no batch used. */

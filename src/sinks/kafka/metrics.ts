@@ -23,8 +23,8 @@ export class KafkaSinkMetrics {
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly unrouted: Tally<'sinkName' | 'table'>;
   private readonly delivered: SinkEventCounter;
-  /** Labelled on the first transaction: sinks without exactlyOnce expose none. */
-  private stages: Map<TransactionStage, { observe(seconds: number): void }> | undefined;
+  /** Made on the first transaction: sinks without exactlyOnce expose none. */
+  private stages: Map<TransactionStage, HistogramSeries<'sinkName' | 'stage'>> | undefined;
   /** Per produce request and per batch: in plain numbers, added when the metrics are collected. */
   private readonly produceSeconds: HistogramSeries<'sinkName'>;
   private readonly messages: Tally<'sinkName' | 'topic'>;
@@ -70,7 +70,7 @@ export class KafkaSinkMetrics {
 
   /** One stage of an exactly-once transaction, started at `started` (performance.now()), just ended. */
   recordTransactionStage(stage: TransactionStage, started: number): void {
-    this.stages ??= new Map(TRANSACTION_STAGES.map((s) => [s, this.metrics.kafkaSinkTransactionStageSeconds.labels({ sinkName: this.sinkName, stage: s })]));
+    this.stages ??= new Map(TRANSACTION_STAGES.map((s) => [s, new HistogramSeries(this.metrics, this.metrics.kafkaSinkTransactionStageSeconds, { sinkName: this.sinkName, stage: s })]));
     this.stages.get(stage)?.observe((performance.now() - started) / 1000);
   }
 

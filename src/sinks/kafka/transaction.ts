@@ -64,6 +64,9 @@ interface Added {
   readonly groups: Set<string>;
 }
 
+/** No transaction open: nothing added. */
+const nothingAdded = (): Added => ({ partitions: new Set(), groups: new Set() });
+
 export class TransactionalProducer {
   private identity: ProducerIdentity | undefined;
   /** A transaction failed: the next prepare() bumps the epoch (aborting it) and reads the position again. */
@@ -78,7 +81,7 @@ export class TransactionalProducer {
   private stagedCommits: GroupCommit[] = [];
   private version: 1 | 2 = 1;
   /** What the open transaction has on the coordinator. */
-  private added: Added = { partitions: new Set(), groups: new Set() };
+  private added: Added = nothingAdded();
   /** open() or the end of an idle early transaction, in flight or done; never rejects. */
   private opening: Promise<void> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -131,7 +134,7 @@ export class TransactionalProducer {
 
   private async initialise(): Promise<void> {
     await this.settleOpening();
-    this.added = { partitions: new Set(), groups: new Set() };
+    this.added = nothingAdded();
     // After a failure, ask again: the cluster's transaction.version may have changed meanwhile.
     this.requests.forgetProtocol();
     try {
@@ -282,7 +285,7 @@ export class TransactionalProducer {
   /** EndTxn (commit) of the open transaction; protocol 2 moves to the epoch it answers with. */
   private async end(identity: ProducerIdentity): Promise<void> {
     const next = await this.requests.endTxn(identity, true);
-    this.added = { partitions: new Set(), groups: new Set() };
+    this.added = nothingAdded();
     if (next.producerId !== identity.producerId || next.producerEpoch !== identity.producerEpoch) {
       this.identity = next;
       this.sequences.clear();
