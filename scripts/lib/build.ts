@@ -10,15 +10,16 @@
  *   source map embedded in the executable: stack traces name src/ files and lines.
  * - Bytecode compiled ahead of time (ESM, so top-level await keeps working): start to
  *   "Streaming from" in ~50 ms instead of ~100 ms, for ~5 MB more.
- * - `@platformatic/kafka` imports `@platformatic/wasm-utils` (CRC32C, snappy, lz4), whose default
- *   entry reads `../dist/native.wasm` from disk at load time: in a compiled binary that path is
- *   `/$bunfs/dist/native.wasm`, which does not exist, and merely importing the Kafka client fails
- *   with ENOENT. The package's `bundled` entry carries the same module inline (base64), so the
- *   plugin resolves the package to it. (The client's optional native `@node-rs/crc32` addon is
- *   loaded with a runtime require that cannot succeed inside the binary; it falls back to WASM.)
+ * - `@platformatic/kafka` imports `@platformatic/wasm-utils` (CRC-32C, snappy, lz4) and requires the
+ *   native `@node-rs/crc32`; both resolve to the streamer's stand-ins
+ *   (src/kafka/library/checksum-modules.ts): CRC-32C is the streamer's own, and snappy/lz4 load the
+ *   package's `bundled` entry (the WASM module inline, base64) on first use. The default entry would
+ *   not work in a binary anyway: it reads `../dist/native.wasm` from disk at load time, and in a
+ *   compiled binary that path is `/$bunfs/dist/native.wasm`, which does not exist.
  */
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { kafkaHelpersBuildPlugin } from '../../src/kafka/library/checksum-modules.ts';
 
 const REPO_ROOT = resolve(import.meta.dir, '..', '..');
 
@@ -64,15 +65,6 @@ function commitInfo(): string {
   return `commit ${commit}${changed ? '-dirty' : ''}`;
 }
 
-/** Resolves `@platformatic/wasm-utils` to its self-contained `bundled` entry (see the header). */
-const wasmUtilsBundled: Bun.BunPlugin = {
-  name: 'wasm-utils-bundled',
-  setup(build) {
-    const bundled = Bun.resolveSync('@platformatic/wasm-utils/bundled', REPO_ROOT);
-    build.onResolve({ filter: /^@platformatic\/wasm-utils$/ }, () => ({ path: bundled }));
-  },
-};
-
 export interface BuiltBinary {
   target: TargetName;
   path: string;
@@ -97,7 +89,7 @@ export async function buildTarget(target: TargetName, outDir: string, commit = c
       bytecode: true,
       format: 'esm',
       define: { PSQL_STREAMER_BUILD_INFO: JSON.stringify(info) },
-      plugins: [wasmUtilsBundled],
+      plugins: [kafkaHelpersBuildPlugin],
       throw: false,
       compile: {
         target: TARGETS[target],

@@ -1,6 +1,6 @@
 /**
  * Every module specifier a TypeScript file imports: static and type-only imports, `export ... from`,
- * and `import()` (a computed one as ''), with their lines. A small tokenizer skips comments,
+ * `import()` (a computed one as ''), and `require('…')` with a literal name, with their lines. A small tokenizer skips comments,
  * strings, template text and regex literals; Bun.Transpiler.scanImports cannot serve because it
  * drops type-only imports. Used by test/unit/architecture.test.ts (docs/architecture.md).
  */
@@ -8,7 +8,7 @@
 export interface Import {
   specifier: string;
   line: number;
-  kind: 'static' | 'export-from' | 'dynamic';
+  kind: 'static' | 'export-from' | 'dynamic' | 'require';
 }
 
 /** `string`: a quoted literal (its value); `literal`: a template or regex literal (text not kept). */
@@ -149,6 +149,9 @@ export function scanImports(code: string): Import[] {
         const spec = fromClause(k + 1);
         if (spec) found.push({ specifier: spec.text, line: t.line, kind: 'static' });
       }
+    } else if (t.text === 'require' && next?.text === '(' && at(k + 2)?.kind === 'string' && at(k + 3)?.text === ')') {
+      // A computed require (a path chosen at run time) is left out, as Bun's own scanner leaves it out.
+      found.push({ specifier: at(k + 2)!.text, line: t.line, kind: 'require' });
     } else if (t.text === 'export' && next) {
       const first = next.text === 'type' ? at(k + 2) : next;
       if (first?.text === '{' || first?.text === '*') {

@@ -1,6 +1,6 @@
 /**
  * The dependency rule of docs/architecture.md, enforced: every import of every file under src/
- * (static, type-only, `export ... from`, dynamic `import()`) may go to its own unit, a lower layer,
+ * (static, type-only, `export ... from`, dynamic `import()`, `require('…')`) may go to its own unit, a lower layer,
  * or a same-layer unit its row names; nothing else. The layer table is read from that page, so the
  * page is the one source of truth. A failure lists each offending import as
  * `file:line → target (rule)`.
@@ -224,7 +224,7 @@ describe('the checker bites', () => {
 describe('the import scanner', () => {
   const specifiers = (code: string) => scanImports(code).map((i) => `${i.kind} ${i.specifier} @${i.line}`);
 
-  test('static, type-only, side-effect, namespace, default, re-exports and dynamic imports', () => {
+  test('static, type-only, side-effect, namespace, default, re-exports, dynamic imports and literal requires', () => {
     const code = [
       "import type { A } from './a.ts';",
       "import { b, type B } from \"./b.ts\";",
@@ -239,11 +239,14 @@ describe('the import scanner', () => {
       "import {",
       "  l,",
       "} from './l.ts';",
+      "const m = require('./m.ts') as M;",
+      "const n = require(pathOf('n'));",
+      "const o = x.require('./o.ts');",
     ].join('\n');
     expect(specifiers(code)).toEqual([
       'static ./a.ts @1', 'static ./b.ts @2', 'static ./c.ts @3', 'static ./d.ts @4', 'static ./e.ts @5',
       'export-from ./g.ts @6', 'export-from ./h.ts @7', 'export-from ./i.ts @8', 'export-from ./j.ts @9',
-      'dynamic ./k.ts @10', 'static ./l.ts @11',
+      'dynamic ./k.ts @10', 'static ./l.ts @11', 'require ./m.ts @14',
     ]);
   });
 
