@@ -124,6 +124,12 @@ const SECTIONS: Section[] = [
         t(`histogram_quantile(0.5, sum by (le, instance, source) (rate(pipeline_batch_events_bucket{${PIPE}}${RATE})))`, 'p50 {{source}}')], defaults: { custom: { axisLabel: 'events/batch' } } },
     { title: 'Batches acknowledged', unit: 'short', description: 'pipeline_acks_total per second: acknowledgements passed back to a source after every sink delivered a batch.',
       targets: [t(`sum by (instance, source) (rate(pipeline_acks_total{${PIPE}}${RATE}))`, '{{source}}')], defaults: { custom: { axisLabel: 'acks/s' } } },
+    { title: 'Kafka transactions (exactly once)', unit: 'short', description: 'kafka_sink_transactions_total per second, by result: the transactions of Kafka sinks with exactlyOnce = true (one per batch; aborted ones are tried again). Per minute: messages not written again after a restart because Kafka had them (kafka_sink_already_delivered_total), relayed events left out after a rebalance (kafka_sink_relay_left_out_total). docs/kafka.md "Exactly once".',
+      targets: [t(`sum by (instance, sinkName, result) (rate(kafka_sink_transactions_total{${SINK}}${RATE}))`, '{{sinkName}} {{result}}/s'),
+        t(`60 * sum by (instance, sinkName) (rate(kafka_sink_already_delivered_total{${SINK}}${RATE}))`, '{{sinkName}} already in Kafka/min'),
+        t(`60 * sum by (instance, sinkName) (rate(kafka_sink_relay_left_out_total{${SINK}}${RATE}))`, '{{sinkName}} relay left out/min')] },
+    { title: 'Kafka transaction stages (p99)', unit: 's', description: 'kafka_sink_transaction_stage_seconds: the 99th percentile of each stage of an exactly-once sink\'s transactions (docs/kafka.md "Exactly once", "Timings"); a slow end points at the transaction coordinator.',
+      targets: [t(`histogram_quantile(0.99, sum by (le, instance, sinkName, stage) (rate(kafka_sink_transaction_stage_seconds_bucket{${SINK}}${RATE})))`, '{{sinkName}} {{stage}}')] },
   ] },
   { row: 'Retries, errors and dead letters', panels: [
     { title: 'Delivery retries', unit: 'short', description: 'pipeline_retries_total per minute: failed attempts to deliver a batch to a sink (each retried with backoff; nothing is acknowledged meanwhile).',

@@ -23,7 +23,7 @@ export class KafkaSinkMetrics {
   private readonly encodeTimes: SampledTimer<'sinkName' | 'sinkType' | 'table'>;
   private readonly unrouted: Tally<'sinkName' | 'table'>;
   private readonly delivered: SinkEventCounter;
-  /** Made on the first transaction: sinks without exactlyOnce expose none. */
+  /** Made on the first transaction (with the exactly-once counters at 0): sinks without exactlyOnce expose none. */
   private stages: Map<TransactionStage, HistogramSeries<'sinkName' | 'stage'>> | undefined;
   /** Per produce request and per batch: in plain numbers, added when the metrics are collected. */
   private readonly produceSeconds: HistogramSeries<'sinkName'>;
@@ -70,8 +70,16 @@ export class KafkaSinkMetrics {
 
   /** One stage of an exactly-once transaction, started at `started` (performance.now()), just ended. */
   recordTransactionStage(stage: TransactionStage, started: number): void {
-    this.stages ??= new Map(TRANSACTION_STAGES.map((s) => [s, new HistogramSeries(this.metrics, this.metrics.kafkaSinkTransactionStageSeconds, { sinkName: this.sinkName, stage: s })]));
+    this.stages ??= this.exactlyOnceSeries();
     this.stages.get(stage)?.observe((performance.now() - started) / 1000);
+  }
+
+  /** The stage histograms, and the counters a dashboard shows at 0 until something happens. */
+  private exactlyOnceSeries(): Map<TransactionStage, HistogramSeries<'sinkName' | 'stage'>> {
+    const sinkName = this.sinkName;
+    this.metrics.kafkaSinkAlreadyDelivered.inc({ sinkName }, 0);
+    this.metrics.kafkaSinkRelayLeftOut.inc({ sinkName }, 0);
+    return new Map(TRANSACTION_STAGES.map((s) => [s, new HistogramSeries(this.metrics, this.metrics.kafkaSinkTransactionStageSeconds, { sinkName, stage: s })]));
   }
 
   /** Messages an exactly-once sink did not write again: Kafka had them already (after a restart or an ambiguous commit). */

@@ -74,7 +74,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('deploy/: every queried metric exists in /metrics', () => {
-  test('of a streamer with a PostgreSQL source, Kafka, HTTP and NATS sinks and a Kafka relay, after rows were streamed', async () => {
+  test('of a streamer with a PostgreSQL source, Kafka (one exactly once), HTTP and NATS sinks and a Kafka relay, after rows were streamed', async () => {
     const sql = pgClient(pg.cluster.server, { max: 1 });
     const ownTopics: string[] = [];
     const receiver = startReceiver();
@@ -91,6 +91,9 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       ownTopics.push(small);
       const dlq = await kafka.createTopic({ prefix: 'dash-dlq' });
       const relayDlq = await kafka.createTopic({ prefix: 'dash-relay-dlq' });
+      const eosTopic = await kafka.createTopic({ prefix: 'dash-eos' });
+      const positionTopic = uniqueName('dash-positions'); // created by the exactly-once sink
+      ownTopics.push(positionTopic);
       const jetStream = await nats.createStream('dash');
       const brokers = kafka.server.brokers;
       const dir = newDir();
@@ -104,6 +107,10 @@ describe('deploy/: every queried metric exists in /metrics', () => {
           kafkaSinkToml({
             brokers, name: 'kafka', sources: ['db1'],
             sink: `tableTopicMapping = { "public.${table}" = "${events}", "public.${big}" = "${small}" }\ndeadLetterTopic = "${dlq}"\n`,
+          }),
+          kafkaSinkToml({
+            brokers, name: 'eos', sources: ['db1'],
+            sink: `topicFallback = "${eosTopic}"\nexactlyOnce = true\nrequiredAcks = -1\ntransactionalId = "${uniqueName('dash-txn')}.{sink}.{source}"\npositionTopic = "${positionTopic}"\n`,
           }),
           sinkToml('hook', 'http', `url = "${receiver.url}/cdc"`),
           sinkToml('nats', 'nats', `servers = ["${nats.server.url}"]\nsubjectFallback = "${jetStream}.{table}"\nstream = "${jetStream}"`),
@@ -130,6 +137,8 @@ describe('deploy/: every queried metric exists in /metrics', () => {
       const needs: [string, Record<string, string>][] = [
         ['source_commit_to_ack_seconds_count', { sourceName: 'db1' }],
         ['kafka_sink_dead_lettered_total', { sinkName: 'kafka', topic: small }],
+        ['kafka_sink_transactions_total', { sinkName: 'eos', result: 'committed' }],
+        ['kafka_sink_transaction_stage_seconds_count', { sinkName: 'eos', stage: 'end' }],
         ['kafka_source_dead_lettered_total', { sourceName: 'relay' }],
         ['snapshot_rows_total', { source: 'db1' }],
         ['source_slot_safe_wal_size_bytes', { sourceName: 'db1' }],
