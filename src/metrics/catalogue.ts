@@ -8,6 +8,7 @@
  * the metrics are collected; docs/operations.md "Metrics" says what each per-event metric means.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { replaceHeapSpaceMetrics } from './heap-space.ts';
 
 /** The usual default buckets of Prometheus clients (prom-client's own); the original's histograms used them. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -29,7 +30,10 @@ export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
   // The event-loop delay monitor samples every 100 ms, not prom-client's 10 ms: 10 ms cost ≈ 9 ms of
   // CPU per second on an idle process under Bun, 100 ms ≈ 1.5 ms (docs/operations.md "Metrics").
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+    replaceHeapSpaceMetrics(registry); // prom-client's walk the whole heap at every scrape under Bun
+  }
   const collectors = new Set<() => void>();
   /** Runs before these metrics are read (a scrape, or `get()`): counts kept off the hot path are added then. */
   const collect = () => {
