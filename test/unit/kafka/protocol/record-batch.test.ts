@@ -4,7 +4,7 @@
  * write (uncompressed and compressed). The broker reading them: test/integration/kafka/sink*.test.ts.
  */
 import { describe, expect, test } from 'bun:test';
-import { Reader, compressionsAlgorithms, readRecordsBatch } from '@platformatic/kafka';
+import { Reader, compressionsAlgorithms, crc32c as libraryCrc32c, readRecordsBatch } from '@platformatic/kafka';
 import { crc32c } from '../../../../src/kafka/protocol/crc32c.ts';
 import { messageHeaders } from '../../../../src/kafka/headers.ts';
 import {
@@ -29,10 +29,19 @@ describe('CRC-32C', () => {
     expect(crc32c(new Uint8Array(0))).toBe(0);
   });
 
-  test('a range equals the CRC of the same bytes on their own, for every length around the 8-byte steps', () => {
+  test('a range equals the CRC of the same bytes on their own, for every length around the 16-byte steps', () => {
     const data = Uint8Array.from({ length: 100 }, (_, i) => (i * 37 + 11) & 0xff);
-    for (let start = 0; start < 9; start++) {
-      for (let end = start; end <= 40; end++) expect(crc32c(data, start, end)).toBe(crc32c(data.slice(start, end)));
+    for (let start = 0; start < 17; start++) {
+      for (let end = start; end <= 70; end++) expect(crc32c(data, start, end)).toBe(crc32c(data.slice(start, end)));
+    }
+  });
+
+  test('equals the Kafka client\'s CRC-32C on views at any offset of their buffer, for lengths up to a few KB', () => {
+    const backing = Uint8Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24);
+    for (const [offset, length] of [[0, 0], [1, 15], [3, 16], [5, 17], [7, 100], [13, 1023], [2, 4096], [11, 4987]] as const) {
+      const view = backing.subarray(offset, offset + length);
+      expect(crc32c(view)).toBe(libraryCrc32c(Buffer.from(view)) >>> 0);
+      expect(crc32c(backing, offset, offset + length)).toBe(crc32c(view));
     }
   });
 });
