@@ -72,7 +72,19 @@ export class SampledTimer<L extends string> {
 
   /** One event of `key` whose handling started at `started` (performance.now()). */
   time(key: string, started: number): void {
-    const sampled = this.keys.get(key);
-    if ((sampled.seen++ & (SAMPLE_EVERY - 1)) === 0) this.histogram.observe(sampled.labels, (performance.now() - started) / 1000);
+    if (this.next(key)) this.observe(key, started);
+  }
+
+  /**
+   * Counts one event of `key` and says whether its time is to be observed (then call observe()):
+   * a caller that asks first needs the clock only for the sampled events.
+   */
+  next(key: string): boolean {
+    return (this.keys.get(key).seen++ & (SAMPLE_EVERY - 1)) === 0;
+  }
+
+  /** Observes the time since `started` (performance.now()) for an event of `key` that next() chose. */
+  observe(key: string, started: number): void {
+    this.histogram.observe(this.keys.get(key).labels, (performance.now() - started) / 1000);
   }
 }

@@ -51,6 +51,16 @@ export class KafkaSinkMetrics {
     this.encodeTimes.time(table, started);
   }
 
+  /** Counts one event of `table` to be encoded; true when its encoding time is to be observed (observeEncoded()). */
+  encodeSampled(table: string): boolean {
+    return this.encodeTimes.next(table);
+  }
+
+  /** The encoding time of an event encodeSampled() chose, started at `started` (performance.now()). */
+  observeEncoded(table: string, started: number): void {
+    this.encodeTimes.observe(table, started);
+  }
+
   /** One event dropped: neither the mapping nor the fallback gives its table a topic. */
   recordUnrouted(table: string): void {
     this.counts.noTopic++;

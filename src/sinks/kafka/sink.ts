@@ -290,7 +290,10 @@ export class KafkaSink implements Sink {
   }
 
   private encode(event: ChangeEvent, topic: string): OutMessage {
-    const started = performance.now();
+    // The clock only for the events whose time is observed (one in SAMPLE_EVERY) or logged.
+    const sampled = this.metrics.encodeSampled(event.table);
+    const verbose = this.log.verboseEnabled;
+    const started = sampled || verbose ? performance.now() : 0;
     let message: OutMessage;
     try {
       message = outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event));
@@ -300,8 +303,8 @@ export class KafkaSink implements Sink {
         code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}`,
       });
     }
-    this.metrics.recordEncoded(event.table, started);
-    if (this.log.verboseEnabled) {
+    if (sampled) this.metrics.observeEncoded(event.table, started);
+    if (verbose) {
       const seconds = (performance.now() - started) / 1000;
       this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
     }

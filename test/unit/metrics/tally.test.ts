@@ -57,4 +57,21 @@ describe('SampledTimer', () => {
     expect(sums.a).toBeGreaterThanOrEqual(3 * 0.002);
     expect(sums.a).toBeLessThan(3 * 5);
   });
+
+  test('next() chooses the same events as time() and counts each; observe() records the chosen', async () => {
+    const metrics = createMetrics();
+    const timer = new SampledTimer(metrics.sourceEventProcessingTime, labels);
+    const started = performance.now() - 2;
+    const chosen: number[] = [];
+    for (let i = 0; i < 3 * SAMPLE_EVERY; i++) {
+      if (timer.next(i % 2 === 0 ? 'a' : 'b')) {
+        chosen.push(i);
+        timer.observe(i % 2 === 0 ? 'a' : 'b', started);
+      }
+    }
+    // Each key's 1st, (SAMPLE_EVERY + 1)-th, ... event: a at i = 0, 64, 128; b at i = 1, 65, 129 (for SAMPLE_EVERY 32).
+    expect(chosen).toEqual([0, 1, 2 * SAMPLE_EVERY, 2 * SAMPLE_EVERY + 1]);
+    timer.time('a', started); // a's 49th event: not chosen
+    expect(await values(metrics.sourceEventProcessingTime, 'source_event_processing_time_sec_count')).toEqual({ a: 2, b: 2 });
+  });
 });
