@@ -58,6 +58,10 @@ interface RowOrigin {
   readonly columnTypes: Readonly<Record<string, ColumnType>>;
 }
 
+/** EncodedRowEvent.lsn of the last event asked: the number and its bigint. */
+let lastWalStart = -1;
+let lastLsn = -1n;
+
 /**
  * A row change built by the byte path. Its JSON (`encoded`) is complete; what is shared with its
  * relation or transaction is read from there, and `columns`/`old` are built from the kept message
@@ -118,7 +122,12 @@ class EncodedRowEvent implements ChangeEvent {
   }
 
   get lsn(): bigint {
-    return BigInt(this.walStart);
+    // A chunk's rows (and a transaction's runs) share their LSN: the bigint of the last one is kept.
+    if (this.walStart !== lastWalStart) {
+      lastWalStart = this.walStart;
+      lastLsn = BigInt(this.walStart);
+    }
+    return lastLsn;
   }
 
   get key(): readonly string[] {
