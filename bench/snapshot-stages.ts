@@ -12,6 +12,10 @@
  *   events    EventFactory.snapshotRow of every row, as table-copy.ts builds a chunk's events
  *             (snapshot identity: UUID from the row key), one timestamp per chunk
  *   file      the real file sink writing those events to /dev/null in batches of --batch
+ *   kafka     the real Kafka sink (product defaults, key = row, 3 partitions) over a client that
+ *             answers every request at once without sending it: routing, encoding, partitions,
+ *             record batches and the sink's bookkeeping, in batches of --batch; the library's
+ *             socket writes and answer parsing are not in it (bench/kafka-sink.ts has those)
  *
  * Each stage runs --passes times over the chunks read; the median pass is printed. Needs PostgreSQL
  * (PG* and PSQL_STREAMER_PG_BIN as `scripts/pg start` prints them):
@@ -28,6 +32,9 @@ import { SqlClient } from '../src/pg/sql-client.ts';
 import { RelationCache } from '../src/pgoutput/relations.ts';
 import { TypeRegistry } from '../src/pgtypes/index.ts';
 import { FILE_FORMAT_DEFAULTS, fileSinkType } from '../src/sinks/file/file.ts';
+import type { KafkaProducer, PartitionBatch, RequestOutcome } from '../src/sinks/kafka/client.ts';
+import { KafkaSink } from '../src/sinks/kafka/sink.ts';
+import { kafkaSinkDefaults } from './lib/kafka.ts';
 import { EventFactory } from '../src/sources/postgres/events.ts';
 import { readChunk, type ChunkHint, type ChunkRead } from '../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables } from '../src/sources/postgres/snapshot/tables.ts';
@@ -94,6 +101,18 @@ const log = new Logger({ level: 'error' } as never);
 const noStore = {} as StateStore;
 const sink = await fileSinkType.create('devnull', { path: '/dev/null', fsync: false, ...FILE_FORMAT_DEFAULTS }, { log, store: noStore, metrics: createMetrics() } as never);
 
+/** A client that knows one topic of 3 partitions and acknowledges every produce request at once (sends nothing). */
+const KAFKA_PARTITIONS = 3;
+const answering = {
+  metadata: async ({ topics = [] }: { topics?: string[] }) => ({ topics: new Map(topics.map((t) => [t, { partitionsCount: KAFKA_PARTITIONS, lastUpdate: Date.now() }])) }),
+  clearMetadata: () => {},
+  close: async () => {},
+  send: async () => { throw new Error('not used: the sink is not idempotent'); },
+  produceBatches: async (batches: readonly PartitionBatch[]): Promise<RequestOutcome[]> => [{ partitionKeys: batches.map((b) => b.partitionKey) }],
+  transactions: () => { throw new Error('not used'); },
+} as unknown as KafkaProducer;
+const kafka = new KafkaSink('bench', { ...kafkaSinkDefaults(), hosts: ['127.0.0.1:1'], handlers: ['passthrough'], topicFallback: 'bench', requiredAcks: -1 }, log, createMetrics(), { producer: answering });
+
 /** A chunk's events as table-copy.ts builds them. */
 function events(read: ChunkRead): ChangeEvent[] {
   const { data, starts, ends } = read.messages;
@@ -125,9 +144,13 @@ for (let pass = 0; pass < PASSES; pass++) {
   await stage('file', ROWS, async () => {
     for (let at = 0; at < built.length; at += BATCH) await sink.write(built.slice(at, at + BATCH));
   });
+  await stage('kafka', ROWS, async () => {
+    for (let at = 0; at < built.length; at += BATCH) await kafka.write(built.slice(at, at + BATCH));
+  });
 }
 await conn.close();
 await client.close();
 await sink.close();
+await kafka.close();
 const line = [...results].map(([name, list]) => `${name} ${median(list).toFixed(3)}`).join(', ');
 process.stdout.write(`snapshot stages, ${ROWS} rows in chunks of ${CHUNK}, median of ${PASSES} passes, CPU µs/row: ${line}\n`);

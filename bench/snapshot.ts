@@ -39,6 +39,7 @@ import { Admin } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc } from './lib/proc.ts';
+import { ENGINE_DEFAULTS } from '../src/core/engine-settings.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
 const REPO = join(import.meta.dir, '..');
@@ -171,7 +172,9 @@ requiredAcks = -1
   try {
     const file = join(dir, 'bench.toml');
     writeFileSync(file, streamerConfig(dir, slot, sink, tree));
-    const env: Record<string, string> = args['engine-own'] ? { BUN_JSC_forceRAMSize: '0' } : {};
+    // Under --cpu-prof the streamer's restart with its engine settings (execve) would end the profiler
+    // with the process: the settings are given here instead, so it does not restart.
+    const env: Record<string, string> = args['engine-own'] ? { BUN_JSC_forceRAMSize: '0' } : args['cpu-prof'] ? { ...ENGINE_DEFAULTS } : {};
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     if (args['mem-trace']) {
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
