@@ -22,16 +22,18 @@
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
- *                         [--mem-trace FILE]
+ *                         [--mem-trace FILE] [--logs DIR]
  *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
  *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
  *   --cpu-prof    runs psql-streamer under `bun --cpu-prof`, profiles into DIR
  *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
+ *   --logs DIR    psql-streamer's log kept as DIR/<reader>[-compare].<run>.log after a first line with the
+ *                 time it was spawned (where a run's start-up goes; "debug" would log every event)
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +60,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     compare: { type: 'string' },
     'mem-trace': { type: 'string' },
+    logs: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -180,7 +183,12 @@ requiredAcks = -1
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
       env.PSQL_STREAMER_MEM_TRACE = `${args['mem-trace']}.${reader}${tree === 'compare' ? '-compare' : ''}.${run}`;
     }
+    const spawned = new Date().toISOString();
     const m = await measure([process.execPath, ...profile, tree === 'this' ? MAIN : COMPARE!, '-config', file], env, 'Initial snapshot');
+    if (args.logs) {
+      mkdirSync(args.logs, { recursive: true });
+      writeFileSync(join(args.logs, `${reader}${tree === 'compare' ? '-compare' : ''}.${run}.log`), `spawned ${spawned}\n${m.stderr}`);
+    }
     if (m.code !== 0) throw new Error(`psql-streamer exited with ${m.code}:\n${m.stderr.slice(-3000)}`);
     const summary = m.stderr.split('\n').filter((l) => /snapshot is done|\[loop-monitor\]|Snapshot \S+ (done|finished)/.test(l)).join('\n  ');
     if (summary) log(`psql-streamer → ${reader}: ${summary}`);
