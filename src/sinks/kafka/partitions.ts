@@ -47,10 +47,12 @@ export class PartitionAssigner {
   /** Gives every unassigned pending message its partition, or its dead-letter copy when its topic can never take it. */
   async assign(pending: OutMessage[]): Promise<void> {
     const byTopic = new Map<string, OutMessage[]>();
+    let diverted = false;
     for (const message of pending) {
       if (message.partition >= 0) continue;
       if (message.undeliverable) {
         this.deps.deadLetters.divert(pending, message, message.undeliverable);
+        diverted = true;
         continue;
       }
       const list = byTopic.get(message.topic);
@@ -61,6 +63,7 @@ export class PartitionAssigner {
       const partitions = await this.partitionCount(topic);
       if (typeof partitions !== 'number') {
         for (const message of messages) this.deps.deadLetters.divert(pending, message, partitions);
+        diverted = true;
         continue;
       }
       const keys = this.partitionKeysOf(topic, partitions);
@@ -79,8 +82,9 @@ export class PartitionAssigner {
       }
       this.roundRobin.set(topic, next);
     }
-    // Dead-letter copies created above still need a partition.
-    if (pending.some((m) => m.partition < 0)) await this.assign(pending);
+    // Dead-letter copies created above still need a partition (without any, every message has one:
+    // no walk over the batch again).
+    if (diverted && pending.some((m) => m.partition < 0)) await this.assign(pending);
   }
 
   /** `partitionKey(topic, p)` for p in 0 .. partitions - 1. */
