@@ -10,6 +10,10 @@
  *              encoded as its event JSON), product defaults otherwise (snapshotChunkSize 5,000);
  *   kafka      the same to a Kafka sink (requiredAcks = -1, a topic of --partitions partitions,
  *              one local broker); the topic's size is checked afterwards.
+ * Before the counted runs, each psql-streamer reader (of each checkout) runs once uncounted too: a
+ * fresh broker spends 2–3× the CPU per message on the first million messages it takes (its JIT
+ * compiles the produce path), which on 2 cores slowed the first Kafka run of every invocation;
+ * --cold leaves these warm-up runs out (docs/benchmarks.md, "Snapshot to Kafka: the sink's CPU per row").
  * psql-streamer creates its slot, copies, and exits 0 by itself once every row is delivered.
  * Measured per reader: rows/s from spawn to exit, rows/s of the copy alone (from the log line that
  * starts the initial snapshot to exit), CPU µs per row (user + system of the process, from its
@@ -22,7 +26,7 @@
  *
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
- *                         [--mem-trace FILE] [--logs DIR]
+ *                         [--mem-trace FILE] [--logs DIR] [--cold]
  *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
  *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
@@ -30,6 +34,7 @@
  *   --mem-trace   psql-streamer's memory every 100 ms (bench/lib/loop-monitor.ts) into FILE.<reader>.<run>
  *   --logs DIR    psql-streamer's log kept as DIR/<reader>[-compare].<run>.log after a first line with the
  *                 time it was spawned (where a run's start-up goes; "debug" would log every event)
+ *   --cold        no uncounted warm-up run of the psql-streamer readers (a cold broker in run 1)
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
@@ -61,6 +66,7 @@ const { values: args } = parseArgs({
     compare: { type: 'string' },
     'mem-trace': { type: 'string' },
     logs: { type: 'string' },
+    cold: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -232,6 +238,16 @@ try {
   await prepareTable();
   if (READERS.includes('copy')) {
     await runCopy(0); // warm-up: the table in the page cache for every reader
+  }
+  if (!args.cold) {
+    // Warm-up: the broker's JIT warm (and the streamer's files in the page cache) before run 1.
+    for (const reader of READERS) {
+      if (reader === 'copy') continue;
+      for (const tree of (COMPARE === undefined ? ['this'] : ['this', 'compare']) as Measured['tree'][]) {
+        const m = await runStreamer(reader, 0, admin, tree);
+        log(`warm-up ${reader}${tree === 'compare' ? ` (${args.compare})` : ''} (not counted): ${fmt(m.rowsPerSec)} rows/s, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row`);
+      }
+    }
   }
   for (let run = 1; run <= RUNS; run++) {
     for (const reader of READERS) {
