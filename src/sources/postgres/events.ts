@@ -122,7 +122,7 @@ class EncodedRowEvent implements ChangeEvent {
   }
 
   get lsn(): bigint {
-    // A chunk's rows (and a transaction's runs) share their LSN: the bigint of the last one is kept.
+    // A snapshot chunk's rows share their LSN (and a consumer may read it more than once): the last bigint is kept.
     if (this.walStart !== lastWalStart) {
       lastWalStart = this.walStart;
       lastLsn = BigInt(this.walStart);
