@@ -66,6 +66,7 @@ import { visibleTimes, type VisibilityBatch } from './lib/visibility.ts';
 import { fmt, median, sampleProc, type ProcSample } from './lib/proc.ts';
 import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv, requiredEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
+import { withEngineDefaults } from '../src/core/engine-settings.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
@@ -147,6 +148,9 @@ class Streamer {
     cmd.push(main, '-config', file);
     const env: Record<string, string | undefined> = { ...process.env };
     if (args['engine-own']) env.BUN_JSC_forceRAMSize = '0';
+    // Under --cpu-prof the streamer's restart with its engine settings (execve) would replace the
+    // profiled process: the settings are given here instead (unless the environment has its own).
+    else if (profile) Object.assign(env, withEngineDefaults(env));
     if (args.trace) Object.assign(env, { PSQL_STREAMER_LOOP_TRACE: join(dir, 'loop-stalls.jsonl'), PSQL_STREAMER_MEM_TRACE: join(dir, 'memory.jsonl') });
     const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', env });
     this.proc = proc;

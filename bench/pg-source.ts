@@ -37,6 +37,7 @@ import { benchRowsInTransactionsSql, benchRowsSql, benchTableDdl } from './lib/b
 import { fmt, median, sampleProc, threadCpuMs, type ProcSample } from './lib/proc.ts';
 import { benchSourceToml, dropSlotWhenFree, exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 import { formatLsn } from '../src/replication/lsn.ts';
+import { withEngineDefaults } from '../src/core/engine-settings.ts';
 
 const REPO = join(import.meta.dir, '..');
 const MAIN = join(REPO, 'src', 'main.ts');
@@ -223,7 +224,10 @@ async function runStreamer(scenario: string, run: number, slot: string, publicat
     if (profile) flags.push('--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${scenario}-${run}.cpuprofile`);
     const cmd = args.binary ? [args.binary, '-config', config] : [process.execPath, ...flags, MAIN, '-config', config];
     const started = performance.now();
-    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
+    // Under --cpu-prof the streamer's restart with its engine settings (execve) would replace the
+    // profiled process: the settings are given here instead (unless the environment has its own).
+    const env = profile && !args.binary ? withEngineDefaults(process.env) : undefined;
+    const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', ...(env ? { env } : {}) });
     let stderr = '';
     let startupMs = 0;
     let startupCpuUs = 0;
