@@ -36,6 +36,10 @@ export class FakeProducer implements KafkaProducer {
   closed = false;
 
   /** Exactly-once sinks are tested against the real broker (test/integration/kafka/exactly-once*.test.ts). */
+  ensurePositionTopic = (): never => {
+    throw new Error('the fake producer has no transactions');
+  };
+
   transactions = (): never => {
     throw new Error('the fake producer has no transactions');
   };

@@ -8,6 +8,7 @@ import type { Compressor } from './record-batches.ts';
 import type { KafkaSinkOptions } from './spec.ts';
 import { BatchTransport, type PartitionBatch, type RequestOutcome } from './transport.ts';
 import { TxnRequests } from './txn-requests.ts';
+import { ensurePositionTopic, type PositionTopicState } from './position-log.ts';
 
 export type { PartitionBatch, RequestOutcome } from './transport.ts';
 
@@ -27,6 +28,8 @@ export type KafkaProducer = Pick<LibraryProducer, 'send' | 'metadata' | 'clearMe
   produceBatches(batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null, transactionProtocol?: 1 | 2): Promise<RequestOutcome[]>;
   /** The coordinator requests of a transactional producer (exactly-once), over this client's connections. */
   transactions(transactionalId: string, transactionTimeoutMs: number): TxnRequests;
+  /** Exactly-once: creates the position topic, compacted, when missing, and reads its cleanup.policy (position-log.ts). */
+  ensurePositionTopic(topic: string, timeoutMs: number): Promise<PositionTopicState>;
 };
 
 /** The client's request timeout and how many times it retries a request itself. */
@@ -70,6 +73,7 @@ export function newProducer(options: KafkaSinkOptions): KafkaProducer {
     produceBatches: (batches: readonly PartitionBatch[], acks: number, transactionalId?: string | null, transactionProtocol?: 1 | 2) =>
       transport.produce(batches, acks, transactionalId ?? null, transactionProtocol === 2),
     transactions: (transactionalId: string, transactionTimeoutMs: number) => new TxnRequests(producer, transactionalId, transactionTimeoutMs),
+    ensurePositionTopic: (topic: string, timeoutMs: number) => ensurePositionTopic(producer, topic, timeoutMs),
   });
 }
 

@@ -3,13 +3,15 @@
  * each batch is one Kafka transaction per source, holding the batch's messages and the position it
  * completes, so "in Kafka" and "position recorded" never disagree.
  *
- * Each source has transactional producers that take turns, and with transaction protocol 1 the next
- * one opens its transaction while the current one's runs (txn-turns.ts, transaction.ts): a
- * transaction then costs the produce requests beside the position's offset commit, and EndTxn;
- * with protocol 2, the produce requests, the offset commit and EndTxn.
+ * The position goes as a record of the transaction's own first produce request, to
+ * `positionTopic` (position-records.ts), so a PostgreSQL source's transaction is the produce
+ * requests and EndTxn under either transaction protocol (with protocol 1 the next producer adds
+ * the partitions while the current one's transaction runs: txn-turns.ts, transaction.ts). Relayed
+ * events commit their consumer groups' offsets in the transaction instead (TxnOffsetCommit).
  *
  * On the first batch of a source (and after any failure) the producers are (re)initialised and the
- * positions read back; events at or before the latest are in Kafka already and are dropped. The source
+ * positions read back (their records, and the group offsets earlier versions committed); events at
+ * or before the latest are in Kafka already and are dropped. The source
  * itself resumes from its state store, which is never ahead of Kafka (the pipeline acknowledges a
  * batch only after its transaction committed), so nothing is lost and nothing written twice.
  *
@@ -26,6 +28,8 @@ import { retryDelayMs, type KafkaProducer } from './client.ts';
 import { takeChunk, type OutMessage } from './message.ts';
 import type { KafkaSinkMetrics } from './metrics.ts';
 import { describePosition, isDelivered, lastPosition, otherStream, positionOf } from './stream-position.ts';
+import type { PositionTopicState } from './position-log.ts';
+import { cleanupPolicyProblem, compactCommand } from './position-records.ts';
 import { transactionalIdOf } from './spec.ts';
 import { TransactionalProducer, TransactionRefused } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
@@ -59,6 +63,7 @@ export class ExactlyOnceDelivery {
   private readonly owners = new Map<string, string>();
   private positionTopicChecked = false;
   private readonly otherStreamWarned = new WeakSet<TransactionTurns>();
+  private readonly startLogged = new WeakSet<TransactionTurns>();
   private readonly protocols = new WeakMap<TransactionTurns, 1 | 2>();
   private readonly moved: MovedPartitionLog;
 
@@ -168,7 +173,7 @@ export class ExactlyOnceDelivery {
     turns = new TransactionTurns(ids.map((id) => new TransactionalProducer(parts.producer.transactions(id, parts.transactionTimeoutMs), parts.positionTopic, source)));
     this.producers.set(source, turns);
     parts.log.info(`Exactly once: source "${source}" writes in transactions as ${ids.map((id) => `"${id}"`).join(', ')} in turn ` +
-      `(positions in the groups of the same names, topic "${parts.positionTopic}")`);
+      `(positions as records of those keys in topic "${parts.positionTopic}")`);
     return turns;
   }
 
@@ -181,19 +186,42 @@ export class ExactlyOnceDelivery {
       : `Exactly once: transactions of "${turns.transactionalId}" use Kafka's transaction protocol 1 (AddPartitionsToTxn; the brokers' transaction.version is below 2 or they lack the requests of version 2)`);
   }
 
-  /** The position topic must exist for its offsets to be committed: the metadata request creates it when the brokers allow. */
+  /**
+   * The position topic must exist, and be compacted so that no producer's last position record is
+   * ever deleted: created so when missing (CreateTopics); an existing one that is not compacted
+   * is used, with a warning naming the remedy.
+   */
   private async checkPositionTopic(): Promise<void> {
     if (this.positionTopicChecked) return;
-    const { producer, positionTopic } = this.parts;
+    const { producer, positionTopic, log } = this.parts;
+    let state: PositionTopicState;
     try {
-      const metadata = await this.parts.deadline(producer.metadata({ topics: [positionTopic], autocreateTopics: true }), `metadata of topic "${positionTopic}"`);
-      if (metadata.topics.get(positionTopic) === undefined) throw new Error('not created');
+      state = await this.parts.deadline(producer.ensurePositionTopic(positionTopic, this.parts.transactionTimeoutMs), `creating the position topic "${positionTopic}"`);
     } catch (err) {
-      throw new StreamerError('SINK_WRITE', `the position topic "${positionTopic}" does not exist and cannot be created (${err instanceof Error ? err.message : String(err)}): create it with 1 partition`, {
-        component: this.parts.component, cause: err,
-      });
+      throw new StreamerError('SINK_WRITE', `the position topic "${positionTopic}" does not exist and cannot be created (${err instanceof Error ? err.message : String(err)}): ` +
+        `create it with 1 partition and cleanup.policy=compact`, { component: this.parts.component, cause: err });
+    }
+    if (state.created) log.info(`Exactly once: created the position topic "${positionTopic}" (1 partition, cleanup.policy=compact)`);
+    if (state.cleanupPolicy.known) {
+      const problem = cleanupPolicyProblem(positionTopic, state.cleanupPolicy.value);
+      if (problem !== undefined) log.warn(`Exactly once: ${problem}; make it compacted: ${compactCommand(positionTopic)}`);
+    } else {
+      log.warn(`Exactly once: cannot tell whether the position topic "${positionTopic}" is compacted (${state.cleanupPolicy.why}); it must be (cleanup.policy=compact)`);
     }
     this.positionTopicChecked = true;
+  }
+
+  /** Says once per source where its position came from at start: a position record, a group's offset metadata (an earlier version), or nothing. */
+  private logStart(turns: TransactionTurns, stream: string | undefined): void {
+    if (this.startLogged.has(turns)) return;
+    this.startLogged.add(turns);
+    const held = turns.startingPosition(stream);
+    const what = held === undefined
+      ? 'no position in Kafka: nothing delivered exactly once yet'
+      : `position ${describePosition(held.position)} from ${held.from === 'record'
+        ? `the position record of "${held.id}" (topic "${this.parts.positionTopic}", offset ${held.offset})`
+        : `the offset metadata of group "${held.id}" (committed by a version before position records)`}`;
+    this.parts.log.info(`Exactly once: transactions of "${turns.transactionalId}" start from ${what}`);
   }
 
   /**
@@ -205,13 +233,15 @@ export class ExactlyOnceDelivery {
     const first = p.pending.find((m) => positionOf(m.event) !== undefined);
     if (first === undefined) return;
     const stream = first.event.stream;
+    this.logStart(turns, stream);
     const committed = turns.committed(stream);
     if (committed === undefined) return;
     if (otherStream(committed.stream, stream)) {
       if (!this.otherStreamWarned.has(turns)) {
         this.otherStreamWarned.add(turns);
         this.parts.log.warn(`Exactly once: the position in Kafka (${describePosition(committed)}) belongs to stream ${committed.stream}, this source is ${stream} ` +
-          `(another cluster or slot): ignored, nothing is skipped; delete groups ${turns.positionGroups.map((g) => `"${g}"`).join(', ')} to clear it`);
+          `(another cluster or slot): ignored, nothing is skipped; to clear it, write tombstones (null values) of keys ${turns.positionGroups.map((g) => `"${g}"`).join(', ')} ` +
+          `to topic "${this.parts.positionTopic}" and delete the groups of the same names (docs/operations.md, "Clearing an exactly-once position")`);
       }
       return;
     }

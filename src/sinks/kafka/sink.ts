@@ -375,9 +375,17 @@ export class KafkaSink implements Sink {
     }
   }
 
-  /** Sends a chunk as our own record batches (in `txn`'s transaction when given); returns the partitions that failed, with why. */
+  /**
+   * Sends a chunk as our own record batches (in `txn`'s transaction when given); returns the
+   * partitions that failed, with why. The transaction's first request also carries its position
+   * record (transaction.ts positionBatch()): no message, so neither counted nor ever dead-lettered;
+   * if it fails, the whole transaction does.
+   */
   private async sendBatches(chunk: OutMessage[], txn?: TransactionalProducer): Promise<Map<string, PartitionFailure> | undefined> {
-    const { batches, memory } = await partitionBatches(chunk, Date.now(), this.batchMemory, this.compressor, txn?.stamp);
+    const timestampMs = Date.now();
+    const { batches, memory } = await partitionBatches(chunk, timestampMs, this.batchMemory, this.compressor, txn?.stamp);
+    const position = txn?.positionBatch(timestampMs);
+    if (position !== undefined) batches.push(position);
     let outcomes;
     try {
       outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks, txn?.transactionalId, txn?.protocol), `a produce request of ${chunk.length} message(s)`);
@@ -391,6 +399,12 @@ export class KafkaSink implements Sink {
       if (outcome.error === undefined) continue;
       failed ??= new Map();
       for (const [key, failure] of produceOutcome(outcome.error, outcome.partitionKeys).failed) failed.set(key, failure);
+    }
+    const positionFailure = position === undefined ? undefined : failed?.get(position.partitionKey);
+    if (positionFailure !== undefined) {
+      throw new StreamerError('SINK_WRITE', `cannot write the position record to topic "${position!.topic}": ${positionFailure.message}`, {
+        component: this.component, cause: positionFailure,
+      });
     }
     return failed;
   }

@@ -5,18 +5,23 @@
  *
  * A batch's transaction: prepare() (the first time, and after any failure: InitProducerId, which
  * fences older instances and completes the transaction a crashed one left open, then the committed
- * position is read back with require_stable, and the transaction protocol chosen, txn-v2.ts) →
- * open() while the other producer's transaction runs (protocol 1 only; txn-turns.ts) → begin()
- * (what open() did not add) → record batches stamped by stamp() → commit() (TxnOffsetCommit of the position or of
- * the relayed offsets, EndTxn; with protocol 2 the next transaction's epoch). After a failure,
+ * position is read back: its latest position record, read_committed, position-log.ts, and the
+ * offset metadata of its group that versions before position records committed, require_stable;
+ * and the transaction protocol chosen, txn-v2.ts) → open() while the other producer's transaction
+ * runs (protocol 1 only; txn-turns.ts) → begin() (what open() did not add) → record batches
+ * stamped by stamp(), the first produce request carrying the position record (positionBatch()) →
+ * commit() (TxnOffsetCommit of relayed offsets, if any; EndTxn; with protocol 2 the next
+ * transaction's epoch). After a failure,
  * failed() makes the next prepare() ask for a new epoch with the current one (KIP-360): the open
  * transaction is aborted and the sequences start again at 0. If another instance took the
  * transactional id meanwhile, the brokers refuse and the producer is fenced for good.
  */
-import type { ProducerStamp } from '../../kafka/protocol/record-batch.ts';
+import { encodeRecordBatch, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
 import { errorNames } from './outcome.ts';
 import { partitionKey } from './message.ts';
-import { decodePosition, encodePosition, type StreamPosition } from './stream-position.ts';
+import { positionRecord } from './position-records.ts';
+import { decodePosition, type StreamPosition } from './stream-position.ts';
+import type { PartitionBatch } from './transport.ts';
 import type { GroupCommit, ProducerIdentity, TxnRequests } from './txn-requests.ts';
 
 /**
@@ -58,26 +63,45 @@ export function refusal(err: unknown, transactionalId: string, onInit = false): 
 /** Longest an early-opened transaction waits for its batch before it is ended empty (well within transactionTimeout). */
 const MAX_OPEN_IDLE_MS = 5_000;
 
-/** The partitions (`partitionKey`s) and consumer groups an open transaction has on the coordinator. */
+/** The partitions (`partitionKey`s) and consumer groups an open transaction has on the coordinator, and whether open() opened it. */
 interface Added {
   readonly partitions: Set<string>;
   readonly groups: Set<string>;
+  early: boolean;
 }
 
 /** No transaction open: nothing added. */
-const nothingAdded = (): Added => ({ partitions: new Set(), groups: new Set() });
+const nothingAdded = (): Added => ({ partitions: new Set(), groups: new Set(), early: false });
+
+/**
+ * A position Kafka holds for this producer: from its latest committed position record, or from
+ * its group's offset metadata (committed by versions before position records; docs/kafka.md,
+ * "Exactly once").
+ */
+export interface HeldPosition {
+  readonly position: StreamPosition;
+  readonly from: 'record' | 'group';
+  /** The record's offset in the position topic (from = 'record', when read back). */
+  readonly offset?: bigint;
+  /** The producer's transactional id (= the group's name). */
+  readonly id: string;
+}
 
 export class TransactionalProducer {
   private identity: ProducerIdentity | undefined;
   /** A transaction failed: the next prepare() bumps the epoch (aborting it) and reads the position again. */
   private dirty = true;
   private readonly sequences = new Map<string, number>();
-  private committedPosition: StreamPosition | undefined;
+  private heldPositions: HeldPosition[] = [];
   private refused: TransactionRefused | undefined;
   /** The offset commits of the open transaction (begin()), awaited by commit(). */
   private staged: Promise<void> | undefined;
   private stagedPosition: StreamPosition | undefined;
-  /** Protocol 2: the offsets, committed after the produce requests (begin()). */
+  /** The position record of the open transaction until the first produce request takes it (positionBatch()). */
+  private unsentPosition: StreamPosition | undefined;
+  /** The last transaction wrote a position record: open() adds the position topic's partition early. */
+  private writesPositions = false;
+  /** Protocol 2: the relayed offsets, committed after the produce requests (begin()). */
   private stagedCommits: GroupCommit[] = [];
   private version: 1 | 2 = 1;
   /** What the open transaction has on the coordinator. */
@@ -89,7 +113,7 @@ export class TransactionalProducer {
   private preparing: Promise<void> | undefined;
 
   /**
-   * @param positionTopic the topic whose partition 0 carries the position as committed offset metadata
+   * @param positionTopic the topic whose partition 0 holds the position records (and, of earlier versions, the group offsets)
    * @param source the source this producer writes for (in the position, for people reading it)
    */
   constructor(private readonly requests: TxnRequests, private readonly positionTopic: string, private readonly source: string) {}
@@ -98,14 +122,17 @@ export class TransactionalProducer {
     return this.requests.transactionalId;
   }
 
-  /** The consumer group whose offset metadata holds the position (the transactional id). */
+  /** The consumer group whose offset metadata held the position in versions before position records (the transactional id). */
   get positionGroup(): string {
     return this.requests.transactionalId;
   }
 
-  /** The stream position Kafka holds, as read by the last prepare() and moved by each commit. */
-  get committed(): StreamPosition | undefined {
-    return this.committedPosition;
+  /**
+   * The positions Kafka holds for this producer, as read by the last prepare() (its record and its
+   * group's, either may be missing) and replaced by each commit's.
+   */
+  get held(): readonly HeldPosition[] {
+    return this.heldPositions;
   }
 
   /** Initialised and not failed since: prepare() has nothing to do. */
@@ -145,9 +172,16 @@ export class TransactionalProducer {
       throw err;
     }
     this.sequences.clear();
-    const offsets = await this.requests.fetchOffsets(this.positionGroup, this.positionTopic, [0]);
+    const [records, offsets] = await Promise.all([
+      this.requests.positionRecords(this.positionTopic),
+      this.requests.fetchOffsets(this.positionGroup, this.positionTopic, [0]),
+    ]);
+    const held: HeldPosition[] = [];
+    const record = records.get(this.transactionalId);
+    if (record?.position !== undefined) held.push({ position: record.position, from: 'record', offset: record.offset, id: this.transactionalId });
     const metadata = offsets[0]?.metadata;
-    this.committedPosition = metadata ? decodePosition(metadata) : undefined;
+    if (metadata) held.push({ position: decodePosition(metadata), from: 'group', id: this.transactionalId });
+    this.heldPositions = held;
     this.version = await this.requests.protocol();
     this.dirty = false;
   }
@@ -161,28 +195,40 @@ export class TransactionalProducer {
   };
 
   /**
+   * The record batch of the open transaction's position record (position-records.ts) for the
+   * first produce request of the transaction, stamped like the messages' batches; undefined
+   * when the transaction has no position or a request took it already.
+   */
+  positionBatch(timestampMs: number): PartitionBatch | undefined {
+    const position = this.unsentPosition;
+    if (position === undefined) return undefined;
+    this.unsentPosition = undefined;
+    const key = partitionKey(this.positionTopic, 0);
+    const batch = encodeRecordBatch([positionRecord(this.transactionalId, position, this.source)], timestampMs, this.stamp(key, 1));
+    return { topic: this.positionTopic, partition: 0, partitionKey: key, batch };
+  }
+
+  /**
    * Protocol 1: opens this producer's next transaction early, while the other producer's runs
    * (txn-turns.ts), so that its batch finds the coordinator's part done: adds `partitions` (the
-   * other batch's: the next one usually writes the same) and the position group
-   * (AddPartitionsToTxn, AddOffsetsToTxn). Nothing of it is visible, and nothing changes if the
-   * transaction ends empty: if no batch comes within MAX_OPEN_IDLE_MS it is committed as it is,
-   * long before the brokers' transactionTimeout would abort it. A failure only makes the next
-   * prepare() start afresh.
+   * other batch's: the next one usually writes the same) and, when its last transaction wrote a
+   * position record, the position topic's partition (one AddPartitionsToTxn). Nothing of it is
+   * visible, and nothing changes if the transaction ends empty: if no batch comes within
+   * MAX_OPEN_IDLE_MS it is committed as it is, long before the brokers' transactionTimeout would
+   * abort it. A failure only makes the next prepare() start afresh.
    *
-   * Protocol 2 opens nothing early: its only way to add the group's partition ahead is to commit
-   * the held position again (TxnOffsetCommit), and that second offset commit per transaction cost
-   * the broker more CPU (≈ 1.6 ms of ≈ 4.7 per transaction of 50 events) than the round trip it
-   * saves (docs/benchmarks.md, "Exactly-once latency, session 2026-12-07 afternoon").
+   * Protocol 2 opens nothing early: the produce requests add their partitions themselves.
    */
   open(partitions: ReadonlyMap<string, ReadonlySet<number>>): void {
-    if (this.version === 2 || this.dirty || this.refused !== undefined || this.opening !== undefined || this.added.groups.size > 0) return;
+    if (this.version === 2 || this.dirty || this.refused !== undefined || this.opening !== undefined || this.added.early) return;
+    const adding = this.withPosition(partitions, this.writesPositions);
+    if (adding.size === 0) return;
     const identity = this.current();
     this.opening = (async () => {
       try {
-        if (partitions.size > 0) await this.requests.addPartitions(identity, partitions);
-        for (const [topic, list] of partitions) for (const partition of list) this.added.partitions.add(partitionKey(topic, partition));
-        await this.requests.addOffsets(identity, this.positionGroup);
-        this.added.groups.add(this.positionGroup);
+        await this.requests.addPartitions(identity, adding);
+        for (const [topic, list] of adding) for (const partition of list) this.added.partitions.add(partitionKey(topic, partition));
+        this.added.early = true;
         this.idleTimer = setTimeout(() => this.endIdle(), Math.min(MAX_OPEN_IDLE_MS, this.requests.transactionTimeoutMs / 4));
         (this.idleTimer as { unref?: () => void }).unref?.();
       } catch (err) {
@@ -192,31 +238,33 @@ export class TransactionalProducer {
   }
 
   /**
-   * Opens the transaction with the partitions it writes (those open() did not add) and stages the
-   * offsets it commits: the position it completes (to the position group) and the relayed offsets
-   * (to their groups).
+   * Opens the transaction with the partitions it writes (those open() did not add: the messages'
+   * and, with a position, the position topic's partition 0), holds the position record for the
+   * first produce request (positionBatch()) and stages the relayed offsets (to their groups).
    *
-   * Protocol 1: AddPartitionsToTxn now; returns once the partitions may be written, the offsets go
-   * on while the batches are sent (AddOffsetsToTxn unless open() did it, TxnOffsetCommit;
-   * independent until EndTxn) and commit() waits for them. (AddPartitionsToTxn and AddOffsetsToTxn
-   * at once would save nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until
-   * the first is logged.)
+   * Protocol 1: AddPartitionsToTxn now; returns once the partitions may be written; relayed
+   * offsets go on while the batches are sent (AddOffsetsToTxn, TxnOffsetCommit; independent until
+   * EndTxn) and commit() waits for them. (AddPartitionsToTxn and AddOffsetsToTxn at once would
+   * save nothing: the coordinator answers the second CONCURRENT_TRANSACTIONS until the first is
+   * logged.)
    *
-   * Protocol 2: nothing to send first: the produce requests add their partitions; the offsets go
-   * after them (commit()), not beside: a produce request that meets the coordinator busy adding
+   * Protocol 2: nothing to send first: the produce requests add their partitions; relayed offsets
+   * go after them (commit()), not beside: a produce request that meets the coordinator busy adding
    * another partition is retried by the brokers only after add.partitions.to.txn.retry.backoff.ms
    * (20 ms).
    *
-   * Round trips: protocol 1 after an early open(), the produce requests beside TxnOffsetCommit,
-   * then EndTxn; protocol 2, the produce requests, TxnOffsetCommit, EndTxn.
+   * Round trips of a PostgreSQL source's transaction, either protocol (after an early open() with
+   * 1): the produce requests, then EndTxn. A relay's adds TxnOffsetCommit (protocol 1 beside the
+   * produce requests, 2 after them).
    */
   async begin(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: StreamPosition | undefined, relayed: readonly GroupCommit[]): Promise<void> {
     await this.settleOpening();
     const identity = this.current();
     const added = this.added;
     const commits = [...relayed];
-    if (position !== undefined) commits.unshift(this.positionCommit(position));
     this.stagedPosition = position;
+    this.unsentPosition = position;
+    this.writesPositions = position !== undefined;
     this.staged = undefined;
     this.stagedCommits = [];
     if (this.version === 2) {
@@ -224,7 +272,7 @@ export class TransactionalProducer {
       return;
     }
     const missing = new Map<string, Set<number>>();
-    for (const [topic, list] of partitions) {
+    for (const [topic, list] of this.withPosition(partitions, position !== undefined)) {
       for (const partition of list) {
         if (added.partitions.has(partitionKey(topic, partition))) continue;
         let set = missing.get(topic);
@@ -242,9 +290,10 @@ export class TransactionalProducer {
   }
 
   /**
-   * Commits the transaction begun by begin(): its messages and offsets become visible together, or
-   * none of them. Protocol 2: EndTxn v5 answers with the epoch of the next transaction, whose
-   * sequence numbers start again at 0. `timed` is told when the offset commits and EndTxn ended.
+   * Commits the transaction begun by begin(): its messages, position record and offsets become
+   * visible together, or none of them. Protocol 2: EndTxn v5 answers with the epoch of the next
+   * transaction, whose sequence numbers start again at 0. `timed` is told when the offset commits
+   * and EndTxn ended.
    */
   async commit(timed?: (stage: 'offsets' | 'end', started: number) => void): Promise<void> {
     const identity = this.current();
@@ -253,6 +302,8 @@ export class TransactionalProducer {
     this.staged = undefined;
     this.stagedCommits = [];
     await this.guard(async () => {
+      // Without its position record the transaction must not commit: a restart would write its events again.
+      if (this.unsentPosition !== undefined) throw new Error(`no produce request of the transaction of "${this.transactionalId}" carried its position record`);
       let started = performance.now();
       await staged;
       if (commits.length > 0) await Promise.all(commits.map((c) => this.requests.commitOffsets(identity, c)));
@@ -261,7 +312,7 @@ export class TransactionalProducer {
       await this.end(identity);
       timed?.('end', started);
     });
-    if (this.stagedPosition !== undefined) this.committedPosition = this.stagedPosition;
+    if (this.stagedPosition !== undefined) this.heldPositions = [{ position: this.stagedPosition, from: 'record', id: this.transactionalId }];
   }
 
   /**
@@ -303,7 +354,7 @@ export class TransactionalProducer {
 
   /** Commits the early-opened transaction, if one is open, empty; a failure only makes the next prepare() start afresh. */
   private async endUnused(): Promise<void> {
-    if (this.dirty || this.added.groups.size === 0) return;
+    if (this.dirty || !this.added.early) return;
     try {
       await this.end(this.current());
     } catch (err) {
@@ -325,12 +376,12 @@ export class TransactionalProducer {
     this.staged.catch(() => {}); // awaited by commit(); a failure before then is seen there or made moot by the abort
   }
 
-  /** The offset commit that records `position` in the position group. */
-  private positionCommit(position: StreamPosition): GroupCommit {
-    return {
-      group: this.positionGroup, generation: -1, member: '',
-      offsets: [{ topic: this.positionTopic, partition: 0, offset: 0n, metadata: encodePosition(position, this.source) }],
-    };
+  /** `partitions`, plus the position topic's partition 0 when `position`. */
+  private withPosition(partitions: ReadonlyMap<string, ReadonlySet<number>>, position: boolean): ReadonlyMap<string, ReadonlySet<number>> {
+    if (!position) return partitions;
+    const all = new Map(partitions);
+    all.set(this.positionTopic, new Set([...(partitions.get(this.positionTopic) ?? []), 0]));
+    return all;
   }
 
   private current(): ProducerIdentity {

@@ -1,8 +1,9 @@
 /**
  * The coordinator requests of a transactional producer (docs/kafka.md, "Exactly once"), sent with
  * @platformatic/kafka's request functions over its connections: FindCoordinator, InitProducerId,
- * AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn and OffsetFetch. The record batches
- * themselves go through our own produce path (transport.ts). Each request uses the highest version
+ * AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn and OffsetFetch; and the read of its
+ * position record (position-log.ts). The record batches themselves go through our own produce path
+ * (transport.ts). Each request uses the highest version
  * both sides speak, except AddPartitionsToTxn (versions 4 and later are for brokers, clients send 3)
  * and, when the brokers allow transaction protocol 2 (protocol()), TxnOffsetCommit v5 and EndTxn v5
  * (txn-v2.ts, which has their encodings).
@@ -26,6 +27,8 @@ import type { Connection, Producer } from '@platformatic/kafka';
 import { highestCommonVersion } from './api-version.ts';
 import { endTxnV5, transactionProtocol, txnOffsetCommitV5 } from './txn-v2.ts';
 import { errorNames } from './outcome.ts';
+import { readPositionRecords } from './position-log.ts';
+import type { FoundPosition } from './position-records.ts';
 
 type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'listApis' | 'connections' | 'metadata'>;
 
@@ -186,6 +189,11 @@ export class TxnRequests {
     const connection = await this.coordinator(COORDINATOR_KEY_TRANSACTION, this.transactionalId);
     const answer = await apiVersionsV3.api.async(connection, 'psql-streamer', '1');
     return transactionProtocol(apis, answer.finalizedFeatures ?? []);
+  }
+
+  /** This producer's latest committed position record in partition 0 of `topic` (position-log.ts), keyed by its transactional id. */
+  positionRecords(topic: string): Promise<Map<string, FoundPosition>> {
+    return readPositionRecords(this.client, topic, [this.transactionalId], this.sleep);
   }
 
   /** The offsets `group` has committed for `topic`, waiting for transactions still completing (require_stable). */

@@ -13,13 +13,15 @@
  * Transactions still never overlap: the next one starts only after the previous one's EndTxn
  * answered, so it is decided (committed), and read_committed consumers see the batches in order.
  *
- * Each producer keeps the position of its own last transaction (in its own consumer group): the
- * source's position is the latest of them (latestPosition()). A new instance initialises both
- * producers before it reads the positions, so both old ones are fenced and their open
- * transaction, at most one, is aborted or completed first.
+ * Each producer keeps the position of its own last transaction (its position record, keyed by its
+ * transactional id; from versions before position records, its consumer group's offset metadata):
+ * the source's position is the latest of them (latestPosition()). Each producer reads its record
+ * after its own InitProducerId, and the read waits until no transaction is open in the position
+ * topic below its end (position-log.ts), so the old producers' open transaction, at most one, is
+ * aborted or completed first.
  */
 import { latestPosition, type StreamPosition } from './stream-position.ts';
-import type { TransactionalProducer } from './transaction.ts';
+import type { HeldPosition, TransactionalProducer } from './transaction.ts';
 
 /** How many producers take turns. */
 export const TURNS = 3;
@@ -71,8 +73,15 @@ export class TransactionTurns {
     await Promise.all(this.producers.map((p) => p.close()));
   }
 
-  /** The latest position the producers hold for `stream` (see latestPosition()). */
+  /** The latest position the producers hold for `stream` (see latestPosition()): their records' and their groups'. */
   committed(stream: string | undefined): StreamPosition | undefined {
-    return latestPosition(this.producers.map((p) => p.committed), stream);
+    return this.startingPosition(stream)?.position;
+  }
+
+  /** As committed(), with where it was read (a position record or a group's offset metadata) and whose it is. */
+  startingPosition(stream: string | undefined): HeldPosition | undefined {
+    const held = this.producers.flatMap((p) => p.held);
+    const latest = latestPosition(held.map((h) => h.position), stream);
+    return held.find((h) => h.position === latest);
   }
 }

@@ -11,26 +11,11 @@
  * short by its size limit (its abort marker in the next one) would send the stream back to the
  * same offset, fetching the same response for ever.
  *
- * The algorithm is the Java consumer's: walk a partition's batches in offset order; every aborted
- * transaction the brokers listed whose first offset is at or before the batch's last offset marks
- * its producer as aborting; a transactional data batch of an aborting producer is aborted; that
- * producer's abort marker (a control batch) ends it. Pure, apart from `filterAbortedFetches`,
- * which puts it into a consumer's fetch.
+ * Which batches are aborted is decided by kafka/protocol/aborted-batches.ts (the Java consumer's
+ * algorithm, pure); `filterAbortedFetches` puts it into a consumer's fetch.
  */
 
-const IS_TRANSACTIONAL = 1 << 4;
-const IS_CONTROL = 1 << 5;
-/** Control record type of an abort marker (the key is int16 version, int16 type). */
-const ABORT_MARKER = 0;
-
-/** The parts of a fetched record batch this filter reads. */
-export interface FetchedBatch {
-  firstOffset: bigint;
-  lastOffsetDelta: number;
-  producerId: bigint;
-  attributes: number;
-  records: { key?: Uint8Array | null }[];
-}
+import { abortedBatches, type FetchedBatch } from '../../kafka/protocol/aborted-batches.ts';
 
 /** The parts of a fetched partition this filter reads and changes. */
 export interface FetchedPartition {
@@ -51,34 +36,6 @@ export function dropAbortedBatches(response: FetchedResponse): void {
       for (const batch of abortedBatches(partition.records, aborted)) batch.records = [];
     }
   }
-}
-
-/** The data batches of one partition's fetched batches (in offset order) that belong to aborted transactions. */
-export function abortedBatches(
-  batches: readonly FetchedBatch[],
-  abortedTransactions: readonly { producerId: bigint; firstOffset: bigint }[],
-): FetchedBatch[] {
-  const pending = [...abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
-  let next = 0;
-  const aborting = new Set<bigint>();
-  const aborted: FetchedBatch[] = [];
-  for (const batch of batches) {
-    if ((batch.attributes & IS_TRANSACTIONAL) === 0) continue;
-    const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    while (next < pending.length && (pending[next] as { firstOffset: bigint }).firstOffset <= lastOffset) aborting.add((pending[next++] as { producerId: bigint }).producerId);
-    if ((batch.attributes & IS_CONTROL) !== 0) {
-      if (isAbortMarker(batch)) aborting.delete(batch.producerId);
-    } else if (aborting.has(batch.producerId)) {
-      aborted.push(batch);
-    }
-  }
-  return aborted;
-}
-
-function isAbortMarker(batch: FetchedBatch): boolean {
-  const key = batch.records[0]?.key;
-  if (!key || key.length < 4) return false;
-  return ((key[2] as number) << 8 | (key[3] as number)) === ABORT_MARKER;
 }
 
 /** The library's request function of one API version (`createAPI` in @platformatic/kafka): callback last; `version` and `async` read by callers. */

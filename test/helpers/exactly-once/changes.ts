@@ -30,15 +30,16 @@ export function changes(from: number, to: number, size = 3): ChangeEvent[] {
 /** The `v` column ("lsn.index") of each message read. */
 export const versionsOf = (messages: Array<{ value: string | undefined }>): string[] => messages.map((m) => (JSON.parse(m.value!) as { Columns: { v: string } }).Columns.v);
 
-/** The position committed for a source's transactional id, read as a new instance reads it. */
+/** The position committed for a source's transactional id, read as a new instance reads it: the latest of its producers' position records and group offset metadata. */
 export async function committedPosition(brokers: string[], transactionalId: string, positionTopic: string): Promise<StreamPosition | undefined> {
   const producer = newProducer(sinkOptions({ hosts: brokers }));
   try {
     const positions = await Promise.all(turnIds(transactionalId).map(async (id) => {
-      const offsets = await producer.transactions(id, 60_000).fetchOffsets(id, positionTopic, [0]);
-      return offsets[0]?.metadata ? decodePosition(offsets[0].metadata) : undefined;
+      const requests = producer.transactions(id, 60_000);
+      const [records, offsets] = await Promise.all([requests.positionRecords(positionTopic), requests.fetchOffsets(id, positionTopic, [0])]);
+      return [records.get(id)?.position, offsets[0]?.metadata ? decodePosition(offsets[0].metadata) : undefined];
     }));
-    return latestPosition(positions, undefined);
+    return latestPosition(positions.flat(), undefined);
   } finally {
     await producer.close();
   }

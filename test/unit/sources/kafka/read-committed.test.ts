@@ -4,7 +4,8 @@
  * control batches stay as they are.
  */
 import { describe, expect, test } from 'bun:test';
-import { abortedBatches, dropAbortedBatches, type FetchedBatch } from '../../../../src/sources/kafka/read-committed.ts';
+import { abortedBatches, type FetchedBatch } from '../../../../src/kafka/protocol/aborted-batches.ts';
+import { dropAbortedBatches } from '../../../../src/sources/kafka/read-committed.ts';
 
 const TRANSACTIONAL = 1 << 4;
 const CONTROL = 1 << 5;
