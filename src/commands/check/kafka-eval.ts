@@ -6,6 +6,7 @@
 import { transactionalIdOf, type KafkaSinkOptions } from '../../sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../sources/kafka/spec.ts';
 import { decodePosition, describePosition, latestPosition, type StreamPosition } from '../../sinks/kafka/stream-position.ts';
+import { cleanupPolicyProblem, compactCommand } from '../../sinks/kafka/position-records.ts';
 import { fail, ok, warn, type CheckResult } from './result.ts';
 
 /** A topic the component needs, and what it is for (e.g. `tables users, orders`, `topicFallback`). */
@@ -44,12 +45,16 @@ export function transactionalIds(sinkName: string, o: Pick<KafkaSinkOptions, 'tr
 
 /**
  * What an exactly-once sink has delivered per source: the latest of the positions committed in
- * Kafka by the source's producers, which take turns (offset metadata of group = each producer's
- * transactional id on the position topic, read with require_stable). Nothing yet is OK (a new
- * sink); metadata that is not a position is a WARN (the group is used by something else).
+ * Kafka by the source's producers, which take turns: their position records (`records`, keyed by
+ * each producer's transactional id, read_committed) and the offset metadata of the groups of the
+ * same names that versions before position records committed (`stored`, require_stable). Nothing
+ * yet is OK (a new sink); metadata that is not a position is a WARN (the group is used by
+ * something else).
  */
-export function checkStoredPosition(source: string, id: string, stored: ReadonlyArray<{ group: string; metadata: string | null | undefined }>): CheckResult {
-  const positions: StreamPosition[] = [];
+export function checkStoredPosition(
+  source: string, id: string, stored: ReadonlyArray<{ group: string; metadata: string | null | undefined }>, records: readonly StreamPosition[] = [],
+): CheckResult {
+  const positions: StreamPosition[] = [...records];
   for (const { group, metadata } of stored) {
     if (metadata === undefined || metadata === null || metadata === '') continue;
     try {
@@ -62,6 +67,19 @@ export function checkStoredPosition(source: string, id: string, stored: Readonly
   const position = latestPosition(positions, undefined);
   if (position === undefined) return ok('position', `transactional id "${id}": no position in Kafka yet (nothing delivered exactly once)`, source);
   return ok('position', `transactional id "${id}": delivered up to ${describePosition(position)}${position.stream === undefined ? '' : ` of stream ${position.stream}`}`, source);
+}
+
+/**
+ * The position topic of an exactly-once sink must be compacted (cleanup.policy includes compact):
+ * time retention would delete a producer's last position record, and a restart would then write
+ * again what Kafka has. `policy` undefined: the topic does not exist yet (the sink creates it compacted).
+ */
+export function checkPositionCompaction(topic: string, policy: { known: true; value: string | undefined } | { known: false; why: string }): CheckResult {
+  if (!policy.known) return warn('compaction', `cannot read its cleanup.policy (${policy.why}); it must be compact`, `${compactCommand(topic)} (or grant DescribeConfigs on it)`, topic);
+  if (policy.value === undefined) return ok('compaction', 'positionTopic: missing; the sink creates it with cleanup.policy=compact', topic);
+  const problem = cleanupPolicyProblem(topic, policy.value);
+  if (problem !== undefined) return warn('compaction', problem, compactCommand(topic), topic);
+  return ok('compaction', `positionTopic: cleanup.policy=${policy.value}`, topic);
 }
 
 export function sourceTopics(o: KafkaSourceOptions): NeededTopic[] {

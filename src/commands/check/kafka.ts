@@ -11,7 +11,11 @@ import { withDeadline } from '../../core/deadline.ts';
 import type { KafkaClientOptions } from '../../kafka/client-spec.ts';
 import { describeKafkaError, kafkaConnectionOptions } from '../../kafka/client-options.ts';
 import { turnIds } from '../../sinks/kafka/txn-turns.ts';
-import { autoCreateFrom, checkBrokers, checkStoredPosition, checkTopics, checkTransactions, type AutoCreate, type NeededTopic } from './kafka-eval.ts';
+import { isUnknownTopic, readPositionRecords } from '../../sinks/kafka/position-log.ts';
+import type { StreamPosition } from '../../sinks/kafka/stream-position.ts';
+import {
+  autoCreateFrom, checkBrokers, checkPositionCompaction, checkStoredPosition, checkTopics, checkTransactions, type AutoCreate, type NeededTopic,
+} from './kafka-eval.ts';
 import { fail, warn, type CheckGroup, type CheckResult } from './result.ts';
 
 /** Caps of the check's own timeouts (the component's `timeout` when shorter). */
@@ -42,8 +46,9 @@ export async function checkKafka(
     withDeadline(promise, deadlineMs, () => new Error(`${what}: no answer within ${deadlineMs} ms`));
   try {
     group.results.push(...(await inspect(admin, o, needed, call)));
-    if (positions !== undefined && positions.ids.length > 0 && !group.results.some((r) => r.check === 'brokers' && r.verdict === 'FAIL')) {
-      group.results.push(...(await readPositions(admin, positions, call)));
+    if (positions !== undefined && !group.results.some((r) => r.check === 'brokers' && r.verdict === 'FAIL')) {
+      group.results.push(await readCompaction(admin, positions.topic, call));
+      if (positions.ids.length > 0) group.results.push(...(await readPositions(admin, positions, call)));
     }
   } finally {
     await call('close', admin.close()).catch(() => {});
@@ -91,17 +96,38 @@ async function inspect(admin: Admin, o: KafkaClientOptions & { exactlyOnce?: boo
 
 async function readPositions(admin: Admin, positions: StoredPositions, call: Call): Promise<CheckResult[]> {
   try {
-    // Each source's producers take turns, each with its own group (docs/kafka.md, "Exactly once").
-    const groups = await call('offset fetch', admin.listConsumerGroupOffsets({
-      groups: positions.ids.flatMap(({ id }) => turnIds(id)).map((groupId) => ({ groupId, topics: [{ name: positions.topic, partitionIndexes: [0] }] })),
-      requireStable: true,
-    }));
+    // Each source's producers take turns, each with its own record key and, in versions before
+    // position records, its own group (docs/kafka.md, "Exactly once").
+    const ids = positions.ids.flatMap(({ id }) => turnIds(id));
+    const [groups, records] = await Promise.all([
+      call('offset fetch', admin.listConsumerGroupOffsets({
+        groups: ids.map((groupId) => ({ groupId, topics: [{ name: positions.topic, partitionIndexes: [0] }] })),
+        requireStable: true,
+      })),
+      call('position records', readPositionRecords(admin as unknown as Parameters<typeof readPositionRecords>[0], positions.topic, ids))
+        .catch((err: unknown) => (isUnknownTopic(err) ? new Map() : Promise.reject(err))),
+    ]);
     return positions.ids.map(({ source, id }) => checkStoredPosition(source, id, turnIds(id).map((group) => {
       const partition = groups.find((g) => g.groupId === group)?.topics.find((t) => t.name === positions.topic)?.partitions.find((p) => p.partitionIndex === 0);
       return { group, metadata: partition !== undefined && partition.committedOffset >= 0n ? partition.metadata : null };
-    })));
+    }), turnIds(id).map((key) => records.get(key)?.position).filter((p): p is StreamPosition => p !== undefined)));
   } catch (err) {
-    return [warn('position', `reading the stored positions failed: ${describeKafkaError(err)}`, 'check the principal\'s Describe/Read ACL on the groups named by transactionalId')];
+    return [warn('position', `reading the stored positions failed: ${describeKafkaError(err)}`,
+      'check the principal\'s Read ACL on positionTopic and Describe/Read on the groups named by transactionalId')];
+  }
+}
+
+/** Whether the position topic is compacted (DescribeConfigs of the topic). */
+async function readCompaction(admin: Admin, topic: string, call: Call): Promise<CheckResult> {
+  try {
+    const described = await call('describe configs', admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['cleanup.policy'] }],
+    }));
+    const value = described.flatMap((d) => d.configs).find((c) => c.name === 'cleanup.policy')?.value;
+    return checkPositionCompaction(topic, value === undefined || value === null ? { known: false, why: 'the brokers did not report it' } : { known: true, value });
+  } catch (err) {
+    if (isUnknownTopic(err)) return checkPositionCompaction(topic, { known: true, value: undefined });
+    return checkPositionCompaction(topic, { known: false, why: `DescribeConfigs refused: ${describeKafkaError(err)}` });
   }
 }
 

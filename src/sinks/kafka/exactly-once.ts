@@ -217,11 +217,11 @@ export class ExactlyOnceDelivery {
     this.startLogged.add(turns);
     const held = turns.startingPosition(stream);
     const what = held === undefined
-      ? 'no position in Kafka: nothing delivered exactly once yet'
-      : `position ${describePosition(held.position)} from ${held.from === 'record'
+      ? 'have no position in Kafka yet (nothing delivered exactly once)'
+      : `start from position ${describePosition(held.position)} from ${held.from === 'record'
         ? `the position record of "${held.id}" (topic "${this.parts.positionTopic}", offset ${held.offset})`
         : `the offset metadata of group "${held.id}" (committed by a version before position records)`}`;
-    this.parts.log.info(`Exactly once: transactions of "${turns.transactionalId}" start from ${what}`);
+    this.parts.log.info(`Exactly once: transactions of "${turns.transactionalId}" ${what}`);
   }
 
   /**

@@ -56,7 +56,7 @@ async function request<F>(client: Client, api: { key: number; versions: Readonly
 
 /** The connection to the leader of partition 0 of `topic`. */
 async function leaderOf(client: Client, topic: string): Promise<Connection> {
-  const metadata = await client.metadata({ topics: [topic] });
+  const metadata = await client.metadata({ topics: [topic], autocreateTopics: false });
   const leader = metadata.topics.get(topic)?.partitions[0]?.leader ?? -1;
   const broker = metadata.brokers.get(leader);
   if (broker === undefined) throw Object.assign(new Error(`no leader known for partition 0 of topic "${topic}"`), { code: 'LEADER_NOT_AVAILABLE' });
@@ -126,6 +126,11 @@ interface FetchedPartition {
   records?: unknown[] | null;
 }
 
+/** Whether `err` says the topic does not exist (the brokers' error, or the library's metadata error for it). */
+export function isUnknownTopic(err: unknown): boolean {
+  return errorNames(err).includes('UNKNOWN_TOPIC_OR_PARTITION') || (err instanceof Error && /^Unknown topic /.test(err.message));
+}
+
 /** What ensurePositionTopic() found or did. */
 export interface PositionTopicState {
   /** Created now (1 partition, cleanup.policy=compact). */
@@ -139,8 +144,9 @@ export interface PositionTopicState {
  * default replication (an instance racing to create it too is fine). Then reads its cleanup.policy.
  */
 export async function ensurePositionTopic(client: Client, topic: string, timeoutMs: number): Promise<PositionTopicState> {
-  const metadata = await client.metadata({ topics: [topic] }).catch((err: unknown) => {
-    if (errorNames(err).includes('UNKNOWN_TOPIC_OR_PARTITION')) return undefined;
+  // Not created by the metadata request: the brokers' auto-creation would not make it compacted.
+  const metadata = await client.metadata({ topics: [topic], autocreateTopics: false }).catch((err: unknown) => {
+    if (isUnknownTopic(err)) return undefined;
     throw err;
   });
   let created = false;
