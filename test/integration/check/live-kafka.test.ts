@@ -106,7 +106,7 @@ test('a closed port and a broker that never answers: FAIL within seconds, exit 2
   }
 }, 60_000);
 
-test('an exactly-once sink: the position stored in Kafka for each source, or none yet', async () => {
+test('an exactly-once sink: the position stored in Kafka for each source, or none yet; a position topic not compacted', async () => {
   const positionTopic = uniqueTopic('check-positions');
   await createTopic(admin, positionTopic, 1);
   const template = uniqueTopic('check-eo') + '.{source}';
@@ -144,6 +144,10 @@ test('an exactly-once sink: the position stored in Kafka for each source, or non
     ['relay', 'OK', `transactional id "${id}": delivered up to 0/16B3748 #3 of stream 7390000000000000001/slot1`],
     ['other', 'OK', `transactional id "${template.replace('{source}', 'other')}": no position in Kafka yet (nothing delivered exactly once)`],
   ]);
+  // The position topic was created with the brokers' defaults (cleanup.policy=delete): a WARN naming the remedy.
+  const compaction = sink.results.find((r) => r.check === 'compaction');
+  expect(compaction).toMatchObject({ subject: positionTopic, verdict: 'WARN' });
+  expect(compaction?.remedy).toContain(`--entity-name ${positionTopic} --add-config cleanup.policy=compact`);
 }, 60_000);
 
 // `script` (util-linux) runs the command in a pseudo-terminal, where the progress bar is drawn.

@@ -1,6 +1,6 @@
 /** Kafka verdicts of check --live: which topics are needed, and missing topics against auto-creation. */
 import { describe, expect, test } from 'bun:test';
-import { autoCreateFrom, checkStoredPosition, checkTopics, checkTransactions, sinkTopics, sourceTopics, transactionalIds } from '../../../../src/commands/check/kafka-eval.ts';
+import { autoCreateFrom, checkPositionCompaction, checkStoredPosition, checkTopics, checkTransactions, sinkTopics, sourceTopics, transactionalIds } from '../../../../src/commands/check/kafka-eval.ts';
 import type { KafkaSinkOptions } from '../../../../src/sinks/kafka/spec.ts';
 import type { KafkaSourceOptions } from '../../../../src/sources/kafka/spec.ts';
 
@@ -90,5 +90,26 @@ describe('stored positions of an exactly-once sink', () => {
     const at = (lsn: string, index: number) => `{"psql-streamer":1,"source":"db1","lsn":"${lsn}","index":${index},"stream":"1/s"}`;
     const stored = [{ group: 'id1', metadata: at('0/16B3748', 3) }, { group: 'id1.2', metadata: at('0/16B3900', 0) }, { group: 'id1.3', metadata: null }];
     expect(checkStoredPosition('db1', 'id1', stored).reason).toBe('transactional id "id1": delivered up to 0/16B3900 #0 of stream 1/s');
+  });
+
+  test('position records and the group offsets of earlier versions: the latest of all counts', () => {
+    const group = [{ group: 'id1', metadata: '{"psql-streamer":1,"source":"db1","lsn":"0/16B3748","index":3,"stream":"1/s"}' }];
+    expect(checkStoredPosition('db1', 'id1', group, [{ lsn: 0x16b3900n, index: 1, stream: '1/s' }]).reason).toBe('transactional id "id1": delivered up to 0/16B3900 #1 of stream 1/s');
+    expect(checkStoredPosition('db1', 'id1', group, [{ lsn: 0x16b3000n, index: 1, stream: '1/s' }]).reason).toBe('transactional id "id1": delivered up to 0/16B3748 #3 of stream 1/s');
+    expect(checkStoredPosition('db1', 'id1', [], [{ lsn: 0x100n, index: 0, stream: undefined }]).reason).toBe('transactional id "id1": delivered up to 0/100 #0');
+  });
+});
+
+describe('compaction of the position topic (exactlyOnce)', () => {
+  test('compact: OK; delete: WARN with the kafka-configs command; missing: OK (created compacted); unreadable: WARN', () => {
+    expect(checkPositionCompaction('pos', { known: true, value: 'compact' })).toEqual({ check: 'compaction', subject: 'pos', verdict: 'OK', reason: 'positionTopic: cleanup.policy=compact' });
+    const deleting = checkPositionCompaction('pos', { known: true, value: 'delete' });
+    expect(deleting.verdict).toBe('WARN');
+    expect(deleting.reason).toContain('cleanup.policy=delete, not compact');
+    expect(deleting.remedy).toBe('kafka-configs.sh --bootstrap-server <broker> --alter --entity-type topics --entity-name pos --add-config cleanup.policy=compact');
+    expect(checkPositionCompaction('pos', { known: true, value: undefined }).reason).toContain('the sink creates it with cleanup.policy=compact');
+    const unknown = checkPositionCompaction('pos', { known: false, why: 'DescribeConfigs refused: TOPIC_AUTHORIZATION_FAILED' });
+    expect(unknown.verdict).toBe('WARN');
+    expect(unknown.remedy).toContain('grant DescribeConfigs');
   });
 });
