@@ -69,7 +69,7 @@ export const kafkaSinkOptions = defineSection({
   },
   positionTopic: {
     kind: 'string', default: 'psql-streamer-positions',
-    doc: 'With exactlyOnce: the topic whose partition 0 carries each producer\'s position as consumer-group offset metadata (created if missing; nothing is written to it)',
+    doc: 'With exactlyOnce: the topic whose partition 0 holds each transaction\'s position record (key = the producer\'s transactional id); created with cleanup.policy=compact if missing, and must be compacted (a warning says so otherwise)',
   },
   transactionTimeout: {
     kind: 'duration', default: 60_000, check: positive,
