@@ -2,8 +2,9 @@
  * How far a source's stream is in an exactly-once Kafka sink, pure (docs/kafka.md, "Exactly once"):
  * the last delivered stream event's (commit LSN, index in its transaction). Stream order is
  * monotonic in that pair, so every event at or before the position is in Kafka already and is not
- * written again after a restart. The position is kept as consumer-group offset metadata (JSON), in
- * the same Kafka transaction as the events. Relayed events (read from Kafka) commit their own
+ * written again after a restart. The position is kept as a record of the position topic (JSON
+ * value, position-records.ts), in the same Kafka transaction as the events; versions before that
+ * kept the same JSON as consumer-group offset metadata, still read at start. Relayed events (read from Kafka) commit their own
  * source offsets instead (relayCommits()).
  */
 import type { ChangeEvent } from '../../event/event.ts';
@@ -72,12 +73,12 @@ export function latestPosition(positions: ReadonlyArray<StreamPosition | undefin
 
 const FORMAT = 1;
 
-/** The offset metadata text of a position: `{"psql-streamer":1,"lsn":"0/16B3748","index":3,"stream":"…"}`. */
+/** The JSON text of a position (a position record's value; earlier, offset metadata): `{"psql-streamer":1,"lsn":"0/16B3748","index":3,"stream":"…"}`. */
 export function encodePosition(position: StreamPosition, source: string): string {
   return JSON.stringify({ 'psql-streamer': FORMAT, source, lsn: formatLsn(position.lsn), index: position.index, stream: position.stream });
 }
 
-/** Reads offset metadata written by encodePosition(); throws with what is wrong otherwise. */
+/** Reads a position written by encodePosition(); throws with what is wrong otherwise. */
 export function decodePosition(text: string): StreamPosition {
   let value: unknown;
   try {
