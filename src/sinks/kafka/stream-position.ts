@@ -4,8 +4,8 @@
  * monotonic in that pair, so every event at or before the position is in Kafka already and is not
  * written again after a restart. The position is kept as a record of the position topic (JSON
  * value, position-records.ts), in the same Kafka transaction as the events; versions before that
- * kept the same JSON as consumer-group offset metadata, still read at start. Relayed events (read from Kafka) commit their own
- * source offsets instead (relayCommits()).
+ * kept the same JSON as consumer-group offset metadata, still read at start. Relayed events (read
+ * from Kafka) commit their own source offsets instead (relayCommits()).
  */
 import type { ChangeEvent } from '../../event/event.ts';
 import { formatLsn, parseLsn } from '../../replication/lsn.ts';
