@@ -11,9 +11,8 @@
  * runs (protocol 1 only; txn-turns.ts) → begin() (what open() did not add) → record batches
  * stamped by stamp(), the first produce request carrying the position record (positionBatch()) →
  * commit() (TxnOffsetCommit of relayed offsets, if any; EndTxn; with protocol 2 the next
- * transaction's epoch). After a failure,
- * failed() makes the next prepare() ask for a new epoch with the current one (KIP-360): the open
- * transaction is aborted and the sequences start again at 0. If another instance took the
+ * transaction's epoch). After a failure, failed() makes the next prepare() ask for a new epoch
+ * with the current one (KIP-360): the open transaction is aborted and the sequences start again at 0. If another instance took the
  * transactional id meanwhile, the brokers refuse and the producer is fenced for good.
  */
 import { encodeRecordBatch, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
