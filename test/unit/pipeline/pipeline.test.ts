@@ -65,7 +65,7 @@ describe('batching', () => {
     }
   });
 
-  test("a sink's mergeEvents raises the merge limit, and its bytes with it (an exactly-once Kafka sink asks for 16,384)", async () => {
+  test("a sink's mergeEvents raises the merge limit, and its bytes with it (an exactly-once Kafka sink asks for more)", async () => {
     const timers = new ManualTimers();
     const source = fakeSource();
     const sink = Object.assign(fakeSink('s'), { mergeEvents: 4096 * 4 });
