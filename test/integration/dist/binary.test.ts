@@ -226,8 +226,12 @@ describe('the compiled binary alone in an empty directory', () => {
       const posts = receiver.requests.filter((r) => r.method === 'POST');
       expect(posts.every((r) => r.headers.authorization === 'Bearer tok' && r.headers['content-type'] === 'application/x-ndjson')).toBe(true);
       expect(posts.every((r) => /^[0-9a-f]{32}$/.test(r.headers['idempotency-key'] ?? ''))).toBe(true);
-      const metrics = await (await fetch(`${await streamer.httpUrl()}/metrics`)).text();
-      expect(metrics).toMatch(/http_sink_requests_total\{sinkName="hook",status="200"\} [1-9]/);
+      // The receiver holds the events before its answer reaches the sink, which counts the request then.
+      const url = await streamer.httpUrl();
+      const counted = /http_sink_requests_total\{sinkName="hook",status="200"\} [1-9]/;
+      let metrics = '';
+      await waitFor('the request counted in /metrics', async () => counted.test((metrics = await (await fetch(`${url}/metrics`)).text())), 10_000, () => metrics.slice(-2000));
+      expect(metrics).toMatch(counted);
       expect(await stop(streamer)).toBe(0);
       expect(streamer.stderr()).not.toContain('ERROR');
     } finally {
