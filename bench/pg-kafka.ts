@@ -47,7 +47,7 @@
  *                         [--broker-warmup N] (before the latency phases: N writes and N transactions of 50
  *                                             events through a KafkaSink, so that the broker's JIT has compiled
  *                                             its produce and transaction paths, bench/lib/broker-warmup.ts;
- *                                             default 1500, 0 = measure a cold broker)
+ *                                             default 10000 (≈ 30 s), 0 = measure a cold broker)
  *                         [--baseline]       (latency phase: pg_recvlogical's commit → receipt in the same
  *                                             run, bench/lib/recv-latency.ts)
  */
@@ -90,7 +90,7 @@ const { values: args } = parseArgs({
     'exactly-once': { type: 'boolean', default: false },
     'latency-modes': { type: 'string' },
     'latency-runs': { type: 'string', default: '1' },
-    'broker-warmup': { type: 'string', default: '1500' },
+    'broker-warmup': { type: 'string', default: '10000' },
     compare: { type: 'string' },
     'engine-own': { type: 'boolean', default: false },
     'memory-target': { type: 'string' },
