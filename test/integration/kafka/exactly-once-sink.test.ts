@@ -15,6 +15,7 @@ import { deleteTopics, uniqueTopic, useKafka } from '../../helpers/kafka.ts';
 import { createTopicWithConfigs, makeKafkaSink, readTopic } from '../../helpers/kafka-sink.ts';
 import { change, changes, committedPosition as committedPositionOf, versionsOf } from '../../helpers/exactly-once/changes.ts';
 import { loseEndTxnAnswers } from '../../helpers/exactly-once/lost-end-answer.ts';
+import { refusePositionRecords } from '../../helpers/exactly-once/refused-position.ts';
 
 const ownTopics: string[] = [];
 afterAll(async () => {
@@ -162,5 +163,30 @@ describe('exactly-once sink', () => {
     expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 6n, index: 2 });
     const read = await readTopic(kafka.server.brokers, topic, 18, 5_000);
     expect(versionsOf(read).sort()).toEqual(changes(1, 6).map((e) => (e.columns as { v: string }).v).sort());
+  }, 60_000);
+  test("the position record's partition refused while the messages' were acknowledged: the transaction is aborted and written again whole", async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos-refused-position', partitions: 3 });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    const metrics = createMetrics();
+    const refused = refusePositionRecords();
+    try {
+      const sink = await exactlyOnceSink('refused-position', topic, positionTopic, {}, metrics);
+      await sink.write(changes(1, 2));
+      refused.refuse(positionTopic, 1);
+      await sink.write(changes(3, 4)); // first attempt: messages appended, position refused → aborted; second attempt commits
+      expect(refused.pending).toBe(0);
+      await sink.close();
+    } finally {
+      refused.restore();
+    }
+    const transactions = await metrics.registry.getSingleMetricAsString('kafka_sink_transactions_total');
+    expect(transactions).toMatch(/result="aborted"\} 1\b/);
+    expect(transactions).toMatch(/result="committed"\} 2\b/);
+    expect(await committedPosition(`eos-${topic}.pg`, positionTopic)).toMatchObject({ lsn: 4n, index: 2 });
+    // read_committed: each change once; the aborted attempt's messages are in the log, invisible.
+    const read = await readTopic(kafka.server.brokers, topic, 12, 5_000);
+    expect(versionsOf(read).sort()).toEqual(changes(1, 4).map((e) => (e.columns as { v: string }).v).sort());
+    expect((await readUncommitted(topic, 3_000)).length).toBeGreaterThan(12);
   }, 60_000);
 });
