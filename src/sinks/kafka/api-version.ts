@@ -15,3 +15,16 @@ export function highestCommonVersion(apis: readonly BrokerApi[], apiKey: number,
   for (const v of ours) if (v >= theirs.minVersion && v <= theirs.maxVersion && (best === undefined || v > best)) best = v;
   return best;
 }
+
+/**
+ * The highest version of `api` (request functions by version) the brokers speak too; throws naming
+ * `what` when there is none (the exactly-once requests need Kafka 2.5 or later).
+ */
+export function commonVersionOf(apis: readonly BrokerApi[], api: { key: number; versions: Readonly<Record<number, unknown>> }, what: string): number {
+  const ours = Object.keys(api.versions).map(Number);
+  const version = highestCommonVersion(apis, api.key, ours);
+  if (version === undefined) {
+    throw new Error(`the brokers do not speak a version of ${what} this client has (${Math.min(...ours)}-${Math.max(...ours)}); exactly-once needs Kafka 2.5 or later`);
+  }
+  return version;
+}

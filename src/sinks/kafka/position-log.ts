@@ -19,7 +19,7 @@ import {
   fetchV11, fetchV12,
   listOffsetsV5, listOffsetsV6, listOffsetsV7, listOffsetsV8, listOffsetsV9,
 } from '../../kafka/library/protocol.ts';
-import { highestCommonVersion } from './api-version.ts';
+import { commonVersionOf } from './api-version.ts';
 import { errorNames } from './outcome.ts';
 import { latestPositionRecords, type FoundPosition, type PositionBatch } from './position-records.ts';
 
@@ -48,10 +48,7 @@ const DESCRIBE_CONFIGS = { key: 32, versions: { 1: describeConfigsV1.api, 2: des
 
 /** The request function of the highest version of `api` both sides speak. */
 async function request<F>(client: Client, api: { key: number; versions: Readonly<Record<number, F>> }, what: string): Promise<F> {
-  const ours = Object.keys(api.versions).map(Number);
-  const version = highestCommonVersion(await client.listApis(), api.key, ours);
-  if (version === undefined) throw new Error(`the brokers speak no version of ${what} this client has (${Math.min(...ours)}-${Math.max(...ours)}); exactly-once needs Kafka 2.5 or later`);
-  return api.versions[version] as F;
+  return api.versions[commonVersionOf(await client.listApis(), api, what)] as F;
 }
 
 /** The connection to the leader of partition 0 of `topic`. */

@@ -24,7 +24,7 @@ import {
   apiVersionsV3,
 } from '../../kafka/library/protocol.ts';
 import type { Connection, Producer } from '@platformatic/kafka';
-import { highestCommonVersion } from './api-version.ts';
+import { commonVersionOf } from './api-version.ts';
 import { endTxnV5, transactionProtocol, txnOffsetCommitV5 } from './txn-v2.ts';
 import { errorNames } from './outcome.ts';
 import { readPositionRecords } from './position-log.ts';
@@ -260,14 +260,7 @@ export class TxnRequests {
   private version(api: { key: number; versions: Readonly<Record<number, unknown>> }): Promise<number> {
     let chosen = this.chosen.get(api.key);
     if (chosen === undefined) {
-      chosen = this.client.listApis().then((apis) => {
-        const ours = Object.keys(api.versions).map(Number);
-        const version = highestCommonVersion(apis, api.key, ours);
-        if (version === undefined) {
-          throw new Error(`the brokers do not speak a version of Kafka API ${api.key} this client has (${Math.min(...ours)}-${Math.max(...ours)}); exactly-once needs Kafka 2.5 or later`);
-        }
-        return version;
-      });
+      chosen = this.client.listApis().then((apis) => commonVersionOf(apis, api, `Kafka API ${api.key}`));
       chosen.catch(() => this.chosen.delete(api.key));
       this.chosen.set(api.key, chosen);
     }
