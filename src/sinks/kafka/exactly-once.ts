@@ -31,7 +31,7 @@ import { describePosition, isDelivered, lastPosition, otherStream, positionOf } 
 import type { PositionTopicState } from './position-log.ts';
 import { cleanupPolicyProblem, compactCommand } from './position-records.ts';
 import { transactionalIdOf } from './spec.ts';
-import { TransactionalProducer, TransactionRefused } from './transaction.ts';
+import { PositionRecordFailed, TransactionalProducer, TransactionRefused } from './transaction.ts';
 import type { GroupCommit } from './txn-requests.ts';
 import { leaveOutMoved, MovedPartitionLog, stillOwned } from './relay-ownership.ts';
 import { TransactionTurns, turnIds } from './txn-turns.ts';
@@ -118,6 +118,9 @@ export class ExactlyOnceDelivery {
         return;
       } catch (err) {
         if (sent.length > 0 || relayed.length > 0) parts.metrics.recordTransaction(false);
+        // The position topic deleted while we run? Checked again (created compacted) before the next
+        // attempt; the produce path never has the brokers auto-create it (PartitionBatch.neverCreate).
+        if (err instanceof PositionRecordFailed) this.positionTopicChecked = false;
         // A producer refused while preparing (fenced, not allowed) may be the other one than the current.
         const failed = (txn ?? turns.current).failed(err);
         const refused = err instanceof TransactionRefused ? err : failed;

@@ -45,7 +45,7 @@ import { produceOutcome, type PartitionFailure } from './outcome.ts';
 import { PartitionAssigner } from './partitions.ts';
 import type { KafkaSinkOptions } from './spec.ts';
 import { ExactlyOnceDelivery } from './exactly-once.ts';
-import type { TransactionalProducer } from './transaction.ts';
+import { PositionRecordFailed, type TransactionalProducer } from './transaction.ts';
 
 export type { KafkaProducer } from './client.ts';
 
@@ -406,9 +406,7 @@ export class KafkaSink implements Sink {
     }
     const positionFailure = position === undefined ? undefined : failed?.get(position.partitionKey);
     if (positionFailure !== undefined) {
-      throw new StreamerError('SINK_WRITE', `cannot write the position record to topic "${position!.topic}": ${positionFailure.message}`, {
-        component: this.component, cause: positionFailure,
-      });
+      throw new PositionRecordFailed(position!.topic, positionFailure, this.component);
     }
     return failed;
   }

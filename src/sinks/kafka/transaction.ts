@@ -15,6 +15,7 @@
  * with the current one (KIP-360): the open transaction is aborted and the sequences start again at 0. If another instance took the
  * transactional id meanwhile, the brokers refuse and the producer is fenced for good.
  */
+import { StreamerError } from '../../core/errors.ts';
 import { encodeRecordBatch, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
 import { errorNames } from './outcome.ts';
 import { partitionKey } from './message.ts';
@@ -40,6 +41,17 @@ export class TransactionRefused extends Error {
   constructor(message: string, readonly fenced: boolean, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransactionRefused';
+  }
+}
+
+/**
+ * The transaction's position record was not written: the transaction fails (and is sent again
+ * whole). Also a sign that the position topic may be gone, so the sink checks it again first.
+ */
+export class PositionRecordFailed extends StreamerError {
+  constructor(topic: string, failure: { message: string }, component: string) {
+    super('SINK_WRITE', `cannot write the position record to topic "${topic}": ${failure.message}`, { component, cause: failure });
+    this.name = 'PositionRecordFailed';
   }
 }
 
@@ -204,7 +216,7 @@ export class TransactionalProducer {
     this.unsentPosition = undefined;
     const key = partitionKey(this.positionTopic, 0);
     const batch = encodeRecordBatch([positionRecord(this.transactionalId, position, this.source)], timestampMs, this.stamp(key, 1));
-    return { topic: this.positionTopic, partition: 0, partitionKey: key, batch };
+    return { topic: this.positionTopic, partition: 0, partitionKey: key, batch, neverCreate: true };
   }
 
   /**

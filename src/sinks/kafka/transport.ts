@@ -20,6 +20,11 @@ export interface PartitionBatch {
   /** `partitionKey(topic, partition)` (message.ts). */
   readonly partitionKey: string;
   readonly batch: Uint8Array;
+  /**
+   * The topic must not be created by asking for its metadata (brokers with auto.create.topics.enable
+   * would create it with their defaults): the exactly-once position topic, which must be compacted.
+   */
+  readonly neverCreate?: boolean;
 }
 
 /** The answer to one Produce request: its partitions, all acknowledged unless `error` (shaped as the library's errors, for outcome.ts). */
@@ -63,7 +68,7 @@ export class BatchTransport {
     let metadata: ClusterMetadata;
     let version: number;
     try {
-      metadata = await this.client.metadata({ topics: [...new Set(batches.map((b) => b.topic))] });
+      metadata = await this.metadataOf(batches);
       version = await this.produceVersion();
       if (!transactionV2) version = Math.min(version, BEFORE_TRANSACTION_V2);
     } catch (error) {
@@ -84,6 +89,19 @@ export class BatchTransport {
     }
     const requests = [...byLeader].map(([leader, list]) => this.request(metadata, leader, list, version, acks, transactionalId));
     return outcomes.concat(await Promise.all(requests));
+  }
+
+  /** The metadata of the batches' topics; those marked neverCreate are asked for without auto-creation. */
+  private async metadataOf(batches: readonly PartitionBatch[]): Promise<ClusterMetadata> {
+    const topics = [...new Set(batches.filter((b) => !b.neverCreate).map((b) => b.topic))];
+    const kept = [...new Set(batches.filter((b) => b.neverCreate).map((b) => b.topic))];
+    if (kept.length === 0) return this.client.metadata({ topics });
+    const [all, existing] = await Promise.all([
+      topics.length > 0 ? this.client.metadata({ topics }) : undefined,
+      this.client.metadata({ topics: kept, autocreateTopics: false }),
+    ]);
+    if (all === undefined) return existing;
+    return { ...all, topics: new Map([...all.topics, ...existing.topics]), brokers: new Map([...existing.brokers, ...all.brokers]) };
   }
 
   private async request(

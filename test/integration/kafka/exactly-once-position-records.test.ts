@@ -4,7 +4,8 @@
  * transactional id), which a new instance reads back read_committed; the topic is created
  * compacted; the record is not a delivered message; positions committed as group offset metadata by
  * earlier versions are still honoured (upgrade, downgrade then upgrade); an aborted transaction's
- * record is ignored; an existing topic that is not compacted is used with a warning.
+ * record is ignored; an existing topic that is not compacted is used with a warning; one deleted while
+ * the sink runs is created again, compacted, never by the brokers' auto-creation.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { ConfigResourceTypes, Producer } from '@platformatic/kafka';
@@ -165,5 +166,29 @@ describe('exactly-once position records', () => {
     expect(warning).toContain(`kafka-configs.sh --bootstrap-server <broker> --alter --entity-type topics --entity-name ${positionTopic} --add-config cleanup.policy=compact`);
     expect(await cleanupPolicy(positionTopic)).toBe('delete'); // left as it is: the operator's to change
     expect(versionsOf(await readTopic(kafka.server.brokers, topic, 3, 5_000))).toEqual(versions(1, 1));
+  }, 60_000);
+
+  test('a position topic deleted while the sink runs is created again, compacted (not auto-created with the brokers\' defaults); nothing written twice', async () => {
+    const topic = await kafka.createTopic({ prefix: 'eos-gone' });
+    const positionTopic = uniqueTopic('positions');
+    ownTopics.push(positionTopic);
+    const id = `eos-${topic}.pg`;
+    const sink = await exactlyOnceSink('gone', topic, positionTopic);
+    await sink.write(changes(1, 2));
+    await deleteTopics(kafka.admin(), [positionTopic]);
+    const deadline = Date.now() + 30_000;
+    while ((await kafka.admin().listTopics()).includes(positionTopic)) {
+      if (Date.now() > deadline) throw new Error(`topic ${positionTopic} still listed 30 s after its deletion`);
+      await Bun.sleep(50);
+    }
+    // The test broker has auto.create.topics.enable = true: a metadata request allowed to create the
+    // topic would make it with cleanup.policy=delete.
+    await sink.write(changes(3, 4));
+    await sink.close();
+    expect(logs.filter((l) => l.includes(`created the position topic "${positionTopic}" (1 partition, cleanup.policy=compact)`))).toHaveLength(2);
+    expect(await cleanupPolicy(positionTopic)).toBe('compact');
+    const records = await readTopic(kafka.server.brokers, positionTopic, 1, 5_000);
+    expect(records.map((r) => [r.key, (JSON.parse(r.value!) as { lsn: string }).lsn])).toEqual([[`${id}.2`, '0/4']]);
+    expect(versionsOf(await readTopic(kafka.server.brokers, topic, 12, 5_000)).sort()).toEqual(versions(1, 4).sort());
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * BatchTransport against a stand-in client: one request per partition leader, partitions without a
  * leader answered on their own, the Produce version both sides speak, acks 0 unanswered, each
- * request's answer reported on its own. The same on the real broker: test/integration/kafka/sink-transport.test.ts.
+ * request's answer reported on its own, a topic marked neverCreate asked for without auto-creation. The same on the real broker: test/integration/kafka/sink-transport.test.ts.
  */
 import { describe, expect, test } from 'bun:test';
 import { NetworkError, type Writer } from '@platformatic/kafka';
@@ -43,6 +43,24 @@ function client(leaders: number[], produceVersions: [number, number] = [3, 12], 
 const batch = (partition: number): PartitionBatch => ({ topic: 't', partition, partitionKey: partitionKey('t', partition), batch: new Uint8Array(100) });
 
 describe('BatchTransport', () => {
+  test('the metadata of a neverCreate topic (the position topic) is asked for without auto-creation, apart from the other topics', async () => {
+    const c = client([1, 2]);
+    const asked: unknown[] = [];
+    const plain = c.metadata;
+    const withPositions = Object.assign(c, {
+      metadata: async (options: { topics: string[] }) => {
+        asked.push(options);
+        const answer = await plain();
+        return { ...answer, topics: new Map(options.topics.map((t) => [t, answer.topics.get('t')!])) };
+      },
+    });
+    const position: PartitionBatch = { topic: 'positions', partition: 0, partitionKey: partitionKey('positions', 0), batch: new Uint8Array(50), neverCreate: true };
+    const outcomes = await new BatchTransport(withPositions as never, 2000).produce([batch(0), batch(1), position], -1);
+    expect(asked).toEqual([{ topics: ['t'] }, { topics: ['positions'], autocreateTopics: false }]);
+    expect(outcomes.every((o) => o.error === undefined)).toBe(true);
+    expect(outcomes.flatMap((o) => o.partitionKeys).sort()).toEqual([partitionKey('positions', 0), partitionKey('t', 0), partitionKey('t', 1)].sort());
+  });
+
   test('one request per leader, all at once; a partition without a leader is answered on its own', async () => {
     const c = client([1, 2, 1, -1]);
     const outcomes = await new BatchTransport(c as never, 2000).produce([batch(0), batch(1), batch(2), batch(3)], -1);
