@@ -71,7 +71,12 @@ export function grownFrame(frame: Uint8Array, restBytes: number): Buffer {
 /** What the splice needs of a socket. */
 interface WritableSocket {
   write(data: Uint8Array, ...rest: unknown[]): boolean;
+  cork?(): void;
+  uncork?(): void;
 }
+
+/** Requests up to this many bytes of record batches are written in one send (corked). */
+export const CORK_MAX_BYTES = 64 * 1024;
 
 /** Splices waiting per socket (the library's Connection keeps one socket for its life). */
 const bySocket = new WeakMap<object, PendingSplice[]>();
@@ -92,10 +97,17 @@ function splicesOf(socket: WritableSocket): PendingSplice[] {
       if (i >= 0) {
         const { body } = list[i]!;
         list.splice(i, 1);
+        // A small request goes corked: one send instead of one per piece. Each send wakes the
+        // broker's network thread for a partial request (on loopback, inside our system call) and
+        // costs more than copying a few kilobytes; a large one goes piece by piece, as corking
+        // copies it whole (docs/benchmarks.md, "Corked produce requests").
+        const corked = body.restBytes <= CORK_MAX_BYTES;
+        if (corked) this.cork?.();
         let ok = write.call(this, grownFrame(data, body.restBytes));
         for (let k = 0; k < body.rest.length; k++) {
           ok = k === body.rest.length - 1 ? write.call(this, body.rest[k]!, ...rest) : write.call(this, body.rest[k]!);
         }
+        if (corked) this.uncork?.();
         return ok;
       }
     }

@@ -1,11 +1,11 @@
 /**
  * request-splice.ts: a Produce request's body cut before its first record batch, and a socket whose
  * writes of the library's short frames come out as the whole request (header grown by the rest,
- * then the rest), every other write untouched. On the real broker: test/integration/kafka/sink-transport.test.ts.
+ * then the rest, corked: one send), every other write untouched. On the real broker: test/integration/kafka/sink-transport.test.ts.
  */
 import { describe, expect, test } from 'bun:test';
 import { encodeProduceRequest } from '../../../../src/kafka/protocol/produce-request.ts';
-import { expectSplice, isFrameOf, splitBody } from '../../../../src/sinks/kafka/request-splice.ts';
+import { CORK_MAX_BYTES, expectSplice, isFrameOf, splitBody } from '../../../../src/sinks/kafka/request-splice.ts';
 
 /** A request framed as @platformatic/kafka's connection frames it: size, API key, version, correlation id, client id, body. */
 function frame(apiKey: number, version: number, correlationId: number, body: Uint8Array): Buffer {
@@ -65,6 +65,29 @@ describe('a spliced socket', () => {
     const again = frame(0, 7, 43, split.head);
     s.write(again);
     expect(s.written.at(-1)!.equals(again)).toBe(true);
+  });
+
+  test('a small request is written corked (one send, not one per piece), a large one and other writes are not', () => {
+    const split = splitBody(body(), new Set([batchA, batchB]))!;
+    const events: string[] = [];
+    const s = Object.assign(socket(), {
+      cork: () => events.push('cork'),
+      uncork: () => events.push('uncork'),
+    });
+    const write = s.write;
+    s.write = (data: Uint8Array) => { events.push('write'); return write(data); };
+    expectSplice(s, { version: 7, body: split });
+    s.write(frame(3, 12, 41, new Uint8Array([1])));
+    s.write(frame(0, 7, 42, split.head));
+    expect(events).toEqual(['write', 'cork', ...split.rest.map(() => 'write'), 'write', 'uncork']);
+
+    // A large request goes piece by piece: corking would copy it whole.
+    const large = new Uint8Array(CORK_MAX_BYTES).fill(3);
+    const big = splitBody(body(large, batchB), new Set([large, batchB]))!;
+    events.length = 0;
+    expectSplice(s, { version: 7, body: big });
+    s.write(frame(0, 7, 43, big.head));
+    expect(events).toEqual([...big.rest.map(() => 'write'), 'write']);
   });
 
   test('two waiting requests with the same head are written in their order', () => {
