@@ -82,6 +82,7 @@ type ClusterMetadata = Awaited<ReturnType<LibraryProducer['metadata']>>;
 
 /**
  * The library's `metadata` and `clearMetadata`, with the answers to plain `{ topics }` questions
+ * (and to `{ topics, autocreateTopics: false }`, kept apart)
  * kept until they are `maxAgeMs` old (the library's `metadataMaxAge`, counted from when the library
  * fetched them) or `clearMetadata` is called (by us or by the library itself): the sink asks
  * per write (partition counts, then leaders), and the library answers even from its cache at
@@ -95,8 +96,8 @@ export function memoisedMetadata(
   const kept = new Map<string, { at: number; answer: Promise<ClusterMetadata> }>();
   return {
     metadata(options) {
-      if (Object.keys(options).length !== 1 || !Array.isArray(options.topics)) return ask(options);
-      const key = options.topics.join('\u0000');
+      if (!keepable(options)) return ask(options);
+      const key = `${options.autocreateTopics === false ? 'existing' : 'any'}\u0001${options.topics!.join('\u0000')}`;
       const hit = kept.get(key);
       const at = now();
       if (hit !== undefined && at - hit.at < maxAgeMs) return hit.answer;
@@ -116,6 +117,13 @@ export function memoisedMetadata(
       clear();
     },
   };
+}
+
+/** `{ topics }`, or `{ topics, autocreateTopics: false }` (the position topic's, transport.ts): answers kept. */
+function keepable(options: MetadataOptions): boolean {
+  const keys = Object.keys(options);
+  if (!Array.isArray(options.topics)) return false;
+  return keys.length === 1 || (keys.length === 2 && options.autocreateTopics === false);
 }
 
 /** Wait before retry `attempt` (1-based): 100 ms doubling up to 1 s, the original's kafka-go backoff. */

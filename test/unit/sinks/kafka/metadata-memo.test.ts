@@ -1,5 +1,5 @@
 /**
- * client.ts memoisedMetadata: plain `{ topics }` answers are kept until the library's age limit
+ * client.ts memoisedMetadata: plain `{ topics }` answers (and `{ topics, autocreateTopics: false }`, apart) are kept until the library's age limit
  * (counted from when it fetched them) or clearMetadata; other questions and failures are not kept.
  */
 import { expect, test } from 'bun:test';
@@ -75,4 +75,15 @@ test('failures and questions with other options are not kept', async () => {
   await memo.metadata({ topics: ['p'], autocreateTopics: true } as never);
   await memo.metadata({ topics: ['p'], autocreateTopics: true } as never);
   expect(lib.asked.length).toBe(4);
+});
+
+test('questions that must not create the topic are kept apart from plain ones', async () => {
+  const lib = library();
+  const memo = memoisedMetadata(lib as never, 15_000, () => 0);
+  await memo.metadata({ topics: ['p'], autocreateTopics: false });
+  await memo.metadata({ topics: ['p'], autocreateTopics: false });
+  expect(lib.asked).toEqual([{ topics: ['p'], autocreateTopics: false }]);
+  await memo.metadata({ topics: ['p'] });
+  await memo.metadata({ topics: ['p'] });
+  expect(lib.asked).toEqual([{ topics: ['p'], autocreateTopics: false }, { topics: ['p'] }]);
 });
