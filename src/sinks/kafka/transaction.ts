@@ -19,10 +19,18 @@ import { StreamerError } from '../../core/errors.ts';
 import { encodeRecordBatch, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
 import { errorNames } from './outcome.ts';
 import { partitionKey } from './message.ts';
-import { positionRecord } from './position-records.ts';
+import { positionRecord, type FoundPosition } from './position-records.ts';
 import { decodePosition, type StreamPosition } from './stream-position.ts';
 import type { PartitionBatch } from './transport.ts';
 import type { GroupCommit, ProducerIdentity, TxnRequests } from './txn-requests.ts';
+
+/** A position read shared by producers initialising together (txn-turns.ts JointPositionRead). */
+export interface JointRead {
+  /** This producer has its new epoch: the records, read once every sharer has its own (or failed). */
+  ready(): Promise<Map<string, FoundPosition>>;
+  /** This producer's initialisation failed: the read does not wait for it. */
+  failed(): void;
+}
 
 /**
  * Errors that mean another producer with the same transactional id took over. INVALID_PRODUCER_EPOCH
@@ -161,30 +169,42 @@ export class TransactionalProducer {
    * position Kafka holds. One at a time: a second caller (ExactlyOnceDelivery.prepareFor beside a
    * batch) waits for the first's InitProducerId instead of bumping the epoch again.
    */
-  prepare(): Promise<void> {
+  prepare(joint?: JointRead): Promise<void> {
     if (this.refused !== undefined) return Promise.reject(this.refused);
     if (!this.dirty) return Promise.resolve();
-    this.preparing ??= this.initialise().finally(() => {
+    this.preparing ??= this.initialise(joint).finally(() => {
       this.preparing = undefined;
     });
     return this.preparing;
   }
 
-  private async initialise(): Promise<void> {
-    await this.settleOpening();
-    this.added = nothingAdded();
-    // After a failure, ask again: the cluster's transaction.version may have changed meanwhile.
-    this.requests.forgetProtocol();
+  /** Needs a prepare() that nobody has started yet (one that may share a position read, txn-turns.ts). */
+  get unprepared(): boolean {
+    return this.refused === undefined && this.dirty && this.preparing === undefined;
+  }
+
+  /** The latest committed position records of `ids` in the position topic (one read for several producers). */
+  positionRecordsOf(ids: readonly string[]): Promise<Map<string, FoundPosition>> {
+    return this.requests.positionRecords(this.positionTopic, ids);
+  }
+
+  /** A new epoch (aborting whatever transaction the id had open), then the positions Kafka holds: from `joint` when given (read once every producer sharing it has its epoch), else read alone. */
+  private async initialise(joint: JointRead | undefined): Promise<void> {
     try {
+      await this.settleOpening();
+      this.added = nothingAdded();
+      // After a failure, ask again: the cluster's transaction.version may have changed meanwhile.
+      this.requests.forgetProtocol();
       this.identity = await this.requests.initProducerId(this.identity);
     } catch (err) {
+      joint?.failed();
       this.refused = refusal(err, this.transactionalId, true);
       if (this.refused !== undefined) throw this.refused;
       throw err;
     }
     this.sequences.clear();
     const [records, offsets] = await Promise.all([
-      this.requests.positionRecords(this.positionTopic),
+      joint === undefined ? this.requests.positionRecords(this.positionTopic) : joint.ready(),
       this.requests.fetchOffsets(this.positionGroup, this.positionTopic, [0]),
     ]);
     const held: HeldPosition[] = [];

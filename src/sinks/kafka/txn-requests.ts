@@ -191,9 +191,9 @@ export class TxnRequests {
     return transactionProtocol(apis, answer.finalizedFeatures ?? []);
   }
 
-  /** This producer's latest committed position record in partition 0 of `topic` (position-log.ts), keyed by its transactional id. */
-  positionRecords(topic: string): Promise<Map<string, FoundPosition>> {
-    return readPositionRecords(this.client, topic, [this.transactionalId], this.sleep);
+  /** The latest committed position records of `ids` (this producer's alone by default) in partition 0 of `topic` (position-log.ts), by transactional id. */
+  positionRecords(topic: string, ids: readonly string[] = [this.transactionalId]): Promise<Map<string, FoundPosition>> {
+    return readPositionRecords(this.client, topic, ids, this.sleep);
   }
 
   /** The offsets `group` has committed for `topic`, waiting for transactions still completing (require_stable). */

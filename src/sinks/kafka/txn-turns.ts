@@ -15,13 +15,15 @@
  *
  * Each producer keeps the position of its own last transaction (its position record, keyed by its
  * transactional id; from versions before position records, its consumer group's offset metadata):
- * the source's position is the latest of them (latestPosition()). Each producer reads its record
- * after its own InitProducerId, and the read waits until no transaction is open in the position
- * topic below its end (position-log.ts), so the old producers' open transaction, at most one, is
- * aborted or completed first.
+ * the source's position is the latest of them (latestPosition()). The records are read after
+ * InitProducerId (once for all the producers initialised together, after the last one's; alone for
+ * one initialised again after a failure), and the read waits until no transaction is open in the
+ * position topic below its end (position-log.ts), so the old producers' open transaction, at most
+ * one, is aborted or completed first.
  */
 import { latestPosition, type StreamPosition } from './stream-position.ts';
-import type { HeldPosition, TransactionalProducer } from './transaction.ts';
+import type { FoundPosition } from './position-records.ts';
+import type { HeldPosition, JointRead, TransactionalProducer } from './transaction.ts';
 
 /** How many producers take turns. */
 export const TURNS = 3;
@@ -58,9 +60,18 @@ export class TransactionTurns {
     return this.producers.map((p) => p.positionGroup);
   }
 
-  /** Every producer ready (initialised, their positions read): a failed one again, the others at once. */
+  /**
+   * Every producer ready (initialised, their positions read): a failed one again, the others at once.
+   * Producers starting together (at start, all three) read the position topic once for all of them,
+   * after each has its new epoch: its InitProducerId ends the open transaction of its id, so the
+   * read finds its record committed or aborted, never pending.
+   */
   async prepare(): Promise<void> {
-    await Promise.all(this.producers.map((p) => p.prepare()));
+    const starting = this.producers.filter((p) => p.unprepared);
+    const joint = starting.length > 1
+      ? new JointPositionRead(starting.length, () => (starting[0] as TransactionalProducer).positionRecordsOf(starting.map((p) => p.transactionalId)))
+      : undefined;
+    await Promise.all(this.producers.map((p) => p.prepare(starting.includes(p) ? joint : undefined)));
   }
 
   /** The current producer's transaction committed: the next batch is the next producer's. */
@@ -83,5 +94,31 @@ export class TransactionTurns {
     const held = this.producers.flatMap((p) => p.held);
     const latest = latestPosition(held.map((h) => h.position), stream);
     return held.find((h) => h.position === latest);
+  }
+}
+
+/** One read of the position topic for `sharers` producers, started when each has said ready() or failed(). */
+export class JointPositionRead implements JointRead {
+  private waiting: number;
+  private start!: () => void;
+  private readonly records: Promise<Map<string, FoundPosition>>;
+
+  constructor(sharers: number, read: () => Promise<Map<string, FoundPosition>>) {
+    this.waiting = sharers;
+    this.records = new Promise<void>((resolve) => (this.start = resolve)).then(read);
+    this.records.catch(() => {}); // when every sharer failed, nobody waits for it
+  }
+
+  ready(): Promise<Map<string, FoundPosition>> {
+    this.arrive();
+    return this.records;
+  }
+
+  failed(): void {
+    this.arrive();
+  }
+
+  private arrive(): void {
+    if (--this.waiting === 0) this.start();
   }
 }
