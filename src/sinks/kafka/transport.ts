@@ -94,11 +94,11 @@ export class BatchTransport {
   /** The metadata of the batches' topics; those marked neverCreate are asked for without auto-creation. */
   private async metadataOf(batches: readonly PartitionBatch[]): Promise<ClusterMetadata> {
     const topics = [...new Set(batches.filter((b) => !b.neverCreate).map((b) => b.topic))];
-    const kept = [...new Set(batches.filter((b) => b.neverCreate).map((b) => b.topic))];
-    if (kept.length === 0) return this.client.metadata({ topics });
+    const mustExist = [...new Set(batches.filter((b) => b.neverCreate).map((b) => b.topic))];
+    if (mustExist.length === 0) return this.client.metadata({ topics });
     const [all, existing] = await Promise.all([
       topics.length > 0 ? this.client.metadata({ topics }) : undefined,
-      this.client.metadata({ topics: kept, autocreateTopics: false }),
+      this.client.metadata({ topics: mustExist, autocreateTopics: false }),
     ]);
     if (all === undefined) return existing;
     return { ...all, topics: new Map([...all.topics, ...existing.topics]), brokers: new Map([...existing.brokers, ...all.brokers]) };
