@@ -27,6 +27,7 @@
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE] [--logs DIR] [--cold]
+ *                         [--streamer-env K=V]... [--source-key 'K = V']...
  *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
  *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
@@ -35,6 +36,9 @@
  *   --logs DIR    psql-streamer's log kept as DIR/<reader>[-compare].<run>.log after a first line with the
  *                 time it was spawned (where a run's start-up goes; "debug" would log every event)
  *   --cold        no uncounted warm-up run of the psql-streamer readers (a cold broker in run 1)
+ *   --streamer-env K=V   (repeatable) psql-streamer runs with K=V in its environment, on top of the
+ *                 product's engine settings (e.g. BUN_JSC_logGC=true with --logs)
+ *   --source-key 'K = V'  (repeatable) a line added to psql-streamer's [source.bench] (e.g. 'batchSize = 4096')
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
@@ -45,7 +49,8 @@ import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
-import { fmt, median, sampleProc } from './lib/proc.ts';
+import { fmt, median, sampleProc, threadCpuMs } from './lib/proc.ts';
+import { machineCpuUs, serverCpuUs } from './lib/server-cpu.ts';
 import { ENGINE_DEFAULTS } from '../src/core/engine-settings.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
@@ -67,6 +72,8 @@ const { values: args } = parseArgs({
     'mem-trace': { type: 'string' },
     logs: { type: 'string' },
     cold: { type: 'boolean', default: false },
+    'streamer-env': { type: 'string', multiple: true },
+    'source-key': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -99,11 +106,32 @@ interface Measured {
   rowsPerSec: number;
   copyRowsPerSec?: number;
   cpuUsPerRow: number;
+  /** The streamer's user and system CPU µs per row, its voluntary context switches per 1,000 rows. */
+  userUsPerRow?: number;
+  sysUsPerRow?: number;
+  wakesPer1kRows?: number;
+  /** CPU µs per row of the Kafka broker and of the PostgreSQL cluster over the reader's run (bench/lib/server-cpu.ts). */
+  brokerUsPerRow?: number;
+  pgUsPerRow?: number;
+  /**
+   * The machine's other work over the run, in cores (CPU s per wall s): busy time of the whole machine
+   * less this process, the broker and the cluster (another engineer's tests); and the hypervisor's steal.
+   */
+  otherCores?: number;
+  stealCores?: number;
+  /** The streamer's CPU µs per row by thread: main, HeapHelper (garbage collection), JITWorker, the rest. */
+  threadUsPerRow?: Record<string, number>;
   peakRssMb: number;
 }
 
 /** Runs a child to its end; its wall time, rusage, stderr, and when `mark` first appeared in stderr. */
-async function measure(cmd: string[], env: Record<string, string>, mark?: string): Promise<{ wallMs: number; markMs?: number; cpuUs: number; peakRssKb: number; stderr: string; code: number }> {
+async function measure(cmd: string[], env: Record<string, string>, mark?: string): Promise<{
+  wallMs: number; markMs?: number; cpuUs: number; userUs: number; sysUs: number; voluntary: number; brokerUs?: number; pgUs?: number;
+  machineBusyUs: number; stealUs: number;
+  threads: Record<string, number>; peakRssKb: number; stderr: string; code: number;
+}> {
+  const serversBefore = serverCpuUs();
+  const machineBefore = machineCpuUs();
   const started = performance.now();
   const proc = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, ...env } });
   let peakRssKb = 0;
@@ -111,6 +139,12 @@ async function measure(cmd: string[], env: Record<string, string>, mark?: string
     const sample = sampleProc(proc.pid);
     if (sample !== undefined) peakRssKb = Math.max(peakRssKb, sample.rssKb, sample.hwmKb);
   }, 10);
+  // CPU by thread (main, garbage collector helpers, JIT), the last sample before the process ended.
+  let threads: Record<string, number> = {};
+  const threadSampler = setInterval(() => {
+    const t = threadCpuMs(proc.pid);
+    if (Object.keys(t).length > 0) threads = t;
+  }, 100);
   let stderr = '';
   let markMs: number | undefined;
   const decoder = new TextDecoder();
@@ -121,14 +155,27 @@ async function measure(cmd: string[], env: Record<string, string>, mark?: string
   const code = await proc.exited;
   const wallMs = performance.now() - started;
   clearInterval(sampler);
+  clearInterval(threadSampler);
   const usage = proc.resourceUsage();
-  return { wallMs, markMs, cpuUs: Number(usage?.cpuTime.total ?? 0n), peakRssKb, stderr, code };
+  const serversAfter = serverCpuUs();
+  const machineAfter = machineCpuUs();
+  const diff = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
+  return {
+    wallMs, markMs, cpuUs: Number(usage?.cpuTime.total ?? 0n), userUs: Number(usage?.cpuTime.user ?? 0n), sysUs: Number(usage?.cpuTime.system ?? 0n),
+    voluntary: usage?.contextSwitches.voluntary ?? 0,
+    brokerUs: diff(serversBefore.brokerUs, serversAfter.brokerUs), pgUs: diff(serversBefore.pgUs, serversAfter.pgUs),
+    machineBusyUs: machineAfter.busyUs - machineBefore.busyUs, stealUs: machineAfter.stealUs - machineBefore.stealUs,
+    threads, peakRssKb, stderr, code,
+  };
 }
 
 async function runCopy(run: number): Promise<Measured> {
   const m = await measure([join(PG.bin, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-c', `COPY ${TABLE} TO STDOUT`], {});
   if (m.code !== 0) throw new Error(`psql COPY exited with ${m.code}: ${m.stderr}`);
-  return { reader: 'copy', tree: 'this', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS, peakRssMb: m.peakRssKb / 1024 };
+  return {
+    reader: 'copy', tree: 'this', run, wallMs: m.wallMs, rowsPerSec: ROWS / (m.wallMs / 1000), cpuUsPerRow: m.cpuUs / ROWS,
+    pgUsPerRow: m.pgUs === undefined ? undefined : m.pgUs / ROWS, peakRssMb: m.peakRssKb / 1024,
+  };
 }
 
 function streamerConfig(dir: string, slot: string, sink: string, tree: Measured['tree']): string {
@@ -147,6 +194,7 @@ publication = "${PUBLICATION}"
 replicationSlot = "${slot}"
 snapshot = "initial_only"
 ${args['chunk-size'] ? `snapshotChunkSize = ${Number(args['chunk-size'])}` : ''}
+${(args['source-key'] ?? []).join('\n')}
 ${sink}`;
 }
 
@@ -184,6 +232,8 @@ requiredAcks = -1
     // Under --cpu-prof the streamer's restart with its engine settings (execve) would end the profiler
     // with the process: the settings are given here instead, so it does not restart.
     const env: Record<string, string> = args['engine-own'] ? { BUN_JSC_forceRAMSize: '0' } : args['cpu-prof'] ? { ...ENGINE_DEFAULTS } : {};
+    // --streamer-env K=V: the product's engine settings plus K=V (a BUN_JSC_* variable would otherwise replace them).
+    for (const pair of args['streamer-env'] ?? []) Object.assign(env, ENGINE_DEFAULTS, { [pair.slice(0, pair.indexOf('='))]: pair.slice(pair.indexOf('=') + 1) });
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
     if (args['mem-trace']) {
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
@@ -208,6 +258,14 @@ requiredAcks = -1
       rowsPerSec: ROWS / (m.wallMs / 1000),
       copyRowsPerSec: copyMs === undefined ? undefined : ROWS / (copyMs / 1000),
       cpuUsPerRow: m.cpuUs / ROWS,
+      userUsPerRow: m.userUs / ROWS,
+      sysUsPerRow: m.sysUs / ROWS,
+      wakesPer1kRows: (m.voluntary * 1000) / ROWS,
+      brokerUsPerRow: m.brokerUs === undefined || reader !== 'kafka' ? undefined : m.brokerUs / ROWS,
+      pgUsPerRow: m.pgUs === undefined ? undefined : m.pgUs / ROWS,
+      threadUsPerRow: byThread(m.threads),
+      otherCores: (m.machineBusyUs - m.cpuUs - (m.brokerUs ?? 0) - (m.pgUs ?? 0)) / (m.wallMs * 1000),
+      stealCores: m.stealUs / (m.wallMs * 1000),
       peakRssMb: m.peakRssKb / 1024,
     };
   } finally {
@@ -232,6 +290,24 @@ async function prepareTable(): Promise<void> {
   log(`table ${TABLE}: ${fmt(ROWS)} rows, ${size?.size} on disk, filled in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 }
 
+/** CPU ms by thread name → µs per row of main, HeapHelper, JITWorker and the rest together. */
+function byThread(threads: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { main: 0, HeapHelper: 0, JITWorker: 0, other: 0 };
+  for (const [name, ms] of Object.entries(threads)) out[name in out ? name : 'other']! += (ms * 1000) / ROWS;
+  return out;
+}
+
+/** The split of a run's CPU: the streamer's user/system time and wake-ups, the servers' CPU per row. */
+function detail(m: Measured): string {
+  const parts: string[] = [];
+  if (m.userUsPerRow !== undefined) parts.push(`user ${m.userUsPerRow.toFixed(2)} + sys ${m.sysUsPerRow!.toFixed(2)} µs/row, ${m.wakesPer1kRows!.toFixed(1)} waits/1k rows`);
+  if (m.threadUsPerRow !== undefined) parts.push(`threads ${Object.entries(m.threadUsPerRow).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`);
+  if (m.brokerUsPerRow !== undefined) parts.push(`broker ${m.brokerUsPerRow.toFixed(2)} µs/row`);
+  if (m.pgUsPerRow !== undefined) parts.push(`PostgreSQL ${m.pgUsPerRow.toFixed(2)} µs/row`);
+  if (m.otherCores !== undefined) parts.push(`other processes ${m.otherCores.toFixed(2)} cores, steal ${m.stealCores!.toFixed(2)}`);
+  return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
+}
+
 const results: Measured[] = [];
 const admin = READERS.includes('kafka') ? new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS }) : undefined;
 try {
@@ -245,7 +321,7 @@ try {
       if (reader === 'copy') continue;
       for (const tree of (COMPARE === undefined ? ['this'] : ['this', 'compare']) as Measured['tree'][]) {
         const m = await runStreamer(reader, 0, admin, tree);
-        log(`warm-up ${reader}${tree === 'compare' ? ` (${args.compare})` : ''} (not counted): ${fmt(m.rowsPerSec)} rows/s, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row`);
+        log(`warm-up ${reader}${tree === 'compare' ? ` (${args.compare})` : ''} (not counted): ${fmt(m.rowsPerSec)} rows/s, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row${detail(m)}`);
       }
     }
   }
@@ -256,7 +332,7 @@ try {
       for (const tree of trees) {
         const m = reader === 'copy' ? await runCopy(run) : await runStreamer(reader, run, admin, tree);
         results.push(m);
-        log(`run ${run} ${reader}${tree === 'compare' ? ` (${args.compare})` : ''}: ${fmt(m.rowsPerSec)} rows/s${m.copyRowsPerSec === undefined ? '' : ` (copy alone ${fmt(m.copyRowsPerSec)})`}, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row, peak RSS ${m.peakRssMb.toFixed(1)} MB`);
+        log(`run ${run} ${reader}${tree === 'compare' ? ` (${args.compare})` : ''}: ${fmt(m.rowsPerSec)} rows/s${m.copyRowsPerSec === undefined ? '' : ` (copy alone ${fmt(m.copyRowsPerSec)})`}, ${m.cpuUsPerRow.toFixed(2)} CPU µs/row, peak RSS ${m.peakRssMb.toFixed(1)} MB${detail(m)}`);
       }
     }
   }
