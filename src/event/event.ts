@@ -86,6 +86,13 @@ export interface ChangeEvent {
    * (`["public.orders",42]`); must equal the UTF-8 of rowKey(event) (key.ts).
    */
   rowKeyJson?: Uint8Array;
+  /**
+   * Set with rowKeyJson when its bytes are a range of a larger buffer: rowKeyJson is
+   * rowKeyChunk[rowKeyStart, rowKeyEnd), which a sink may read there without making the view.
+   */
+  rowKeyChunk?: Uint8Array;
+  rowKeyStart?: number;
+  rowKeyEnd?: number;
   /** Old row or old key for update/delete, when PostgreSQL sends it. */
   old?: Columns;
   /** Each column's type, in table order (PostgreSQL source only). */

@@ -9,13 +9,13 @@
  *   `int32(-2^31) % n` is in `(-n, 0]`, so the result is always a valid partition.
  */
 
-/** Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): a signed 32-bit integer. */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`) of data[start, end): a signed 32-bit integer. */
+export function murmur2(data: Uint8Array, start = 0, end = data.length): number {
+  const length = end - start;
   const m = 0x5bd1e995;
   let h = (0x9747b28c ^ length) | 0;
-  const length4 = length & ~3;
-  for (let i = 0; i < length4; i += 4) {
+  const length4 = start + (length & ~3);
+  for (let i = start; i < length4; i += 4) {
     let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
     k = Math.imul(k, m);
     k ^= k >>> 24;
@@ -35,30 +35,30 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** FNV-1a 32-bit (Go `hash/fnv.New32a`): an unsigned 32-bit integer. */
-export function fnv1a32(data: Uint8Array): number {
+/** FNV-1a 32-bit (Go `hash/fnv.New32a`) of data[start, end): an unsigned 32-bit integer. */
+export function fnv1a32(data: Uint8Array, start = 0, end = data.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) {
+  for (let i = start; i < end; i++) {
     h ^= data[i]!;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
 
-/** Java client's partition of a key: `(murmur2(key) & 0x7fffffff) % partitions`. */
-export function murmur2Partition(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+/** Java client's partition of a key (key[start, end)): `(murmur2(key) & 0x7fffffff) % partitions`. */
+export function murmur2Partition(key: Uint8Array, partitions: number, start = 0, end = key.length): number {
+  return (murmur2(key, start, end) & 0x7fffffff) % partitions;
 }
 
-/** kafka-go `Hash` (and sarama) partition of a key: `abs(int32(fnv1a(key)) % partitions)`. */
-export function fnv1aPartition(key: Uint8Array, partitions: number): number {
-  const signed = fnv1a32(key) | 0;
+/** kafka-go `Hash` (and sarama) partition of a key (key[start, end)): `abs(int32(fnv1a(key)) % partitions)`. */
+export function fnv1aPartition(key: Uint8Array, partitions: number, start = 0, end = key.length): number {
+  const signed = fnv1a32(key, start, end) | 0;
   return Math.abs(signed % partitions);
 }
 
 export type PartitionerName = 'murmur2' | 'fnv1a';
 
 /** Partition function of a configured `partitioner`. */
-export function partitionerFor(name: PartitionerName): (key: Uint8Array, partitions: number) => number {
+export function partitionerFor(name: PartitionerName): (key: Uint8Array, partitions: number, start?: number, end?: number) => number {
   return name === 'fnv1a' ? fnv1aPartition : murmur2Partition;
 }

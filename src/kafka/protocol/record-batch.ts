@@ -19,11 +19,17 @@
  * number, and attribute bit 4 (isTransactional): read_committed consumers see it only once the
  * transaction commits (docs/kafka.md, "Exactly once").
  */
+import { copyBytes } from '../../core/bytes.ts';
 import { crc32c } from './crc32c.ts';
 
-/** What a record batch needs of one message. `headers` is the record's encoded headers section (encodeHeaders()). */
+/**
+ * What a record batch needs of one message. `headers` is the record's encoded headers section
+ * (encodeHeaders()). The key is `key` whole, or key[keyStart, keyEnd) when both are set.
+ */
 export interface BatchRecord {
   readonly key: Uint8Array | undefined;
+  readonly keyStart?: number;
+  readonly keyEnd?: number;
   readonly value: Uint8Array | undefined;
   readonly headers: { readonly encoded: Uint8Array };
 }
@@ -88,10 +94,17 @@ export function encodeHeaders(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Ar
   return out;
 }
 
+/** Bytes of a record's key: key[keyStart, keyEnd), or all of it. */
+function keyLength(record: BatchRecord, key: Uint8Array): number {
+  return record.keyEnd === undefined ? key.length : record.keyEnd - (record.keyStart ?? 0);
+}
+
 /** Bytes of one record after its length prefix. */
 function recordBodyBytes(record: BatchRecord, offsetDelta: number): number {
   // attributes + timestampDelta (0: one byte) + offsetDelta + key + value + headers
-  return 2 + varintBytes(offsetDelta) + fieldBytes(record.key) + fieldBytes(record.value) + record.headers.encoded.length;
+  const key = record.key;
+  const keyField = key === undefined ? 1 : varintBytes(keyLength(record, key)) + keyLength(record, key);
+  return 2 + varintBytes(offsetDelta) + keyField + fieldBytes(record.value) + record.headers.encoded.length;
 }
 
 /** Bytes of the records section of `records` (uncompressed). */
@@ -116,9 +129,11 @@ function writeRecords(out: Uint8Array, pos: number, records: readonly BatchRecor
     if (key === undefined) {
       out[pos++] = 1; // varint -1
     } else {
-      pos = writeVarint(out, pos, key.length);
-      out.set(key, pos);
-      pos += key.length;
+      const start = record.keyStart ?? 0;
+      const end = record.keyEnd ?? key.length;
+      pos = writeVarint(out, pos, end - start);
+      copyBytes(out, pos, key, start, end);
+      pos += end - start;
     }
     if (value === undefined) {
       out[pos++] = 1;

@@ -28,7 +28,10 @@ export interface OutMessage {
   /** The event this message carries. */
   readonly event: ChangeEvent;
   readonly topic: string;
+  /** The buffer holding the key, at [keyStart, keyEnd) (a range of the event's own bytes: no view per message). */
   readonly key: Uint8Array | undefined;
+  readonly keyStart: number;
+  readonly keyEnd: number;
   value: Uint8Array | undefined;
   headers: MessageHeaders;
   /** Assigned once the topic's partition count is known (assignPartition); -1 until then. */
@@ -46,8 +49,17 @@ export interface OutMessage {
 }
 
 /** Approximate bytes of a message inside a record batch (record framing ~ 20 bytes, plus the data). */
-export function messageBytes(message: Pick<OutMessage, 'key' | 'value' | 'headers'>): number {
-  return 20 + (message.key?.length ?? 0) + (message.value?.length ?? 0) + message.headers.bytes;
+export function messageBytes(message: Pick<OutMessage, 'key' | 'value' | 'headers'> & Partial<Pick<OutMessage, 'keyStart' | 'keyEnd'>>): number {
+  const key = message.key;
+  const keyBytes = key === undefined ? 0 : (message.keyEnd ?? key.length) - (message.keyStart ?? 0);
+  return 20 + keyBytes + (message.value?.length ?? 0) + message.headers.bytes;
+}
+
+/** The key's bytes as a view of their own (for the paths that need one: the library's `send`, tests). */
+export function messageKey(message: Pick<OutMessage, 'key' | 'keyStart' | 'keyEnd'>): Uint8Array | undefined {
+  const { key, keyStart, keyEnd } = message;
+  if (key === undefined || (keyStart === 0 && keyEnd === key.length)) return key;
+  return key.subarray(keyStart, keyEnd);
 }
 
 /** `topic` + partition as one map key. */
@@ -55,11 +67,15 @@ export function partitionKey(topic: string, partition: number): string {
   return topic + '\u0000' + partition;
 }
 
-/** A new message for `topic` (partition not yet assigned). */
+/**
+ * A new message for `topic` (partition not yet assigned). Its key is `key` whole, or
+ * key[keyStart, keyEnd) when given (an event's row key inside its line chunk).
+ */
 export function outMessage(
   event: ChangeEvent, topic: string, key: Uint8Array | undefined, value: Uint8Array | undefined, headers: MessageHeaders, undeliverable?: Undeliverable,
+  keyStart = 0, keyEnd = key?.length ?? 0,
 ): OutMessage {
-  const message: OutMessage = { event, topic, key, value, headers, partition: -1, partitionKey: '', bytes: 0 };
+  const message: OutMessage = { event, topic, key, keyStart, keyEnd, value, headers, partition: -1, partitionKey: '', bytes: 0 };
   if (undeliverable !== undefined) message.undeliverable = undeliverable;
   message.bytes = messageBytes(message);
   return message;
@@ -122,7 +138,10 @@ export function deadLetterMessage(original: OutMessage, reason: Undeliverable, t
   extra.push([internedBytes(HEADER_DLQ_WAL_POSITION), Buffer.from(original.event.lsn.toString())]);
   extra.push([internedBytes(HEADER_DLQ_UUID), Buffer.from(original.event.uuid)]);
   const headers = withHeaders(original.headers, extra);
-  const copy: OutMessage = { event: original.event, topic, key: original.key, value: original.value, headers, partition: -1, partitionKey: '', bytes: 0, deadLetterOf: original };
+  const copy: OutMessage = {
+    event: original.event, topic, key: original.key, keyStart: original.keyStart, keyEnd: original.keyEnd, value: original.value, headers,
+    partition: -1, partitionKey: '', bytes: 0, deadLetterOf: original,
+  };
   copy.bytes = messageBytes(copy);
   return copy;
 }

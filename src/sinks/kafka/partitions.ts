@@ -26,7 +26,7 @@ export interface PartitionAssignerDeps {
   hosts: string;
   component: string;
   producer: KafkaProducer;
-  partitionOf: (key: Uint8Array, partitions: number) => number;
+  partitionOf: (key: Uint8Array, partitions: number, start: number, end: number) => number;
   deadLetters: DeadLetters;
   /** Settles a client call within the sink's deadline. */
   deadline: <T>(call: Promise<T>, what: string) => Promise<T>;
@@ -72,7 +72,7 @@ export class PartitionAssigner {
       for (const message of messages) {
         let partition: number;
         if (message.key !== undefined) {
-          partition = partitionOf(message.key, partitions);
+          partition = partitionOf(message.key, partitions, message.keyStart, message.keyEnd);
         } else {
           partition = next % partitions;
           next = (next + 1) % partitions;

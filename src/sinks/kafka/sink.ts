@@ -36,7 +36,7 @@ import { ConnectStatus } from '../../core/connect-status.ts';
 import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, type KafkaProducer } from './client.ts';
 import { DeadLetters } from './dead-letter.ts';
 import { KeyEncoder } from './key-bytes.ts';
-import { outMessage, takeChunk, type OutMessage } from './message.ts';
+import { messageKey, outMessage, takeChunk, type OutMessage } from './message.ts';
 import { KafkaSinkMetrics } from './metrics.ts';
 import { debeziumMessages } from './debezium.ts';
 import { debeziumOptions } from '../../event/debezium/format.ts';
@@ -300,7 +300,11 @@ export class KafkaSink implements Sink {
     const started = sampled || verbose ? performance.now() : 0;
     let message: OutMessage;
     try {
-      message = outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event));
+      // A row key the source wrote into its line chunk is sent from there (no view per event).
+      const chunk = this.settings.keyMode === 'row' ? event.rowKeyChunk : undefined;
+      message = chunk === undefined
+        ? outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event))
+        : outMessage(event, topic, chunk, passthroughBytes(event), eventHeaders(event), undefined, event.rowKeyStart, event.rowKeyEnd);
       this.metrics.counts.handled++;
     } catch (err) {
       message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
@@ -418,7 +422,7 @@ export class KafkaSink implements Sink {
         messages: chunk.map((m) => ({
           topic: m.topic,
           partition: m.partition,
-          key: m.key === undefined ? undefined : asBuffer(m.key),
+          key: m.key === undefined ? undefined : asBuffer(messageKey(m)!),
           value: m.value === undefined ? undefined : asBuffer(m.value),
           headers: new Map(m.headers.pairs),
         })) as Parameters<KafkaProducer['send']>[0]['messages'],

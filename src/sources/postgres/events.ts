@@ -81,9 +81,9 @@ class EncodedRowEvent implements ChangeEvent {
     readonly txIndex: number | undefined,
     readonly unchanged: readonly string[] | undefined,
     readonly encoded: Uint8Array,
-    private readonly keyChunk: Uint8Array,
-    private readonly keyStart: number,
-    private readonly keyEnd: number,
+    readonly rowKeyChunk: Uint8Array,
+    readonly rowKeyStart: number,
+    readonly rowKeyEnd: number,
     private readonly timestampStart: number,
     private readonly timestampEnd: number,
     /**
@@ -160,7 +160,7 @@ class EncodedRowEvent implements ChangeEvent {
   }
 
   get rowKeyJson(): Uint8Array {
-    return this.keyChunk.subarray(this.keyStart, this.keyEnd);
+    return this.rowKeyChunk.subarray(this.rowKeyStart, this.rowKeyEnd);
   }
 
   get columns(): Columns {

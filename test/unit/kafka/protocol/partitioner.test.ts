@@ -35,6 +35,19 @@ describe('murmur2 (Java client)', () => {
     }
   });
 
+  test('a key inside a larger buffer (start, end) hashes as the same bytes on their own, for every tail length', () => {
+    const around = bytes('xx["public.users",123456789]yyy');
+    for (let start = 0; start < 4; start++) {
+      for (let end = start; end <= around.length; end++) {
+        const alone = around.slice(start, end);
+        expect(murmur2(around, start, end)).toBe(murmur2(alone));
+        expect(murmur2Partition(around, 7, start, end)).toBe(murmur2Partition(alone, 7));
+        expect(fnv1a32(around, start, end)).toBe(fnv1a32(alone));
+        expect(fnv1aPartition(around, 7, start, end)).toBe(fnv1aPartition(alone, 7));
+      }
+    }
+  });
+
   test('partition = (murmur2 & 0x7fffffff) % n, never negative', () => {
     for (const [input, hash] of javaVectors) {
       const key = typeof input === 'string' ? bytes(input) : new Uint8Array(input);

@@ -105,6 +105,16 @@ describe('record batch', () => {
     ]);
   });
 
+  test('a key given as a range of a larger buffer is written as those bytes alone', () => {
+    const chunk = new TextEncoder().encode('{"line":1}["public.users",1]{"next":2}');
+    const [start, end] = [10, 28];
+    const ranged = { key: chunk, keyStart: start, keyEnd: end, value: new TextEncoder().encode('{"a":1}'), headers: { encoded: new Uint8Array([0]) } };
+    const alone = { ...ranged, key: chunk.slice(start, end), keyStart: undefined, keyEnd: undefined };
+    expect(encodeRecordBatch([ranged, ranged], 42)).toEqual(encodeRecordBatch([alone, alone], 42));
+    const decoded = readRecordsBatch(Reader.from(encodeRecordBatch([ranged], 42)));
+    expect(decoded.records[0]!.key?.toString()).toBe('["public.users",1]');
+  });
+
   test('a transactional producer\'s batch: producer id, epoch, base sequence and attribute bit 4, under the CRC', () => {
     const stamp = { producerId: 4242n, producerEpoch: 7, baseSequence: 1000, transactional: true };
     const batch = encodeRecordBatch([record('k', 'v'), record('k2', 'v2')], 42, stamp);

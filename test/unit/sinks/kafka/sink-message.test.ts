@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { messageHeaders } from '../../../../src/kafka/headers.ts';
-import { assignPartition, deadLetterMessage, dropValue, messageBytes, outMessage, partitionKey, takeChunk, type OutMessage } from '../../../../src/sinks/kafka/message.ts';
+import { assignPartition, deadLetterMessage, dropValue, messageBytes, messageKey, outMessage, partitionKey, takeChunk, type OutMessage } from '../../../../src/sinks/kafka/message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
 
 function message(i: number, topic: string, partition: number, valueBytes = 10): OutMessage {
@@ -41,6 +41,18 @@ test('messageBytes counts key, value, headers and record framing', () => {
   const m = { key: Buffer.from('kk'), value: Buffer.from('vvv'), headers: messageHeaders([[Buffer.from('h'), Buffer.from('xy')]]) };
   expect(messageBytes(m)).toBe(20 + 2 + 3 + 2 + 1 + 2);
   expect(messageBytes({ key: undefined, value: undefined, headers: messageHeaders([]) })).toBe(20);
+});
+
+test('a key given as a range of its buffer: counted, read and dead-lettered as those bytes', () => {
+  const chunk = Buffer.from('{"line":1}["public.users",1]{"next":2}');
+  const m = outMessage(makeTestEvent(1), 't', chunk, Buffer.from('vvv'), messageHeaders([]), undefined, 10, 28);
+  expect(m.bytes).toBe(20 + 18 + 3);
+  expect(Buffer.from(messageKey(m)!).toString()).toBe('["public.users",1]');
+  const copy = deadLetterMessage(m, { code: 'MESSAGE_TOO_LARGE', message: 'too big' }, 'dlq');
+  expect(Buffer.from(messageKey(copy)!).toString()).toBe('["public.users",1]');
+  // A key made on its own is its whole buffer, without a view.
+  const whole = outMessage(makeTestEvent(2), 't', Buffer.from('k'), undefined, messageHeaders([]));
+  expect(messageKey(whole)).toBe(whole.key);
 });
 
 test('dead-letter copy: same key, value and headers plus the error, the original topic and partition, position and UUID', () => {

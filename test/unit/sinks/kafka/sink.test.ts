@@ -177,6 +177,24 @@ describe('produce requests', () => {
     }
   });
 
+  test('a row key the source wrote into a shared chunk (rowKeyChunk) is sent, and partitioned, as its own bytes', async () => {
+    // Two events whose keys sit between other bytes of one buffer, as the byte path writes them.
+    const chunk = Buffer.from(`{"line":1}["public.users",${ID_A}]{"line":2}["public.users",${ID_B}]`);
+    const ranged = (i: number, id: number): ChangeEvent => {
+      const text = `["public.users",${id}]`;
+      const start = chunk.indexOf(text);
+      return { ...row(i, id), rowKeyChunk: chunk, rowKeyStart: start, rowKeyEnd: start + text.length, rowKeyJson: chunk.subarray(start, start + text.length) };
+    };
+    for (const idempotent of [false, true]) {
+      const producer = new FakeProducer({ t: 2 });
+      await makeSink(producer, { idempotent }).write([ranged(1, ID_A), ranged(2, ID_B)]);
+      expect(producer.written.map((m) => [m.key, m.partition]).sort()).toEqual([
+        [`["public.users",${ID_A}]`, partitionOf(ID_A)],
+        [`["public.users",${ID_B}]`, partitionOf(ID_B)],
+      ].sort());
+    }
+  });
+
   test('requiredAcks is passed with every send', async () => {
     const producer = new FakeProducer({ t: 2 });
     await makeSink(producer, { requiredAcks: 1 }).write([row(1, 1)]);
