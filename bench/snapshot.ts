@@ -50,7 +50,7 @@ import { Admin } from '@platformatic/kafka';
 import { benchTopicSize, createBenchTopic } from './lib/kafka.ts';
 import { benchRowsSql, benchTableDdl } from './lib/bench-table.ts';
 import { fmt, median, sampleProc, threadCpuMs } from './lib/proc.ts';
-import { machineCpuUs, serverCpuUs } from './lib/server-cpu.ts';
+import { calibrationNs, machineCpuUs, serverCpuUs } from './lib/server-cpu.ts';
 import { ENGINE_DEFAULTS } from '../src/core/engine-settings.ts';
 import { exitWithHelpIf, pgAdminClient, pgTargetFromEnv } from './lib/setup.ts';
 
@@ -119,6 +119,8 @@ interface Measured {
    */
   otherCores?: number;
   stealCores?: number;
+  /** The machine's speed just before the run (bench/lib/server-cpu.ts calibrationNs: higher is slower). */
+  calibrationNs?: number;
   /** The streamer's CPU µs per row by thread: main, HeapHelper (garbage collection), JITWorker, the rest. */
   threadUsPerRow?: Record<string, number>;
   peakRssMb: number;
@@ -239,6 +241,7 @@ requiredAcks = -1
       profile.push('--preload', join(import.meta.dir, 'lib', 'loop-monitor.ts'));
       env.PSQL_STREAMER_MEM_TRACE = `${args['mem-trace']}.${reader}${tree === 'compare' ? '-compare' : ''}.${run}`;
     }
+    const calibration = calibrationNs(1_000_000);
     const spawned = new Date().toISOString();
     const m = await measure([process.execPath, ...profile, tree === 'this' ? MAIN : COMPARE!, '-config', file], env, 'Initial snapshot');
     if (args.logs) {
@@ -266,6 +269,7 @@ requiredAcks = -1
       threadUsPerRow: byThread(m.threads),
       otherCores: (m.machineBusyUs - m.cpuUs - (m.brokerUs ?? 0) - (m.pgUs ?? 0)) / (m.wallMs * 1000),
       stealCores: m.stealUs / (m.wallMs * 1000),
+      calibrationNs: calibration,
       peakRssMb: m.peakRssKb / 1024,
     };
   } finally {
@@ -303,8 +307,11 @@ function detail(m: Measured): string {
   if (m.userUsPerRow !== undefined) parts.push(`user ${m.userUsPerRow.toFixed(2)} + sys ${m.sysUsPerRow!.toFixed(2)} µs/row, ${m.wakesPer1kRows!.toFixed(1)} waits/1k rows`);
   if (m.threadUsPerRow !== undefined) parts.push(`threads ${Object.entries(m.threadUsPerRow).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`);
   if (m.brokerUsPerRow !== undefined) parts.push(`broker ${m.brokerUsPerRow.toFixed(2)} µs/row`);
-  if (m.pgUsPerRow !== undefined) parts.push(`PostgreSQL ${m.pgUsPerRow.toFixed(2)} µs/row`);
+  // PostgreSQL does the same work in every run of a reader: the streamer's CPU in units of it is far less
+  // sensitive to how fast the machine is at the moment than the CPU per row (docs/benchmarks.md).
+  if (m.pgUsPerRow !== undefined) parts.push(`PostgreSQL ${m.pgUsPerRow.toFixed(2)} µs/row (streamer ${(m.cpuUsPerRow / m.pgUsPerRow).toFixed(2)}× that)`);
   if (m.otherCores !== undefined) parts.push(`other processes ${m.otherCores.toFixed(2)} cores, steal ${m.stealCores!.toFixed(2)}`);
+  if (m.calibrationNs !== undefined) parts.push(`machine ${m.calibrationNs.toFixed(0)} ns/step`);
   return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
 }
 

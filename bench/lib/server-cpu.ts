@@ -68,3 +68,28 @@ export function machineCpuUs(): { busyUs: number; stealUs: number } {
     return { busyUs: 0, stealUs: 0 };
   }
 }
+
+const CALIBRATION_BYTES = 16 * 2 ** 20;
+let calibrationBuffer: Uint32Array | undefined;
+
+/**
+ * The machine's speed right now: CPU ns (of this process) per step of a fixed loop that hashes and
+ * walks 16 MB (beyond the caches). On an otherwise idle machine it should be the same before every
+ * run; when it rises, the same work costs more CPU time for every process (the host is busier), and
+ * a run's CPU per row rises with it without any change in the software.
+ */
+export function calibrationNs(steps = 4_000_000): number {
+  calibrationBuffer ??= new Uint32Array(CALIBRATION_BYTES / 4).map((_, i) => (i * 2654435761) >>> 0);
+  const words = calibrationBuffer;
+  const mask = words.length - 1;
+  const before = process.cpuUsage();
+  let h = 0x811c9dc5;
+  let at = 0;
+  for (let i = 0; i < steps; i++) {
+    at = (at + 4099 + (h & 1023)) & mask;
+    h = Math.imul(h ^ words[at]!, 0x01000193);
+  }
+  const used = process.cpuUsage(before);
+  if (h === 42) process.stderr.write(''); // keep the loop
+  return ((used.user + used.system) * 1000) / steps;
+}
