@@ -166,6 +166,12 @@ export class PgConnection {
     return this.protocol.simpleQuery(sql, onRow);
   }
 
+  /** Two simple queries sent together, the second without waiting for the first (PgProtocol.simpleQueries). */
+  simpleQueries(first: string, second: string, onRow?: RowHandler): [Promise<QueryResult[]>, Promise<QueryResult[]>] {
+    if (this.closed) return [Promise.reject(this.endedError()), Promise.reject(this.endedError())];
+    return this.protocol.simpleQueries(first, second, onRow);
+  }
+
   /**
    * Sends `sql` (START_REPLICATION ...) and resolves once CopyBothResponse arrives. Every later
    * CopyData payload goes to onData as a range of a buffer, valid only during the call; onEnd is called once when

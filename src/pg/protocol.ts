@@ -1,7 +1,8 @@
 /**
  * The message-level state machine of one connection, without the socket
  * (https://www.postgresql.org/docs/current/protocol-flow.html): startup and authentication, simple
- * queries (queued, one at a time), copy-both mode, and the messages that may arrive at any time.
+ * queries (queued, one at a time, or two sent together: simpleQueries), copy-both mode, and the
+ * messages that may arrive at any time.
  * connection.ts feeds it backend messages (`handle`) and gives it a way to send (`ProtocolIo`);
  * tests can drive it with hand-built messages.
  *
@@ -70,6 +71,12 @@ interface QueryRequest {
   results: QueryResult[];
   current: QueryResult | undefined;
   error: Error | undefined;
+  /** Its Query message, when encoded ahead (simpleQueries). */
+  bytes?: Uint8Array;
+  /** A request whose Query message goes out together with this one's (simpleQueries). */
+  follower?: QueryRequest;
+  /** Its Query message went out already, with the request before it: pump() only makes it active. */
+  sent?: boolean;
 }
 
 interface CopyRequest {
@@ -144,6 +151,32 @@ export class PgProtocol {
     });
   }
 
+  /**
+   * Two simple queries whose Query messages go out together: the server starts on the second as
+   * soon as the first is done, without waiting a round trip for us to send it (a snapshot chunk's
+   * transaction and its cursor, chunk-reader.ts). Each settles as simpleQuery's; the server runs the
+   * second whatever became of the first (after an error there it fails too, e.g. in an aborted
+   * transaction). `onRow` is the second's. A NUL in either text rejects both, with nothing sent.
+   */
+  simpleQueries(first: string, second: string, onRow?: RowHandler): [Promise<QueryResult[]>, Promise<QueryResult[]>] {
+    let bytes: [Uint8Array, Uint8Array];
+    try {
+      bytes = [encodeQuery(first), encodeQuery(second)];
+    } catch (err) {
+      return [Promise.reject(err as Error), Promise.reject(err as Error)];
+    }
+    let following!: QueryRequest;
+    const later = new Promise<QueryResult[]>((resolve, reject) => {
+      following = { kind: 'query', sql: second, onRow, resolve, reject, results: [], current: undefined, error: undefined, bytes: bytes[1] };
+    });
+    const sooner = new Promise<QueryResult[]>((resolve, reject) => {
+      this.waiting.push({ kind: 'query', sql: first, resolve, reject, results: [], current: undefined, error: undefined, bytes: bytes[0], follower: following });
+      this.waiting.push(following);
+      this.pump();
+    });
+    return [sooner, later];
+  }
+
   /** Queues `sql` (START_REPLICATION ...); resolves once CopyBothResponse arrives. */
   startCopyBoth(sql: string, handlers: CopyBothHandlers): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -201,9 +234,15 @@ export class PgProtocol {
     if (this.phase !== 'ready' || this.active !== undefined) return;
     const next = this.waiting.shift();
     if (next === undefined) return;
+    if (next.kind === 'query' && next.sent === true) {
+      // Sent with the request before it (simpleQueries): its answers come next.
+      this.active = next;
+      this.phase = 'query';
+      return;
+    }
     let query: Uint8Array;
     try {
-      query = encodeQuery(next.sql);
+      query = next.kind === 'query' && next.bytes !== undefined ? next.bytes : encodeQuery(next.sql);
     } catch (err) {
       // A NUL in the text: nothing was sent, the connection stays usable.
       next.reject(err as Error);
@@ -211,6 +250,14 @@ export class PgProtocol {
     }
     this.active = next;
     this.phase = next.kind === 'query' ? 'query' : 'copy-start';
+    const follower = next.kind === 'query' ? next.follower : undefined;
+    if (follower !== undefined) {
+      follower.sent = true;
+      const both = new Uint8Array(query.length + follower.bytes!.length);
+      both.set(query);
+      both.set(follower.bytes!, query.length);
+      query = both;
+    }
     this.io.send(query);
   }
 

@@ -209,6 +209,50 @@ describe('simple query', () => {
     ]);
   });
 
+  test('simpleQueries: both Query messages in one write, each settled in turn; the second gets the rows', async () => {
+    const h = await ready();
+    const rows: number[] = [];
+    const onRow = (_data: Uint8Array, start: number, end: number) => rows.push(end - start);
+    const [first, second] = h.protocol.simpleQueries('BEGIN; SELECT 1', 'DECLARE c CURSOR FOR SELECT x FROM t; FETCH 2 FROM c', onRow);
+    const after = h.protocol.simpleQuery('SELECT 3');
+    // One write holding both messages; the query queued after them waits for its turn.
+    expect(h.sent.length).toBe(1);
+    const frames = splitFrames([h.sent[0]!]).frames;
+    expect(frames.map((f) => String.fromCharCode(f.type))).toEqual(['Q', 'Q']);
+    h.receive(m.commandComplete('BEGIN'), m.rowDescription(['?column?']), m.dataRow(['1']), m.commandComplete('SELECT 1'), m.readyForQuery('T'));
+    expect((await first)[1]!.rows).toEqual([['1']]);
+    expect(h.sent.length).toBe(1);
+    h.receive(m.commandComplete('DECLARE CURSOR'), m.rowDescription(['x']), m.dataRow(['a']), m.dataRow(['bc']), m.commandComplete('FETCH 2'), m.readyForQuery('T'));
+    expect((await second).map((r) => r.command)).toEqual(['DECLARE CURSOR', 'FETCH 2']);
+    expect(rows).toEqual([2 + 4 + 1, 2 + 4 + 2]);
+    // Only now the next query goes out.
+    expect(h.sentTypes()).toEqual(['Q', 'Q']);
+    h.receive(m.commandComplete('SELECT 0'), m.readyForQuery());
+    await after;
+  });
+
+  test('simpleQueries: an error in the first rejects it; the server still runs the second, which settles on its own', async () => {
+    const h = await ready();
+    const [first, second] = h.protocol.simpleQueries('BEGIN; SELECT nope', 'SELECT 2');
+    h.receive(m.commandComplete('BEGIN'), m.errorFields('E', { S: 'ERROR', V: 'ERROR', C: '42703', M: 'column "nope" does not exist' }), m.readyForQuery('E'));
+    expect(((await first.catch((e) => e)) as PgError).code).toBe('42703');
+    h.receive(m.errorFields('E', { S: 'ERROR', V: 'ERROR', C: '25P02', M: 'current transaction is aborted' }), m.readyForQuery('E'));
+    expect(((await second.catch((e) => e)) as PgError).code).toBe('25P02');
+    expect(h.sent.length).toBe(1);
+  });
+
+  test('simpleQueries: a NUL in either text rejects both without sending; the transport ending rejects both', async () => {
+    const h = await ready();
+    const [a, b] = h.protocol.simpleQueries('SELECT 1', 'SELECT 2\0');
+    await expect(a).rejects.toThrow(ProtocolError);
+    await expect(b).rejects.toThrow(ProtocolError);
+    expect(h.sent.length).toBe(0);
+    const [c, d] = h.protocol.simpleQueries('SELECT 1', 'SELECT 2');
+    h.protocol.transportEnded(undefined, false);
+    await expect(c).rejects.toThrow('closed by the server');
+    await expect(d).rejects.toThrow('closed by the server');
+  });
+
   test('the transport ending rejects the running and the queued queries', async () => {
     const h = await ready();
     const a = h.protocol.simpleQuery('SELECT 1');

@@ -92,20 +92,24 @@ async function readInSnapshot(
     if (!cut) rows.add(data, start, end);
     if (rows.bytes >= limits.bytes) cut = true;
   };
-  let open = false;
+  // From here on the transaction may be open: the finally rolls back whatever did not commit.
+  let open = true;
   try {
-    // The snapshot is taken at the transaction's first statement: the snapshot query itself.
-    const [, first] = await conn.simpleQuery(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SNAPSHOT_SQL}`);
-    open = true;
-    const head = first?.rows[0];
-    if (head === undefined || head[0] == null || head[1] == null) throw new Error('the snapshot query returned no row');
-    // Not in the string above: the server reads a whole string before running it, so the SELECT
-    // would be read before SNAPSHOT_SQL turned standard_conforming_strings on.
     // A FETCH of every row the chunk has left is its last: the transaction ends in the same string.
     const fetch = (asked: number) => `FETCH FORWARD ${asked} FROM ${CURSOR}` + (asked === limits.rows - rows.count ? `; ${END_SQL}` : '');
     let asked = fetchRows(limits, 0, 0, hint?.valueBytesPerRow);
     let sql = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}; ${fetch(asked)}`;
-    await conn.simpleQuery(sql, onRow);
+    // The snapshot is taken at the transaction's first statement: the snapshot query itself. The
+    // cursor is a second Query message, not part of that string (the server reads a whole string
+    // before running it, so its SELECT would be read before SNAPSHOT_SQL turned
+    // standard_conforming_strings on), sent with the first: the server starts on the rows without
+    // waiting for us to read its answer (we may be busy building the previous chunk's events).
+    const [begun, declared] = conn.simpleQueries(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SNAPSHOT_SQL}`, sql, onRow);
+    declared.catch(() => {}); // when the first fails, its error is the one reported
+    const [, first] = await begun;
+    const head = first?.rows[0];
+    if (head === undefined || head[0] == null || head[1] == null) throw new Error('the snapshot query returned no row');
+    await declared;
     let fetched = rows.count;
     while (!cut && fetched >= asked && rows.count < limits.rows) {
       asked = fetchRows(limits, rows.count, rows.bytes);
