@@ -361,16 +361,23 @@ const LABELS: Record<string, string> = {
 };
 const lines = [
   `\n${fmt(ROWS)} rows, ${RUNS} run(s), medians${args['engine-own'] ? ", psql-streamer with the engine's own memory sizing" : ''}:\n`,
-  '| reader | rows/s (copy alone) | ratio to COPY (target) | CPU µs/row | peak RSS |',
-  '| --- | ---: | ---: | ---: | ---: |',
+  '| reader | rows/s (copy alone) | ratio to COPY (target) | ratio in each run (median) | CPU µs/row | peak RSS |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
 ];
+/** Each run's rows/s against that run's COPY (the same minute, so the machine's speed cancels out). */
+const runRatios = (rs: readonly Measured[]) => rs.flatMap((r) => {
+  const copy = by('copy').find((c) => c.run === r.run);
+  return copy === undefined ? [] : [r.rowsPerSec / copy.rowsPerSec];
+});
 for (const [reader, tree] of READERS.flatMap((r) => (COMPARE === undefined || r === 'copy' ? [[r, 'this']] : [[r, 'this'], [r, 'compare']]) as Array<[string, Measured['tree']]>)) {
   const rs = by(reader).filter((r) => r.tree === tree);
   if (rs.length === 0) continue;
   const rate = median(rs.map((r) => r.rowsPerSec));
   const copyAlone = rs.every((r) => r.copyRowsPerSec !== undefined) ? ` (${fmt(median(rs.map((r) => r.copyRowsPerSec!)))})` : '';
   const ratio = reader === 'copy' ? '1.00' : (rate / copyRate).toFixed(2);
-  lines.push(`| ${LABELS[reader]}${tree === 'compare' ? ` (${args.compare})` : ''} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
+  const each = runRatios(rs);
+  const perRun = reader === 'copy' || each.length === 0 ? '' : `${each.map((x) => x.toFixed(2)).join(', ')} (${median(each).toFixed(2)})`;
+  lines.push(`| ${LABELS[reader]}${tree === 'compare' ? ` (${args.compare})` : ''} | ${fmt(rate)}${copyAlone} | ${ratio}${TARGETS[reader] ? ` (${TARGETS[reader]})` : ''} | ${perRun} | ${median(rs.map((r) => r.cpuUsPerRow)).toFixed(2)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.json) writeFileSync(args.json, JSON.stringify({ rows: ROWS, runs: RUNS, engineOwn: args['engine-own'], results }, null, 2));
