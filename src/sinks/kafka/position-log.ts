@@ -51,6 +51,14 @@ async function request<F>(client: Client, api: { key: number; versions: Readonly
   return api.versions[commonVersionOf(await client.listApis(), api, what)] as F;
 }
 
+/** A connection to the cluster's controller (when `controller` and the brokers name one), else to any broker. */
+export async function brokerConnection(client: Client, controller = false): Promise<Connection> {
+  const cluster = await client.metadata({ topics: [] });
+  const broker = (controller ? cluster.brokers.get(cluster.controllerId) : undefined) ?? [...cluster.brokers.values()][0];
+  if (broker === undefined) throw new Error('the Kafka cluster lists no brokers');
+  return client.connections.get(broker);
+}
+
 /** The connection to the leader of partition 0 of `topic`. */
 async function leaderOf(client: Client, topic: string): Promise<Connection> {
   const metadata = await client.metadata({ topics: [topic], autocreateTopics: false });
@@ -156,11 +164,9 @@ export async function ensurePositionTopic(client: Client, topic: string, timeout
   let created = false;
   if (metadata?.topics.get(topic) === undefined) {
     const create = await request(client, CREATE_TOPICS, 'CreateTopics') as Api<unknown[], unknown>;
-    const cluster = await client.metadata({ topics: [] });
-    const broker = cluster.brokers.get(cluster.controllerId) ?? [...cluster.brokers.values()][0];
-    if (broker === undefined) throw new Error('the Kafka cluster lists no brokers');
+    const connection = await brokerConnection(client, true);
     try {
-      await create.async(await client.connections.get(broker), [
+      await create.async(connection, [
         { name: topic, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact' }] },
       ], timeoutMs, false);
       created = true;
@@ -175,10 +181,7 @@ export async function ensurePositionTopic(client: Client, topic: string, timeout
 async function cleanupPolicyOf(client: Client, topic: string): Promise<PositionTopicState['cleanupPolicy']> {
   try {
     const describe = await request(client, DESCRIBE_CONFIGS, 'DescribeConfigs') as Api<unknown[], { results: { configs: { name: string; value: string | null }[] }[] }>;
-    const cluster = await client.metadata({ topics: [] });
-    const broker = [...cluster.brokers.values()][0];
-    if (broker === undefined) throw new Error('the Kafka cluster lists no brokers');
-    const answer = await describe.async(await client.connections.get(broker), [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configurationKeys: ['cleanup.policy'] }]);
+    const answer = await describe.async(await brokerConnection(client), [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configurationKeys: ['cleanup.policy'] }]);
     const value = answer.results[0]?.configs.find((c) => c.name === 'cleanup.policy')?.value;
     if (value === undefined || value === null) return { known: false, why: 'the brokers did not report it' };
     return { known: true, value };

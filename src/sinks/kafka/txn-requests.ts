@@ -27,7 +27,7 @@ import type { Connection, Producer } from '@platformatic/kafka';
 import { commonVersionOf } from './api-version.ts';
 import { endTxnV5, transactionProtocol, txnOffsetCommitV5 } from './txn-v2.ts';
 import { errorNames } from './outcome.ts';
-import { readPositionRecords } from './position-log.ts';
+import { brokerConnection, readPositionRecords } from './position-log.ts';
 import type { FoundPosition } from './position-records.ts';
 
 type Client = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'listApis' | 'connections' | 'metadata'>;
@@ -246,11 +246,8 @@ export class TxnRequests {
   }
 
   private async findCoordinator(keyType: number, key: string): Promise<Connection> {
-    const metadata = await this.client.metadata({ topics: [] });
     const api = API.findCoordinator.versions[await this.version(API.findCoordinator)] as (typeof API.findCoordinator.versions)[number];
-    const [first] = metadata.brokers.values();
-    if (first === undefined) throw new Error('the Kafka cluster lists no brokers');
-    const response = await api.async(await this.client.connections.get(first), keyType, [key]);
+    const response = await api.async(await brokerConnection(this.client), keyType, [key]);
     const coordinator = response.coordinators[0];
     if (coordinator === undefined) throw new Error(`no coordinator for ${JSON.stringify(key)}`);
     return this.client.connections.get({ host: coordinator.host, port: coordinator.port });

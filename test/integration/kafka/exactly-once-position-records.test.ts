@@ -33,6 +33,14 @@ function exactlyOnceSink(name: string, topic: string, positionTopic: string, met
   return makeKafkaSink(name, { hosts: kafka.server.brokers, topicFallback: topic, exactlyOnce: true, positionTopic, transactionalId: `eos-${topic}.{source}` }, undefined, metrics);
 }
 
+/** A data topic (deleted after the file's tests) and the name of a position topic of its own (deleted too; the sink creates it). */
+async function topicsOf(prefix: string, partitions = 1): Promise<{ topic: string; positionTopic: string }> {
+  const topic = await kafka.createTopic({ prefix, partitions });
+  const positionTopic = uniqueTopic('positions');
+  ownTopics.push(positionTopic);
+  return { topic, positionTopic };
+}
+
 const at = (lsn: number, index: number): StreamPosition => ({ lsn: BigInt(lsn), index, stream: STREAM });
 const versions = (from: number, to: number) => changes(from, to).map((e) => (e.columns as { v: string }).v);
 
@@ -59,9 +67,7 @@ async function cleanupPolicy(topic: string): Promise<string | null | undefined> 
 
 describe('exactly-once position records', () => {
   test('each transaction writes its position as a record of the compacted topic the sink created; not a delivered message, no group offset; read back on restart', async () => {
-    const topic = await kafka.createTopic({ prefix: 'eos-rec', partitions: 2 });
-    const positionTopic = uniqueTopic('positions');
-    ownTopics.push(positionTopic);
+    const { topic, positionTopic } = await topicsOf('eos-rec', 2);
     const id = `eos-${topic}.pg`;
     const metrics = createMetrics();
     const first = await exactlyOnceSink('rec1', topic, positionTopic, metrics);
@@ -99,9 +105,7 @@ describe('exactly-once position records', () => {
   }, 60_000);
 
   test('upgrade: a position held only as group offset metadata (earlier versions) is honoured, and a later one after a downgrade beats the records', async () => {
-    const topic = await kafka.createTopic({ prefix: 'eos-upgrade' });
-    const positionTopic = uniqueTopic('positions');
-    ownTopics.push(positionTopic);
+    const { topic, positionTopic } = await topicsOf('eos-upgrade');
     const ids = turnIds(`eos-${topic}.pg`);
     // An earlier version delivered up to 0/4 #2 (its messages are not needed here: only the position counts).
     await createTopicWithConfigs(kafka.admin(), positionTopic, 1, { 'cleanup.policy': 'compact' });
@@ -123,9 +127,7 @@ describe('exactly-once position records', () => {
   }, 60_000);
 
   test("an aborted transaction's position record is ignored: a crash after its produce request loses nothing", async () => {
-    const topic = await kafka.createTopic({ prefix: 'eos-aborted' });
-    const positionTopic = uniqueTopic('positions');
-    ownTopics.push(positionTopic);
+    const { topic, positionTopic } = await topicsOf('eos-aborted');
     const ids = turnIds(`eos-${topic}.pg`);
     const first = await exactlyOnceSink('aborted', topic, positionTopic);
     await first.write(changes(1, 2));
@@ -154,9 +156,7 @@ describe('exactly-once position records', () => {
   }, 60_000);
 
   test('an existing position topic that is not compacted is used, with a warning naming the remedy', async () => {
-    const topic = await kafka.createTopic({ prefix: 'eos-delete' });
-    const positionTopic = uniqueTopic('positions');
-    ownTopics.push(positionTopic);
+    const { topic, positionTopic } = await topicsOf('eos-delete');
     await createTopicWithConfigs(kafka.admin(), positionTopic, 1, { 'cleanup.policy': 'delete' });
     const sink = await exactlyOnceSink('not-compact', topic, positionTopic);
     await sink.write(changes(1, 1));
@@ -169,9 +169,7 @@ describe('exactly-once position records', () => {
   }, 60_000);
 
   test('a position topic deleted while the sink runs is created again, compacted (not auto-created with the brokers\' defaults); nothing written twice', async () => {
-    const topic = await kafka.createTopic({ prefix: 'eos-gone' });
-    const positionTopic = uniqueTopic('positions');
-    ownTopics.push(positionTopic);
+    const { topic, positionTopic } = await topicsOf('eos-gone');
     const id = `eos-${topic}.pg`;
     const sink = await exactlyOnceSink('gone', topic, positionTopic);
     await sink.write(changes(1, 2));
