@@ -118,8 +118,9 @@ function nativeHeap(stats: { heapCapacity: number; extraMemorySize: number; mima
   }];
 }
 
-// $PSQL_STREAMER_HEAP_CENSUS=FILE: every 2 s, a full collection, then what survived it (the live
-// set the engine sizes its next collection from): object counts by type, heap and extra memory.
+// $PSQL_STREAMER_HEAP_CENSUS=FILE: every 2 s ($PSQL_STREAMER_HEAP_CENSUS_MS), a full collection, then
+// what survived it (the live set the engine sizes its next collection from): object counts by type,
+// heap and extra memory.
 const censusFile = process.env.PSQL_STREAMER_HEAP_CENSUS;
 if (censusFile) {
   const jsc = await import('bun:jsc');
@@ -130,5 +131,5 @@ if (censusFile) {
     const m = process.memoryUsage();
     const types = Object.entries(s.objectTypeCounts as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 25);
     out.push({ at: Date.now(), heapSize: s.heapSize, heapCapacity: s.heapCapacity, extra: s.extraMemorySize, objects: s.objectCount, arrayBuffers: m.arrayBuffers, rss: m.rss, types });
-  }, 2000).unref();
+  }, Number(process.env.PSQL_STREAMER_HEAP_CENSUS_MS ?? 2000)).unref();
 }

@@ -2,13 +2,15 @@
  * readChunk against the real server (its Insert messages decoded as the stream decodes them): reading a table chunk by chunk gives every row once, in the
  * server's key order (composite keys, text keys under a collation, uuid/timestamptz/numeric/float/
  * bytea keys round-tripping through lastKey), within the row and byte limits; `where` and the
- * publication's row filter; the snapshot and WAL position; the raw bytes; errors roll back.
+ * publication's row filter; the snapshot and WAL position; the raw bytes; errors roll back; a
+ * builder gets the WAL position, then every kept row in order, and its failure fails the read.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { PgError } from '../../../src/pg/errors.ts';
 import type { PgConnection } from '../../../src/pg/connection.ts';
 import type { SqlClient } from '../../../src/pg/sql-client.ts';
-import { parseLsn } from '../../../src/replication/lsn.ts';
+import { parseLsn, type Lsn } from '../../../src/replication/lsn.ts';
+import { readChunk, type ChunkRowBuilder } from '../../../src/sources/postgres/snapshot/chunk-reader.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from '../../../src/sources/postgres/snapshot/tables.ts';
 import { testSince, uniqueName } from '../../helpers/pg.ts';
 import { useSourceTests } from '../../helpers/postgres-source.ts';
@@ -202,5 +204,50 @@ describe('readChunk', () => {
     expect((await conn.simpleQuery('SELECT 1'))[0]!.rows).toEqual([['1']]);
     expect((await readRows(conn, t, ['1'], undefined, { rows: 10, bytes: 1 << 20 })).rows).toEqual([['2'], ['3']]);
     await expect(readRows(conn, t, ['1', '2'], undefined, { rows: 10, bytes: 1 }) as Promise<unknown>).rejects.toThrow(RangeError);
+  });
+
+  test('a builder gets the WAL position first, then every row the chunk keeps, in order, as it arrives', async () => {
+    const t = await table('built', 'id int PRIMARY KEY, pad text', "INSERT INTO $T SELECT g, repeat('y', 300) FROM generate_series(1, 3000) g");
+    const seen: string[] = [];
+    let lsn: Lsn | undefined;
+    const builder: ChunkRowBuilder = {
+      start(walInsertLsn) {
+        expect(seen).toEqual([]);
+        lsn = walInsertLsn;
+      },
+      row(data, start, end) {
+        expect(lsn).toBeDefined();
+        seen.push(Buffer.from(data.subarray(start, end)).toString('hex'));
+      },
+    };
+    // Cut by bytes inside a FETCH: the rows past the cut are not the builder's either.
+    const read = await readChunk(conn, t, undefined, undefined, { rows: 5000, bytes: 600_000 }, undefined, builder);
+    expect(lsn).toBe(read.walInsertLsn);
+    // 9 ids of one digit, 90 of two, 900 of three, then 979 of four bring the values to 600,000 bytes.
+    expect(read.rows).toBe(1978);
+    const kept = read.messages;
+    expect(seen).toEqual(Array.from({ length: read.rows }, (_, i) => Buffer.from(kept.data[i]!.subarray(kept.starts[i]!, kept.ends[i]!)).toString('hex')));
+    // The next chunk (with the first one's bytes per row as hint) and a read by key build the same way.
+    seen.length = 0;
+    const rest = await readChunk(conn, t, read.lastKey, undefined, { rows: 5000, bytes: 1 << 30 }, { valueBytesPerRow: read.bytes / read.rows }, builder);
+    expect([rest.rows, seen.length, rest.complete]).toEqual([1022, 1022, true]);
+  });
+
+  test('a builder that throws fails the read once it is over; the transaction ends, the session goes on', async () => {
+    const t = await table('buildfail', 'id int PRIMARY KEY', 'INSERT INTO $T SELECT generate_series(1, 2500)');
+    let rows = 0;
+    const boom = new Error('cannot build row 1200');
+    const builder: ChunkRowBuilder = {
+      start() {},
+      row() {
+        if (++rows === 1200) throw boom;
+      },
+    };
+    expect(await readChunk(conn, t, undefined, undefined, { rows: 5000, bytes: 1 << 20 }, undefined, builder).catch((e: unknown) => e)).toBe(boom);
+    // No row after the failure was handed over, and nothing is left open on the connection.
+    expect(rows).toBe(1200);
+    expect((await conn.simpleQuery('SELECT 1'))[0]!.rows).toEqual([['1']]);
+    expect((await conn.simpleQuery('SHOW transaction_isolation'))[0]!.rows).toEqual([['read committed']]);
+    expect((await readRows(conn, t, ['2497'], undefined, { rows: 10, bytes: 1 << 20 })).rows).toEqual([['2498'], ['2499'], ['2500']]);
   });
 });

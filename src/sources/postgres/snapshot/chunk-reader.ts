@@ -39,6 +39,16 @@ export interface ChunkRead {
   complete: boolean;
 }
 
+/**
+ * Turns a chunk's rows into events while they arrive (table-copy.ts), so that the streamer builds
+ * while the server still sends (docs/snapshots.md, "How a chunk is read"): `start` once the chunk's
+ * snapshot and WAL position are known, then `row` for each row the chunk keeps, in order.
+ */
+export interface ChunkRowBuilder {
+  start(walInsertLsn: Lsn): void;
+  row(data: Uint8Array, start: number, end: number): void;
+}
+
 /** What the previous chunk of a table says about the next: its values' bytes per row. */
 export interface ChunkHint {
   valueBytesPerRow: number;
@@ -51,14 +61,16 @@ export interface ChunkHint {
  */
 export async function readChunk(
   conn: PgConnection, table: SnapshotTable, after: readonly string[] | undefined, where: string | undefined, limits: { rows: number; bytes: number },
-  hint?: ChunkHint,
+  hint?: ChunkHint, builder?: ChunkRowBuilder,
 ): Promise<ChunkRead> {
-  return readInSnapshot(conn, table, chunkQuery(table, after, where, limits.rows), limits, hint, where);
+  return readInSnapshot(conn, table, chunkQuery(table, after, where, limits.rows), limits, hint, where, builder);
 }
 
 /** The rows of the given keys (the text of each key's columns, in key order), complete. */
-export async function readKeys(conn: PgConnection, table: SnapshotTable, keys: readonly (readonly string[])[], where: string | undefined): Promise<ChunkRead> {
-  const read = await readInSnapshot(conn, table, keysQuery(table, keys, where), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, undefined, where);
+export async function readKeys(
+  conn: PgConnection, table: SnapshotTable, keys: readonly (readonly string[])[], where: string | undefined, builder?: ChunkRowBuilder,
+): Promise<ChunkRead> {
+  const read = await readInSnapshot(conn, table, keysQuery(table, keys, where), { rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }, undefined, where, builder);
   return { ...read, complete: true };
 }
 
@@ -82,14 +94,29 @@ export function fetchRows(limits: { rows: number; bytes: number }, rowsSoFar: nu
  */
 async function readInSnapshot(
   conn: PgConnection, table: SnapshotTable, query: ChunkQuery, limits: { rows: number; bytes: number }, hint: ChunkHint | undefined, where: string | undefined,
+  builder: ChunkRowBuilder | undefined,
 ): Promise<ChunkRead> {
   // The simple protocol runs every statement of a string: `where` must stay one condition (again:
   // a record read back from the state file was checked when the backfill was requested).
   if (where !== undefined) checkWhereShape(where);
   const rows = new DataRows(query.relationColumns, query.keyIndexes);
   let cut = false;
+  // Rows handed to the builder; -1 until its start (the rows that come before wait in `rows`).
+  let built = -1;
+  // Thrown once the read is over: a throw inside onRow would be the connection's parser's.
+  let buildError: unknown;
   const onRow = (data: Uint8Array, start: number, end: number) => {
-    if (!cut) rows.add(data, start, end);
+    if (!cut) {
+      rows.add(data, start, end);
+      if (built >= 0 && buildError === undefined) {
+        try {
+          builder!.row(data, start, end);
+          built++;
+        } catch (err) {
+          buildError = err;
+        }
+      }
+    }
     if (rows.bytes >= limits.bytes) cut = true;
   };
   // From here on the transaction may be open: the finally rolls back whatever did not commit.
@@ -109,6 +136,12 @@ async function readInSnapshot(
     const [, first] = await begun;
     const head = first?.rows[0];
     if (head === undefined || head[0] == null || head[1] == null) throw new Error('the snapshot query returned no row');
+    const walInsertLsn = parseLsn(head[1]);
+    if (builder !== undefined) {
+      // The rows parsed with the snapshot's answer, before this line ran, are built first.
+      builder.start(walInsertLsn);
+      for (built = 0; built < rows.count; built++) builder.row(rows.data[built]!, rows.starts[built]!, rows.ends[built]!);
+    }
     await declared;
     let fetched = rows.count;
     while (!cut && fetched >= asked && rows.count < limits.rows) {
@@ -120,9 +153,10 @@ async function readInSnapshot(
     }
     if (!sql.endsWith(END_SQL)) await conn.simpleQuery(END_SQL);
     open = false;
+    if (buildError !== undefined) throw buildError;
     return {
       snapshot: head[0],
-      walInsertLsn: parseLsn(head[1]),
+      walInsertLsn,
       messages: rows,
       rows: rows.count,
       lastKey: rows.lastKey(),

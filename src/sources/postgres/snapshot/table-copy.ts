@@ -2,9 +2,9 @@
  * Copying one table of a snapshot (docs/snapshots.md, "How a chunk joins the stream"), a slice at
  * a time, for the runner (runner.ts): wait until the stream runs and is not behind (throttle),
  * open a window in the stream (window.ts), read the chunk in its own short read-only transaction
- * (chunk-reader.ts) while the previous one is built, turn its rows into events exactly as the
- * stream does, hand them to the window, and once the stream has passed the chunk's WAL target,
- * push them; each chunk's progress is persisted when its mark comes back delivered. Rows the
+ * (chunk-reader.ts) while the previous one joins the stream, turning its rows into events exactly
+ * as the stream does while they arrive, hand them to the window, and once the stream has passed
+ * the chunk's WAL target, push them; each chunk's progress is persisted when its mark comes back delivered. Rows the
  * stream moves past the copy are read again by key (watchTable, refetch).
  */
 import { describeSize } from '../../../config/size.ts';
@@ -14,7 +14,7 @@ import { PgConnection } from '../../../pg/connection.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
-import { readChunk, readKeys, type ChunkHint, type ChunkRead } from './chunk-reader.ts';
+import { readChunk, readKeys, type ChunkHint, type ChunkRead, type ChunkRowBuilder } from './chunk-reader.ts';
 import type { ChunkMark } from './mark.ts';
 import { MovedKeys } from './moved-keys.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
@@ -71,6 +71,8 @@ interface Reading {
   window: ChunkWindow;
   mark: ChunkMark;
   read: ChunkRead;
+  /** Its rows' events, built as the rows arrived (eventBuilder). */
+  rows: ChangeEvent[];
 }
 
 /** What a table copy needs of its runner. */
@@ -118,7 +120,7 @@ export class TableCopy {
   }
 
   /**
-   * Chunks of `table` for up to SLICE_MS: each is read while the one before is built, joins the
+   * Chunks of `table` for up to SLICE_MS: each is read (and built) while the one before joins the
    * stream, is delivered and persisted (the server reads the next rows meanwhile), so at most two
    * chunks are in memory. Returns after the slice, so snapshots in progress take turns.
    */
@@ -147,7 +149,7 @@ export class TableCopy {
     if (refetch.length > 0) return this.refetch(s, table, shape, relation, geometry, refetch);
     if (cursor.complete) return 'next';
     const sliceEnd = performance.now() + SLICE_MS;
-    let reading = this.read(shape, cursor.after, s.record.where);
+    let reading = this.read(s, shape, relation, geometry, cursor.after);
     for (;;) {
       let current: Reading;
       try {
@@ -160,14 +162,14 @@ export class TableCopy {
         current.window.close();
         return this.stopped ? 'stopped' : 'next';
       }
-      // The next chunk is read while this one is built and joins the stream; the pipeline bounds
+      // The next chunk is read (and built) while this one joins the stream; the pipeline bounds
       // how many wait for the sinks (its room is awaited before the read after that).
       const more = !current.read.complete && current.read.lastKey !== undefined && performance.now() < sliceEnd &&
         this.context.soleSnapshot() && this.hooks.lagBytes() <= this.settings.maxLagBytes;
-      const next = more ? this.read(shape, current.read.lastKey, s.record.where) : undefined;
+      const next = more ? this.read(s, shape, relation, geometry, current.read.lastKey) : undefined;
       let outcome: ChunkOutcome;
       try {
-        outcome = await this.emit(s, table, relation, geometry, current);
+        outcome = await this.emit(s, table, geometry, current);
         if (outcome === 'next') {
           cursor.after = current.read.lastKey ?? cursor.after;
           cursor.complete = current.read.complete;
@@ -186,16 +188,21 @@ export class TableCopy {
     }
   }
 
-  /** Opens a window in the stream, then reads the chunk after `after` (the window notes what the stream does meanwhile). */
-  private async read(shape: SnapshotTable, after: string[] | undefined, where: string | undefined): Promise<Reading> {
+  /**
+   * Opens a window in the stream, then reads the chunk after `after` (the window notes what the
+   * stream does meanwhile), building its events as its rows arrive.
+   */
+  private async read(s: Running, shape: SnapshotTable, relation: RelationInfo, geometry: WalGeometry, after: string[] | undefined): Promise<Reading> {
     const { window, mark } = this.hooks.openWindow(shape.schema, shape.name);
     this.windows.add(window);
     void window.ended.then(() => this.windows.delete(window));
     try {
       const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
-      const read = await readChunk(await this.chunkConnection(), shape, after, where, limits, this.hints.get(shape.relationId));
+      const rows: ChangeEvent[] = [];
+      const builder = this.eventBuilder(s, relation, geometry, rows);
+      const read = await readChunk(await this.chunkConnection(), shape, after, s.record.where, limits, this.hints.get(shape.relationId), builder);
       if (read.rows > 0) this.hints.set(shape.relationId, { valueBytesPerRow: read.bytes / read.rows });
-      return { window, mark, read };
+      return { window, mark, read, rows };
     } catch (err) {
       window.close();
       throw err;
@@ -203,28 +210,42 @@ export class TableCopy {
   }
 
   /**
+   * Each row as the stream would have made its insert, plus "Snapshot":true, its UUID from the
+   * snapshot and its key, into `rows`; built while the server still sends the chunk's later rows.
+   */
+  private eventBuilder(s: Running, relation: RelationInfo, geometry: WalGeometry, rows: ChangeEvent[]): ChunkRowBuilder {
+    const hooks = this.hooks;
+    const events = hooks.events;
+    const identity = events.snapshotIdentity(s.record.id, s.record.createdAt);
+    let lsn = 0;
+    // One processing timestamp per chunk: its rows are built together (and formatted once).
+    let started = 0;
+    return {
+      start(walInsertLsn) {
+        lsn = Number(walTarget(walInsertLsn, geometry));
+        started = performance.now();
+        // Asked now, the server's answer comes while the rows arrive: the window (the stream
+        // passing lsn) can end as soon as they are in, not a round trip later.
+        hooks.requestReply();
+      },
+      row(data, start, end) {
+        rows.push(events.snapshotRow(data, start, end, relation, lsn, started, identity));
+      },
+    };
+  }
+
+  /**
    * A chunk read: its rows become events and wait for their place in the stream; once pushed, its
    * progress is persisted when the pipeline says it was delivered (in order, after the chunks before).
    */
   private async emit(
-    s: Running, table: TableRecord, relation: RelationInfo, geometry: WalGeometry, current: Reading, refetched?: () => void,
+    s: Running, table: TableRecord, geometry: WalGeometry, current: Reading, refetched?: () => void,
   ): Promise<ChunkOutcome> {
-    const { window, mark, read } = current;
-    // Asked before the rows are built (synchronously, up to fill below): the server's answer is read
-    // only after fill, so it ends the window at once instead of a round trip later.
-    if (window.open) this.hooks.requestReply();
+    const { window, mark, read, rows } = current;
+    // The window has them now: the reading must not keep them alive once they are delivered.
+    current.rows = [];
     const target = walTarget(read.walInsertLsn, geometry);
-    const messages = read.messages;
     const rowCount = read.rows;
-    const rows: ChangeEvent[] = [];
-    const events = this.hooks.events;
-    const identity = events.snapshotIdentity(s.record.id, s.record.createdAt);
-    // One processing timestamp per chunk: its rows are built together (and formatted once).
-    const now = performance.now();
-    const lsn = Number(target);
-    const { data, starts, ends } = messages;
-    // Each row as the stream would have made its insert, plus "Snapshot":true, its UUID from the snapshot and its key.
-    for (let i = 0; i < rowCount; i++) rows.push(events.snapshotRow(data[i]!, starts[i]!, ends[i]!, relation, lsn, now, identity));
     const filled = window.fill(parsePgSnapshot(read.snapshot), target, rows);
     if (filled !== 'filled') {
       window.close();
@@ -312,8 +333,9 @@ export class TableCopy {
     void window.ended.then(() => this.windows.delete(window));
     let outcome: ChunkOutcome;
     try {
-      const read = await readKeys(await this.chunkConnection(), shape, keys, s.record.where);
-      outcome = await this.emit(s, table, relation, geometry, { window, mark, read }, () => moved.delivered(keys));
+      const rows: ChangeEvent[] = [];
+      const read = await readKeys(await this.chunkConnection(), shape, keys, s.record.where, this.eventBuilder(s, relation, geometry, rows));
+      outcome = await this.emit(s, table, geometry, { window, mark, read, rows }, () => moved.delivered(keys));
     } catch (err) {
       window.close();
       moved.abandoned(keys);
