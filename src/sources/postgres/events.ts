@@ -22,7 +22,8 @@ import type { Converter } from '../../pgtypes/converter.ts';
 import { byteaHex } from '../../pgtypes/text-forms.ts';
 import type { TypeRegistry } from '../../pgtypes/index.ts';
 import { insertMessage } from './data-row.ts';
-import { encodeDataRow, encodeRow, rowPlan, SNAPSHOT_TAIL, transactionJson, UUID_OFFSET, type EncodedRow, type RowIdentity, type RowPlan } from './row-bytes.ts';
+import { encodeDataRow, encodeRow, SNAPSHOT_TAIL, UUID_OFFSET, type EncodedRow, type RowIdentity } from './row-bytes.ts';
+import { rowPlan, transactionJson, type RowPlan } from './row-plan.ts';
 
 /** The transaction an event belongs to. */
 export interface TransactionContext {
