@@ -45,7 +45,8 @@ import { produceOutcome, type PartitionFailure } from './outcome.ts';
 import { PartitionAssigner } from './partitions.ts';
 import type { KafkaSinkOptions } from './spec.ts';
 import { ExactlyOnceDelivery } from './exactly-once.ts';
-import { PositionRecordFailed, type TransactionalProducer } from './transaction.ts';
+import type { TransactionalProducer } from './transaction.ts';
+import { PositionRecordFailed } from './txn-errors.ts';
 
 export type { KafkaProducer } from './client.ts';
 
