@@ -16,13 +16,14 @@ import { ReadPacing } from './read-pacing.ts';
 import { encodeTerminate } from './frontend.ts';
 import { Backend } from './messages.ts';
 import type { ConnectOptions } from './options.ts';
-import { type CopyBothHandlers, PgProtocol, type ProtocolIo, type QueryResult, type RowHandler } from './protocol.ts';
+import { PgProtocol } from './protocol.ts';
+import type { CopyBothHandlers, ProtocolIo, QueryResult, RowHandler } from './protocol-types.ts';
 import { connectErrorFrom, type Target } from './tls-options.ts';
 import { type ConnectState, newConnectState, openTransport, sslPlan, targetOf, type TlsPolicy, withConnectTimeout } from './transport.ts';
 
 export type { ConnectOptions, SslMode } from './options.ts';
-export type { CopyBothHandlers, QueryResult } from './protocol.ts';
-export { parseServerVersion } from './protocol.ts';
+export type { CopyBothHandlers, QueryResult } from './protocol-types.ts';
+export { parseServerVersion } from './async-messages.ts';
 
 /** How long close() waits for the server to close before destroying the socket. */
 const CLOSE_GRACE_MS = 1_000;

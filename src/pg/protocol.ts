@@ -6,102 +6,25 @@
  * connection.ts feeds it backend messages (`handle`) and gives it a way to send (`ProtocolIo`);
  * tests can drive it with hand-built messages.
  *
- * Every backend message is dispatched through one table (`HANDLERS`, built once) to a method named
- * after the message. NoticeResponse, ParameterStatus and NotificationResponse never disturb what is in
- * progress; an unexpected message is reported to `warn` and skipped.
+ * Every backend message is dispatched through one table (`HANDLERS`, built once) to a handler named
+ * after the message: a method here, or for the messages that only record what the server reports
+ * (NoticeResponse, ParameterStatus, NotificationResponse, ...) a function of async-messages.ts.
+ * An unexpected message is reported to `warn` and skipped. The types around it: protocol-types.ts.
  */
 import { AuthError } from './auth.ts';
 import { PgConnectError, PgError, type PgNotice, ProtocolError } from './errors.ts';
 import { encodeCopyData, encodeCopyDone, encodeCopyFail, encodeQuery, encodeStartup } from './frontend.ts';
-import {
-  Backend, decodeAuthentication, decodeBackendKeyData, decodeCommandComplete, decodeDataRow, decodeErrorFields,
-  decodeNegotiateProtocolVersion, decodeParameterStatus, decodeReadyForQuery, decodeRowDescription,
-} from './messages.ts';
+import { Backend, decodeAuthentication, decodeCommandComplete, decodeDataRow, decodeErrorFields, decodeReadyForQuery, decodeRowDescription } from './messages.ts';
+import { BackendKeyData, NegotiateProtocolVersion, NoticeResponse, NotificationResponse, ParameterStatus } from './async-messages.ts';
+import type { CopyBothHandlers, CopyRequest, ProtocolIo, QueryRequest, QueryResult, RowHandler } from './protocol-types.ts';
 import { Authenticator } from './startup.ts';
-
-/** The result of one statement of a simple query, values in text format. */
-export interface QueryResult {
-  /** Command tag, e.g. `SELECT 2`, `INSERT 0 1`, `IDENTIFY_SYSTEM`. */
-  command: string;
-  fields: string[];
-  /** Type OID of each field. */
-  typeOids: number[];
-  rows: (string | null)[][];
-}
-
-/** Receivers of a copy-both stream. */
-export interface CopyBothHandlers {
-  /**
-   * A CopyData payload: bytes[start, end) of a socket buffer, valid only during the call (a range,
-   * not a view: the replication hot path reads it in place without making an object per message).
-   */
-  onData(bytes: Uint8Array, start: number, end: number): void;
-  /** Called once: PgError (ErrorResponse), a socket or protocol error, or undefined on a clean end. */
-  onEnd(err: Error | undefined): void;
-}
-
-/** What the state machine needs from the transport. */
-export interface ProtocolIo {
-  /** `127.0.0.1:5432` or `socket /path/.s.PGSQL.5432`, for messages. */
-  readonly label: string;
-  readonly host: string;
-  readonly port: number;
-  send(bytes: Uint8Array): void;
-  /** Tears the transport down because of `err`; the transport then calls `ended`. */
-  fail(err: Error): void;
-  warn(message: string): void;
-}
-
-/**
- * Receives a DataRow payload as data[start, end) (Int16 count, then Int32 length and bytes per
- * column): a range of a received buffer, which FrameDecoder never writes again (pg/frames.ts), so
- * the handler may keep it without copying.
- */
-export type RowHandler = (data: Uint8Array, start: number, end: number) => void;
 
 type Phase = 'startup' | 'ready' | 'query' | 'copy-start' | 'copy' | 'copy-end' | 'closed';
 
-interface QueryRequest {
-  kind: 'query';
-  sql: string;
-  /** When set, each DataRow's payload goes here (as a range of a buffer) instead of into the results. */
-  onRow?: RowHandler;
-  resolve(results: QueryResult[]): void;
-  reject(err: Error): void;
-  results: QueryResult[];
-  current: QueryResult | undefined;
-  error: Error | undefined;
-  /** Its Query message, when encoded ahead (simpleQueries). */
-  bytes?: Uint8Array;
-  /** A request whose Query message goes out together with this one's (simpleQueries). */
-  follower?: QueryRequest;
-  /** Its Query message went out already, with the request before it: pump() only makes it active. */
-  sent?: boolean;
-}
-
-interface CopyRequest {
-  kind: 'copy';
-  sql: string;
-  handlers: CopyBothHandlers;
-  resolve(): void;
-  reject(err: Error): void;
-  error: Error | undefined;
-  sentCopyDone: boolean;
-}
-
 type Handler = (this: PgProtocol, payload: Uint8Array) => void;
 
-/** Backend type byte → handler; filled once by PgProtocol's static block (the handlers are its private methods). */
+/** Backend type byte → handler; filled once by PgProtocol's static block (its private methods, and async-messages.ts). */
 const HANDLERS: (Handler | undefined)[] = new Array(256).fill(undefined);
-
-/** `150018` from `15.18 (Debian 15.18-1.pgdg120+1)`, `100023` from `10.23`, `90624` from `9.6.24`. */
-export function parseServerVersion(text: string): number {
-  const match = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
-  if (!match) return 0;
-  const major = Number(match[1]);
-  const minor = Number(match[2] ?? 0);
-  return major >= 10 ? major * 10000 + minor : major * 10000 + minor * 100 + Number(match[3] ?? 0);
-}
 
 /** Connection state after the socket (and TLS) is up; see the module comment. */
 export class PgProtocol {
@@ -123,7 +46,8 @@ export class PgProtocol {
   /** A FATAL the server sent outside any request, reported when the connection ends. */
   private lastFatal: PgError | undefined;
 
-  constructor(private readonly io: ProtocolIo, user: string, password: string | undefined) {
+  /** @param io the transport; public for the handlers of async-messages.ts, which warn through it. */
+  constructor(readonly io: ProtocolIo, user: string, password: string | undefined) {
     this.authenticator = new Authenticator(user, password);
   }
 
@@ -298,16 +222,6 @@ export class PgProtocol {
     }
   }
 
-  private ParameterStatus(payload: Uint8Array): void {
-    const { name, value } = decodeParameterStatus(payload);
-    this.parameters.set(name, value);
-    if (name === 'server_version') this.serverVersionNum = parseServerVersion(value);
-  }
-
-  private BackendKeyData(payload: Uint8Array): void {
-    this.processId = decodeBackendKeyData(payload).processId;
-  }
-
   private ReadyForQuery(payload: Uint8Array): void {
     this.transactionStatus = decodeReadyForQuery(payload);
     const active = this.active;
@@ -359,24 +273,6 @@ export class PgProtocol {
         // Outside any request: a FATAL before the server closes (shutdown, pg_terminate_backend).
         this.lastFatal ??= new PgError(fields);
     }
-  }
-
-  private NoticeResponse(payload: Uint8Array): void {
-    const notice = decodeErrorFields(payload);
-    try {
-      this.noticeHandler(notice);
-    } catch (err) {
-      this.io.warn(`notice handler threw: ${(err as Error).message}`);
-    }
-  }
-
-  private NotificationResponse(): void {
-    // LISTEN/NOTIFY is not used here; a notification is harmless and ignored.
-  }
-
-  private NegotiateProtocolVersion(payload: Uint8Array): void {
-    const { minorVersion, unrecognized } = decodeNegotiateProtocolVersion(payload);
-    this.io.warn(`server supports protocol 3.${minorVersion} only; unrecognized options: ${unrecognized.join(', ') || 'none'}`);
   }
 
   private RowDescription(payload: Uint8Array): void {
@@ -469,13 +365,13 @@ export class PgProtocol {
   static {
     const table: Record<number, Handler> = {
       [Backend.Authentication]: PgProtocol.prototype.Authentication,
-      [Backend.ParameterStatus]: PgProtocol.prototype.ParameterStatus,
-      [Backend.BackendKeyData]: PgProtocol.prototype.BackendKeyData,
+      [Backend.ParameterStatus]: ParameterStatus,
+      [Backend.BackendKeyData]: BackendKeyData,
       [Backend.ReadyForQuery]: PgProtocol.prototype.ReadyForQuery,
       [Backend.ErrorResponse]: PgProtocol.prototype.ErrorResponse,
-      [Backend.NoticeResponse]: PgProtocol.prototype.NoticeResponse,
-      [Backend.NotificationResponse]: PgProtocol.prototype.NotificationResponse,
-      [Backend.NegotiateProtocolVersion]: PgProtocol.prototype.NegotiateProtocolVersion,
+      [Backend.NoticeResponse]: NoticeResponse,
+      [Backend.NotificationResponse]: NotificationResponse,
+      [Backend.NegotiateProtocolVersion]: NegotiateProtocolVersion,
       [Backend.RowDescription]: PgProtocol.prototype.RowDescription,
       [Backend.DataRow]: PgProtocol.prototype.DataRow,
       [Backend.CommandComplete]: PgProtocol.prototype.CommandComplete,

@@ -1,3 +1,10 @@
+/**
+ * One source's pipeline (docs/delivery.md): the items the source pushes are cut into batches
+ * (bounded in events and bytes, sealed by size, by the flush interval, or when the loop is idle),
+ * each delivered to every sink and then acknowledged to the source, in push order; a full buffer
+ * pauses the source. The batch policy is batch-policy.ts and merge.ts, the retry loop retry.ts
+ * (its messages retry-steps.ts), the metrics pipeline-metrics.ts.
+ */
 import type { PipelineSettings } from '../config/schema.ts';
 import type { Component } from '../core/component.ts';
 import { StreamerError, describeError, retryAfterOf } from '../core/errors.ts';
@@ -5,12 +12,14 @@ import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { PipelineItem, Source, SourceOutput } from '../sources/source.ts';
 import type { Metrics } from '../metrics/catalogue.ts';
-import { HistogramSeries } from '../metrics/histogram-series.ts';
 import { retryDelay } from '../core/backoff.ts';
 import { Batch } from './batch.ts';
 import { POSITION_ONLY_BYTES, belowLowWater, isFull, sealWhenIdle, type BufferBounds } from './batch-policy.ts';
 import { estimateEventBytes } from './estimate-bytes.ts';
+import { mergeByteLimit, mergeEventLimit, mergeSealed } from './merge.ts';
+import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.ts';
 import { STOP, retryUntilDone } from './retry.ts';
+import { ackStep, sinkWriteStep, type RetryingStep } from './retry-steps.ts';
 import { realTimers, sleep, type Sleep, type Timers } from '../core/timers.ts';
 
 /** What the pipeline needs of a sink. */
@@ -28,64 +37,8 @@ export interface PipelineOptions<P> extends PipelineSettings {
   log: Logger;
   metrics: Metrics;
   timers?: Timers;
-  /** Most events in batches delivered together (see nextBatch); default max(batchSize, MERGE_EVENTS, the sinks' mergeEvents). */
+  /** Most events in batches delivered together (see nextBatch); default max(batchSize, MERGE_EVENTS, the sinks' mergeEvents): merge.ts. */
   mergeLimit?: number;
-}
-
-/**
- * Sealed batches waiting while the sinks are busy are delivered as one, up to max(batchSize, this)
- * events and MERGE_BYTES: with the default batchSize of 100, a sink that needs a round trip per
- * write (Kafka) would otherwise fall behind by a round trip every 100 events.
- */
-const MERGE_EVENTS = 4096;
-const MERGE_BYTES = 8 * 1024 * 1024;
-
-/**
- * The pipeline's metrics, labelled once; histograms observed once per batch. The buffer gauges and
- * the acknowledgements are read from the pipeline's own counts when the metrics are collected.
- */
-function pipelineMetrics(
-  metrics: Metrics,
-  source: string,
-  sinks: readonly PipelineSink[],
-  counts: { readonly level: { events: number; bytes: number }; acks(): number; stopped(): boolean },
-) {
-  const bufferedEvents = metrics.pipelineBufferedEvents.labels({ source });
-  const bufferedBytes = metrics.pipelineBufferedBytes.labels({ source });
-  const stopped = metrics.pipelineStopped.labels({ source });
-  const acks = metrics.pipelineAcks.labels({ source });
-  let acksAdded = 0;
-  metrics.onCollect(() => {
-    bufferedEvents.set(counts.level.events);
-    bufferedBytes.set(counts.level.bytes);
-    stopped.set(counts.stopped() ? 1 : 0);
-    const now = counts.acks();
-    if (now > acksAdded) acks.inc(now - acksAdded);
-    acksAdded = now;
-  });
-  // Every series is exposed from the start (at 0), so rate() has a first sample. The histograms are
-  // observed per batch, so in plain numbers added when collected (metrics/histogram-series.ts).
-  metrics.pipelineAcks.inc({ source }, 0);
-  for (const { name: sink } of sinks) metrics.pipelineRetries.inc({ source, sink }, 0);
-  return {
-    batchEvents: new HistogramSeries(metrics, metrics.pipelineBatchEvents, { source }),
-    delivery: new Map(sinks.map((s) => [s.name, new HistogramSeries(metrics, metrics.pipelineDeliverySeconds, { source, sink: s.name })])),
-    retries: new Map(sinks.map((s) => [s.name, metrics.pipelineRetries.labels({ source, sink: s.name })])),
-  };
-}
-
-type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
-
-/** How one retried step of the pipeline is reported (see Pipeline.untilDone). */
-interface RetryingStep {
-  /** Key of the step's entry in the problems `status()` shows. */
-  key: string;
-  /** The stop reason for a permanent error. */
-  permanent(err: unknown): string;
-  /** The warning for a retryable error on retry number `retry`. */
-  retrying(retry: number, err: unknown): string;
-  /** Counted once per retry, besides the pipeline's own count. */
-  counter?: { inc(): void };
 }
 
 interface DrainWaiter {
@@ -150,9 +103,8 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     this.source = options.source;
     this.sinks = options.sinks;
     this.batchSize = options.batchSize;
-    this.mergeLimit = options.mergeLimit ?? Math.max(options.batchSize, MERGE_EVENTS, ...options.sinks.map((s) => s.mergeEvents ?? 0));
-    // The bytes follow the events: a sink asking for 4x the events gets 4x MERGE_BYTES.
-    this.mergeBytes = MERGE_BYTES * Math.max(1, this.mergeLimit / Math.max(options.batchSize, MERGE_EVENTS));
+    this.mergeLimit = mergeEventLimit(options.batchSize, options.sinks, options.mergeLimit);
+    this.mergeBytes = mergeByteLimit(options.batchSize, this.mergeLimit);
     this.flushIntervalMs = options.batchFlushIntervalMs;
     this.retryInitialMs = options.sendRetryIntervalMs;
     this.retryMaxMs = options.maxRetryIntervalMs;
@@ -275,12 +227,8 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
     const next = this.sealed.shift();
     if (next) {
       // Batches sealed while another was in flight: deliver them together (up to mergeLimit
-      // events and MERGE_BYTES), or a busy pipeline falls behind one small batch at a time.
-      let following = this.sealed[0];
-      while (following && next.events.length + following.events.length <= this.mergeLimit && next.bytes + following.bytes <= this.mergeBytes) {
-        next.append(this.sealed.shift() as Batch<P>);
-        following = this.sealed[0];
-      }
+      // events and mergeBytes), or a busy pipeline falls behind one small batch at a time.
+      mergeSealed(next, this.sealed, this.mergeLimit, this.mergeBytes);
       return next;
     }
     const open = this.open;
@@ -345,12 +293,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
   /** Writes the batch to one sink until it succeeds; a sink that succeeded is never sent it again. */
   private async deliverTo(sink: PipelineSink, batch: Batch<P>, started: number): Promise<void> {
     const count = batch.events.length;
-    const retries = await this.untilDone(() => sink.write(batch.events), {
-      key: `sink:${sink.name}`,
-      permanent: (err) => `permanent error from sink '${sink.name}' on a batch of ${count} events: ${describeError(err)}`,
-      retrying: (retry, err) => `Unable to send batch (${count} events) to sink '${sink.name}' (retry ${retry}): ${describeError(err)}`,
-      counter: this.metrics.retries.get(sink.name),
-    });
+    const retries = await this.untilDone(() => sink.write(batch.events), sinkWriteStep(sink.name, count, this.metrics.retries.get(sink.name)));
     if (retries > 0) this.log.info(`Batch (${count} events) delivered to sink '${sink.name}' after ${retries} retries`);
     this.metrics.delivery.get(sink.name)?.observe((this.timers.now() - started) / 1000);
   }
@@ -359,11 +302,7 @@ export class Pipeline<P = unknown> implements SourceOutput<P>, Component {
   private async acknowledge(batch: Batch<P>): Promise<void> {
     const count = batch.positions.length;
     if (count === 0) return;
-    await this.untilDone(() => this.source.ack(batch.positions), {
-      key: 'ack',
-      permanent: (err) => `the source could not make delivered positions durable: ${describeError(err)}`,
-      retrying: (retry, err) => `Unable to acknowledge ${count} position(s) to the source (retry ${retry}): ${describeError(err)}`,
-    });
+    await this.untilDone(() => this.source.ack(batch.positions), ackStep(count));
     this.acks++;
   }
 

@@ -57,8 +57,9 @@ export class ReplicationDecodeError extends Error {
   }
 }
 
-const XLOGDATA = 0x77; // 'w'
-const KEEPALIVE = 0x6b; // 'k'
+/** CopyData type of XLogData ('w') and of a primary keepalive ('k'). */
+export const XLOGDATA = 0x77; // 'w'
+export const KEEPALIVE = 0x6b; // 'k'
 const STATUS_UPDATE = 0x72; // 'r'
 const XLOGDATA_HEADER = 25;
 const KEEPALIVE_LENGTH = 18;

@@ -9,7 +9,8 @@ import { Logger } from '../../src/core/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/catalogue.ts';
 import { encodePassthrough } from '../../src/event/passthrough.ts';
 import type { KafkaPosition } from '../../src/sources/kafka/offsets.ts';
-import { KafkaSource, type KafkaSourceSettings } from '../../src/sources/kafka/source.ts';
+import type { KafkaSourceSettings } from '../../src/sources/kafka/consumer.ts';
+import { KafkaSource } from '../../src/sources/kafka/source.ts';
 import type { PipelineItem, SourceOutput } from '../../src/sources/source.ts';
 import { uniqueTopic } from './kafka.ts';
 

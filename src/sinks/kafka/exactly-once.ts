@@ -31,7 +31,8 @@ import { describePosition, isDelivered, lastPosition, otherStream, positionOf } 
 import type { PositionTopicState } from './position-log.ts';
 import { cleanupPolicyProblem, compactCommand } from './position-records.ts';
 import { transactionalIdOf } from './spec.ts';
-import { PositionRecordFailed, TransactionalProducer, TransactionRefused } from './transaction.ts';
+import { TransactionalProducer } from './transaction.ts';
+import { PositionRecordFailed, TransactionRefused } from './txn-errors.ts';
 import type { GroupCommit } from './txn-requests.ts';
 import { leaveOutMoved, MovedPartitionLog, stillOwned } from './relay-ownership.ts';
 import { TransactionTurns, turnIds } from './txn-turns.ts';

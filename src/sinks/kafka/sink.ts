@@ -4,83 +4,50 @@
  * by spec.ts, so @platformatic/kafka is only imported when a Kafka sink is configured.
  *
  * One `write(batch)`:
- * 1. route and encode every event once (cached per batch, so a retry of the same batch re-encodes
- *    nothing and skips what the brokers already acknowledged: batch-state.ts);
+ * 1. route and encode every event once (encode-batch.ts; cached per batch, so a retry of the same
+ *    batch re-encodes nothing and skips what the brokers already acknowledged: batch-state.ts);
  * 2. look up each topic's partition count (the client's metadata cache, refreshed every
  *    `rebalanceInterval`) and assign partitions by key (murmur2 or fnv1a; round-robin without key:
  *    partitions.ts);
  * 3. send produce requests of at most `batchSize` messages / 1 MiB per partition, one after the other
- *    (usually a single request), each resolving only when the brokers acknowledged per `requiredAcks`;
+ *    (usually a single request; chunk-send.ts), each resolving only when the brokers acknowledged per
+ *    `requiredAcks`;
  * 4. messages that can never be written (too large, unknown or invalid topic, refused record) go to
  *    `deadLetterTopic` with error headers, or fail the batch with a non-retryable error that stops the
- *    pipeline (sink-dead-letter.ts); anything else (broker down, leader moving, timeouts) fails it with
+ *    pipeline (dead-letter.ts); anything else (broker down, leader moving, timeouts) fails it with
  *    a retryable error, and the pipeline retries the same batch with backoff (outcome.ts sorts
  *    one from the other).
  */
 import type { ComponentDeps } from '../../component/type.ts';
-import { StreamerError, describeError, permanentError } from '../../core/errors.ts';
+import { StreamerError, permanentError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import type { Logger } from '../../core/logger.ts';
-import { passthroughBytes } from '../../event/passthrough.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import type { Sink } from '../sink.ts';
 import { describeKafkaError } from '../../kafka/client-options.ts';
-import { eventHeaders } from '../../kafka/headers.ts';
-import { qualifiedTable, type KeyMode } from '../../event/key.ts';
 import { partitionerFor, type PartitionerName } from '../../kafka/protocol/partitioner.ts';
 import { TopicRouter } from './routing.ts';
 import { isProgressOf, settleChunk, type BatchProgress } from './batch-state.ts';
-import { BatchMemory, partitionBatches, type Compressor } from './record-batches.ts';
+import { BatchMemory } from './record-batches.ts';
 import { withDeadline } from '../../core/deadline.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { clientDeadlineMs, compressorFor, newProducer, retryDelayMs, type KafkaProducer } from './client.ts';
 import { DeadLetters } from './dead-letter.ts';
 import { KeyEncoder } from './key-bytes.ts';
-import { messageKey, outMessage, takeChunk, type OutMessage } from './message.ts';
+import { takeChunk, type OutMessage } from './message.ts';
 import { KafkaSinkMetrics } from './metrics.ts';
-import { debeziumMessages } from './debezium.ts';
 import { debeziumOptions } from '../../event/debezium/format.ts';
-import { debeziumTopic, type DebeziumOptions } from '../../event/debezium/envelope.ts';
-import { produceOutcome, type PartitionFailure } from './outcome.ts';
 import { PartitionAssigner } from './partitions.ts';
 import type { KafkaSinkOptions } from './spec.ts';
 import { ExactlyOnceDelivery } from './exactly-once.ts';
-import { PositionRecordFailed, type TransactionalProducer } from './transaction.ts';
+import type { TransactionalProducer } from './transaction.ts';
+import { prepareBatch, type BatchEncoding } from './encode-batch.ts';
+import { sendBatches, sendThroughLibrary, type ChunkSender } from './chunk-send.ts';
+import { ASYNC_MAX_QUEUED_BYTES, EXACTLY_ONCE_MERGE_EVENTS, MAX_PARTITION_REQUEST_BYTES, PROBE_INTERVAL_MS, sinkSettings, type Settings } from './sink-settings.ts';
 
 export type { KafkaProducer } from './client.ts';
 
 const SINK_TYPE = 'Sink-Kafka';
-
-/**
- * Bytes per partition in one produce request (one record batch): within the brokers' default
- * message.max.bytes, 1 MiB + 12 for the whole batch. messageBytes() over-counts each record's
- * framing; the 1 KiB left covers the batch header.
- */
-const MAX_PARTITION_REQUEST_BYTES = 2 ** 20 - 1024;
-/** Async mode: queued bytes above which `write` waits for a flush (memory stays bounded). */
-const ASYNC_MAX_QUEUED_BYTES = 32 * 2 ** 20;
-/**
- * Exactly once: events per write when batches queue up (Sink.mergeEvents); twice the pipeline's
- * default. 16,384 made no measurable difference to throughput and peaked 5–10 MB higher
- * (docs/benchmarks.md, "Every open target on a quiet machine, evening").
- */
-const EXACTLY_ONCE_MERGE_EVENTS = 8_192;
-/** While the brokers cannot be reached at startup, how often to try again. */
-const PROBE_INTERVAL_MS = 5_000;
-
-/** The sink's knobs, from its resolved config keys. */
-interface Settings {
-  acks: number;
-  async: boolean;
-  batchSize: number;
-  batchTimeoutMs: number;
-  keyMode: KeyMode;
-  /** Idempotent producers send through the library (producer id and sequence numbers); the others send our own record batches. */
-  idempotent: boolean;
-  maxAttempts: number;
-  deadLetterTopic: string | undefined;
-  hosts: string;
-}
 
 /** Writes change events to Kafka topics: routing, encoding, delivery with partial retries, health. */
 export class KafkaSink implements Sink {
@@ -89,7 +56,6 @@ export class KafkaSink implements Sink {
   readonly mergeEvents: number | undefined;
 
   private readonly producer: KafkaProducer;
-  private readonly router: TopicRouter;
   private readonly settings: Settings;
   /** Longest a client call may take before the sink gives up on it (deadline()). */
   private readonly deadlineMs: number;
@@ -98,9 +64,6 @@ export class KafkaSink implements Sink {
   private readonly partitions: PartitionAssigner;
   private readonly progress = new WeakMap<readonly ChangeEvent[], BatchProgress>();
   private readonly inflight = new Set<Promise<void>>();
-  private readonly keys: KeyEncoder;
-  private readonly compressor: Compressor | undefined;
-  private readonly batchMemory = new BatchMemory();
   /** Set with `exactlyOnce`: batches go in transactions (exactly-once.ts). */
   private readonly exactlyOnce: ExactlyOnceDelivery | undefined;
 
@@ -117,9 +80,10 @@ export class KafkaSink implements Sink {
   private asyncBytes = 0;
   private asyncTimer: ReturnType<typeof setTimeout> | undefined;
   private asyncChain: Promise<void> = Promise.resolve();
-  /** handlers = ["debezium"] (docs/debezium.md), and whether topics are Debezium's names. */
-  private readonly debezium: DebeziumOptions | undefined;
-  private readonly debeziumTopics: boolean;
+  /** Routing and encoding of a batch's events (encode-batch.ts). */
+  private readonly encoding: BatchEncoding;
+  /** Sending one chunk in a produce request (chunk-send.ts). */
+  private readonly sender: ChunkSender;
 
   /** @param testing a client to use instead of a new @platformatic/kafka Producer, a shorter deadline (tests). */
   constructor(
@@ -129,25 +93,30 @@ export class KafkaSink implements Sink {
     metrics: Metrics,
     testing: { producer?: KafkaProducer; deadlineMs?: number } = {},
   ) {
-    this.router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
-    this.debezium = options.handlers.includes('debezium') ? debeziumOptions(options) : undefined;
-    this.debeziumTopics = options.debeziumTopics;
+    const router = new TopicRouter(options.tableTopicMapping, options.topicFallback);
+    const debezium = options.handlers.includes('debezium') ? debeziumOptions(options) : undefined;
     this.metrics = new KafkaSinkMetrics(metrics, name, SINK_TYPE);
-    this.settings = {
-      acks: options.requiredAcks,
-      async: options.async,
-      batchSize: options.batchSize,
-      batchTimeoutMs: options.batchTimeout,
-      keyMode: options.key as KeyMode,
-      idempotent: options.idempotent,
-      maxAttempts: options.maxAttempts,
-      deadLetterTopic: options.deadLetterTopic,
-      hosts: options.hosts.join(','),
+    this.settings = sinkSettings(options);
+    this.encoding = {
+      router,
+      debezium,
+      debeziumTopics: options.debeziumTopics,
+      keys: new KeyEncoder(this.settings.keyMode),
+      keyMode: this.settings.keyMode,
+      metrics: this.metrics,
+      log,
     };
-    this.keys = new KeyEncoder(this.settings.keyMode);
-    this.compressor = compressorFor(options.compression);
+    const compressor = compressorFor(options.compression);
     this.deadlineMs = testing.deadlineMs ?? clientDeadlineMs(options);
     this.producer = testing.producer ?? newProducer(options);
+    this.sender = {
+      producer: this.producer,
+      acks: this.settings.acks,
+      batchMemory: new BatchMemory(),
+      compressor,
+      component: this.component,
+      deadline: (call, what) => this.deadline(call, what),
+    };
     this.deadLetters = new DeadLetters(options.deadLetterTopic, log, this.component);
     this.partitions = new PartitionAssigner({
       hosts: this.settings.hosts,
@@ -212,7 +181,7 @@ export class KafkaSink implements Sink {
   }
 
   stats(): string {
-    return this.metrics.summary(this.debezium === undefined ? 'passthrough' : 'debezium');
+    return this.metrics.summary(this.encoding.debezium === undefined ? 'passthrough' : 'debezium');
   }
 
   /** The permanent failure, else the last write's failure, else "connecting: ..." until the brokers first answered. */
@@ -250,7 +219,7 @@ export class KafkaSink implements Sink {
   private async writeSync(batch: readonly ChangeEvent[]): Promise<void> {
     let progress = this.progress.get(batch);
     if (progress === undefined || !isProgressOf(progress, batch)) {
-      progress = this.prepare(batch);
+      progress = prepareBatch(this.encoding, batch);
       this.progress.set(batch, progress);
     }
     try {
@@ -271,61 +240,6 @@ export class KafkaSink implements Sink {
     this.progress.delete(batch);
     this.metrics.recordDelivered(progress.routed);
     this.healthy();
-  }
-
-  /** Routes and encodes a batch: one message per event that has a topic. */
-  private prepare(batch: readonly ChangeEvent[]): BatchProgress {
-    const counts = this.metrics.counts;
-    const pending: OutMessage[] = [];
-    const routed: ChangeEvent[] = [];
-    for (const event of batch) {
-      counts.total++;
-      const topic = this.debeziumTopics ? debeziumTopic(this.debezium!.prefix, event.schema, event.table) : this.router.topicFor(event.schema, event.table);
-      if (topic === undefined) {
-        this.metrics.recordUnrouted(event.table);
-        if (this.log.debugEnabled) this.log.debug(`[${event.uuid}]: No topic found for ${qualifiedTable(event)}, skipping`);
-        continue;
-      }
-      if (this.debezium === undefined) pending.push(this.encode(event, topic));
-      else pending.push(...this.encodeDebezium(event, topic, this.debezium));
-      routed.push(event);
-    }
-    return { pending, routed, single: new Set(), size: batch.length, firstUuid: batch[0]?.uuid };
-  }
-
-  private encode(event: ChangeEvent, topic: string): OutMessage {
-    // The clock only for the events whose time is observed (one in SAMPLE_EVERY) or logged.
-    const sampled = this.metrics.encodeSampled(event.table);
-    const verbose = this.log.verboseEnabled;
-    const started = sampled || verbose ? performance.now() : 0;
-    let message: OutMessage;
-    try {
-      // A row key the source wrote into its line chunk is sent from there (no view per event).
-      const chunk = this.settings.keyMode === 'row' ? event.rowKeyChunk : undefined;
-      message = chunk === undefined
-        ? outMessage(event, topic, this.keys.keyOf(event), passthroughBytes(event), eventHeaders(event))
-        : outMessage(event, topic, chunk, passthroughBytes(event), eventHeaders(event), undefined, event.rowKeyStart, event.rowKeyEnd);
-      this.metrics.counts.handled++;
-    } catch (err) {
-      message = outMessage(event, topic, undefined, undefined, eventHeaders(event), {
-        code: 'ENCODING_FAILED', message: `the event cannot be encoded: ${describeError(err)}`,
-      });
-    }
-    if (sampled) this.metrics.observeEncoded(event.table, started);
-    if (verbose) {
-      const seconds = (performance.now() - started) / 1000;
-      this.log.verboseEvent(event.uuid, `Event (${qualifiedTable(event)} ${event.action} → ${topic}): ${seconds.toFixed(4)}`);
-    }
-    return message;
-  }
-
-  /** handlers = ["debezium"]: the event's records (docs/debezium.md), timed and counted as `encode` does. */
-  private encodeDebezium(event: ChangeEvent, topic: string, options: DebeziumOptions): OutMessage[] {
-    const started = performance.now();
-    const messages = debeziumMessages(event, topic, eventHeaders(event), options);
-    if (messages[0]?.undeliverable === undefined) this.metrics.counts.handled++;
-    this.metrics.recordEncoded(event.table, started);
-    return messages;
   }
 
   /**
@@ -361,7 +275,7 @@ export class KafkaSink implements Sink {
    */
   private async produce(p: BatchProgress, chunk: OutMessage[], txn?: TransactionalProducer, replaced?: Map<OutMessage, OutMessage>): Promise<void> {
     const started = performance.now();
-    const failed = this.settings.idempotent && txn === undefined ? await this.sendThroughLibrary(chunk) : await this.sendBatches(chunk, txn);
+    const failed = this.settings.idempotent && txn === undefined ? await sendThroughLibrary(this.sender, chunk) : await sendBatches(this.sender, chunk, txn);
     this.metrics.recordProduce(started, failed === undefined ? [] : new Set([...failed.values()].map((f) => f.code)));
     const { acked, diverted, retry, fatal } = settleChunk(p, chunk, failed);
     this.metrics.recordAcked(acked);
@@ -383,63 +297,10 @@ export class KafkaSink implements Sink {
     }
   }
 
-  /**
-   * Sends a chunk as our own record batches (in `txn`'s transaction when given); returns the
-   * partitions that failed, with why. The transaction's first request also carries its position
-   * record (transaction.ts positionBatch()): no message, so neither counted nor ever dead-lettered;
-   * if it fails, the whole transaction does.
-   */
-  private async sendBatches(chunk: OutMessage[], txn?: TransactionalProducer): Promise<Map<string, PartitionFailure> | undefined> {
-    const timestampMs = Date.now();
-    const { batches, memory } = await partitionBatches(chunk, timestampMs, this.batchMemory, this.compressor, txn?.stamp);
-    const position = txn?.positionBatch(timestampMs);
-    if (position !== undefined) batches.push(position);
-    let outcomes;
-    try {
-      outcomes = await this.deadline(this.producer.produceBatches(batches, this.settings.acks, txn?.transactionalId, txn?.protocol), `a produce request of ${chunk.length} message(s)`);
-    } catch (err) {
-      // The request may still be on its way: its memory is not reused.
-      return produceOutcome(err, batches.map((b) => b.partitionKey)).failed;
-    }
-    if (memory !== undefined) this.batchMemory.give(memory);
-    let failed: Map<string, PartitionFailure> | undefined;
-    for (const outcome of outcomes) {
-      if (outcome.error === undefined) continue;
-      failed ??= new Map();
-      for (const [key, failure] of produceOutcome(outcome.error, outcome.partitionKeys).failed) failed.set(key, failure);
-    }
-    const positionFailure = position === undefined ? undefined : failed?.get(position.partitionKey);
-    if (positionFailure !== undefined) {
-      throw new PositionRecordFailed(position!.topic, positionFailure, this.component);
-    }
-    return failed;
-  }
-
-  /** Sends a chunk through the library's `send` (idempotent producers); returns the partitions that failed, with why. */
-  private async sendThroughLibrary(chunk: OutMessage[]): Promise<Map<string, PartitionFailure> | undefined> {
-    try {
-      await this.deadline(this.producer.send({
-        messages: chunk.map((m) => ({
-          topic: m.topic,
-          partition: m.partition,
-          key: m.key === undefined ? undefined : asBuffer(messageKey(m)!),
-          value: m.value === undefined ? undefined : asBuffer(m.value),
-          headers: new Map(m.headers.pairs),
-        })) as Parameters<KafkaProducer['send']>[0]['messages'],
-        // Per send: @platformatic/kafka 2.12 ignores the producer-level `acks` and defaults to 1 (leader only).
-        acks: this.settings.acks,
-        repeatOnStaleMetadata: false,
-      }), `a produce request of ${chunk.length} message(s)`);
-      return undefined;
-    } catch (err) {
-      return produceOutcome(err, new Set(chunk.map((m) => m.partitionKey))).failed;
-    }
-  }
-
   // ---- asynchronous delivery (fire and forget) ----
 
   private async enqueue(batch: readonly ChangeEvent[]): Promise<void> {
-    const { pending } = this.prepare(batch);
+    const { pending } = prepareBatch(this.encoding, batch);
     for (const message of pending) {
       this.asyncQueue.push(message);
       this.asyncBytes += message.bytes;
@@ -520,11 +381,6 @@ export class KafkaSink implements Sink {
     if (err instanceof StreamerError) return err;
     return new StreamerError('SINK_WRITE', `cannot write to Kafka ${this.settings.hosts}: ${describeKafkaError(err)}`, { component: this.component, cause: err, explainsCause: true });
   }
-}
-
-/** The same bytes as a Buffer, not copied. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** Builds and starts a Kafka sink (called by spec.ts's `create`). */

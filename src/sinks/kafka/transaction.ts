@@ -13,16 +13,15 @@
  * commit() (TxnOffsetCommit of relayed offsets, if any; EndTxn; with protocol 2 the next
  * transaction's epoch). After a failure, failed() makes the next prepare() ask for a new epoch
  * with the current one (KIP-360): the open transaction is aborted and the sequences start again at 0. If another instance took the
- * transactional id meanwhile, the brokers refuse and the producer is fenced for good.
+ * transactional id meanwhile, the brokers refuse and the producer is fenced for good (txn-errors.ts).
  */
-import { StreamerError } from '../../core/errors.ts';
 import { encodeRecordBatch, type ProducerStamp } from '../../kafka/protocol/record-batch.ts';
-import { errorNames } from './outcome.ts';
 import { partitionKey } from './message.ts';
 import { positionRecord, type FoundPosition } from './position-records.ts';
 import { decodePosition, type StreamPosition } from './stream-position.ts';
 import type { PartitionBatch } from './transport.ts';
 import type { GroupCommit, ProducerIdentity, TxnRequests } from './txn-requests.ts';
+import { refusal, type TransactionRefused } from './txn-errors.ts';
 
 /** A position read shared by producers initialising together (txn-turns.ts JointPositionRead). */
 export interface JointRead {
@@ -32,52 +31,7 @@ export interface JointRead {
   failed(): void;
 }
 
-/**
- * Errors that mean another producer with the same transactional id took over. INVALID_PRODUCER_EPOCH
- * from a transaction's request may also mean the coordinator aborted it for taking longer than
- * `transactionTimeout`: that one is only proven a fencing when bumping the epoch is refused too.
- */
-const FENCED = new Set(['PRODUCER_FENCED']);
-const FENCED_ON_INIT = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
-/** Errors that no retry can fix: the brokers refuse this producer's settings or rights. */
-const REFUSED = new Set(['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'INVALID_TRANSACTION_TIMEOUT', 'CLUSTER_AUTHORIZATION_FAILED']);
-
 const MAX_SEQUENCE = 2 ** 31 - 1;
-
-/** A transactional producer that can no longer write: fenced by another instance, or refused. */
-export class TransactionRefused extends Error {
-  constructor(message: string, readonly fenced: boolean, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TransactionRefused';
-  }
-}
-
-/**
- * The transaction's position record was not written: the transaction fails (and is sent again
- * whole). Also a sign that the position topic may be gone, so the sink checks it again first.
- */
-export class PositionRecordFailed extends StreamerError {
-  constructor(topic: string, failure: { message: string }, component: string) {
-    super('SINK_WRITE', `cannot write the position record to topic "${topic}": ${failure.message}`, { component, cause: failure });
-    this.name = 'PositionRecordFailed';
-  }
-}
-
-/** Whether a failed transactional request says the producer can never write again. */
-export function refusal(err: unknown, transactionalId: string, onInit = false): TransactionRefused | undefined {
-  const names = errorNames(err);
-  const fenced = names.find((n) => (onInit ? FENCED_ON_INIT : FENCED).has(n));
-  if (fenced !== undefined) {
-    return new TransactionRefused(
-      `fenced (${fenced}): another producer with transactional id "${transactionalId}" started (another psql-streamer instance with the same config?); ` +
-        'this one stops so that only one writes',
-      true, { cause: err },
-    );
-  }
-  const refused = names.find((n) => REFUSED.has(n));
-  if (refused !== undefined) return new TransactionRefused(`the brokers refuse transactional id "${transactionalId}" (${refused})`, false, { cause: err });
-  return undefined;
-}
 
 /** Longest an early-opened transaction waits for its batch before it is ended empty (well within transactionTimeout). */
 const MAX_OPEN_IDLE_MS = 5_000;

@@ -29,8 +29,8 @@
  *   stream re-reads from the committed offsets (stable-offsets.ts).
  */
 import type { Message, MessagesStream } from '@platformatic/kafka';
-import { Consumer, FetchIsolationLevels } from '../../kafka/library/consumer.ts';
-import { withDeadline } from '../../core/deadline.ts';
+import type { Consumer } from '../../kafka/library/consumer.ts';
+import { withTimeout } from '../../core/deadline.ts';
 import type { Component } from '../../core/component.ts';
 import { StreamerError, describeError } from '../../core/errors.ts';
 import type { ChangeEvent, KafkaGroupRef } from '../../event/event.ts';
@@ -38,57 +38,30 @@ import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../metrics/catalogue.ts';
 import { SampledTimer, Tally } from '../../metrics/tally.ts';
 import type { Source, SourceOutput } from '../source.ts';
-import { describeKafkaError, type KafkaConnectionOptions } from '../../kafka/client-options.ts';
+import { describeKafkaError } from '../../kafka/client-options.ts';
 import { EventDecoder } from '../../event/decode.ts';
 import { OffsetTracker, type KafkaPosition, type TopicPartitions } from './offsets.ts';
 import { DeadLetters } from './dead-letters.ts';
-import { filterAbortedFetches } from './read-committed.ts';
 import { stableOffsetFetches, type OffsetFetchHooks } from './stable-offsets.ts';
 import { ReconnectLoop } from '../reconnect.ts';
 import { ConnectStatus } from '../../core/connect-status.ts';
 import { watchConnectFailures } from '../../kafka/connect-failures.ts';
+import { newConsumer, type KafkaSourceSettings } from './consumer.ts';
+import { awaitAssignment, commitOffsets, describeCommits, rebalancing } from './offset-commit.ts';
+import { recordCommitted, recordLag, removePartitionSeries, setAssignedPartitions } from './partition-metrics.ts';
+import { fetchProblem, UNHEALTHY_AFTER_MS } from './fetch-health.ts';
 
 export const KAFKA_SOURCE_TYPE = 'Source-Kafka';
-/** Fetches failing (or no group joined) for this long make the source unhealthy in /status. */
-const UNHEALTHY_AFTER_MS = 10_000;
 /** Waits between attempts to get a working fetch stream: 1 s (as the original), doubling up to 30 s. */
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
-/** A fetch waits this long for data on a quiet topic (the original waited 10 s for 1 MB). */
-const FETCH_MAX_WAIT_MS = 500;
 const LAG_INTERVAL_MS = 5_000;
 /** Memory of an event besides its columns, for the pipeline's byte bound (as estimate-bytes.ts). */
 const EVENT_OVERHEAD_BYTES = 256;
-/** A request (fetch, commit) the brokers do not answer in this long fails and is retried. */
-const REQUEST_TIMEOUT_MS = 15_000;
-/** A commit not settled in this long (the client's request timeout and some slack) fails. */
-const COMMIT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
-/** An acknowledgement during a rebalance waits this long for the new assignment before committing. */
-const REBALANCE_WAIT_MS = 5_000;
 /** The "held by an open transaction" line at most this often. */
 const UNSTABLE_LOG_EVERY_MS = 10_000;
 /** Leaving the group on close waits at most this long (an unreachable broker must not hang shutdown). */
 const CLOSE_TIMEOUT_MS = 10_000;
-
-/** The `isolation` key: which records of transactional producers are read. */
-export type KafkaIsolation = 'read_committed' | 'read_uncommitted';
-
-export interface KafkaSourceSettings {
-  connection: KafkaConnectionOptions;
-  topics: string[];
-  groupId: string;
-  deadLetterTopic: string | undefined;
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  /** Default read_committed. */
-  isolation?: KafkaIsolation;
-  /** Failing fetches for this long make the source unhealthy (default 10 s). */
-  unhealthyAfterMs?: number;
-  /** The sinks subscribed to this source, for stats. */
-  sinkNames?: readonly string[];
-  /** Asks the sinks to get ready (Sink.prepareFor): called when an open transaction holds the group's offsets. */
-  prepareSinks?: () => Promise<void>;
-}
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -137,21 +110,7 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.eventTimes = new SampledTimer(metrics.sourceEventProcessingTime, eventLabels);
     this.messages = new Tally(metrics, metrics.kafkaSourceMessages, (topic) => ({ sourceName: name, topic }));
     this.decoder = new EventDecoder(name);
-    this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      ...settings.connection,
-      groupId: settings.groupId,
-      autocommit: false,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(settings.sessionTimeoutMs, 30_000),
-      maxWaitTime: FETCH_MAX_WAIT_MS,
-      maxBytes: 16 * 2 ** 20,
-      maxBytesPerPartition: 2 ** 20,
-      isolationLevel: settings.isolation === 'read_uncommitted' ? FetchIsolationLevels.READ_UNCOMMITTED : FetchIsolationLevels.READ_COMMITTED,
-    });
-    // The client's own read_committed filter lets some aborted records through (read-committed.ts).
-    if (settings.isolation !== 'read_uncommitted') filterAbortedFetches(this.consumer);
+    this.consumer = newConsumer(settings);
     this.group = this.offsets.groupRef(settings.groupId);
     this.offsetFetches = stableOffsetFetches(this.consumer, {
       firstPushed: (topic, partition) => this.offsets.firstPushed(topic, partition),
@@ -170,10 +129,10 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     this.consumer.on('consumer:group:join', (payload) => this.assigned(payload.assignments, payload.generationId, payload.memberId));
     this.consumer.on('consumer:group:leave', () => {
       this.offsets.clear();
-      this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, 0);
+      setAssignedPartitions(this.metrics, this.name, 0);
       this.log.info(`Left consumer group "${settings.groupId}"`);
     });
-    this.consumer.on('consumer:lag', (lag) => this.updateLag(lag));
+    this.consumer.on('consumer:lag', (lag) => recordLag(this.metrics, this.name, lag));
     // Before the first fetch, a broker that cannot be reached is said at once, not after the client's retries.
     watchConnectFailures(this.consumer, (reason) => {
       if (this.started && !this.connect.hasConnected) this.connect.failed(reason);
@@ -278,13 +237,8 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     // Fetches under way were sent for the old assignment: their answers are dropped, the stream re-reads from the committed offsets.
     this.offsetFetches.assigned();
     const { revoked, added, renewed } = this.offsets.assign(assignments, generation ?? -1, member ?? '');
-    this.metrics.kafkaSourceAssignedPartitions.set({ sourceName: this.name }, this.offsets.ownedPartitions().length);
-    for (const key of revoked) {
-      const cut = key.lastIndexOf(':');
-      const labels = { sourceName: this.name, topic: key.slice(0, cut), partition: key.slice(cut + 1) };
-      this.metrics.kafkaSourceLag.remove(labels);
-      this.metrics.kafkaSourceCommittedOffset.remove(labels);
-    }
+    setAssignedPartitions(this.metrics, this.name, this.offsets.ownedPartitions().length);
+    removePartitionSeries(this.metrics, this.name, revoked);
     if (revoked.length > 0 || added.length > 0 || renewed.length > 0) {
       this.log.info(`Partitions assigned in generation ${generation ?? -1}: ${this.offsets.ownedPartitions().join(', ') || 'none'}` +
         `${revoked.length > 0 ? ` (revoked: ${revoked.join(', ')}; their unacknowledged messages are re-read by their new owner)` : ''}` +
@@ -360,50 +314,25 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
     await this.deadLetters?.flush(positions);
     // An exactly-once sink committed these offsets in its transactions already (docs/kafka.md, "Relays").
     if (this.offsets.committedByTransactions) return;
-    // While the consumer has joined a newer generation whose assignment is not known yet, a partition
-    // may have moved, and a commit of ours could move its new owner's offset back: wait for it a little.
-    const until = Date.now() + REBALANCE_WAIT_MS;
-    while (this.rebalancing() && Date.now() < until && !this.stopping) await Bun.sleep(20);
+    await awaitAssignment(this.consumer, this.offsets, this.loop);
     const { commits, notOwned } = this.offsets.commitsFor(positions);
     if (notOwned > 0) this.log.debug(`${notOwned} delivered message(s) of revoked partitions not committed (their new owner re-reads them)`);
     if (commits.length === 0) return;
-    if (this.rebalancing()) {
+    if (rebalancing(this.consumer, this.offsets)) {
       this.log.debug(`Not committing ${commits.length} partition(s) while the group rebalances (generation ${this.offsets.generation} → ${this.consumer.generationId}); the next acknowledgement commits`);
       return;
     }
     try {
-      // A broker that stops answering must fail the acknowledgement (the pipeline retries it), not hold it forever.
-      await withDeadline(this.consumer.commit({ offsets: commits }), COMMIT_DEADLINE_MS, () => new Error(`no answer within ${COMMIT_DEADLINE_MS / 1000} s`));
+      await commitOffsets(this.consumer, commits, this.component);
     } catch (err) {
       this.counts.commitErrors++;
       this.counts.errors++;
       this.metrics.kafkaSourceCommitErrors.inc({ sourceName: this.name });
-      throw new StreamerError('SOURCE', `unable to commit offsets ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}: ${describeKafkaError(err)}`, {
-        component: this.component,
-        cause: err,
-        explainsCause: true,
-      });
+      throw err;
     }
     this.offsets.markCommitted(commits);
-    for (const c of commits) {
-      this.metrics.kafkaSourceCommittedOffset.set({ sourceName: this.name, topic: c.topic, partition: String(c.partition) }, Number(c.offset));
-    }
-    if (this.log.debugEnabled) this.log.debug(`Committed ${commits.map((c) => `${c.topic}:${c.partition}@${c.offset}`).join(', ')}`);
-  }
-
-  /** Joined a generation whose assignment has not arrived yet (between JoinGroup and SyncGroup). */
-  private rebalancing(): boolean {
-    return this.consumer.memberId !== null && this.consumer.generationId !== this.offsets.generation;
-  }
-
-  private updateLag(lag: Map<string, bigint[]>): void {
-    for (const [topic, partitions] of lag) {
-      partitions.forEach((value, partition) => {
-        const labels = { sourceName: this.name, topic, partition: String(partition) };
-        if (value >= 0n) this.metrics.kafkaSourceLag.set(labels, Number(value));
-        else this.metrics.kafkaSourceLag.remove(labels);
-      });
-    }
+    recordCommitted(this.metrics, this.name, commits);
+    if (this.log.debugEnabled) this.log.debug(`Committed ${describeCommits(commits)}`);
   }
 
   async stop(): Promise<void> {
@@ -437,24 +366,20 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
 
   /**
    * Not OK until the first fetch is answered ("connecting: ...", with the reason of the last failed
-   * connection at once). After that, unhealthy while fetching has failed (or no group was joined) for
-   * `unhealthyAfterMs` (a rebalance or a leader moving heals by itself), or while the brokers have not
-   * answered a fetch for that long (a hung broker or connection: the request times out only after
-   * REQUEST_TIMEOUT_MS). Waiting for pipeline room is not a problem of the source.
+   * connection at once); after that, as fetchProblem (fetch-health.ts) says.
    */
   status(): string | null {
     if (this.stopping || !this.started) return null;
     if (!this.connect.hasConnected) return this.connect.problem();
-    const limit = this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
-    const now = Date.now();
-    if (this.failingSince !== undefined) {
-      if (now - this.failingSince < limit) return null;
-      return `not fetching for ${((now - this.failingSince) / 1000).toFixed(0)} s: ${this.failure}`;
-    }
-    if (this.stream !== undefined && !this.waitingForRoom && now - this.lastFetchAt >= limit) {
-      return `no answer to a fetch from the brokers for ${((now - this.lastFetchAt) / 1000).toFixed(0)} s (${this.settings.connection.bootstrapBrokers.join(',')})`;
-    }
-    return null;
+    return fetchProblem({
+      now: Date.now(),
+      limit: this.settings.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS,
+      failingSince: this.failingSince,
+      failure: this.failure,
+      awaitingFetch: this.stream !== undefined && !this.waitingForRoom,
+      lastFetchAt: this.lastFetchAt,
+      brokers: this.settings.connection.bootstrapBrokers,
+    });
   }
 
   details(): { endpoint: string } {
@@ -465,13 +390,4 @@ export class KafkaSource implements Source<KafkaPosition>, Component {
   setDebug(on: boolean): void {
     this.log.setDebug(on);
   }
-}
-
-/** Resolves true when `promise` settles in time (rejecting if it rejects), false after `ms`. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,7 +3,7 @@ import type { OptionProblem } from '../../component/type.ts';
 import { defineComponentType } from '../../component/type.ts';
 import { defineSection, positive, type Resolved } from '../../config/fields.ts';
 import type { Source } from '../source.ts';
-import type { KafkaIsolation } from './source.ts';
+import type { KafkaIsolation } from './consumer.ts';
 import { kafkaClientOptions, validateKafkaClient } from '../../kafka/client-spec.ts';
 
 export const kafkaSourceOptions = defineSection({

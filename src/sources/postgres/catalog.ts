@@ -1,7 +1,13 @@
-/** Catalog queries of the PostgreSQL source, run on an ordinary (non-replication) connection (pg/sql-client.ts). */
+/**
+ * Catalog queries of the PostgreSQL source, run on an ordinary (non-replication) connection
+ * (pg/sql-client.ts), and what the stream learns from them before converting rows: user-defined
+ * types for the type registry, a REPLICA IDENTITY FULL table's primary key for the event factory.
+ */
+import type { Logger } from '../../core/logger.ts';
 import type { ConnectOptions } from '../../pg/options.ts';
 import { SqlClient } from '../../pg/sql-client.ts';
-import { parseTypeLookupRow, typeLookupSql, type TypeInfo } from '../../pgtypes/index.ts';
+import { parseTypeLookupRow, typeLookupSql, type TypeInfo, type TypeRegistry } from '../../pgtypes/index.ts';
+import type { EventFactory } from './events.ts';
 
 /** Primary key column names of a table, in key order (none when it has no primary key). */
 export function primaryKeySql(relationId: number): string {
@@ -38,4 +44,26 @@ export async function readCatalog(connection: ConnectOptions, typeOids: readonly
   } finally {
     await conn.close().catch(() => {});
   }
+}
+
+/** The OIDs (each once) of types the registry must look up before converting values of them. */
+export function unknownTypes(types: TypeRegistry, typeOids: readonly number[]): number[] {
+  return [...new Set(typeOids.filter((oid) => types.needsLookup(oid)))];
+}
+
+/**
+ * Reads the catalog (readCatalog) and teaches what it says to `types` (user-defined types; the
+ * event factory's converters are then made anew) and to `events` (the key columns of
+ * `fullIdentityRelation`). Throws when the catalog cannot be read.
+ */
+export async function learnCatalog(
+  connection: ConnectOptions, types: TypeRegistry, events: EventFactory, log: Logger, typeOids: number[], fullIdentityRelation: number | undefined,
+): Promise<void> {
+  const facts = await readCatalog(connection, typeOids, fullIdentityRelation);
+  if (facts.types.length > 0) {
+    for (const info of facts.types) types.define(info);
+    events.resetConverters();
+    log.debug(`learnt ${facts.types.length} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
+  }
+  if (fullIdentityRelation !== undefined) events.setKeyColumns(fullIdentityRelation, facts.keyColumns);
 }

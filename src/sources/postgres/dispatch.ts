@@ -11,53 +11,27 @@ import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import { EventIdentity } from '../../event/identity.ts';
-import type { ConnectOptions } from '../../pg/connection.ts';
 import { decodePgoutput } from '../../pgoutput/decode.ts';
 import { PgoutputDecodeError } from '../../pgoutput/errors.ts';
 import type { PgoutputMessage } from '../../pgoutput/messages.ts';
 import { RelationCache, type RelationInfo } from '../../pgoutput/relations.ts';
 import { TypeRegistry } from '../../pgtypes/index.ts';
-import { decodeCopyBothMessage, pgMicrosToIso, pgTimeToIso, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData } from '../../replication/copy-both.ts';
+import {
+  decodeCopyBothMessage, KEEPALIVE, pgMicrosToIso, pgTimeToIso, XLOGDATA, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData,
+} from '../../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
 import type { PipelineItem, SourceOutput } from '../source.ts';
-import { readCatalog } from './catalog.ts';
+import { learnCatalog, unknownTypes } from './catalog.ts';
+import type { DispatchOptions, StreamReader } from './dispatch-options.ts';
 import { BEGIN, COMMIT, KEEPALIVE_LENGTH, KeepaliveReader, readBegin, readCommit, replyRequested, type BeginFields, type CommitFields } from './boundary-bytes.ts';
 import { CatalogGate } from './catalog-gate.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
 import { EventFactory, type TransactionContext } from './events.ts';
 import type { PositionTracker } from './position-tracker.ts';
-import type { PostgresSourceMetrics } from './source-metrics.ts';
-import { PG_EPOCH_MS, pgTimeToUnixMs, type WalWatch } from './wal-watch.ts';
+import { PG_EPOCH_MS, pgTimeToUnixMs } from './wal-watch.ts';
 import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
 import { StreamJoin } from './snapshot/stream-join.ts';
 import type { ChunkWindow } from './snapshot/window.ts';
-
-/** CopyData type of XLogData ('w') and of a primary keepalive ('k'). */
-const XLOGDATA = 0x77;
-const KEEPALIVE = 0x6b;
-
-/** What the dispatch reads from: the replication session (pausing stops reading the socket). */
-export interface StreamReader {
-  pause(): void;
-  resume(): void;
-}
-
-export interface DispatchOptions {
-  name: string;
-  sourceType: string;
-  eventHost: string;
-  eventDatabase: string;
-  /** For catalog lookups (catalog.ts). */
-  connection: ConnectOptions;
-  log: Logger;
-  tracker: PositionTracker;
-  wal: WalWatch;
-  metrics: PostgresSourceMetrics;
-  /** The server asked for a status update. */
-  sendStatus(): void;
-  /** A payload could not be used: close the session (`failure` says why). */
-  closeSession(): void;
-}
 
 interface Transaction extends TransactionContext {
   /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
@@ -403,7 +377,7 @@ export class ChangeDispatch {
 
   /** Makes sure the types of these OIDs are known (user-defined ones are looked up) before rows of them are converted. */
   async learnTypes(typeOids: readonly number[]): Promise<void> {
-    const unknown = this.unknownTypes(typeOids);
+    const unknown = unknownTypes(this.types, typeOids);
     if (unknown.length > 0) await this.queryCatalog(unknown, undefined);
   }
 
@@ -441,26 +415,15 @@ export class ChangeDispatch {
    * Later frames are held, in order, until the lookup finished (catalog-gate.ts).
    */
   private learnFromCatalog(typeOids: readonly number[], fullIdentityRelation?: number): void {
-    const unknownTypes = this.unknownTypes(typeOids);
-    if (unknownTypes.length === 0 && fullIdentityRelation === undefined) return;
+    const unknown = unknownTypes(this.types, typeOids);
+    if (unknown.length === 0 && fullIdentityRelation === undefined) return;
     // After stop() nothing more is pushed (Source contract): the held frames are re-read on the next start.
-    this.gate.wait(this.queryCatalog(unknownTypes, fullIdentityRelation), () => this.stopped);
-  }
-
-  /** The OIDs (each once) of types the registry must look up before converting values of them. */
-  private unknownTypes(typeOids: readonly number[]): number[] {
-    return [...new Set(typeOids.filter((oid) => this.types.needsLookup(oid)))];
+    this.gate.wait(this.queryCatalog(unknown, fullIdentityRelation), () => this.stopped);
   }
 
   private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {
     try {
-      const facts = await readCatalog(this.options.connection, typeOids, fullIdentityRelation);
-      if (facts.types.length > 0) {
-        for (const info of facts.types) this.types.define(info);
-        this.events.resetConverters();
-        this.log.debug(`learnt ${facts.types.length} user-defined type(s) for OIDs ${typeOids.join(', ')}`);
-      }
-      if (fullIdentityRelation !== undefined) this.events.setKeyColumns(fullIdentityRelation, facts.keyColumns);
+      await learnCatalog(this.options.connection, this.types, this.events, this.log, typeOids, fullIdentityRelation);
     } catch (err) {
       this.eventErrors++;
       this.options.metrics.error();

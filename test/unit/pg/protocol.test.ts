@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { PgConnectError, PgError, type PgNotice, ProtocolError } from '../../../src/pg/errors.ts';
 import { splitFrames } from '../../../src/pg/frames.ts';
-import { parseServerVersion, PgProtocol, type ProtocolIo } from '../../../src/pg/protocol.ts';
+import { parseServerVersion } from '../../../src/pg/async-messages.ts';
+import { PgProtocol } from '../../../src/pg/protocol.ts';
+import type { ProtocolIo } from '../../../src/pg/protocol-types.ts';
 import { Reader } from '../../../src/pg/reader.ts';
 import * as m from '../../helpers/pg-backend-messages.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import type { ChangeEvent, KafkaGroupRef } from '../../../../src/event/event.ts';
 import { leaveOutMoved, MovedPartitionLog, stillOwned } from '../../../../src/sinks/kafka/relay-ownership.ts';
 import { relayCommits } from '../../../../src/sinks/kafka/exactly-once.ts';
-import { refusal } from '../../../../src/sinks/kafka/transaction.ts';
+import { refusal } from '../../../../src/sinks/kafka/txn-errors.ts';
 import type { BatchProgress } from '../../../../src/sinks/kafka/batch-state.ts';
 import type { OutMessage } from '../../../../src/sinks/kafka/message.ts';
 import { makeTestEvent } from '../../../contract/events.ts';
