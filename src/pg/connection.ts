@@ -22,8 +22,7 @@ import { connectErrorFrom, type Target } from './tls-options.ts';
 import { type ConnectState, newConnectState, openTransport, sslPlan, targetOf, type TlsPolicy, withConnectTimeout } from './transport.ts';
 
 export type { ConnectOptions, SslMode } from './options.ts';
-export type { CopyBothHandlers, QueryResult } from './protocol-types.ts';
-export { parseServerVersion } from './async-messages.ts';
+export type { QueryResult } from './protocol-types.ts';
 
 /** How long close() waits for the server to close before destroying the socket. */
 const CLOSE_GRACE_MS = 1_000;

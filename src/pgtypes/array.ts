@@ -12,7 +12,6 @@ import type { Converter, Fail } from './converter.ts';
 const LEFT_BRACE = 123;
 const RIGHT_BRACE = 125;
 const LEFT_BRACKET = 91;
-const EQUALS = 61;
 const QUOTE = 34;
 const BACKSLASH = 92;
 // PostgreSQL allows 6 dimensions (MAXDIM); a deeper literal is malformed, and the limit keeps

@@ -3,7 +3,6 @@
  * Names are logical (`items`, `pub`, ...) and mapped to unique real names per capture.
  */
 import { expect } from 'bun:test';
-import type postgres from 'postgres';
 import type { DecodedFrame, Names, Scenario } from './pgoutput-capture.ts';
 import { rowsOnly, summarize } from './pgoutput-summary.ts';
 

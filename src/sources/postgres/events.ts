@@ -183,7 +183,6 @@ export class EventFactory {
     return this.row(message, relation, BigInt(lsn), undefined, 0, snapshot);
   }
 
-  /** Every event of the general path has the same shape (all fields present), which keeps property access monomorphic. */
   /**
    * Every event of the general path has the same shape (all fields present), which keeps property
    * access monomorphic. A stream event outside a transaction (a non-transactional logical message)

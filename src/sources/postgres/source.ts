@@ -105,7 +105,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
   constructor(
     readonly name: string,
     private readonly settings: PostgresSourceSettings,
-    private readonly store: StateStore,
+    store: StateStore,
     private readonly log: Logger,
     metrics: Metrics,
   ) {

@@ -4,7 +4,7 @@
  * that re-sends only what was not acknowledged, async mode, compression, an unreachable broker.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { isRetryable, type StreamerError } from '../../../src/core/errors.ts';
+import { isRetryable } from '../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../src/event/event.ts';
 import { createMetrics } from '../../../src/metrics/catalogue.ts';
 import { fnv1aPartition, murmur2Partition } from '../../../src/kafka/protocol/partitioner.ts';

@@ -11,7 +11,7 @@ import { goJsonValue } from '../../../src/event/go-json.ts';
 import { parseTypeLookupRow, TYPE_LOOKUP_SQL, typeLookupSql } from '../../../src/pgtypes/lookup.ts';
 import { SESSION_PARAMS } from '../../../src/sources/postgres/source.ts';
 import { TypeRegistry } from '../../../src/pgtypes/registry.ts';
-import { dropSlot, serverMajor, testSince, uniqueName, usePostgres } from '../../helpers/pg.ts';
+import { dropSlot, testSince, uniqueName, usePostgres } from '../../helpers/pg.ts';
 import { insertedRows, type InsertedRow } from '../../helpers/pgoutput-text.ts';
 import { ALL_COLUMNS, COLUMNS, hasMultiranges, SETUP, SINCE_14 } from '../../helpers/type-cases.ts';
 

@@ -84,7 +84,7 @@ describe('back-pressure', () => {
   });
 
   test('a flood of bare positions is bounded by the byte bound', () => {
-    const { source, sink, p } = gatedPipeline({ batchSize: 1, maxBufferedBytes: 64 * 100 });
+    const { p } = gatedPipeline({ batchSize: 1, maxBufferedBytes: 64 * 100 });
     p.push(item(0)); // stalls the loop with a batch in flight
     let accepted = 0;
     while (p.push({ position: accepted + 1 })) accepted++;

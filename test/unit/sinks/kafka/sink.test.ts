@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, setSystemTime, test } from 'bun:test';
 import type { SectionSpec } from '../../../../src/config/fields.ts';
-import { isRetryable, type StreamerError } from '../../../../src/core/errors.ts';
+import { isRetryable } from '../../../../src/core/errors.ts';
 import type { ChangeEvent } from '../../../../src/event/event.ts';
 import { Logger } from '../../../../src/core/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/metrics/catalogue.ts';
