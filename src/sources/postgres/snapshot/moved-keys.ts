@@ -7,7 +7,23 @@
  * a move to the key heard meanwhile may postdate the read's snapshot, so the key then stays listed
  * for one more read instead of leaving the list with the delivery.
  */
+import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
 import type { TableRecord } from './record.ts';
+
+/** The text of a moved row's key columns, or undefined when one has no text form to read it again by. */
+export function movedKey(event: ChangeEvent): string[] | undefined {
+  const key = (event.key ?? []).map((column) => keyText(event.columns[column]));
+  if (key.length === 0 || key.some((text) => text === undefined)) return undefined;
+  return key as string[];
+}
+
+/** A key column's value as text the server casts back to the column's type, or undefined when it has none (arrays, composites). */
+function keyText(value: ColumnValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof RawJson) return value.json;
+  return undefined;
+}
 
 export class MovedKeys {
   /** Keys being read (JSON of the key texts) → moved to again since that read was taken. */

@@ -168,7 +168,7 @@ export class SnapshotRunner implements SnapshotControl {
     this.copy.closeWindows();
     this.wake?.();
     await this.loopDone;
-    await this.copy.closeClient();
+    await this.copy.connections.close();
   }
 
   /** What /status adds about snapshots in progress: each one's progress, and why the copy waits. */
@@ -292,7 +292,7 @@ export class SnapshotRunner implements SnapshotControl {
     while (!this.stopped) {
       const active = this.active();
       if (active.length === 0) {
-        await this.copy.closeClient();
+        await this.copy.connections.close();
         // Raced with the stop signal: stop() may have come while the connections were closing.
         await Promise.race([new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -328,8 +328,8 @@ export class SnapshotRunner implements SnapshotControl {
    * else fails the table after TABLE_ATTEMPTS in a row. Returns true when the table failed.
    */
   private failed(s: Running, err: unknown): boolean {
-    if (err instanceof PgConnectError || this.copy.clientClosed) {
-      void this.copy.closeClient();
+    if (err instanceof PgConnectError || this.copy.connections.closed) {
+      void this.copy.connections.close();
       return false;
     }
     const table = s.record.tables.find((t) => t.state === 'running');
@@ -390,7 +390,7 @@ export class SnapshotRunner implements SnapshotControl {
 
   /** The initial snapshot's tables: every table the publication(s) publish. */
   private async plan(record: SnapshotRecord): Promise<void> {
-    const { tables, refused } = await resolveSnapshotTables(await this.copy.sql(), this.settings.publications, 'all');
+    const { tables, refused } = await resolveSnapshotTables(await this.copy.connections.sql(), this.settings.publications, 'all');
     record.tables = tables.map((t) => tableRecord(t));
     for (const r of refused) {
       this.settings.log.error(`Snapshot ${record.id}: table ${r.table} is not copied: ${r.reason}`);

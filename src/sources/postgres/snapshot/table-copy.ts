@@ -9,19 +9,20 @@
  */
 import { describeSize } from '../../../config/size.ts';
 import { describeError } from '../../../core/errors.ts';
-import { RawJson, type ChangeEvent, type ColumnValue } from '../../../event/event.ts';
-import { PgConnection } from '../../../pg/connection.ts';
-import { SqlClient } from '../../../pg/sql-client.ts';
+import type { ChangeEvent } from '../../../event/event.ts';
+import type { SqlClient } from '../../../pg/sql-client.ts';
 import { RelationCache, type RelationInfo } from '../../../pgoutput/relations.ts';
 import { formatLsn } from '../../../replication/lsn.ts';
+import { CopyConnections } from './copy-connections.ts';
 import { readChunk, readKeys, type ChunkHint, type ChunkRead, type ChunkRowBuilder } from './chunk-reader.ts';
 import type { ChunkMark } from './mark.ts';
-import { MovedKeys } from './moved-keys.ts';
+import { MovedKeys, movedKey } from './moved-keys.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import type { RateWindow, SnapshotRecord, TableRecord } from './record.ts';
 import { parseTableName } from './request-text.ts';
 import type { SnapshotHooks, SnapshotSettings } from './runner.ts';
 import { resolveSnapshotTables, type SnapshotTable } from './tables.ts';
+import { sameColumns } from './table-shape.ts';
 import type { ChunkWindow } from './window.ts';
 
 /** How often the server is asked where its stream is while a chunk waits for its target. */
@@ -89,11 +90,10 @@ export class TableCopy {
   private readonly relations = new WeakMap<SnapshotTable, RelationInfo>();
   /** Table shapes by `schema.table`, with when they were read (see SHAPE_TTL_MS). */
   private readonly shapes = new Map<string, { shape: SnapshotTable; at: number }>();
-  private client: SqlClient | undefined;
-  private reader: PgConnection | undefined;
+  /** The connections the chunks and the catalog are read over (the runner closes them when a read fails). */
+  readonly connections: CopyConnections;
   /** Per table (relation id), its last chunk's bytes per row: the next one's FETCH sizes (chunk-reader.ts). */
   private readonly hints = new Map<number, ChunkHint>();
-  private geometry: WalGeometry | undefined;
   /** Why the copy waits right now (for /status), or null. */
   waiting: string | null = null;
   /** Windows of chunks in flight (closed on cancel and stop). */
@@ -103,15 +103,12 @@ export class TableCopy {
     private readonly settings: SnapshotSettings,
     private readonly hooks: SnapshotHooks,
     private readonly context: CopyContext,
-  ) {}
+  ) {
+    this.connections = new CopyConnections(settings.connection);
+  }
 
   private get stopped(): boolean {
     return this.context.stopped();
-  }
-
-  /** The connection is closed (lost): the next chunk opens another. */
-  get clientClosed(): boolean {
-    return (this.client?.closed ?? false) || (this.reader?.closed ?? false);
   }
 
   /** Gives up every chunk in flight (cancel, stop): nothing of them is pushed. */
@@ -137,12 +134,11 @@ export class TableCopy {
       }
     }
     if (!(await this.throttle())) return 'stopped';
-    const client = await this.sql();
-    const shape = await this.shapeOf(client, table.table);
+    const shape = await this.shapeOf(await this.connections.sql(), table.table);
     const relation = this.relationOf(shape);
     await this.hooks.learnTypes(relation.columns.map((c) => c.typeOid));
     if (shape.relation.replicaIdentity === 'f') this.hooks.events.setKeyColumns(shape.relationId, shape.keyColumns);
-    const geometry = await this.walGeometry(client);
+    const geometry = await this.connections.walGeometry();
     if (!this.hooks.streaming() || this.stopped) return 'again';
     this.watchTable(s, table, shape);
     const refetch = movedKeysOf(s, table).take(REFETCH_KEYS);
@@ -200,7 +196,7 @@ export class TableCopy {
       const limits = { rows: this.settings.chunkRows, bytes: this.settings.chunkBytes };
       const rows: ChangeEvent[] = [];
       const builder = this.eventBuilder(s, relation, geometry, rows);
-      const read = await readChunk(await this.chunkConnection(), shape, after, s.record.where, limits, this.hints.get(shape.relationId), builder);
+      const read = await readChunk(await this.connections.chunks(), shape, after, s.record.where, limits, this.hints.get(shape.relationId), builder);
       if (read.rows > 0) this.hints.set(shape.relationId, { valueBytesPerRow: read.bytes / read.rows });
       return { window, mark, read, rows };
     } catch (err) {
@@ -297,13 +293,13 @@ export class TableCopy {
     if (s.unwatch.has(table.table)) return;
     const name = shape ?? parseTableName(table.table);
     const unwatch = this.hooks.watchMoves(shape?.schema ?? name.schema, shape?.name ?? name.name, (event) => {
-      const key = (event.key ?? []).map((column) => keyText(event.columns[column]));
-      if (key.length === 0 || key.some((text) => text === undefined)) {
+      const key = movedKey(event);
+      if (key === undefined) {
         this.settings.log.warn(`Snapshot ${s.record.id}: a row of ${table.table} moved to another key during the copy cannot be read again ` +
           '(its key has no text form); back-fill the table once the snapshot is done if a consumer misses its Unchanged values');
         return;
       }
-      if (!movedKeysOf(s, table).add(key as string[])) return;
+      if (!movedKeysOf(s, table).add(key)) return;
       void this.context.persist(s.record).catch((err: unknown) => this.settings.log.error(`Snapshot ${s.record.id}: ${describeError(err)}`));
     });
     s.unwatch.set(table.table, unwatch);
@@ -334,7 +330,7 @@ export class TableCopy {
     let outcome: ChunkOutcome;
     try {
       const rows: ChangeEvent[] = [];
-      const read = await readKeys(await this.chunkConnection(), shape, keys, s.record.where, this.eventBuilder(s, relation, geometry, rows));
+      const read = await readKeys(await this.connections.chunks(), shape, keys, s.record.where, this.eventBuilder(s, relation, geometry, rows));
       outcome = await this.emit(s, table, geometry, { window, mark, read, rows }, () => moved.delivered(keys));
     } catch (err) {
       window.close();
@@ -385,48 +381,6 @@ export class TableCopy {
       return !this.stopped;
     }
   }
-
-  async sql(): Promise<SqlClient> {
-    if (this.client === undefined || this.client.closed) {
-      this.client = await SqlClient.connect(this.settings.connection);
-      this.geometry = undefined;
-    }
-    return this.client;
-  }
-
-  /**
-   * The connection chunks are read on: our own protocol code, not postgres.js (chunk-reader.ts
-   * says why), with the source's settings (TLS, password file, session parameters).
-   */
-  private async chunkConnection(): Promise<PgConnection> {
-    if (this.reader === undefined || this.reader.closed) this.reader = await PgConnection.connect({ ...this.settings.connection, replication: undefined });
-    return this.reader;
-  }
-
-  async closeClient(): Promise<void> {
-    const client = this.client;
-    const reader = this.reader;
-    this.client = undefined;
-    this.reader = undefined;
-    await client?.close();
-    await reader?.close().catch(() => {});
-  }
-
-  private async walGeometry(client: SqlClient): Promise<WalGeometry> {
-    if (this.geometry !== undefined) return this.geometry;
-    const rows = await client.query("SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN ('wal_block_size', 'wal_segment_size')");
-    const setting = (name: string) => Number(rows.find((r) => r[0] === name)?.[1]);
-    const geometry = { blockSize: setting('wal_block_size'), segmentSize: setting('wal_segment_size') };
-    if (!(geometry.blockSize > 0 && geometry.segmentSize > 0)) throw new Error(`cannot read wal_block_size and wal_segment_size (got ${JSON.stringify(rows)})`);
-    this.geometry = geometry;
-    return geometry;
-  }
-}
-
-function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
-  const columns = shape.relation.columns;
-  return relation.columns.length === columns.length &&
-    relation.columns.every((c, i) => c.name === columns[i]!.name && c.typeOid === columns[i]!.typeOid && c.typeModifier === columns[i]!.typeModifier);
 }
 
 function movedKeysOf(s: Running, table: TableRecord): MovedKeys {
@@ -438,14 +392,6 @@ function movedKeysOf(s: Running, table: TableRecord): MovedKeys {
 /** A chunk read ahead that will not be used: its window is closed once the read settles. */
 function abandon(next: Promise<Reading> | undefined): void {
   void next?.then((reading) => reading.window.close(), () => {});
-}
-
-/** A key column's value as text the server casts back to the column's type, or undefined when it has none (arrays, composites). */
-function keyText(value: ColumnValue | undefined): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  if (value instanceof RawJson) return value.json;
-  return undefined;
 }
 
 function delay(ms: number): Promise<void> {

@@ -9,6 +9,7 @@
  * covers it: DEFAULT the primary key, USING INDEX that index, FULL every column, NOTHING none.
  */
 import type { Relation, ReplicaIdentity } from '../../../pgoutput/messages.ts';
+import type { RelationInfo } from '../../../pgoutput/relations.ts';
 import { requestName } from './request-text.ts';
 
 /** A table a snapshot can read: its Relation as the stream names it, and its key. */
@@ -118,4 +119,11 @@ export function shapeTable(t: CatalogTable): { table: SnapshotTable } | { refuse
       rowFilter: t.rowFilter,
     },
   };
+}
+
+/** Whether the stream's Relation has the shape's columns (names, types, modifiers, in order). */
+export function sameColumns(relation: RelationInfo, shape: SnapshotTable): boolean {
+  const columns = shape.relation.columns;
+  return relation.columns.length === columns.length &&
+    relation.columns.every((c, i) => c.name === columns[i]!.name && c.typeOid === columns[i]!.typeOid && c.typeModifier === columns[i]!.typeModifier);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { MovedKeys } from '../../../../../src/sources/postgres/snapshot/moved-keys.ts';
+import { RawJson, type ChangeEvent } from '../../../../../src/event/event.ts';
+import { MovedKeys, movedKey } from '../../../../../src/sources/postgres/snapshot/moved-keys.ts';
 import type { TableRecord } from '../../../../../src/sources/postgres/snapshot/record.ts';
 
 const table = (): TableRecord => ({ table: 'public.t', state: 'running', rowsDone: 0, rowsEstimated: 0, chunks: 0, lastKey: null });
@@ -49,5 +50,21 @@ describe('MovedKeys', () => {
     const moved = new MovedKeys(t);
     expect(moved.add(['9'])).toBe(false);
     expect(moved.take(10)).toEqual([['3'], ['9']]);
+  });
+});
+
+describe('movedKey', () => {
+  const moved = (key: string[] | undefined, columns: Record<string, unknown>) => ({ key, columns }) as unknown as ChangeEvent;
+
+  test('the text of each key column, in key order: strings, numbers, bigints, booleans, JSON', () => {
+    expect(movedKey(moved(['b', 'a'], { a: 7, b: 'x' }))).toEqual(['x', '7']);
+    expect(movedKey(moved(['n', 'f', 'j'], { n: 12345678901234567890n, f: true, j: new RawJson('{"k":1}') }))).toEqual(['12345678901234567890', 'true', '{"k":1}']);
+  });
+
+  test('undefined when there is no key or a key column has no text form to read the row again by', () => {
+    expect(movedKey(moved(undefined, { a: 1 }))).toBeUndefined();
+    expect(movedKey(moved([], { a: 1 }))).toBeUndefined();
+    expect(movedKey(moved(['a', 'b'], { a: 1, b: [1, 2] }))).toBeUndefined();
+    expect(movedKey(moved(['a'], { a: null }))).toBeUndefined();
   });
 });
