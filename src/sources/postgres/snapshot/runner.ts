@@ -8,21 +8,14 @@
  * Implements SnapshotControl for the HTTP API and the `snapshot` command.
  */
 import { describeError, StreamerError } from '../../../core/errors.ts';
-import type { Logger } from '../../../core/logger.ts';
-import type { ChangeEvent } from '../../../event/event.ts';
-import type { ConnectOptions } from '../../../pg/options.ts';
 import { PgConnectError } from '../../../pg/errors.ts';
 import { SqlClient } from '../../../pg/sql-client.ts';
-import type { RelationInfo } from '../../../pgoutput/relations.ts';
-import type { StateStore } from '../../../state/store.ts';
-import type { EventFactory } from '../events.ts';
-import type { ChunkMark } from './mark.ts';
 import { progressLine, summaryLine } from './progress-text.ts';
 import { decodeRecord, encodeRecord, RateWindow, snapshotInfo, type SnapshotRecord, type TableRecord } from './record.ts';
 import { resolveSnapshotTables, validateWhere, type SnapshotTable } from './tables.ts';
-import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotMode, type SnapshotRequest } from './types.ts';
+import { SnapshotRequestError, type SnapshotControl, type SnapshotInfo, type SnapshotRequest } from './types.ts';
+import type { SnapshotHooks, SnapshotSettings } from './source-hooks.ts';
 import { STREAM_POLL_MS, TableCopy, type ChunkOutcome, type Running } from './table-copy.ts';
-import type { ChunkWindow } from './window.ts';
 
 /** Waits after a failed chunk grow from this to RETRY_MAX_MS. */
 const RETRY_FIRST_MS = 500;
@@ -33,44 +26,6 @@ const TABLE_ATTEMPTS = 3;
 const PROGRESS_LOG_MS = 10_000;
 /** Finished backfills kept (listed, persisted) per source; older ones are pruned. */
 const KEEP_FINISHED = 20;
-
-/** What the runner needs of its source. */
-export interface SnapshotHooks {
-  /** Opens a chunk window in the stream (dispatch.ts openWindow). */
-  openWindow(schema: string, table: string): { window: ChunkWindow; mark: ChunkMark };
-  /** The stream's event factory: snapshot rows are converted by the same code. */
-  readonly events: EventFactory;
-  /** Looks up user-defined types before rows of them are converted. */
-  learnTypes(typeOids: readonly number[]): Promise<void>;
-  /** Reports key moves of a table that left values Unchanged (stream-join.ts watch); returns the unwatch. */
-  watchMoves(schema: string, table: string, moved: (event: ChangeEvent) => void): () => void;
-  /** The Relation the stream last sent for this OID, if any (a schema change shows there first). */
-  streamRelation(relationId: number): RelationInfo | undefined;
-  /** True while the replication session streams. */
-  streaming(): boolean;
-  /** Asks the server for a keepalive now (it says how far the stream got). */
-  requestReply(): void;
-  /** Bytes of WAL received but not yet delivered. */
-  lagBytes(): number;
-  /** Resolves when the pipeline has room. */
-  drained(): Promise<void>;
-  /** `initial_only`: the initial copy is done and delivered (false: some table failed); the app may stop. */
-  finished?(ok: boolean): void;
-}
-
-export interface SnapshotSettings {
-  source: string;
-  /** e.g. "Source-PSQL (db1)". */
-  component: string;
-  mode: SnapshotMode;
-  connection: ConnectOptions;
-  publications: readonly string[];
-  chunkRows: number;
-  chunkBytes: number;
-  maxLagBytes: number;
-  store: StateStore;
-  log: Logger;
-}
 
 export class SnapshotRunner implements SnapshotControl {
   private readonly snapshots: Running[] = [];

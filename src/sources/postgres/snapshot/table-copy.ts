@@ -20,7 +20,7 @@ import { MovedKeys, movedKey } from './moved-keys.ts';
 import { parsePgSnapshot, walTarget, type WalGeometry } from './pg-snapshot.ts';
 import type { RateWindow, SnapshotRecord, TableRecord } from './record.ts';
 import { parseTableName } from './request-text.ts';
-import type { SnapshotHooks, SnapshotSettings } from './runner.ts';
+import type { SnapshotHooks, SnapshotSettings } from './source-hooks.ts';
 import { resolveSnapshotTables, type SnapshotTable } from './tables.ts';
 import { sameColumns } from './table-shape.ts';
 import type { ChunkWindow } from './window.ts';
