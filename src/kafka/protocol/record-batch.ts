@@ -103,7 +103,8 @@ function keyLength(record: BatchRecord, key: Uint8Array): number {
 function recordBodyBytes(record: BatchRecord, offsetDelta: number): number {
   // attributes + timestampDelta (0: one byte) + offsetDelta + key + value + headers
   const key = record.key;
-  const keyField = key === undefined ? 1 : varintBytes(keyLength(record, key)) + keyLength(record, key);
+  const keyBytes = key === undefined ? 0 : keyLength(record, key);
+  const keyField = key === undefined ? 1 : varintBytes(keyBytes) + keyBytes;
   return 2 + varintBytes(offsetDelta) + keyField + fieldBytes(record.value) + record.headers.encoded.length;
 }
 

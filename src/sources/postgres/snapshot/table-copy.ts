@@ -4,8 +4,8 @@
  * open a window in the stream (window.ts), read the chunk in its own short read-only transaction
  * (chunk-reader.ts) while the previous one joins the stream, turning its rows into events exactly
  * as the stream does while they arrive, hand them to the window, and once the stream has passed
- * the chunk's WAL target, push them; each chunk's progress is persisted when its mark comes back delivered. Rows the
- * stream moves past the copy are read again by key (watchTable, refetch).
+ * the chunk's WAL target, push them; each chunk's progress is persisted when its mark comes back
+ * delivered. Rows the stream moves past the copy are read again by key (watchTable, refetch).
  */
 import { describeSize } from '../../../config/size.ts';
 import { describeError } from '../../../core/errors.ts';
@@ -214,7 +214,7 @@ export class TableCopy {
     const events = hooks.events;
     const identity = events.snapshotIdentity(s.record.id, s.record.createdAt);
     let lsn = 0;
-    // One processing timestamp per chunk: its rows are built together (and formatted once).
+    // One processing timestamp per chunk, taken at its start (and formatted once: events.ts).
     let started = 0;
     return {
       start(walInsertLsn) {
