@@ -142,7 +142,7 @@ async function run(index: number, sink: PipelineSink & { close?(): Promise<void>
     batchSize: 1000, batchFlushIntervalMs: 5, sendRetryIntervalMs: 100, maxRetryIntervalMs: 1000,
     maxBufferedEvents: 100_000, maxBufferedBytes: 256 * 2 ** 20,
   });
-  dispatch.output = pipeline;
+  dispatch.valve.output = pipeline;
   dispatch.begin({ pause() {}, resume() {} }, 1, 0n, { systemId: '7000000000000000000', slot: 'bench' });
   dispatch.onCopyData(relation, 0, relation.length);
 

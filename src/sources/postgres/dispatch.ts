@@ -2,12 +2,10 @@
  * From replication stream payloads to pipeline items, for one session at a time: the hot path (an
  * XLogData Insert/Update/Delete straight from its bytes to an event: handleRowChange), the general
  * path (every other message, decoded), transactions and the positions pushed after them, catalog
- * lookups behind the catalog gate, and back-pressure (docs/delivery.md). The hot path allocates
- * nothing but the event and its pipeline item, and calls nothing through another object but the
- * event factory, the pipeline and the per-table series.
+ * lookups (catalog-learner.ts) and back-pressure (output-valve.ts). The hot path allocates nothing
+ * but the event and its pipeline item.
  */
 import { readUint32BE } from '../../core/bytes.ts';
-import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeEvent } from '../../event/event.ts';
 import { EventIdentity } from '../../event/identity.ts';
@@ -20,44 +18,35 @@ import {
   decodeCopyBothMessage, KEEPALIVE, pgMicrosToIso, pgTimeToIso, XLOGDATA, XLOGDATA_DATA_OFFSET, xlogDataStartNumber, type XLogData,
 } from '../../replication/copy-both.ts';
 import { formatLsn, type Lsn } from '../../replication/lsn.ts';
-import type { PipelineItem, SourceOutput } from '../source.ts';
-import { learnCatalog, unknownTypes } from './catalog.ts';
+import type { PipelineItem } from '../source.ts';
+import { CatalogLearner } from './catalog-learner.ts';
 import type { DispatchOptions, StreamReader } from './dispatch-options.ts';
 import { BEGIN, COMMIT, KEEPALIVE_LENGTH, KeepaliveReader, readBegin, readCommit, replyRequested, type BeginFields, type CommitFields } from './boundary-bytes.ts';
-import { CatalogGate } from './catalog-gate.ts';
 import { SourceEventMetrics } from './event-metrics.ts';
-import { EventFactory, type TransactionContext } from './events.ts';
+import { EventFactory, type OpenTransaction } from './events.ts';
+import { OutputValve } from './output-valve.ts';
 import type { PositionTracker } from './position-tracker.ts';
 import { PG_EPOCH_MS, pgTimeToUnixMs } from './wal-watch.ts';
 import type { ChunkMark, PgPosition } from './snapshot/mark.ts';
 import { StreamJoin } from './snapshot/stream-join.ts';
 import type { ChunkWindow } from './snapshot/window.ts';
 
-interface Transaction extends TransactionContext {
-  /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
-  skip: boolean;
-  /** The txIndex of its next change (ChangeEvent.txIndex): change messages so far, emitted or not. */
-  changes: number;
-  /** Commit time, Unix ms (for the seconds-behind gauges). */
-  commitMs: number;
-}
-
 export class ChangeDispatch {
-  output: SourceOutput<PgPosition> | undefined;
   /** Increments per session, so callbacks of a dead session do nothing. */
   generation = 0;
   /** Set by stop(): nothing more is pushed. */
   private stopped = false;
   private reader: StreamReader | undefined;
   private protoVersion = 1;
-  private txn: Transaction | undefined;
-  private waitingForRoom = false;
+  private txn: OpenTransaction | undefined;
   /** Why this session must end (see fail). */
   private failed: Error | undefined;
   private readonly relations = new RelationCache();
   private readonly types: TypeRegistry;
   private readonly events: EventFactory;
-  private readonly gate: CatalogGate;
+  private readonly catalog: CatalogLearner;
+  /** Items go to the pipeline through it (its `output` is set by the source's start). */
+  readonly valve: OutputValve;
   private readonly eventMetrics: SourceEventMetrics;
   private readonly tracker: PositionTracker;
   private readonly log: Logger;
@@ -87,12 +76,18 @@ export class ChangeDispatch {
     });
     this.events = new EventFactory(options.name, options.eventHost, options.eventDatabase, this.types);
     this.eventMetrics = new SourceEventMetrics(options.metrics.catalogue, options.name, options.sourceType);
-    this.gate = new CatalogGate({
+    this.catalog = new CatalogLearner(options.connection, this.types, this.events, this.log, {
       pause: () => this.reader?.pause(),
       resume: () => this.resumeIfFree(),
       handle: (frame) => this.handleCopyData(frame, 0, frame.length),
       fail: (err) => this.fail(err),
+      lookupFailed: () => {
+        this.eventErrors++;
+        this.options.metrics.error();
+      },
+      stopped: () => this.stopped,
     });
+    this.valve = new OutputValve({ pause: () => this.reader?.pause(), drained: () => this.resumeIfFree() });
   }
 
   /**
@@ -106,7 +101,8 @@ export class ChangeDispatch {
     this.protoVersion = protoVersion;
     this.tracker.skipBefore = start;
     this.txn = undefined;
-    this.gate.reset();
+    this.catalog.gate.reset();
+    this.valve.reset();
     this.failed = undefined;
     return this.generation;
   }
@@ -115,8 +111,8 @@ export class ChangeDispatch {
   end(): void {
     this.generation++;
     this.join.end();
-    this.gate.reset();
-    this.waitingForRoom = false;
+    this.catalog.gate.reset();
+    this.valve.reset();
     this.reader = undefined;
   }
 
@@ -142,8 +138,9 @@ export class ChangeDispatch {
     // After fail() nothing more of this session is used (the rest of a read may follow).
     if (this.stopped || this.failed) return;
     // The payload is in the socket buffer: copied only when it must wait.
-    if (this.gate.held) {
-      this.gate.hold(bytes, start, end);
+    const gate = this.catalog.gate;
+    if (gate.held) {
+      gate.hold(bytes, start, end);
       return;
     }
     try {
@@ -275,11 +272,11 @@ export class ChangeDispatch {
         return;
       case 'relation':
         this.relations.apply(message);
-        this.learnFromCatalog(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);
+        this.catalog.learnFrom(message.columns.map((c) => c.typeOid), message.replicaIdentity === 'f' ? message.relationId : undefined);
         return;
       case 'type':
         this.relations.apply(message);
-        this.learnFromCatalog([message.typeOid]);
+        this.catalog.learnFrom([message.typeOid]);
         return;
       case 'insert':
       case 'update':
@@ -376,9 +373,8 @@ export class ChangeDispatch {
   }
 
   /** Makes sure the types of these OIDs are known (user-defined ones are looked up) before rows of them are converted. */
-  async learnTypes(typeOids: readonly number[]): Promise<void> {
-    const unknown = unknownTypes(this.types, typeOids);
-    if (unknown.length > 0) await this.queryCatalog(unknown, undefined);
+  learnTypes(typeOids: readonly number[]): Promise<void> {
+    return this.catalog.learnTypes(typeOids);
   }
 
   private emitChunk(events: ChangeEvent[], mark: ChunkMark): void {
@@ -389,45 +385,10 @@ export class ChangeDispatch {
   }
 
   private push(item: PipelineItem<PgPosition>): void {
-    const output = this.output;
-    if (!output) return;
-    if (!output.push(item) && !this.waitingForRoom) {
-      // Back-pressure: stop reading the socket, so the walsender waits instead of our memory growing.
-      this.waitingForRoom = true;
-      this.reader?.pause();
-      const generation = this.generation;
-      void output.drained().then(() => {
-        if (generation !== this.generation) return;
-        this.waitingForRoom = false;
-        this.resumeIfFree();
-      });
-    }
+    this.valve.push(item);
   }
 
   private resumeIfFree(): void {
-    if (!this.waitingForRoom && this.gate.held === undefined && !this.stopped) this.reader?.resume();
-  }
-
-  /**
-   * Before any row of a relation is converted, learn from the catalog what the Relation message
-   * does not say: user-defined types (domains, enums, ...) and, for REPLICA IDENTITY FULL, the
-   * primary key (pgoutput then flags every column as key, which would make a poor event key).
-   * Later frames are held, in order, until the lookup finished (catalog-gate.ts).
-   */
-  private learnFromCatalog(typeOids: readonly number[], fullIdentityRelation?: number): void {
-    const unknown = unknownTypes(this.types, typeOids);
-    if (unknown.length === 0 && fullIdentityRelation === undefined) return;
-    // After stop() nothing more is pushed (Source contract): the held frames are re-read on the next start.
-    this.gate.wait(this.queryCatalog(unknown, fullIdentityRelation), () => this.stopped);
-  }
-
-  private async queryCatalog(typeOids: number[], fullIdentityRelation: number | undefined): Promise<void> {
-    try {
-      await learnCatalog(this.options.connection, this.types, this.events, this.log, typeOids, fullIdentityRelation);
-    } catch (err) {
-      this.eventErrors++;
-      this.options.metrics.error();
-      this.log.warn(`Unable to read the catalog (user-defined types ${typeOids.join(', ') || 'none'} stay text; key columns as PostgreSQL flags them): ${describeError(err)}`);
-    }
+    if (!this.valve.waiting && this.catalog.gate.held === undefined && !this.stopped) this.reader?.resume();
   }
 }

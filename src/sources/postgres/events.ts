@@ -33,6 +33,16 @@ export interface TransactionContext {
   commitTime: string;
 }
 
+/** The transaction the stream is in (dispatch.ts). */
+export interface OpenTransaction extends TransactionContext {
+  /** Already delivered before a restart: its events are dropped (PostgreSQL re-sends whole transactions). */
+  skip: boolean;
+  /** The txIndex of its next change (ChangeEvent.txIndex): change messages so far, emitted or not. */
+  changes: number;
+  /** Commit time, Unix ms (for the seconds-behind gauges). */
+  commitMs: number;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 

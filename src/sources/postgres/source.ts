@@ -187,7 +187,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
         const behind = this.dispatch.receivedLsn - this.tracker.delivered;
         return behind > 0n ? Number(behind) : 0;
       },
-      drained: () => this.dispatch.output?.drained() ?? Promise.resolve(),
+      drained: () => this.dispatch.valve.output?.drained() ?? Promise.resolve(),
       finished: snapshot.finished,
     });
     registerSnapshotMetrics(metrics, name, this.runner);
@@ -205,7 +205,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
   }
 
   async start(output: SourceOutput<PgPosition>): Promise<void> {
-    this.dispatch.output = output;
+    this.dispatch.valve.output = output;
     const override = this.settings.walPositionOverride;
     let stored: Lsn;
     try {

@@ -41,7 +41,7 @@ function setup(skipBefore = 0n) {
     sendStatus: () => statusRequests++, closeSession: () => {},
   });
   const items: PipelineItem<PgPosition>[] = [];
-  dispatch.output = { push: (item) => items.push(item) > 0, drained: () => Promise.resolve() };
+  dispatch.valve.output = { push: (item) => items.push(item) > 0, drained: () => Promise.resolve() };
   dispatch.begin({ pause() {}, resume() {} }, 1, skipBefore, { systemId: '7000000000000000001', slot: 'test' });
   const feed = (payload: Uint8Array) => {
     // In the middle of a larger chunk, as the connection hands payloads over.
