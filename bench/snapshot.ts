@@ -27,7 +27,7 @@
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE] [--logs DIR] [--cold]
- *                         [--streamer-env K=V]... [--source-key 'K = V']...
+ *                         [--streamer-env K=V]... [--source-key 'K = V']... [--sink-key 'K = V']...
  *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
  *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
@@ -39,6 +39,7 @@
  *   --streamer-env K=V   (repeatable) psql-streamer runs with K=V in its environment, on top of the
  *                 product's engine settings (e.g. BUN_JSC_logGC=true with --logs)
  *   --source-key 'K = V'  (repeatable) a line added to psql-streamer's [source.bench] (e.g. 'batchSize = 4096')
+ *   --sink-key 'K = V'    (repeatable) a line added to the Kafka reader's [sink.kafka] (e.g. 'batchSize = 500')
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
@@ -74,6 +75,7 @@ const { values: args } = parseArgs({
     cold: { type: 'boolean', default: false },
     'streamer-env': { type: 'string', multiple: true },
     'source-key': { type: 'string', multiple: true },
+    'sink-key': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -226,6 +228,7 @@ hosts = ${JSON.stringify(BROKERS)}
 handlers = ["passthrough"]
 topicFallback = "${topic}"
 requiredAcks = -1
+${(args['sink-key'] ?? []).join('\n')}
 `;
   }
   try {
