@@ -131,5 +131,31 @@ if (censusFile) {
     const m = process.memoryUsage();
     const types = Object.entries(s.objectTypeCounts as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 25);
     out.push({ at: Date.now(), heapSize: s.heapSize, heapCapacity: s.heapCapacity, extra: s.extraMemorySize, objects: s.objectCount, arrayBuffers: m.arrayBuffers, rss: m.rss, types });
+    if (snapshotOver > 0 && s.heapSize > snapshotOver && !snapshotTaken) {
+      snapshotTaken = true;
+      out.push({ at: Date.now(), heapSnapshot: heapSnapshotSummary() });
+    }
   }, Number(process.env.PSQL_STREAMER_HEAP_CENSUS_MS ?? 2000)).unref();
+}
+
+// $PSQL_STREAMER_HEAP_SNAPSHOT_OVER=BYTES (with the census): once the live heap is above it, a heap
+// snapshot's summary joins the census: bytes per class and the largest cells.
+const snapshotOver = Number(process.env.PSQL_STREAMER_HEAP_SNAPSHOT_OVER ?? 0);
+let snapshotTaken = false;
+
+function heapSnapshotSummary(): unknown {
+  const snap = Bun.generateHeapSnapshot() as unknown as { nodes: number[]; nodeClassNames: string[] };
+  const bytes = new Map<string, { count: number; bytes: number }>();
+  const largest: Array<[string, number]> = [];
+  for (let i = 0; i < snap.nodes.length; i += 4) {
+    const name = snap.nodeClassNames[snap.nodes[i + 2]!] ?? '?';
+    const size = snap.nodes[i + 1]!;
+    const entry = bytes.get(name) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += size;
+    bytes.set(name, entry);
+    if (size >= 65536) largest.push([name, size]);
+  }
+  largest.sort((a, b) => b[1] - a[1]);
+  return { byClass: [...bytes].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25), largest: largest.slice(0, 40) };
 }
