@@ -323,7 +323,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
       await session.close().catch(() => {});
     }
     await this.loop.done();
-    await this.runner.stop();
+    await this.runner.close();
     await this.wal.close();
   }
 

@@ -36,6 +36,10 @@ export class SnapshotRunner implements SnapshotControl {
   private readonly stopSignal = new Promise<void>((resolve) => {
     this.signalStop = resolve;
   });
+  private signalClose!: () => void;
+  private readonly closeSignal = new Promise<void>((resolve) => {
+    this.signalClose = resolve;
+  });
   private started = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -47,6 +51,7 @@ export class SnapshotRunner implements SnapshotControl {
     this.copy = new TableCopy(settings, hooks, {
       stopped: () => this.stopped,
       stopSignal: this.stopSignal,
+      closeSignal: this.closeSignal,
       persist: (record) => this.persist(record),
       soleSnapshot: () => this.active().length === 1,
     });
@@ -124,6 +129,17 @@ export class SnapshotRunner implements SnapshotControl {
     this.wake?.();
     await this.loopDone;
     await this.copy.connections.close();
+  }
+
+  /**
+   * After the pipeline's last acknowledgement (the source's close): the progress of every chunk
+   * acknowledged during the shutdown's drain is saved before this resolves; chunks never
+   * acknowledged are given up (read again on the next start).
+   */
+  async close(): Promise<void> {
+    await this.stop();
+    this.signalClose();
+    await Promise.all(this.snapshots.map((s) => s.delivered.catch(() => {})));
   }
 
   /** What /status adds about snapshots in progress: each one's progress, and why the copy waits. */

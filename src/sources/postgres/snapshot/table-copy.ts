@@ -81,6 +81,12 @@ export interface CopyContext {
   stopped(): boolean;
   /** Resolves when the runner stops. */
   readonly stopSignal: Promise<void>;
+  /**
+   * Resolves when the runner closes, after the shutdown's last acknowledgement: a chunk not
+   * acknowledged by then never will be. (A stop comes before the pipeline drains: the chunks it
+   * delivers then still get their progress saved.)
+   */
+  readonly closeSignal: Promise<void>;
   persist(record: SnapshotRecord): Promise<void>;
   /** True when this is the only snapshot in progress (then the next chunk is read ahead). */
   soleSnapshot(): boolean;
@@ -263,8 +269,7 @@ export class TableCopy {
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
     const { lastKey, complete } = read;
     s.delivered = s.delivered.then(async () => {
-      await Promise.race([mark.delivered, this.context.stopSignal]);
-      if (this.stopped) return;
+      if (!(await Promise.race([mark.delivered.then(() => true), this.context.closeSignal.then(() => false)]))) return;
       if (refetched !== undefined) refetched();
       else {
         table.rowsDone += rowCount;
