@@ -157,5 +157,38 @@ function heapSnapshotSummary(): unknown {
     if (size >= 65536) largest.push([name, size]);
   }
   largest.sort((a, b) => b[1] - a[1]);
-  return { byClass: [...bytes].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25), largest: largest.slice(0, 40) };
+  return { byClass: [...bytes].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25), largest: largest.slice(0, 40), retainers: retainersOfLarge(snap) };
+}
+
+/** For cells of 128 KB or more: what holds them, four steps up (class names and edge names), counted. */
+function retainersOfLarge(snap: { nodes: number[]; nodeClassNames: string[]; edges?: number[]; edgeNames?: string[]; edgeTypes?: string[] }): Array<[string, number]> {
+  const { nodes, edges = [], edgeNames = [], edgeTypes = [] } = snap;
+  const classOf = new Map<number, string>();
+  const targets: number[] = [];
+  for (let i = 0; i < nodes.length; i += 4) {
+    classOf.set(nodes[i]!, snap.nodeClassNames[nodes[i + 2]!] ?? '?');
+    if (nodes[i + 1]! >= 131072) targets.push(nodes[i]!);
+  }
+  const parents = new Map<number, Array<[number, string]>>();
+  for (let i = 0; i < edges.length; i += 4) {
+    const to = edges[i + 1]!;
+    const type = edgeTypes[edges[i + 2]!] ?? '?';
+    const label = type === 'Property' || type === 'Variable' ? edgeNames[edges[i + 3]!] ?? '?' : type === 'Index' ? '[]' : '';
+    let list = parents.get(to);
+    if (list === undefined) parents.set(to, (list = []));
+    list.push([edges[i]!, label]);
+  }
+  const chains = new Map<string, number>();
+  for (const target of targets) {
+    let path = classOf.get(target) ?? '?';
+    let at = target;
+    for (let depth = 0; depth < 4; depth++) {
+      const up = parents.get(at)?.[0];
+      if (up === undefined) break;
+      path = `${classOf.get(up[0]) ?? '?'}.${up[1]} > ${path}`;
+      at = up[0];
+    }
+    chains.set(path, (chains.get(path) ?? 0) + 1);
+  }
+  return [...chains].sort((a, b) => b[1] - a[1]).slice(0, 15);
 }

@@ -6,19 +6,24 @@
 import type { Lsn } from '../../../replication/lsn.ts';
 
 export class ChunkMark {
-  /** Resolves when the mark was acknowledged (never rejects). */
-  readonly delivered: Promise<void>;
-  private resolve!: () => void;
+  /** Resolves true once the mark was acknowledged, false once given up (never rejects). */
+  readonly delivered: Promise<boolean>;
+  private resolve!: (delivered: boolean) => void;
 
   constructor() {
-    this.delivered = new Promise<void>((resolve) => {
+    this.delivered = new Promise<boolean>((resolve) => {
       this.resolve = resolve;
     });
   }
 
   /** Called by the source when the pipeline acknowledged the mark. */
   settle(): void {
-    this.resolve();
+    this.resolve(true);
+  }
+
+  /** The source closed without the mark acknowledged: it never will be (a later settle() changes nothing). */
+  abandon(): void {
+    this.resolve(false);
   }
 }
 

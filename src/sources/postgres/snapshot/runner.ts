@@ -36,10 +36,6 @@ export class SnapshotRunner implements SnapshotControl {
   private readonly stopSignal = new Promise<void>((resolve) => {
     this.signalStop = resolve;
   });
-  private signalClose!: () => void;
-  private readonly closeSignal = new Promise<void>((resolve) => {
-    this.signalClose = resolve;
-  });
   private started = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -51,7 +47,6 @@ export class SnapshotRunner implements SnapshotControl {
     this.copy = new TableCopy(settings, hooks, {
       stopped: () => this.stopped,
       stopSignal: this.stopSignal,
-      closeSignal: this.closeSignal,
       persist: (record) => this.persist(record),
       soleSnapshot: () => this.active().length === 1,
     });
@@ -138,7 +133,7 @@ export class SnapshotRunner implements SnapshotControl {
    */
   async close(): Promise<void> {
     await this.stop();
-    this.signalClose();
+    this.copy.abandonMarks();
     await Promise.all(this.snapshots.map((s) => s.delivered.catch(() => {})));
   }
 

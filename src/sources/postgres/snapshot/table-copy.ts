@@ -81,12 +81,6 @@ export interface CopyContext {
   stopped(): boolean;
   /** Resolves when the runner stops. */
   readonly stopSignal: Promise<void>;
-  /**
-   * Resolves when the runner closes, after the shutdown's last acknowledgement: a chunk not
-   * acknowledged by then never will be. (A stop comes before the pipeline drains: the chunks it
-   * delivers then still get their progress saved.)
-   */
-  readonly closeSignal: Promise<void>;
   persist(record: SnapshotRecord): Promise<void>;
   /** True when this is the only snapshot in progress (then the next chunk is read ahead). */
   soleSnapshot(): boolean;
@@ -104,6 +98,8 @@ export class TableCopy {
   waiting: string | null = null;
   /** Windows of chunks in flight (closed on cancel and stop). */
   private readonly windows = new Set<ChunkWindow>();
+  /** Marks of chunks pushed and not yet acknowledged (given up by abandonMarks). */
+  private readonly pendingMarks = new Set<ChunkMark>();
 
   constructor(
     private readonly settings: SnapshotSettings,
@@ -120,6 +116,12 @@ export class TableCopy {
   /** Gives up every chunk in flight (cancel, stop): nothing of them is pushed. */
   closeWindows(): void {
     for (const window of this.windows) window.close();
+  }
+
+  /** After the source's last acknowledgement: the chunks pushed and never acknowledged never will be. */
+  abandonMarks(): void {
+    for (const mark of this.pendingMarks) mark.abandon();
+    this.pendingMarks.clear();
   }
 
   /**
@@ -268,8 +270,13 @@ export class TableCopy {
     s.failures = 0;
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
     const { lastKey, complete } = read;
+    // Waited for even after a stop: the shutdown's drain still delivers the chunks pushed before it,
+    // and their progress is saved; the runner's close gives up the rest (abandonMarks).
+    this.pendingMarks.add(mark);
     s.delivered = s.delivered.then(async () => {
-      if (!(await Promise.race([mark.delivered.then(() => true), this.context.closeSignal.then(() => false)]))) return;
+      const delivered = await mark.delivered;
+      this.pendingMarks.delete(mark);
+      if (!delivered) return;
       if (refetched !== undefined) refetched();
       else {
         table.rowsDone += rowCount;
