@@ -271,7 +271,9 @@ export class TableCopy {
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
     const { lastKey, complete } = read;
     // Waited for even after a stop: the shutdown's drain still delivers the chunks pushed before it,
-    // and their progress is saved; the runner's close gives up the rest (abandonMarks).
+    // and their progress is saved; the runner's close gives up the rest (abandonMarks). Not a race
+    // with a signal that settles only at close: a closure subscribed to it per chunk kept every
+    // chunk's rows alive until then (≈ 300 MB more on a loaded machine).
     this.pendingMarks.add(mark);
     s.delivered = s.delivered.then(async () => {
       const delivered = await mark.delivered;
