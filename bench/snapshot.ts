@@ -27,7 +27,7 @@
  *   bun bench/snapshot.ts [--rows N] [--runs N] [--readers copy,file,kafka] [--partitions N]
  *                         [--chunk-size N] [--engine-own] [--memory-target SIZE] [--cpu-prof DIR] [--json FILE] [--compare DIR]
  *                         [--mem-trace FILE] [--logs DIR] [--cold]
- *                         [--streamer-env K=V]... [--source-key 'K = V']... [--sink-key 'K = V']...
+ *                         [--streamer-env K=V]... [--source-key 'K = V']... [--sink-key 'K = V']... [--burners N]
  *   --engine-own  runs psql-streamer with BUN_JSC_forceRAMSize=0: the engine's own memory sizing, not the
  *                streamer's defaults (docs/deploy.md, "Memory")
  *   --memory-target SIZE   psql-streamer with memoryTarget = SIZE (docs/deploy.md, "Memory")
@@ -40,6 +40,9 @@
  *                 product's engine settings (e.g. BUN_JSC_logGC=true with --logs)
  *   --source-key 'K = V'  (repeatable) a line added to psql-streamer's [source.bench] (e.g. 'batchSize = 4096')
  *   --sink-key 'K = V'    (repeatable) a line added to the Kafka reader's [sink.kafka] (e.g. 'batchSize = 500')
+ *   --burners N   N busy loops (a process each) beside every run after the table's warm-up read: the
+ *                 peak RSS under CPU starvation (a slow loop must not let memory grow); rates and
+ *                 ratios then say little
  *   --compare     also runs the psql-streamer of the checkout at DIR (e.g. main, set up with
  *                 scripts/setup) in every run, the order of the two alternating from run to run
  */
@@ -76,6 +79,7 @@ const { values: args } = parseArgs({
     'streamer-env': { type: 'string', multiple: true },
     'source-key': { type: 'string', multiple: true },
     'sink-key': { type: 'string', multiple: true },
+    burners: { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -319,11 +323,15 @@ function detail(m: Measured): string {
 }
 
 const results: Measured[] = [];
+const burners: Array<ReturnType<typeof Bun.spawn>> = [];
 const admin = READERS.includes('kafka') ? new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS }) : undefined;
 try {
   await prepareTable();
   if (READERS.includes('copy')) {
     await runCopy(0); // warm-up: the table in the page cache for every reader
+  }
+  for (let i = 0; i < Number(args.burners); i++) {
+    burners.push(Bun.spawn([process.execPath, '-e', 'for (;;) {}'], { stdout: 'ignore', stderr: 'ignore' }));
   }
   if (!args.cold) {
     // Warm-up: the broker's JIT warm (and the streamer's files in the page cache) before run 1.
@@ -347,6 +355,7 @@ try {
     }
   }
 } finally {
+  for (const burner of burners) burner.kill();
   await admin?.close().catch(() => {});
   await sql.unsafe(`drop publication if exists ${PUBLICATION}`).catch(() => {});
   await sql.unsafe(`drop table if exists ${TABLE}`).catch(() => {});
