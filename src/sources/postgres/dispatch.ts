@@ -60,8 +60,8 @@ export class ChangeDispatch {
   private readonly commitRead: CommitFields = { walStart: 0, endLsn: 0n };
   eventCount = 0;
   eventErrors = 0;
-  /** Snapshot chunk marks pushed but not yet acknowledged (source.ts ack). */
-  marksInFlight = 0;
+  /** Snapshot chunk marks pushed but not yet acknowledged (source.ts: settled by ack, abandoned at close). */
+  readonly marksInFlight = new Set<ChunkMark>();
   /** The snapshot chunk in flight meets the stream here (snapshot/stream-join.ts). */
   private readonly join = new StreamJoin((events, mark) => this.emitChunk(events, mark));
 
@@ -380,7 +380,7 @@ export class ChangeDispatch {
   private emitChunk(events: ChangeEvent[], mark: ChunkMark): void {
     if (this.stopped) return;
     for (const event of events) this.push({ event });
-    this.marksInFlight++;
+    this.marksInFlight.add(mark);
     this.push({ position: mark });
   }
 

@@ -273,7 +273,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
 
   /** See PositionTracker.ack (docs/delivery.md); a snapshot chunk's mark tells its runner the chunk was delivered. */
   async ack(positions: readonly PgPosition[]): Promise<void> {
-    if (this.dispatch.marksInFlight === 0) return this.tracker.ack(positions as readonly Lsn[]);
+    if (this.dispatch.marksInFlight.size === 0) return this.tracker.ack(positions as readonly Lsn[]);
     const lsns: Lsn[] = [];
     const marks: ChunkMark[] = [];
     for (const position of positions) {
@@ -282,7 +282,7 @@ export class PostgresSource implements Source<PgPosition>, Component {
     }
     await this.tracker.ack(lsns);
     for (const mark of marks) {
-      this.dispatch.marksInFlight--;
+      this.dispatch.marksInFlight.delete(mark);
       mark.settle();
     }
   }
@@ -323,6 +323,9 @@ export class PostgresSource implements Source<PgPosition>, Component {
       await session.close().catch(() => {});
     }
     await this.loop.done();
+    // After the drain: a chunk's mark not acknowledged by now never will be.
+    for (const mark of this.dispatch.marksInFlight) mark.abandon();
+    this.dispatch.marksInFlight.clear();
     await this.runner.close();
     await this.wal.close();
   }

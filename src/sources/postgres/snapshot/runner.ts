@@ -127,13 +127,12 @@ export class SnapshotRunner implements SnapshotControl {
   }
 
   /**
-   * After the pipeline's last acknowledgement (the source's close): the progress of every chunk
-   * acknowledged during the shutdown's drain is saved before this resolves; chunks never
-   * acknowledged are given up (read again on the next start).
+   * After the pipeline's last acknowledgement (the source's close, which has abandoned the marks
+   * never acknowledged): the progress of every chunk acknowledged during the shutdown's drain is
+   * saved before this resolves; the others are read again on the next start.
    */
   async close(): Promise<void> {
     await this.stop();
-    this.copy.abandonMarks();
     await Promise.all(this.snapshots.map((s) => s.delivered.catch(() => {})));
   }
 

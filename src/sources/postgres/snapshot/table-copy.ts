@@ -98,8 +98,6 @@ export class TableCopy {
   waiting: string | null = null;
   /** Windows of chunks in flight (closed on cancel and stop). */
   private readonly windows = new Set<ChunkWindow>();
-  /** Marks of chunks pushed and not yet acknowledged (given up by abandonMarks). */
-  private readonly pendingMarks = new Set<ChunkMark>();
 
   constructor(
     private readonly settings: SnapshotSettings,
@@ -116,12 +114,6 @@ export class TableCopy {
   /** Gives up every chunk in flight (cancel, stop): nothing of them is pushed. */
   closeWindows(): void {
     for (const window of this.windows) window.close();
-  }
-
-  /** After the source's last acknowledgement: the chunks pushed and never acknowledged never will be. */
-  abandonMarks(): void {
-    for (const mark of this.pendingMarks) mark.abandon();
-    this.pendingMarks.clear();
   }
 
   /**
@@ -271,14 +263,11 @@ export class TableCopy {
     if (window.dropped > 0) this.settings.log.debug(`Snapshot ${s.record.id}: ${window.dropped} row(s) of ${table.table} left to the stream's newer changes (chunk at ${formatLsn(target)})`);
     const { lastKey, complete } = read;
     // Waited for even after a stop: the shutdown's drain still delivers the chunks pushed before it,
-    // and their progress is saved; the runner's close gives up the rest (abandonMarks). Not a race
+    // and their progress is saved; the source's close abandons the rest (their marks). Not a race
     // with a signal that settles only at close: a closure subscribed to it per chunk kept every
     // chunk's rows alive until then (≈ 300 MB more on a loaded machine).
-    this.pendingMarks.add(mark);
     s.delivered = s.delivered.then(async () => {
-      const delivered = await mark.delivered;
-      this.pendingMarks.delete(mark);
-      if (!delivered) return;
+      if (!(await mark.delivered)) return;
       if (refetched !== undefined) refetched();
       else {
         table.rowsDone += rowCount;
